@@ -1,0 +1,143 @@
+"""Command line: `explainer render | build | list`. The only place that catches our errors,
+prints them on one line and chooses the exit code (0 ok, 1 stale output or failed check,
+2 bad input)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from explainer import scenario as scenarios
+from explainer.errors import ExplainerError, UsageError
+from explainer.pipeline import Options, render_text
+from explainer.render import FORMATS
+from explainer.resources import resource_dir
+
+BUILD_FORMATS = ("md", "tex", "json")
+
+
+def shipped() -> list[Path]:
+    return sorted(resource_dir("scenarios").glob("*.toml"))
+
+
+def resolve(name: str) -> Path:
+    """A scenario argument: a path to a .toml file, or the name of a shipped scenario."""
+    path = Path(name)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    candidate = resource_dir("scenarios") / f"{name}.toml"
+    if candidate.exists():
+        return candidate
+    known = ", ".join(p.stem for p in shipped())
+    raise UsageError(f"{name}: no such file and no shipped scenario of that name "
+                     f"(shipped: {known})")
+
+
+def write_all(files: dict[Path, str]) -> None:
+    """Write every file, each replaced atomically, only after all of them rendered."""
+    for path, content in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(content)
+        os.replace(tmp, path)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    options = Options(steps=args.steps, digits=args.digits)
+    loaded = [scenarios.load(resolve(name)) for name in args.scenario]
+    if args.output is None and len(loaded) > 1:
+        raise UsageError("several scenarios need -o DIR (one file each)")
+    ext = FORMATS[args.format].extension
+    rendered = {s: render_text(s, args.format, options, args.body_only) for s in loaded}
+    if args.output is None:
+        sys.stdout.write(next(iter(rendered.values())))
+        return 0
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"-o {out}: not a directory")
+    write_all({out / f"{s.name}.{ext}": text for s, text in rendered.items()})
+    return 0
+
+
+def build_files(out: Path) -> dict[Path, str]:
+    files = {}
+    for path in shipped():
+        s = scenarios.load(path)
+        for fmt in BUILD_FORMATS:
+            files[out / f"{s.name}.{FORMATS[fmt].extension}"] = render_text(s, fmt)
+    return files
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    files = build_files(out)
+    if not args.check:
+        write_all(files)
+        print(f"wrote {len(files)} files to {out}/")
+        return 0
+    stale = [p for p, text in files.items()
+             if not p.exists() or p.read_text(encoding="utf-8") != text]
+    for p in stale:
+        print(f"stale: {p}", file=sys.stderr)
+    if stale:
+        print(f"{len(stale)} of {len(files)} files in {out}/ are stale; run `explainer build`",
+              file=sys.stderr)
+        return 1
+    print(f"{out}/ is up to date ({len(files)} files)")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for path in shipped():
+        s = scenarios.load(path)
+        print(f"{s.name:20} {s.title}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="explainer",
+        description="Step-by-step worked examples of backpropagation, every number computed.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("render", help="render scenarios (paths or shipped names)")
+    r.add_argument("scenario", nargs="+", help="a scenario .toml file or a shipped name")
+    r.add_argument("--format", "-f", choices=list(FORMATS), default="md")
+    r.add_argument("-o", "--output", metavar="DIR", help="write DIR/<name>.<ext>; default stdout")
+    r.add_argument("--steps", type=_count(0), help="training steps (overrides the scenario)")
+    r.add_argument("--digits", type=_count(1, 15), help="significant digits shown")
+    r.add_argument("--body-only", action="store_true",
+                   help="LaTeX: the body alone, to paste into your own document")
+    r.set_defaults(run=cmd_render)
+    b = sub.add_parser("build", help="render every shipped scenario into output/")
+    b.add_argument("--check", action="store_true", help="exit 1 if output/ is stale")
+    b.add_argument("-o", "--output", metavar="DIR", default="output")
+    b.set_defaults(run=cmd_build)
+    ls = sub.add_parser("list", help="list the shipped scenarios")
+    ls.set_defaults(run=cmd_list)
+    return p
+
+
+def _count(lo: int, hi: int = 10_000_000) -> argparse._ActionsContainer | object:
+    def check(s: str) -> int:
+        try:
+            n = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, found {s!r}") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"expected {lo} to {hi}, found {n}")
+        return n
+    return check
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ExplainerError as e:
+        print(f"explainer: error: {e}", file=sys.stderr)
+        return 2

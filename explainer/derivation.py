@@ -1,0 +1,196 @@
+"""Stage 3, derive: Network → Derivation, the chain rule for every trained parameter.
+
+Backpropagation, layer by layer from the loss (L below; E_total in Mazur's notation):
+    ∂L/∂out_j = ∂L/∂out_j                           (output neuron: a local derivative of L)
+    ∂L/∂out_j = Σ_k ∂L/∂net_k · ∂net_k/∂out_j        (hidden neuron: sum over every path, k in
+                                                      the next layer)
+    ∂L/∂net_j = ∂L/∂out_j · ∂out_j/∂net_j            (the neuron's error signal, δ_j)
+    ∂L/∂p     = Σ_j ∂L/∂out_j · ∂out_j/∂net_j · ∂net_j/∂p   (j: the neurons that use p; one for
+                                                      a weight, several for a shared bias)
+Where the loss has named per-output terms (E_total = E_o1 + E_o2), the share of a hidden path
+through output k is named ∂E_k/∂out_j, as Mazur writes it; it equals the E_total form because
+only E_k depends on out_k. Each local factor is `sympy.diff` of one node's own expression, shown
+in the textbook form of the rule tables. No numbers here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_derivative_steps
+from explainer.network import Network, Neuron, sym
+
+
+@dataclass(frozen=True)
+class Partial:
+    """∂of/∂by, named by node keys."""
+
+    of: str
+    by: str
+
+    @property
+    def key(self) -> str:
+        return f"d{self.of}/d{self.by}"
+
+
+@dataclass(frozen=True)
+class Local:
+    """A derivative of one node's own expression with respect to one of its direct inputs."""
+
+    partial: Partial
+    expression: sp.Expr  # the node's expression being differentiated (unevaluated, for display)
+    derived: sp.Expr  # sympy.diff of that expression
+    textbook: sp.Expr  # the form shown; equal to `derived` (proved in tests)
+    steps: tuple[sp.Expr, ...]  # intermediate forms between the expression and the textbook form
+    rule: str  # the activation or loss name, or "linear"
+
+
+@dataclass(frozen=True)
+class Equation:
+    """partial = Σ over terms of the product of a term's factors.
+
+    kind: "chain" (one term), "sum" (several paths), "alias" (the same quantity named by the
+    per-output loss term, one term of one factor).
+    """
+
+    partial: Partial
+    terms: tuple[tuple[Partial, ...], ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class NeuronBlock:
+    neuron: str
+    defines: tuple[Partial, ...]  # in the order a reader meets them
+    gradients: tuple[Partial, ...]  # ∂L/∂p for the parameters only this neuron uses
+
+
+@dataclass(frozen=True)
+class LayerBlock:
+    layer: int
+    neurons: tuple[NeuronBlock, ...]
+    shared: tuple[Partial, ...]  # ∂L/∂p for parameters several neurons use (a shared bias)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    locals: tuple[Local, ...]
+    equations: tuple[Equation, ...]  # each defined after everything it uses
+    layers: tuple[LayerBlock, ...]  # output layer first
+    gradients: tuple[tuple[str, Partial], ...]  # parameter key → ∂L/∂p, in declared order
+
+    def local(self, p: Partial) -> Local | None:
+        return next((x for x in self.locals if x.partial == p), None)
+
+    def equation(self, p: Partial) -> Equation | None:
+        return next((x for x in self.equations if x.partial == p), None)
+
+
+class _Builder:
+    def __init__(self, net: Network):
+        self.net = net
+        self.locals: dict[Partial, Local] = {}
+        self.equations: dict[Partial, Equation] = {}
+
+    def local(self, of: str, by: str) -> Partial:
+        p = Partial(of, by)
+        if p not in self.locals:
+            self.locals[p] = self._derive(p)
+        return p
+
+    def equation(self, p: Partial, terms: list[tuple[Partial, ...]], kind: str) -> Partial:
+        self.equations.setdefault(p, Equation(p, tuple(terms), kind))
+        return p
+
+    def _derive(self, p: Partial) -> Local:
+        net = self.net
+        node = net.node(p.of)
+        if node.kind == "out":
+            neuron = net.neuron(node.neuron or "")
+            act = ACTIVATIONS[neuron.activation]
+            x, y = sym(neuron.net), sym(neuron.out)
+            return Local(p, node.display, sp.diff(act.forward(x), x), act.derivative(x, y),
+                         act.steps(x), act.name)
+        if node.kind == "loss":
+            return self._loss_local(p)
+        if node.kind == "net":
+            derived = sp.diff(node.expr, sym(p.by))
+            return Local(p, node.display, derived, derived, (), "linear")
+        raise ValueError(f"no local derivative of {node.kind} node {p.of}")
+
+    def _loss_local(self, p: Partial) -> Local:
+        """∂L/∂out_k: the loss with its named terms written out, differentiated by out_k."""
+        net, s = self.net, self.net.scenario
+        outputs = net.outputs
+        neuron = next(n for n in outputs if n.out == p.by)
+        expression = net.node(net.loss).display
+        for n in outputs:
+            if n.term:
+                expression = expression.xreplace({sym(n.term): net.node(n.term).display})
+        loss = LOSSES[s.loss]
+        t, o = sym(neuron.target or ""), sym(neuron.out)
+        return Local(p, expression, sp.diff(expression.doit(), o),
+                     loss_derivative(loss, len(outputs), s.residual, t, o),
+                     loss_derivative_steps(loss, len(outputs), s.residual, t, o), loss.name)
+
+    def neuron_block(self, n: Neuron, next_layer: tuple[Neuron, ...]) -> NeuronBlock:
+        loss = self.net.loss
+        defines: list[Partial] = []
+        upstream = Partial(loss, n.out)
+        if n.target:
+            defines.append(self.local(loss, n.out))
+        else:
+            terms: list[tuple[Partial, ...]] = []
+            for k in next_layer:
+                via = self.local(k.net, n.out)
+                if k.term:
+                    alias = self.equation(Partial(k.term, k.net), [(Partial(loss, k.net),)],
+                                          "alias")
+                    named = self.equation(Partial(k.term, n.out), [(alias, via)], "chain")
+                    defines += [alias, named]
+                    terms.append((named,))
+                else:
+                    terms.append((Partial(loss, k.net), via))
+            defines.append(self.equation(upstream, terms, "sum" if len(terms) > 1 else "chain"))
+        chain_head = [upstream]
+        if n.has_net:
+            act = self.local(n.out, n.net)
+            defines.append(act)
+            defines.append(self.equation(Partial(loss, n.net), [(upstream, act)], "chain"))
+            chain_head.append(act)
+        mine = [k for k in (*n.weights, *((n.bias,) if n.bias else ()))
+                if self.net.param(k).trained and len(self.net.consumers(k)) == 1]
+        return NeuronBlock(n.name, tuple(dict.fromkeys(defines)),
+                           tuple(self.gradient(k, chain_head_of=[n]) for k in mine))
+
+    def gradient(self, key: str, chain_head_of: list[Neuron]) -> Partial:
+        """∂L/∂p = Σ_j ∂L/∂out_j · ∂out_j/∂net_j · ∂net_j/∂p over the neurons j that use p."""
+        loss = self.net.loss
+        terms = []
+        for j in chain_head_of:
+            head = [Partial(loss, j.out)] + ([Partial(j.out, j.net)] if j.has_net else [])
+            terms.append((*head, self.local(j.net, key)))
+        return self.equation(Partial(loss, key), terms, "sum" if len(terms) > 1 else "chain")
+
+
+def derive(net: Network) -> Derivation:
+    b = _Builder(net)
+    trained_layers = [p.layer for p in net.trained]
+    lowest = min(trained_layers, default=len(net.layers))
+    blocks: list[LayerBlock] = []
+    next_layer: tuple[Neuron, ...] = ()
+    for li in range(len(net.layers) - 1, lowest - 1, -1):
+        layer = tuple(net.neuron(n) for n in net.layers[li])
+        neuron_blocks = tuple(b.neuron_block(n, next_layer) for n in layer)
+        shared = tuple(
+            b.gradient(p.key, list(net.consumers(p.key)))
+            for p in net.params
+            if p.layer == li and p.trained and len(net.consumers(p.key)) > 1
+        )
+        blocks.append(LayerBlock(li, neuron_blocks, shared))
+        next_layer = layer
+    gradients = tuple((p.key, Partial(net.loss, p.key)) for p in net.trained)
+    return Derivation(tuple(b.locals.values()), tuple(b.equations.values()), tuple(blocks),
+                      gradients)

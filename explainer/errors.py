@@ -1,0 +1,28 @@
+"""Errors: the only exceptions explainer raises on purpose. Only `cli.py` turns them into exit codes.
+
+Every message names where the problem is (file, key path), what was expected and what was found,
+so a reader can fix a scenario without reading our code.
+"""
+
+from __future__ import annotations
+
+
+class ExplainerError(Exception):
+    """Base class: a problem the user can fix; the CLI prints it on one line and exits 2."""
+
+
+class ScenarioError(ExplainerError):
+    """A scenario file that cannot be read or does not describe a valid network."""
+
+    def __init__(self, file: str, key: str, expected: str, found: str) -> None:
+        self.file, self.key, self.expected, self.found = file, key, expected, found
+        where = f"{file}: {key}" if key else file
+        super().__init__(f"{where}: expected {expected}, found {found}")
+
+
+class UsageError(ExplainerError):
+    """A command line that asks for something that cannot be done."""
+
+
+class ArithmeticModeError(ExplainerError):
+    """A scenario asked for an arithmetic mode its functions cannot be computed in."""

@@ -1,0 +1,176 @@
+"""Stage 2, build: Scenario → Network, the computation graph as sympy symbols and expressions.
+
+Every quantity is a node with a key (its JSON key and sympy symbol name) and, unless it is a
+leaf, an expression in the symbols of the nodes that feed it directly, in declared order:
+    net_j = Σ_k w_jk · x_k + b_j,    out_j = f(net_j),    E_j = c·(target_j − out_j)²,
+    E_total = Σ_j E_j.
+No derivatives and no numbers here beyond the scenario's initial values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from explainer.activations import ACTIVATIONS, LOSSES, loss_term
+from explainer.scenario import Scenario, neuron_key
+
+
+def sym(key: str) -> sp.Symbol:
+    """The sympy symbol of a node; sympy caches symbols by name, so a key always gives the same."""
+    return sp.Symbol(key, real=True)
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    value: float
+    trained: bool
+    kind: str  # "weight" or "bias"
+    layer: int
+
+
+@dataclass(frozen=True)
+class Neuron:
+    name: str
+    layer: int
+    activation: str
+    net: str  # key of the weighted sum; equals `out` when the activation is "none"
+    out: str
+    sources: tuple[str, ...]  # keys feeding the neuron, parallel to `weights`
+    weights: tuple[str, ...]
+    bias: str | None
+    target: str | None  # output neurons only
+    term: str | None  # this output's named share of the loss, if the loss has named terms
+
+    @property
+    def has_net(self) -> bool:
+        return self.net != self.out
+
+
+@dataclass(frozen=True)
+class Node:
+    key: str
+    kind: str  # input | param | target | net | out | term | loss
+    expr: sp.Expr | None  # evaluated sympy, for differentiation and evaluation
+    display: sp.Expr | None  # the same, unevaluated, in the order a textbook writes it
+    neuron: str | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    scenario: Scenario
+    inputs: tuple[str, ...]
+    params: tuple[Param, ...]
+    neurons: tuple[Neuron, ...]
+    layers: tuple[tuple[str, ...], ...]  # neuron names per layer, input side first
+    nodes: tuple[Node, ...]  # topological order
+    loss: str
+
+    def node(self, key: str) -> Node:
+        return next(n for n in self.nodes if n.key == key)
+
+    def neuron(self, name: str) -> Neuron:
+        return next(n for n in self.neurons if n.name == name)
+
+    def param(self, key: str) -> Param:
+        return next(p for p in self.params if p.key == key)
+
+    @property
+    def outputs(self) -> tuple[Neuron, ...]:
+        return tuple(self.neuron(n) for n in self.layers[-1])
+
+    @property
+    def trained(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.trained)
+
+    def consumers(self, key: str) -> tuple[Neuron, ...]:
+        """Neurons whose weighted sum uses `key` (a source, a weight or a bias)."""
+        return tuple(n for n in self.neurons
+                     if key in n.sources or key in n.weights or key == n.bias)
+
+
+def build(s: Scenario) -> Network:
+    params: list[Param] = []
+    neurons: list[Neuron] = []
+    nodes = [Node(k, "input", None, None) for k in s.inputs]
+    sources = s.inputs
+    last = len(s.layers) - 1
+    for li, layer in enumerate(s.layers):
+        act = ACTIVATIONS[layer.activation]
+        for j, name in enumerate(layer.neurons):
+            params += [Param(k, v, layer.train_weights, "weight", li)
+                       for k, v in zip(layer.weight_names[j], layer.weights[j], strict=True)]
+        params += [Param(k, v, layer.train_biases, "bias", li)
+                   for k, v in zip(layer.bias_names, layer.biases, strict=True)]
+        outs = []
+        for j, name in enumerate(layer.neurons):
+            bias = layer.bias_names[0 if layer.bias == "shared" else j] if layer.biases else None
+            out = neuron_key(s.names.out, name)
+            net = neuron_key(s.names.net, name) if act.has_net else out
+            is_out = li == last
+            n = Neuron(
+                name=name, layer=li, activation=layer.activation, net=net, out=out,
+                sources=sources, weights=layer.weight_names[j], bias=bias,
+                target=neuron_key(s.names.target, name) if is_out else None,
+                term=neuron_key(s.names.loss_term, name) if is_out and s.names.loss_term else None,
+            )
+            neurons.append(n)
+            products = [sp.Mul(sym(w), sym(x), evaluate=False)
+                        for w, x in zip(n.weights, n.sources, strict=True)]
+            if bias:
+                products.append(sp.Mul(sym(bias), sp.S.One, evaluate=False))
+            weighted_sum = sp.Add(*products, evaluate=False)
+            nodes.append(Node(net, "net", weighted_sum.doit(), weighted_sum, name))
+            if act.has_net:
+                f = act.forward(sym(net))
+                nodes.append(Node(out, "out", f, f, name))
+            outs.append(out)
+        sources = tuple(outs)
+    nodes += _loss_nodes(s, [n for n in neurons if n.target])
+    return Network(
+        scenario=s, inputs=s.inputs, params=tuple(params), neurons=tuple(neurons),
+        layers=tuple(layer.neurons for layer in s.layers),
+        nodes=tuple(_with_params(nodes, params, neurons)), loss=s.names.loss,
+    )
+
+
+def _loss_nodes(s: Scenario, outputs: list[Neuron]) -> list[Node]:
+    loss = LOSSES[s.loss]
+    nodes = [Node(n.target, "target", None, None, n.name) for n in outputs if n.target]
+    terms = {n.name: loss_term(loss, len(outputs), s.residual, sym(n.target or ""), sym(n.out))
+             for n in outputs}
+    if outputs[0].term:
+        nodes += [Node(n.term or "", "term", terms[n.name].doit(), terms[n.name], n.name)
+                  for n in outputs]
+        total = sp.Add(*(sym(n.term or "") for n in outputs), evaluate=False)
+    else:
+        total = sp.Add(*terms.values(), evaluate=False)
+    nodes.append(Node(s.names.loss, "loss", total.doit(), total))
+    return nodes
+
+
+def _with_params(nodes: list[Node], params: list[Param], neurons: list[Neuron]) -> list[Node]:
+    """Parameters as leaf nodes, placed just before the first node that uses them."""
+    placed: list[Node] = []
+    pending = [p.key for p in params]
+    for node in nodes:
+        if node.kind == "net":
+            n = next(x for x in neurons if x.name == node.neuron)
+            for k in (*n.weights, *((n.bias,) if n.bias else ())):
+                if k in pending:
+                    pending.remove(k)
+                    placed.append(Node(k, "param", None, None))
+        placed.append(node)
+    return placed
+
+
+def full_loss(net: Network) -> sp.Expr:
+    """The loss with every intermediate node substituted: a function of inputs, parameters and
+    targets only. Used by tests to check the chain rule against `sympy.diff` of the whole."""
+    expr = sym(net.loss)
+    for node in reversed(net.nodes):
+        if node.expr is not None:
+            expr = expr.subs(sym(node.key), node.expr)
+    return expr

@@ -1,0 +1,48 @@
+"""The whole pipeline, top to bottom: scenario → network → chain rule → numbers → page.
+
+    load ─▶ Scenario ─build─▶ Network ─derive─▶ Derivation ─evaluate─▶ Evaluation, Training
+         ─explain─▶ Explanation ─render─▶ text
+Each stage returns a new value; none changes its input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from explainer import derivation, evaluate, explanation, network, render
+from explainer.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Options:
+    steps: int | None = None  # training steps; None: the scenario's own
+    digits: int | None = None  # significant digits shown; None: the scenario's own
+    arithmetic: str = "float64"
+
+
+def table_steps(total: int, first: int) -> frozenset[int]:
+    """The steps the training table shows: the first few in full, then 10, 100, 1000, …"""
+    shown = set(range(min(first, total) + 1))
+    p = 10
+    while p < total:
+        shown.add(p)
+        p *= 10
+    return frozenset(shown | {total})
+
+
+def explain(scenario: Scenario, options: Options = Options()) -> explanation.Explanation:
+    if options.steps is not None:
+        scenario = dataclasses.replace(scenario, steps=options.steps)
+    net = network.build(scenario)
+    chain = derivation.derive(net)
+    numbers = evaluate.evaluate(net, chain, options.arithmetic)
+    shown = table_steps(scenario.steps, scenario.table_steps)
+    training = evaluate.train(net, scenario.steps, shown.__contains__)
+    digits = options.digits or scenario.digits
+    return explanation.build(net, chain, numbers, training, digits)
+
+
+def render_text(scenario: Scenario, fmt: str, options: Options = Options(),
+                body_only: bool = False) -> str:
+    return render.render(explain(scenario, options), fmt, body_only)

@@ -1,0 +1,108 @@
+"""Stage 6, render: Explanation → text in one format (Markdown, LaTeX, JSON). The only jinja2 user.
+
+A format is a row in FORMATS: its template, the Jinja delimiters it needs (LaTeX templates use
+\\VAR{…} and \\BLOCK{…}, since {{ }} and {% %} clash with TeX braces) and how prose text is
+escaped for it. Templates place what the Explanation holds; they compute nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from explainer.explanation import Explanation, Prose
+from explainer.resources import resource_dir
+
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#$~])")
+
+# pdflatex reads UTF-8, but has no glyphs for these in text mode; each becomes math or a macro.
+TEX_UNICODE = {
+    "σ": r"$\sigma$", "δ": r"$\delta$", "η": r"$\eta$", "Σ": r"$\Sigma$", "∂": r"$\partial$",
+    "−": r"$-$", "½": r"$\frac{1}{2}$", "²": r"$^{2}$", "·": r"$\cdot$", "×": r"$\times$",
+    "′": r"$'$", "≈": r"$\approx$", "→": r"$\to$", "≤": r"$\le$", "≥": r"$\ge$", "…": r"\dots{}",
+    "∞": r"$\infty$", "α": r"$\alpha$", "β": r"$\beta$", "ε": r"$\varepsilon$", "λ": r"$\lambda$",
+}
+TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+               "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+               "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}"}
+
+
+def escape_markdown(s: str) -> str:
+    s = s.replace("&", "&amp;")
+    return MD_SPECIAL.sub(r"\\\1", s)
+
+
+def escape_latex(s: str) -> str:
+    return "".join(TEX_SPECIAL.get(c) or TEX_UNICODE.get(c) or c for c in s)
+
+
+def _prose(escape: Callable[[str], str], math: Callable[[str], str],
+           strong: Callable[[str], str]) -> Callable[[Prose], str]:
+    def render(prose: Prose) -> str:
+        kinds = {"text": escape, "math": math, "strong": lambda s: strong(escape(s))}
+        return "".join(kinds[seg.kind](seg.value) for seg in prose)
+    return render
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    extension: str
+    template: str
+    latex_delimiters: bool
+    escape: Callable[[str], str]
+    prose: Callable[[Prose], str]
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("md", "md", "page.md.j2", False, escape_markdown,
+               _prose(escape_markdown, lambda m: f"${m}$", lambda s: f"**{s}**")),
+        Format("tex", "tex", "page.tex.j2", True, escape_latex,
+               _prose(escape_latex, lambda m: f"${m}$", lambda s: rf"\textbf{{{s}}}")),
+        Format("json", "json", "", False, str, lambda p: ""),
+    )
+}
+
+
+def environment(fmt: Format, templates: Path | None = None) -> jinja2.Environment:
+    """A new Jinja environment for one format (never a shared, mutated global)."""
+    options: dict[str, Any] = dict(
+        loader=jinja2.FileSystemLoader(str(templates or resource_dir("templates"))),
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    if fmt.latex_delimiters:
+        options.update(block_start_string=r"\BLOCK{", block_end_string="}",
+                       variable_start_string=r"\VAR{", variable_end_string="}",
+                       comment_start_string=r"\#{", comment_end_string="}",
+                       line_statement_prefix=None, line_comment_prefix="%#")
+    env = jinja2.Environment(**options)
+    env.filters.update(escape=fmt.escape, prose=fmt.prose)
+    return env
+
+
+def render(explanation: Explanation, fmt: str, body_only: bool = False) -> str:
+    f = FORMATS[fmt]
+    if f.name == "json":
+        return _json(explanation)
+    template = environment(f).get_template(f.template)
+    return template.render(page=explanation, body_only=body_only)
+
+
+def _json(e: Explanation) -> str:
+    document = {
+        "scenario": e.name,
+        "title": e.title,
+        "source": e.source,
+        "arithmetic": e.arithmetic,
+        "values": dict(e.values),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,360 @@
+"""Stage 1, load: read a scenario TOML file, validate every key, build a frozen `Scenario`.
+
+The only module that sees raw dicts. It never evaluates a string from the file: names are checked
+against a pattern, LaTeX symbols against an allow-list, and numbers come from TOML's own types.
+Every error names the file, the key path, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
+from explainer.errors import ScenarioError
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?")
+BIAS_MODES = ("none", "shared", "per-neuron")
+UPDATE_ORDERS = ("simultaneous",)
+
+# LaTeX an author may use in a display symbol: letters, digits, sub/superscripts, braces and these
+# commands. Anything else (\input, \write, \def, catcode tricks) is refused, since scenario files
+# may come from strangers and the symbols land verbatim in .tex and in math on web pages.
+LATEX_COMMANDS = frozenset(
+    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
+    xi pi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma
+    Upsilon Phi Psi Omega mathrm mathit mathbf mathsf mathcal text hat bar tilde vec dot ddot
+    prime ell partial operatorname""".split()
+)
+LATEX_CHARS = re.compile(r"[A-Za-z0-9 _^{}\\,.'()+\-=]*")
+
+
+@dataclass(frozen=True)
+class Layer:
+    neurons: tuple[str, ...]
+    activation: str
+    weights: tuple[tuple[float, ...], ...]  # weights[j][k]: from source k into neuron j
+    weight_names: tuple[tuple[str, ...], ...]
+    bias: str  # one of BIAS_MODES
+    biases: tuple[float, ...]  # one per neuron (per-neuron), one (shared) or none
+    bias_names: tuple[str, ...]
+    train_weights: bool
+    train_biases: bool
+
+
+@dataclass(frozen=True)
+class Names:
+    """Key patterns; `{neuron}` stands for a neuron's name (net_{neuron} → net_h1)."""
+
+    net: str
+    out: str
+    target: str
+    loss: str
+    loss_term: str  # "" when the loss has no named per-output terms
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: str
+    name: str
+    title: str
+    source: str
+    description: str
+    inputs: tuple[str, ...]
+    layers: tuple[Layer, ...]
+    input_values: tuple[float, ...]
+    targets: tuple[float, ...]
+    loss: str
+    residual: str
+    names: Names
+    symbols: tuple[tuple[str, str], ...]  # key → LaTeX, the author's overrides
+    learning_rate: float
+    steps: int
+    update: str
+    digits: int
+    table_steps: int
+    derivative: str  # "partial" (∂E/∂w) or "d" (dC/dw, seed 001's ordinary derivatives)
+    rate_symbol: str  # LaTeX for the learning rate: \eta (Mazur) or r (seed 001)
+
+
+def _kind(value: object) -> str:
+    """How a TOML value is described in an error message."""
+    names = {bool: "a boolean", str: "a string", int: "an integer", float: "a number",
+             list: "a list", dict: "a table"}
+    return f"{names.get(type(value), type(value).__name__)} ({value!r})"
+
+
+class _Reader:
+    """Typed access to one TOML table, remembering the file and key path for error messages."""
+
+    def __init__(self, file: str, table: Mapping[str, Any], path: str, allowed: tuple[str, ...]):
+        self.file, self.table, self.path = file, table, path
+        unknown = [k for k in table if k not in allowed]
+        if unknown:
+            raise ScenarioError(file, self.key(unknown[0]),
+                                f"one of the keys {', '.join(allowed)}", "an unknown key")
+
+    def key(self, k: str | int) -> str:
+        if isinstance(k, int):
+            return f"{self.path}[{k}]"
+        return f"{self.path}.{k}" if self.path else k
+
+    def fail(self, key: str, expected: str, value: object) -> ScenarioError:
+        return ScenarioError(self.file, key, expected, _kind(value))
+
+    def get(self, k: str, check: Callable[[str, object], Any], default: Any = ...) -> Any:
+        if k not in self.table:
+            if default is ...:
+                raise ScenarioError(self.file, self.key(k), "this key", "nothing (it is missing)")
+            return default
+        return check(self.key(k), self.table[k])
+
+    def sub(self, k: str, allowed: tuple[str, ...], required: bool = False) -> _Reader:
+        value = self.table.get(k, None if required else {})
+        if not isinstance(value, dict):
+            raise self.fail(self.key(k), "a table", "nothing" if value is None else value)
+        return _Reader(self.file, value, self.key(k), allowed)
+
+    # Checkers: each takes (key path, value) and returns the value in our types or raises.
+    def string(self, key: str, v: object) -> str:
+        if not isinstance(v, str):
+            raise self.fail(key, "a string", v)
+        return v
+
+    def boolean(self, key: str, v: object) -> bool:
+        if not isinstance(v, bool):
+            raise self.fail(key, "true or false", v)
+        return v
+
+    def number(self, key: str, v: object) -> float:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise self.fail(key, "a number", v)
+        if v != v or v in (float("inf"), float("-inf")):
+            raise self.fail(key, "a finite number", v)
+        return float(v)
+
+    def positive(self, key: str, v: object) -> float:
+        x = self.number(key, v)
+        if x <= 0:
+            raise self.fail(key, "a positive number", v)
+        return x
+
+    def count(self, lo: int, hi: int) -> Callable[[str, object], int]:
+        def check(key: str, v: object) -> int:
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise self.fail(key, f"a whole number from {lo} to {hi}", v)
+            return v
+        return check
+
+    def choice(self, options: tuple[str, ...] | Mapping[str, object]) -> Callable[[str, object], str]:
+        def check(key: str, v: object) -> str:
+            if not isinstance(v, str) or v not in options:
+                raise self.fail(key, "one of " + ", ".join(f'"{o}"' for o in options), v)
+            return v
+        return check
+
+    def name(self, key: str, v: object) -> str:
+        if not isinstance(v, str) or not NAME.fullmatch(v):
+            raise self.fail(key, "a name of letters and digits, at most one '_' (e.g. w5, out_h1)",
+                            v)
+        return v
+
+    def pattern(self, key: str, v: object) -> str:
+        s = self.string(key, v)
+        if s and not NAME.fullmatch(s.replace("{neuron}", "x1")):
+            raise self.fail(key, "a name pattern such as net_{neuron}", v)
+        return s
+
+    def latex(self, key: str, v: object) -> str:
+        s = self.string(key, v)
+        commands = re.findall(r"\\([A-Za-z]+|.)", s)
+        bad = [c for c in commands if c not in LATEX_COMMANDS]
+        if not LATEX_CHARS.fullmatch(s) or bad or not _balanced(s):
+            raise self.fail(key, "LaTeX math of letters, digits, _ ^ { } and Greek letters or "
+                                 r"\mathrm-style commands", v)
+        return s
+
+    def list_of(self, check: Callable[[str, object], Any], length: int | None = None,
+                min_length: int = 1) -> Callable[[str, object], tuple[Any, ...]]:
+        def read(key: str, v: object) -> tuple[Any, ...]:
+            if not isinstance(v, list):
+                raise self.fail(key, "a list", v)
+            if length is not None and len(v) != length:
+                raise ScenarioError(self.file, key, f"a list of {length}",
+                                    f"a list of {len(v)}")
+            if len(v) < min_length:
+                raise ScenarioError(self.file, key, f"a list of at least {min_length}",
+                                    f"a list of {len(v)}")
+            return tuple(check(f"{key}[{i}]", x) for i, x in enumerate(v))
+        return read
+
+
+def _balanced(s: str) -> bool:
+    depth = 0
+    for c in re.sub(r"\\[{}]", "", s):
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+TOP_KEYS = ("title", "source", "description", "network", "example", "loss", "training",
+            "display", "names", "symbols")
+LAYER_KEYS = ("neurons", "activation", "weights", "weight_names", "bias", "biases", "bias_names",
+              "train_weights", "train_biases")
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate one scenario file."""
+    p = Path(path)
+    file = str(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(file, "", "a scenario file", "no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(file, "", "a readable UTF-8 text file", str(e)) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(file, "", "valid TOML", str(e)) from None
+    return _build(file, p.stem, raw)
+
+
+def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
+    top = _Reader(file, raw, "", TOP_KEYS)
+    net = top.sub("network", ("inputs", "layers"), required=True)
+    inputs = net.get("inputs", net.list_of(net.name))
+    layers_raw = net.get("layers", net.list_of(lambda k, v: v))
+    layers = _layers(file, layers_raw, len(inputs))
+
+    example = top.sub("example", ("inputs", "targets"), required=True)
+    input_values = example.get("inputs", example.list_of(example.number, len(inputs)))
+    targets = example.get("targets", example.list_of(example.number, len(layers[-1].neurons)))
+
+    loss = top.sub("loss", ("function", "residual"))
+    training = top.sub("training", ("learning_rate", "steps", "update"), required=True)
+    display = top.sub("display", ("digits", "table_steps", "derivative", "rate_symbol"))
+    names_t = top.sub("names", ("net", "out", "target", "loss", "loss_term"))
+    n_out = len(layers[-1].neurons)
+    names = Names(
+        net=names_t.get("net", names_t.pattern, "net_{neuron}"),
+        out=names_t.get("out", names_t.pattern, "out_{neuron}"),
+        target=names_t.get("target", names_t.pattern, "target_{neuron}"),
+        loss=names_t.get("loss", names_t.name, "E_total"),
+        loss_term=names_t.get("loss_term", names_t.pattern, "E_{neuron}" if n_out > 1 else ""),
+    )
+    symbols_t = top.sub("symbols", tuple(top.table.get("symbols", {}) or ()))
+    symbols = tuple((k, symbols_t.latex(symbols_t.key(k), v)) for k, v in symbols_t.table.items())
+
+    scenario = Scenario(
+        path=file,
+        name=stem,
+        title=top.get("title", top.string),
+        source=top.get("source", top.string, ""),
+        description=top.get("description", top.string, ""),
+        inputs=inputs,
+        layers=layers,
+        input_values=input_values,
+        targets=targets,
+        loss=loss.get("function", loss.choice(LOSSES), "half_sse"),
+        residual=loss.get("residual", loss.choice(RESIDUALS), "target-out"),
+        names=names,
+        symbols=symbols,
+        learning_rate=training.get("learning_rate", training.positive),
+        steps=training.get("steps", training.count(0, 10_000_000), 1),
+        update=training.get("update", training.choice(UPDATE_ORDERS), "simultaneous"),
+        digits=display.get("digits", display.count(1, 15), 9),
+        table_steps=display.get("table_steps", display.count(1, 1000), 10),
+        derivative=display.get("derivative", display.choice(("partial", "d")), "partial"),
+        rate_symbol=display.get("rate_symbol", display.latex, r"\eta"),
+    )
+    _check_keys(scenario, symbols_t)
+    return scenario
+
+
+def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]:
+    layers: list[Layer] = []
+    fan_in = n_inputs
+    weight_no, bias_no = 1, 1
+    for i, table in enumerate(raw):
+        key = f"network.layers[{i}]"
+        if not isinstance(table, dict):
+            raise ScenarioError(file, key, "a table ([[network.layers]])", _kind(table))
+        r = _Reader(file, table, key, LAYER_KEYS)
+        neurons = r.get("neurons", r.list_of(r.name))
+        activation = r.get("activation", r.choice(ACTIVATIONS))
+        row = r.list_of(r.number, fan_in)
+        weights = r.get("weights", r.list_of(row, len(neurons)))
+        default_w = tuple(
+            tuple(f"w{weight_no + j * fan_in + k}" for k in range(fan_in))
+            for j in range(len(neurons))
+        )
+        weight_no += len(neurons) * fan_in
+        weight_names = r.get("weight_names", r.list_of(r.list_of(r.name, fan_in), len(neurons)),
+                             default_w)
+        bias = r.get("bias", r.choice(BIAS_MODES), "none")
+        n_bias = {"none": 0, "shared": 1, "per-neuron": len(neurons)}[bias]
+        biases = r.get("biases", r.list_of(r.number, n_bias, min_length=0),
+                       () if n_bias == 0 else ...)
+        default_b = (f"b{bias_no}",) if bias == "shared" else tuple(f"b_{n}" for n in neurons)
+        bias_no += bias == "shared"
+        bias_names = r.get("bias_names", r.list_of(r.name, n_bias, min_length=0),
+                           default_b[:n_bias])
+        layers.append(Layer(
+            neurons=neurons, activation=activation, weights=weights, weight_names=weight_names,
+            bias=bias, biases=biases, bias_names=bias_names,
+            train_weights=r.get("train_weights", r.boolean, True),
+            train_biases=r.get("train_biases", r.boolean, True),
+        ))
+        fan_in = len(neurons)
+    if not layers:
+        raise ScenarioError(file, "network.layers", "at least one layer", "none")
+    return tuple(layers)
+
+
+def neuron_key(pattern: str, neuron: str) -> str:
+    return pattern.replace("{neuron}", neuron)
+
+
+def all_keys(s: Scenario) -> list[tuple[str, str]]:
+    """Every name the scenario defines, with the key path that defines it, in declared order."""
+    keys = [(n, f"network.inputs[{i}]") for i, n in enumerate(s.inputs)]
+    for i, layer in enumerate(s.layers):
+        where = f"network.layers[{i}]"
+        keys += [(n, f"{where}.weight_names") for row in layer.weight_names for n in row]
+        keys += [(n, f"{where}.bias_names") for n in layer.bias_names]
+        for n in layer.neurons:
+            made = {neuron_key(s.names.out, n)}
+            if ACTIVATIONS[layer.activation].has_net:
+                made.add(neuron_key(s.names.net, n))
+            keys += [(k, f"{where}.neurons") for k in sorted(made)]
+    out_layer = s.layers[-1]
+    keys += [(neuron_key(s.names.target, n), "names.target") for n in out_layer.neurons]
+    if s.names.loss_term:
+        keys += [(neuron_key(s.names.loss_term, n), "names.loss_term") for n in out_layer.neurons]
+    keys.append((s.names.loss, "names.loss"))
+    return keys
+
+
+def _check_keys(s: Scenario, symbols: _Reader) -> None:
+    n_all = sum(len(layer.neurons) for layer in s.layers)
+    n_out = len(s.layers[-1].neurons)
+    for pattern, where, used_by in ((s.names.net, "names.net", n_all),
+                                    (s.names.out, "names.out", n_all),
+                                    (s.names.target, "names.target", n_out),
+                                    (s.names.loss_term, "names.loss_term", n_out)):
+        if pattern and "{neuron}" not in pattern and used_by > 1:
+            raise ScenarioError(s.path, where, "a pattern containing {neuron}", repr(pattern))
+    seen: dict[str, str] = {}
+    for key, where in all_keys(s):
+        if key in seen:
+            raise ScenarioError(s.path, where, f"a name not used elsewhere ({seen[key]} has it)",
+                                repr(key))
+        seen[key] = where
+    for key, _ in s.symbols:
+        if key not in seen:
+            raise ScenarioError(s.path, symbols.key(key), "a name the network defines",
+                                "an unknown name")
