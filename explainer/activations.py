@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import sympy as sp
 
-Expr = sp.Expr
+Expr: TypeAlias = sp.Expr
 
 
 def _u(cls: type, *args: Expr) -> Expr:
     """An unevaluated sympy node: kept in the order written, as a textbook prints it."""
-    return cls(*args, evaluate=False)  # type: ignore[no-any-return]
+    return cls(*args, evaluate=False)
 
 
 def _neg(x: Expr) -> Expr:
@@ -56,8 +57,11 @@ def _sigmoid_steps(x: Expr) -> tuple[Expr, ...]:
         # d/dx (1 + e^{-x})^{-1} by the chain rule
         _u(sp.Mul, sp.S.NegativeOne, _u(sp.Pow, one_plus_e, sp.Integer(-2)), _neg(e)),
         _u(sp.Mul, e, _u(sp.Pow, one_plus_e, sp.Integer(-2))),
-        _u(sp.Mul, _u(sp.Pow, one_plus_e, sp.S.NegativeOne),
-           _u(sp.Mul, _minus(one_plus_e, sp.S.One), _u(sp.Pow, one_plus_e, sp.S.NegativeOne))),
+        _u(
+            sp.Mul,
+            _u(sp.Pow, one_plus_e, sp.S.NegativeOne),
+            _u(sp.Mul, _minus(one_plus_e, sp.S.One), _u(sp.Pow, one_plus_e, sp.S.NegativeOne)),
+        ),
         _u(sp.Mul, _sigmoid(x), _minus(sp.S.One, _sigmoid(x))),
     )
 
@@ -78,34 +82,44 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation(
-            "sigmoid", r"\sigma", "the logistic sigmoid",
+            "sigmoid",
+            r"\sigma",
+            "the logistic sigmoid",
             forward=_sigmoid,
             derivative=lambda net, out: _u(sp.Mul, out, _minus(sp.S.One, out)),
             steps=_sigmoid_steps,
             derivative_note="the sigmoid's derivative expressed in terms of its own output",
         ),
         Activation(
-            "tanh", r"\tanh", "the hyperbolic tangent",
+            "tanh",
+            r"\tanh",
+            "the hyperbolic tangent",
             forward=sp.tanh,
             derivative=lambda net, out: _minus(sp.S.One, _u(sp.Pow, out, sp.Integer(2))),
             steps=_tanh_steps,
             derivative_note="tanh′ = 1 − tanh², again in terms of the output",
         ),
         Activation(
-            "relu", r"\operatorname{ReLU}", "the rectifier, ReLU(x) = max(0, x)",
+            "relu",
+            r"\operatorname{ReLU}",
+            "the rectifier, ReLU(x) = max(0, x)",
             forward=_relu,
             derivative=lambda net, out: _step_at_zero(net),
             steps=lambda x: (),
             derivative_note="a step: 1 where net > 0, else 0 (at net = 0 we take 0, a convention)",
         ),
         Activation(
-            "identity", r"\operatorname{id}", "the identity",
+            "identity",
+            r"\operatorname{id}",
+            "the identity",
             forward=lambda x: x,
             derivative=lambda net, out: sp.S.One,
             steps=lambda x: (),
         ),
         Activation(
-            "none", "", "none (the output is the weighted sum itself)",
+            "none",
+            "",
+            "none (the output is the weighted sum itself)",
             forward=lambda x: x,
             derivative=lambda net, out: sp.S.One,
             steps=lambda x: (),
@@ -131,11 +145,13 @@ class Loss:
 LOSSES: dict[str, Loss] = {
     rule.name: rule
     for rule in (
-        Loss("half_sse", "half the sum of squared errors, ½Σ(target − out)²",
-             lambda n: sp.Rational(1, 2)),
+        Loss(
+            "half_sse",
+            "half the sum of squared errors, ½Σ(target − out)²",
+            lambda n: sp.Rational(1, 2),
+        ),
         Loss("sse", "the sum of squared errors, Σ(target − out)²", lambda n: sp.Integer(1)),
-        Loss("mse", "the mean squared error, (1/n)Σ(target − out)²",
-             lambda n: sp.Rational(1, n)),
+        Loss("mse", "the mean squared error, (1/n)Σ(target − out)²", lambda n: sp.Rational(1, n)),
     )
 }
 
@@ -162,8 +178,9 @@ def loss_derivative(loss: Loss, n_outputs: int, order: str, target: Expr, out: E
     return r if c == 1 else _u(sp.Mul, c, r)
 
 
-def loss_derivative_steps(loss: Loss, n_outputs: int, order: str, target: Expr,
-                          out: Expr) -> tuple[Expr, ...]:
+def loss_derivative_steps(
+    loss: Loss, n_outputs: int, order: str, target: Expr, out: Expr
+) -> tuple[Expr, ...]:
     """The power rule written out, as Mazur does: 2 · ½(target − out)^{2−1} · (−1)."""
     c = loss.coefficient(n_outputs)
     inner = sp.S.NegativeOne if order == "target-out" else sp.S.One

@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from explainer import scenario as scenarios
@@ -33,8 +33,9 @@ def resolve(name: str) -> Path:
     if candidate.exists():
         return candidate
     known = ", ".join(p.stem for p in shipped())
-    raise UsageError(f"{name}: no such file and no shipped scenario of that name "
-                     f"(shipped: {known})")
+    raise UsageError(
+        f"{name}: no such file and no shipped scenario of that name (shipped: {known})"
+    )
 
 
 def write_all(files: dict[Path, str]) -> None:
@@ -80,13 +81,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         write_all(files)
         print(f"wrote {len(files)} files to {out}/")
         return 0
-    stale = [p for p, text in files.items()
-             if not p.exists() or p.read_text(encoding="utf-8") != text]
+    stale = [
+        p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text
+    ]
     for p in stale:
         print(f"stale: {p}", file=sys.stderr)
     if stale:
-        print(f"{len(stale)} of {len(files)} files in {out}/ are stale; run `explainer build`",
-              file=sys.stderr)
+        print(
+            f"{len(stale)} of {len(files)} files in {out}/ are stale; run `explainer build`",
+            file=sys.stderr,
+        )
         return 1
     print(f"{out}/ is up to date ({len(files)} files)")
     return 0
@@ -102,7 +106,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="explainer",
-        description="Step-by-step worked examples of backpropagation, every number computed.")
+        description="Step-by-step worked examples of backpropagation, every number computed.",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("render", help="render scenarios (paths or shipped names)")
     r.add_argument("scenario", nargs="+", help="a scenario .toml file or a shipped name")
@@ -110,8 +115,11 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", metavar="DIR", help="write DIR/<name>.<ext>; default stdout")
     r.add_argument("--steps", type=_count(0), help="training steps (overrides the scenario)")
     r.add_argument("--digits", type=_count(1, 15), help="significant digits shown")
-    r.add_argument("--body-only", action="store_true",
-                   help="LaTeX: the body alone, to paste into your own document")
+    r.add_argument(
+        "--body-only",
+        action="store_true",
+        help="LaTeX: the body alone, to paste into your own document",
+    )
     r.set_defaults(run=cmd_render)
     b = sub.add_parser("build", help="render every shipped scenario into output/")
     b.add_argument("--check", action="store_true", help="exit 1 if output/ is stale")
@@ -122,7 +130,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _count(lo: int, hi: int = 10_000_000) -> argparse._ActionsContainer | object:
+def _count(lo: int, hi: int = 10_000_000) -> Callable[[str], int]:
     def check(s: str) -> int:
         try:
             n = int(s)
@@ -131,6 +139,7 @@ def _count(lo: int, hi: int = 10_000_000) -> argparse._ActionsContainer | object
         if not lo <= n <= hi:
             raise argparse.ArgumentTypeError(f"expected {lo} to {hi}, found {n}")
         return n
+
     return check
 
 

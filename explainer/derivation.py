@@ -111,8 +111,14 @@ class _Builder:
             neuron = net.neuron(node.neuron or "")
             act = ACTIVATIONS[neuron.activation]
             x, y = sym(neuron.net), sym(neuron.out)
-            return Local(p, node.display, sp.diff(act.forward(x), x), act.derivative(x, y),
-                         act.steps(x), act.name)
+            return Local(
+                p,
+                node.display,
+                sp.diff(act.forward(x), x),
+                act.derivative(x, y),
+                act.steps(x),
+                act.name,
+            )
         if node.kind == "loss":
             return self._loss_local(p)
         if node.kind == "net":
@@ -126,14 +132,20 @@ class _Builder:
         outputs = net.outputs
         neuron = next(n for n in outputs if n.out == p.by)
         expression = net.node(net.loss).display
+        assert expression is not None  # the loss node always has an expression
         for n in outputs:
             if n.term:
                 expression = expression.xreplace({sym(n.term): net.node(n.term).display})
         loss = LOSSES[s.loss]
         t, o = sym(neuron.target or ""), sym(neuron.out)
-        return Local(p, expression, sp.diff(expression.doit(), o),
-                     loss_derivative(loss, len(outputs), s.residual, t, o),
-                     loss_derivative_steps(loss, len(outputs), s.residual, t, o), loss.name)
+        return Local(
+            p,
+            expression,
+            sp.diff(expression.doit(), o),
+            loss_derivative(loss, len(outputs), s.residual, t, o),
+            loss_derivative_steps(loss, len(outputs), s.residual, t, o),
+            loss.name,
+        )
 
     def neuron_block(self, n: Neuron, next_layer: tuple[Neuron, ...]) -> NeuronBlock:
         loss = self.net.loss
@@ -146,8 +158,9 @@ class _Builder:
             for k in next_layer:
                 via = self.local(k.net, n.out)
                 if k.term:
-                    alias = self.equation(Partial(k.term, k.net), [(Partial(loss, k.net),)],
-                                          "alias")
+                    alias = self.equation(
+                        Partial(k.term, k.net), [(Partial(loss, k.net),)], "alias"
+                    )
                     named = self.equation(Partial(k.term, n.out), [(alias, via)], "chain")
                     defines += [alias, named]
                     terms.append((named,))
@@ -160,10 +173,16 @@ class _Builder:
             defines.append(act)
             defines.append(self.equation(Partial(loss, n.net), [(upstream, act)], "chain"))
             chain_head.append(act)
-        mine = [k for k in (*n.weights, *((n.bias,) if n.bias else ()))
-                if self.net.param(k).trained and len(self.net.consumers(k)) == 1]
-        return NeuronBlock(n.name, tuple(dict.fromkeys(defines)),
-                           tuple(self.gradient(k, chain_head_of=[n]) for k in mine))
+        mine = [
+            k
+            for k in (*n.weights, *((n.bias,) if n.bias else ()))
+            if self.net.param(k).trained and len(self.net.consumers(k)) == 1
+        ]
+        return NeuronBlock(
+            n.name,
+            tuple(dict.fromkeys(defines)),
+            tuple(self.gradient(k, chain_head_of=[n]) for k in mine),
+        )
 
     def gradient(self, key: str, chain_head_of: list[Neuron]) -> Partial:
         """∂L/∂p = Σ_j ∂L/∂out_j · ∂out_j/∂net_j · ∂net_j/∂p over the neurons j that use p."""
@@ -192,5 +211,6 @@ def derive(net: Network) -> Derivation:
         blocks.append(LayerBlock(li, neuron_blocks, shared))
         next_layer = layer
     gradients = tuple((p.key, Partial(net.loss, p.key)) for p in net.trained)
-    return Derivation(tuple(b.locals.values()), tuple(b.equations.values()), tuple(blocks),
-                      gradients)
+    return Derivation(
+        tuple(b.locals.values()), tuple(b.equations.values()), tuple(blocks), gradients
+    )

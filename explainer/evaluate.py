@@ -17,7 +17,7 @@ import sympy as sp
 
 from explainer.activations import ACTIVATIONS, LOSSES
 from explainer.derivation import Derivation, Partial
-from explainer.network import Network, sym
+from explainer.network import Network
 
 Number = Any  # np.float64 in float64 mode
 
@@ -35,7 +35,8 @@ class Arithmetic:
 
 ARITHMETIC: dict[str, Arithmetic] = {
     "float64": Arithmetic(
-        "float64", "IEEE double precision (numpy float64)",
+        "float64",
+        "IEEE double precision (numpy float64)",
         number=np.float64,
         constant=lambda c: np.float64(float(c)),
         functions={sp.exp: np.exp, sp.tanh: np.tanh, sp.sech: lambda x: 1 / np.cosh(x)},
@@ -61,7 +62,7 @@ def value(expr: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> Number:
             product = product * a
         return product
     if isinstance(expr, sp.Pow):
-        base, exponent = expr.args
+        _, exponent = expr.args
         if exponent.is_Integer:
             e = int(exponent)
             return args[0] ** e if e >= 0 else 1 / args[0] ** -e
@@ -77,8 +78,10 @@ def value(expr: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> Number:
 
 
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
-    sp.StrictGreaterThan: lambda a, b: a > b, sp.GreaterThan: lambda a, b: a >= b,
-    sp.StrictLessThan: lambda a, b: a < b, sp.LessThan: lambda a, b: a <= b,
+    sp.StrictGreaterThan: lambda a, b: a > b,
+    sp.GreaterThan: lambda a, b: a >= b,
+    sp.StrictLessThan: lambda a, b: a < b,
+    sp.LessThan: lambda a, b: a <= b,
 }
 
 
@@ -138,8 +141,9 @@ def evaluate(net: Network, d: Derivation, arithmetic: str = "float64") -> Evalua
         Update(key, params[key], partials[p], params[key] - rate * partials[p])
         for key, p in d.gradients
     )
-    return Evaluation(ar.name, tuple((n.key, env[n.key]) for n in net.nodes),
-                      tuple(partials.items()), updates)
+    return Evaluation(
+        ar.name, tuple((n.key, env[n.key]) for n in net.nodes), tuple(partials.items()), updates
+    )
 
 
 # The training loop ---------------------------------------------------------------------------
@@ -181,8 +185,9 @@ class _Layer:
         self.spread = np.array([[float(n.bias == b) for b in biases] for n in neurons])
         self.w = theta[self.w_index]
         self.b = theta[self.b_index]
-        self.w_rate = np.array([float(net.params[i].trained) for i in self.w_index.ravel()]
-                               ).reshape(self.w.shape)
+        self.w_rate = np.array(
+            [float(net.params[i].trained) for i in self.w_index.ravel()]
+        ).reshape(self.w.shape)
         self.b_rate = np.array([float(net.params[i].trained) for i in self.b_index])
 
     def scale(self, rate: float) -> None:
@@ -220,8 +225,9 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
         if k == 0 or k == steps or record(k):
             for layer in layers:
                 layer.store(theta)
-            rows.append(Step(k, float(c * (r @ r)), tuple(map(float, xs[-1])),
-                             tuple(map(float, theta))))
+            rows.append(
+                Step(k, float(c * (r @ r)), tuple(map(float, xs[-1])), tuple(map(float, theta)))
+            )
         if k == steps:
             break
         upstream = -2.0 * c * r  # ∂L/∂out for L = c·Σ(t − out)²

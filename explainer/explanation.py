@@ -17,7 +17,7 @@ from explainer import notation
 from explainer.activations import ACTIVATIONS, LOSSES
 from explainer.derivation import Derivation, Equation, Local, Partial
 from explainer.evaluate import Evaluation, Training
-from explainer.network import Network, Neuron, sym
+from explainer.network import Network, sym
 from explainer.precision import show
 
 
@@ -129,8 +129,9 @@ class _Page:
         return self.ev.partial(p)
 
 
-def build(net: Network, d: Derivation, ev: Evaluation, training: Training,
-          digits: int) -> Explanation:
+def build(
+    net: Network, d: Derivation, ev: Evaluation, training: Training, digits: int
+) -> Explanation:
     s = net.scenario
     overrides = dict(s.symbols)
     names = {sym(n.key): overrides.get(n.key, notation.default_symbol(n.key)) for n in net.nodes}
@@ -145,23 +146,31 @@ def build(net: Network, d: Derivation, ev: Evaluation, training: Training,
         _training(page, training),
     )
     return Explanation(
-        name=s.name, title=s.title, source=s.source, description=" ".join(s.description.split()),
-        sections=tuple(x for x in sections if x.items), values=_values(net, d, ev, training),
-        arithmetic=ev.arithmetic, digits=digits,
+        name=s.name,
+        title=s.title,
+        source=s.source,
+        description=" ".join(s.description.split()),
+        sections=tuple(x for x in sections if x.items),
+        values=_values(net, d, ev, training),
+        arithmetic=ev.arithmetic,
+        digits=digits,
     )
 
 
-def _values(net: Network, d: Derivation, ev: Evaluation,
-            training: Training) -> tuple[tuple[str, float], ...]:
+def _values(
+    net: Network, d: Derivation, ev: Evaluation, training: Training
+) -> tuple[tuple[str, float], ...]:
     out: dict[str, float] = {k: float(v) for k, v in ev.nodes}
     out.update((p.key, float(v)) for p, v in ev.partials)
     out.update((f"{u.key}@1", float(u.new)) for u in ev.updates)
     for step in training.steps[1:]:
         out[f"{net.loss}@{step.k}"] = step.loss
-        out.update((f"{n.out}@{step.k}", o) for n, o in zip(net.outputs, step.outputs,
-                                                               strict=True))
-        out.update((f"{p.key}@{step.k}", v) for p, v in zip(net.params, step.params,
-                                                             strict=True) if p.trained)
+        out.update((f"{n.out}@{step.k}", o) for n, o in zip(net.outputs, step.outputs, strict=True))
+        out.update(
+            (f"{p.key}@{step.k}", v)
+            for p, v in zip(net.params, step.params, strict=True)
+            if p.trained
+        )
     return tuple(out.items())
 
 
@@ -185,44 +194,72 @@ def _setup(page: _Page) -> Section:
     items: list[Item] = []
     if s.description:
         items.append(Paragraph(text(" ".join(s.description.split()))))
-    items.append(Paragraph(text("Inputs: ", *_list(_eq(page, k, values[k]) for k in net.inputs),
-                                ". Desired outputs (targets): ",
-                                *_list(_eq(page, n.target or "", values[n.target or ""])
-                                       for n in net.outputs), ".")))
+    items.append(
+        Paragraph(
+            text(
+                "Inputs: ",
+                *_list(_eq(page, k, values[k]) for k in net.inputs),
+                ". Desired outputs (targets): ",
+                *_list(_eq(page, n.target or "", values[n.target or ""]) for n in net.outputs),
+                ".",
+            )
+        )
+    )
     for li, names in enumerate(net.layers):
         layer = s.layers[li]
         role = "output layer" if li == len(net.layers) - 1 else f"hidden layer {li + 1}"
         act = ACTIVATIONS[layer.activation]
         weights = [p for p in net.params if p.layer == li and p.kind == "weight"]
         biases = [p for p in net.params if p.layer == li and p.kind == "bias"]
-        parts: list[Seg | str] = [strong(f"Layer {li + 1}"), f" ({role}): neurons ",
-                                  *_list(names),
-                                  f"; activation: {act.describe}; weights ",
-                                  *_list(_eq(page, p.key, p.value) for p in weights),
-                                  "" if layer.train_weights else " (not trained)"]
+        parts: list[Seg | str] = [
+            strong(f"Layer {li + 1}"),
+            f" ({role}): neurons ",
+            *_list(names),
+            f"; activation: {act.describe}; weights ",
+            *_list(_eq(page, p.key, p.value) for p in weights),
+            "" if layer.train_weights else " (not trained)",
+        ]
         if biases:
             shared = " shared by all its neurons" if layer.bias == "shared" else ""
-            parts += ["; bias ", *_list(_eq(page, p.key, p.value) for p in biases), shared,
-                      "" if layer.train_biases else ", not trained"]
+            parts += [
+                "; bias ",
+                *_list(_eq(page, p.key, p.value) for p in biases),
+                shared,
+                "" if layer.train_biases else ", not trained",
+            ]
         else:
             parts.append("; no bias")
         items.append(Paragraph(text(*parts, ".")))
     loss = LOSSES[s.loss]
     rate = s.rate_symbol
-    items.append(Paragraph(text(
-        "Loss: ", loss.describe, ", written ", math(page.sym(net.loss)), ". Learning rate ",
-        math(f"{rate} = {page.num(s.learning_rate)}"),
-        "; every parameter is updated from the same forward pass (simultaneous update). Numbers "
-        f"are computed in {page.ev.arithmetic} arithmetic and shown to {page.digits} significant "
-        "digits, rounded half up.")))
+    items.append(
+        Paragraph(
+            text(
+                "Loss: ",
+                loss.describe,
+                ", written ",
+                math(page.sym(net.loss)),
+                ". Learning rate ",
+                math(f"{rate} = {page.num(s.learning_rate)}"),
+                "; every parameter is updated from the same forward pass (simultaneous update). Numbers "
+                f"are computed in {page.ev.arithmetic} arithmetic and shown to {page.digits} significant "
+                "digits, rounded half up.",
+            )
+        )
+    )
     return Section("The network and the training example", 2, tuple(items), "setup")
 
 
 def _forward(page: _Page) -> Section:
     net = page.net
-    items: list[Item] = [Paragraph(text(
-        "Each neuron sums its weighted inputs and its bias (the net input), then applies its "
-        "activation function (the output)."))]
+    items: list[Item] = [
+        Paragraph(
+            text(
+                "Each neuron sums its weighted inputs and its bias (the net input), then applies its "
+                "activation function (the output)."
+            )
+        )
+    ]
     for names in net.layers:
         for name in names:
             n = net.neuron(name)
@@ -241,11 +278,14 @@ def _forward(page: _Page) -> Section:
 
 def _node_display(page: _Page, key: str) -> Display:
     node = page.net.node(key)
-    rows = _chain_rows(page.sym(key), [
-        notation.latex(node.display, page.names),
-        notation.latex(node.display, page.numbers),
-        page.num(page.ev.node(key)),
-    ])
+    rows = _chain_rows(
+        page.sym(key),
+        [
+            notation.latex(node.display, page.names),
+            notation.latex(node.display, page.numbers),
+            page.num(page.ev.node(key)),
+        ],
+    )
     return Display(rows)
 
 
@@ -261,16 +301,38 @@ def _chain_rows(lhs: str, forms: list[str]) -> tuple[str, ...]:
 def _backward(page: _Page) -> list[Section]:
     net, d = page.net, page.d
     if not d.layers:
-        return [Section("Backward pass", 2, (Paragraph(text(
-            "No parameter is trained, so there is nothing to differentiate.")),), "backward")]
+        return [
+            Section(
+                "Backward pass",
+                2,
+                (
+                    Paragraph(
+                        text("No parameter is trained, so there is nothing to differentiate.")
+                    ),
+                ),
+                "backward",
+            )
+        ]
     loss = page.sym(net.loss)
-    intro = Section("Backward pass", 2, (Paragraph(text(
-        "We want ", math(page.partial(Partial(net.loss, net.trained[0].key))),
-        " for every trained parameter. No parameter appears in ", math(loss),
-        " directly, so each derivative is split by the chain rule into local derivatives, "
-        "starting at the output layer and working back. Each local factor is derived from "
-        "the expression of one node; values shown before are referred to by their equation "
-        "number.")),), "backward")
+    intro = Section(
+        "Backward pass",
+        2,
+        (
+            Paragraph(
+                text(
+                    "We want ",
+                    math(page.partial(Partial(net.loss, net.trained[0].key))),
+                    " for every trained parameter. No parameter appears in ",
+                    math(loss),
+                    " directly, so each derivative is split by the chain rule into local derivatives, "
+                    "starting at the output layer and working back. Each local factor is derived from "
+                    "the expression of one node; values shown before are referred to by their equation "
+                    "number.",
+                )
+            ),
+        ),
+        "backward",
+    )
     sections = [intro]
     shown_rules: set[str] = set()
     for block in d.layers:
@@ -280,12 +342,21 @@ def _backward(page: _Page) -> list[Section]:
             for p in (*nb.defines, *nb.gradients):
                 items += _quantity(page, p, shown_rules)
         for p in block.shared:
-            items.append(Paragraph(text(strong(f"Shared parameter {p.by}"), " (used by "
-                                            "several neurons, so its paths are summed)")))
+            items.append(
+                Paragraph(
+                    text(
+                        strong(f"Shared parameter {p.by}"),
+                        " (used by several neurons, so its paths are summed)",
+                    )
+                )
+            )
             items += _quantity(page, p, shown_rules)
         last = block.layer == len(net.layers) - 1
-        title = "Output layer" if last else (
-            "Hidden layer" if len(net.layers) == 2 else f"Hidden layer {block.layer + 1}")
+        title = (
+            "Output layer"
+            if last
+            else ("Hidden layer" if len(net.layers) == 2 else f"Hidden layer {block.layer + 1}")
+        )
         sections.append(Section(title, 3, tuple(items), f"layer-{block.layer + 1}"))
     return sections
 
@@ -321,18 +392,32 @@ def _local(page: _Page, x: Local, shown_rules: set[str]) -> list[Item]:
         shown_rules.add(x.rule)
         if first and x.steps:
             forms += [notation.latex(step, page.names) for step in x.steps]
-            items.append(Paragraph(text(
-                f"The derivative of the activation, {act.derivative_note}, derived once here:")))
+            items.append(
+                Paragraph(
+                    text(
+                        f"The derivative of the activation, {act.derivative_note}, derived once here:"
+                    )
+                )
+            )
         elif act.derivative_note:
             items.append(Paragraph(text(f"The activation's derivative, {act.derivative_note}:")))
     elif node.kind == "loss":
         forms += [notation.latex(step, page.names) for step in x.steps]
         others = "; the other terms do not contain it" if len(net.outputs) > 1 else ""
-        items.append(Paragraph(text("The loss differentiated with respect to ",
-                                    math(page.sym(p.by)), " (the power rule, then the chain "
-                                    f"rule for the inner difference{others}):")))
-    forms += [notation.latex(x.textbook, page.names), notation.latex(x.textbook, page.numbers),
-              page.num(page.value(p))]
+        items.append(
+            Paragraph(
+                text(
+                    "The loss differentiated with respect to ",
+                    math(page.sym(p.by)),
+                    f" (the power rule, then the chain rule for the inner difference{others}):",
+                )
+            )
+        )
+    forms += [
+        notation.latex(x.textbook, page.names),
+        notation.latex(x.textbook, page.numbers),
+        page.num(page.value(p)),
+    ]
     rows = _chain_rows(page.partial(p), forms)
     items.append(Display(rows, page.tag(p)))
     return items
@@ -344,26 +429,47 @@ def _equation(page: _Page, eq: Equation) -> list[Item]:
     refs = [f for term in eq.terms for f in term]
     if eq.kind == "alias":
         (source,) = refs
-        intro = text("Only ", math(page.sym(p.of)), " depends on ", math(page.sym(p.by)),
-                     ", so its share equals the total's, from ", page.ref(source), ":")
-        rows = (f"{page.partial(p)} &= {page.partial(source)} = {page.num(page.value(p))}",)
-        return [Paragraph(intro), Display(rows, page.tag(p))]
+        intro = text(
+            "Only ",
+            math(page.sym(p.of)),
+            " depends on ",
+            math(page.sym(p.by)),
+            ", so its share equals the total's, from ",
+            page.ref(source),
+            ":",
+        )
+        alias = f"{page.partial(p)} &= {page.partial(source)} = {page.num(page.value(p))}"
+        return [Paragraph(intro), Display((alias,), page.tag(p))]
     symbolic = " + ".join(r" \cdot ".join(page.partial(f) for f in term) for term in eq.terms)
-    numbers = " + ".join(r" \cdot ".join(page.factor_num(page.value(f)) for f in term)
-                         for term in eq.terms)
+    numbers = " + ".join(
+        r" \cdot ".join(page.factor_num(page.value(f)) for f in term) for term in eq.terms
+    )
     forms = [symbolic, numbers, page.num(page.value(p))]
+    rows: tuple[str, ...]
     if sum(len(t) for t in eq.terms) > 3 and len(eq.terms) > 1:
         rows = _long_sum(page, eq)
     else:
         rows = _chain_rows(page.partial(p), forms)
     used = ", ".join(page.ref(f) for f in dict.fromkeys(refs))
     if p.of == net.loss and any(n.has_net and n.net == p.by for n in net.neurons):
-        what = text("The error signal at the net input of neuron ", _neuron_of(net, p.by),
-                    " (δ in the delta rule), with ", used, ":")
+        what = text(
+            "The error signal at the net input of neuron ",
+            _neuron_of(net, p.by),
+            " (δ in the delta rule), with ",
+            used,
+            ":",
+        )
     elif eq.kind == "sum":
-        what = text(math(page.sym(p.by)), " reaches ", math(page.sym(p.of)), " along ",
-                    str(len(eq.terms)), " paths, one through each neuron it feeds; their "
-                    "contributions add up, with ", used, ":")
+        what = text(
+            math(page.sym(p.by)),
+            " reaches ",
+            math(page.sym(p.of)),
+            " along ",
+            str(len(eq.terms)),
+            " paths, one through each neuron it feeds; their contributions add up, with ",
+            used,
+            ":",
+        )
     else:
         what = text("By the chain rule, with ", used, ":")
     return [Paragraph(what), Display(rows, page.tag(p))]
@@ -375,8 +481,11 @@ def _long_sum(page: _Page, eq: Equation) -> tuple[str, ...]:
     rows = []
     for i, term in enumerate(eq.terms):
         body = r" \cdot ".join(page.partial(f) for f in term)
-        rows.append(f"{lhs if i == 0 else ''} &{'=' if i == 0 else '+'} {body}" if i == 0
-                    else f"&\\quad + {body}")
+        rows.append(
+            f"{lhs if i == 0 else ''} &{'=' if i == 0 else '+'} {body}"
+            if i == 0
+            else f"&\\quad + {body}"
+        )
     for i, term in enumerate(eq.terms):
         body = r" \cdot ".join(page.factor_num(page.value(f)) for f in term)
         rows.append(f"&= {body}" if i == 0 else f"&\\quad + {body}")
@@ -397,17 +506,33 @@ def _updates(page: _Page) -> Section:
     for u in page.ev.updates:
         w = page.sym(u.key)
         g = page.partial(Partial(net.loss, u.key))
-        rows.append(rf"{w}^{{+}} &= {w} - {rate} \cdot {g} = {page.num(u.old)} - "
-                    rf"{page.num(s.learning_rate)} \cdot {page.factor_num(u.gradient)} = "
-                    rf"{page.num(u.new)}")
+        rows.append(
+            rf"{w}^{{+}} &= {w} - {rate} \cdot {g} = {page.num(u.old)} - "
+            rf"{page.num(s.learning_rate)} \cdot {page.factor_num(u.gradient)} = "
+            rf"{page.num(u.new)}"
+        )
     frozen = [p for p in net.params if not p.trained]
-    items: list[Item] = [Paragraph(text(
-        "Gradient descent moves each parameter a step against its gradient, ",
-        math(rf"w^{{+}} = w - {rate} \cdot {notation.partial(page.sym(net.loss), 'w', page.ordinary)}"),
-        ", all from the same forward pass:")), Display(tuple(rows))]
+    items: list[Item] = [
+        Paragraph(
+            text(
+                "Gradient descent moves each parameter a step against its gradient, ",
+                math(
+                    rf"w^{{+}} = w - {rate} \cdot {notation.partial(page.sym(net.loss), 'w', page.ordinary)}"
+                ),
+                ", all from the same forward pass:",
+            )
+        ),
+        Display(tuple(rows)),
+    ]
     if frozen:
-        items.append(Paragraph(text(*_list(math(page.sym(p.key)) for p in frozen),
-                                    " are not trained and keep their values.")))
+        items.append(
+            Paragraph(
+                text(
+                    *_list(math(page.sym(p.key)) for p in frozen),
+                    " are not trained and keep their values.",
+                )
+            )
+        )
     return Section("Updating the parameters", 2, tuple(items), "updates")
 
 
@@ -418,9 +543,12 @@ def _training(page: _Page, training: Training) -> Section:
         return Section("Training", 2, ())
     trained = [p for p in net.params if p.trained]
     show_params = len(trained) <= 4
-    header = [text("step"), *([text(math(page.sym(p.key))) for p in trained] if show_params
-                              else []),
-              *(text(math(page.sym(n.out))) for n in net.outputs), text(math(page.sym(net.loss)))]
+    header = [
+        text("step"),
+        *([text(math(page.sym(p.key))) for p in trained] if show_params else []),
+        *(text(math(page.sym(n.out))) for n in net.outputs),
+        text(math(page.sym(net.loss))),
+    ]
     index = {p.key: i for i, p in enumerate(net.params)}
     rows = []
     for st in steps:
@@ -434,19 +562,36 @@ def _training(page: _Page, training: Training) -> Section:
     first = steps[0]
     loss = page.sym(net.loss)
     closing = text(
-        f"After {last.k} steps the loss has gone from ", math(page.num(first.loss)), " to ",
-        math(page.num(last.loss)), "; the outputs are ",
-        *_list(math(f"{page.sym(n.out)} = {page.num(o)}")
-               for n, o in zip(net.outputs, last.outputs, strict=True)),
+        f"After {last.k} steps the loss has gone from ",
+        math(page.num(first.loss)),
+        " to ",
+        math(page.num(last.loss)),
+        "; the outputs are ",
+        *_list(
+            math(f"{page.sym(n.out)} = {page.num(o)}")
+            for n, o in zip(net.outputs, last.outputs, strict=True)
+        ),
         " against the targets ",
-        *_list(math(f"{page.sym(n.target or '')} = {page.num(t)}")
-               for n, t in zip(net.outputs, net.scenario.targets, strict=True)), ".")
+        *_list(
+            math(f"{page.sym(n.target or '')} = {page.num(t)}")
+            for n, t in zip(net.outputs, net.scenario.targets, strict=True)
+        ),
+        ".",
+    )
     intro = text(
         "Repeating forward pass, backward pass and update; the row for step k shows the "
         "parameters after k updates and the forward pass they give (step 0 is the example "
-        "above). ", math(loss), " falls step by step:")
-    return Section("Training for many steps", 2, (
-        Paragraph(intro),
-        Table(tuple(header), tuple(rows), (False, *([True] * (len(header) - 1)))),
-        Paragraph(closing),
-    ), "training")
+        "above). ",
+        math(loss),
+        " falls step by step:",
+    )
+    return Section(
+        "Training for many steps",
+        2,
+        (
+            Paragraph(intro),
+            Table(tuple(header), tuple(rows), (False, *([True] * (len(header) - 1)))),
+            Paragraph(closing),
+        ),
+        "training",
+    )

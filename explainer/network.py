@@ -87,8 +87,9 @@ class Network:
 
     def consumers(self, key: str) -> tuple[Neuron, ...]:
         """Neurons whose weighted sum uses `key` (a source, a weight or a bias)."""
-        return tuple(n for n in self.neurons
-                     if key in n.sources or key in n.weights or key == n.bias)
+        return tuple(
+            n for n in self.neurons if key in n.sources or key in n.weights or key == n.bias
+        )
 
 
 def build(s: Scenario) -> Network:
@@ -99,11 +100,15 @@ def build(s: Scenario) -> Network:
     last = len(s.layers) - 1
     for li, layer in enumerate(s.layers):
         act = ACTIVATIONS[layer.activation]
-        for j, name in enumerate(layer.neurons):
-            params += [Param(k, v, layer.train_weights, "weight", li)
-                       for k, v in zip(layer.weight_names[j], layer.weights[j], strict=True)]
-        params += [Param(k, v, layer.train_biases, "bias", li)
-                   for k, v in zip(layer.bias_names, layer.biases, strict=True)]
+        params += [
+            Param(k, v, layer.train_weights, "weight", li)
+            for names, values in zip(layer.weight_names, layer.weights, strict=True)
+            for k, v in zip(names, values, strict=True)
+        ]
+        params += [
+            Param(k, v, layer.train_biases, "bias", li)
+            for k, v in zip(layer.bias_names, layer.biases, strict=True)
+        ]
         outs = []
         for j, name in enumerate(layer.neurons):
             bias = layer.bias_names[0 if layer.bias == "shared" else j] if layer.biases else None
@@ -111,14 +116,22 @@ def build(s: Scenario) -> Network:
             net = neuron_key(s.names.net, name) if act.has_net else out
             is_out = li == last
             n = Neuron(
-                name=name, layer=li, activation=layer.activation, net=net, out=out,
-                sources=sources, weights=layer.weight_names[j], bias=bias,
+                name=name,
+                layer=li,
+                activation=layer.activation,
+                net=net,
+                out=out,
+                sources=sources,
+                weights=layer.weight_names[j],
+                bias=bias,
                 target=neuron_key(s.names.target, name) if is_out else None,
                 term=neuron_key(s.names.loss_term, name) if is_out and s.names.loss_term else None,
             )
             neurons.append(n)
-            products = [sp.Mul(sym(w), sym(x), evaluate=False)
-                        for w, x in zip(n.weights, n.sources, strict=True)]
+            products = [
+                sp.Mul(sym(w), sym(x), evaluate=False)
+                for w, x in zip(n.weights, n.sources, strict=True)
+            ]
             if bias:
                 products.append(sp.Mul(sym(bias), sp.S.One, evaluate=False))
             weighted_sum = sp.Add(*products, evaluate=False)
@@ -130,20 +143,27 @@ def build(s: Scenario) -> Network:
         sources = tuple(outs)
     nodes += _loss_nodes(s, [n for n in neurons if n.target])
     return Network(
-        scenario=s, inputs=s.inputs, params=tuple(params), neurons=tuple(neurons),
+        scenario=s,
+        inputs=s.inputs,
+        params=tuple(params),
+        neurons=tuple(neurons),
         layers=tuple(layer.neurons for layer in s.layers),
-        nodes=tuple(_with_params(nodes, params, neurons)), loss=s.names.loss,
+        nodes=tuple(_with_params(nodes, params, neurons)),
+        loss=s.names.loss,
     )
 
 
 def _loss_nodes(s: Scenario, outputs: list[Neuron]) -> list[Node]:
     loss = LOSSES[s.loss]
     nodes = [Node(n.target, "target", None, None, n.name) for n in outputs if n.target]
-    terms = {n.name: loss_term(loss, len(outputs), s.residual, sym(n.target or ""), sym(n.out))
-             for n in outputs}
+    terms = {
+        n.name: loss_term(loss, len(outputs), s.residual, sym(n.target or ""), sym(n.out))
+        for n in outputs
+    }
     if outputs[0].term:
-        nodes += [Node(n.term or "", "term", terms[n.name].doit(), terms[n.name], n.name)
-                  for n in outputs]
+        nodes += [
+            Node(n.term or "", "term", terms[n.name].doit(), terms[n.name], n.name) for n in outputs
+        ]
         total = sp.Add(*(sym(n.term or "") for n in outputs), evaluate=False)
     else:
         total = sp.Add(*terms.values(), evaluate=False)

@@ -41,8 +41,14 @@ class Printer(LatexPrinter):  # type: ignore[misc]
     """LatexPrinter that keeps the given order and always writes products with a centred dot."""
 
     def __init__(self, names: Mapping[sp.Symbol, str]) -> None:
-        super().__init__({"order": "none", "symbol_names": dict(names), "mul_symbol": "dot",
-                          "fold_short_frac": False})
+        super().__init__(
+            {
+                "order": "none",
+                "symbol_names": dict(names),
+                "mul_symbol": "dot",
+                "fold_short_frac": False,
+            }
+        )
 
     def _print_Mul(self, expr: Any) -> str:
         # −1 · x prints as −x; everything else in the order built, with parentheses where needed.
@@ -59,8 +65,11 @@ class Printer(LatexPrinter):  # type: ignore[misc]
 
     def _factor(self, a: Any) -> str:
         s = self._print(a)
-        if isinstance(a, sp.Add) or (a.is_Number and a < 0) or (isinstance(a, sp.Mul)
-                                                                  and a.args[0] == -1):
+        if (
+            isinstance(a, sp.Add)
+            or (a.is_Number and a < 0)
+            or (isinstance(a, sp.Mul) and a.args[0] == -1)
+        ):
             return rf"\left({s}\right)"
         return str(s)
 
@@ -89,8 +98,11 @@ class Printer(LatexPrinter):  # type: ignore[misc]
             name = FUNCTION_NAMES.get(type(base), rf"\operatorname{{{type(base).__name__}}}")
             return rf"{name}^{{{self._print(exponent)}}}\left({self._print(base.args[0])}\right)"
         b = self._print(base)
-        if isinstance(base, sp.Add | sp.Mul | sp.Pow) or (base.is_Number and base < 0) or (
-                isinstance(base, sp.Symbol) and b.startswith(r"\left(")):
+        if (
+            isinstance(base, sp.Add | sp.Mul | sp.Pow)
+            or (base.is_Number and base < 0)
+            or (isinstance(base, sp.Symbol) and b.startswith(r"\left("))
+        ):
             b = rf"\left({b}\right)"
         elif isinstance(base, sp.Symbol) and "_" in b:
             b = rf"{{{b}}}"

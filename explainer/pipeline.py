@@ -43,6 +43,7 @@ def explain(scenario: Scenario, options: Options = Options()) -> explanation.Exp
     return explanation.build(net, chain, numbers, training, digits)
 
 
-def render_text(scenario: Scenario, fmt: str, options: Options = Options(),
-                body_only: bool = False) -> str:
+def render_text(
+    scenario: Scenario, fmt: str, options: Options = Options(), body_only: bool = False
+) -> str:
     return render.render(explain(scenario, options), fmt, body_only)

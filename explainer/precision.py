@@ -44,12 +44,12 @@ def show(x: Any, digits: int) -> Shown:
         sign = "-" if x < 0 else ""
         n, d = abs(x.numerator), x.denominator
         return Shown(f"{x}", rf"{sign}\frac{{{n}}}{{{d}}}")
-    d = round_significant(to_decimal(x), digits)
-    if d == 0 or PLAIN_RANGE[0] <= abs(d) < PLAIN_RANGE[1]:
-        text = _plain(d)
+    r = round_significant(to_decimal(x), digits)
+    if r == 0 or PLAIN_RANGE[0] <= abs(r) < PLAIN_RANGE[1]:
+        text = _plain(r)
         return Shown(text, text)
-    mantissa = d.scaleb(-d.adjusted())
-    m, e = _plain(mantissa), d.adjusted()
+    mantissa = r.scaleb(-r.adjusted())
+    m, e = _plain(mantissa), r.adjusted()
     return Shown(f"{m}e{e}", rf"{m} \times 10^{{{e}}}")
 
 

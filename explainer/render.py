@@ -23,14 +23,42 @@ MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#$~])")
 
 # pdflatex reads UTF-8, but has no glyphs for these in text mode; each becomes math or a macro.
 TEX_UNICODE = {
-    "σ": r"$\sigma$", "δ": r"$\delta$", "η": r"$\eta$", "Σ": r"$\Sigma$", "∂": r"$\partial$",
-    "−": r"$-$", "½": r"$\frac{1}{2}$", "²": r"$^{2}$", "·": r"$\cdot$", "×": r"$\times$",
-    "′": r"$'$", "≈": r"$\approx$", "→": r"$\to$", "≤": r"$\le$", "≥": r"$\ge$", "…": r"\dots{}",
-    "∞": r"$\infty$", "α": r"$\alpha$", "β": r"$\beta$", "ε": r"$\varepsilon$", "λ": r"$\lambda$",
+    "σ": r"$\sigma$",
+    "δ": r"$\delta$",
+    "η": r"$\eta$",
+    "Σ": r"$\Sigma$",
+    "∂": r"$\partial$",
+    "−": r"$-$",
+    "½": r"$\frac{1}{2}$",
+    "²": r"$^{2}$",
+    "·": r"$\cdot$",
+    "×": r"$\times$",
+    "′": r"$'$",
+    "≈": r"$\approx$",
+    "→": r"$\to$",
+    "≤": r"$\le$",
+    "≥": r"$\ge$",
+    "…": r"\dots{}",
+    "∞": r"$\infty$",
+    "α": r"$\alpha$",
+    "β": r"$\beta$",
+    "ε": r"$\varepsilon$",
+    "λ": r"$\lambda$",
 }
-TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-               "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-               "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}"}
+TEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
 
 
 def escape_markdown(s: str) -> str:
@@ -42,11 +70,17 @@ def escape_latex(s: str) -> str:
     return "".join(TEX_SPECIAL.get(c) or TEX_UNICODE.get(c) or c for c in s)
 
 
-def _prose(escape: Callable[[str], str], math: Callable[[str], str],
-           strong: Callable[[str], str]) -> Callable[[Prose], str]:
+def _prose(
+    escape: Callable[[str], str], math: Callable[[str], str], strong: Callable[[str], str]
+) -> Callable[[Prose], str]:
     def render(prose: Prose) -> str:
-        kinds = {"text": escape, "math": math, "strong": lambda s: strong(escape(s))}
+        kinds: dict[str, Callable[[str], str]] = {
+            "text": escape,
+            "math": math,
+            "strong": lambda s: strong(escape(s)),
+        }
         return "".join(kinds[seg.kind](seg.value) for seg in prose)
+
     return render
 
 
@@ -63,10 +97,22 @@ class Format:
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("md", "md", "page.md.j2", False, escape_markdown,
-               _prose(escape_markdown, lambda m: f"${m}$", lambda s: f"**{s}**")),
-        Format("tex", "tex", "page.tex.j2", True, escape_latex,
-               _prose(escape_latex, lambda m: f"${m}$", lambda s: rf"\textbf{{{s}}}")),
+        Format(
+            "md",
+            "md",
+            "page.md.j2",
+            False,
+            escape_markdown,
+            _prose(escape_markdown, lambda m: f"${m}$", lambda s: f"**{s}**"),
+        ),
+        Format(
+            "tex",
+            "tex",
+            "page.tex.j2",
+            True,
+            escape_latex,
+            _prose(escape_latex, lambda m: f"${m}$", lambda s: rf"\textbf{{{s}}}"),
+        ),
         Format("json", "json", "", False, str, lambda p: ""),
     )
 }
@@ -76,14 +122,21 @@ def environment(fmt: Format, templates: Path | None = None) -> jinja2.Environmen
     """A new Jinja environment for one format (never a shared, mutated global)."""
     options: dict[str, Any] = dict(
         loader=jinja2.FileSystemLoader(str(templates or resource_dir("templates"))),
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
-        trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     if fmt.latex_delimiters:
-        options.update(block_start_string=r"\BLOCK{", block_end_string="}",
-                       variable_start_string=r"\VAR{", variable_end_string="}",
-                       comment_start_string=r"\#{", comment_end_string="}",
-                       line_statement_prefix=None, line_comment_prefix="%#")
+        options.update(
+            block_start_string=r"\BLOCK{",
+            block_end_string="}",
+            variable_start_string=r"\VAR{",
+            variable_end_string="}",
+            comment_start_string=r"\#{",
+            comment_end_string="}",
+        )
     env = jinja2.Environment(**options)
     env.filters.update(escape=fmt.escape, prose=fmt.prose)
     return env

@@ -25,10 +25,61 @@ UPDATE_ORDERS = ("simultaneous",)
 # commands. Anything else (\input, \write, \def, catcode tricks) is refused, since scenario files
 # may come from strangers and the symbols land verbatim in .tex and in math on web pages.
 LATEX_COMMANDS = frozenset(
-    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
-    xi pi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma
-    Upsilon Phi Psi Omega mathrm mathit mathbf mathsf mathcal text hat bar tilde vec dot ddot
-    prime ell partial operatorname""".split()
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "varepsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "vartheta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "pi",
+        "rho",
+        "sigma",
+        "tau",
+        "upsilon",
+        "phi",
+        "varphi",
+        "chi",
+        "psi",
+        "omega",
+        "Gamma",
+        "Delta",
+        "Theta",
+        "Lambda",
+        "Xi",
+        "Pi",
+        "Sigma",
+        "Upsilon",
+        "Phi",
+        "Psi",
+        "Omega",
+        "mathrm",
+        "mathit",
+        "mathbf",
+        "mathsf",
+        "mathcal",
+        "text",
+        "hat",
+        "bar",
+        "tilde",
+        "vec",
+        "dot",
+        "ddot",
+        "prime",
+        "ell",
+        "partial",
+        "operatorname",
+    ]
 )
 LATEX_CHARS = re.compile(r"[A-Za-z0-9 _^{}\\,.'()+\-=]*")
 
@@ -83,8 +134,14 @@ class Scenario:
 
 def _kind(value: object) -> str:
     """How a TOML value is described in an error message."""
-    names = {bool: "a boolean", str: "a string", int: "an integer", float: "a number",
-             list: "a list", dict: "a table"}
+    names = {
+        bool: "a boolean",
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+    }
     return f"{names.get(type(value), type(value).__name__)} ({value!r})"
 
 
@@ -95,8 +152,12 @@ class _Reader:
         self.file, self.table, self.path = file, table, path
         unknown = [k for k in table if k not in allowed]
         if unknown:
-            raise ScenarioError(file, self.key(unknown[0]),
-                                f"one of the keys {', '.join(allowed)}", "an unknown key")
+            raise ScenarioError(
+                file,
+                self.key(unknown[0]),
+                f"one of the keys {', '.join(allowed)}",
+                "an unknown key",
+            )
 
     def key(self, k: str | int) -> str:
         if isinstance(k, int):
@@ -148,19 +209,24 @@ class _Reader:
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise self.fail(key, f"a whole number from {lo} to {hi}", v)
             return v
+
         return check
 
-    def choice(self, options: tuple[str, ...] | Mapping[str, object]) -> Callable[[str, object], str]:
+    def choice(
+        self, options: tuple[str, ...] | Mapping[str, object]
+    ) -> Callable[[str, object], str]:
         def check(key: str, v: object) -> str:
             if not isinstance(v, str) or v not in options:
                 raise self.fail(key, "one of " + ", ".join(f'"{o}"' for o in options), v)
             return v
+
         return check
 
     def name(self, key: str, v: object) -> str:
         if not isinstance(v, str) or not NAME.fullmatch(v):
-            raise self.fail(key, "a name of letters and digits, at most one '_' (e.g. w5, out_h1)",
-                            v)
+            raise self.fail(
+                key, "a name of letters and digits, at most one '_' (e.g. w5, out_h1)", v
+            )
         return v
 
     def pattern(self, key: str, v: object) -> str:
@@ -174,22 +240,28 @@ class _Reader:
         commands = re.findall(r"\\([A-Za-z]+|.)", s)
         bad = [c for c in commands if c not in LATEX_COMMANDS]
         if not LATEX_CHARS.fullmatch(s) or bad or not _balanced(s):
-            raise self.fail(key, "LaTeX math of letters, digits, _ ^ { } and Greek letters or "
-                                 r"\mathrm-style commands", v)
+            raise self.fail(
+                key,
+                "LaTeX math of letters, digits, _ ^ { } and Greek letters or "
+                r"\mathrm-style commands",
+                v,
+            )
         return s
 
-    def list_of(self, check: Callable[[str, object], Any], length: int | None = None,
-                min_length: int = 1) -> Callable[[str, object], tuple[Any, ...]]:
+    def list_of(
+        self, check: Callable[[str, object], Any], length: int | None = None, min_length: int = 1
+    ) -> Callable[[str, object], tuple[Any, ...]]:
         def read(key: str, v: object) -> tuple[Any, ...]:
             if not isinstance(v, list):
                 raise self.fail(key, "a list", v)
             if length is not None and len(v) != length:
-                raise ScenarioError(self.file, key, f"a list of {length}",
-                                    f"a list of {len(v)}")
+                raise ScenarioError(self.file, key, f"a list of {length}", f"a list of {len(v)}")
             if len(v) < min_length:
-                raise ScenarioError(self.file, key, f"a list of at least {min_length}",
-                                    f"a list of {len(v)}")
+                raise ScenarioError(
+                    self.file, key, f"a list of at least {min_length}", f"a list of {len(v)}"
+                )
             return tuple(check(f"{key}[{i}]", x) for i, x in enumerate(v))
+
         return read
 
 
@@ -202,10 +274,29 @@ def _balanced(s: str) -> bool:
     return depth == 0
 
 
-TOP_KEYS = ("title", "source", "description", "network", "example", "loss", "training",
-            "display", "names", "symbols")
-LAYER_KEYS = ("neurons", "activation", "weights", "weight_names", "bias", "biases", "bias_names",
-              "train_weights", "train_biases")
+TOP_KEYS = (
+    "title",
+    "source",
+    "description",
+    "network",
+    "example",
+    "loss",
+    "training",
+    "display",
+    "names",
+    "symbols",
+)
+LAYER_KEYS = (
+    "neurons",
+    "activation",
+    "weights",
+    "weight_names",
+    "bias",
+    "biases",
+    "bias_names",
+    "train_weights",
+    "train_biases",
+)
 
 
 def load(path: str | Path) -> Scenario:
@@ -293,22 +384,32 @@ def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]
             for j in range(len(neurons))
         )
         weight_no += len(neurons) * fan_in
-        weight_names = r.get("weight_names", r.list_of(r.list_of(r.name, fan_in), len(neurons)),
-                             default_w)
+        weight_names = r.get(
+            "weight_names", r.list_of(r.list_of(r.name, fan_in), len(neurons)), default_w
+        )
         bias = r.get("bias", r.choice(BIAS_MODES), "none")
         n_bias = {"none": 0, "shared": 1, "per-neuron": len(neurons)}[bias]
-        biases = r.get("biases", r.list_of(r.number, n_bias, min_length=0),
-                       () if n_bias == 0 else ...)
+        biases = r.get(
+            "biases", r.list_of(r.number, n_bias, min_length=0), () if n_bias == 0 else ...
+        )
         default_b = (f"b{bias_no}",) if bias == "shared" else tuple(f"b_{n}" for n in neurons)
         bias_no += bias == "shared"
-        bias_names = r.get("bias_names", r.list_of(r.name, n_bias, min_length=0),
-                           default_b[:n_bias])
-        layers.append(Layer(
-            neurons=neurons, activation=activation, weights=weights, weight_names=weight_names,
-            bias=bias, biases=biases, bias_names=bias_names,
-            train_weights=r.get("train_weights", r.boolean, True),
-            train_biases=r.get("train_biases", r.boolean, True),
-        ))
+        bias_names = r.get(
+            "bias_names", r.list_of(r.name, n_bias, min_length=0), default_b[:n_bias]
+        )
+        layers.append(
+            Layer(
+                neurons=neurons,
+                activation=activation,
+                weights=weights,
+                weight_names=weight_names,
+                bias=bias,
+                biases=biases,
+                bias_names=bias_names,
+                train_weights=r.get("train_weights", r.boolean, True),
+                train_biases=r.get("train_biases", r.boolean, True),
+            )
+        )
         fan_in = len(neurons)
     if not layers:
         raise ScenarioError(file, "network.layers", "at least one layer", "none")
@@ -342,19 +443,23 @@ def all_keys(s: Scenario) -> list[tuple[str, str]]:
 def _check_keys(s: Scenario, symbols: _Reader) -> None:
     n_all = sum(len(layer.neurons) for layer in s.layers)
     n_out = len(s.layers[-1].neurons)
-    for pattern, where, used_by in ((s.names.net, "names.net", n_all),
-                                    (s.names.out, "names.out", n_all),
-                                    (s.names.target, "names.target", n_out),
-                                    (s.names.loss_term, "names.loss_term", n_out)):
+    for pattern, where, used_by in (
+        (s.names.net, "names.net", n_all),
+        (s.names.out, "names.out", n_all),
+        (s.names.target, "names.target", n_out),
+        (s.names.loss_term, "names.loss_term", n_out),
+    ):
         if pattern and "{neuron}" not in pattern and used_by > 1:
             raise ScenarioError(s.path, where, "a pattern containing {neuron}", repr(pattern))
     seen: dict[str, str] = {}
     for key, where in all_keys(s):
         if key in seen:
-            raise ScenarioError(s.path, where, f"a name not used elsewhere ({seen[key]} has it)",
-                                repr(key))
+            raise ScenarioError(
+                s.path, where, f"a name not used elsewhere ({seen[key]} has it)", repr(key)
+            )
         seen[key] = where
     for key, _ in s.symbols:
         if key not in seen:
-            raise ScenarioError(s.path, symbols.key(key), "a name the network defines",
-                                "an unknown name")
+            raise ScenarioError(
+                s.path, symbols.key(key), "a name the network defines", "an unknown name"
+            )

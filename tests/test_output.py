@@ -1,0 +1,123 @@
+"""Rendered pages as a reader gets them: deterministic, escaped, LaTeX that compiles, Markdown
+math that common hosts render, and a network shape no shipped scenario has."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from explainer import scenario
+from explainer.pipeline import render_text
+from explainer.render import escape_latex, escape_markdown
+from tests.conftest import MINIMAL, SCENARIOS, tool
+
+SHIPPED = sorted(SCENARIOS.glob("*.toml"))
+
+# A shape the shipped scenarios do not have: three tanh layers, a bias per neuron, all trained.
+TANH_3 = """\
+title = "Three tanh layers"
+[network]
+inputs = ["x1", "x2"]
+[[network.layers]]
+neurons = ["a1", "a2"]
+activation = "tanh"
+weights = [[0.1, -0.2], [0.3, 0.4]]
+bias = "per-neuron"
+biases = [0.01, -0.02]
+[[network.layers]]
+neurons = ["b1", "b2", "b3"]
+activation = "tanh"
+weights = [[0.5, -0.6], [0.7, 0.8], [-0.9, 0.1]]
+bias = "per-neuron"
+biases = [0.03, 0.04, -0.05]
+[[network.layers]]
+neurons = ["y1"]
+activation = "tanh"
+weights = [[0.2, -0.3, 0.4]]
+bias = "per-neuron"
+biases = [0.06]
+[example]
+inputs = [0.5, -1.5]
+targets = [0.3]
+[loss]
+function = "mse"
+[training]
+learning_rate = 0.2
+steps = 50
+"""
+
+NASTY = "Costs & $ 100% of #1 {x}_y ~ ^ \\\\ <b>*bold*</b> [link](x) `code`"
+
+
+def compile_latex(tex: str, tmp_path: Path, name: str = "page") -> str:
+    (tmp_path / f"{name}.tex").write_text(tex, encoding="utf-8")
+    result = subprocess.run(
+        [
+            "pdflatex",
+            "-interaction=nonstopmode",
+            "-halt-on-error",
+            "-no-shell-escape",
+            f"{name}.tex",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    log = (tmp_path / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+    assert result.returncode == 0, log[-3000:]
+    assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
+    return log
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+@pytest.mark.parametrize("fmt", ["md", "tex", "json"])
+def test_same_scenario_same_bytes(path: Path, fmt: str) -> None:
+    s = scenario.load(path)
+    assert render_text(s, fmt) == render_text(scenario.load(path), fmt)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_latex_compiles_without_overfull_boxes(path: Path, tmp_path: Path) -> None:
+    if not tool("pdflatex"):
+        pytest.skip("pdflatex is not installed (CI installs TeX Live)")
+    log = compile_latex(render_text(scenario.load(path), "tex"), tmp_path)
+    assert "Overfull \\hbox" not in log
+
+
+def test_new_shape_renders_and_compiles(write_scenario, tmp_path: Path) -> None:
+    s = scenario.load(write_scenario(TANH_3))
+    md = render_text(s, "md")
+    for heading in ("### Hidden layer 1", "### Hidden layer 2", "### Output layer"):
+        assert heading in md
+    assert r"1 - {\mathrm{out}_{a1}}^{2}" in md  # tanh′ in textbook form
+    if tool("pdflatex"):
+        compile_latex(render_text(s, "tex"), tmp_path)
+
+
+def test_scenario_strings_are_escaped(write_scenario, tmp_path: Path) -> None:
+    text = MINIMAL.replace('title = "Minimal"', f"title = '''{NASTY}'''\nsource = '''{NASTY}'''")
+    s = scenario.load(write_scenario(text))
+    md = render_text(s, "md")
+    assert escape_markdown(NASTY) in md and "<b>" not in md
+    tex = render_text(s, "tex")
+    assert escape_latex(NASTY) in tex
+    if tool("pdflatex"):
+        compile_latex(tex, tmp_path)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_markdown_math_is_well_formed(path: Path) -> None:
+    md = render_text(scenario.load(path), "md")
+    assert md.count("$$") % 2 == 0
+    blocks = re.findall(r"^\$\$\n(.*?)\n\$\$$", md, flags=re.S | re.M)
+    assert blocks and all(b.startswith(r"\begin{aligned}") for b in blocks)
+    assert md.count("$$") == 2 * len(blocks)  # every display block on its own lines
+    for line in md.splitlines():
+        if not line.startswith("$$") and "$" in line.replace(r"\$", ""):
+            assert line.replace(r"\$", "").count("$") % 2 == 0, line
+    assert "\\VAR{" not in md and "{{" not in md and "{%" not in md

@@ -1,0 +1,47 @@
+"""The repository as a visitor and a maintainer meet it: README true, code linted and typed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import OUTPUT, ROOT
+
+
+def test_readme_excerpt_matches_the_real_output() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    excerpts = re.findall(r"<!-- excerpt:(\S+) -->\n(.*?)<!-- /excerpt -->", readme, flags=re.S)
+    assert excerpts
+    for name, text in excerpts:
+        assert text.strip() in (OUTPUT / name).read_text(encoding="utf-8"), name
+
+
+def test_readme_names_the_commands_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    test_command = "python -m pip install -e '.[test]' && python -m pytest"
+    assert test_command in readme and test_command in ci
+    assert "python -m pip install -e . && explainer build" in readme
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "explainer"]],
+    ids=["ruff-check", "ruff-format", "mypy"],
+)
+def test_code_quality_gate(command: list[str]) -> None:
+    if shutil.which(command[0]) is None:
+        pytest.skip(f"{command[0]} is not installed (pip install -e '.[test]')")
+    result = subprocess.run(
+        [sys.executable, "-m", *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
