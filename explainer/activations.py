@@ -43,7 +43,13 @@ class Activation:
     steps: Callable[[Expr], tuple[Expr, ...]]
     derivative_note: str = ""
     has_net: bool = True  # False: the neuron's output *is* its weighted sum (seed 001's a = i·w)
-    differentiable: bool = True
+    # A differentiable stand-in for an activation whose derivative is zero almost everywhere, so
+    # the page can show that learning proceeds once it is swapped in (the step → the sigmoid).
+    surrogate: str = ""
+
+    @property
+    def differentiable(self) -> bool:
+        return not self.surrogate
 
 
 def _sigmoid(x: Expr) -> Expr:
@@ -109,6 +115,17 @@ ACTIVATIONS: dict[str, Activation] = {
             derivative_note="a step: 1 where net > 0, else 0 (at net = 0 we take 0, a convention)",
         ),
         Activation(
+            "step",
+            r"H",
+            "the Heaviside step (1 where net > 0, else 0)",
+            forward=_step_at_zero,
+            derivative=lambda net, out: sp.S.Zero,
+            steps=lambda x: (),
+            derivative_note="zero wherever it is defined (and undefined at net = 0): no gradient "
+            "flows back through a step",
+            surrogate="sigmoid",
+        ),
+        Activation(
             "identity",
             r"\operatorname{id}",
             "the identity",
@@ -131,15 +148,50 @@ ACTIVATIONS: dict[str, Activation] = {
 
 @dataclass(frozen=True)
 class Loss:
-    """The loss as a sum over outputs of `coefficient(n) · residual²`.
+    """The loss as a sum over the outputs of one term per output.
 
-    `residual` is written target − out (Mazur: ½(target − out)²) or out − target (seed 001:
-    C = (a − y)²); the two give the same numbers and differently signed textbook derivatives.
+    Squared losses: the term is `coefficient(n) · residual²`, the residual written target − out
+    (Mazur: ½(target − out)²) or out − target (seed 001: C = (a − y)²); the two orders give the
+    same numbers and differently signed textbook derivatives. Other losses give their own term,
+    derivative and steps. `ascent`: an objective to maximise by gradient ascent (seed 003's
+    performance function P = −½(d − z)², Δw = +r·∂P/∂w) rather than a loss to minimise.
     """
 
     name: str
     describe: str
     coefficient: Callable[[int], sp.Rational]
+    ascent: bool = False
+    term: Callable[[Expr, Expr], Expr] | None = None
+    derivative: Callable[[Expr, Expr], Expr] | None = None
+    steps: Callable[[Expr, Expr], tuple[Expr, ...]] | None = None
+
+
+def _log(x: Expr) -> Expr:
+    return sp.log(x, evaluate=False)
+
+
+def _bce(t: Expr, o: Expr) -> Expr:
+    """−[t ln o + (1 − t) ln(1 − o)]"""
+    return _neg(
+        _u(
+            sp.Add,
+            _u(sp.Mul, t, _log(o)),
+            _u(sp.Mul, _minus(sp.S.One, t), _log(_minus(sp.S.One, o))),
+        )
+    )
+
+
+def _bce_derivative(t: Expr, o: Expr) -> Expr:
+    """(o − t) / (o(1 − o)): with a sigmoid output, o(1 − o) cancels and δ = o − t."""
+    return _u(
+        sp.Mul, _minus(o, t), _u(sp.Pow, _u(sp.Mul, o, _minus(sp.S.One, o)), sp.S.NegativeOne)
+    )
+
+
+def _bce_steps(t: Expr, o: Expr) -> tuple[Expr, ...]:
+    first = _u(sp.Mul, t, _u(sp.Pow, o, sp.S.NegativeOne))
+    second = _u(sp.Mul, _minus(sp.S.One, t), _u(sp.Pow, _minus(sp.S.One, o), sp.S.NegativeOne))
+    return (_u(sp.Add, _neg(first), second),)
 
 
 LOSSES: dict[str, Loss] = {
@@ -152,6 +204,20 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss("sse", "the sum of squared errors, Σ(target − out)²", lambda n: sp.Integer(1)),
         Loss("mse", "the mean squared error, (1/n)Σ(target − out)²", lambda n: sp.Rational(1, n)),
+        Loss(
+            "performance",
+            "the performance function P = −½(d − z)², climbed by gradient ascent",
+            lambda n: sp.Rational(-1, 2),
+            ascent=True,
+        ),
+        Loss(
+            "cross_entropy",
+            "the binary cross-entropy −Σ[t ln o + (1 − t) ln(1 − o)]",
+            lambda n: sp.Integer(1),
+            term=_bce,
+            derivative=_bce_derivative,
+            steps=_bce_steps,
+        ),
     )
 }
 
@@ -162,26 +228,45 @@ def residual(order: str, target: Expr, out: Expr) -> Expr:
     return _minus(target, out) if order == "target-out" else _minus(out, target)
 
 
+def _times(k: Expr, x: Expr) -> Expr:
+    """k·x, written x for k = 1 and −x for k = −1."""
+    if k == 1:
+        return x
+    return _neg(x) if k == -1 else _u(sp.Mul, k, x)
+
+
+def negated(x: Expr) -> Expr:
+    """−x in textbook form: −(−(t − o)) is written t − o, −2(a − y) as 2(a − y) negated."""
+    if isinstance(x, sp.Mul) and x.args and x.args[0].is_Number:
+        k, rest = -x.args[0], x.args[1:]
+        body = rest[0] if len(rest) == 1 else _u(sp.Mul, *rest)
+        return _times(k, body)
+    return _neg(x)
+
+
 def loss_term(loss: Loss, n_outputs: int, order: str, target: Expr, out: Expr) -> Expr:
     """One output's share of the loss, e.g. ½(target − out)²."""
+    if loss.term:
+        return loss.term(target, out)
     square = _u(sp.Pow, residual(order, target, out), sp.Integer(2))
-    c = loss.coefficient(n_outputs)
-    return square if c == 1 else _u(sp.Mul, c, square)
+    return _times(loss.coefficient(n_outputs), square)
 
 
 def loss_derivative(loss: Loss, n_outputs: int, order: str, target: Expr, out: Expr) -> Expr:
-    """∂(loss term)/∂out in textbook form: −(target − out) for ½(target − out)², 2(a − y) for (a − y)²."""
+    """∂(loss term)/∂out in textbook form: −(target − out) for ½(target − out)², 2(a − y) for
+    (a − y)², d − z for −½(d − z)²."""
+    if loss.derivative:
+        return loss.derivative(target, out)
     c = 2 * loss.coefficient(n_outputs)
-    r = residual(order, target, out)
-    if order == "target-out":
-        return _neg(r) if c == 1 else _u(sp.Mul, -c, r)
-    return r if c == 1 else _u(sp.Mul, c, r)
+    return _times(-c if order == "target-out" else c, residual(order, target, out))
 
 
 def loss_derivative_steps(
     loss: Loss, n_outputs: int, order: str, target: Expr, out: Expr
 ) -> tuple[Expr, ...]:
     """The power rule written out, as Mazur does: 2 · ½(target − out)^{2−1} · (−1)."""
+    if loss.steps:
+        return loss.steps(target, out)
     c = loss.coefficient(n_outputs)
     inner = sp.S.NegativeOne if order == "target-out" else sp.S.One
     power = _u(sp.Pow, residual(order, target, out), _u(sp.Add, sp.Integer(2), sp.S.NegativeOne))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from explainer.activations import ACTIVATIONS, LOSSES
+from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
 from explainer.derivation import Derivation, Partial
 from explainer.network import Network
 
@@ -39,7 +39,12 @@ ARITHMETIC: dict[str, Arithmetic] = {
         "IEEE double precision (numpy float64)",
         number=np.float64,
         constant=lambda c: np.float64(float(c)),
-        functions={sp.exp: np.exp, sp.tanh: np.tanh, sp.sech: lambda x: 1 / np.cosh(x)},
+        functions={
+            sp.exp: np.exp,
+            sp.log: np.log,
+            sp.tanh: np.tanh,
+            sp.sech: lambda x: 1 / np.cosh(x),
+        },
     ),
 }
 
@@ -124,26 +129,66 @@ def forward(net: Network, params: Mapping[str, Number], ar: Arithmetic) -> dict[
 
 
 def evaluate(net: Network, d: Derivation, arithmetic: str = "float64") -> Evaluation:
+    """Every local factor and equation of the derivation, evaluated layer by layer from the output.
+
+    Simultaneous update: all of them at the initial weights. Sequential update: a layer's
+    parameters are updated as soon as its gradients are known, so the local factors met below it
+    (∂net_k/∂out_j = w_kj) take the updated weights.
+    """
     ar = ARITHMETIC[arithmetic]
     params = {p.key: ar.number(p.value) for p in net.params}
     env = forward(net, params, ar)
-    partials: dict[Partial, Number] = {x.partial: value(x.textbook, env, ar) for x in d.locals}
-    for eq in d.equations:
-        total = None
-        for term in eq.terms:
-            product = partials[term[0]]
-            for factor in term[1:]:
-                product = product * partials[factor]
-            total = product if total is None else total + product
-        partials[eq.partial] = total
+    seen = dict(env)  # the values local factors are evaluated at
+    locals_ = {x.partial: x for x in d.locals}
+    equations = {x.partial: x for x in d.equations}
+    partials: dict[Partial, Number] = {}
+
+    def get(p: Partial) -> Number:
+        if p not in partials:
+            if p in locals_:
+                partials[p] = value(locals_[p].textbook, seen, ar)
+            else:
+                partials[p] = _sum_of_products(equations[p].terms, get)
+        return partials[p]
+
+    # descent: p − η·∂L/∂p; ascent (an objective to maximise): p + η·∂P/∂p
     rate = ar.number(net.scenario.learning_rate)
-    updates = tuple(
-        Update(key, params[key], partials[p], params[key] - rate * partials[p])
-        for key, p in d.gradients
-    )
+    if LOSSES[net.scenario.loss].ascent:
+        rate = -rate
+    gradient = dict(d.gradients)
+    new: dict[str, Number] = {}
+    for block in d.layers:
+        for p in (
+            *(q for nb in block.neurons for q in (*nb.defines, *nb.gradients)),
+            *block.shared,
+        ):
+            get(p)
+        done = {
+            key: params[key] - rate * get(gradient[key])
+            for key in gradient
+            if net.param(key).layer == block.layer
+        }
+        new.update(done)
+        if net.scenario.update == "sequential":
+            seen.update(done)
+    for p in (*locals_, *equations):
+        get(p)
+    updates = tuple(Update(key, params[key], get(g), new[key]) for key, g in d.gradients)
     return Evaluation(
         ar.name, tuple((n.key, env[n.key]) for n in net.nodes), tuple(partials.items()), updates
     )
+
+
+def _sum_of_products(
+    terms: tuple[tuple[Partial, ...], ...], get: Callable[[Partial], Number]
+) -> Number:
+    total = None
+    for term in terms:
+        product = get(term[0])
+        for factor in term[1:]:
+            product = product * get(factor)
+        total = product if total is None else total + product
+    return total
 
 
 # The training loop ---------------------------------------------------------------------------
@@ -151,17 +196,19 @@ def evaluate(net: Network, d: Derivation, arithmetic: str = "float64") -> Evalua
 
 @dataclass(frozen=True)
 class Step:
-    """The state after k updates: the parameters, and the forward pass they give."""
+    """The state after k updates (k epochs, with a training set): the parameters, and the
+    forward pass they give. `loss` is the mean over the examples of each example's loss."""
 
     k: int
     loss: float
-    outputs: tuple[float, ...]
+    outputs: tuple[float, ...]  # of the first example
     params: tuple[float, ...]  # in Network.params order
 
 
 @dataclass(frozen=True)
 class Training:
     steps: tuple[Step, ...]  # the recorded ones, k ascending; always k = 0 and the last
+    predictions: tuple[tuple[float, ...], ...]  # every example's outputs after the last step
 
     def at(self, k: int) -> Step:
         return next(s for s in self.steps if s.k == k)
@@ -182,7 +229,8 @@ class _Layer:
         self.w_index = np.array([[index[k] for k in n.weights] for n in neurons], dtype=np.intp)
         biases = list(dict.fromkeys(n.bias for n in neurons if n.bias))
         self.b_index = np.array([index[b] for b in biases], dtype=np.intp)
-        self.spread = np.array([[float(n.bias == b) for b in biases] for n in neurons])
+        sign = net.scenario.layers[neurons[0].layer].bias_input
+        self.spread = np.array([[sign * (n.bias == b) for b in biases] for n in neurons])
         self.w = theta[self.w_index]
         self.b = theta[self.b_index]
         self.w_rate = np.array(
@@ -200,43 +248,83 @@ class _Layer:
 
 
 def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
-    """Gradient descent for `steps` updates, all gradients from the same forward pass.
+    """Gradient descent for `steps` updates or epochs (fewer if the loss falls below `until_loss`).
 
-    Recorded: every k for which `record(k)` holds, plus k = 0 and k = steps.
+    Simultaneous: every gradient from the weights of the same forward pass. Sequential: each
+    layer is updated as soon as its gradients are known, and the layer below is differentiated
+    through the updated weights. A training set is taken in order, one update per example
+    (stochastic) or one per epoch from the mean gradient (batch). Recorded: every k with
+    `record(k)`, plus k = 0 and the last.
     """
     s = net.scenario
     theta = np.array([p.value for p in net.params], dtype=np.float64)
     layers = [_Layer(net, names, theta) for names in net.layers]
+    rule = LOSSES[s.loss]
     for layer in layers:
-        layer.scale(s.learning_rate)
-    x0 = np.array(s.input_values, dtype=np.float64)
-    t = np.array(s.targets, dtype=np.float64)
-    c = float(LOSSES[s.loss].coefficient(len(t)))
+        layer.scale(-s.learning_rate if rule.ascent else s.learning_rate)
+    examples = s.data or ((s.input_values, s.targets),)
+    x_all = np.array([x for x, _ in examples], dtype=np.float64)
+    t_all = np.array([t for _, t in examples], dtype=np.float64)
+    n = len(s.targets)
+    ts, os_ = sp.Symbol("t"), sp.Symbol("o")
+    # lambdify prints our own rule-table expressions (never a scenario string) as numpy code.
+    term = sp.lambdify((ts, os_), loss_term(rule, n, s.residual, ts, os_).doit(), "numpy")
+    d_term = sp.lambdify((ts, os_), loss_derivative(rule, n, s.residual, ts, os_).doit(), "numpy")
+    batches = (
+        [slice(i, i + 1) for i in range(len(examples))]
+        if s.mode == "stochastic"
+        else [slice(0, len(examples))]
+    )
+    sequential = s.update == "sequential"
+    watch = s.until_loss is not None
     rows: list[Step] = []
     for k in range(steps + 1):
-        xs, nets = [x0], []
-        for layer in layers:
-            z = layer.w @ xs[-1]
-            if layer.b.size:
-                z = z + layer.spread @ layer.b
-            nets.append(z)
-            xs.append(layer.f(z))
-        r = t - xs[-1]
-        if k == 0 or k == steps or record(k):
-            for layer in layers:
-                layer.store(theta)
-            rows.append(
-                Step(k, float(c * (r @ r)), tuple(map(float, xs[-1])), tuple(map(float, theta)))
-            )
-        if k == steps:
-            break
-        upstream = -2.0 * c * r  # ∂L/∂out for L = c·Σ(t − out)²
-        for i in range(len(layers) - 1, -1, -1):
-            layer = layers[i]
-            delta = upstream * layer.f_prime(nets[i], xs[i + 1])
-            if i:
-                upstream = layer.w.T @ delta  # from the weights before this step's update
-            layer.w = layer.w - layer.w_rate * (delta[:, None] * xs[i])
-            if layer.b.size:
-                layer.b = layer.b - layer.b_rate * (delta @ layer.spread)
-    return Training(tuple(rows))
+        if watch or k in (0, steps) or record(k):
+            out = _forward(layers, x_all)[0][-1]
+            loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
+            done = k == steps or (watch and loss < (s.until_loss or 0.0))
+            if k in (0, steps) or done or record(k):
+                for layer in layers:
+                    layer.store(theta)
+                rows.append(Step(k, loss, tuple(map(float, out[0])), tuple(map(float, theta))))
+            if done:
+                break
+        for batch in batches:
+            _update(layers, x_all[batch], t_all[batch], d_term, sequential)
+    final = _forward(layers, x_all)[0][-1]
+    return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final))
+
+
+def _forward(layers: list[_Layer], x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Rows are examples: outs[0] = x, outs[i + 1] = f(nets[i]), nets[i] = outs[i]·Wᵀ + B·β."""
+    outs, nets = [x], []
+    for layer in layers:
+        z = outs[-1] @ layer.w.T
+        if layer.b.size:
+            z = z + layer.spread @ layer.b
+        nets.append(z)
+        outs.append(layer.f(z))
+    return outs, nets
+
+
+def _update(
+    layers: list[_Layer],
+    x: np.ndarray,
+    t: np.ndarray,
+    d_term: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    sequential: bool,
+) -> None:
+    """One gradient step from the mean gradient of the rows of x."""
+    outs, nets = _forward(layers, x)
+    m = len(x)
+    upstream = d_term(t, outs[-1])  # ∂L/∂out per example and output
+    for i in range(len(layers) - 1, -1, -1):
+        layer = layers[i]
+        delta = upstream * layer.f_prime(nets[i], outs[i + 1])
+        if i and not sequential:
+            upstream = delta @ layer.w  # from the weights before this step's update
+        layer.w = layer.w - layer.w_rate * (delta.T @ outs[i]) / m
+        if layer.b.size:
+            layer.b = layer.b - layer.b_rate * (delta @ layer.spread).sum(axis=0) / m
+        if i and sequential:
+            upstream = delta @ layer.w  # from the weights this step already updated

@@ -14,10 +14,10 @@ from typing import Any
 import sympy as sp
 
 from explainer import notation
-from explainer.activations import ACTIVATIONS, LOSSES
+from explainer.activations import ACTIVATIONS, LOSSES, negated
 from explainer.derivation import Derivation, Equation, Local, Partial
 from explainer.evaluate import Evaluation, Training
-from explainer.network import Network, sym
+from explainer.network import Network, Neuron, sym
 from explainer.precision import show
 
 
@@ -100,9 +100,18 @@ class _Page:
     names: dict[sp.Symbol, str]
     numbers: dict[sp.Symbol, str]
     tags: dict[Partial, str] = field(default_factory=dict)
+    updated: dict[str, Any] = field(default_factory=dict)  # sequential: new values so far
 
     def sym(self, key: str) -> str:
         return self.names[sym(key)]
+
+    def maps(self) -> tuple[dict[sp.Symbol, str], dict[sp.Symbol, str]]:
+        """Symbol names and numbers, with parameters already updated shown as w⁺ and new values."""
+        names, numbers = dict(self.names), dict(self.numbers)
+        for key, new in self.updated.items():
+            names[sym(key)] = f"{{{self.names[sym(key)]}}}^{{+}}"
+            numbers[sym(key)] = self.factor_num(new)
+        return names, numbers
 
     def num(self, x: Any) -> str:
         return show(x, self.digits).latex
@@ -116,7 +125,7 @@ class _Page:
 
     @property
     def ordinary(self) -> bool:
-        return self.net.scenario.derivative == "d"
+        return self.net.scenario.profile == "single-weight"
 
     def tag(self, p: Partial) -> str:
         self.tags[p] = str(len(self.tags) + 1)
@@ -130,7 +139,12 @@ class _Page:
 
 
 def build(
-    net: Network, d: Derivation, ev: Evaluation, training: Training, digits: int
+    net: Network,
+    d: Derivation,
+    ev: Evaluation,
+    training: Training,
+    digits: int,
+    surrogate: Training | None = None,
 ) -> Explanation:
     s = net.scenario
     overrides = dict(s.symbols)
@@ -141,8 +155,8 @@ def build(
     sections = (
         _setup(page),
         _forward(page),
-        *_backward(page),
-        _updates(page),
+        *BACKWARD[s.profile](page),
+        _no_gradient(page, training, surrogate),
         _training(page, training),
     )
     return Explanation(
@@ -150,10 +164,25 @@ def build(
         title=s.title,
         source=s.source,
         description=" ".join(s.description.split()),
-        sections=tuple(x for x in sections if x.items),
+        sections=_with_narrative(tuple(x for x in sections if x.items), dict(s.narrative)),
         values=_values(net, d, ev, training),
         arithmetic=ev.arithmetic,
         digits=digits,
+    )
+
+
+def _with_narrative(sections: tuple[Section, ...], prose: dict[str, str]) -> tuple[Section, ...]:
+    """The author's own prose for a section, first in it, as written (escaped when rendered)."""
+    return tuple(
+        Section(
+            x.title,
+            x.level,
+            (Paragraph(text(" ".join(prose[x.anchor].split()))), *x.items),
+            x.anchor,
+        )
+        if x.anchor in prose
+        else x
+        for x in sections
     )
 
 
@@ -163,6 +192,13 @@ def _values(
     out: dict[str, float] = {k: float(v) for k, v in ev.nodes}
     out.update((p.key, float(v)) for p, v in ev.partials)
     out.update((f"{u.key}@1", float(u.new)) for u in ev.updates)
+    if net.scenario.profile == "delta":
+        sign = DELTA_SIGN[net.scenario.delta_sign]
+        out.update(
+            (f"delta_{n.name}", sign * float(ev.partial(Partial(net.loss, n.net))))
+            for n in net.neurons
+            if Partial(net.loss, n.net) in dict(ev.partials)
+        )
     for step in training.steps[1:]:
         out[f"{net.loss}@{step.k}"] = step.loss
         out.update((f"{n.out}@{step.k}", o) for n, o in zip(net.outputs, step.outputs, strict=True))
@@ -188,12 +224,29 @@ def _eq(page: _Page, key: str, value: Any) -> Seg:
     return math(f"{page.sym(key)} = {page.num(value)}")
 
 
+UPDATE_ORDER = {
+    "simultaneous": "every parameter is updated from the same forward pass (simultaneous update)",
+    "sequential": "the output layer is updated first and the layers below are differentiated "
+    "through its already updated weights (sequential update, as some published code does)",
+}
+DELTA_SIGN = {"minus": -1, "plus": 1}  # δ_j = sign · ∂L/∂net_j
+
+
 def _setup(page: _Page) -> Section:
     net, s = page.net, page.net.scenario
     values = dict(page.ev.nodes)
     items: list[Item] = []
     if s.description:
         items.append(Paragraph(text(" ".join(s.description.split()))))
+    if len(s.data) > 1:
+        items.append(
+            Paragraph(
+                text(
+                    f"A training set of {len(s.data)} examples; the first is worked through "
+                    "in full, with these values."
+                )
+            )
+        )
     items.append(
         Paragraph(
             text(
@@ -241,8 +294,8 @@ def _setup(page: _Page) -> Section:
                 math(page.sym(net.loss)),
                 ". Learning rate ",
                 math(f"{rate} = {page.num(s.learning_rate)}"),
-                "; every parameter is updated from the same forward pass (simultaneous update). Numbers "
-                f"are computed in {page.ev.arithmetic} arithmetic and shown to {page.digits} significant "
+                f"; {'gradient ascent' if loss.ascent else 'gradient descent'}; "
+                f"{UPDATE_ORDER[s.update]}. Numbers are computed in {page.ev.arithmetic} arithmetic and shown to {page.digits} significant "
                 "digits, rounded half up.",
             )
         )
@@ -351,6 +404,7 @@ def _backward(page: _Page) -> list[Section]:
                 )
             )
             items += _quantity(page, p, shown_rules)
+        _mark_updated(page, block.layer)
         last = block.layer == len(net.layers) - 1
         title = (
             "Output layer"
@@ -359,6 +413,14 @@ def _backward(page: _Page) -> list[Section]:
         )
         sections.append(Section(title, 3, tuple(items), f"layer-{block.layer + 1}"))
     return sections
+
+
+def _mark_updated(page: _Page, layer: int) -> None:
+    """Sequential update: from here on, this layer's parameters are shown with their new values."""
+    if page.net.scenario.update == "sequential":
+        page.updated.update(
+            (u.key, u.new) for u in page.ev.updates if page.net.param(u.key).layer == layer
+        )
 
 
 def _quantity(page: _Page, p: Partial, shown_rules: set[str]) -> list[Item]:
@@ -403,19 +465,31 @@ def _local(page: _Page, x: Local, shown_rules: set[str]) -> list[Item]:
             items.append(Paragraph(text(f"The activation's derivative, {act.derivative_note}:")))
     elif node.kind == "loss":
         forms += [notation.latex(step, page.names) for step in x.steps]
-        others = "; the other terms do not contain it" if len(net.outputs) > 1 else ""
+        others = "; the other outputs' terms do not contain it" if len(net.outputs) > 1 else ""
         items.append(
             Paragraph(
                 text(
                     "The loss differentiated with respect to ",
                     math(page.sym(p.by)),
-                    f" (the power rule, then the chain rule for the inner difference{others}):",
+                    f" (its own term by the chain rule{others}):",
+                )
+            )
+        )
+    names, numbers = page.maps()
+    early = [k for k in page.updated if sym(k) in x.textbook.free_symbols]
+    if early:
+        items.append(
+            Paragraph(
+                text(
+                    "Sequential update: ",
+                    *_list(math(page.sym(k)) for k in early),
+                    " has already been updated above, so the new value is used here.",
                 )
             )
         )
     forms += [
-        notation.latex(x.textbook, page.names),
-        notation.latex(x.textbook, page.numbers),
+        notation.latex(x.textbook, names),
+        notation.latex(x.textbook, numbers),
         page.num(page.value(p)),
     ]
     rows = _chain_rows(page.partial(p), forms)
@@ -444,7 +518,7 @@ def _equation(page: _Page, eq: Equation) -> list[Item]:
     numbers = " + ".join(
         r" \cdot ".join(page.factor_num(page.value(f)) for f in term) for term in eq.terms
     )
-    forms = [symbolic, numbers, page.num(page.value(p))]
+    forms = [symbolic, *_cancellation(page, eq), numbers, page.num(page.value(p))]
     rows: tuple[str, ...]
     if sum(len(t) for t in eq.terms) > 3 and len(eq.terms) > 1:
         rows = _long_sum(page, eq)
@@ -475,6 +549,24 @@ def _equation(page: _Page, eq: Equation) -> list[Item]:
     return [Paragraph(what), Display(rows, page.tag(p))]
 
 
+def _cancellation(page: _Page, eq: Equation) -> list[str]:
+    """The product of the factors' textbook forms and what it cancels to, when that is much
+    simpler: cross-entropy after a sigmoid, (o − t)/(o(1 − o)) · o(1 − o) = o − t."""
+    if len(eq.terms) != 1 or any(page.d.local(f) is None for f in eq.terms[0]):
+        return []
+    forms = [page.d.local(f).textbook for f in eq.terms[0]]  # type: ignore[union-attr]
+    product = sp.Mul(*forms, evaluate=False)
+    simplified = sp.factor(sp.cancel(product.doit()))
+    if 2 * sp.count_ops(simplified) > sp.count_ops(product):
+        return []
+    names, numbers = page.maps()
+    return [
+        r" \cdot ".join(notation.latex(f, names) for f in forms),
+        notation.latex(simplified, names),
+        notation.latex(simplified, numbers),
+    ]
+
+
 def _long_sum(page: _Page, eq: Equation) -> tuple[str, ...]:
     """A sum of products too long for one line: one term per line, symbols then numbers."""
     lhs = page.partial(eq.partial)
@@ -502,12 +594,14 @@ def _updates(page: _Page) -> Section:
     if not page.ev.updates:
         return Section("Updates", 2, ())
     rate = s.rate_symbol
+    ascent = LOSSES[s.loss].ascent
+    op = "+" if ascent else "-"
     rows = []
     for u in page.ev.updates:
         w = page.sym(u.key)
         g = page.partial(Partial(net.loss, u.key))
         rows.append(
-            rf"{w}^{{+}} &= {w} - {rate} \cdot {g} = {page.num(u.old)} - "
+            rf"{w}^{{+}} &= {w} {op} {rate} \cdot {g} = {page.num(u.old)} {op} "
             rf"{page.num(s.learning_rate)} \cdot {page.factor_num(u.gradient)} = "
             rf"{page.num(u.new)}"
         )
@@ -515,11 +609,13 @@ def _updates(page: _Page) -> Section:
     items: list[Item] = [
         Paragraph(
             text(
-                "Gradient descent moves each parameter a step against its gradient, ",
+                "Gradient ascent moves each parameter a step along its gradient, "
+                if ascent
+                else "Gradient descent moves each parameter a step against its gradient, ",
                 math(
-                    rf"w^{{+}} = w - {rate} \cdot {notation.partial(page.sym(net.loss), 'w', page.ordinary)}"
+                    rf"w^{{+}} = w {op} {rate} \cdot {notation.partial(page.sym(net.loss), 'w', page.ordinary)}"
                 ),
-                ", all from the same forward pass:",
+                "; " + UPDATE_ORDER[s.update] + ":",
             )
         ),
         Display(tuple(rows)),
@@ -537,17 +633,20 @@ def _updates(page: _Page) -> Section:
 
 
 def _training(page: _Page, training: Training) -> Section:
-    net = page.net
+    net, s = page.net, page.net.scenario
     steps = training.steps
     if len(steps) < 2:
         return Section("Training", 2, ())
+    several = len(s.data) > 1
+    unit = "epoch" if several else "step"
     trained = [p for p in net.params if p.trained]
     show_params = len(trained) <= 4
+    loss = page.sym(net.loss)
     header = [
-        text("step"),
+        text(unit),
         *([text(math(page.sym(p.key))) for p in trained] if show_params else []),
-        *(text(math(page.sym(n.out))) for n in net.outputs),
-        text(math(page.sym(net.loss))),
+        *(() if several else (text(math(page.sym(n.out))) for n in net.outputs)),
+        text(math(loss), " (mean over the examples)" if several else ""),
     ]
     index = {p.key: i for i, p in enumerate(net.params)}
     rows = []
@@ -555,43 +654,286 @@ def _training(page: _Page, training: Training) -> Section:
         row = [text(str(st.k))]
         if show_params:
             row += [text(math(page.num(st.params[index[p.key]]))) for p in trained]
-        row += [text(math(page.num(o))) for o in st.outputs]
+        if not several:
+            row += [text(math(page.num(o))) for o in st.outputs]
         row.append(text(math(page.num(st.loss))))
         rows.append(tuple(row))
-    last = steps[-1]
-    first = steps[0]
-    loss = page.sym(net.loss)
-    closing = text(
-        f"After {last.k} steps the loss has gone from ",
+    last, first = steps[-1], steps[0]
+    stop = ""
+    if s.until_loss is not None:
+        reached = last.loss < s.until_loss
+        stop = (
+            f"Training stops once the loss is below {show(s.until_loss, page.digits).text}, "
+            f"or after {s.steps} {unit}s at most; "
+            + ("the threshold was reached. " if reached else "the cap came first. ")
+        )
+    items: list[Item] = [
+        Paragraph(_training_intro(page, several, unit)),
+        Table(tuple(header), tuple(rows), (False, *([True] * (len(header) - 1)))),
+    ]
+    summary = text(
+        stop,
+        f"After {last.k} {unit}s the loss has gone from ",
         math(page.num(first.loss)),
         " to ",
         math(page.num(last.loss)),
-        "; the outputs are ",
-        *_list(
-            math(f"{page.sym(n.out)} = {page.num(o)}")
-            for n, o in zip(net.outputs, last.outputs, strict=True)
-        ),
-        " against the targets ",
-        *_list(
-            math(f"{page.sym(n.target or '')} = {page.num(t)}")
-            for n, t in zip(net.outputs, net.scenario.targets, strict=True)
-        ),
         ".",
     )
-    intro = text(
-        "Repeating forward pass, backward pass and update; the row for step k shows the "
-        "parameters after k updates and the forward pass they give (step 0 is the example "
-        "above). ",
-        math(loss),
-        " falls step by step:",
+    if several:
+        items += [
+            Paragraph(summary + text(" Predictions against targets:")),
+            _predictions(page, training),
+        ]
+    else:
+        items.append(
+            Paragraph(
+                summary
+                + text(
+                    " The outputs are ",
+                    *_list(
+                        math(f"{page.sym(n.out)} = {page.num(o)}")
+                        for n, o in zip(net.outputs, last.outputs, strict=True)
+                    ),
+                    " against the targets ",
+                    *_list(
+                        math(f"{page.sym(n.target or '')} = {page.num(t)}")
+                        for n, t in zip(net.outputs, s.targets, strict=True)
+                    ),
+                    ".",
+                )
+            )
+        )
+    return Section(f"Training for many {unit}s", 2, tuple(items), "training")
+
+
+def _training_intro(page: _Page, several: bool, unit: str) -> Prose:
+    s = page.net.scenario
+    if not several:
+        return text(
+            "Repeating forward pass, backward pass and update; the row for step k shows the "
+            "parameters after k updates and the forward pass they give (step 0 is the example "
+            "above)."
+        )
+    how = (
+        "one update per example, in order (stochastic gradient descent)"
+        if s.mode == "stochastic"
+        else "one update per epoch, from the mean of the examples' gradients (batch gradient descent)"
+    )
+    return text(
+        f"The training set has {len(s.data)} examples; the first was worked through in full "
+        f"above. Each epoch passes over all of them, with {how}. The row for epoch k shows the "
+        "state after k epochs."
+    )
+
+
+MAX_PREDICTIONS = 30
+
+
+def _predictions(page: _Page, training: Training) -> Table:
+    net, s = page.net, page.net.scenario
+    header = (
+        text("example"),
+        *(text(math(page.sym(k))) for k in net.inputs),
+        *(text(math(page.sym(n.target or ""))) for n in net.outputs),
+        *(text(math(page.sym(n.out))) for n in net.outputs),
+    )
+    rows = tuple(
+        (text(str(i + 1)), *(text(math(page.num(v))) for v in (*x, *t, *o)))
+        for i, ((x, t), o) in enumerate(zip(s.data, training.predictions, strict=True))
+        if i < MAX_PREDICTIONS
+    )
+    return Table(header, rows, (False, *([True] * (len(header) - 1))))
+
+
+def _no_gradient(page: _Page, training: Training, surrogate: Training | None) -> Section:
+    """A step activation passes no gradient: say so, and show its stand-in learning instead."""
+    if surrogate is None:
+        return Section("", 2, ())
+    net = page.net
+    steps = [ACTIVATIONS[a] for a in dict.fromkeys(x.activation for x in net.scenario.layers)]
+    step = next(a for a in steps if a.surrogate)
+    stand_in = ACTIVATIONS[step.surrogate]
+    loss = page.sym(net.loss)
+    rows = tuple(
+        (text(str(a.k)), text(math(page.num(a.loss))), text(math(page.num(b.loss))))
+        for a, b in zip(training.steps, surrogate.steps, strict=True)
     )
     return Section(
-        "Training for many steps",
+        f"Why {step.describe.split(' (')[0]} cannot learn",
         2,
         (
-            Paragraph(intro),
-            Table(tuple(header), tuple(rows), (False, *([True] * (len(header) - 1)))),
-            Paragraph(closing),
+            Paragraph(
+                text(
+                    f"The derivative of {step.describe} is {step.derivative_note}. Every chain "
+                    "through it contains that factor, so the gradients above are zero and the "
+                    "update leaves every weight behind it where it was: no error, however large, "
+                    "reaches them. This is not a bug of the example; it is why networks trained "
+                    f"by backpropagation use a smooth activation. Replacing it by {stand_in.describe}, "
+                    "which has a similar shape and a non-zero derivative, lets learning proceed. "
+                    "The same training, both ways:"
+                )
+            ),
+            Table(
+                (
+                    text("step"),
+                    text(math(loss), f" with {step.name}"),
+                    text(math(loss), f" with {stand_in.name}"),
+                ),
+                rows,
+                (False, True, True),
+            ),
         ),
-        "training",
+        "surrogate",
     )
+
+
+def _chain_layout(page: _Page) -> list[Section]:
+    return [*_backward(page), _updates(page)]
+
+
+def _delta_sym(name: str) -> str:
+    return rf"\delta_{{{name}}}"
+
+
+def _backward_delta(page: _Page) -> list[Section]:
+    """The delta rule (seeds 003, 004): one error signal δ per neuron, updates Δw = η·δ·input."""
+    net, d, s = page.net, page.d, page.net.scenario
+    if not d.layers:
+        return _backward(page)
+    sign = DELTA_SIGN[s.delta_sign]
+    e = page.sym(net.loss)
+    dnet = notation.partial(e, r"\mathrm{net}_j")
+    dout = notation.partial(e, r"\mathrm{out}_j")
+    minus = "-" if sign < 0 else ""
+    link = text(
+        "Each neuron j carries an error signal ",
+        math(rf"\delta_j = {minus}{dnet}"),
+        " (the sign is this page's convention). By the chain rule ",
+        math(rf"\delta_j = {minus}{dout} \cdot f'(\mathrm{{net}}_j)"),
+        ": for an output neuron the first factor comes from the loss; for a hidden neuron it is ",
+        math(r"\sum_k w_{kj}\,\delta_k"),
+        ", the deltas of the layer above weighted by the connections. Then ",
+        math(rf"{minus}{notation.partial(e, 'w_{ji}')} = \delta_j \cdot o_i"),
+        " for the weight from input ",
+        math("o_i"),
+        " into neuron j, and every update is a multiple of ",
+        math(r"\delta_j \cdot o_i"),
+        ".",
+    )
+    sections = [Section("Backward pass: the delta rule", 2, (Paragraph(link),), "backward")]
+    shown_rules: set[str] = set()
+    for block in d.layers:
+        items: list[Item] = []
+        for nb in block.neurons:
+            items += _delta(page, net.neuron(nb.neuron), sign, shown_rules)
+        items += _delta_updates(page, block.layer, sign)
+        _mark_updated(page, block.layer)
+        last = block.layer == len(net.layers) - 1
+        title = "Output layer" if last else f"Hidden layer {block.layer + 1}"
+        sections.append(Section(title, 3, tuple(items), f"layer-{block.layer + 1}"))
+    return sections
+
+
+def _delta(page: _Page, n: Neuron, sign: int, shown_rules: set[str]) -> list[Item]:
+    net = page.net
+    names, numbers = page.maps()
+    items: list[Item] = []
+    factors: list[tuple[str, str]] = []  # (symbols, numbers)
+    if n.has_net:
+        act = page.d.local(Partial(n.out, n.net))
+        assert act is not None
+        if act.rule not in shown_rules and act.steps:
+            items += _local(page, act, shown_rules)
+        shown_rules.add(act.rule)
+        factors.append((notation.latex(act.textbook, names), notation.latex(act.textbook, numbers)))
+    if n.target:
+        err = page.d.local(Partial(net.loss, n.out))
+        assert err is not None
+        form = err.textbook if sign > 0 else negated(err.textbook)
+        factors.append((notation.latex(form, names), notation.latex(form, numbers)))
+        what = "the output's error times the slope of its activation"
+    else:
+        above = [k for k in net.neurons if n.out in k.sources]
+        weights = [k.weights[k.sources.index(n.out)] for k in above]
+        factors.append(
+            (
+                " + ".join(
+                    f"{names[sym(w)]} {_delta_sym(k.name)}"
+                    for w, k in zip(weights, above, strict=True)
+                ),
+                " + ".join(
+                    rf"{numbers[sym(w)]} \cdot {page.factor_num(_delta_value(page, k, sign))}"
+                    for w, k in zip(weights, above, strict=True)
+                ),
+            )
+        )
+        what = "the slope of its activation times the deltas above, weighted"
+    wrap = (lambda f: rf"\left({f}\right)") if len(factors) > 1 else (lambda f: f)
+    rows = _chain_rows(
+        _delta_sym(n.name),
+        [
+            r" \cdot ".join(wrap(f) for f, _ in factors),
+            r" \cdot ".join(wrap(v) for _, v in factors),
+            page.num(_delta_value(page, n, sign)),
+        ],
+    )
+    return [*items, Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.")), Display(rows)]
+
+
+def _delta_value(page: _Page, n: Neuron, sign: int) -> Any:
+    return sign * page.ev.partial(Partial(page.net.loss, n.net))
+
+
+def _delta_updates(page: _Page, layer: int, sign: int) -> list[Item]:
+    net, s = page.net, page.net.scenario
+    direction = 1 if LOSSES[s.loss].ascent else -1  # ascent climbs ∂P/∂w, descent goes against
+    op = "+" if direction * sign > 0 else "-"
+    rate = s.rate_symbol
+    names, numbers = page.maps()
+    rows = []
+    for u in page.ev.updates:
+        if net.param(u.key).layer != layer:
+            continue
+        users = [j for j in net.neurons if u.key in j.weights or u.key == j.bias]
+        terms_sym, terms_num = [], []
+        for j in users:
+            x = (
+                j.sources[j.weights.index(u.key)]
+                if u.key in j.weights
+                else None  # a bias multiplies the constant bias input
+            )
+            constant = int(s.layers[layer].bias_input)
+            x_sym = names[sym(x)] if x else page.factor_num(constant)
+            x_num = numbers[sym(x)] if x else page.factor_num(constant)
+            terms_sym.append(rf"{_delta_sym(j.name)} \cdot {x_sym}")
+            terms_num.append(rf"{page.factor_num(_delta_value(page, j, sign))} \cdot {x_num}")
+        join_s = (
+            " + ".join(terms_sym)
+            if len(terms_sym) == 1
+            else rf"\left({' + '.join(terms_sym)}\right)"
+        )
+        join_n = (
+            " + ".join(terms_num)
+            if len(terms_num) == 1
+            else rf"\left({' + '.join(terms_num)}\right)"
+        )
+        w = page.sym(u.key)
+        rows.append(
+            rf"{w}^{{+}} &= {w} {op} {rate} \cdot {join_s} = {page.num(u.old)} {op} "
+            rf"{page.num(s.learning_rate)} \cdot {join_n} = {page.num(u.new)}"
+        )
+    if not rows:
+        return []
+    return [
+        Paragraph(
+            text(
+                "Updates of this layer's parameters, ",
+                math(rf"w^{{+}} = w {op} {rate} \cdot \delta_j \cdot o_i"),
+                ":",
+            )
+        ),
+        Display(tuple(rows)),
+    ]
+
+
+BACKWARD = {"chain": _chain_layout, "single-weight": _chain_layout, "delta": _backward_delta}

@@ -133,7 +133,9 @@ def build(s: Scenario) -> Network:
                 for w, x in zip(n.weights, n.sources, strict=True)
             ]
             if bias:
-                products.append(sp.Mul(sym(bias), sp.S.One, evaluate=False))
+                # b·1, or θ·(−1) for a threshold modelled as a weight on a constant −1 input
+                constant = sp.Integer(int(layer.bias_input))
+                products.append(sp.Mul(sym(bias), constant, evaluate=False))
             weighted_sum = sp.Add(*products, evaluate=False)
             nodes.append(Node(net, "net", weighted_sum.doit(), weighted_sum, name))
             if act.has_net:

@@ -47,6 +47,7 @@ class Printer(LatexPrinter):  # type: ignore[misc]
                 "symbol_names": dict(names),
                 "mul_symbol": "dot",
                 "fold_short_frac": False,
+                "ln_notation": True,
             }
         )
 

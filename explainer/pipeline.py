@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from explainer import derivation, evaluate, explanation, network, render
+from explainer.activations import ACTIVATIONS
 from explainer.scenario import Scenario
 
 
@@ -39,8 +40,25 @@ def explain(scenario: Scenario, options: Options = Options()) -> explanation.Exp
     numbers = evaluate.evaluate(net, chain, options.arithmetic)
     shown = table_steps(scenario.steps, scenario.table_steps)
     training = evaluate.train(net, scenario.steps, shown.__contains__)
+    stand_in = _surrogate(scenario)
+    compared = (
+        evaluate.train(network.build(stand_in), scenario.steps, shown.__contains__)
+        if stand_in
+        else None
+    )
     digits = options.digits or scenario.digits
-    return explanation.build(net, chain, numbers, training, digits)
+    return explanation.build(net, chain, numbers, training, digits, compared)
+
+
+def _surrogate(scenario: Scenario) -> Scenario | None:
+    """The same network with every step-like activation replaced by its differentiable stand-in."""
+    layers = tuple(
+        dataclasses.replace(layer, activation=ACTIVATIONS[layer.activation].surrogate)
+        if ACTIVATIONS[layer.activation].surrogate
+        else layer
+        for layer in scenario.layers
+    )
+    return dataclasses.replace(scenario, layers=layers) if layers != scenario.layers else None
 
 
 def render_text(

@@ -7,6 +7,8 @@ Every error names the file, the key path, what was expected and what was found.
 
 from __future__ import annotations
 
+import csv
+import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -19,7 +21,11 @@ from explainer.errors import ScenarioError
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?")
 BIAS_MODES = ("none", "shared", "per-neuron")
-UPDATE_ORDERS = ("simultaneous",)
+UPDATE_ORDERS = ("simultaneous", "sequential")
+MODES = ("stochastic", "batch")
+PROFILES = ("chain", "delta", "single-weight")
+DELTA_SIGNS = ("minus", "plus")
+SECTIONS = ("setup", "forward", "backward", "updates", "training")
 
 # LaTeX an author may use in a display symbol: letters, digits, sub/superscripts, braces and these
 # commands. Anything else (\input, \write, \def, catcode tricks) is refused, since scenario files
@@ -95,6 +101,7 @@ class Layer:
     bias_names: tuple[str, ...]
     train_weights: bool
     train_biases: bool
+    bias_input: float  # the constant the bias multiplies: 1, or −1 for a threshold (seed 003)
 
 
 @dataclass(frozen=True)
@@ -117,19 +124,28 @@ class Scenario:
     description: str
     inputs: tuple[str, ...]
     layers: tuple[Layer, ...]
-    input_values: tuple[float, ...]
+    input_values: tuple[float, ...]  # the example worked in full (the data set's first row)
     targets: tuple[float, ...]
+    # A training set: (inputs, targets) per example; empty for a single example. With data,
+    # `steps` counts epochs, and `mode` says how an epoch updates: stochastic, once per example
+    # in order; batch, once per epoch with the mean of the examples' gradients.
+    data: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]
+    mode: str
     loss: str
     residual: str
     names: Names
     symbols: tuple[tuple[str, str], ...]  # key → LaTeX, the author's overrides
     learning_rate: float
     steps: int
-    update: str
+    until_loss: float | None  # stop early once the loss is below this; `steps` is then a cap
+    update: str  # simultaneous: all gradients from one forward pass; sequential: output layer
+    # first, hidden-layer derivatives using the already updated weights
     digits: int
     table_steps: int
-    derivative: str  # "partial" (∂E/∂w) or "d" (dC/dw, seed 001's ordinary derivatives)
+    profile: str  # notation: chain (Mazur), delta (seeds 003, 004), single-weight (seed 001)
+    delta_sign: str  # delta profile: "minus", δ = −∂E/∂net; "plus", δ = +∂E/∂net
     rate_symbol: str  # LaTeX for the learning rate: \eta (Mazur) or r (seed 001)
+    narrative: tuple[tuple[str, str], ...]  # section → the author's own prose for it
 
 
 def _kind(value: object) -> str:
@@ -212,6 +228,14 @@ class _Reader:
 
         return check
 
+    def choice_number(self, options: tuple[float, ...]) -> Callable[[str, object], float]:
+        def check(key: str, v: object) -> float:
+            if isinstance(v, bool) or not isinstance(v, int | float) or v not in options:
+                raise self.fail(key, "one of " + ", ".join(f"{o:g}" for o in options), v)
+            return float(v)
+
+        return check
+
     def choice(
         self, options: tuple[str, ...] | Mapping[str, object]
     ) -> Callable[[str, object], str]:
@@ -285,6 +309,9 @@ TOP_KEYS = (
     "display",
     "names",
     "symbols",
+    "narrative",
+    "notation",
+    "data",
 )
 LAYER_KEYS = (
     "neurons",
@@ -294,6 +321,7 @@ LAYER_KEYS = (
     "bias",
     "biases",
     "bias_names",
+    "bias_input",
     "train_weights",
     "train_biases",
 )
@@ -321,15 +349,26 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
     layers_raw = net.get("layers", net.list_of(lambda k, v: v))
     layers = _layers(file, layers_raw, len(inputs))
 
-    example = top.sub("example", ("inputs", "targets"), required=True)
-    input_values = example.get("inputs", example.list_of(example.number, len(inputs)))
-    targets = example.get("targets", example.list_of(example.number, len(layers[-1].neurons)))
+    n_out = len(layers[-1].neurons)
+    data = _data(file, top, inputs, layers)
+    example = top.sub("example", ("inputs", "targets"), required=not data)
+    if data and example.table:
+        raise ScenarioError(
+            file, "example", "no [example] beside [data] (the first row is worked in full)", "both"
+        )
+    input_values = (
+        data[0][0] if data else example.get("inputs", example.list_of(example.number, len(inputs)))
+    )
+    targets = data[0][1] if data else example.get("targets", example.list_of(example.number, n_out))
 
     loss = top.sub("loss", ("function", "residual"))
-    training = top.sub("training", ("learning_rate", "steps", "update"), required=True)
-    display = top.sub("display", ("digits", "table_steps", "derivative", "rate_symbol"))
+    training = top.sub(
+        "training", ("learning_rate", "steps", "update", "until_loss", "mode"), required=True
+    )
+    narrative = top.sub("narrative", SECTIONS)
+    display = top.sub("display", ("digits", "table_steps"))
+    notation = top.sub("notation", ("profile", "delta_sign", "rate_symbol"))
     names_t = top.sub("names", ("net", "out", "target", "loss", "loss_term"))
-    n_out = len(layers[-1].neurons)
     names = Names(
         net=names_t.get("net", names_t.pattern, "net_{neuron}"),
         out=names_t.get("out", names_t.pattern, "out_{neuron}"),
@@ -356,14 +395,72 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
         symbols=symbols,
         learning_rate=training.get("learning_rate", training.positive),
         steps=training.get("steps", training.count(0, 10_000_000), 1),
+        until_loss=training.get("until_loss", training.positive, None),
+        data=data,
+        mode=training.get("mode", training.choice(MODES), "stochastic"),
         update=training.get("update", training.choice(UPDATE_ORDERS), "simultaneous"),
         digits=display.get("digits", display.count(1, 15), 9),
         table_steps=display.get("table_steps", display.count(1, 1000), 10),
-        derivative=display.get("derivative", display.choice(("partial", "d")), "partial"),
-        rate_symbol=display.get("rate_symbol", display.latex, r"\eta"),
+        profile=notation.get("profile", notation.choice(PROFILES), "chain"),
+        delta_sign=notation.get("delta_sign", notation.choice(DELTA_SIGNS), "minus"),
+        rate_symbol=notation.get("rate_symbol", notation.latex, r"\eta"),
+        narrative=tuple(
+            (k, narrative.get(k, narrative.string)) for k in SECTIONS if k in narrative.table
+        ),
     )
     _check_keys(scenario, symbols_t)
     return scenario
+
+
+def _data(
+    file: str, top: _Reader, inputs: tuple[str, ...], layers: tuple[Layer, ...]
+) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
+    """A training set, inline (lists of rows) or from a CSV file beside the scenario whose header
+    names the inputs, then one column per output neuron."""
+    r = top.sub("data", ("inputs", "targets", "csv"))
+    if not r.table:
+        return ()
+    n_in, n_out = len(inputs), len(layers[-1].neurons)
+    if "csv" in r.table:
+        if set(r.table) != {"csv"}:
+            raise ScenarioError(file, "data", "either csv or inputs and targets", "both")
+        return _csv(file, r.get("csv", r.string), n_in, n_out)
+    ins = r.get("inputs", r.list_of(r.list_of(r.number, n_in)))
+    outs = r.get("targets", r.list_of(r.list_of(r.number, n_out), len(ins)))
+    return tuple(zip(ins, outs, strict=True))
+
+
+def _csv(
+    file: str, name: str, n_in: int, n_out: int
+) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
+    path = Path(file).parent / name
+    where = f"data.csv ({path})"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise ScenarioError(file, where, "a readable CSV file", e.strerror or str(e)) from None
+    rows = list(csv.reader(line for line in lines if line.strip() and not line.startswith("#")))
+    if len(rows) < 2:
+        raise ScenarioError(
+            file, where, "a header row and at least one data row", f"{len(rows)} rows"
+        )
+    data = []
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) != n_in + n_out:
+            raise ScenarioError(
+                file,
+                f"{where}, row {i}",
+                f"{n_in + n_out} columns ({n_in} inputs, {n_out} targets)",
+                f"{len(row)}",
+            )
+        try:
+            values = [float(x) for x in row]
+        except ValueError:
+            raise ScenarioError(file, f"{where}, row {i}", "numbers", repr(row)) from None
+        if not all(math.isfinite(v) for v in values):
+            raise ScenarioError(file, f"{where}, row {i}", "finite numbers", repr(row))
+        data.append((tuple(values[:n_in]), tuple(values[n_in:])))
+    return tuple(data)
 
 
 def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]:
@@ -408,6 +505,7 @@ def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]
                 bias_names=bias_names,
                 train_weights=r.get("train_weights", r.boolean, True),
                 train_biases=r.get("train_biases", r.boolean, True),
+                bias_input=r.get("bias_input", r.choice_number((1.0, -1.0)), 1.0),
             )
         )
         fan_in = len(neurons)
@@ -458,6 +556,16 @@ def _check_keys(s: Scenario, symbols: _Reader) -> None:
                 s.path, where, f"a name not used elsewhere ({seen[key]} has it)", repr(key)
             )
         seen[key] = where
+    trained = [
+        n for layer in s.layers for row in layer.weight_names for n in row if layer.train_weights
+    ] + [n for layer in s.layers for n in layer.bias_names if layer.train_biases]
+    if s.profile == "single-weight" and len(trained) != 1:
+        raise ScenarioError(
+            s.path,
+            "notation.profile",
+            "a network with exactly one trained parameter for ordinary derivatives",
+            f"{len(trained)} trained parameters",
+        )
     for key, _ in s.symbols:
         if key not in seen:
             raise ScenarioError(
