@@ -13,8 +13,8 @@ from pathlib import Path
 
 from explainer import scenario as scenarios
 from explainer.errors import ExplainerError, UsageError
-from explainer.pipeline import Options, render_text
-from explainer.render import FORMATS
+from explainer.pipeline import Options, explain, render_text
+from explainer.render import FORMATS, render
 from explainer.resources import resource_dir
 
 BUILD_FORMATS = ("md", "tex", "json")
@@ -65,18 +65,26 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_files(out: Path) -> dict[Path, str]:
+def build_files(sources: list[Path], out: Path) -> dict[Path, str]:
+    """Every format of every scenario, each scenario explained once."""
     files = {}
-    for path in shipped():
-        s = scenarios.load(path)
+    for s in [scenarios.load(path) for path in sources]:
+        page = explain(s)
         for fmt in BUILD_FORMATS:
-            files[out / f"{s.name}.{FORMATS[fmt].extension}"] = render_text(s, fmt)
+            files[out / f"{s.name}.{FORMATS[fmt].extension}"] = render(page, fmt)
     return files
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     out = Path(args.output)
-    files = build_files(out)
+    if args.scenarios is None:
+        sources = shipped()
+    else:
+        folder = Path(args.scenarios)
+        if not folder.is_dir():
+            raise UsageError(f"--scenarios {folder}: not a directory")
+        sources = sorted(folder.glob("*.toml"))
+    files = build_files(sources, out)
     if not args.check:
         write_all(files)
         print(f"wrote {len(files)} files to {out}/")
@@ -124,6 +132,11 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="render every shipped scenario into output/")
     b.add_argument("--check", action="store_true", help="exit 1 if output/ is stale")
     b.add_argument("-o", "--output", metavar="DIR", default="output")
+    b.add_argument(
+        "--scenarios",
+        metavar="DIR",
+        help="render the .toml files of DIR instead of the shipped ones",
+    )
     b.set_defaults(run=cmd_build)
     ls = sub.add_parser("list", help="list the shipped scenarios")
     ls.set_defaults(run=cmd_list)

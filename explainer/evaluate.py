@@ -191,6 +191,52 @@ def _sum_of_products(
     return total
 
 
+# Seed 004's proportional split of the output error ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Share:
+    output: str  # neuron
+    weight: str  # key of w_kj, from hidden neuron j into output k
+    error: Number  # e_k = target_k − out_k
+    value: Number  # e_k · w_kj / Σ_j' w_kj'
+
+
+@dataclass(frozen=True)
+class Blame:
+    neuron: str  # a neuron of the last hidden layer
+    proportional: Number  # Σ_k e_k · w_kj / Σ_j' w_kj'
+    scaled: Number  # Σ_k w_kj · e_k, the j-th entry of Wᵀe
+    gradient: Number | None  # −∂L/∂out_j, what backpropagation gives (None: not derived)
+
+
+def error_split(net: Network, ev: Evaluation) -> tuple[tuple[Share, ...], tuple[Blame, ...]]:
+    """The output errors e = target − out handed back to the last hidden layer in proportion to
+    the weights, and with the denominator dropped (e_hidden = Wᵀe), against the true gradient."""
+    values = dict(ev.nodes)
+    hidden = [net.neuron(n) for n in net.layers[-2]]
+    shares = []
+    for k in net.outputs:
+        e = values[k.target or ""] - values[k.out]
+        total = sum((values[w] for w in k.weights[1:]), values[k.weights[0]])
+        shares += [Share(k.name, w, e, e * values[w] / total) for w in k.weights]
+    blames = []
+    for j in hidden:
+        mine = [
+            x
+            for x in shares
+            if net.neuron(x.output).sources.index(j.out)
+            == net.neuron(x.output).weights.index(x.weight)
+        ]
+        proportional = sum((x.value for x in mine[1:]), mine[0].value)
+        scaled = sum(
+            (values[x.weight] * x.error for x in mine[1:]), values[mine[0].weight] * mine[0].error
+        )
+        g = dict(ev.partials).get(Partial(net.loss, j.out))
+        blames.append(Blame(j.name, proportional, scaled, None if g is None else -g))
+    return tuple(shares), tuple(blames)
+
+
 # The training loop ---------------------------------------------------------------------------
 
 

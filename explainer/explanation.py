@@ -16,7 +16,7 @@ import sympy as sp
 from explainer import notation
 from explainer.activations import ACTIVATIONS, LOSSES, negated
 from explainer.derivation import Derivation, Equation, Local, Partial
-from explainer.evaluate import Evaluation, Training
+from explainer.evaluate import Evaluation, Training, error_split
 from explainer.network import Network, Neuron, sym
 from explainer.precision import show
 
@@ -157,6 +157,7 @@ def build(
         _forward(page),
         *BACKWARD[s.profile](page),
         _no_gradient(page, training, surrogate),
+        _error_split(page),
         _training(page, training),
     )
     return Explanation(
@@ -518,7 +519,8 @@ def _equation(page: _Page, eq: Equation) -> list[Item]:
     numbers = " + ".join(
         r" \cdot ".join(page.factor_num(page.value(f)) for f in term) for term in eq.terms
     )
-    forms = [symbolic, *_cancellation(page, eq), numbers, page.num(page.value(p))]
+    cancelled = _cancellation(page, eq)
+    forms = [symbolic, *(cancelled or [numbers]), page.num(page.value(p))]
     rows: tuple[str, ...]
     if sum(len(t) for t in eq.terms) > 3 and len(eq.terms) > 1:
         rows = _long_sum(page, eq)
@@ -557,7 +559,7 @@ def _cancellation(page: _Page, eq: Equation) -> list[str]:
     forms = [page.d.local(f).textbook for f in eq.terms[0]]  # type: ignore[union-attr]
     product = sp.Mul(*forms, evaluate=False)
     simplified = sp.factor(sp.cancel(product.doit()))
-    if 2 * sp.count_ops(simplified) > sp.count_ops(product):
+    if simplified.is_Number or 2 * sp.count_ops(simplified) > sp.count_ops(product):
         return []
     names, numbers = page.maps()
     return [
@@ -787,6 +789,83 @@ def _no_gradient(page: _Page, training: Training, surrogate: Training | None) ->
     )
 
 
+def _error_split(page: _Page) -> Section:
+    """Seed 004: blame handed back in proportion to the weights, against the true gradient."""
+    net = page.net
+    if not net.scenario.error_split:
+        return Section("", 2, ())
+    shares, blames = error_split(net, page.ev)
+    true = "-" + notation.partial(page.sym(net.loss), r"\mathrm{out}_j")
+    items: list[Item] = [
+        Paragraph(
+            text(
+                "A popular shortcut hands each output's error ",
+                math(r"e_k = t_k - o_k"),
+                " back to the weights that feed it, in proportion to their size (the loan "
+                "officers of a bank blamed in proportion to their part in a bad loan):",
+            )
+        )
+    ]
+    for k in net.outputs:
+        mine = [x for x in shares if x.output == k.name]
+        total = " + ".join(page.sym(x.weight) for x in mine)
+        total_num = " + ".join(page.num(page.ev.node(x.weight)) for x in mine)
+        e = rf"e_{{{k.name}}}"
+        rows = tuple(
+            rf"{e} \cdot \frac{{{page.sym(x.weight)}}}{{{total}}} &= {page.factor_num(x.error)} "
+            rf"\cdot \frac{{{page.num(page.ev.node(x.weight))}}}{{{total_num}}} = "
+            rf"{page.num(x.value)}"
+            for x in mine
+        )
+        items.append(Display(rows))
+    items.append(
+        Paragraph(
+            text(
+                "Adding up what reaches each hidden neuron gives its share. The denominators "
+                "only rescale, so they are often dropped, leaving ",
+                math(r"e_{\mathrm{hidden}} = W^{\mathsf{T}} e"),
+                ". Beside both, the true derivative that backpropagation computes, ",
+                math(true),
+                ":",
+            )
+        )
+    )
+    header = (
+        text("hidden neuron"),
+        text("proportional split"),
+        text(math(r"W^{\mathsf{T}} e")),
+        text(math(true)),
+        text("the split agrees"),
+    )
+    rows_t = []
+    for b in blames:
+        g = "—" if b.gradient is None else page.num(b.gradient)
+        same = b.gradient is not None and page.num(b.proportional) == g
+        rows_t.append(
+            (
+                text(b.neuron),
+                text(math(page.num(b.proportional))),
+                text(math(page.num(b.scaled))),
+                text(math(g) if b.gradient is not None else g),
+                text("yes" if same else "no"),
+            )
+        )
+    items.append(Table(header, tuple(rows_t), (False, True, True, True, False)))
+    items.append(
+        Paragraph(
+            text(
+                "The proportional split agrees with the gradient only where the weights into "
+                "an output add up to one, and the scaled form only where the output is linear "
+                "and the loss is ½Σ(t − o)²; a sigmoid output multiplies each error by ",
+                math(r"o_k(1 - o_k)"),
+                " first, which neither shortcut does. Backpropagation is the version that is "
+                "always right: it is the derivative.",
+            )
+        )
+    )
+    return Section("Splitting the error in proportion to the weights", 2, tuple(items), "split")
+
+
 def _chain_layout(page: _Page) -> list[Section]:
     return [*_backward(page), _updates(page)]
 
@@ -838,19 +917,23 @@ def _delta(page: _Page, n: Neuron, sign: int, shown_rules: set[str]) -> list[Ite
     net = page.net
     names, numbers = page.maps()
     items: list[Item] = []
-    factors: list[tuple[str, str]] = []  # (symbols, numbers)
+    factors: list[tuple[str, str, bool]] = []  # (symbols, numbers, a sum needing parentheses)
     if n.has_net:
         act = page.d.local(Partial(n.out, n.net))
         assert act is not None
         if act.rule not in shown_rules and act.steps:
             items += _local(page, act, shown_rules)
         shown_rules.add(act.rule)
-        factors.append((notation.latex(act.textbook, names), notation.latex(act.textbook, numbers)))
+        factors.append(
+            (notation.latex(act.textbook, names), notation.latex(act.textbook, numbers), False)
+        )
     if n.target:
         err = page.d.local(Partial(net.loss, n.out))
         assert err is not None
         form = err.textbook if sign > 0 else negated(err.textbook)
-        factors.append((notation.latex(form, names), notation.latex(form, numbers)))
+        factors.append(
+            (notation.latex(form, names), notation.latex(form, numbers), isinstance(form, sp.Add))
+        )
         what = "the output's error times the slope of its activation"
     else:
         above = [k for k in net.neurons if n.out in k.sources]
@@ -865,15 +948,19 @@ def _delta(page: _Page, n: Neuron, sign: int, shown_rules: set[str]) -> list[Ite
                     rf"{numbers[sym(w)]} \cdot {page.factor_num(_delta_value(page, k, sign))}"
                     for w, k in zip(weights, above, strict=True)
                 ),
+                len(above) > 1,
             )
         )
         what = "the slope of its activation times the deltas above, weighted"
-    wrap = (lambda f: rf"\left({f}\right)") if len(factors) > 1 else (lambda f: f)
+
+    def wrap(f: str, is_sum: bool) -> str:
+        return rf"\left({f}\right)" if is_sum and len(factors) > 1 else f
+
     rows = _chain_rows(
         _delta_sym(n.name),
         [
-            r" \cdot ".join(wrap(f) for f, _ in factors),
-            r" \cdot ".join(wrap(v) for _, v in factors),
+            r" \cdot ".join(wrap(f, b) for f, _, b in factors),
+            r" \cdot ".join(wrap(v, b) for _, v, b in factors),
             page.num(_delta_value(page, n, sign)),
         ],
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +41,50 @@ TEX_UNICODE = {
     "≥": r"$\ge$",
     "…": r"\dots{}",
     "∞": r"$\infty$",
+    "∇": r"$\nabla$",
+    "≠": r"$\neq$",
+    "±": r"$\pm$",
+    "∑": r"$\sum$",
+    "∈": r"$\in$",
+    "√": r"$\surd$",
+    "⁻": r"$^{-}$",
+    "¹": r"$^{1}$",
+    "³": r"$^{3}$",
     "α": r"$\alpha$",
     "β": r"$\beta$",
     "ε": r"$\varepsilon$",
     "λ": r"$\lambda$",
 }
+GREEK = frozenset(
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "pi",
+        "rho",
+        "sigma",
+        "tau",
+        "upsilon",
+        "phi",
+        "chi",
+        "psi",
+        "omega",
+    ]
+)
+GREEK_CAPITALS = frozenset(
+    ["Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"]
+)
 TEX_SPECIAL = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
@@ -66,8 +106,19 @@ def escape_markdown(s: str) -> str:
     return MD_SPECIAL.sub(r"\\\1", s)
 
 
+def _greek(c: str) -> str | None:
+    """α → $\\alpha$, Δ → $\\Delta$: pdflatex's text fonts have no Greek."""
+    name = unicodedata.name(c, "")
+    small = name.startswith("GREEK SMALL LETTER ")
+    if not (small or name.startswith("GREEK CAPITAL LETTER ")):
+        return None
+    word = name.split()[-1].lower().replace("lamda", "lambda")
+    command = word if small else word.capitalize()
+    return rf"$\{command}$" if (word in GREEK if small else command in GREEK_CAPITALS) else None
+
+
 def escape_latex(s: str) -> str:
-    return "".join(TEX_SPECIAL.get(c) or TEX_UNICODE.get(c) or c for c in s)
+    return "".join(TEX_SPECIAL.get(c) or TEX_UNICODE.get(c) or _greek(c) or c for c in s)
 
 
 def _prose(

@@ -142,6 +142,7 @@ class Scenario:
     # first, hidden-layer derivatives using the already updated weights
     digits: int
     table_steps: int
+    error_split: bool  # seed 004: the output error split in proportion to the weights
     profile: str  # notation: chain (Mazur), delta (seeds 003, 004), single-weight (seed 001)
     delta_sign: str  # delta profile: "minus", δ = −∂E/∂net; "plus", δ = +∂E/∂net
     rate_symbol: str  # LaTeX for the learning rate: \eta (Mazur) or r (seed 001)
@@ -366,7 +367,7 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
         "training", ("learning_rate", "steps", "update", "until_loss", "mode"), required=True
     )
     narrative = top.sub("narrative", SECTIONS)
-    display = top.sub("display", ("digits", "table_steps"))
+    display = top.sub("display", ("digits", "table_steps", "error_split"))
     notation = top.sub("notation", ("profile", "delta_sign", "rate_symbol"))
     names_t = top.sub("names", ("net", "out", "target", "loss", "loss_term"))
     names = Names(
@@ -401,6 +402,7 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
         update=training.get("update", training.choice(UPDATE_ORDERS), "simultaneous"),
         digits=display.get("digits", display.count(1, 15), 9),
         table_steps=display.get("table_steps", display.count(1, 1000), 10),
+        error_split=display.get("error_split", display.boolean, False),
         profile=notation.get("profile", notation.choice(PROFILES), "chain"),
         delta_sign=notation.get("delta_sign", notation.choice(DELTA_SIGNS), "minus"),
         rate_symbol=notation.get("rate_symbol", notation.latex, r"\eta"),
@@ -559,6 +561,13 @@ def _check_keys(s: Scenario, symbols: _Reader) -> None:
     trained = [
         n for layer in s.layers for row in layer.weight_names for n in row if layer.train_weights
     ] + [n for layer in s.layers for n in layer.bias_names if layer.train_biases]
+    if s.error_split and len(s.layers) < 2:
+        raise ScenarioError(
+            s.path,
+            "display.error_split",
+            "a network with a hidden layer to split the error back to",
+            f"{len(s.layers)} layer",
+        )
     if s.profile == "single-weight" and len(trained) != 1:
         raise ScenarioError(
             s.path,

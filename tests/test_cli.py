@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from explainer.cli import main
-from tests.conftest import OUTPUT, SCENARIOS
+from tests.conftest import MINIMAL, OUTPUT, SCENARIOS
 
 
 def test_render_shipped_name_to_stdout(capsys) -> None:
@@ -60,13 +60,18 @@ def test_list_names_every_shipped_scenario(capsys) -> None:
 
 
 def test_build_check_detects_stale_then_fresh(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "small.toml").write_text(MINIMAL, encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["build", "--check", "-o", str(out)]) == 1
-    assert main(["build", "-o", str(out)]) == 0
-    assert main(["build", "--check", "-o", str(out)]) == 0
+    build = ["build", "--scenarios", str(folder), "-o", str(out)]
+    assert main([*build, "--check"]) == 1
+    assert main(build) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["small.json", "small.md", "small.tex"]
+    assert main([*build, "--check"]) == 0
     victim = next(out.glob("*.md"))
     victim.write_text(victim.read_text(encoding="utf-8") + "edited\n", encoding="utf-8")
-    assert main(["build", "--check", "-o", str(out)]) == 1
+    assert main([*build, "--check"]) == 1
     assert victim.name in capsys.readouterr().err
 
 

@@ -1,0 +1,135 @@
+"""Random small networks for the property tests, reproducible from a seed (no tests here).
+
+`raw(seed)` is the dict a scenario TOML file would parse to; `scenario(seed)` builds it with
+`scenario._build`, so the random cases go through the same validation as a file. Every draw comes
+from `numpy.random.default_rng(seed)`: the same seed always gives the same network.
+
+Covered: 1–3 layers of 1–3 neurons, 1–3 inputs, every activation (relu, sigmoid, tanh, identity
+and sometimes "none"), no / shared / per-neuron biases, on a constant input of 1 or −1 (a
+threshold), trained or frozen biases (and now and then frozen weights), every loss and both
+residual orders, with and without named loss terms, simultaneous and sequential updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from explainer.scenario import Scenario, _build
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
+BIAS_MODES = ("none", "shared", "per-neuron")
+LOSSES = ("half_sse", "sse", "mse", "performance", "cross_entropy")  # cross-entropy: sigmoid out
+UPDATES = ("simultaneous", "sequential")
+RESIDUALS = ("target-out", "out-target")
+SEEDS = tuple(range(25))
+
+# A relu pre-activation this close to 0 would make a finite difference straddle the kink.
+RELU_MARGIN = 1e-3
+
+
+def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
+    return options[int(rng.integers(len(options)))]
+
+
+def _values(rng: np.random.Generator, n: int) -> list[float]:
+    return [float(x) for x in rng.uniform(-1.0, 1.0, n)]
+
+
+def _draw(rng: np.random.Generator) -> dict[str, Any]:
+    n_inputs = int(rng.integers(1, 4))
+    n_layers = int(rng.integers(1, 4))
+    letters = (*("g", "h")[3 - n_layers :], "o")  # hidden layers g, h; output layer o
+    layers: list[dict[str, Any]] = []
+    fan_in = n_inputs
+    for li in range(n_layers):
+        n = int(rng.integers(1, 4))
+        activation = "none" if rng.random() < 0.15 else _pick(rng, ACTIVATIONS)
+        bias = _pick(rng, BIAS_MODES)
+        layer: dict[str, Any] = {
+            "neurons": [f"{letters[li]}{j + 1}" for j in range(n)],
+            "activation": activation,
+            "weights": [_values(rng, fan_in) for _ in range(n)],
+            "bias": bias,
+            "train_weights": bool(rng.random() < 0.85),
+            "train_biases": bool(rng.random() < 0.6),
+        }
+        if bias != "none":
+            layer["biases"] = _values(rng, 1 if bias == "shared" else n)
+            if rng.random() < 0.25:
+                layer["bias_input"] = -1.0  # a threshold: θ·(−1)
+        layers.append(layer)
+        fan_in = n
+    if not any(layer["train_weights"] for layer in layers):
+        layers[-1]["train_weights"] = True
+    n_out = len(layers[-1]["neurons"])
+    loss = _pick(rng, LOSSES)
+    if loss == "cross_entropy":  # needs outputs in (0, 1) and targets in [0, 1]
+        layers[-1]["activation"] = "sigmoid"
+        targets = [float(x) for x in rng.uniform(0.0, 1.0, n_out)]
+    else:
+        targets = _values(rng, n_out)
+    raw: dict[str, Any] = {
+        "title": "random network",
+        "network": {"inputs": [f"i{k + 1}" for k in range(n_inputs)], "layers": layers},
+        "example": {"inputs": _values(rng, n_inputs), "targets": targets},
+        "loss": {"function": loss, "residual": _pick(rng, RESIDUALS)},
+        "training": {
+            "learning_rate": float(rng.uniform(0.05, 0.5)),
+            "steps": 3,
+            "update": UPDATES[int(rng.random() < 0.3)],
+        },
+    }
+    if n_out > 1 and rng.random() < 0.3:
+        raw["names"] = {"loss_term": ""}  # a multi-output loss without named terms
+    return raw
+
+
+FORWARD: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+    "tanh": np.tanh,
+    "relu": lambda v: np.maximum(v, 0.0),
+}  # identity and "none" pass the weighted sum on
+
+
+def _relu_fits(raw: dict[str, Any]) -> bool:
+    """At the scenario's values, no relu pre-activation is within RELU_MARGIN of 0, and every relu
+    layer passes something on (a layer of dead neurons would make every gradient below it 0)."""
+    x = np.array(raw["example"]["inputs"])
+    for layer in raw["network"]["layers"]:
+        z = np.array(layer["weights"]) @ x
+        if layer["bias"] != "none":  # one shared bias broadcasts to every neuron
+            z = z + layer.get("bias_input", 1.0) * np.array(layer["biases"])
+        activation = layer["activation"]
+        if activation == "relu" and (np.min(np.abs(z)) <= RELU_MARGIN or np.max(z) <= 0):
+            return False
+        x = FORWARD[activation](z) if activation in FORWARD else z
+    return True
+
+
+def raw(seed: int) -> dict[str, Any]:
+    """The scenario dict for `seed`; redrawn (from the same generator) until the relus fit."""
+    rng = np.random.default_rng(seed)
+    while True:
+        candidate = _draw(rng)
+        if _relu_fits(candidate):
+            return candidate
+
+
+def scenario(seed: int) -> Scenario:
+    return _build(f"<random network {seed}>", f"random-{seed}", raw(seed))
+
+
+def describe(seed: int) -> str:
+    """A readable test id: seed, inputs and layer sizes, activations, biases, loss, update."""
+    r = raw(seed)
+    layers = r["network"]["layers"]
+    sizes = "x".join(
+        str(n) for n in [len(r["network"]["inputs"])] + [len(layer["neurons"]) for layer in layers]
+    )
+    acts = ",".join(layer["activation"] for layer in layers)
+    biases = ",".join(layer["bias"] for layer in layers)
+    loss, update = r["loss"], r["training"]["update"]
+    return f"seed{seed}-{sizes}-{acts}-{biases}-{loss['function']}-{loss['residual']}-{update}"
