@@ -45,3 +45,16 @@ def test_code_quality_gate(command: list[str]) -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_readme_scenario_example_renders(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from explainer import scenario
+    from explainer.pipeline import Options, render_text
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", readme, flags=re.S)
+    assert block, "README.md documents the scenario format with a complete example"
+    path = tmp_path / "readme-example.toml"
+    path.write_text(block.group(1), encoding="utf-8")
+    page = render_text(scenario.load(path), "md", Options(steps=3))
+    assert page.startswith("# Backpropagation step by step")
