@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from explainer.explanation import Explanation, Prose
+from explainer.notation import GREEK, GREEK_CAPITALS
 from explainer.resources import resource_dir
 
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#$~])")
@@ -55,36 +56,6 @@ TEX_UNICODE = {
     "ε": r"$\varepsilon$",
     "λ": r"$\lambda$",
 }
-GREEK = frozenset(
-    [
-        "alpha",
-        "beta",
-        "gamma",
-        "delta",
-        "epsilon",
-        "zeta",
-        "eta",
-        "theta",
-        "iota",
-        "kappa",
-        "lambda",
-        "mu",
-        "nu",
-        "xi",
-        "pi",
-        "rho",
-        "sigma",
-        "tau",
-        "upsilon",
-        "phi",
-        "chi",
-        "psi",
-        "omega",
-    ]
-)
-GREEK_CAPITALS = frozenset(
-    ["Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"]
-)
 TEX_SPECIAL = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
