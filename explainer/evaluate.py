@@ -283,6 +283,8 @@ class _Layer:
             [float(net.params[i].trained) for i in self.w_index.ravel()]
         ).reshape(self.w.shape)
         self.b_rate = np.array([float(net.params[i].trained) for i in self.b_index])
+        self.trains_biases = bool(self.b_rate.any())
+        self.frozen_bias = self.spread @ self.b  # B·β, constant while the biases are not trained
 
     def scale(self, rate: float) -> None:
         self.w_rate *= rate
@@ -346,8 +348,10 @@ def _forward(layers: list[_Layer], x: np.ndarray) -> tuple[list[np.ndarray], lis
     outs, nets = [x], []
     for layer in layers:
         z = outs[-1] @ layer.w.T
-        if layer.b.size:
+        if layer.trains_biases:
             z = z + layer.spread @ layer.b
+        elif layer.b.size:
+            z = z + layer.frozen_bias
         nets.append(z)
         outs.append(layer.f(z))
     return outs, nets
@@ -362,15 +366,18 @@ def _update(
 ) -> None:
     """One gradient step from the mean gradient of the rows of x."""
     outs, nets = _forward(layers, x)
-    m = len(x)
     upstream = d_term(t, outs[-1])  # ∂L/∂out per example and output
+    if len(x) > 1:
+        upstream = upstream / len(
+            x
+        )  # the mean over the batch: every gradient below is linear in it
     for i in range(len(layers) - 1, -1, -1):
         layer = layers[i]
         delta = upstream * layer.f_prime(nets[i], outs[i + 1])
         if i and not sequential:
             upstream = delta @ layer.w  # from the weights before this step's update
-        layer.w = layer.w - layer.w_rate * (delta.T @ outs[i]) / m
-        if layer.b.size:
-            layer.b = layer.b - layer.b_rate * (delta @ layer.spread).sum(axis=0) / m
+        layer.w = layer.w - layer.w_rate * (delta.T @ outs[i])
+        if layer.trains_biases:
+            layer.b = layer.b - layer.b_rate * (delta @ layer.spread).sum(axis=0)
         if i and sequential:
             upstream = delta @ layer.w  # from the weights this step already updated
