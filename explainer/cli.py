@@ -49,7 +49,7 @@ def write_all(files: dict[Path, str]) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    options = Options(steps=args.steps, digits=args.digits)
+    options = Options(steps=args.steps, digits=args.digits, arithmetic=args.arithmetic)
     loaded = [scenarios.load(resolve(name)) for name in args.scenario]
     if args.output is None and len(loaded) > 1:
         raise UsageError("several scenarios need -o DIR (one file each)")
@@ -123,6 +123,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", metavar="DIR", help="write DIR/<name>.<ext>; default stdout")
     r.add_argument("--steps", type=_count(0), help="training steps (overrides the scenario)")
     r.add_argument("--digits", type=_count(1, 15), help="significant digits shown")
+    r.add_argument(
+        "--arithmetic",
+        default="float64",
+        help="float64 (default); exact (fractions); paper:K[:half-up|truncate], every shown "
+        "quantity rounded to K decimals and carried forward",
+    )
     r.add_argument(
         "--body-only",
         action="store_true",

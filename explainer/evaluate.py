@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,7 @@ import sympy as sp
 
 from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
 from explainer.derivation import Derivation, Partial
+from explainer.errors import ArithmeticModeError, UsageError
 from explainer.network import Network
 
 Number = Any  # np.float64 in float64 mode
@@ -24,13 +27,31 @@ Number = Any  # np.float64 in float64 mode
 
 @dataclass(frozen=True)
 class Arithmetic:
-    """How numbers are made and combined: float64 now; the table is where other modes go."""
+    """How numbers are made, combined and carried: one row per mode."""
 
     name: str
     describe: str
     number: Callable[[float], Number]  # a scenario's value
     constant: Callable[[sp.Number], Number]  # a constant inside an expression (½, −1, 2)
     functions: Mapping[type, Callable[[Number], Number]]
+    # Applied to every quantity the page shows, before it is used again: identity, or the
+    # rounding a student with a calculator does (on-paper arithmetic).
+    settle: Callable[[Number], Number] = lambda x: x
+
+
+def _irrational(name: str) -> Callable[[Number], Number]:
+    def refuse(x: Number) -> Number:
+        raise ArithmeticModeError(
+            f"exact arithmetic cannot take {name} of {x}: the result is irrational; use "
+            "--arithmetic float64 or paper:K"
+        )
+
+    return refuse
+
+
+def _decimal_tanh(x: Decimal) -> Decimal:
+    e = (2 * x).exp()
+    return (e - 1) / (e + 1)
 
 
 ARITHMETIC: dict[str, Arithmetic] = {
@@ -46,7 +67,56 @@ ARITHMETIC: dict[str, Arithmetic] = {
             sp.sech: lambda x: 1 / np.cosh(x),
         },
     ),
+    "exact": Arithmetic(
+        "exact",
+        "exact rational arithmetic (every input read as the decimal written)",
+        number=lambda x: Fraction(repr(x)),
+        constant=lambda c: Fraction(int(c.p), int(c.q)),
+        functions={f: _irrational(f.__name__) for f in (sp.exp, sp.log, sp.tanh, sp.sech)},
+    ),
 }
+
+ROUNDINGS = {"half-up": ROUND_HALF_UP, "truncate": ROUND_DOWN}
+PAPER_CONTEXT = Context(prec=60)
+
+
+def on_paper(decimals: int, rounding: str = "half-up") -> Arithmetic:
+    """Every shown quantity rounded to `decimals` places and carried forward, as on paper."""
+    quantum = Decimal(1).scaleb(-decimals)
+    mode = ROUNDINGS[rounding]
+
+    def settle(x: Decimal) -> Decimal:
+        return x.quantize(quantum, rounding=mode, context=PAPER_CONTEXT)
+
+    return Arithmetic(
+        f"paper:{decimals}:{rounding}",
+        f"on paper: every shown quantity {'rounded half up' if rounding == 'half-up' else 'truncated'}"
+        f" to {decimals} decimals and carried forward",
+        number=lambda x: settle(Decimal(repr(x))),
+        constant=lambda c: PAPER_CONTEXT.divide(Decimal(int(c.p)), Decimal(int(c.q))),
+        functions={
+            sp.exp: lambda x: x.exp(PAPER_CONTEXT),
+            sp.log: lambda x: x.ln(PAPER_CONTEXT),
+            sp.tanh: _decimal_tanh,
+            sp.sech: lambda x: 2 / (x.exp(PAPER_CONTEXT) + (-x).exp(PAPER_CONTEXT)),
+        },
+        settle=settle,
+    )
+
+
+def arithmetic(spec: str) -> Arithmetic:
+    """float64, exact, or paper:K[:half-up|truncate] (K decimals, 1 to 15)."""
+    if spec in ARITHMETIC:
+        return ARITHMETIC[spec]
+    parts = spec.split(":")
+    if parts[0] == "paper" and 2 <= len(parts) <= 3 and parts[1].isdigit():
+        rounding = parts[2] if len(parts) == 3 else "half-up"
+        if 1 <= int(parts[1]) <= 15 and rounding in ROUNDINGS:
+            return on_paper(int(parts[1]), rounding)
+    raise UsageError(
+        f"--arithmetic {spec}: expected float64, exact, or paper:K[:half-up|truncate] "
+        "with K from 1 to 15"
+    )
 
 
 def value(expr: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> Number:
@@ -124,19 +194,24 @@ def forward(net: Network, params: Mapping[str, Number], ar: Arithmetic) -> dict[
     env.update((n.target or "", ar.number(t)) for n, t in zip(net.outputs, s.targets, strict=True))
     for node in net.nodes:
         if node.expr is not None:
-            env[node.key] = value(node.expr, env, ar)
+            env[node.key] = ar.settle(value(node.expr, env, ar))
     return env
 
 
-def evaluate(net: Network, d: Derivation, arithmetic: str = "float64") -> Evaluation:
+def evaluate(
+    net: Network,
+    d: Derivation,
+    mode: Arithmetic | str = "float64",
+    start: Mapping[str, Number] | None = None,
+) -> Evaluation:
     """Every local factor and equation of the derivation, evaluated layer by layer from the output.
 
     Simultaneous update: all of them at the initial weights. Sequential update: a layer's
     parameters are updated as soon as its gradients are known, so the local factors met below it
     (∂net_k/∂out_j = w_kj) take the updated weights.
     """
-    ar = ARITHMETIC[arithmetic]
-    params = {p.key: ar.number(p.value) for p in net.params}
+    ar = arithmetic(mode) if isinstance(mode, str) else mode
+    params = dict(start) if start else {p.key: ar.number(p.value) for p in net.params}
     env = forward(net, params, ar)
     seen = dict(env)  # the values local factors are evaluated at
     locals_ = {x.partial: x for x in d.locals}
@@ -146,9 +221,9 @@ def evaluate(net: Network, d: Derivation, arithmetic: str = "float64") -> Evalua
     def get(p: Partial) -> Number:
         if p not in partials:
             if p in locals_:
-                partials[p] = value(locals_[p].textbook, seen, ar)
+                partials[p] = ar.settle(value(locals_[p].textbook, seen, ar))
             else:
-                partials[p] = _sum_of_products(equations[p].terms, get)
+                partials[p] = ar.settle(_sum_of_products(equations[p].terms, get))
         return partials[p]
 
     # descent: p − η·∂L/∂p; ascent (an objective to maximise): p + η·∂P/∂p
@@ -164,7 +239,7 @@ def evaluate(net: Network, d: Derivation, arithmetic: str = "float64") -> Evalua
         ):
             get(p)
         done = {
-            key: params[key] - rate * get(gradient[key])
+            key: ar.settle(params[key] - ar.settle(rate * get(gradient[key])))
             for key in gradient
             if net.param(key).layer == block.layer
         }
@@ -177,6 +252,29 @@ def evaluate(net: Network, d: Derivation, arithmetic: str = "float64") -> Evalua
     return Evaluation(
         ar.name, tuple((n.key, env[n.key]) for n in net.nodes), tuple(partials.items()), updates
     )
+
+
+def train_stepwise(
+    net: Network, d: Derivation, steps: int, ar: Arithmetic, record: Callable[[int], bool]
+) -> Training:
+    """Training by repeating the walkthrough's own evaluation, in any arithmetic (exact, on
+    paper): slow, one full evaluation per step, for the few steps a page or a check needs."""
+    params = {p.key: ar.number(p.value) for p in net.params}
+    rows = []
+    for k in range(steps + 1):
+        ev = evaluate(net, d, ar, params)
+        if k in (0, steps) or record(k):
+            rows.append(
+                Step(
+                    k,
+                    ev.node(net.loss),
+                    tuple(ev.node(n.out) for n in net.outputs),
+                    tuple(params[p.key] for p in net.params),
+                )
+            )
+        params.update((u.key, u.new) for u in ev.updates)
+    last = evaluate(net, d, ar, params) if steps else evaluate(net, d, ar)
+    return Training(tuple(rows), (tuple(last.node(n.out) for n in net.outputs),))
 
 
 def _sum_of_products(

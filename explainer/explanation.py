@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import sympy as sp
@@ -16,7 +17,7 @@ import sympy as sp
 from explainer import notation
 from explainer.activations import ACTIVATIONS, LOSSES, negated
 from explainer.derivation import Derivation, Equation, Local, Partial
-from explainer.evaluate import Evaluation, Training, error_split
+from explainer.evaluate import Evaluation, Training, arithmetic, error_split
 from explainer.network import Network, Neuron, sym
 from explainer.precision import show
 
@@ -84,7 +85,7 @@ class Explanation:
     source: str
     description: str
     sections: tuple[Section, ...]
-    values: tuple[tuple[str, float], ...]  # every quantity under its stable JSON key
+    values: tuple[tuple[str, float | str], ...]  # every quantity under its stable JSON key
     arithmetic: str
     digits: int
 
@@ -187,24 +188,33 @@ def _with_narrative(sections: tuple[Section, ...], prose: dict[str, str]) -> tup
     )
 
 
+def _json(x: Any) -> float | str:
+    """A number for JSON: a float, or an exact fraction as the string "6/5"."""
+    if isinstance(x, Fraction) and x.denominator != 1:
+        return str(x)
+    return float(x)
+
+
 def _values(
     net: Network, d: Derivation, ev: Evaluation, training: Training
-) -> tuple[tuple[str, float], ...]:
-    out: dict[str, float] = {k: float(v) for k, v in ev.nodes}
-    out.update((p.key, float(v)) for p, v in ev.partials)
-    out.update((f"{u.key}@1", float(u.new)) for u in ev.updates)
+) -> tuple[tuple[str, float | str], ...]:
+    out: dict[str, float | str] = {k: _json(v) for k, v in ev.nodes}
+    out.update((p.key, _json(v)) for p, v in ev.partials)
+    out.update((f"{u.key}@1", _json(u.new)) for u in ev.updates)
     if net.scenario.profile == "delta":
         sign = DELTA_SIGN[net.scenario.delta_sign]
         out.update(
-            (f"delta_{n.name}", sign * float(ev.partial(Partial(net.loss, n.net))))
+            (f"delta_{n.name}", _json(sign * ev.partial(Partial(net.loss, n.net))))
             for n in net.neurons
             if Partial(net.loss, n.net) in dict(ev.partials)
         )
     for step in training.steps[1:]:
-        out[f"{net.loss}@{step.k}"] = step.loss
-        out.update((f"{n.out}@{step.k}", o) for n, o in zip(net.outputs, step.outputs, strict=True))
+        out[f"{net.loss}@{step.k}"] = _json(step.loss)
         out.update(
-            (f"{p.key}@{step.k}", v)
+            (f"{n.out}@{step.k}", _json(o)) for n, o in zip(net.outputs, step.outputs, strict=True)
+        )
+        out.update(
+            (f"{p.key}@{step.k}", _json(v))
             for p, v in zip(net.params, step.params, strict=True)
             if p.trained
         )
@@ -296,7 +306,7 @@ def _setup(page: _Page) -> Section:
                 ". Learning rate ",
                 math(f"{rate} = {page.num(s.learning_rate)}"),
                 f"; {'gradient ascent' if loss.ascent else 'gradient descent'}; "
-                f"{UPDATE_ORDER[s.update]}. Numbers are computed in {page.ev.arithmetic} arithmetic and shown to {page.digits} significant "
+                f"{UPDATE_ORDER[s.update]}. Numbers are computed in {arithmetic(page.ev.arithmetic).describe}, shown to {page.digits} significant "
                 "digits, rounded half up.",
             )
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from explainer import derivation, evaluate, explanation, network, render
 from explainer.activations import ACTIVATIONS
+from explainer.errors import UsageError
 from explainer.scenario import Scenario
 
 
@@ -19,7 +20,10 @@ from explainer.scenario import Scenario
 class Options:
     steps: int | None = None  # training steps; None: the scenario's own
     digits: int | None = None  # significant digits shown; None: the scenario's own
-    arithmetic: str = "float64"
+    arithmetic: str = "float64"  # float64, exact, or paper:K[:half-up|truncate]
+
+
+STEPWISE_LIMIT = 200  # exact and on-paper training repeat the whole worked step
 
 
 def table_steps(total: int, first: int) -> frozenset[int]:
@@ -37,9 +41,19 @@ def explain(scenario: Scenario, options: Options = Options()) -> explanation.Exp
         scenario = dataclasses.replace(scenario, steps=options.steps)
     net = network.build(scenario)
     chain = derivation.derive(net)
-    numbers = evaluate.evaluate(net, chain, options.arithmetic)
+    mode = evaluate.arithmetic(options.arithmetic)
+    numbers = evaluate.evaluate(net, chain, mode)
     shown = table_steps(scenario.steps, scenario.table_steps)
-    training = evaluate.train(net, scenario.steps, shown.__contains__)
+    if mode.name == "float64":
+        training = evaluate.train(net, scenario.steps, shown.__contains__)
+    elif scenario.steps > STEPWISE_LIMIT or scenario.data:
+        raise UsageError(
+            f"{scenario.path}: {mode.name} arithmetic trains by repeating the worked step, "
+            f"for at most {STEPWISE_LIMIT} steps of a single example; found {scenario.steps} "
+            f"steps{' and a training set' if scenario.data else ''} (use --steps)"
+        )
+    else:
+        training = evaluate.train_stepwise(net, chain, scenario.steps, mode, shown.__contains__)
     stand_in = _surrogate(scenario)
     compared = (
         evaluate.train(network.build(stand_in), scenario.steps, shown.__contains__)
