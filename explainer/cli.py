@@ -5,6 +5,7 @@ prints them on one line and chooses the exit code (0 ok, 1 stale output or faile
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -12,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from explainer import scenario as scenarios
+from explainer import verify
 from explainer.errors import ExplainerError, UsageError
 from explainer.pipeline import Options, explain, render_text
 from explainer.render import FORMATS, render
@@ -104,6 +106,23 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    loaded = [scenarios.load(resolve(name)) for name in args.scenario]
+    results = {s.name: verify.verify(s) for s in loaded}
+    if args.json:
+        print(
+            json.dumps(
+                {name: [verify.as_dict(f) for f in found] for name, found in results.items()},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    else:
+        for name, found in results.items():
+            print(verify.table(name, found))
+    return 0 if all(f.reproduced for found in results.values() for f in found) else 1
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     for path in shipped():
         s = scenarios.load(path)
@@ -144,6 +163,10 @@ def parser() -> argparse.ArgumentParser:
         help="render the .toml files of DIR instead of the shipped ones",
     )
     b.set_defaults(run=cmd_build)
+    v = sub.add_parser("verify", help="check the numbers a scenario's source prints ([claims])")
+    v.add_argument("scenario", nargs="+", help="a scenario .toml file or a shipped name")
+    v.add_argument("--json", action="store_true", help="machine-readable findings")
+    v.set_defaults(run=cmd_verify)
     ls = sub.add_parser("list", help="list the shipped scenarios")
     ls.set_defaults(run=cmd_list)
     return p

@@ -150,9 +150,8 @@ def build(
     s = net.scenario
     overrides = dict(s.symbols)
     names = {sym(n.key): overrides.get(n.key, notation.default_symbol(n.key)) for n in net.nodes}
-    values = dict(ev.nodes)
     page = _Page(net, d, ev, digits, names, {})
-    page.numbers = {sym(k): page.factor_num(v) for k, v in values.items()}
+    page.numbers = {sym(k): page.factor_num(v) for k, v in ev.nodes}
     sections = (
         _setup(page),
         _forward(page),
@@ -167,7 +166,7 @@ def build(
         source=s.source,
         description=" ".join(s.description.split()),
         sections=_with_narrative(tuple(x for x in sections if x.items), dict(s.narrative)),
-        values=_values(net, d, ev, training),
+        values=values(net, d, ev, training),
         arithmetic=ev.arithmetic,
         digits=digits,
     )
@@ -195,7 +194,7 @@ def _json(x: Any) -> float | str:
     return float(x)
 
 
-def _values(
+def values(
     net: Network, d: Derivation, ev: Evaluation, training: Training
 ) -> tuple[tuple[str, float | str], ...]:
     out: dict[str, float | str] = {k: _json(v) for k, v in ev.nodes}

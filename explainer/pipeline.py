@@ -39,11 +39,28 @@ def table_steps(total: int, first: int) -> frozenset[int]:
 def explain(scenario: Scenario, options: Options = Options()) -> explanation.Explanation:
     if options.steps is not None:
         scenario = dataclasses.replace(scenario, steps=options.steps)
+    net, chain, numbers, training = compute(scenario, options.arithmetic)
+    shown = table_steps(scenario.steps, scenario.table_steps)
+    stand_in = _surrogate(scenario)
+    compared = (
+        evaluate.train(network.build(stand_in), scenario.steps, shown.__contains__)
+        if stand_in
+        else None
+    )
+    digits = options.digits or scenario.digits
+    return explanation.build(net, chain, numbers, training, digits, compared)
+
+
+def compute(
+    scenario: Scenario, arithmetic: str = "float64", also: frozenset[int] = frozenset()
+) -> tuple[network.Network, derivation.Derivation, evaluate.Evaluation, evaluate.Training]:
+    """The numbers without the page: the worked step and training, recording the steps the
+    table shows and those in `also`."""
     net = network.build(scenario)
     chain = derivation.derive(net)
-    mode = evaluate.arithmetic(options.arithmetic)
+    mode = evaluate.arithmetic(arithmetic)
     numbers = evaluate.evaluate(net, chain, mode)
-    shown = table_steps(scenario.steps, scenario.table_steps)
+    shown = table_steps(scenario.steps, scenario.table_steps) | also
     if mode.name == "float64":
         training = evaluate.train(net, scenario.steps, shown.__contains__)
     elif scenario.steps > STEPWISE_LIMIT or scenario.data:
@@ -54,14 +71,14 @@ def explain(scenario: Scenario, options: Options = Options()) -> explanation.Exp
         )
     else:
         training = evaluate.train_stepwise(net, chain, scenario.steps, mode, shown.__contains__)
-    stand_in = _surrogate(scenario)
-    compared = (
-        evaluate.train(network.build(stand_in), scenario.steps, shown.__contains__)
-        if stand_in
-        else None
-    )
-    digits = options.digits or scenario.digits
-    return explanation.build(net, chain, numbers, training, digits, compared)
+    return net, chain, numbers, training
+
+
+def values(
+    scenario: Scenario, arithmetic: str = "float64", also: frozenset[int] = frozenset()
+) -> dict[str, float | str]:
+    """Every quantity under its JSON key, including `<name>@k` for k in `also`."""
+    return dict(explanation.values(*compute(scenario, arithmetic, also)))
 
 
 def _surrogate(scenario: Scenario) -> Scenario | None:

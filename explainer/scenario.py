@@ -8,6 +8,7 @@ Every error names the file, the key path, what was expected and what was found.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import re
 import tomllib
@@ -72,6 +73,15 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A number as a textbook or article prints it, kept as text so its digits are known."""
+
+    key: str  # a JSON key: w5@1, E_total@10000, target_o2, dE_total/dw5
+    printed: str  # "0.3595"
+    note: str  # where it appears: "Figure 3", "the updated weights"
+
+
+@dataclass(frozen=True)
 class Names:
     """Key patterns; `{neuron}` stands for a neuron's name (net_{neuron} → net_h1)."""
 
@@ -114,6 +124,7 @@ class Scenario:
     delta_sign: str  # delta profile: "minus", δ = −∂E/∂net; "plus", δ = +∂E/∂net
     rate_symbol: str  # LaTeX for the learning rate: \eta (Mazur) or r (seed 001)
     narrative: tuple[tuple[str, str], ...]  # section → the author's own prose for it
+    claims: tuple[Claim, ...] = ()
 
 
 def _kind(value: object) -> str:
@@ -280,6 +291,7 @@ TOP_KEYS = (
     "narrative",
     "notation",
     "data",
+    "claims",
 )
 LAYER_KEYS = (
     "neurons",
@@ -378,7 +390,28 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
         ),
     )
     _check_keys(scenario, symbols_t)
-    return scenario
+    return dataclasses.replace(scenario, claims=_claims(top))
+
+
+PRINTED = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _claims(top: _Reader) -> tuple[Claim, ...]:
+    r = top.sub("claims", tuple(top.table.get("claims", {}) or ()))
+    claims = []
+    for key, raw in r.table.items():
+        where = r.key(key)
+        if isinstance(raw, dict):
+            entry = _Reader(r.file, raw, where, ("value", "note"))
+            printed, note = entry.get("value", entry.string), entry.get("note", entry.string, "")
+        else:
+            printed, note = r.string(where, raw), ""
+        if not PRINTED.fullmatch(printed):
+            raise ScenarioError(
+                r.file, where, 'a number as printed, in quotes ("0.3595")', repr(printed)
+            )
+        claims.append(Claim(key, printed, note))
+    return tuple(claims)
 
 
 def _data(

@@ -1,0 +1,260 @@
+"""Checking published numbers: every claim of a scenario against the computed value, and for each
+that does not reproduce, what the author probably did — found by recomputing under alternative
+conventions and arithmetic, never from a table of known answers.
+
+A printed value is reproduced when the computed value, rounded half up to the printed number of
+decimals, is the printed value (a tolerance of half a unit in the last printed decimal).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from explainer.network import build
+from explainer.pipeline import STEPWISE_LIMIT, values
+from explainer.precision import to_decimal
+from explainer.scenario import Claim, Scenario
+
+Values = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finding:
+    claim: Claim
+    computed: float | None  # None: the scenario defines no such quantity
+    shown: str  # the computed value at the printed number of decimals
+    reproduced: bool
+    explained_by: tuple[str, ...]  # every alternative that reproduces it, simplest first
+    nearest: tuple[tuple[str, str], ...]  # (alternative, its value) when none reproduces it
+    remark: str = ""  # for a printed input: which of the author's other numbers it contradicts
+
+
+def places(printed: str) -> int:
+    return max(0, -int(Decimal(printed).as_tuple().exponent))
+
+
+def at_places(x: Any, printed: str, rounding: str = ROUND_HALF_UP) -> Decimal:
+    return to_decimal(x).quantize(Decimal(1).scaleb(-places(printed)), rounding=rounding)
+
+
+def rounds_to(x: Any, printed: str) -> bool:
+    return at_places(x, printed) == Decimal(printed)
+
+
+def _split(key: str) -> tuple[str, int | None]:
+    name, _, k = key.partition("@")
+    return (name, int(k)) if k.isdigit() else (key, None)
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """One alternative: a description and the values it gives (computed on first use)."""
+
+    what: str
+    compute: Callable[[], Values | None]
+
+
+def verify(s: Scenario) -> tuple[Finding, ...]:
+    ks = {k for c in s.claims if (k := _split(c.key)[1]) is not None}
+    near = frozenset(k + d for k in ks for d in (-1, 0, 1) if k + d >= 0)
+    steps = max([s.steps, *near])
+    base_s = dataclasses.replace(s, steps=steps)
+    base = values(base_s, also=near)
+    variants = _variants(base_s, near)
+    cache: dict[str, Values | None] = {}
+
+    def get(v: _Variant) -> Values | None:
+        if v.what not in cache:
+            cache[v.what] = v.compute()
+        return cache[v.what]
+
+    findings = []
+    for claim in s.claims:
+        computed = base.get(claim.key)
+        if computed is None:
+            findings.append(Finding(claim, None, "—", False, (), (), "no such quantity"))
+            continue
+        if rounds_to(computed, claim.printed):
+            findings.append(
+                Finding(
+                    claim, float(computed), str(at_places(computed, claim.printed)), True, (), ()
+                )
+            )
+            continue
+        given = claim.key in base_inputs(s)
+        # A printed input is checked against the author's other numbers, not recomputed.
+        candidates = [] if given else _candidates(claim, computed, base, variants, get)
+        good = tuple(what for what, x in candidates if rounds_to(x, claim.printed))
+        nearest = (
+            ()
+            if good
+            else tuple(
+                (what, str(at_places(x, claim.printed)))
+                for what, x in sorted(
+                    candidates, key=lambda c: abs(to_decimal(c[1]) - Decimal(claim.printed))
+                )[:3]
+            )
+        )
+        remark = _contradicts(s, claim, base) if given else ""
+        findings.append(
+            Finding(
+                claim,
+                float(computed),
+                str(at_places(computed, claim.printed)),
+                False,
+                good,
+                nearest,
+                remark,
+            )
+        )
+    return tuple(findings)
+
+
+def _candidates(
+    claim: Claim,
+    computed: Any,
+    base: Values,
+    variants: list[_Variant],
+    get: Callable[[_Variant], Values | None],
+) -> list[tuple[str, Any]]:
+    """What each alternative gives for this claim, in the order the issue lists them."""
+    name, k = _split(claim.key)
+    found: list[tuple[str, Any]] = [
+        (
+            f"the exact value truncated to {places(claim.printed)} decimals, not rounded",
+            at_places(computed, claim.printed, ROUND_DOWN),
+        )
+    ]
+    for v in variants:
+        result = get(v)
+        if result is not None and claim.key in result:
+            found.append((v.what, result[claim.key]))
+    if k is not None:
+        for d, what in ((-1, "one step fewer"), (1, "one step more")):
+            key = f"{name}@{k + d}"
+            if key in base:
+                found.append((f"{what} ({k + d:,} instead of {k:,})", base[key]))
+    if name.startswith("delta_"):
+        found.append(("the other sign convention for δ", -computed))
+    return found
+
+
+def _variants(s: Scenario, near: frozenset[int]) -> list[_Variant]:
+    out = []
+    small = max([k for k in near if k <= STEPWISE_LIMIT], default=1)
+    if not s.data:
+        paper_s = dataclasses.replace(s, steps=small)
+        paper_ks = frozenset(k for k in near if k <= small)
+        for decimals in range(1, 10):
+            for rounding, how in (("half-up", "rounded half up"), ("truncate", "truncated")):
+
+                def compute(d: int = decimals, r: str = rounding) -> Values | None:
+                    return values(paper_s, f"paper:{d}:{r}", paper_ks)
+
+                out.append(_Variant(f"every intermediate {how} to {decimals} decimals", compute))
+    other = "sequential" if s.update == "simultaneous" else "simultaneous"
+    out.append(
+        _Variant(
+            f"{other} updates", lambda: values(dataclasses.replace(s, update=other), also=near)
+        )
+    )
+    if any(layer.biases for layer in s.layers):
+        trained = any(layer.train_biases for layer in s.layers if layer.biases)
+        layers = tuple(dataclasses.replace(layer, train_biases=not trained) for layer in s.layers)
+        out.append(
+            _Variant(
+                "biases frozen" if trained else "biases trained",
+                lambda: values(dataclasses.replace(s, layers=layers), also=near),
+            )
+        )
+    halves = {
+        "half_sse": ("sse", "without the ½ in the loss"),
+        "sse": ("half_sse", "with a ½ in the loss"),
+    }
+    if s.loss in halves:
+        loss, what = halves[s.loss]
+        out.append(_Variant(what, lambda: values(dataclasses.replace(s, loss=loss), also=near)))
+    return out
+
+
+def base_inputs(s: Scenario) -> dict[str, tuple[str, int]]:
+    """Keys the scenario gives rather than computes: inputs and targets (of the worked example)."""
+    net = build(s)
+    keys = {k: ("input", i) for i, k in enumerate(s.inputs)}
+    keys.update((n.target or "", ("target", i)) for i, n in enumerate(net.outputs))
+    return keys
+
+
+def _contradicts(s: Scenario, claim: Claim, base: Values) -> str:
+    """A printed input that differs from the scenario's: which of the author's other numbers
+    follow from the scenario's value and not from the printed one."""
+    kind, i = base_inputs(s)[claim.key]
+    field = "input_values" if kind == "input" else "targets"
+    changed = list(getattr(s, field))
+    changed[i] = float(claim.printed)
+    other = values(
+        dataclasses.replace(s, **{field: tuple(changed)}),
+        also=frozenset(k for c in s.claims if (k := _split(c.key)[1]) is not None),
+    )
+    broken = [
+        c
+        for c in s.claims
+        if c.key != claim.key
+        and c.key in base
+        and rounds_to(base[c.key], c.printed)
+        and not rounds_to(other[c.key], c.printed)
+    ]
+    if not broken:
+        return ""
+    listed = ", ".join(f"{c.key} = {c.printed}" for c in broken)
+    return (
+        f"with {claim.key} = {claim.printed} the author's own {listed} would not follow; "
+        f"they follow from {claim.key} = {base[claim.key]:g}, the value used here"
+    )
+
+
+def as_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "key": f.claim.key,
+        "published": f.claim.printed,
+        "note": f.claim.note,
+        "computed": f.computed,
+        "computed_at_printed_digits": f.shown,
+        "verdict": "reproduced" if f.reproduced else "not reproduced",
+        "explained_by": list(f.explained_by),
+        "nearest": [{"alternative": what, "value": value} for what, value in f.nearest],
+        "remark": f.remark,
+    }
+
+
+def diagnosis(f: Finding) -> str:
+    """The finding in words, for the terminal and the page."""
+    if f.reproduced:
+        return "reproduced"
+    if f.computed is None:
+        return "the scenario computes no quantity of that name"
+    if f.explained_by:
+        return "not reproduced; reproduced by " + "; or by ".join(f.explained_by)
+    words = "not reproduced by any alternative tried"
+    if f.nearest:
+        words += "; nearest: " + "; ".join(f"{what} gives {v}" for what, v in f.nearest)
+    return words + (f"; {f.remark}" if f.remark else "")
+
+
+def table(name: str, findings: tuple[Finding, ...]) -> str:
+    rows = [("quantity", "published", "computed", "verdict")]
+    rows += [
+        (f.claim.key, f.claim.printed, f.shown, "reproduced" if f.reproduced else "NOT reproduced")
+        for f in findings
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [f"{name}: {sum(f.reproduced for f in findings)} of {len(findings)} reproduced"]
+    lines += [
+        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+    lines += [f"  {f.claim.key}: {diagnosis(f)}" for f in findings if not f.reproduced]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,80 @@
+"""explainer verify: verdicts at the printed digits, and diagnoses that come from recomputation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from explainer import scenario
+from explainer.cli import main
+from explainer.pipeline import values
+from explainer.scenario import Claim
+from explainer.verify import rounds_to, verify
+from tests.conftest import MINIMAL, SCENARIOS
+
+
+def findings(name: str) -> dict[str, object]:
+    return {f.claim.key: f for f in verify(scenario.load(SCENARIOS / f"{name}.toml"))}
+
+
+@pytest.mark.parametrize(
+    ("x", "printed", "expected"),
+    [
+        (0.35891648, "0.3589", True),
+        (0.35891648, "0.3590", False),
+        (0.40866619, "0.4087", True),
+        (0.40866619, "0.4086", False),
+        (3.51085e-5, "0.0000351085", True),
+        (0.59, "0.59", True),
+        (0.125, "0.13", True),
+        (0.5, "0.50", True),
+    ],
+)
+def test_reproduced_means_rounds_half_up_to_the_printed_digits(
+    x: float, printed: str, expected: bool
+) -> None:
+    assert rounds_to(x, printed) is expected
+
+
+def test_seed_002_and_mazur_findings() -> None:
+    f = findings("mazur-2-2-2")
+    assert f["E_total"].reproduced and f["w7@1"].reproduced and f["w8@1"].reproduced
+    assert f["E_total@1"].explained_by == ("sequential updates",)
+    assert f["E_total@10000"].explained_by == ("one step fewer (9,999 instead of 10,000)",)
+    assert "the exact value truncated to 4 decimals, not rounded" in f["w6@1"].explained_by
+    w5 = f["w5@1"]
+    assert not w5.reproduced and not w5.explained_by and len(w5.nearest) == 3
+    t2 = f["target_o2"]
+    assert not t2.reproduced and "target_o2 = 0.99" in t2.remark
+    assert "w7@1 = 0.511" in t2.remark and "w8@1 = 0.561" in t2.remark
+
+
+def test_diagnoses_are_recomputed_not_looked_up(write_scenario) -> None:
+    # A claim made up here, true only under sequential updates after 2 steps: the diagnosis must
+    # find it by recomputation.
+    s = scenario.load(SCENARIOS / "mazur-2-2-2.toml")
+    seq = values(dataclasses.replace(s, update="sequential", steps=2))
+    printed = f"{seq['E_total@2']:.9f}"
+    s2 = dataclasses.replace(s, steps=2, claims=(Claim("E_total@2", printed, ""),))
+    (only,) = verify(s2)
+    assert not only.reproduced and "sequential updates" in only.explained_by
+
+
+def test_verify_exit_codes_and_json(capsys, write_scenario) -> None:
+    assert main(["verify", "single-weight"]) == 0
+    assert "3 of 3 reproduced" in capsys.readouterr().out
+    assert main(["verify", "mazur-2-2-2", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)["mazur-2-2-2"]
+    verdicts = {d["key"]: d["verdict"] for d in data}
+    assert verdicts["w5@1"] == "not reproduced" and verdicts["E_total"] == "reproduced"
+    bad = write_scenario(MINIMAL + '\n[claims]\n"o1" = "zero"\n')
+    assert main(["verify", str(bad)]) == 2
+    assert "claims.o1" in capsys.readouterr().err
+
+
+def test_unknown_claim_key_is_reported(write_scenario, capsys) -> None:
+    path = write_scenario(MINIMAL + '\n[claims]\n"nothing@1" = "0.5"\n')
+    assert main(["verify", str(path)]) == 1
+    assert "computes no quantity" in capsys.readouterr().out
