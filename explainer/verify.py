@@ -189,17 +189,21 @@ def base_inputs(s: Scenario) -> dict[str, tuple[str, int]]:
     return keys
 
 
+def _put(xs: tuple[float, ...], i: int, x: float) -> tuple[float, ...]:
+    return (*xs[:i], x, *xs[i + 1 :])
+
+
 def _contradicts(s: Scenario, claim: Claim, base: Values) -> str:
     """A printed input that differs from the scenario's: which of the author's other numbers
     follow from the scenario's value and not from the printed one."""
     kind, i = base_inputs(s)[claim.key]
-    field = "input_values" if kind == "input" else "targets"
-    changed = list(getattr(s, field))
-    changed[i] = float(claim.printed)
-    other = values(
-        dataclasses.replace(s, **{field: tuple(changed)}),
-        also=frozenset(k for c in s.claims if (k := _split(c.key)[1]) is not None),
-    )
+    printed = float(claim.printed)
+    if kind == "input":
+        changed = dataclasses.replace(s, input_values=_put(s.input_values, i, printed))
+    else:
+        changed = dataclasses.replace(s, targets=_put(s.targets, i, printed))
+    ks = frozenset(k for c in s.claims if (k := _split(c.key)[1]) is not None)
+    other = values(dataclasses.replace(changed, steps=max([s.steps, *ks])), also=ks)
     broken = [
         c
         for c in s.claims
