@@ -12,8 +12,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from explainer import findings, verify
 from explainer import scenario as scenarios
-from explainer import verify
 from explainer.errors import ExplainerError, UsageError
 from explainer.pipeline import Options, explain, render_text
 from explainer.render import FORMATS, render
@@ -112,14 +112,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                {name: [verify.as_dict(f) for f in found] for name, found in results.items()},
+                {name: [findings.as_dict(f) for f in found] for name, found in results.items()},
                 indent=2,
                 ensure_ascii=False,
             )
         )
     else:
         for name, found in results.items():
-            print(verify.table(name, found))
+            print(findings.table(name, found))
     return 0 if all(f.reproduced for found in results.values() for f in found) else 1
 
 

@@ -18,6 +18,7 @@ from explainer import notation
 from explainer.activations import ACTIVATIONS, LOSSES, negated
 from explainer.derivation import Derivation, Equation, Local, Partial
 from explainer.evaluate import Evaluation, Training, arithmetic, error_split
+from explainer.findings import Finding, diagnosis
 from explainer.network import Network, Neuron, sym
 from explainer.precision import show
 
@@ -146,6 +147,7 @@ def build(
     training: Training,
     digits: int,
     surrogate: Training | None = None,
+    checked: tuple[Finding, ...] = (),
 ) -> Explanation:
     s = net.scenario
     overrides = dict(s.symbols)
@@ -159,6 +161,7 @@ def build(
         _no_gradient(page, training, surrogate),
         _error_split(page),
         _training(page, training),
+        _verification(page, checked),
     )
     return Explanation(
         name=s.name,
@@ -873,6 +876,40 @@ def _error_split(page: _Page) -> Section:
         )
     )
     return Section("Splitting the error in proportion to the weights", 2, tuple(items), "split")
+
+
+def _verification(page: _Page, checked: tuple[Finding, ...]) -> Section:
+    """The source's printed numbers against ours, with what probably produced each miss."""
+    if not checked:
+        return Section("", 2, ())
+    header = (text("quantity"), text("published"), text("computed"), text("verdict"))
+    rows = tuple(
+        (
+            text(f.claim.key),
+            text(math(f.claim.printed)),
+            text(math(f.shown) if f.computed is not None else "—"),
+            text("reproduced" if f.reproduced else "not reproduced"),
+        )
+        for f in checked
+    )
+    ok = sum(f.reproduced for f in checked)
+    items: list[Item] = [
+        Paragraph(
+            text(
+                f"The source prints {len(checked)} of these numbers; {ok} reproduce. A printed "
+                "number is reproduced when the value computed here, rounded half up to the "
+                "printed digits, is the printed number. For each that is not, every "
+                "alternative convention and way of rounding was recomputed, and those that "
+                "give the printed number are named."
+            )
+        ),
+        Table(header, rows, (False, True, True, False)),
+    ]
+    for f in checked:
+        if not f.reproduced:
+            where = f" ({f.claim.note})" if f.claim.note else ""
+            items.append(Paragraph(text(strong(f.claim.key), f"{where}: {diagnosis(f)}.")))
+    return Section("Checking the published numbers", 2, tuple(items), "verification")
 
 
 def _chain_layout(page: _Page) -> list[Section]:

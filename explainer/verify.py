@@ -14,23 +14,13 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from explainer.compute import STEPWISE_LIMIT, values
+from explainer.findings import Finding
 from explainer.network import build
-from explainer.pipeline import STEPWISE_LIMIT, values
 from explainer.precision import to_decimal
 from explainer.scenario import Claim, Scenario
 
 Values = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Finding:
-    claim: Claim
-    computed: float | None  # None: the scenario defines no such quantity
-    shown: str  # the computed value at the printed number of decimals
-    reproduced: bool
-    explained_by: tuple[str, ...]  # every alternative that reproduces it, simplest first
-    nearest: tuple[tuple[str, str], ...]  # (alternative, its value) when none reproduces it
-    remark: str = ""  # for a printed input: which of the author's other numbers it contradicts
 
 
 def places(printed: str) -> int:
@@ -219,46 +209,3 @@ def _contradicts(s: Scenario, claim: Claim, base: Values) -> str:
         f"with {claim.key} = {claim.printed} the author's own {listed} would not follow; "
         f"they follow from {claim.key} = {base[claim.key]:g}, the value used here"
     )
-
-
-def as_dict(f: Finding) -> dict[str, Any]:
-    return {
-        "key": f.claim.key,
-        "published": f.claim.printed,
-        "note": f.claim.note,
-        "computed": f.computed,
-        "computed_at_printed_digits": f.shown,
-        "verdict": "reproduced" if f.reproduced else "not reproduced",
-        "explained_by": list(f.explained_by),
-        "nearest": [{"alternative": what, "value": value} for what, value in f.nearest],
-        "remark": f.remark,
-    }
-
-
-def diagnosis(f: Finding) -> str:
-    """The finding in words, for the terminal and the page."""
-    if f.reproduced:
-        return "reproduced"
-    if f.computed is None:
-        return "the scenario computes no quantity of that name"
-    if f.explained_by:
-        return "not reproduced; reproduced by " + "; or by ".join(f.explained_by)
-    words = "not reproduced by any alternative tried"
-    if f.nearest:
-        words += "; nearest: " + "; ".join(f"{what} gives {v}" for what, v in f.nearest)
-    return words + (f"; {f.remark}" if f.remark else "")
-
-
-def table(name: str, findings: tuple[Finding, ...]) -> str:
-    rows = [("quantity", "published", "computed", "verdict")]
-    rows += [
-        (f.claim.key, f.claim.printed, f.shown, "reproduced" if f.reproduced else "NOT reproduced")
-        for f in findings
-    ]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = [f"{name}: {sum(f.reproduced for f in findings)} of {len(findings)} reproduced"]
-    lines += [
-        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
-    ]
-    lines += [f"  {f.claim.key}: {diagnosis(f)}" for f in findings if not f.reproduced]
-    return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ import pytest
 
 from explainer import scenario
 from explainer.cli import main
-from explainer.pipeline import values
+from explainer.compute import values
 from explainer.scenario import Claim
 from explainer.verify import rounds_to, verify
 from tests.conftest import MINIMAL, SCENARIOS
