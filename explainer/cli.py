@@ -51,7 +51,12 @@ def write_all(files: dict[Path, str]) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    options = Options(steps=args.steps, digits=args.digits, arithmetic=args.arithmetic)
+    options = Options(
+        steps=args.steps,
+        digits=args.digits,
+        arithmetic=args.arithmetic,
+        check_gradients=args.check_gradients,
+    )
     loaded = [scenarios.load(resolve(name)) for name in args.scenario]
     if args.output is None and len(loaded) > 1:
         raise UsageError("several scenarios need -o DIR (one file each)")
@@ -147,6 +152,11 @@ def parser() -> argparse.ArgumentParser:
         default="float64",
         help="float64 (default); exact (fractions); paper:K[:half-up|truncate], every shown "
         "quantity rounded to K decimals and carried forward",
+    )
+    r.add_argument(
+        "--check-gradients",
+        action="store_true",
+        help="add central finite differences beside every gradient",
     )
     r.add_argument(
         "--body-only",

@@ -289,6 +289,20 @@ def _sum_of_products(
     return total
 
 
+def central_differences(net: Network, h: float = 1e-6) -> dict[str, float]:
+    """∂L/∂p ≈ (L(p + h) − L(p − h)) / 2h for every trained parameter: a check of the chain
+    rule that shares nothing with it but the forward pass."""
+    ar = ARITHMETIC["float64"]
+    start = {p.key: ar.number(p.value) for p in net.params}
+
+    def loss(key: str, shift: float) -> float:
+        params = dict(start)
+        params[key] = params[key] + shift
+        return float(forward(net, params, ar)[net.loss])
+
+    return {p.key: (loss(p.key, h) - loss(p.key, -h)) / (2 * h) for p in net.trained}
+
+
 # Seed 004's proportional split of the output error ---------------------------------------
 
 

@@ -21,6 +21,7 @@ class Options:
     steps: int | None = None  # training steps; None: the scenario's own
     digits: int | None = None  # significant digits shown; None: the scenario's own
     arithmetic: str = "float64"  # float64, exact, or paper:K[:half-up|truncate]
+    check_gradients: bool = False  # add central finite differences beside every gradient
 
 
 def explain(scenario: Scenario, options: Options = Options()) -> explanation.Explanation:
@@ -36,7 +37,8 @@ def explain(scenario: Scenario, options: Options = Options()) -> explanation.Exp
     )
     digits = options.digits or scenario.digits
     checked = verify.verify(scenario) if scenario.claims else ()
-    return explanation.build(net, chain, numbers, training, digits, compared, checked)
+    differences = evaluate.central_differences(net) if options.check_gradients else {}
+    return explanation.build(net, chain, numbers, training, digits, compared, checked, differences)
 
 
 def _surrogate(scenario: Scenario) -> Scenario | None:

@@ -105,3 +105,16 @@ def test_display_rounds_half_up(x: float, digits: int, text: str) -> None:
 def test_unknown_arithmetic_is_a_usage_error(capsys) -> None:
     assert main(["render", "single-weight", "--arithmetic", "paper:0"]) == 2
     assert "paper:K" in capsys.readouterr().err
+
+
+def test_gradient_check_section_agrees_with_the_chain_rule(capsys) -> None:
+    assert main(["render", "mazur-2-2-2", "--steps", "1", "--check-gradients"]) == 0
+    md = capsys.readouterr().out
+    section = md.split("## An independent check of the gradients")[1]
+    rows = [line for line in section.splitlines() if line.startswith("| $w_{")]
+    assert len(rows) == 8
+    for row in rows:
+        difference = row.split("|")[4].strip().strip("$")
+        mantissa, _, exponent = difference.partition(r" \times 10^{")
+        value = float(mantissa) * 10 ** int(exponent.rstrip("}") or 0)
+        assert value < 1e-9, row
