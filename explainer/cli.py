@@ -42,11 +42,14 @@ def resolve(name: str) -> Path:
 
 def write_all(files: dict[Path, str]) -> None:
     """Write every file, each replaced atomically, only after all of them rendered."""
+    umask = os.umask(0)
+    os.umask(umask)
     for path, content in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(content)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a page is for reading
         os.replace(tmp, path)
 
 
@@ -68,6 +71,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {out}: not a directory")
+    names = [s.name for s in rendered]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UsageError(f"two scenarios would both write {out / twice[0]}.{ext}; rename one")
     write_all({out / f"{s.name}.{ext}": text for s, text in rendered.items()})
     return 0
 
@@ -99,6 +106,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     stale = [
         p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text
     ]
+    if out.is_dir():  # pages of scenarios that no longer exist are stale too
+        made = {p.suffix.lstrip(".") for p in files} or set(BUILD_FORMATS)
+        stale += sorted(p for p in out.iterdir() if p.suffix.lstrip(".") in made and p not in files)
     for p in stale:
         print(f"stale: {p}", file=sys.stderr)
     if stale:

@@ -6,6 +6,8 @@ scenario under other conventions many times and needs only the values).
 
 from __future__ import annotations
 
+import numpy as np
+
 from explainer import derivation, evaluate, explanation, network
 from explainer.errors import UsageError
 from explainer.scenario import Scenario
@@ -28,6 +30,13 @@ def compute(
 ) -> tuple[network.Network, derivation.Derivation, evaluate.Evaluation, evaluate.Training]:
     """The numbers without the page: the worked step and training, recording the steps the
     table shows and those in `also`."""
+    with np.errstate(all="ignore"):  # overflow is reported once, by check_finite
+        return _compute(scenario, arithmetic, also)
+
+
+def _compute(
+    scenario: Scenario, arithmetic: str, also: frozenset[int]
+) -> tuple[network.Network, derivation.Derivation, evaluate.Evaluation, evaluate.Training]:
     net = network.build(scenario)
     chain = derivation.derive(net)
     mode = evaluate.arithmetic(arithmetic)
@@ -43,6 +52,7 @@ def compute(
         )
     else:
         training = evaluate.train_stepwise(net, chain, scenario.steps, mode, shown.__contains__)
+    evaluate.check_finite(net, numbers, training)
     return net, chain, numbers, training
 
 

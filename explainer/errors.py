@@ -26,3 +26,7 @@ class UsageError(ExplainerError):
 
 class ArithmeticModeError(ExplainerError):
     """A scenario asked for an arithmetic mode its functions cannot be computed in."""
+
+
+class NumericError(ExplainerError):
+    """Numbers that overflow or are undefined for a valid scenario (a learning rate too large)."""

@@ -19,8 +19,9 @@ import sympy as sp
 
 from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
 from explainer.derivation import Derivation, Partial
-from explainer.errors import ArithmeticModeError, UsageError
+from explainer.errors import ArithmeticModeError, NumericError, UsageError
 from explainer.network import Network
+from explainer.scenario import Scenario
 
 Number = Any  # np.float64 in float64 mode
 
@@ -331,6 +332,11 @@ def error_split(net: Network, ev: Evaluation) -> tuple[tuple[Share, ...], tuple[
     for k in net.outputs:
         e = values[k.target or ""] - values[k.out]
         total = sum((values[w] for w in k.weights[1:]), values[k.weights[0]])
+        if total == 0:
+            raise NumericError(
+                f"{net.scenario.path}: display.error_split: the weights into {k.name} add up "
+                "to 0, and the proportional split divides by their sum"
+            )
         shares += [Share(k.name, w, e, e * values[w] / total) for w in k.weights]
     blames = []
     for j in hidden:
@@ -407,6 +413,31 @@ class _Layer:
         theta[self.b_index] = self.b
 
 
+def converged(s: Scenario, loss: float) -> bool:
+    """The stopping rule: a loss below `until_loss`, or for an objective climbed by gradient
+    ascent (P ≤ 0, best at 0), −P below it."""
+    distance = -loss if LOSSES[s.loss].ascent else loss
+    return s.until_loss is not None and distance < s.until_loss
+
+
+def check_finite(net: Network, ev: Evaluation, training: Training) -> None:
+    """Overflow or an undefined value (a log of 0, a learning rate too large) is the scenario's
+    problem to fix, said in one line, not a page of nan."""
+    bad = [k for k, v in ev.nodes if not _finite(v)] + [
+        p.key for p, v in ev.partials if not _finite(v)
+    ]
+    bad += [f"{net.loss}@{st.k}" for st in training.steps if not _finite(st.loss)]
+    if bad:
+        raise NumericError(
+            f"{net.scenario.path}: the numbers overflow or are undefined (first: {bad[0]}); "
+            "a smaller learning rate or other starting values will avoid it"
+        )
+
+
+def _finite(x: Number) -> bool:
+    return isinstance(x, Fraction) or bool(np.isfinite(float(x)))
+
+
 def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
     """Gradient descent for `steps` updates or epochs (fewer if the loss falls below `until_loss`).
 
@@ -442,7 +473,7 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
         if watch or k in (0, steps) or record(k):
             out = _forward(layers, x_all)[0][-1]
             loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
-            done = k == steps or (watch and loss < (s.until_loss or 0.0))
+            done = k == steps or (watch and converged(s, loss))
             if k in (0, steps) or done or record(k):
                 for layer in layers:
                     layer.store(theta)

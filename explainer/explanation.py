@@ -17,10 +17,11 @@ import sympy as sp
 from explainer import notation
 from explainer.activations import ACTIVATIONS, LOSSES, negated
 from explainer.derivation import Derivation, Equation, Local, Partial
-from explainer.evaluate import Evaluation, Training, arithmetic, error_split
+from explainer.evaluate import Evaluation, Training, arithmetic, converged, error_split
 from explainer.findings import Finding, diagnosis
 from explainer.network import Network, Neuron, sym
 from explainer.precision import show
+from explainer.scenario import SECTIONS
 
 
 @dataclass(frozen=True)
@@ -178,15 +179,20 @@ def build(
 
 
 def _with_narrative(sections: tuple[Section, ...], prose: dict[str, str]) -> tuple[Section, ...]:
-    """The author's own prose for a section, first in it, as written (escaped when rendered)."""
+    """The author's own prose for a section, first in it, as written (escaped when rendered).
+    Where a page has no such section (the delta profile updates inside the backward pass), the
+    prose goes to the nearest section before it."""
+    order = list(SECTIONS)
+    present = [x.anchor for x in sections]
+    home: dict[str, list[str]] = {}
+    for key, words in prose.items():
+        at = next(a for a in reversed(order[: order.index(key) + 1]) if a in present)
+        home.setdefault(at, []).append(" ".join(words.split()))
     return tuple(
         Section(
-            x.title,
-            x.level,
-            (Paragraph(text(" ".join(prose[x.anchor].split()))), *x.items),
-            x.anchor,
+            x.title, x.level, (*(Paragraph(text(w)) for w in home[x.anchor]), *x.items), x.anchor
         )
-        if x.anchor in prose
+        if x.anchor in home
         else x
         for x in sections
     )
@@ -204,7 +210,8 @@ def values(
 ) -> tuple[tuple[str, float | str], ...]:
     out: dict[str, float | str] = {k: _json(v) for k, v in ev.nodes}
     out.update((p.key, _json(v)) for p, v in ev.partials)
-    out.update((f"{u.key}@1", _json(u.new)) for u in ev.updates)
+    if not net.scenario.data:  # with a training set, @1 is after the first epoch, not this step
+        out.update((f"{u.key}@1", _json(u.new)) for u in ev.updates)
     if net.scenario.profile == "delta":
         sign = DELTA_SIGN[net.scenario.delta_sign]
         out.update(
@@ -420,14 +427,15 @@ def _backward(page: _Page) -> list[Section]:
             )
             items += _quantity(page, p, shown_rules)
         _mark_updated(page, block.layer)
-        last = block.layer == len(net.layers) - 1
-        title = (
-            "Output layer"
-            if last
-            else ("Hidden layer" if len(net.layers) == 2 else f"Hidden layer {block.layer + 1}")
-        )
+        title = _layer_title(net, block.layer)
         sections.append(Section(title, 3, tuple(items), f"layer-{block.layer + 1}"))
     return sections
+
+
+def _layer_title(net: Network, layer: int) -> str:
+    if layer == len(net.layers) - 1:
+        return "Output layer"
+    return "Hidden layer" if len(net.layers) == 2 else f"Hidden layer {layer + 1}"
 
 
 def _mark_updated(page: _Page, layer: int) -> None:
@@ -677,7 +685,7 @@ def _training(page: _Page, training: Training) -> Section:
     last, first = steps[-1], steps[0]
     stop = ""
     if s.until_loss is not None:
-        reached = last.loss < s.until_loss
+        reached = converged(s, last.loss)
         stop = (
             f"Training stops once the loss is below {show(s.until_loss, page.digits).text}, "
             f"or after {s.steps} {unit}s at most; "
@@ -697,7 +705,7 @@ def _training(page: _Page, training: Training) -> Section:
     )
     if several:
         items += [
-            Paragraph(summary + text(" Predictions against targets:")),
+            Paragraph(summary + _predictions_note(len(s.data))),
             _predictions(page, training),
         ]
     else:
@@ -761,6 +769,12 @@ def _predictions(page: _Page, training: Training) -> Table:
     return Table(header, rows, (False, *([True] * (len(header) - 1))))
 
 
+def _predictions_note(count: int) -> Prose:
+    if count <= MAX_PREDICTIONS:
+        return text(" Predictions against targets:")
+    return text(f" Predictions against targets, the first {MAX_PREDICTIONS} of {count}:")
+
+
 def _no_gradient(page: _Page, training: Training, surrogate: Training | None) -> Section:
     """A step activation passes no gradient: say so, and show its stand-in learning instead."""
     if surrogate is None:
@@ -772,7 +786,9 @@ def _no_gradient(page: _Page, training: Training, surrogate: Training | None) ->
     loss = page.sym(net.loss)
     rows = tuple(
         (text(str(a.k)), text(math(page.num(a.loss))), text(math(page.num(b.loss))))
-        for a, b in zip(training.steps, surrogate.steps, strict=True)
+        for a in training.steps
+        for b in surrogate.steps
+        if a.k == b.k
     )
     return Section(
         f"Why {step.describe.split(' (')[0]} cannot learn",
@@ -781,9 +797,10 @@ def _no_gradient(page: _Page, training: Training, surrogate: Training | None) ->
             Paragraph(
                 text(
                     f"The derivative of {step.describe} is {step.derivative_note}. Every chain "
-                    "through it contains that factor, so the gradients above are zero and the "
-                    "update leaves every weight behind it where it was: no error, however large, "
-                    "reaches them. This is not a bug of the example; it is why networks trained "
+                    "that passes through a step neuron contains that factor, so each weight and "
+                    "bias feeding a step neuron gets a zero gradient and stays where it was: no "
+                    "error, however large, reaches it. This is not a bug of the example; it is "
+                    "why networks trained "
                     f"by backpropagation use a smooth activation. Replacing it by {stand_in.describe}, "
                     "which has a similar shape and a non-zero derivative, lets learning proceed. "
                     "The same training, both ways:"
@@ -999,8 +1016,7 @@ def _backward_delta(page: _Page) -> list[Section]:
             items += _delta(page, net.neuron(nb.neuron), sign, shown_rules)
         items += _delta_updates(page, block.layer, sign)
         _mark_updated(page, block.layer)
-        last = block.layer == len(net.layers) - 1
-        title = "Output layer" if last else f"Hidden layer {block.layer + 1}"
+        title = _layer_title(net, block.layer)
         sections.append(Section(title, 3, tuple(items), f"layer-{block.layer + 1}"))
     return sections
 

@@ -30,8 +30,13 @@ def explain(scenario: Scenario, options: Options = Options()) -> explanation.Exp
     net, chain, numbers, training = compute(scenario, options.arithmetic)
     shown = table_steps(scenario.steps, scenario.table_steps)
     stand_in = _surrogate(scenario)
+    # the stand-in trains for exactly the steps shown for the step network, so rows pair up
     compared = (
-        evaluate.train(network.build(stand_in), scenario.steps, shown.__contains__)
+        evaluate.train(
+            network.build(dataclasses.replace(stand_in, until_loss=None)),
+            training.steps[-1].k,
+            shown.__contains__,
+        )
         if stand_in
         else None
     )

@@ -172,7 +172,9 @@ class _Reader:
     def sub(self, k: str, allowed: tuple[str, ...], required: bool = False) -> _Reader:
         value = self.table.get(k, None if required else {})
         if not isinstance(value, dict):
-            raise self.fail(self.key(k), "a table", "nothing" if value is None else value)
+            if value is None:
+                raise ScenarioError(self.file, self.key(k), "a table", "nothing (it is missing)")
+            raise self.fail(self.key(k), "a table", value)
         return _Reader(self.file, value, self.key(k), allowed)
 
     # Checkers: each takes (key path, value) and returns the value in our types or raises.
@@ -356,7 +358,8 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
         loss=names_t.get("loss", names_t.name, "E_total"),
         loss_term=names_t.get("loss_term", names_t.pattern, "E_{neuron}" if n_out > 1 else ""),
     )
-    symbols_t = top.sub("symbols", tuple(top.table.get("symbols", {}) or ()))
+    raw_symbols = top.table.get("symbols", {})
+    symbols_t = top.sub("symbols", tuple(raw_symbols) if isinstance(raw_symbols, dict) else ())
     symbols = tuple((k, symbols_t.latex(symbols_t.key(k), v)) for k, v in symbols_t.table.items())
 
     scenario = Scenario(
@@ -439,12 +442,18 @@ def _csv(
     where = f"data.csv ({path})"
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ScenarioError(file, where, "a UTF-8 text file", "other bytes") from None
     except OSError as e:
         raise ScenarioError(file, where, "a readable CSV file", e.strerror or str(e)) from None
     rows = list(csv.reader(line for line in lines if line.strip() and not line.startswith("#")))
     if len(rows) < 2:
         raise ScenarioError(
             file, where, "a header row and at least one data row", f"{len(rows)} rows"
+        )
+    if all(PRINTED.fullmatch(cell.strip()) for cell in rows[0]):
+        raise ScenarioError(
+            file, f"{where}, row 1", "a header row naming the columns", f"numbers {rows[0]!r}"
         )
     data = []
     for i, row in enumerate(rows[1:], start=2):
@@ -528,10 +537,10 @@ def all_keys(s: Scenario) -> list[tuple[str, str]]:
         keys += [(n, f"{where}.weight_names") for row in layer.weight_names for n in row]
         keys += [(n, f"{where}.bias_names") for n in layer.bias_names]
         for n in layer.neurons:
-            made = {neuron_key(s.names.out, n)}
+            out, net = neuron_key(s.names.out, n), neuron_key(s.names.net, n)
+            keys.append((out, f"{where}.neurons"))
             if ACTIVATIONS[layer.activation].has_net:
-                made.add(neuron_key(s.names.net, n))
-            keys += [(k, f"{where}.neurons") for k in sorted(made)]
+                keys.append((net, "names.net" if net == out else f"{where}.neurons"))
     out_layer = s.layers[-1]
     keys += [(neuron_key(s.names.target, n), "names.target") for n in out_layer.neurons]
     if s.names.loss_term:
@@ -551,8 +560,19 @@ def _check_keys(s: Scenario, symbols: _Reader) -> None:
     ):
         if pattern and "{neuron}" not in pattern and used_by > 1:
             raise ScenarioError(s.path, where, "a pattern containing {neuron}", repr(pattern))
+    if s.loss == "cross_entropy" and s.layers[-1].activation != "sigmoid":
+        raise ScenarioError(
+            s.path,
+            f"network.layers[{len(s.layers) - 1}].activation",
+            '"sigmoid" for the cross-entropy loss (its outputs must lie in (0, 1))',
+            repr(s.layers[-1].activation),
+        )
     seen: dict[str, str] = {}
     for key, where in all_keys(s):
+        if key.startswith("delta_"):
+            raise ScenarioError(
+                s.path, where, "a name not starting with delta_ (kept for δ)", repr(key)
+            )
         if key in seen:
             raise ScenarioError(
                 s.path, where, f"a name not used elsewhere ({seen[key]} has it)", repr(key)
