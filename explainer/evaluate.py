@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -181,11 +182,19 @@ class Evaluation:
     partials: tuple[tuple[Partial, Number], ...]  # every local factor and equation, in order
     updates: tuple[Update, ...]
 
+    @cached_property
+    def _node_values(self) -> dict[str, Number]:
+        return dict(self.nodes)
+
+    @cached_property
+    def _partial_values(self) -> dict[Partial, Number]:
+        return dict(self.partials)
+
     def node(self, key: str) -> Number:
-        return dict(self.nodes)[key]
+        return self._node_values[key]
 
     def partial(self, p: Partial) -> Number:
-        return dict(self.partials)[p]
+        return self._partial_values[p]
 
 
 def forward(net: Network, params: Mapping[str, Number], ar: Arithmetic) -> dict[str, Number]:
@@ -247,8 +256,6 @@ def evaluate(
         new.update(done)
         if net.scenario.update == "sequential":
             seen.update(done)
-    for p in (*locals_, *equations):
-        get(p)
     updates = tuple(Update(key, params[key], get(g), new[key]) for key, g in d.gradients)
     return Evaluation(
         ar.name, tuple((n.key, env[n.key]) for n in net.nodes), tuple(partials.items()), updates

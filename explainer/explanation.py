@@ -85,7 +85,6 @@ class Explanation:
     name: str
     title: str
     source: str
-    description: str
     sections: tuple[Section, ...]
     values: tuple[tuple[str, float | str], ...]  # every quantity under its stable JSON key
     arithmetic: str
@@ -170,7 +169,6 @@ def build(
         name=s.name,
         title=s.title,
         source=s.source,
-        description=" ".join(s.description.split()),
         sections=_with_narrative(tuple(x for x in sections if x.items), dict(s.narrative)),
         values=values(net, d, ev, training),
         arithmetic=ev.arithmetic,
@@ -597,11 +595,7 @@ def _long_sum(page: _Page, eq: Equation) -> tuple[str, ...]:
     rows = []
     for i, term in enumerate(eq.terms):
         body = r" \cdot ".join(page.partial(f) for f in term)
-        rows.append(
-            f"{lhs if i == 0 else ''} &{'=' if i == 0 else '+'} {body}"
-            if i == 0
-            else f"&\\quad + {body}"
-        )
+        rows.append(f"{lhs} &= {body}" if i == 0 else f"&\\quad + {body}")
     for i, term in enumerate(eq.terms):
         body = r" \cdot ".join(page.factor_num(page.value(f)) for f in term)
         rows.append(f"&= {body}" if i == 0 else f"&\\quad + {body}")
