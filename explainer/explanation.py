@@ -149,6 +149,7 @@ def build(
     surrogate: Training | None = None,
     checked: tuple[Finding, ...] = (),
     differences: dict[str, float] | None = None,
+    autograd: tuple[str, dict[str, float]] | None = None,  # (PyTorch version, gradients)
 ) -> Explanation:
     s = net.scenario
     overrides = dict(s.symbols)
@@ -163,7 +164,7 @@ def build(
         _error_split(page),
         _training(page, training),
         _verification(page, checked),
-        _gradient_check(page, differences or {}),
+        _gradient_check(page, differences or {}, autograd),
     )
     return Explanation(
         name=s.name,
@@ -925,27 +926,34 @@ def _verification(page: _Page, checked: tuple[Finding, ...]) -> Section:
     return Section("Checking the published numbers", 2, tuple(items), "verification")
 
 
-def _gradient_check(page: _Page, differences: dict[str, float]) -> Section:
-    """Every gradient beside central finite differences of the loss (h = 10⁻⁶)."""
+def _gradient_check(
+    page: _Page, differences: dict[str, float], autograd: tuple[str, dict[str, float]] | None
+) -> Section:
+    """Every gradient beside central finite differences of the loss (h = 10⁻⁶) and, where
+    PyTorch is installed, its autograd."""
     if not differences:
         return Section("", 2, ())
     net = page.net
     rows = []
     for key, estimate in differences.items():
         g = float(page.ev.partial(Partial(net.loss, key)))
-        rows.append(
-            (
-                text(math(page.sym(key))),
-                text(math(page.num(g))),
-                text(math(page.num(estimate))),
-                text(math(show(abs(g - estimate), 2).latex)),
-            )
-        )
-    header = (
-        text("parameter"),
-        text("chain rule"),
-        text("finite differences"),
-        text("difference"),
+        row = [
+            text(math(page.sym(key))),
+            text(math(page.num(g))),
+            text(math(page.num(estimate))),
+            text(math(show(abs(g - estimate), 2).latex)),
+        ]
+        if autograd:
+            row.append(text(math(page.num(autograd[1][key]))))
+        rows.append(tuple(row))
+    header = [text("parameter"), text("chain rule"), text("finite differences"), text("difference")]
+    if autograd:
+        header.append(text(f"PyTorch {autograd[0]} autograd"))
+    torch_words = (
+        f" The last column is PyTorch {autograd[0]}'s autograd on the same forward expressions."
+        if autograd
+        else " PyTorch is not installed here, so its autograd column is left out "
+        "(pip install -e '.[torch]')."
     )
     return Section(
         "An independent check of the gradients",
@@ -960,10 +968,10 @@ def _gradient_check(page: _Page, differences: dict[str, float]) -> Section:
                     math(r"h = 10^{-6}"),
                     ", which uses nothing of the derivation. They agree to about ",
                     math(r"h^2"),
-                    " and the rounding of floating point:",
+                    " and the rounding of floating point." + torch_words,
                 )
             ),
-            Table(header, tuple(rows), (False, True, True, True)),
+            Table(tuple(header), tuple(rows), (False, *([True] * (len(header) - 1)))),
         ),
         "gradient-check",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from explainer import evaluate, explanation, network, render, verify
+from explainer import autograd, evaluate, explanation, network, render, verify
 from explainer.activations import ACTIVATIONS
 from explainer.compute import compute, table_steps
 from explainer.scenario import Scenario
@@ -43,7 +43,11 @@ def explain(scenario: Scenario, options: Options = Options()) -> explanation.Exp
     digits = options.digits or scenario.digits
     checked = verify.verify(scenario) if scenario.claims else ()
     differences = evaluate.central_differences(net) if options.check_gradients else {}
-    return explanation.build(net, chain, numbers, training, digits, compared, checked, differences)
+    torch = autograd.available() if options.check_gradients else ""
+    opinions = (torch, autograd.gradients(net)) if torch else None
+    return explanation.build(
+        net, chain, numbers, training, digits, compared, checked, differences, opinions
+    )
 
 
 def _surrogate(scenario: Scenario) -> Scenario | None:

@@ -1,0 +1,41 @@
+"""PyTorch autograd as a third opinion on every gradient, where PyTorch is installed."""
+
+from __future__ import annotations
+
+import pytest
+
+from explainer import derivation, evaluate, network, scenario
+from explainer.derivation import Partial
+from tests import networks
+from tests.conftest import SCENARIOS
+
+pytest.importorskip("torch", reason="PyTorch is not installed (pip install -e '.[torch]')")
+
+from explainer import autograd
+
+SHIPPED = sorted(p for p in SCENARIOS.glob("*.toml") if "sequential" not in p.stem)
+
+
+def chain_rule(net: network.Network) -> dict[str, float]:
+    ev = evaluate.evaluate(net, derivation.derive(net))
+    return {p.key: float(ev.partial(Partial(net.loss, p.key))) for p in net.trained}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_autograd_agrees_on_shipped_scenarios(path) -> None:  # type: ignore[no-untyped-def]
+    net = network.build(scenario.load(path))
+    ours, theirs = chain_rule(net), autograd.gradients(net)
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-10, abs=1e-14), key
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_autograd_agrees_on_random_networks(seed: int) -> None:
+    s = networks.scenario(seed)
+    if s.update == "sequential":  # lower layers then use updated weights, by design
+        pytest.skip("sequential updates do not differentiate the loss itself below the top")
+    net = network.build(s)
+    ours, theirs = chain_rule(net), autograd.gradients(net)
+    for key in ours:
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-9, abs=1e-13), key
