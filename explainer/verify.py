@@ -62,6 +62,7 @@ def verify(s: Scenario) -> tuple[Finding, ...]:
             cache[v.what] = v.compute()
         return cache[v.what]
 
+    given_keys = base_inputs(s)
     findings = []
     for claim in s.claims:
         computed = base.get(claim.key)
@@ -75,7 +76,7 @@ def verify(s: Scenario) -> tuple[Finding, ...]:
                 )
             )
             continue
-        given = claim.key in base_inputs(s)
+        given = claim.key in given_keys
         # A printed input is checked against the author's other numbers, not recomputed.
         candidates = [] if given else _candidates(claim, computed, base, variants, get)
         good = tuple(what for what, x in candidates if rounds_to(x, claim.printed))
@@ -186,7 +187,7 @@ def _put(xs: tuple[float, ...], i: int, x: float) -> tuple[float, ...]:
 def _contradicts(s: Scenario, claim: Claim, base: Values) -> str:
     """A printed input that differs from the scenario's: which of the author's other numbers
     follow from the scenario's value and not from the printed one."""
-    kind, i = base_inputs(s)[claim.key]
+    kind, i = base_inputs(s)[claim.key]  # once per printed input that differs
     printed = float(claim.printed)
     if kind == "input":
         changed = dataclasses.replace(s, input_values=_put(s.input_values, i, printed))
