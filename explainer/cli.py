@@ -40,15 +40,19 @@ def resolve(name: str) -> Path:
     )
 
 
-def write_all(files: dict[Path, str]) -> None:
+def write_all(files: dict[Path, str | bytes]) -> None:
     """Write every file, each replaced atomically, only after all of them rendered."""
     umask = os.umask(0)
     os.umask(umask)
     for path, content in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(content)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, "wb") as fb:
+                fb.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                f.write(content)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a page is for reading
         os.replace(tmp, path)
 
@@ -59,14 +63,22 @@ def cmd_render(args: argparse.Namespace) -> int:
         digits=args.digits,
         arithmetic=args.arithmetic,
         check_gradients=args.check_gradients,
+        paper=args.paper,
     )
     loaded = [scenarios.load(resolve(name)) for name in args.scenario]
     if args.output is None and len(loaded) > 1:
         raise UsageError("several scenarios need -o DIR (one file each)")
+    if args.output is None and FORMATS[args.format].compiled and sys.stdout.isatty():
+        raise UsageError(f"--format {args.format} is binary: give -o DIR or redirect the output")
     ext = FORMATS[args.format].extension
-    rendered = {s: render_text(s, args.format, options, args.body_only) for s in loaded}
+    logs = Path(args.output or ".")
+    rendered = {s: render_text(s, args.format, options, args.body_only, logs) for s in loaded}
     if args.output is None:
-        sys.stdout.write(next(iter(rendered.values())))
+        page = next(iter(rendered.values()))
+        if isinstance(page, bytes):
+            sys.stdout.buffer.write(page)
+        else:
+            sys.stdout.write(page)
         return 0
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -79,9 +91,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_files(sources: list[Path], out: Path) -> dict[Path, str]:
+def build_files(sources: list[Path], out: Path) -> dict[Path, str | bytes]:
     """Every format of every scenario, each scenario explained once."""
-    files = {}
+    files: dict[Path, str | bytes] = {}
     for s in [scenarios.load(path) for path in sources]:
         page = explain(s)
         for fmt in BUILD_FORMATS:
@@ -162,6 +174,9 @@ def parser() -> argparse.ArgumentParser:
         default="float64",
         help="float64 (default); exact (fractions); paper:K[:half-up|truncate], every shown "
         "quantity rounded to K decimals and carried forward",
+    )
+    r.add_argument(
+        "--paper", choices=["a4", "letter"], default="a4", help="paper size for tex and pdf"
     )
     r.add_argument(
         "--check-gradients",

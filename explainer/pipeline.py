@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 from explainer import autograd, evaluate, explanation, network, render, verify
 from explainer.activations import ACTIVATIONS
@@ -22,6 +23,7 @@ class Options:
     digits: int | None = None  # significant digits shown; None: the scenario's own
     arithmetic: str = "float64"  # float64, exact, or paper:K[:half-up|truncate]
     check_gradients: bool = False  # add central finite differences beside every gradient
+    paper: str = "a4"  # a4 or letter, for LaTeX and PDF
 
 
 def explain(scenario: Scenario, options: Options = Options()) -> explanation.Explanation:
@@ -62,6 +64,12 @@ def _surrogate(scenario: Scenario) -> Scenario | None:
 
 
 def render_text(
-    scenario: Scenario, fmt: str, options: Options = Options(), body_only: bool = False
-) -> str:
-    return render.render(explain(scenario, options), fmt, body_only)
+    scenario: Scenario,
+    fmt: str,
+    options: Options = Options(),
+    body_only: bool = False,
+    logs: Path = Path("."),
+) -> str | bytes:
+    """The page of one scenario in one format (bytes for PDF; a failed compile's log goes to
+    `logs`)."""
+    return render.render(explain(scenario, options), fmt, body_only, options.paper, logs)

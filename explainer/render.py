@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from explainer import pdf
 from explainer.explanation import Explanation, Prose
 from explainer.notation import GREEK, GREEK_CAPITALS
 from explainer.resources import resource_dir
@@ -119,6 +120,7 @@ class Format:
     latex_delimiters: bool
     escape: Callable[[str], str]
     prose: Callable[[Prose], str]
+    compiled: bool = False  # the template's text is compiled to a binary (LaTeX → PDF)
 
 
 FORMATS: dict[str, Format] = {
@@ -141,6 +143,15 @@ FORMATS: dict[str, Format] = {
             _prose(escape_latex, lambda m: f"${m}$", lambda s: rf"\textbf{{{s}}}"),
         ),
         Format("json", "json", "", False, str, lambda p: ""),
+        Format(
+            "pdf",
+            "pdf",
+            "page.tex.j2",
+            True,
+            escape_latex,
+            _prose(escape_latex, lambda m: f"${m}$", lambda s: rf"\textbf{{{s}}}"),
+            compiled=True,
+        ),
     )
 }
 
@@ -169,12 +180,26 @@ def environment(fmt: Format, templates: Path | None = None) -> jinja2.Environmen
     return env
 
 
-def render(explanation: Explanation, fmt: str, body_only: bool = False) -> str:
+PAPERS = {"a4": "a4paper", "letter": "letterpaper"}
+
+
+def render(
+    explanation: Explanation,
+    fmt: str,
+    body_only: bool = False,
+    paper: str = "a4",
+    logs: Path = Path("."),
+) -> str | bytes:
+    """The page in one format: text, or for a compiled format (PDF) its bytes; a failed compile
+    keeps its log in `logs`."""
     f = FORMATS[fmt]
     if f.name == "json":
         return _json(explanation)
     template = environment(f).get_template(f.template)
-    return template.render(page=explanation, body_only=body_only)
+    text = template.render(
+        page=explanation, body_only=body_only and not f.compiled, paper=PAPERS[paper]
+    )
+    return pdf.compile_pdf(text, explanation.name, logs) if f.compiled else text
 
 
 def _json(e: Explanation) -> str:

@@ -1,0 +1,57 @@
+"""--format pdf: compiled with TeX Live, reproducible, A4 or Letter; clear errors without TeX or
+when a document does not compile."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from explainer import pdf
+from explainer.cli import main
+from tests.conftest import tool
+
+
+@pytest.fixture
+def tex() -> None:
+    if not tool("pdflatex"):
+        pytest.skip("pdflatex is not installed (CI installs TeX Live)")
+
+
+def page_size(path: Path) -> tuple[float, float]:
+    """Width and height in points, as pdfinfo (poppler-utils) reads them."""
+    if not tool("pdfinfo"):
+        pytest.skip("pdfinfo is not installed (CI installs poppler-utils)")
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    line = next(x for x in info.stdout.splitlines() if x.startswith("Page size:"))
+    width, _, height = line.split()[2:5]
+    return float(width), float(height)
+
+
+def test_pdf_is_reproducible_and_sized(tex: None, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["render", "single-weight", "--format", "pdf", "-o", str(a)]) == 0
+    assert main(["render", "single-weight", "--format", "pdf", "-o", str(b)]) == 0
+    first = (a / "single-weight.pdf").read_bytes()
+    assert first.startswith(b"%PDF") and first == (b / "single-weight.pdf").read_bytes()
+    assert page_size(a / "single-weight.pdf") == pytest.approx((595.276, 841.89), abs=0.01)
+    assert (
+        main(["render", "single-weight", "--format", "pdf", "--paper", "letter", "-o", str(a)]) == 0
+    )
+    assert page_size(a / "single-weight.pdf") == pytest.approx((612, 792), abs=0.01)
+
+
+def test_no_tex_engine_is_one_clear_line(monkeypatch, tmp_path: Path, capsys) -> None:
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    assert main(["render", "single-weight", "--format", "pdf", "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "install TeX Live" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_failed_compile_keeps_the_log(tex: None, tmp_path: Path) -> None:
+    broken = r"\documentclass{article}\begin{document}\undefinedmacro\end{document}"
+    with pytest.raises(pdf.TexError, match="log is kept"):
+        pdf.compile_pdf(broken, "broken", tmp_path)
+    assert "Undefined control sequence" in (tmp_path / "broken.log").read_text(errors="replace")
