@@ -30,3 +30,7 @@ class ArithmeticModeError(ExplainerError):
 
 class NumericError(ExplainerError):
     """Numbers that overflow or are undefined for a valid scenario (a learning rate too large)."""
+
+
+class TexError(ExplainerError):
+    """No TeX engine, or a document that did not compile (the log is kept and named)."""

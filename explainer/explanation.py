@@ -17,7 +17,14 @@ import sympy as sp
 from explainer import notation
 from explainer.activations import ACTIVATIONS, LOSSES, negated
 from explainer.derivation import Derivation, Equation, Local, Partial
-from explainer.evaluate import Evaluation, Training, arithmetic, converged, error_split
+from explainer.evaluate import (
+    Evaluation,
+    Training,
+    Update,
+    arithmetic,
+    converged,
+    error_split,
+)
 from explainer.findings import Finding, diagnosis
 from explainer.network import Network, Neuron, sym
 from explainer.precision import show
@@ -88,7 +95,6 @@ class Explanation:
     sections: tuple[Section, ...]
     values: tuple[tuple[str, float | str], ...]  # every quantity under its stable JSON key
     arithmetic: str
-    digits: int
 
 
 @dataclass
@@ -100,9 +106,12 @@ class _Page:
     ev: Evaluation
     digits: int
     names: dict[sp.Symbol, str]
-    numbers: dict[sp.Symbol, str]
+    numbers: dict[sp.Symbol, str] = field(init=False)  # each node's value, ready to substitute
     tags: dict[Partial, str] = field(default_factory=dict)
     updated: dict[str, Any] = field(default_factory=dict)  # sequential: new values so far
+
+    def __post_init__(self) -> None:
+        self.numbers = {sym(k): self.factor_num(v) for k, v in self.ev.nodes}
 
     def sym(self, key: str) -> str:
         return self.names[sym(key)]
@@ -154,8 +163,7 @@ def build(
     s = net.scenario
     overrides = dict(s.symbols)
     names = {sym(n.key): overrides.get(n.key, notation.default_symbol(n.key)) for n in net.nodes}
-    page = _Page(net, d, ev, digits, names, {})
-    page.numbers = {sym(k): page.factor_num(v) for k, v in ev.nodes}
+    page = _Page(net, d, ev, digits, names)
     sections = (
         _setup(page),
         _forward(page),
@@ -173,7 +181,6 @@ def build(
         sections=_with_narrative(tuple(x for x in sections if x.items), dict(s.narrative)),
         values=values(net, d, ev, training),
         arithmetic=ev.arithmetic,
-        digits=digits,
     )
 
 
@@ -617,13 +624,8 @@ def _updates(page: _Page) -> Section:
     op = "+" if ascent else "-"
     rows = []
     for u in page.ev.updates:
-        w = page.sym(u.key)
         g = page.partial(Partial(net.loss, u.key))
-        rows.append(
-            rf"{w}^{{+}} &= {w} {op} {rate} \cdot {g} = {page.num(u.old)} {op} "
-            rf"{page.num(s.learning_rate)} \cdot {page.factor_num(u.gradient)} = "
-            rf"{page.num(u.new)}"
-        )
+        rows.append(_update_row(page, u, op, g, page.factor_num(u.gradient)))
     frozen = [p for p in net.params if not p.trained]
     items: list[Item] = [
         Paragraph(
@@ -1077,6 +1079,20 @@ def _delta(page: _Page, n: Neuron, sign: int, shown_rules: set[str]) -> list[Ite
     return [*items, Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.")), Display(rows)]
 
 
+def _bracketed(terms: list[str]) -> str:
+    """A sum in parentheses, or its one term alone."""
+    return terms[0] if len(terms) == 1 else rf"\left({' + '.join(terms)}\right)"
+
+
+def _update_row(page: _Page, u: Update, op: str, change: str, change_numbers: str) -> str:
+    """w⁺ = w ∓ η · (change) = old ∓ rate · (numbers) = new, one aligned row."""
+    w, s = page.sym(u.key), page.net.scenario
+    return (
+        rf"{w}^{{+}} &= {w} {op} {s.rate_symbol} \cdot {change} = {page.num(u.old)} {op} "
+        rf"{page.num(s.learning_rate)} \cdot {change_numbers} = {page.num(u.new)}"
+    )
+
+
 def _delta_value(page: _Page, n: Neuron, sign: int) -> Any:
     return sign * page.ev.partial(Partial(page.net.loss, n.net))
 
@@ -1104,21 +1120,7 @@ def _delta_updates(page: _Page, layer: int, sign: int) -> list[Item]:
             x_num = numbers[sym(x)] if x else page.factor_num(constant)
             terms_sym.append(rf"{_delta_sym(j.name)} \cdot {x_sym}")
             terms_num.append(rf"{page.factor_num(_delta_value(page, j, sign))} \cdot {x_num}")
-        join_s = (
-            " + ".join(terms_sym)
-            if len(terms_sym) == 1
-            else rf"\left({' + '.join(terms_sym)}\right)"
-        )
-        join_n = (
-            " + ".join(terms_num)
-            if len(terms_num) == 1
-            else rf"\left({' + '.join(terms_num)}\right)"
-        )
-        w = page.sym(u.key)
-        rows.append(
-            rf"{w}^{{+}} &= {w} {op} {rate} \cdot {join_s} = {page.num(u.old)} {op} "
-            rf"{page.num(s.learning_rate)} \cdot {join_n} = {page.num(u.new)}"
-        )
+        rows.append(_update_row(page, u, op, _bracketed(terms_sym), _bracketed(terms_num)))
     if not rows:
         return []
     return [

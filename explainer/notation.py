@@ -59,7 +59,7 @@ GREEK_CAPITALS = [
     "Psi",
     "Omega",
 ]
-FUNCTION_NAMES = {sp.tanh: r"\tanh", sp.sech: r"\operatorname{sech}", sp.cosh: r"\cosh"}
+FUNCTION_NAMES = {sp.tanh: r"\tanh", sp.sech: r"\operatorname{sech}"}
 
 
 def default_symbol(key: str) -> str:

@@ -13,17 +13,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from explainer.errors import ExplainerError
+from explainer.errors import TexError
 
 INSTALL = (
     "install TeX Live (Debian: apt-get install latexmk texlive-latex-base "
     "texlive-latex-recommended texlive-latex-extra lmodern)"
 )
 TIMEOUT = 300  # seconds for one document
-
-
-class TexError(ExplainerError):
-    """No TeX engine, or a document that did not compile."""
 
 
 def engine() -> str:
