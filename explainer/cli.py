@@ -10,16 +10,18 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from explainer import findings, verify
+from explainer import findings, pdf, verify
 from explainer import scenario as scenarios
 from explainer.errors import ExplainerError, UsageError
-from explainer.pipeline import Options, explain, render_text
-from explainer.render import FORMATS, render
+from explainer.pipeline import Options, explain
+from explainer.render import FORMATS, attachments, render
 from explainer.resources import resource_dir
 
-BUILD_FORMATS = ("md", "tex", "json")
+BUILD_FORMATS = ("md", "tex", "html", "json")  # text: committed in output/, checked by --check
+COMPILED = ("pdf",)  # built when TeX Live is here; not committed (bytes vary with TeX's version)
 
 
 def shipped() -> list[Path]:
@@ -72,13 +74,23 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format} is binary: give -o DIR or redirect the output")
     ext = FORMATS[args.format].extension
     logs = Path(args.output or ".")
-    rendered = {s: render_text(s, args.format, options, args.body_only, logs) for s in loaded}
+    pages = {s: explain(s, options) for s in loaded}
+    rendered = {
+        s: render(page, args.format, args.body_only, args.paper, logs) for s, page in pages.items()
+    }
     if args.output is None:
-        page = next(iter(rendered.values()))
-        if isinstance(page, bytes):
-            sys.stdout.buffer.write(page)
+        text = next(iter(rendered.values()))
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
         else:
-            sys.stdout.write(page)
+            sys.stdout.write(text)
+        figures = attachments(next(iter(pages.values())), args.format)
+        if figures:
+            print(
+                f"explainer: note: the page links {len(figures)} SVG figures, written only "
+                "with -o DIR",
+                file=sys.stderr,
+            )
         return 0
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -87,17 +99,26 @@ def cmd_render(args: argparse.Namespace) -> int:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise UsageError(f"two scenarios would both write {out / twice[0]}.{ext}; rename one")
-    write_all({out / f"{s.name}.{ext}": text for s, text in rendered.items()})
+    files: dict[Path, str | bytes] = {out / f"{s.name}.{ext}": text for s, text in rendered.items()}
+    for page in pages.values():
+        files.update((out / name, svg) for name, svg in attachments(page, args.format))
+    write_all(files)
     return 0
 
 
-def build_files(sources: list[Path], out: Path) -> dict[Path, str | bytes]:
-    """Every format of every scenario, each scenario explained once."""
+def build_files(sources: list[Path], out: Path, compiled: bool = False) -> dict[Path, str | bytes]:
+    """Every format of every scenario, each scenario explained once; with `compiled`, the PDFs
+    too, compiled side by side (each compile is a separate TeX process)."""
     files: dict[Path, str | bytes] = {}
-    for s in [scenarios.load(path) for path in sources]:
-        page = explain(s)
+    pages = [explain(scenarios.load(path)) for path in sources]
+    for page in pages:
         for fmt in BUILD_FORMATS:
-            files[out / f"{s.name}.{FORMATS[fmt].extension}"] = render(page, fmt)
+            files[out / f"{page.name}.{FORMATS[fmt].extension}"] = render(page, fmt)
+            files.update((out / name, svg) for name, svg in attachments(page, fmt))
+    if compiled:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            pdfs = pool.map(lambda page: render(page, "pdf", logs=out), pages)
+            files.update((out / f"{page.name}.pdf", b) for page, b in zip(pages, pdfs, strict=True))
     return files
 
 
@@ -110,16 +131,19 @@ def cmd_build(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise UsageError(f"--scenarios {folder}: not a directory")
         sources = sorted(folder.glob("*.toml"))
-    files = build_files(sources, out)
+    with_pdf = not args.check and not args.no_pdf and pdf.available()
+    files = build_files(sources, out, with_pdf)
     if not args.check:
         write_all(files)
         print(f"wrote {len(files)} files to {out}/")
+        if not with_pdf and not args.no_pdf:
+            print(f"explainer: note: no PDFs: {pdf.INSTALL}", file=sys.stderr)
         return 0
     stale = [
         p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text
     ]
     if out.is_dir():  # pages of scenarios that no longer exist are stale too
-        made = {p.suffix.lstrip(".") for p in files} or set(BUILD_FORMATS)
+        made = {p.suffix.lstrip(".") for p in files} or {*BUILD_FORMATS, "svg"}
         stale += sorted(p for p in out.iterdir() if p.suffix.lstrip(".") in made and p not in files)
     for p in stale:
         print(f"stale: {p}", file=sys.stderr)
@@ -190,8 +214,15 @@ def parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(run=cmd_render)
     b = sub.add_parser("build", help="render every shipped scenario into output/")
-    b.add_argument("--check", action="store_true", help="exit 1 if output/ is stale")
+    b.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if a text page in output/ is stale (md, tex, html, json, svg; not PDFs)",
+    )
     b.add_argument("-o", "--output", metavar="DIR", default="output")
+    b.add_argument(
+        "--no-pdf", action="store_true", help="skip the PDFs (built only where TeX Live is)"
+    )
     b.add_argument(
         "--scenarios",
         metavar="DIR",

@@ -269,8 +269,10 @@ def train_stepwise(
     paper): slow, one full evaluation per step, for the few steps a page or a check needs."""
     params = {p.key: ar.number(p.value) for p in net.params}
     rows = []
+    curve = []
     for k in range(steps + 1):
         ev = evaluate(net, d, ar, params)
+        curve.append((k, float(ev.node(net.loss))))
         if k in (0, steps) or record(k):
             rows.append(
                 Step(
@@ -282,7 +284,7 @@ def train_stepwise(
             )
         params.update((u.key, u.new) for u in ev.updates)
     last = evaluate(net, d, ar, params) if steps else evaluate(net, d, ar)
-    return Training(tuple(rows), (tuple(last.node(n.out) for n in net.outputs),))
+    return Training(tuple(rows), (tuple(last.node(n.out) for n in net.outputs),), tuple(curve))
 
 
 def _sum_of_products(
@@ -380,6 +382,7 @@ class Step:
 class Training:
     steps: tuple[Step, ...]  # the recorded ones, k ascending; always k = 0 and the last
     predictions: tuple[tuple[float, ...], ...]  # every example's outputs after the last step
+    curve: tuple[tuple[int, float], ...] = ()  # (k, loss) at CURVE_POINTS steps, for the plot
 
     def at(self, k: int) -> Step:
         return next(s for s in self.steps if s.k == k)
@@ -445,6 +448,16 @@ def _finite(x: Number) -> bool:
     return isinstance(x, Fraction) or bool(np.isfinite(float(x)))
 
 
+CURVE_POINTS = 400
+
+
+def curve_steps(total: int) -> frozenset[int]:
+    """The steps a loss curve samples: all of them, or CURVE_POINTS evenly spread."""
+    if total <= CURVE_POINTS:
+        return frozenset(range(total + 1))
+    return frozenset(round(i * total / CURVE_POINTS) for i in range(CURVE_POINTS + 1))
+
+
 def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
     """Gradient descent for `steps` updates or epochs (fewer if the loss falls below `until_loss`).
 
@@ -476,11 +489,15 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
     sequential = s.update == "sequential"
     watch = s.until_loss is not None
     rows: list[Step] = []
+    sampled = curve_steps(steps)
+    curve: list[tuple[int, float]] = []
     for k in range(steps + 1):
-        if watch or k in (0, steps) or record(k):
+        if watch or k in (0, steps) or record(k) or k in sampled:
             out = _forward(layers, x_all)[0][-1]
             loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
             done = k == steps or (watch and converged(s, loss))
+            if k in sampled or done:
+                curve.append((k, loss))
             if k in (0, steps) or done or record(k):
                 for layer in layers:
                     layer.store(theta)
@@ -490,7 +507,7 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
         for batch in batches:
             _update(layers, x_all[batch], t_all[batch], d_term, sequential)
     final = _forward(layers, x_all)[0][-1]
-    return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final))
+    return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), tuple(curve))
 
 
 def _forward(layers: list[_Layer], x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:

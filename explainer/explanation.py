@@ -14,9 +14,10 @@ from typing import Any
 
 import sympy as sp
 
-from explainer import notation
+from explainer import figures, notation
 from explainer.activations import ACTIVATIONS, LOSSES, negated
 from explainer.derivation import Derivation, Equation, Local, Partial
+from explainer.drawing import Drawing
 from explainer.evaluate import (
     Evaluation,
     Training,
@@ -76,7 +77,17 @@ class Table:
     kind: str = "table"
 
 
-Item = Paragraph | Display | Table
+@dataclass(frozen=True)
+class Figure:
+    """A picture with its caption; `key` names it (the Markdown page's SVG file ends in it)."""
+
+    key: str
+    drawing: Drawing
+    caption: Prose
+    kind: str = "figure"
+
+
+Item = Paragraph | Display | Table | Figure
 
 
 @dataclass(frozen=True)
@@ -174,6 +185,11 @@ def build(
         _verification(page, checked),
         _gradient_check(page, differences or {}, autograd),
     )
+    pictures = _figures(page, training)
+    sections = tuple(
+        Section(x.title, x.level, (*x.items, *pictures.get(x.anchor, ())), x.anchor)
+        for x in sections
+    )
     return Explanation(
         name=s.name,
         title=s.title,
@@ -182,6 +198,79 @@ def build(
         values=values(net, d, ev, training),
         arithmetic=ev.arithmetic,
     )
+
+
+def _figures(page: _Page, training: Training) -> dict[str, tuple[Figure, ...]]:
+    """The page's pictures, by the anchor of the section they close."""
+    net, s = page.net, page.net.scenario
+    values = {k: float(v) for k, v in page.ev.nodes}
+    key = s.highlight or next((p.key for p in net.trained if p.kind == "weight"), "")
+    setup: list[Figure] = []
+    if key:
+        paths = figures.path_count(net, key)
+        setup.append(
+            Figure(
+                "network",
+                figures.network(net, values, page.sym, page.num, key),
+                text(
+                    "The network with the worked example's numbers: each input and neuron "
+                    "shows its value, each edge its weight. Highlighted: the ",
+                    "path" if paths == 1 else f"{paths} paths",
+                    " from ",
+                    math(page.sym(net.loss)),
+                    " back to ",
+                    math(page.sym(key)),
+                    "; ",
+                    math(notation.partial(page.sym(net.loss), page.sym(key), page.ordinary)),
+                    " is the sum of one product of local derivatives per path.",
+                ),
+            )
+        )
+    several = len(s.data) > 1
+    unit = "epoch" if several else "step"
+    trained: list[Figure] = []
+    curve = figures.loss_curve(training.curve, page.sym(net.loss), unit, page.num)
+    if curve is not None:
+        trained.append(
+            Figure(
+                "loss",
+                curve,
+                text(
+                    "The loss ",
+                    math(page.sym(net.loss)),
+                    f" after each {unit}"
+                    + (" (mean over the examples)" if several else "")
+                    + (", on a log scale" if curve.title.endswith("(log scale)") else "")
+                    + ".",
+                ),
+            )
+        )
+    pair = figures.one_weight(net, page.ev, training, page.sym, page.num)
+    if pair is not None:
+        w, a = page.sym(net.trained[0].key), page.sym(net.outputs[0].out)
+        cost = page.sym(net.loss)
+        trained.append(
+            Figure(
+                "descent",
+                pair,
+                text(
+                    "Left: the output ",
+                    math(a),
+                    " as a function of ",
+                    math(w),
+                    "; the dashed line is the target, and the dashed drop marks the weight "
+                    "that minimises the cost. Right: the cost ",
+                    math(cost),
+                    " as a function of ",
+                    math(w),
+                    "; the dashed tangent at the starting weight has slope ",
+                    math(notation.partial(cost, w, page.ordinary)),
+                    f", and the arrows are the {len(training.steps) - 1} descent steps "
+                    "of the table, walking down to the minimum.",
+                ),
+            )
+        )
+    return {"setup": tuple(setup), "training": tuple(trained)}
 
 
 def _with_narrative(sections: tuple[Section, ...], prose: dict[str, str]) -> tuple[Section, ...]:

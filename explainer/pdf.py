@@ -22,6 +22,10 @@ INSTALL = (
 TIMEOUT = 300  # seconds for one document
 
 
+def available() -> bool:
+    return any(shutil.which(name) for name in ("latexmk", "pdflatex"))
+
+
 def engine() -> str:
     """The command that compiles: latexmk (which reruns pdflatex until tables settle)."""
     for name in ("latexmk", "pdflatex"):

@@ -7,6 +7,7 @@ escaped for it. Templates place what the Explanation holds; they compute nothing
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -17,8 +18,8 @@ from typing import Any
 
 import jinja2
 
-from explainer import pdf
-from explainer.explanation import Explanation, Prose
+from explainer import drawing, mathml, pdf
+from explainer.explanation import Explanation, Figure, Prose
 from explainer.notation import GREEK, GREEK_CAPITALS
 from explainer.resources import resource_dir
 
@@ -94,6 +95,10 @@ def _greek(c: str) -> str | None:
     return rf"$\{command}$" if (word in GREEK if small else command in GREEK_CAPITALS) else None
 
 
+def escape_html(s: str) -> str:
+    return html.escape(s, quote=True)
+
+
 def escape_latex(s: str) -> str:
     return "".join(TEX_SPECIAL.get(c) or TEX_UNICODE.get(c) or _greek(c) or c for c in s)
 
@@ -144,6 +149,14 @@ FORMATS: dict[str, Format] = {
         ),
         Format("json", "json", "", False, str, lambda p: ""),
         Format(
+            "html",
+            "html",
+            "page.html.j2",
+            False,
+            escape_html,
+            _prose(escape_html, mathml.inline, lambda s: f"<strong>{s}</strong>"),
+        ),
+        Format(
             "pdf",
             "pdf",
             "page.tex.j2",
@@ -176,7 +189,13 @@ def environment(fmt: Format, templates: Path | None = None) -> jinja2.Environmen
             comment_end_string="}",
         )
     env = jinja2.Environment(**options)
-    env.filters.update(escape=fmt.escape, prose=fmt.prose)
+    env.filters.update(
+        escape=fmt.escape,
+        prose=fmt.prose,
+        mathml=lambda item: mathml.display(item.rows, item.tag),
+        svg=lambda f, page: drawing.svg(f.drawing, f"{page.name}-{f.key}"),
+        tikz=lambda f: drawing.tikz(f.drawing),
+    )
     return env
 
 
@@ -200,6 +219,27 @@ def render(
         page=explanation, body_only=body_only and not f.compiled, paper=PAPERS[paper]
     )
     return pdf.compile_pdf(text, explanation.name, logs) if f.compiled else text
+
+
+def figure_file(explanation: Explanation, figure: Figure) -> str:
+    """The file name a Markdown page links a figure by: <scenario>-<figure>.svg, beside it."""
+    return f"{explanation.name}-{figure.key}.svg"
+
+
+def attachments(explanation: Explanation, fmt: str) -> tuple[tuple[str, str], ...]:
+    """Files a page needs beside it: the Markdown page's figures as SVG (HTML inlines them,
+    LaTeX draws them with TikZ)."""
+    if fmt != "md":
+        return ()
+    return tuple(
+        (
+            figure_file(explanation, item),
+            drawing.svg(item.drawing, f"{explanation.name}-{item.key}"),
+        )
+        for section in explanation.sections
+        for item in section.items
+        if isinstance(item, Figure)
+    )
 
 
 def _json(e: Explanation) -> str:

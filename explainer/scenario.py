@@ -120,6 +120,7 @@ class Scenario:
     digits: int
     table_steps: int
     error_split: bool  # seed 004: the output error split in proportion to the weights
+    highlight: str  # the parameter whose chain-rule paths the network figure marks ("": default)
     profile: str  # notation: chain (Mazur), delta (seeds 003, 004), single-weight (seed 001)
     delta_sign: str  # delta profile: "minus", δ = −∂E/∂net; "plus", δ = +∂E/∂net
     rate_symbol: str  # LaTeX for the learning rate: \eta (Mazur) or r (seed 001)
@@ -348,7 +349,7 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
         "training", ("learning_rate", "steps", "update", "until_loss", "mode"), required=True
     )
     narrative = top.sub("narrative", SECTIONS)
-    display = top.sub("display", ("digits", "table_steps", "error_split"))
+    display = top.sub("display", ("digits", "table_steps", "error_split", "highlight"))
     notation = top.sub("notation", ("profile", "delta_sign", "rate_symbol"))
     names_t = top.sub("names", ("net", "out", "target", "loss", "loss_term"))
     names = Names(
@@ -385,6 +386,7 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
         digits=display.get("digits", display.count(1, 15), 9),
         table_steps=display.get("table_steps", display.count(1, 1000), 10),
         error_split=display.get("error_split", display.boolean, False),
+        highlight=display.get("highlight", display.name, ""),
         profile=notation.get("profile", notation.choice(PROFILES), "chain"),
         delta_sign=notation.get("delta_sign", notation.choice(DELTA_SIGNS), "minus"),
         rate_symbol=notation.get("rate_symbol", notation.latex, r"\eta"),
@@ -594,6 +596,13 @@ def _check_keys(s: Scenario, symbols: _Reader) -> None:
             "notation.profile",
             "a network with exactly one trained parameter for ordinary derivatives",
             f"{len(trained)} trained parameters",
+        )
+    if s.highlight and s.highlight not in trained:
+        raise ScenarioError(
+            s.path,
+            "display.highlight",
+            f"a trained parameter ({', '.join(trained)})",
+            repr(s.highlight),
         )
     for key, _ in s.symbols:
         if key not in seen:
