@@ -4,7 +4,7 @@
 
 Reports the median wall time of: importing sympy, numpy and jinja2 alone; `explainer render
 mazur-2-2-2` end to end (a new process, as a user runs it); 10,000 training steps of the 2-2-2
-network; and `explainer build`.
+network; `explainer build` without and with PDFs; and the PDF and HTML pages of mazur-2-2-2.
 """
 
 from __future__ import annotations
@@ -62,8 +62,20 @@ def main() -> None:
             ),
             ("10,000 training steps, 2-2-2 (in process)", training(n)),
             (
-                "explainer build (md, tex, json)",
+                "explainer build --no-pdf (md+svg, tex, html, json)",
+                wall([py, "-m", "explainer", "build", "--no-pdf", "-o", out], max(1, n // 2)),
+            ),
+            (
+                "explainer build (the same and PDF)",
                 wall([py, "-m", "explainer", "build", "-o", out], max(1, n // 2)),
+            ),
+            (
+                "explainer render mazur-2-2-2 --format pdf",
+                wall([py, "-m", "explainer", "render", "mazur-2-2-2", "-f", "pdf", "-o", out], n),
+            ),
+            (
+                "explainer render mazur-2-2-2 --format html",
+                wall([py, "-m", "explainer", "render", "mazur-2-2-2", "-f", "html", "-o", out], n),
             ),
         ]
     width = max(len(r[0]) for r in rows)

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 
 from explainer import drawing, mathml, pdf
-from explainer.explanation import Explanation, Figure, Prose
+from explainer.explanation import Explanation, Figure, Prose, Table
 from explainer.notation import GREEK, GREEK_CAPITALS
 from explainer.resources import resource_dir
 
@@ -101,6 +101,49 @@ def escape_html(s: str) -> str:
 
 def escape_latex(s: str) -> str:
     return "".join(TEX_SPECIAL.get(c) or TEX_UNICODE.get(c) or _greek(c) or c for c in s)
+
+
+# A number as the view model writes it in math: 0.298, -1.2, 3.51 \times 10^{-5}.
+DECIMAL = re.compile(r"-?\d+(\.\d+)?( \\times 10\^\{-?\d+\})?")
+
+
+def tex_cell(cell: Prose, numeric: bool, header: bool = False) -> str:
+    """A LaTeX table cell. Numeric columns are dcolumn's D columns, aligned on the decimal point;
+    a number goes in bare (the column is in math mode), anything else spans the column as text."""
+    text = FORMATS["tex"].prose(cell)
+    if not numeric:
+        return text
+    if (
+        not header
+        and len(cell) == 1
+        and cell[0].kind == "math"
+        and DECIMAL.fullmatch(cell[0].value)
+    ):
+        return cell[0].value
+    return rf"\multicolumn{{1}}{{{'c' if header else 'r'}}}{{{text}}}"
+
+
+def tex_columns(table: Table) -> str:
+    """The column spec: text columns left-aligned; numeric ones dcolumn's D{.}{.}{L.R}, sized to
+    the longest integer part L and fraction part R in the column (a negative size would centre
+    the point and double the width), or right-aligned when the column holds no plain numbers."""
+    spec = []
+    for i, numeric in enumerate(table.numeric):
+        cells = [row[i][0].value for row in table.rows if len(row[i]) == 1]
+        numbers = [c for c in cells if DECIMAL.fullmatch(c)] if numeric else []
+        if not numbers:
+            spec.append("r" if numeric else "l")
+            continue
+        left = max(len(n.partition(".")[0].partition(" ")[0]) for n in numbers)
+        right = max(_fraction_width(n) for n in numbers)
+        spec.append(f"D{{.}}{{.}}{{{left}.{right}}}")
+    return "".join(spec)
+
+
+def _fraction_width(number: str) -> int:
+    """Digits after the point, counting a "× 10ᵏ" as eight more (the sign, the spaces and the exponent)."""
+    mantissa, times, _ = number.partition(" \\times ")
+    return len(mantissa.partition(".")[2]) + (8 if times else 0)
 
 
 def _prose(
@@ -195,6 +238,8 @@ def environment(fmt: Format, templates: Path | None = None) -> jinja2.Environmen
         mathml=lambda item: mathml.display(item.rows, item.tag),
         svg=lambda f, page: drawing.svg(f.drawing, f"{page.name}-{f.key}"),
         tikz=lambda f: drawing.tikz(f.drawing),
+        cell=tex_cell,
+        columns=tex_columns,
     )
     return env
 

@@ -121,3 +121,17 @@ def test_markdown_math_is_well_formed(path: Path) -> None:
         if not line.startswith("$$") and "$" in line.replace(r"\$", ""):
             assert line.replace(r"\$", "").count("$") % 2 == 0, line
     assert "\\VAR{" not in md and "{{" not in md and "{%" not in md
+
+
+def test_numeric_columns_align_on_the_decimal_point() -> None:
+    from explainer.explanation import Table, math, text
+    from explainer.render import tex_cell, tex_columns
+
+    rows = tuple(
+        (text("k"), text(math(n)), text("ok")) for n in ("0.5", "-12.25", r"3.51 \times 10^{-5}")
+    )
+    table = Table((text("a"), text("b"), text("c")), rows, (False, True, False))
+    assert tex_columns(table) == "lD{.}{.}{3.10}l"  # "-12" and "51" plus the × 10⁻⁵
+    assert tex_cell(rows[1][1], True) == "-12.25"  # bare: a D column is already math
+    assert tex_cell(text("n/a"), True) == r"\multicolumn{1}{r}{n/a}"
+    assert tex_cell(text("b"), True, header=True) == r"\multicolumn{1}{c}{b}"

@@ -55,3 +55,32 @@ def test_failed_compile_keeps_the_log(tex: None, tmp_path: Path) -> None:
     with pytest.raises(pdf.TexError, match="log is kept"):
         pdf.compile_pdf(broken, "broken", tmp_path)
     assert "Undefined control sequence" in (tmp_path / "broken.log").read_text(errors="replace")
+
+
+def test_mazur_pdf_shows_every_json_number_and_its_figures(tex: None, tmp_path: Path) -> None:
+    """Done-when of issue 5: the PDF's numbers are the JSON's, and its figures are there."""
+    import json
+
+    from explainer.precision import show
+
+    if not tool("pdftotext"):
+        pytest.skip("pdftotext is not installed (CI installs poppler-utils)")
+    assert main(["render", "mazur-2-2-2", "--format", "pdf", "-o", str(tmp_path)]) == 0
+    assert main(["render", "mazur-2-2-2", "--format", "json", "-o", str(tmp_path)]) == 0
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "mazur-2-2-2.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.replace("\u2212", "-")
+    values = json.loads((tmp_path / "mazur-2-2-2.json").read_text(encoding="utf-8"))["values"]
+    # the training table shows parameters only for up to four of them; Mazur trains eight
+    shown = {
+        k: v
+        for k, v in values.items()
+        if not (k.startswith("w") and "@" in k and not k.endswith("@1"))
+    }
+    missing = [k for k, v in shown.items() if show(v, 9).text not in text]
+    assert [k for k in missing if "e" not in show(shown[k], 9).text] == []
+    assert len(shown) > 60
+    assert text.count("Figure.") == 2  # the network and the loss curve
