@@ -60,8 +60,7 @@ def network(net: Network, values: dict[str, float], names: Names, num: Num, key:
     columns: list[tuple[str, ...]] = [net.inputs, *net.layers]
     tallest = max(len(c) for c in columns)
     shared = any(layer.biases and layer.bias == "shared" for layer in s.layers)
-    own = any(layer.biases and layer.bias == "per-neuron" for layer in s.layers)
-    bottom = 2.3 if shared else 1.2 if own else 0.8
+    bottom = 2.3 if shared else 1.2  # room for bias labels, or the loss value, below
     height = bottom + (tallest - 1) * DY + 1.3
     width = 0.8 + DX * len(columns) + 1.4
 
