@@ -240,7 +240,7 @@ def _figures(page: _Page, training: Training) -> dict[str, tuple[Figure, ...]]:
                     math(page.sym(net.loss)),
                     f" after each {unit}"
                     + (" (mean over the examples)" if several else "")
-                    + (", on a log scale" if curve.title.endswith("(log scale)") else "")
+                    + (", on a log scale" if figures.log_scale(training.curve) else "")
                     + ".",
                 ),
             )

@@ -266,6 +266,12 @@ def _frame(ax: Axes, xlabel: str, ylabel: str, num: Num) -> list[Shape]:
     return shapes
 
 
+def log_scale(curve: tuple[tuple[int, float], ...]) -> bool:
+    """Whether a loss curve gets a log axis: positive, and spanning more than LOG_SPAN."""
+    losses = [v for _, v in curve]
+    return bool(losses) and min(losses) > 0 and max(losses) / min(losses) > LOG_SPAN
+
+
 def loss_curve(
     curve: tuple[tuple[int, float], ...], loss: str, unit: str, num: Num
 ) -> Drawing | None:
@@ -275,7 +281,7 @@ def loss_curve(
     ks = [k for k, _ in curve]
     ls = [v for _, v in curve]
     low, high = min(ls), max(ls)
-    log = low > 0 and high / low > LOG_SPAN
+    log = log_scale(curve)
     if log:
         y = (10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high)))
     else:
