@@ -15,13 +15,15 @@ from pathlib import Path
 
 from explainer import findings, pdf, verify
 from explainer import scenario as scenarios
-from explainer.errors import ExplainerError, UsageError
+from explainer.errors import ExplainerError, TexError, UsageError
+from explainer.explanation import Explanation
 from explainer.pipeline import Options, explain
 from explainer.render import FORMATS, attachments, render
 from explainer.resources import resource_dir
 
-BUILD_FORMATS = ("md", "tex", "html", "json")  # text: committed in output/, checked by --check
-COMPILED = ("pdf",)  # built when TeX Live is here; not committed (bytes vary with TeX's version)
+# Text, committed in output/ and compared by --check; PDFs are built beside them where TeX Live
+# is, and not committed (their bytes vary with TeX Live's version).
+BUILD_FORMATS = ("md", "tex", "html", "json")
 
 
 def shipped() -> list[Path]:
@@ -106,20 +108,39 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_files(sources: list[Path], out: Path, compiled: bool = False) -> dict[Path, str | bytes]:
-    """Every format of every scenario, each scenario explained once; with `compiled`, the PDFs
-    too, compiled side by side (each compile is a separate TeX process)."""
+def build_files(
+    sources: list[Path], out: Path
+) -> tuple[dict[Path, str | bytes], list[Explanation]]:
+    """Every text format of every scenario, each scenario explained once; and the pages."""
     files: dict[Path, str | bytes] = {}
     pages = [explain(scenarios.load(path)) for path in sources]
     for page in pages:
         for fmt in BUILD_FORMATS:
             files[out / f"{page.name}.{FORMATS[fmt].extension}"] = render(page, fmt)
             files.update((out / name, svg) for name, svg in attachments(page, fmt))
-    if compiled:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            pdfs = pool.map(lambda page: render(page, "pdf", logs=out), pages)
-            files.update((out / f"{page.name}.pdf", b) for page, b in zip(pages, pdfs, strict=True))
-    return files
+    return files, pages
+
+
+def build_pdfs(pages: list[Explanation], out: Path) -> tuple[dict[Path, str | bytes], list[str]]:
+    """The PDFs, compiled side by side (each compile is its own TeX process); those that did
+    not compile come back as error lines, each naming its kept log."""
+
+    def one(page: Explanation) -> bytes | str:
+        try:
+            pdf_bytes = render(page, "pdf", logs=out)
+        except TexError as e:
+            return str(e)
+        assert isinstance(pdf_bytes, bytes)
+        return pdf_bytes
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(one, pages))
+    done: dict[Path, str | bytes] = {
+        out / f"{p.name}.pdf": r
+        for p, r in zip(pages, results, strict=True)
+        if isinstance(r, bytes)
+    }
+    return done, [r for r in results if isinstance(r, str)]
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -131,14 +152,21 @@ def cmd_build(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise UsageError(f"--scenarios {folder}: not a directory")
         sources = sorted(folder.glob("*.toml"))
-    with_pdf = not args.check and not args.no_pdf and pdf.available()
-    files = build_files(sources, out, with_pdf)
+    files, pages = build_files(sources, out)
     if not args.check:
         write_all(files)
         print(f"wrote {len(files)} files to {out}/")
-        if not with_pdf and not args.no_pdf:
+        if args.no_pdf:
+            return 0
+        if not pdf.available():
             print(f"explainer: note: no PDFs: {pdf.INSTALL}", file=sys.stderr)
-        return 0
+            return 0
+        pdfs, failed = build_pdfs(pages, out)
+        write_all(pdfs)
+        print(f"wrote {len(pdfs)} PDFs to {out}/")
+        for line in failed:
+            print(f"explainer: error: {line}", file=sys.stderr)
+        return 2 if failed else 0
     stale = [
         p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text
     ]

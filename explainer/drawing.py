@@ -124,11 +124,12 @@ def _cm(x: float) -> str:
 
 
 MAX_WIDTH = 15.5  # cm: narrower than the text block on A4 and on Letter with 2.2 cm margins
+MAX_HEIGHT = 19.0  # cm: well within the text block's height, with room for the caption
 
 
 def tikz(d: Drawing) -> str:
-    """A tikzpicture, scaled down as a whole (labels too) when wider than MAX_WIDTH."""
-    scale = min(1.0, MAX_WIDTH / d.width)
+    """A tikzpicture, scaled down as a whole (labels too) when larger than the text block."""
+    scale = min(1.0, MAX_WIDTH / d.width, MAX_HEIGHT / d.height)
     shrink = f",scale={scale:.3f},every node/.append style={{transform shape}}" if scale < 1 else ""
     lines = [rf"\begin{{tikzpicture}}[x=1cm,y=1cm,line cap=round,line join=round{shrink}]"]
     lines.append(rf"\useasboundingbox (0,0) rectangle ({_cm(d.width)},{_cm(d.height)});")
@@ -270,8 +271,10 @@ def runs(latex: str) -> tuple[Run, ...]:
                 out.append(Run("/", False, shift))
                 return group(j, italic, shift)
             if name in ACCENTS:
+                before = len(out)
                 j = group(i + 1, italic, shift)
-                out[-1] = Run(out[-1].text + ACCENTS[name], out[-1].italic, out[-1].shift)
+                if len(out) > before:  # \hat{} accents nothing
+                    out[-1] = Run(out[-1].text + ACCENTS[name], out[-1].italic, out[-1].shift)
                 return j
             out.append(Run(SYMBOLS.get(name, name), name in SYMBOLS and name.isalpha(), shift))
             return i + 1
@@ -330,6 +333,7 @@ def _svg_paint(s: Style) -> str:
 def svg(d: Drawing, ident: str = "figure") -> str:
     """A standalone SVG document (also valid inline in HTML); `ident` keeps marker ids unique
     when several drawings share a page."""
+    ident = re.sub(r"[^A-Za-z0-9_-]", "-", ident)  # from a file name: safe as an XML id
     w, h = d.width * PX, d.height * PX
 
     def xy(p: Point) -> tuple[str, str]:

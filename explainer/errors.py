@@ -34,3 +34,7 @@ class NumericError(ExplainerError):
 
 class TexError(ExplainerError):
     """No TeX engine, or a document that did not compile (the log is kept and named)."""
+
+
+class NotationError(ExplainerError):
+    """A formula the notation produced that an output format cannot write (MathML)."""

@@ -496,7 +496,7 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
             out = _forward(layers, x_all)[0][-1]
             loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
             done = k == steps or (watch and converged(s, loss))
-            if k in sampled or done:
+            if k in sampled or done or watch:
                 curve.append((k, loss))
             if k in (0, steps) or done or record(k):
                 for layer in layers:
@@ -507,7 +507,16 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
         for batch in batches:
             _update(layers, x_all[batch], t_all[batch], d_term, sequential)
     final = _forward(layers, x_all)[0][-1]
-    return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), tuple(curve))
+    return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), _thin(curve))
+
+
+def _thin(curve: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
+    """At most CURVE_POINTS + 1 points, evenly spread, the first and last kept (with until_loss
+    every step is recorded, since where training stops is known only at the end)."""
+    n = len(curve)
+    if n <= CURVE_POINTS + 1:
+        return tuple(curve)
+    return tuple(curve[round(i * (n - 1) / CURVE_POINTS)] for i in range(CURVE_POINTS + 1))
 
 
 def _forward(layers: list[_Layer], x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:

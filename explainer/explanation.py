@@ -265,8 +265,8 @@ def _figures(page: _Page, training: Training) -> dict[str, tuple[Figure, ...]]:
                     math(w),
                     "; the dashed tangent at the starting weight has slope ",
                     math(notation.partial(cost, w, page.ordinary)),
-                    f", and the arrows are the {len(training.steps) - 1} descent steps "
-                    "of the table, walking down to the minimum.",
+                    ", and the arrows join the weights of the training table, step by step "
+                    "down towards the minimum.",
                 ),
             )
         )

@@ -181,6 +181,10 @@ def _constant(x: float) -> str:
 
 
 def _neuron_symbol(name: str) -> str:
+    """h1 → h_{1}; a name with its own underscore (h_1) keeps it as the subscript."""
+    if "_" in name:
+        head, _, tail = name.partition("_")
+        return f"{head}_{{{tail}}}"
     head = name.rstrip("0123456789")
     tail = name[len(head) :]
     return f"{head}_{{{tail}}}" if tail and head else name
@@ -228,7 +232,9 @@ class Axes:
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> tuple[float, ...]:
-    """Round tick values (1, 2 or 5 × 10ᵏ apart) covering [lo, hi]."""
+    """Round tick values (1, 2 or 5 × 10ᵏ apart) covering [lo, hi] (widened when empty)."""
+    if hi <= lo:
+        hi = lo + (abs(lo) or 1.0)
     raw = (hi - lo) / count
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
@@ -317,9 +323,9 @@ def one_weight(
         return None
     p = trained[0]
     index = [q.key for q in net.params].index(p.key)
-    walk = [st.params[index] for st in training.steps]
+    walk = [float(st.params[index]) for st in training.steps]
     start = dict(ev.nodes)
-    params = {q.key: start[q.key] for q in net.params}
+    params = {q.key: float(start[q.key]) for q in net.params}  # exact or on-paper → float
     mode = arithmetic("float64")
 
     def at(w: float) -> tuple[float, float]:
@@ -367,7 +373,7 @@ def one_weight(
     )
     title = (
         f"Left: the output against {p.key}, with the target. Right: the cost against {p.key}, "
-        f"its tangent at the start and {len(walk) - 1} descent steps"
+        "its tangent at the start and the descent steps of the training table"
     )
     return beside(
         Drawing(7.6, 6.2, tuple(a_shapes), ""), Drawing(7.6, 6.2, tuple(c_shapes), ""), 0.2, title

@@ -15,6 +15,8 @@ from functools import lru_cache
 
 from latex2mathml.converter import convert
 
+from explainer.errors import NotationError
+
 NAMESPACE = "http://www.w3.org/1998/Math/MathML"
 
 
@@ -23,7 +25,10 @@ def _row(latex: str) -> str:
     """One formula as the children of a <math> element (the wrapper stripped)."""
     if not latex.strip():
         return "<mrow></mrow>"
-    out = convert(latex)
+    try:
+        out = convert(latex)
+    except Exception as e:  # latex2mathml raises its own exception types for malformed input
+        raise NotationError(f"this formula cannot be written as MathML ({e}): {latex}") from e
     return out[out.index(">") + 1 : out.rindex("</math>")]
 
 

@@ -17,13 +17,24 @@ from explainer.errors import TexError
 
 INSTALL = (
     "install TeX Live (Debian: apt-get install latexmk texlive-latex-base "
-    "texlive-latex-recommended texlive-latex-extra lmodern)"
+    "texlive-latex-recommended texlive-latex-extra texlive-pictures lmodern)"
 )
 TIMEOUT = 300  # seconds for one document
 
 
+PACKAGES = ("tikz.sty", "dcolumn.sty", "lmodern.sty")  # what the LaTeX page loads beyond the base
+
+
 def available() -> bool:
-    return any(shutil.which(name) for name in ("latexmk", "pdflatex"))
+    """A TeX engine with the packages the page uses (checked with kpsewhich where it is)."""
+    if not any(shutil.which(name) for name in ("latexmk", "pdflatex")):
+        return False
+    if not shutil.which("kpsewhich"):
+        return True
+    found = subprocess.run(
+        ["kpsewhich", *PACKAGES], capture_output=True, text=True, check=False
+    ).stdout.split()
+    return len(found) == len(PACKAGES)
 
 
 def engine() -> str:

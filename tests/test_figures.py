@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -171,7 +172,65 @@ def test_highlight_setting_and_its_error(write_scenario, capsys) -> None:  # typ
     from explainer.cli import main
 
     text = TANH_3.replace("[training]", '[display]\nhighlight = "b_a1"\n[training]')
+    drawing = pictures(write_scenario(text))["network"].drawing
+    lit = [x.latex for x in drawing.shapes if isinstance(x, Label) and x.style == "label-path"]
+    assert [x for x in lit if x.startswith("b_")] == ["b_{a1} = 0.01"]
+    assert not any(x.startswith(("w_{1} ", "w_{2} ")) for x in lit)  # into a1, not from it
     bad = write_scenario(text.replace("b_a1", "w99"), "bad")
     assert main(["render", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "display.highlight" in err and "'w99'" in err
+
+
+def test_figures_in_other_arithmetic_and_at_a_zero_loss(write_scenario) -> None:  # type: ignore[no-untyped-def]
+    from explainer.pipeline import Options
+
+    for mode in ("paper:3", "paper:2:truncate", "exact"):
+        page = explain(scenario.load(SINGLE), Options(arithmetic=mode))
+        assert any(
+            isinstance(i, Figure) and i.key == "descent" for s in page.sections for i in s.items
+        )
+    flat = SINGLE.read_text(encoding="utf-8").replace("inputs = [1.5]", "inputs = [0.0]")
+    flat = flat.replace("targets = [0.5]", "targets = [0.0]").replace("[claims]", "[unused]")
+    flat = flat.split("[unused]")[0]
+    keys = pictures(write_scenario(flat, "flat")).keys()
+    assert set(keys) == {"network", "loss", "descent"}
+
+
+def test_svg_ids_from_any_file_name(tmp_path: Path) -> None:
+    from explainer.cli import main
+
+    odd = tmp_path / 'r&d "x" <y>.toml'
+    odd.write_text(MAZUR.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["render", str(odd), "-o", str(out)]) == 0
+    svgs = sorted(out.glob("*.svg"))
+    assert len(svgs) == 2
+    for f in svgs:
+        root = ET.fromstring(f.read_text(encoding="utf-8"))
+        ids = [e.get("id") for e in root.iter() if e.get("id")]
+        assert all(re.fullmatch(r"[A-Za-z0-9_-]+", i or "") for i in ids)
+
+
+def test_neuron_names_with_their_own_underscore() -> None:
+    assert figures._neuron_symbol("h_1") == "h_{1}"
+    assert figures._neuron_symbol("h12") == "h_{12}"
+    assert figures._neuron_symbol("o") == "o"
+
+
+def test_until_loss_curve_runs_to_the_stop() -> None:
+    s = scenario.load(SCENARIOS / "serengil-sine.toml")
+    _, _, _, training = compute(s)
+    last = training.steps[-1].k
+    assert last < s.steps  # it stopped early
+    assert training.curve[-1] == (last, training.steps[-1].loss)
+    assert len(training.curve) == min(last + 1, 401)
+
+
+def test_large_drawings_are_scaled_to_the_text_block() -> None:
+    from explainer.drawing import Drawing
+
+    assert "scale=0.500," in tikz(Drawing(31.0, 5.0, (), ""))
+    assert "scale=0.633," in tikz(Drawing(10.0, 30.0, (), ""))
+    assert "scale" not in tikz(Drawing(10.0, 10.0, (), ""))
+    assert runs(r"\hat{}x") == runs("x")

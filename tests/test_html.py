@@ -113,3 +113,11 @@ def test_chromium_lays_out_the_math(chromium: None, path: Path, tmp_path: Path) 
     errors = [line for line in log.splitlines() if "CONSOLE" in line or "Refused to" in line]
     assert errors == []
     assert (ARTIFACTS / f"{path.stem}.png").stat().st_size > 10_000
+
+
+def test_a_formula_mathml_cannot_write_is_our_error() -> None:
+    from explainer import mathml
+    from explainer.errors import NotationError
+
+    with pytest.raises(NotationError, match="MathML"):
+        mathml.inline("w^{a}^{+}")
