@@ -223,6 +223,11 @@ def _figures(page: _Page, training: Training) -> dict[str, tuple[Figure, ...]]:
                     "; ",
                     math(notation.partial(page.sym(net.loss), page.sym(key), page.ordinary)),
                     " is the sum of one product of local derivatives per path.",
+                    *(
+                        (" A bias below a neuron multiplies the constant input −1 (a threshold).",)
+                        if any(layer.biases and layer.bias_input == -1 for layer in s.layers)
+                        else ()
+                    ),
                 ),
             )
         )

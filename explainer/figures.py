@@ -117,8 +117,7 @@ def network(net: Network, values: dict[str, float], names: Names, num: Num, key:
             labels.append(
                 Label(
                     _below(where[n.out]),
-                    f"{names(n.bias)} = {num(values[n.bias])}"
-                    + _times(net.scenario.layers[n.layer].bias_input),
+                    f"{names(n.bias)} = {num(values[n.bias])}",
                     "north",
                     style="label-path" if on else "label-plain",
                 )
@@ -169,11 +168,6 @@ def _weight_at(j: int, fan_in: int) -> float:
     """Near the neuron; with three or more inputs every other neuron's labels sit further back,
     so that labels of neighbouring neurons, which meet at the same height, do not overlap."""
     return WEIGHT_AT - 0.16 * (j % 2) if fan_in > 2 else WEIGHT_AT
-
-
-def _times(x: float) -> str:
-    """A per-neuron bias label's note of the constant it multiplies, when that is not 1."""
-    return "" if x == 1 else rf"\ (\times {_constant(x)})"
 
 
 def _constant(x: float) -> str:
