@@ -29,7 +29,7 @@ from explainer.evaluate import (
 from explainer.findings import Finding, diagnosis
 from explainer.network import Network, Neuron, sym
 from explainer.precision import show
-from explainer.scenario import SECTIONS
+from explainer.scenario import SECTIONS, Scenario
 
 
 @dataclass(frozen=True)
@@ -231,8 +231,7 @@ def _figures(page: _Page, training: Training) -> dict[str, tuple[Figure, ...]]:
                 ),
             )
         )
-    several = len(s.data) > 1
-    unit = "epoch" if several else "step"
+    several, unit = _unit(s)
     trained: list[Figure] = []
     curve = figures.loss_curve(training.curve, page.sym(net.loss), unit, page.num)
     if curve is not None:
@@ -752,8 +751,7 @@ def _training(page: _Page, training: Training) -> Section:
     steps = training.steps
     if len(steps) < 2:
         return Section("Training", 2, ())
-    several = len(s.data) > 1
-    unit = "epoch" if several else "step"
+    several, unit = _unit(s)
     trained = [p for p in net.params if p.trained]
     show_params = len(trained) <= 4
     loss = page.sym(net.loss)
@@ -819,6 +817,12 @@ def _training(page: _Page, training: Training) -> Section:
             )
         )
     return Section(f"Training for many {unit}s", 2, tuple(items), "training")
+
+
+def _unit(s: Scenario) -> tuple[bool, str]:
+    """Whether there is a training set, and so whether a training step is an epoch."""
+    several = len(s.data) > 1
+    return several, "epoch" if several else "step"
 
 
 def _training_intro(page: _Page, several: bool, unit: str) -> Prose:

@@ -92,7 +92,9 @@ def network(net: Network, values: dict[str, float], names: Names, num: Num, key:
                     )
                 )
         if layer.bias == "shared" and layer.biases:
-            shapes += _bias(net, li, where, edges, names, num, values, labels)
+            lines, texts = _bias(net, li, where, edges, names, num, values)
+            shapes += lines
+            labels += texts
     for n in net.outputs:
         on = (n.out, net.loss) in edges
         shapes.append(Path((where[n.out], loss_at), "edge-path" if on else "edge"))
@@ -137,10 +139,10 @@ def _bias(
     names: Names,
     num: Num,
     values: dict[str, float],
-    labels: list[Shape],
-) -> list[Shape]:
+) -> tuple[list[Shape], list[Shape]]:
     """A layer's shared bias: its constant input (1, or −1 for a threshold) drawn as a node below
-    the column before it, with an edge to every neuron of the layer (Mazur's picture)."""
+    the column before it, with an edge to every neuron of the layer (Mazur's picture). Returns
+    the lines and the labels, which are drawn last, over every line."""
     layer = net.scenario.layers[li]
     neurons = [net.neuron(name) for name in layer.neurons]
     x = where[neurons[0].out][0] - DX * 0.55
@@ -151,17 +153,17 @@ def _bias(
         on = (n.bias or "", n.name) in edges
         shapes.append(Path((at, where[n.out]), "edge-path" if on else "edge"))
     bias = layer.bias_names[0]
-    labels.append(
+    shapes.append(Circle(at, RADIUS * 0.55, "bias"))
+    labels: list[Shape] = [
         Label(
             _below(at, 0.55),
             f"{names(bias)} = {num(values[bias])}",
             "north",
             style="label-path" if any(e[0] == bias for e in edges) else "label",
-        )
-    )
-    shapes.append(Circle(at, RADIUS * 0.55, "bias"))
-    labels.append(Label(at, _constant(layer.bias_input), "center", "tiny", "label-plain"))
-    return shapes
+        ),
+        Label(at, _constant(layer.bias_input), "center", "tiny", "label-plain"),
+    ]
+    return shapes, labels
 
 
 def _weight_at(j: int, fan_in: int) -> float:
@@ -332,7 +334,7 @@ def one_weight(
     pad = 0.25 * (hi - lo or 1.0)
     grid = _sample(lo - pad, hi + pad)
     outs, costs = zip(*(at(w) for w in grid), strict=True)
-    w0 = float(walk[0])
+    w0 = walk[0]
     g = float(next(u.gradient for u in ev.updates if u.key == p.key))
     a0, c0 = at(w0)
     x = (grid[0], grid[-1])
@@ -359,7 +361,7 @@ def one_weight(
     c_shapes.append(
         Path(tuple(ax_c.at(*_clip(ax_c, w0, c0, g, w, c)) for w, c in tangent), "tangent")
     )
-    points = [(float(w), at(float(w))[1]) for w in walk]
+    points = [(w, at(w)[1]) for w in walk]
     c_shapes += [Path((ax_c.at(*a), ax_c.at(*b)), "step") for a, b in itertools.pairwise(points)]
     c_shapes += [Circle(ax_c.at(*pt), 0.055, "dot") for pt in points]
     c_shapes.append(

@@ -11,6 +11,7 @@ import html
 import json
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,19 +108,22 @@ def escape_latex(s: str) -> str:
 DECIMAL = re.compile(r"-?\d+(\.\d+)?( \\times 10\^\{-?\d+\})?")
 
 
+def _number(cell: Prose) -> str | None:
+    """The cell's number when the cell is a number alone (math), else None."""
+    if len(cell) == 1 and cell[0].kind == "math" and DECIMAL.fullmatch(cell[0].value):
+        return cell[0].value
+    return None
+
+
 def tex_cell(cell: Prose, numeric: bool, header: bool = False) -> str:
     """A LaTeX table cell. Numeric columns are dcolumn's D columns, aligned on the decimal point;
     a number goes in bare (the column is in math mode), anything else spans the column as text."""
     text = FORMATS["tex"].prose(cell)
     if not numeric:
         return text
-    if (
-        not header
-        and len(cell) == 1
-        and cell[0].kind == "math"
-        and DECIMAL.fullmatch(cell[0].value)
-    ):
-        return cell[0].value
+    number = None if header else _number(cell)
+    if number is not None:
+        return number
     return rf"\multicolumn{{1}}{{{'c' if header else 'r'}}}{{{text}}}"
 
 
@@ -129,8 +133,8 @@ def tex_columns(table: Table) -> str:
     the point and double the width), or right-aligned when the column holds no plain numbers."""
     spec = []
     for i, numeric in enumerate(table.numeric):
-        cells = [row[i][0].value for row in table.rows if len(row[i]) == 1]
-        numbers = [c for c in cells if DECIMAL.fullmatch(c)] if numeric else []
+        found = (_number(row[i]) for row in table.rows) if numeric else ()
+        numbers = [n for n in found if n is not None]
         if not numbers:
             spec.append("r" if numeric else "l")
             continue
@@ -236,7 +240,8 @@ def environment(fmt: Format, templates: Path | None = None) -> jinja2.Environmen
         escape=fmt.escape,
         prose=fmt.prose,
         mathml=lambda item: mathml.display(item.rows, item.tag),
-        svg=lambda f, page: drawing.svg(f.drawing, f"{page.name}-{f.key}"),
+        svg=lambda f, page: drawing.svg(f.drawing, figure_id(page, f)),
+        figure_link=lambda f, page: urllib.parse.quote(figure_file(page, f)),
         tikz=lambda f: drawing.tikz(f.drawing),
         cell=tex_cell,
         columns=tex_columns,
@@ -266,9 +271,14 @@ def render(
     return pdf.compile_pdf(text, explanation.name, logs) if f.compiled else text
 
 
+def figure_id(explanation: Explanation, figure: Figure) -> str:
+    """<scenario>-<figure>: the SVG's id prefix, and the Markdown page's figure file's stem."""
+    return f"{explanation.name}-{figure.key}"
+
+
 def figure_file(explanation: Explanation, figure: Figure) -> str:
-    """The file name a Markdown page links a figure by: <scenario>-<figure>.svg, beside it."""
-    return f"{explanation.name}-{figure.key}.svg"
+    """The file a Markdown page links a figure by, beside it."""
+    return f"{figure_id(explanation, figure)}.svg"
 
 
 def attachments(explanation: Explanation, fmt: str) -> tuple[tuple[str, str], ...]:
@@ -279,7 +289,7 @@ def attachments(explanation: Explanation, fmt: str) -> tuple[tuple[str, str], ..
     return tuple(
         (
             figure_file(explanation, item),
-            drawing.svg(item.drawing, f"{explanation.name}-{item.key}"),
+            drawing.svg(item.drawing, figure_id(explanation, item)),
         )
         for section in explanation.sections
         for item in section.items
