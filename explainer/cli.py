@@ -5,21 +5,29 @@ prints them on one line and chooses the exit code (0 ok, 1 stale output or faile
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import signal
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
-from explainer import findings, pdf, verify
+from explainer import compute, findings, limits, pdf, verify
 from explainer import scenario as scenarios
 from explainer.errors import ExplainerError, TexError, UsageError
 from explainer.explanation import Explanation
+from explainer.output import replace_folder, write_files
 from explainer.pipeline import Options, explain
 from explainer.render import FORMATS, attachments, render
 from explainer.resources import resource_dir
+from explainer.scenario import Scenario
+
+REPORT = "the project's issue tracker"
+LONG_RUN = 60  # seconds: a run forecast to take longer says so before it starts
 
 # Text, committed in output/ and compared by --check; PDFs are built beside them where TeX Live
 # is, and not committed (their bytes vary with TeX Live's version).
@@ -44,21 +52,58 @@ def resolve(name: str) -> Path:
     )
 
 
-def write_all(files: dict[Path, str | bytes]) -> None:
-    """Write every file, each replaced atomically, only after all of them rendered."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path, content in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        if isinstance(content, bytes):
-            with os.fdopen(fd, "wb") as fb:
-                fb.write(content)
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(content)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a page is for reading
-        os.replace(tmp, path)
+class Bug(Exception):
+    """An exception that no file should be able to cause, raised while working on `scenario`."""
+
+    def __init__(self, scenario: str, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.scenario = scenario
+
+
+@contextmanager
+def working_on(path: Path | str) -> Iterator[None]:
+    """Anything unexpected raised inside becomes a Bug naming the scenario."""
+    try:
+        yield
+    except (ExplainerError, Bug, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        raise Bug(str(path), e) from e
+
+
+def load_all(names: list[str], args: argparse.Namespace) -> list[Scenario]:
+    loaded = []
+    for name in names:
+        path = resolve(name)
+        with working_on(path):
+            s = scenarios.load(path, args.limits)
+        forecast(s, args)
+        loaded.append(s)
+    return loaded
+
+
+def forecast(s: Scenario, args: argparse.Namespace) -> None:
+    """A note before a run that will take minutes, and the limit on steps given on the command line."""
+    steps = getattr(args, "steps", None)
+    if steps is not None and steps > args.limits.steps:
+        raise UsageError(args.limits.exceeded("--steps", "", "steps", "steps", steps).args[0])
+    seconds = compute.seconds(s if steps is None else dataclasses.replace(s, steps=steps))
+    if seconds > LONG_RUN:
+        print(
+            f"explainer: note: {s.path}: this may take about {seconds / 60:.0f} minutes "
+            "(a forecast from its steps and parameters)",
+            file=sys.stderr,
+        )
+
+
+def explain_all(loaded: list[Scenario], options: Options) -> dict[Scenario, Explanation]:
+    pages = {}
+    for s in loaded:
+        with working_on(s.path):
+            pages[s] = explain(s, options)
+        for line in pages[s].warnings:
+            print(f"explainer: warning: {line}", file=sys.stderr)
+    return pages
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -68,18 +113,22 @@ def cmd_render(args: argparse.Namespace) -> int:
         arithmetic=args.arithmetic,
         check_gradients=args.check_gradients,
         paper=args.paper,
+        limits=args.limits,
     )
-    loaded = [scenarios.load(resolve(name)) for name in args.scenario]
+    loaded = load_all(args.scenario, args)
     if args.output is None and len(loaded) > 1:
         raise UsageError("several scenarios need -o DIR (one file each)")
     if args.output is None and FORMATS[args.format].compiled and sys.stdout.isatty():
         raise UsageError(f"--format {args.format} is binary: give -o DIR or redirect the output")
     ext = FORMATS[args.format].extension
     logs = Path(args.output or ".")
-    pages = {s: explain(s, options) for s in loaded}
-    rendered = {
-        s: render(page, args.format, args.body_only, args.paper, logs) for s, page in pages.items()
-    }
+    pages = explain_all(loaded, options)
+    rendered = {}
+    for s, page in pages.items():
+        with working_on(s.path):
+            rendered[s] = render(
+                page, args.format, args.body_only, args.paper, logs, args.limits.tex_seconds
+            )
     if args.output is None:
         text = next(iter(rendered.values()))
         if isinstance(text, bytes):
@@ -104,41 +153,50 @@ def cmd_render(args: argparse.Namespace) -> int:
     files: dict[Path, str | bytes] = {out / f"{s.name}.{ext}": text for s, text in rendered.items()}
     for page in pages.values():
         files.update((out / name, svg) for name, svg in attachments(page, args.format))
-    write_all(files)
+    write_files(files)
     return 0
 
 
 def build_files(
-    sources: list[Path], out: Path
-) -> tuple[dict[Path, str | bytes], list[Explanation]]:
-    """Every text format of every scenario, each scenario explained once; and the pages."""
-    files: dict[Path, str | bytes] = {}
-    pages = [explain(scenarios.load(path)) for path in sources]
+    sources: list[Path], args: argparse.Namespace
+) -> tuple[dict[str, str | bytes], list[Explanation]]:
+    """Every text format of every scenario by file name, each scenario explained once; and the
+    pages."""
+    files: dict[str, str | bytes] = {}
+    loaded = load_all([str(p) for p in sources], args)
+    pages = list(explain_all(loaded, Options(limits=args.limits)).values())
     for page in pages:
-        for fmt in BUILD_FORMATS:
-            files[out / f"{page.name}.{FORMATS[fmt].extension}"] = render(page, fmt)
-            files.update((out / name, svg) for name, svg in attachments(page, fmt))
+        with working_on(page.name):
+            for fmt in BUILD_FORMATS:
+                files[f"{page.name}.{FORMATS[fmt].extension}"] = render(page, fmt)
+                files.update(attachments(page, fmt))
     return files, pages
 
 
-def build_pdfs(pages: list[Explanation], out: Path) -> tuple[dict[Path, str | bytes], list[str]]:
+def build_pdfs(
+    pages: list[Explanation], logs: Path, seconds: int
+) -> tuple[dict[str, str | bytes], list[str]]:
     """The PDFs, compiled side by side (each compile is its own TeX process); those that did
     not compile come back as error lines, each naming its kept log."""
 
     def one(page: Explanation) -> bytes | str:
         try:
-            pdf_bytes = render(page, "pdf", logs=out)
+            pdf_bytes = render(page, "pdf", logs=logs, tex_seconds=seconds)
         except TexError as e:
             return str(e)
         assert isinstance(pdf_bytes, bytes)
         return pdf_bytes
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+    try:
         results = list(pool.map(one, pages))
-    done: dict[Path, str | bytes] = {
-        out / f"{p.name}.pdf": r
-        for p, r in zip(pages, results, strict=True)
-        if isinstance(r, bytes)
+    except BaseException:  # interrupted: stop every compile, not wait for them
+        pdf.stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    done: dict[str, str | bytes] = {
+        f"{p.name}.pdf": r for p, r in zip(pages, results, strict=True) if isinstance(r, bytes)
     }
     return done, [r for r in results if isinstance(r, str)]
 
@@ -152,27 +210,35 @@ def cmd_build(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise UsageError(f"--scenarios {folder}: not a directory")
         sources = sorted(folder.glob("*.toml"))
-    files, pages = build_files(sources, out)
-    if not args.check:
-        write_all(files)
-        print(f"wrote {len(files)} files to {out}/")
-        if args.no_pdf:
-            return 0
-        if not pdf.available():
-            print(f"explainer: note: no PDFs: {pdf.INSTALL}", file=sys.stderr)
-            return 0
-        pdfs, failed = build_pdfs(pages, out)
-        write_all(pdfs)
-        print(f"wrote {len(pdfs)} PDFs to {out}/")
-        for line in failed:
-            print(f"explainer: error: {line}", file=sys.stderr)
-        return 2 if failed else 0
+    files, pages = build_files(sources, args)
+    if args.check:
+        return check(out, files)
+    failed: list[str] = []
+    pdfs: dict[str, str | bytes] = {}
+    if not args.no_pdf and pdf.available():
+        pdfs, failed = build_pdfs(pages, out, args.limits.tex_seconds)
+    replace_folder(out, {**files, **pdfs})
+    print(f"wrote {len(files)} files and {len(pdfs)} PDFs to {out}/")
+    if not args.no_pdf and not pdf.available():
+        print(f"explainer: note: no PDFs: {pdf.INSTALL}", file=sys.stderr)
+    for line in failed:
+        print(f"explainer: error: {line}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def check(out: Path, files: dict[str, str | bytes]) -> int:
+    """Exit 1 when a text page in `out` differs from what a build would write, or is left over
+    from a scenario that no longer exists."""
     stale = [
-        p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text
+        out / name
+        for name, text in files.items()
+        if not (out / name).exists() or (out / name).read_text(encoding="utf-8") != text
     ]
     if out.is_dir():  # pages of scenarios that no longer exist are stale too
-        made = {p.suffix.lstrip(".") for p in files} or {*BUILD_FORMATS, "svg"}
-        stale += sorted(p for p in out.iterdir() if p.suffix.lstrip(".") in made and p not in files)
+        made = {Path(n).suffix.lstrip(".") for n in files} or {*BUILD_FORMATS, "svg"}
+        stale += sorted(
+            p for p in out.iterdir() if p.suffix.lstrip(".") in made and p.name not in files
+        )
     for p in stale:
         print(f"stale: {p}", file=sys.stderr)
     if stale:
@@ -186,8 +252,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    loaded = [scenarios.load(resolve(name)) for name in args.scenario]
-    results = {s.name: verify.verify(s) for s in loaded}
+    loaded = load_all(args.scenario, args)
+    results = {}
+    for s in loaded:
+        with working_on(s.path):
+            results[s.name] = verify.verify(s)
     if args.json:
         print(
             json.dumps(
@@ -204,7 +273,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     for path in shipped():
-        s = scenarios.load(path)
+        s = scenarios.load(path, args.limits)
         print(f"{s.name:20} {s.title}")
     return 0
 
@@ -214,12 +283,17 @@ def parser() -> argparse.ArgumentParser:
         prog="explainer",
         description="Step-by-step worked examples of backpropagation, every number computed.",
     )
+    p.add_argument(
+        "--debug", action="store_true", help="show a Python traceback for an internal error"
+    )
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("render", help="render scenarios (paths or shipped names)")
     r.add_argument("scenario", nargs="+", help="a scenario .toml file or a shipped name")
     r.add_argument("--format", "-f", choices=list(FORMATS), default="md")
     r.add_argument("-o", "--output", metavar="DIR", help="write DIR/<name>.<ext>; default stdout")
-    r.add_argument("--steps", type=_count(0), help="training steps (overrides the scenario)")
+    r.add_argument(
+        "--steps", type=_count(0, 10**15), help="training steps (overrides the scenario)"
+    )
     r.add_argument("--digits", type=_count(1, 15), help="significant digits shown")
     r.add_argument(
         "--arithmetic",
@@ -240,6 +314,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="LaTeX: the body alone, to paste into your own document",
     )
+    _limit_option(r)
     r.set_defaults(run=cmd_render)
     b = sub.add_parser("build", help="render every shipped scenario into output/")
     b.add_argument(
@@ -256,14 +331,26 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="render the .toml files of DIR instead of the shipped ones",
     )
+    _limit_option(b)
     b.set_defaults(run=cmd_build)
     v = sub.add_parser("verify", help="check the numbers a scenario's source prints ([claims])")
     v.add_argument("scenario", nargs="+", help="a scenario .toml file or a shipped name")
     v.add_argument("--json", action="store_true", help="machine-readable findings")
+    _limit_option(v)
     v.set_defaults(run=cmd_verify)
     ls = sub.add_parser("list", help="list the shipped scenarios")
-    ls.set_defaults(run=cmd_list)
+    ls.set_defaults(run=cmd_list, limit=None)
     return p
+
+
+def _limit_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--limit",
+        action="append",
+        metavar="NAME=N",
+        help="raise one of the limits on a scenario (see README, Safety): "
+        + ", ".join(limits.DESCRIBE),
+    )
 
 
 def _count(lo: int, hi: int = 10_000_000) -> Callable[[str], int]:
@@ -281,8 +368,30 @@ def _count(lo: int, hi: int = 10_000_000) -> Callable[[str], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _interrupted)
     try:
+        args.limits = limits.parse(args.limit)
         return int(args.run(args))
     except ExplainerError as e:
         print(f"explainer: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("explainer: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as e:  # the last resort: a bug of ours, said in one line
+        if args.debug:
+            raise
+        where = f" while working on {e.scenario}" if isinstance(e, Bug) else ""
+        print(
+            f"explainer: internal error{where}: {e}. This is a bug in explainer; please report "
+            f"it at {REPORT} with the scenario file (run again with --debug for a traceback).",
+            file=sys.stderr,
+        )
+        return 70
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM as Ctrl-C: the clean-up on the way out runs (TeX killed, temporary files gone)."""
+    raise KeyboardInterrupt

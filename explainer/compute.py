@@ -37,9 +37,10 @@ def compute(
 def _compute(
     scenario: Scenario, arithmetic: str, also: frozenset[int]
 ) -> tuple[network.Network, derivation.Derivation, evaluate.Evaluation, evaluate.Training]:
+    check_work(scenario)
     net = network.build(scenario)
     chain = derivation.derive(net)
-    mode = evaluate.arithmetic(arithmetic)
+    mode = evaluate.arithmetic(arithmetic, scenario.limits.exact_digits)
     numbers = evaluate.evaluate(net, chain, mode)
     shown = table_steps(scenario.steps, scenario.table_steps) | also
     if mode.name == "float64":
@@ -54,6 +55,36 @@ def _compute(
         training = evaluate.train_stepwise(net, chain, scenario.steps, mode, shown.__contains__)
     evaluate.check_finite(net, numbers, training)
     return net, chain, numbers, training
+
+
+def _updates_and_parameters(scenario: Scenario) -> tuple[int, int]:
+    parameters = sum(
+        len(layer.neurons) * len(layer.weights[0]) + len(layer.biases) for layer in scenario.layers
+    )
+    return scenario.steps * max(1, len(scenario.data)), parameters
+
+
+def check_work(scenario: Scenario) -> None:
+    """Parameter updates × parameters, what training costs, within the limit `work`."""
+    updates, parameters = _updates_and_parameters(scenario)
+    limits = scenario.limits
+    if updates * parameters > limits.work:
+        raise limits.exceeded(
+            scenario.path,
+            "training.steps",
+            "work",
+            "steps × examples × parameters",
+            updates * parameters,
+        )
+
+
+def seconds(scenario: Scenario) -> float:
+    """A rough forecast of one render's time on a small machine, to warn before a long run:
+    training at ~30 µs per update plus ~10 ns per parameter, ~20 ms of page per parameter, and
+    the published-number check repeating training about six times."""
+    updates, parameters = _updates_and_parameters(scenario)
+    train = updates * (30e-6 + parameters * 10e-9)
+    return train * (7 if scenario.claims else 1) + parameters * 0.02
 
 
 def values(

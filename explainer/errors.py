@@ -38,3 +38,8 @@ class TexError(ExplainerError):
 
 class NotationError(ExplainerError):
     """A formula the notation produced that an output format cannot write (MathML)."""
+
+
+class OutputError(ExplainerError):
+    """An output folder or file that cannot be written (no permission, a file in the way, a full
+    disk); nothing of the command's output is left half-written."""

@@ -8,7 +8,9 @@ back); tests check that both agree. The only numpy user.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import decimal
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
@@ -69,14 +71,39 @@ ARITHMETIC: dict[str, Arithmetic] = {
             sp.sech: lambda x: 1 / np.cosh(x),
         },
     ),
-    "exact": Arithmetic(
+}
+
+
+def exact(max_digits: int = 1_000) -> Arithmetic:
+    """Fractions, refused past `max_digits` digits in a numerator or denominator or beyond the
+    range of a float (which the page's JSON and figures need): they grow fast when trained."""
+    max_bits = int(max_digits * 3.3219280948873626)  # log2(10)
+
+    def settle(x: Fraction) -> Fraction:
+        if max(x.numerator.bit_length(), x.denominator.bit_length()) > max_bits:
+            raise _TooLarge(
+                f"its exact fraction has more than {max_digits:,} digits (limit exact_digits, raise it with --limit exact_digits=N)"
+            )
+        if abs(x) > FLOAT_MAX:
+            raise OverflowError("beyond float range")
+        return x
+
+    return Arithmetic(
         "exact",
         "exact rational arithmetic (every input read as the decimal written)",
         number=lambda x: Fraction(repr(x)),
         constant=lambda c: Fraction(int(c.p), int(c.q)),
         functions={f: _irrational(f.__name__) for f in (sp.exp, sp.log, sp.tanh, sp.sech)},
-    ),
-}
+        settle=settle,
+    )
+
+
+FLOAT_MAX = Fraction(1.7976931348623157e308)
+
+
+class _TooLarge(ArithmeticError):
+    """A number past a size limit of ours (not the machine's)."""
+
 
 ROUNDINGS = {"half-up": ROUND_HALF_UP, "truncate": ROUND_DOWN}
 PAPER_CONTEXT = Context(prec=60)
@@ -106,8 +133,10 @@ def on_paper(decimals: int, rounding: str = "half-up") -> Arithmetic:
     )
 
 
-def arithmetic(spec: str) -> Arithmetic:
+def arithmetic(spec: str, exact_digits: int = 1_000) -> Arithmetic:
     """float64, exact, or paper:K[:half-up|truncate] (K decimals, 1 to 15)."""
+    if spec == "exact":
+        return exact(exact_digits)
     if spec in ARITHMETIC:
         return ARITHMETIC[spec]
     parts = spec.split(":")
@@ -204,8 +233,46 @@ def forward(net: Network, params: Mapping[str, Number], ar: Arithmetic) -> dict[
     env.update((n.target or "", ar.number(t)) for n, t in zip(net.outputs, s.targets, strict=True))
     for node in net.nodes:
         if node.expr is not None:
-            env[node.key] = ar.settle(value(node.expr, env, ar))
+            with _guard(node.key):
+                env[node.key] = ar.settle(value(node.expr, env, ar))
     return env
+
+
+class Fault(Exception):
+    """An arithmetic fault in one quantity: which one, and why (turned into a NumericError that
+    names the scenario and the step by `evaluate`)."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key, self.reason = key, reason
+
+
+@contextmanager
+def _guard(key: str) -> Iterator[None]:
+    try:
+        yield
+    except ArithmeticError as e:
+        raise Fault(key, _reason(e)) from None
+
+
+def _reason(e: ArithmeticError) -> str:
+    if isinstance(e, _TooLarge):
+        return str(e)
+    if isinstance(e, ZeroDivisionError):
+        return "a division by zero"
+    if isinstance(e, OverflowError | decimal.Overflow):
+        return "the numbers overflow (too large to compute)"
+    if isinstance(e, decimal.InvalidOperation):
+        return "an undefined operation (such as the log of 0, ∞ − ∞ or 0 · ∞)"
+    return f"an arithmetic fault ({type(e).__name__})"
+
+
+def numeric_error(net: Network, fault: Fault, step: int | None) -> NumericError:
+    when = f" after {step:,} training steps" if step else ""
+    return NumericError(
+        f"{net.scenario.path}: {fault.key}{when}: {fault.reason}; a smaller learning rate, "
+        "other starting values, fewer steps or another --arithmetic avoid it"
+    )
 
 
 def evaluate(
@@ -213,6 +280,7 @@ def evaluate(
     d: Derivation,
     mode: Arithmetic | str = "float64",
     start: Mapping[str, Number] | None = None,
+    step: int | None = None,
 ) -> Evaluation:
     """Every local factor and equation of the derivation, evaluated layer by layer from the output.
 
@@ -221,6 +289,15 @@ def evaluate(
     (∂net_k/∂out_j = w_kj) take the updated weights.
     """
     ar = arithmetic(mode) if isinstance(mode, str) else mode
+    try:
+        return _evaluate(net, d, ar, start)
+    except Fault as fault:
+        raise numeric_error(net, fault, step) from None
+
+
+def _evaluate(
+    net: Network, d: Derivation, ar: Arithmetic, start: Mapping[str, Number] | None
+) -> Evaluation:
     params = dict(start) if start else {p.key: ar.number(p.value) for p in net.params}
     env = forward(net, params, ar)
     seen = dict(env)  # the values local factors are evaluated at
@@ -230,10 +307,11 @@ def evaluate(
 
     def get(p: Partial) -> Number:
         if p not in partials:
-            if p in locals_:
-                partials[p] = ar.settle(value(locals_[p].textbook, seen, ar))
-            else:
-                partials[p] = ar.settle(_sum_of_products(equations[p].terms, get))
+            with _guard(p.key):
+                if p in locals_:
+                    partials[p] = ar.settle(value(locals_[p].textbook, seen, ar))
+                else:
+                    partials[p] = ar.settle(_sum_of_products(equations[p].terms, get))
         return partials[p]
 
     # descent: p − η·∂L/∂p; ascent (an objective to maximise): p + η·∂P/∂p
@@ -248,11 +326,11 @@ def evaluate(
             *block.shared,
         ):
             get(p)
-        done = {
-            key: ar.settle(params[key] - ar.settle(rate * get(gradient[key])))
-            for key in gradient
-            if net.param(key).layer == block.layer
-        }
+        done = {}
+        for key in gradient:
+            if net.param(key).layer == block.layer:
+                with _guard(key):
+                    done[key] = ar.settle(params[key] - ar.settle(rate * get(gradient[key])))
         new.update(done)
         if net.scenario.update == "sequential":
             seen.update(done)
@@ -271,7 +349,7 @@ def train_stepwise(
     rows = []
     curve = []
     for k in range(steps + 1):
-        ev = evaluate(net, d, ar, params)
+        ev = evaluate(net, d, ar, params, step=k)
         curve.append((k, float(ev.node(net.loss))))
         if k in (0, steps) or record(k):
             rows.append(
@@ -283,7 +361,7 @@ def train_stepwise(
                 )
             )
         params.update((u.key, u.new) for u in ev.updates)
-    last = evaluate(net, d, ar, params) if steps else evaluate(net, d, ar)
+    last = evaluate(net, d, ar, params, step=steps) if steps else evaluate(net, d, ar)
     return Training(tuple(rows), (tuple(last.node(n.out) for n in net.outputs),), tuple(curve))
 
 
@@ -444,6 +522,27 @@ def check_finite(net: Network, ev: Evaluation, training: Training) -> None:
         )
 
 
+SATURATED = 1e-6  # |f′(net)| below this: the neuron's gradients all but vanish
+
+
+def warnings(net: Network, ev: Evaluation) -> tuple[str, ...]:
+    """Saturated neurons: a sigmoid or tanh whose slope f′(net) is all but zero at the worked
+    step, so every gradient through it vanishes and training barely moves its weights."""
+    found = []
+    slopes = dict(ev.partials)
+    for n in net.neurons:
+        if n.activation not in ("sigmoid", "tanh") or not n.has_net:
+            continue
+        slope = slopes.get(Partial(n.out, n.net))
+        if slope is not None and abs(float(slope)) < SATURATED:
+            found.append(
+                f"{net.scenario.path}: {n.out} is saturated at step 0 ({n.net} = "
+                f"{float(ev.node(n.net)):.4g}, slope {float(slope):.3g}): the gradients through "
+                "it vanish, and training barely changes the weights before it"
+            )
+    return tuple(found)
+
+
 def _finite(x: Number) -> bool:
     return isinstance(x, Fraction) or bool(np.isfinite(float(x)))
 
@@ -489,15 +588,18 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
     sequential = s.update == "sequential"
     watch = s.until_loss is not None
     rows: list[Step] = []
-    sampled = curve_steps(steps)
+    sampled = curve_steps(steps) if not watch else frozenset()
+    stride = 1  # with until_loss, every stride-th step's loss is kept for the curve
     curve: list[tuple[int, float]] = []
     for k in range(steps + 1):
         if watch or k in (0, steps) or record(k) or k in sampled:
             out = _forward(layers, x_all)[0][-1]
             loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
             done = k == steps or (watch and converged(s, loss))
-            if k in sampled or done or watch:
+            if k in sampled or done or (watch and k % stride == 0):
                 curve.append((k, loss))
+            if len(curve) > 2 * CURVE_POINTS:  # until_loss: keep a bounded, even sample
+                curve, stride = [*curve[:-1:2], curve[-1]] if done else curve[::2], stride * 2
             if k in (0, steps) or done or record(k):
                 for layer in layers:
                     layer.store(theta)
@@ -512,7 +614,8 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
 
 def _thin(curve: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
     """At most CURVE_POINTS + 1 points, evenly spread, the first and last kept (with until_loss
-    every step is recorded, since where training stops is known only at the end)."""
+    the loop keeps a sample of at most 2·CURVE_POINTS, since where training stops is known only
+    at the end)."""
     n = len(curve)
     if n <= CURVE_POINTS + 1:
         return tuple(curve)

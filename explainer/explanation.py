@@ -106,6 +106,7 @@ class Explanation:
     sections: tuple[Section, ...]
     values: tuple[tuple[str, float | str], ...]  # every quantity under its stable JSON key
     arithmetic: str
+    warnings: tuple[str, ...] = ()  # numeric trouble worth a word on the terminal (saturation)
 
 
 @dataclass

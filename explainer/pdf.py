@@ -1,33 +1,55 @@
-"""LaTeX → PDF with TeX Live: latexmk driving pdflatex, shell escape off, in a temporary folder.
+"""Stage 7, compile: LaTeX → PDF with pdflatex, run as an untrusted job.
 
-Reproducible: the same .tex gives the same PDF bytes (SOURCE_DATE_EPOCH with FORCE_SOURCE_DATE
-fixes the dates pdfTeX writes, and the template clears the trailer ID). On a failed compile the
-log is kept beside the requested output and the error points to it.
+The document's text comes from a scenario file that may come from a stranger, so pdflatex runs
+- on a fixed file name, `page.tex` in a private temporary folder (never a name from the user,
+  which could read as an option);
+- with shell escape off and kpathsea's `openin_any`/`openout_any` paranoid (no reading or
+  writing outside the folder: no absolute paths, no `..`, no dot files);
+- in a process group of its own, killed whole after `tex_seconds`; on Linux it also dies with
+  us (parent-death signal through util-linux's setpriv), so a killed explainer leaves no TeX
+  running; temporary folders a killed run left behind are removed by the next run.
+It is rerun until its cross-references settle (longtable widths), as latexmk would.
+
+Reproducible: SOURCE_DATE_EPOCH with FORCE_SOURCE_DATE fixes the dates pdfTeX writes, and the
+template clears the trailer ID. On a failed compile the log is kept beside the requested output
+and the error points to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from explainer.errors import TexError
+from explainer.processes import alive
 
 INSTALL = (
-    "install TeX Live (Debian: apt-get install latexmk texlive-latex-base "
+    "install TeX Live (Debian: apt-get install texlive-latex-base "
     "texlive-latex-recommended texlive-latex-extra texlive-pictures lmodern)"
 )
-TIMEOUT = 300  # seconds for one document
-
-
 PACKAGES = ("tikz.sty", "dcolumn.sty", "lmodern.sty")  # what the LaTeX page loads beyond the base
+RUNS = 4  # pdflatex passes at most, until the log asks for no rerun
+TEMP_PREFIX = "explainer-tex-"
+FLAGS = ("-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape")
+SAFE_ENV = {
+    "SOURCE_DATE_EPOCH": "0",
+    "FORCE_SOURCE_DATE": "1",
+    "TZ": "UTC",
+    "openin_any": "p",  # kpathsea: paranoid reading, only below the working folder
+    "openout_any": "p",
+    "shell_escape": "f",
+}
 
 
 def available() -> bool:
-    """A TeX engine with the packages the page uses (checked with kpsewhich where it is)."""
-    if not any(shutil.which(name) for name in ("latexmk", "pdflatex")):
+    """pdflatex with the packages the page uses (checked with kpsewhich where it is)."""
+    if not shutil.which("pdflatex"):
         return False
     if not shutil.which("kpsewhich"):
         return True
@@ -37,48 +59,79 @@ def available() -> bool:
     return len(found) == len(PACKAGES)
 
 
-def engine() -> str:
-    """The command that compiles: latexmk (which reruns pdflatex until tables settle)."""
-    for name in ("latexmk", "pdflatex"):
-        if shutil.which(name):
-            return name
-    raise TexError(f"--format pdf needs pdflatex, which is not installed: {INSTALL}")
-
-
-def compile_pdf(tex: str, name: str, keep_log_in: Path) -> bytes:
-    tool = engine()
-    env = dict(os.environ, SOURCE_DATE_EPOCH="0", FORCE_SOURCE_DATE="1", TZ="UTC")
-    flags = ["-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape"]
-    if tool == "latexmk":
-        command = [
-            "latexmk",
-            "-pdf",
-            "-norc",
-            "-quiet",
-            "-pdflatex=pdflatex " + " ".join(flags) + " %O %S",
-            f"{name}.tex",
-        ]
-    else:
-        command = ["pdflatex", *flags, f"{name}.tex"]
-    with tempfile.TemporaryDirectory(prefix="explainer-") as folder:
+def compile_pdf(tex: str, name: str, keep_log_in: Path, seconds: int = 120) -> bytes:
+    """The PDF of `tex`; `name` only names the kept log (`name.log`) if the compile fails."""
+    if not shutil.which("pdflatex"):
+        raise TexError(f"--format pdf needs pdflatex, which is not installed: {INSTALL}")
+    remove_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as folder:
         work = Path(folder)
-        (work / f"{name}.tex").write_text(tex, encoding="utf-8")
-        runs = 1 if tool == "latexmk" else 2  # a second pdflatex pass settles longtable widths
-        for _ in range(runs):
-            result = subprocess.run(
-                command,
-                cwd=work,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT,
-                check=False,
-            )
-            if result.returncode != 0:
-                log = work / f"{name}.log"
+        (work / "page.tex").write_text(tex, encoding="utf-8")
+        for _ in range(RUNS):
+            code = _run(["pdflatex", *FLAGS, "page.tex"], work, seconds)
+            log = work / "page.log"
+            if code != 0:
                 kept = keep_log_in / f"{name}.log"
                 keep_log_in.mkdir(parents=True, exist_ok=True)
                 if log.exists():
                     shutil.copyfile(log, kept)
-                raise TexError(f"{name}.tex did not compile with {tool}; the log is kept at {kept}")
-        return (work / f"{name}.pdf").read_bytes()
+                why = f"took longer than {seconds} s and was stopped" if code is None else "failed"
+                raise TexError(f"{name}.tex: pdflatex {why}; the log is kept at {kept}")
+            if "Rerun" not in log.read_text(encoding="utf-8", errors="replace"):
+                break
+        return (work / "page.pdf").read_bytes()
+
+
+def _run(command: list[str], cwd: Path, seconds: int) -> int | None:
+    """Run one TeX pass in its own process group; the exit code, or None if it ran out of time
+    (the whole group is then killed, so no pdflatex is left running)."""
+    wrapper = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
+    env = {**os.environ, **SAFE_ENV}
+    process = subprocess.Popen(
+        [*wrapper, *command],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    with _LOCK:
+        _RUNNING.add(process)
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        return None
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): take TeX down with us
+        _kill(process)
+        raise
+    finally:
+        with _LOCK:
+            _RUNNING.discard(process)
+
+
+_RUNNING: set[subprocess.Popen[bytes]] = set()  # TeX processes of this run, for stop_all
+_LOCK = threading.Lock()
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def stop_all() -> None:
+    """Kill every TeX process this run started (other threads' compiles, on an interrupt)."""
+    with _LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def remove_stale_folders() -> None:
+    """Temporary folders of earlier runs that were killed before they could clean up."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        if not alive(folder.name[len(TEMP_PREFIX) :].split("-", 1)[0]):
+            shutil.rmtree(folder, ignore_errors=True)

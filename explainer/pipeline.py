@@ -14,6 +14,7 @@ from pathlib import Path
 from explainer import autograd, evaluate, explanation, network, render, verify
 from explainer.activations import ACTIVATIONS
 from explainer.compute import compute, table_steps
+from explainer.limits import DEFAULT, Limits
 from explainer.scenario import Scenario
 
 
@@ -24,6 +25,7 @@ class Options:
     arithmetic: str = "float64"  # float64, exact, or paper:K[:half-up|truncate]
     check_gradients: bool = False  # add central finite differences beside every gradient
     paper: str = "a4"  # a4 or letter, for LaTeX and PDF
+    limits: Limits = DEFAULT  # for TeX's run time; the scenario carries the rest
 
 
 def explain(scenario: Scenario, options: Options = Options()) -> explanation.Explanation:
@@ -47,9 +49,10 @@ def explain(scenario: Scenario, options: Options = Options()) -> explanation.Exp
     differences = evaluate.central_differences(net) if options.check_gradients else {}
     torch = autograd.available() if options.check_gradients else ""
     opinions = (torch, autograd.gradients(net)) if torch else None
-    return explanation.build(
+    page = explanation.build(
         net, chain, numbers, training, digits, compared, checked, differences, opinions
     )
+    return dataclasses.replace(page, warnings=evaluate.warnings(net, numbers))
 
 
 def _surrogate(scenario: Scenario) -> Scenario | None:
@@ -72,4 +75,5 @@ def render_text(
 ) -> str | bytes:
     """The page of one scenario in one format (bytes for PDF; a failed compile's log goes to
     `logs`)."""
-    return render.render(explain(scenario, options), fmt, body_only, options.paper, logs)
+    page = explain(scenario, options)
+    return render.render(page, fmt, body_only, options.paper, logs, options.limits.tex_seconds)

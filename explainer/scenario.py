@@ -10,16 +10,20 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
+import os
 import re
+import stat
 import tomllib
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from explainer import symbols as tex_symbols
 from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from explainer.errors import ScenarioError
-from explainer.notation import GREEK, GREEK_CAPITALS
+from explainer.limits import DEFAULT, Limits
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?")
 BIAS_MODES = ("none", "shared", "per-neuron")
@@ -28,34 +32,6 @@ MODES = ("stochastic", "batch")
 PROFILES = ("chain", "delta", "single-weight")
 DELTA_SIGNS = ("minus", "plus")
 SECTIONS = ("setup", "forward", "backward", "updates", "training")
-
-# LaTeX an author may use in a display symbol: letters, digits, sub/superscripts, braces and these
-# commands. Anything else (\input, \write, \def, catcode tricks) is refused, since scenario files
-# may come from strangers and the symbols land verbatim in .tex and in math on web pages.
-LATEX_COMMANDS = frozenset(
-    [
-        *GREEK,
-        *GREEK_CAPITALS,
-        *[
-            "mathrm",
-            "mathit",
-            "mathbf",
-            "mathsf",
-            "mathcal",
-            "text",
-            "hat",
-            "bar",
-            "tilde",
-            "vec",
-            "dot",
-            "ddot",
-            "prime",
-            "ell",
-        ],
-        *["partial", "operatorname"],
-    ]
-)
-LATEX_CHARS = re.compile(r"[A-Za-z0-9 _^{}\\,.'()+\-=]*")
 
 
 @dataclass(frozen=True)
@@ -126,6 +102,7 @@ class Scenario:
     rate_symbol: str  # LaTeX for the learning rate: \eta (Mazur) or r (seed 001)
     narrative: tuple[tuple[str, str], ...]  # section → the author's own prose for it
     claims: tuple[Claim, ...] = ()
+    limits: Limits = DEFAULT  # the limits it was loaded under, which the later stages keep too
 
 
 def _kind(value: object) -> str:
@@ -192,9 +169,15 @@ class _Reader:
     def number(self, key: str, v: object) -> float:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise self.fail(key, "a number", v)
-        if v != v or v in (float("inf"), float("-inf")):
+        try:
+            x = float(v)
+        except OverflowError:
+            raise ScenarioError(
+                self.file, key, "a number within float range (±1.8e308)", f"{len(str(v))} digits"
+            ) from None
+        if not math.isfinite(x):
             raise self.fail(key, "a finite number", v)
-        return float(v)
+        return x
 
     def positive(self, key: str, v: object) -> float:
         x = self.number(key, v)
@@ -237,21 +220,42 @@ class _Reader:
 
     def pattern(self, key: str, v: object) -> str:
         s = self.string(key, v)
+        if not NAME.fullmatch(s.replace("{neuron}", "x1")):
+            raise self.fail(key, "a name pattern such as net_{neuron}", v)
+        return s
+
+    def optional_pattern(self, key: str, v: object) -> str:
+        s = self.string(key, v)
         if s and not NAME.fullmatch(s.replace("{neuron}", "x1")):
             raise self.fail(key, "a name pattern such as net_{neuron}", v)
         return s
 
     def latex(self, key: str, v: object) -> str:
         s = self.string(key, v)
-        commands = re.findall(r"\\([A-Za-z]+|.)", s)
-        bad = [c for c in commands if c not in LATEX_COMMANDS]
-        if not LATEX_CHARS.fullmatch(s) or bad or not _balanced(s):
-            raise self.fail(
+        try:
+            return tex_symbols.as_atom(tex_symbols.check(s))
+        except tex_symbols.SymbolSyntaxError as e:
+            raise ScenarioError(
+                self.file,
                 key,
-                "LaTeX math of letters, digits, _ ^ { } and Greek letters or "
-                r"\mathrm-style commands",
-                v,
-            )
+                "LaTeX math of letters, digits, _ ^ { }, Greek letters and \\mathrm-style "
+                f"commands ({e})",
+                _kind(v),
+            ) from None
+
+    def line(self, key: str, v: object) -> str:
+        """One line of prose (a title, a source, a note): no line breaks or control characters,
+        which would add headings or table rows to a Markdown page."""
+        s = self.string(key, v)
+        if any(_control(c) for c in s):
+            raise self.fail(key, "one line of text, without line breaks or control characters", v)
+        return s
+
+    def prose(self, key: str, v: object) -> str:
+        """Paragraphs of prose: line breaks and tabs, but no other control characters."""
+        s = self.string(key, v)
+        if any(_control(c) and c not in "\n\t" for c in s):
+            raise self.fail(key, "text without control characters", v)
         return s
 
     def list_of(
@@ -271,13 +275,9 @@ class _Reader:
         return read
 
 
-def _balanced(s: str) -> bool:
-    depth = 0
-    for c in re.sub(r"\\[{}]", "", s):
-        depth += {"{": 1, "}": -1}.get(c, 0)
-        if depth < 0:
-            return False
-    return depth == 0
+def _control(c: str) -> bool:
+    """A control, format or separator character other than the space (Unicode Cc, Cf, Zl, Zp)."""
+    return unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
 
 
 TOP_KEYS = (
@@ -310,30 +310,88 @@ LAYER_KEYS = (
 )
 
 
-def load(path: str | Path) -> Scenario:
-    """Read and validate one scenario file."""
+def load(path: str | Path, limits: Limits = DEFAULT) -> Scenario:
+    """Read and validate one scenario file (untrusted: every limit applies before the work)."""
     p = Path(path)
     file = str(path)
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        with p.open("rb") as f:
+            data = f.read(limits.file_bytes + 1)
+        if len(data) > limits.file_bytes:
+            raise limits.exceeded(file, "", "file_bytes", "a file", "a larger file")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(file, "", "a scenario file", "no such file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ScenarioError(file, "", "a readable UTF-8 text file", str(e)) from None
+    depth = nesting(text)
+    if depth > limits.nesting:
+        raise limits.exceeded(file, "", "nesting", "arrays and tables nested", depth)
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(file, "", "valid TOML", str(e)) from None
-    return _build(file, p.stem, raw)
+    except RecursionError:  # a nesting our count missed; tomllib recurses per level
+        raise ScenarioError(file, "", "arrays and tables nested less deeply", "deeper") from None
+    return _build(file, safe_name(p.stem), raw, limits)
 
 
-def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
+def safe_name(stem: str) -> str:
+    """The scenario's name for its output files: the file's stem with anything but letters,
+    digits, '.', '_' and '-' replaced by '-', never starting with '.' or '-' (an option to a
+    tool, a hidden file, '..')."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).lstrip(".-") or "scenario"
+
+
+_STRINGS = re.compile(r'"""|\'\'\'|"|\'|#|[\[{\]}]')
+
+
+def nesting(text: str) -> int:
+    """How deep arrays and inline tables nest in a TOML text, counted without recursion (so
+    before tomllib recurses once per level); table headers count too, an upper bound."""
+    depth = deepest = 0
+    i = 0
+    while (m := _STRINGS.search(text, i)) is not None:
+        t, i = m.group(), m.end()
+        if t in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif t in "]}":
+            depth = max(0, depth - 1)
+        elif t == "#":
+            i = _after(text, "\n", i)
+        elif t in ('"""', "'''"):
+            i = _after(text, t, i, escapes=t == '"""')
+        else:
+            i = _after(text, t, i, escapes=t == '"')
+    return deepest
+
+
+def _after(text: str, end: str, i: int, escapes: bool = False) -> int:
+    """The index just past the next `end` from i (with `escapes`, a backslash escapes one
+    character), or the end of the text."""
+    if not escapes:
+        j = text.find(end, i)
+        return len(text) if j < 0 else j + len(end)
+    for m in _ESCAPED[end].finditer(text, i):
+        if m.group() == end:
+            return m.end()
+    return len(text)
+
+
+_ESCAPED = {e: re.compile(r"\\.|" + re.escape(e), re.DOTALL) for e in ('"', '"""')}
+
+
+def _build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> Scenario:
     top = _Reader(file, raw, "", TOP_KEYS)
     net = top.sub("network", ("inputs", "layers"), required=True)
     inputs = net.get("inputs", net.list_of(net.name))
     layers_raw = net.get("layers", net.list_of(lambda k, v: v))
+    _check_size(file, limits, len(inputs), layers_raw)
     layers = _layers(file, layers_raw, len(inputs))
 
     n_out = len(layers[-1].neurons)
-    data = _data(file, top, inputs, layers)
+    data = _data(file, top, inputs, layers, limits)
     example = top.sub("example", ("inputs", "targets"), required=not data)
     if data and example.table:
         raise ScenarioError(
@@ -357,7 +415,9 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
         out=names_t.get("out", names_t.pattern, "out_{neuron}"),
         target=names_t.get("target", names_t.pattern, "target_{neuron}"),
         loss=names_t.get("loss", names_t.name, "E_total"),
-        loss_term=names_t.get("loss_term", names_t.pattern, "E_{neuron}" if n_out > 1 else ""),
+        loss_term=names_t.get(
+            "loss_term", names_t.optional_pattern, "E_{neuron}" if n_out > 1 else ""
+        ),
     )
     raw_symbols = top.table.get("symbols", {})
     symbols_t = top.sub("symbols", tuple(raw_symbols) if isinstance(raw_symbols, dict) else ())
@@ -366,9 +426,9 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
     scenario = Scenario(
         path=file,
         name=stem,
-        title=top.get("title", top.string),
-        source=top.get("source", top.string, ""),
-        description=top.get("description", top.string, ""),
+        title=top.get("title", top.line),
+        source=top.get("source", top.line, ""),
+        description=top.get("description", top.prose, ""),
         inputs=inputs,
         layers=layers,
         input_values=input_values,
@@ -378,7 +438,7 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
         names=names,
         symbols=symbols,
         learning_rate=training.get("learning_rate", training.positive),
-        steps=training.get("steps", training.count(0, 10_000_000), 1),
+        steps=training.get("steps", training.count(0, limits.steps), 1),
         until_loss=training.get("until_loss", training.positive, None),
         data=data,
         mode=training.get("mode", training.choice(MODES), "stochastic"),
@@ -391,36 +451,51 @@ def _build(file: str, stem: str, raw: dict[str, Any]) -> Scenario:
         delta_sign=notation.get("delta_sign", notation.choice(DELTA_SIGNS), "minus"),
         rate_symbol=notation.get("rate_symbol", notation.latex, r"\eta"),
         narrative=tuple(
-            (k, narrative.get(k, narrative.string)) for k in SECTIONS if k in narrative.table
+            (k, narrative.get(k, narrative.prose)) for k in SECTIONS if k in narrative.table
         ),
     )
     _check_keys(scenario, symbols_t)
-    return dataclasses.replace(scenario, claims=_claims(top))
+    return dataclasses.replace(scenario, claims=_claims(top, limits), limits=limits)
 
 
-PRINTED = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+PRINTED = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+_KEY = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?"
+CLAIM_KEY = re.compile(rf"(?:d{_KEY}/d{_KEY}|{_KEY})(?:@([0-9]+))?")
 
 
-def _claims(top: _Reader) -> tuple[Claim, ...]:
+def _claims(top: _Reader, limits: Limits) -> tuple[Claim, ...]:
     r = top.sub("claims", tuple(top.table.get("claims", {}) or ()))
     claims = []
     for key, raw in r.table.items():
         where = r.key(key)
+        m = CLAIM_KEY.fullmatch(key)
+        if not m:
+            raise ScenarioError(
+                r.file, where, "a quantity's key such as w5, w5@1 or dE_total/dw5", repr(key)
+            )
+        if m.group(1) and int(m.group(1)) > limits.steps:
+            raise limits.exceeded(r.file, where, "steps", "a claimed step", int(m.group(1)))
         if isinstance(raw, dict):
             entry = _Reader(r.file, raw, where, ("value", "note"))
-            printed, note = entry.get("value", entry.string), entry.get("note", entry.string, "")
+            printed, note = entry.get("value", entry.string), entry.get("note", entry.line, "")
         else:
             printed, note = r.string(where, raw), ""
         if not PRINTED.fullmatch(printed):
             raise ScenarioError(
-                r.file, where, 'a number as printed, in quotes ("0.3595")', repr(printed)
+                r.file, where, 'a number as printed, in quotes ("0.3595")', repr(printed)[:80]
             )
+        mantissa, _, exponent = printed.lower().partition("e")
+        digits = sum(c.isdigit() for c in mantissa)
+        if digits > limits.printed_digits:
+            raise limits.exceeded(r.file, where, "printed_digits", "a printed value", digits)
+        if exponent and abs(int(exponent)) > limits.exponent:
+            raise limits.exceeded(r.file, where, "exponent", "an exponent", int(exponent))
         claims.append(Claim(key, printed, note))
     return tuple(claims)
 
 
 def _data(
-    file: str, top: _Reader, inputs: tuple[str, ...], layers: tuple[Layer, ...]
+    file: str, top: _Reader, inputs: tuple[str, ...], layers: tuple[Layer, ...], limits: Limits
 ) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
     """A training set, inline (lists of rows) or from a CSV file beside the scenario whose header
     names the inputs, then one column per output neuron."""
@@ -431,32 +506,60 @@ def _data(
     if "csv" in r.table:
         if set(r.table) != {"csv"}:
             raise ScenarioError(file, "data", "either csv or inputs and targets", "both")
-        return _csv(file, r.get("csv", r.string), n_in, n_out)
+        return _csv(file, r.get("csv", r.line), n_in, n_out, limits)
+    rows = r.table.get("inputs")
+    if isinstance(rows, list) and len(rows) > limits.examples:
+        raise limits.exceeded(file, "data.inputs", "examples", "a training set", len(rows))
     ins = r.get("inputs", r.list_of(r.list_of(r.number, n_in)))
     outs = r.get("targets", r.list_of(r.list_of(r.number, n_out), len(ins)))
     return tuple(zip(ins, outs, strict=True))
 
 
-def _csv(
-    file: str, name: str, n_in: int, n_out: int
-) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
-    path = Path(file).parent / name
-    where = f"data.csv ({path})"
+def _csv_bytes(file: str, name: str, limits: Limits) -> bytes:
+    """A CSV file's bytes: a regular file inside the scenario's folder (a relative path without
+    '..', no link out of the folder, no device or pipe), at most `csv_bytes` long."""
+    where = "data.csv"
+    rel = PurePosixPath(name)
+    if not name or "\\" in name or rel.is_absolute() or ".." in rel.parts or ":" in name:
+        raise ScenarioError(
+            file, where, "a relative path inside the scenario's folder, without '..'", repr(name)
+        )
+    folder = Path(file).parent.resolve()
+    path = (folder / rel).resolve()
+    if not path.is_relative_to(folder):
+        raise ScenarioError(file, where, "a file inside the scenario's folder", "a link out of it")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as e:
+        raise ScenarioError(
+            file, where, "a readable CSV file", e.strerror or "unreadable"
+        ) from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ScenarioError(file, where, "a regular file", "a device, pipe or folder")
+        data = f.read(limits.csv_bytes + 1)
+    if len(data) > limits.csv_bytes:
+        raise limits.exceeded(file, where, "csv_bytes", "a CSV file", "a larger file")
+    return data
+
+
+def _csv(
+    file: str, name: str, n_in: int, n_out: int, limits: Limits
+) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
+    where = f"data.csv ({name})"
+    try:
+        lines = _csv_bytes(file, name, limits).decode("utf-8").splitlines()
     except UnicodeDecodeError:
         raise ScenarioError(file, where, "a UTF-8 text file", "other bytes") from None
-    except OSError as e:
-        raise ScenarioError(file, where, "a readable CSV file", e.strerror or str(e)) from None
     rows = list(csv.reader(line for line in lines if line.strip() and not line.startswith("#")))
     if len(rows) < 2:
         raise ScenarioError(
             file, where, "a header row and at least one data row", f"{len(rows)} rows"
         )
+    if len(rows) - 1 > limits.examples:
+        raise limits.exceeded(file, where, "examples", "a training set", len(rows) - 1)
     if all(PRINTED.fullmatch(cell.strip()) for cell in rows[0]):
-        raise ScenarioError(
-            file, f"{where}, row 1", "a header row naming the columns", f"numbers {rows[0]!r}"
-        )
+        raise ScenarioError(file, f"{where}, row 1", "a header row naming the columns", "numbers")
     data = []
     for i, row in enumerate(rows[1:], start=2):
         if len(row) != n_in + n_out:
@@ -466,14 +569,32 @@ def _csv(
                 f"{n_in + n_out} columns ({n_in} inputs, {n_out} targets)",
                 f"{len(row)}",
             )
-        try:
-            values = [float(x) for x in row]
-        except ValueError:
-            raise ScenarioError(file, f"{where}, row {i}", "numbers", repr(row)) from None
+        bad = next((c for c in row if not PRINTED.fullmatch(c.strip())), None)
+        if bad is not None:
+            raise ScenarioError(file, f"{where}, row {i}", "numbers", repr(bad[:40]))
+        values = [float(x) for x in row]
         if not all(math.isfinite(v) for v in values):
-            raise ScenarioError(file, f"{where}, row {i}", "finite numbers", repr(row))
+            raise ScenarioError(file, f"{where}, row {i}", "finite numbers", "a number too large")
         data.append((tuple(values[:n_in]), tuple(values[n_in:])))
     return tuple(data)
+
+
+def _check_size(file: str, limits: Limits, n_inputs: int, layers: tuple[Any, ...]) -> None:
+    """Layers, neurons and parameters within their limits, counted before anything is built."""
+    if len(layers) > limits.layers:
+        raise limits.exceeded(file, "network.layers", "layers", "a network", len(layers))
+    if n_inputs > limits.neurons:
+        raise limits.exceeded(file, "network.inputs", "neurons", "inputs", n_inputs)
+    fan_in, parameters = n_inputs, 0
+    for i, table in enumerate(layers):
+        neurons = table.get("neurons") if isinstance(table, dict) else None
+        n = len(neurons) if isinstance(neurons, list) else 0
+        if n > limits.neurons:
+            raise limits.exceeded(file, f"network.layers[{i}].neurons", "neurons", "a layer", n)
+        parameters += n * (fan_in + 1)
+        fan_in = n
+    if parameters > limits.parameters:
+        raise limits.exceeded(file, "network.layers", "parameters", "a network", parameters)
 
 
 def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]:

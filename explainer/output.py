@@ -1,0 +1,131 @@
+"""Writing pages to disk, all or nothing.
+
+`write_files` replaces each file atomically (a temporary file beside it, then a rename), only
+after every page has been rendered. `replace_folder`, for `build`, makes a whole new version of
+the output folder in a staging folder beside it (hard links to the files it keeps, the new files
+written in) and swaps it in with two renames, so a build killed at any moment leaves the old set
+whole or the new set whole, never a mix. What a killed run leaves behind (temporary files,
+staging folders) carries its process id and is removed, or finished, by the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from explainer.errors import OutputError
+from explainer.processes import alive
+
+TMP = ".explainer-tmp-"  # + pid + "-" + random: a file being written
+STAGING = ".explainer-staging-"  # .<folder>.explainer-staging-<pid>: a new version being built
+OLD = ".explainer-old-"  # .<folder>.explainer-old-<pid>: the version being replaced
+
+Content = str | bytes
+
+
+def write_files(files: Mapping[Path, Content]) -> None:
+    """Write every file, each replaced atomically; an unwritable place is an OutputError."""
+    for folder in sorted({p.parent for p in files}):
+        remove_stale_temp_files(folder)
+    for path, content in files.items():
+        _write(path, content)
+
+
+def _write(path: Path, content: Content) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP}{os.getpid()}-")
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write here ({e.strerror or e})") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content.encode("utf-8") if isinstance(content, str) else content)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a page is for reading
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise OutputError(f"{path}: cannot write ({e.strerror or e})") from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def replace_folder(out: Path, files: Mapping[str, Content]) -> None:
+    """A new version of `out`: its present files, with `files` (names inside it) written over
+    them, swapped in whole."""
+    out = out.absolute()
+    recover(out)
+    pid = os.getpid()
+    stage = out.parent / f".{out.name}{STAGING}{pid}"
+    old = out.parent / f".{out.name}{OLD}{pid}"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage.mkdir()
+        if out.is_dir():
+            shutil.copymode(out, stage)
+            _link_files(out, stage)
+        for name, content in files.items():
+            _write(stage / name, content)
+        if out.exists():
+            os.rename(out, old)
+        os.rename(stage, out)
+    except OSError as e:
+        raise OutputError(f"{out}: cannot write the new pages ({e.strerror or e})") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _link_files(out: Path, stage: Path) -> None:
+    """The files `out` holds now, hard-linked into the staging folder (copied where a link
+    cannot be made); a folder inside `out` is refused: build writes a folder of its own."""
+    for entry in sorted(out.iterdir()):
+        if entry.name.startswith(TMP):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            raise OutputError(
+                f"{out}: holds the folder {entry.name}; build writes pages into a folder of "
+                "its own (choose one with -o DIR)"
+            )
+        try:
+            os.link(entry, stage / entry.name, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(entry, stage / entry.name, follow_symlinks=False)
+
+
+def recover(out: Path) -> None:
+    """Finish or undo what a killed build left beside `out`: a staging folder that was complete
+    (the old folder already moved aside) is swapped in; anything else is removed."""
+    for old in sorted(out.parent.glob(f".{out.name}{OLD}*")):
+        pid = old.name.rsplit("-", 1)[-1]
+        if alive(pid):
+            continue
+        stage = out.parent / f".{out.name}{STAGING}{pid}"
+        if not out.exists():
+            os.rename(stage if stage.is_dir() else old, out)
+        shutil.rmtree(old, ignore_errors=True)
+    for stage in sorted(out.parent.glob(f".{out.name}{STAGING}*")):
+        if not alive(stage.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(stage, ignore_errors=True)
+    if out.is_dir():
+        remove_stale_temp_files(out)
+
+
+def remove_stale_temp_files(folder: Path) -> None:
+    """Temporary files of runs that were killed while writing."""
+    if not folder.is_dir():
+        return
+    for tmp in folder.glob(f"{TMP}*"):
+        if not alive(tmp.name[len(TMP) :].split("-", 1)[0]):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
