@@ -87,7 +87,9 @@ def forecast(s: Scenario, args: argparse.Namespace) -> None:
     steps = getattr(args, "steps", None)
     if steps is not None and steps > args.limits.steps:
         raise UsageError(args.limits.exceeded("--steps", "", "steps", "steps", steps).args[0])
-    seconds = compute.seconds(s if steps is None else dataclasses.replace(s, steps=steps))
+    run = s if steps is None else dataclasses.replace(s, steps=steps)
+    compute.check_work(run)
+    seconds = compute.seconds(run)
     if seconds > LONG_RUN:
         print(
             f"explainer: note: {s.path}: this may take about {seconds / 60:.0f} minutes "
@@ -102,7 +104,7 @@ def explain_all(loaded: list[Scenario], options: Options) -> dict[Scenario, Expl
         with working_on(s.path):
             pages[s] = explain(s, options)
         for line in pages[s].warnings:
-            print(f"explainer: warning: {line}", file=sys.stderr)
+            print(f"explainer: warning: {one_line(line)}", file=sys.stderr)
     return pages
 
 
@@ -373,23 +375,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.limits = limits.parse(args.limit)
         return int(args.run(args))
     except ExplainerError as e:
-        print(f"explainer: error: {e}", file=sys.stderr)
+        print(f"explainer: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("explainer: interrupted; nothing was written", file=sys.stderr)
         return 130
     except Exception as e:  # the last resort: a bug of ours, said in one line
         if args.debug:
-            raise
+            raise (e.__cause__ if isinstance(e, Bug) else None) or e from None
         where = f" while working on {e.scenario}" if isinstance(e, Bug) else ""
         print(
-            f"explainer: internal error{where}: {e}. This is a bug in explainer; please report "
+            f"explainer: internal error{where}: {one_line(e)}. This is a bug in explainer; please report "
             f"it at {REPORT} with the scenario file (run again with --debug for a traceback).",
             file=sys.stderr,
         )
         return 70
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def one_line(message: object) -> str:
+    """A message on one line: a control character (from a file name or a key) written as an
+    escape, so that nothing a file holds can start a second line on the terminal."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(message)
+    )
 
 
 def _interrupted(signum: int, frame: FrameType | None) -> None:

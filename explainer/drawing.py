@@ -246,7 +246,10 @@ def runs(latex: str) -> tuple[Run, ...]:
     out: list[Run] = []
 
     def group(i: int, italic: bool, shift: int) -> int:
-        """Read one argument (a braced group or a single token) from tokens[i]; return the end."""
+        """Read one argument (a braced group or a single token) from tokens[i]; return the end.
+        Spaces before it are skipped, as TeX does (\\vec x is \\vec{x})."""
+        while i < len(tokens) and tokens[i] == " ":
+            i += 1
         if i < len(tokens) and tokens[i] == "{":
             i += 1
             while i < len(tokens) and tokens[i] != "}":

@@ -115,6 +115,8 @@ def on_paper(decimals: int, rounding: str = "half-up") -> Arithmetic:
     mode = ROUNDINGS[rounding]
 
     def settle(x: Decimal) -> Decimal:
+        if x.is_finite() and x.adjusted() + decimals >= PAPER_CONTEXT.prec:
+            raise OverflowError("too many digits to carry on paper")
         return x.quantize(quantum, rounding=mode, context=PAPER_CONTEXT)
 
     return Arithmetic(
@@ -229,8 +231,11 @@ class Evaluation:
 def forward(net: Network, params: Mapping[str, Number], ar: Arithmetic) -> dict[str, Number]:
     s = net.scenario
     env: dict[str, Number] = dict(params)
-    env.update((k, ar.number(v)) for k, v in zip(s.inputs, s.input_values, strict=True))
-    env.update((n.target or "", ar.number(t)) for n, t in zip(net.outputs, s.targets, strict=True))
+    with _guard("the inputs and targets"):
+        env.update((k, ar.number(v)) for k, v in zip(s.inputs, s.input_values, strict=True))
+        env.update(
+            (n.target or "", ar.number(t)) for n, t in zip(net.outputs, s.targets, strict=True)
+        )
     for node in net.nodes:
         if node.expr is not None:
             with _guard(node.key):
@@ -298,7 +303,8 @@ def evaluate(
 def _evaluate(
     net: Network, d: Derivation, ar: Arithmetic, start: Mapping[str, Number] | None
 ) -> Evaluation:
-    params = dict(start) if start else {p.key: ar.number(p.value) for p in net.params}
+    with _guard("the starting values"):
+        params = dict(start) if start else {p.key: ar.number(p.value) for p in net.params}
     env = forward(net, params, ar)
     seen = dict(env)  # the values local factors are evaluated at
     locals_ = {x.partial: x for x in d.locals}
@@ -345,7 +351,11 @@ def train_stepwise(
 ) -> Training:
     """Training by repeating the walkthrough's own evaluation, in any arithmetic (exact, on
     paper): slow, one full evaluation per step, for the few steps a page or a check needs."""
-    params = {p.key: ar.number(p.value) for p in net.params}
+    try:
+        with _guard("the starting values"):
+            params = {p.key: ar.number(p.value) for p in net.params}
+    except Fault as fault:
+        raise numeric_error(net, fault, None) from None
     rows = []
     curve = []
     for k in range(steps + 1):
@@ -517,8 +527,8 @@ def check_finite(net: Network, ev: Evaluation, training: Training) -> None:
     bad += [f"{net.loss}@{st.k}" for st in training.steps if not _finite(st.loss)]
     if bad:
         raise NumericError(
-            f"{net.scenario.path}: the numbers overflow or are undefined (first: {bad[0]}); "
-            "a smaller learning rate or other starting values will avoid it"
+            f"{net.scenario.path}: {bad[0]}: the numbers overflow or are undefined (inf or nan); "
+            "a smaller learning rate, other starting values or fewer steps avoid it"
         )
 
 

@@ -80,9 +80,17 @@ TEX_SPECIAL = {
 }
 
 
+# What starts a block when it opens a line: a list item (- x, + x, 1. x, 1) x) or a thematic
+# break (---); * and _ are escaped everywhere already.
+MD_BLOCK_START = re.compile(r"^(\s*)([-+](?=\s|-|$)|\d+(?=[.)](\s|$)))")
+
+
 def escape_markdown(s: str) -> str:
     s = s.replace("&", "&amp;")
-    return MD_SPECIAL.sub(r"\\\1", s)
+    s = MD_SPECIAL.sub(r"\\\1", s)
+    return MD_BLOCK_START.sub(
+        lambda m: f"{m[1]}{m[2]}\\" if m[2].isdigit() else f"{m[1]}\\{m[2]}", s
+    )
 
 
 def _greek(c: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import math
 import os
 import re
@@ -25,6 +26,7 @@ from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from explainer.errors import ScenarioError
 from explainer.limits import DEFAULT, Limits
 
+BARE_KEY = re.compile(r"[A-Za-z0-9_@/-]+")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?")
 BIAS_MODES = ("none", "shared", "per-neuron")
 UPDATE_ORDERS = ("simultaneous", "sequential")
@@ -115,7 +117,10 @@ def _kind(value: object) -> str:
         list: "a list",
         dict: "a table",
     }
-    return f"{names.get(type(value), type(value).__name__)} ({value!r})"
+    shown = repr(value)
+    if len(shown) > 60:  # a file may hold a megabyte in one value: quote its start
+        shown = f"{shown[:50]}… ({len(shown):,} characters)"
+    return f"{names.get(type(value), type(value).__name__)} ({shown})"
 
 
 class _Reader:
@@ -135,6 +140,8 @@ class _Reader:
     def key(self, k: str | int) -> str:
         if isinstance(k, int):
             return f"{self.path}[{k}]"
+        if not BARE_KEY.fullmatch(k):  # quoted as TOML writes it: claims."w1 + w2"
+            k = json.dumps(k if len(k) <= 40 else f"{k[:40]}…")
         return f"{self.path}.{k}" if self.path else k
 
     def fail(self, key: str, expected: str, value: object) -> ScenarioError:
@@ -534,9 +541,10 @@ def _csv_bytes(file: str, name: str, limits: Limits) -> bytes:
         raise ScenarioError(
             file, where, "a readable CSV file", e.strerror or "unreadable"
         ) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ScenarioError(file, where, "a regular file", "a device, pipe or folder")
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ScenarioError(file, where, "a regular file", "a device, pipe or folder")
         data = f.read(limits.csv_bytes + 1)
     if len(data) > limits.csv_bytes:
         raise limits.exceeded(file, where, "csv_bytes", "a CSV file", "a larger file")
@@ -591,7 +599,8 @@ def _check_size(file: str, limits: Limits, n_inputs: int, layers: tuple[Any, ...
         n = len(neurons) if isinstance(neurons, list) else 0
         if n > limits.neurons:
             raise limits.exceeded(file, f"network.layers[{i}].neurons", "neurons", "a layer", n)
-        parameters += n * (fan_in + 1)
+        bias = table.get("bias") if isinstance(table, dict) else None
+        parameters += n * fan_in + {"shared": 1, "per-neuron": n}.get(str(bias), 0)
         fan_in = n
     if parameters > limits.parameters:
         raise limits.exceeded(file, "network.layers", "parameters", "a network", parameters)

@@ -65,6 +65,9 @@ def _tokens(latex: str) -> list[str]:
             raise SymbolSyntaxError(f"no \\{t[1:]} (allowed: Greek letters, {_listed()})")
         tokens.append(t)
         i = m.end()
+        if t.startswith("\\"):  # TeX skips the spaces after a control word
+            while i < len(latex) and latex[i] == " ":
+                i += 1
     return tokens
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from explainer.compute import STEPWISE_LIMIT, values
+from explainer.errors import ArithmeticModeError, NumericError
 from explainer.findings import Finding
 from explainer.network import build
 from explainer.precision import to_decimal
@@ -27,12 +28,26 @@ def places(printed: str) -> int:
     return max(0, -int(Decimal(printed).as_tuple().exponent))
 
 
+# Enough digits for any value at any printed precision the limits allow (|x| < 1e309 at up to
+# `printed_digits` + `exponent` decimals), so quantize never runs out of precision.
+CONTEXT = Context(prec=2_000, Emax=1_000_000, Emin=-1_000_000)
+
+
 def at_places(x: Any, printed: str, rounding: str = ROUND_HALF_UP) -> Decimal:
-    return to_decimal(x).quantize(Decimal(1).scaleb(-places(printed)), rounding=rounding)
+    d = to_decimal(x)
+    if not d.is_finite():
+        return d
+    return d.quantize(Decimal(1).scaleb(-places(printed)), rounding=rounding, context=CONTEXT)
 
 
 def rounds_to(x: Any, printed: str) -> bool:
-    return at_places(x, printed) == Decimal(printed)
+    d = at_places(x, printed)
+    return d.is_finite() and d == Decimal(printed)
+
+
+def _distance(x: Any, printed: str) -> Decimal:
+    d = to_decimal(x)
+    return abs(d - Decimal(printed)) if d.is_finite() else Decimal("Infinity")
 
 
 def _split(key: str) -> tuple[str, int | None]:
@@ -59,7 +74,10 @@ def verify(s: Scenario) -> tuple[Finding, ...]:
 
     def get(v: _Variant) -> Values | None:
         if v.what not in cache:
-            cache[v.what] = v.compute()
+            try:
+                cache[v.what] = v.compute()
+            except (NumericError, ArithmeticModeError):  # this alternative cannot be computed
+                cache[v.what] = None
         return cache[v.what]
 
     given_keys = base_inputs(s)
@@ -85,9 +103,7 @@ def verify(s: Scenario) -> tuple[Finding, ...]:
             if good
             else tuple(
                 (what, str(at_places(x, claim.printed)))
-                for what, x in sorted(
-                    candidates, key=lambda c: abs(to_decimal(c[1]) - Decimal(claim.printed))
-                )[:3]
+                for what, x in sorted(candidates, key=lambda c: _distance(c[1], claim.printed))[:3]
             )
         )
         remark = _contradicts(s, claim, base) if given else ""
@@ -194,7 +210,10 @@ def _contradicts(s: Scenario, claim: Claim, base: Values) -> str:
     else:
         changed = dataclasses.replace(s, targets=_put(s.targets, i, printed))
     ks = frozenset(k for c in s.claims if (k := _split(c.key)[1]) is not None)
-    other = values(dataclasses.replace(changed, steps=max([s.steps, *ks])), also=ks)
+    try:
+        other = values(dataclasses.replace(changed, steps=max([s.steps, *ks])), also=ks)
+    except NumericError:
+        return f"with {claim.key} = {claim.printed} the numbers overflow or are undefined"
     broken = [
         c
         for c in s.claims

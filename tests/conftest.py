@@ -58,3 +58,9 @@ def write_scenario(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return write
+
+
+@pytest.fixture
+def tex() -> None:
+    if not tool("pdflatex"):
+        pytest.skip("pdflatex is not installed (CI installs TeX Live)")

@@ -13,12 +13,6 @@ from explainer.cli import main
 from tests.conftest import tool
 
 
-@pytest.fixture
-def tex() -> None:
-    if not tool("pdflatex"):
-        pytest.skip("pdflatex is not installed (CI installs TeX Live)")
-
-
 def page_size(path: Path) -> tuple[float, float]:
     """Width and height in points, as pdfinfo (poppler-utils) reads them."""
     if not tool("pdfinfo"):
