@@ -123,14 +123,16 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.output is None and FORMATS[args.format].compiled and sys.stdout.isatty():
         raise UsageError(f"--format {args.format} is binary: give -o DIR or redirect the output")
     ext = FORMATS[args.format].extension
-    logs = Path(args.output or ".")
     pages = explain_all(loaded, options)
     rendered = {}
     for s, page in pages.items():
         with working_on(s.path):
-            rendered[s] = render(
-                page, args.format, args.body_only, args.paper, logs, args.limits.tex_seconds
-            )
+            try:
+                rendered[s] = render(
+                    page, args.format, args.body_only, args.paper, args.limits.tex_seconds
+                )
+            except TexError as e:
+                raise kept_log(e, Path(args.output or "."), page.name) from None
     if args.output is None:
         text = next(iter(rendered.values()))
         if isinstance(text, bytes):
@@ -176,16 +178,16 @@ def build_files(
 
 
 def build_pdfs(
-    pages: list[Explanation], logs: Path, seconds: int
+    pages: list[Explanation], out: Path, seconds: int
 ) -> tuple[dict[str, str | bytes], list[str]]:
-    """The PDFs, compiled side by side (each compile is its own TeX process); those that did
-    not compile come back as error lines, each naming its kept log."""
+    """The PDFs, compiled side by side (each compile is its own TeX process), and the logs of
+    those that did not compile; with an error line for each, naming its log."""
 
-    def one(page: Explanation) -> bytes | str:
+    def one(page: Explanation) -> bytes | TexError:
         try:
-            pdf_bytes = render(page, "pdf", logs=logs, tex_seconds=seconds)
+            pdf_bytes = render(page, "pdf", tex_seconds=seconds)
         except TexError as e:
-            return str(e)
+            return e
         assert isinstance(pdf_bytes, bytes)
         return pdf_bytes
 
@@ -197,10 +199,15 @@ def build_pdfs(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    done: dict[str, str | bytes] = {
-        f"{p.name}.pdf": r for p, r in zip(pages, results, strict=True) if isinstance(r, bytes)
-    }
-    return done, [r for r in results if isinstance(r, str)]
+    done: dict[str, str | bytes] = {}
+    failed = []
+    for page, result in zip(pages, results, strict=True):
+        if isinstance(result, bytes):
+            done[f"{page.name}.pdf"] = result
+        else:
+            done[f"{page.name}.log"] = result.log
+            failed.append(f"{result}; the log is kept at {out / page.name}.log")
+    return done, failed
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -392,6 +399,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 70
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def kept_log(e: TexError, folder: Path, name: str) -> TexError:
+    """The error of a failed compile, its log written beside the output it was for."""
+    if not e.log:
+        return e
+    path = folder / f"{name}.log"
+    write_files({path: e.log})
+    return TexError(f"{e}; the log is kept at {path}")
 
 
 def one_line(message: object) -> str:

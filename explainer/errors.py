@@ -33,7 +33,12 @@ class NumericError(ExplainerError):
 
 
 class TexError(ExplainerError):
-    """No TeX engine, or a document that did not compile (the log is kept and named)."""
+    """No TeX engine, or a document that did not compile; `log` holds TeX's log, which the
+    command line keeps beside the output."""
+
+    def __init__(self, message: str, log: bytes = b"") -> None:
+        super().__init__(message)
+        self.log = log
 
 
 class NotationError(ExplainerError):

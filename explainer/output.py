@@ -3,16 +3,20 @@
 `write_files` replaces each file atomically (a temporary file beside it, then a rename), only
 after every page has been rendered. `replace_folder`, for `build`, makes a whole new version of
 the output folder in a staging folder beside it (hard links to the files it keeps, the new files
-written in) and swaps it in with two renames, so a build killed at any moment leaves the old set
-whole or the new set whole, never a mix. What a killed run leaves behind (temporary files,
+written in) and swaps the two in one atomic step (renameat2's RENAME_EXCHANGE on Linux; two
+renames elsewhere, which the next run finishes), so a build killed at any moment leaves the old
+set whole or the new set whole, never a mix. What a killed run leaves behind (temporary files,
 staging folders) carries its process id and is removed, or finished, by the next run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -76,14 +80,35 @@ def replace_folder(out: Path, files: Mapping[str, Content]) -> None:
             _link_files(out, stage)
         for name, content in files.items():
             _write(stage / name, content)
-        if out.exists():
+        if not out.exists():
+            os.rename(stage, out)
+        elif not _exchange(stage, out):  # no atomic exchange here: two renames, recoverable
             os.rename(out, old)
-        os.rename(stage, out)
+            os.rename(stage, out)
     except OSError as e:
         raise OutputError(f"{out}: cannot write the new pages ({e.strerror or e})") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux renameat2 with RENAME_EXCHANGE); False where
+    the system or file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
 
 
 def _link_files(out: Path, stage: Path) -> None:

@@ -11,8 +11,8 @@ The document's text comes from a scenario file that may come from a stranger, so
 It is rerun until its cross-references settle (longtable widths), as latexmk would.
 
 Reproducible: SOURCE_DATE_EPOCH with FORCE_SOURCE_DATE fixes the dates pdfTeX writes, and the
-template clears the trailer ID. On a failed compile the log is kept beside the requested output
-and the error points to it.
+template clears the trailer ID. A failed compile raises a TexError carrying TeX's log, which the
+command line keeps beside the output.
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ def available() -> bool:
     return len(found) == len(PACKAGES)
 
 
-def compile_pdf(tex: str, name: str, keep_log_in: Path, seconds: int = 120) -> bytes:
-    """The PDF of `tex`; `name` only names the kept log (`name.log`) if the compile fails."""
+def compile_pdf(tex: str, name: str, seconds: int = 120) -> bytes:
+    """The PDF of `tex`; `name` only names the document in an error, which carries TeX's log
+    (nothing is written outside the temporary folder here)."""
     if not shutil.which("pdflatex"):
         raise TexError(f"--format pdf needs pdflatex, which is not installed: {INSTALL}")
     remove_stale_folders()
@@ -71,12 +72,9 @@ def compile_pdf(tex: str, name: str, keep_log_in: Path, seconds: int = 120) -> b
             code = _run(["pdflatex", *FLAGS, "page.tex"], work, seconds)
             log = work / "page.log"
             if code != 0:
-                kept = keep_log_in / f"{name}.log"
-                keep_log_in.mkdir(parents=True, exist_ok=True)
-                if log.exists():
-                    shutil.copyfile(log, kept)
                 why = f"took longer than {seconds} s and was stopped" if code is None else "failed"
-                raise TexError(f"{name}.tex: pdflatex {why}; the log is kept at {kept}")
+                kept = log.read_bytes() if log.exists() else b""
+                raise TexError(f"{name}.tex: pdflatex {why}", kept)
             if "Rerun" not in log.read_text(encoding="utf-8", errors="replace"):
                 break
         return (work / "page.pdf").read_bytes()

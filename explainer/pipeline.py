@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 
 from explainer import autograd, evaluate, explanation, network, render, verify
 from explainer.activations import ACTIVATIONS
@@ -71,9 +70,7 @@ def render_text(
     fmt: str,
     options: Options = Options(),
     body_only: bool = False,
-    logs: Path = Path("."),
 ) -> str | bytes:
-    """The page of one scenario in one format (bytes for PDF; a failed compile's log goes to
-    `logs`)."""
+    """The page of one scenario in one format (bytes for PDF)."""
     page = explain(scenario, options)
-    return render.render(page, fmt, body_only, options.paper, logs, options.limits.tex_seconds)
+    return render.render(page, fmt, body_only, options.paper, options.limits.tex_seconds)

@@ -265,11 +265,10 @@ def render(
     fmt: str,
     body_only: bool = False,
     paper: str = "a4",
-    logs: Path = Path("."),
     tex_seconds: int = 120,
 ) -> str | bytes:
-    """The page in one format: text, or for a compiled format (PDF) its bytes; a failed compile
-    keeps its log in `logs`, and TeX is stopped after `tex_seconds`."""
+    """The page in one format: text, or for a compiled format (PDF) its bytes (TeX is stopped
+    after `tex_seconds`; a failed compile raises TexError with TeX's log)."""
     f = FORMATS[fmt]
     if f.name == "json":
         return _json(explanation)
@@ -277,7 +276,7 @@ def render(
     text = template.render(
         page=explanation, body_only=body_only and not f.compiled, paper=PAPERS[paper]
     )
-    return pdf.compile_pdf(text, explanation.name, logs, tex_seconds) if f.compiled else text
+    return pdf.compile_pdf(text, explanation.name, tex_seconds) if f.compiled else text
 
 
 def figure_id(explanation: Explanation, figure: Figure) -> str:

@@ -46,9 +46,22 @@ def test_no_tex_engine_is_one_clear_line(monkeypatch, tmp_path: Path, capsys) ->
 
 def test_failed_compile_keeps_the_log(tex: None, tmp_path: Path) -> None:
     broken = r"\documentclass{article}\begin{document}\undefinedmacro\end{document}"
-    with pytest.raises(pdf.TexError, match="log is kept"):
-        pdf.compile_pdf(broken, "broken", tmp_path)
-    assert "Undefined control sequence" in (tmp_path / "broken.log").read_text(errors="replace")
+    with pytest.raises(pdf.TexError, match=r"broken\.tex") as e:
+        pdf.compile_pdf(broken, "broken")
+    assert b"Undefined control sequence" in e.value.log
+
+
+def test_a_failed_compile_keeps_its_log_beside_the_output(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(tex: str, name: str, seconds: int = 120) -> bytes:
+        raise pdf.TexError(f"{name}.tex: pdflatex failed", b"the log")
+
+    monkeypatch.setattr(pdf, "compile_pdf", fail)
+    assert main(["render", "single-weight", "--format", "pdf", "-o", str(tmp_path)]) == 2
+    assert "log is kept" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["single-weight.log"]
+    assert (tmp_path / "single-weight.log").read_bytes() == b"the log"
 
 
 def test_mazur_pdf_shows_every_json_number_and_its_figures(tex: None, tmp_path: Path) -> None:
