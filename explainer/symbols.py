@@ -46,7 +46,7 @@ def check(latex: str) -> str:
     if not latex.strip():
         raise SymbolSyntaxError("a symbol, not an empty string")
     tokens = _tokens(latex)
-    end = _Parser(tokens).math(0, 0)
+    end, _ = _Parser(tokens).math(0, 0)
     if end != len(tokens):
         raise SymbolSyntaxError(f"no unmatched '{tokens[end]}'")
     return latex
@@ -84,40 +84,50 @@ class _Parser:
     def at(self, i: int) -> str:
         return self.t[i] if i < len(self.t) else ""
 
-    def math(self, i: int, depth: int) -> int:
+    def math(self, i: int, depth: int) -> tuple[int, bool]:
+        """The end of a run of items, and whether its last item carries a script."""
+        last = False
         while self.at(i) not in ("", "}"):
-            i = self.item(i, depth)
-        return i
+            i, last = self.item(i, depth)
+        return i, last
 
-    def item(self, i: int, depth: int) -> int:
-        i = self.atom(i, depth)
+    def item(self, i: int, depth: int) -> tuple[int, bool]:
+        i, carried = self.atom(i, depth)
         seen: set[str] = set()
         while self.at(i) in ("_", "^"):
             if self.at(i) in seen:
                 raise SymbolSyntaxError(f"one '{self.at(i)}' per symbol part (a double script)")
+            if carried:  # \mathrm{x_1}^2: TeX puts both scripts on the x (a double script)
+                raise SymbolSyntaxError(
+                    "braces around a \\mathrm-style group that ends in a script before a "
+                    "script on it, as {\\mathrm{x_1}}^{2}"
+                )
             seen.add(self.at(i))
             i = self.arg(i + 1, depth)
-        return i
+        return i, bool(seen) or carried
 
-    def atom(self, i: int, depth: int) -> int:
+    def atom(self, i: int, depth: int) -> tuple[int, bool]:
+        """The end of one atom, and whether it is a style group whose last item carries a
+        script (a style is no group for TeX: a script after it lands on that item)."""
         t = self.at(i)
         if t == "{":
-            return self.group(i, depth)
+            return self.group(i, depth)[0], False
         if t in ("_", "^"):
             raise SymbolSyntaxError(f"something before '{t}'")
         name = t[1:] if t.startswith("\\") else ""
         if name in STYLE_COMMANDS:
-            return self.group(i + 1, depth)
+            end, last = self.group(i + 1, depth)
+            return end, last and name != "operatorname"  # \operatorname is an atom of its own
         if name in TEXT_COMMANDS:
-            return self.text(i + 1)
+            return self.text(i + 1), False
         if name in ACCENT_COMMANDS:
-            return self.arg(i + 1, depth)
-        return i + 1
+            return self.arg(i + 1, depth), False
+        return i + 1, False
 
     def arg(self, i: int, depth: int) -> int:
         t = self.at(i)
         if t == "{":
-            return self.group(i, depth)
+            return self.group(i, depth)[0]
         if t and (t[0].isalnum() or t[1:] in SYMBOL_COMMANDS):
             return i + 1
         raise SymbolSyntaxError(
@@ -125,15 +135,15 @@ class _Parser:
             f"not {t or 'the end'!r}"
         )
 
-    def group(self, i: int, depth: int) -> int:
+    def group(self, i: int, depth: int) -> tuple[int, bool]:
         if self.at(i) != "{":
             raise SymbolSyntaxError(f"a {{group}} after '{self.at(i - 1)}'")
         if depth >= MAX_DEPTH:
             raise SymbolSyntaxError(f"groups nested at most {MAX_DEPTH} deep")
-        end = self.math(i + 1, depth + 1)
+        end, last = self.math(i + 1, depth + 1)
         if self.at(end) != "}":
             raise SymbolSyntaxError("a closing '}'")
-        return end + 1
+        return end + 1, last
 
     def text(self, i: int) -> int:
         """\\text{…} holds plain words: letters, digits, spaces and punctuation."""

@@ -7,6 +7,24 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The fuzzer's profiles (tests/fuzz): `ci`, the default, a few hundred examples in a fixed order
+# so that CI is repeatable; `long`, 10,000 across the three fuzz tests, drawn afresh each run
+# (python -m pytest tests/fuzz -p no:randomly --hypothesis-profile long).
+_FUZZ = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    "database": None,
+}
+settings.register_profile("ci", max_examples=100, derandomize=True, **_FUZZ)
+settings.register_profile("long", max_examples=3334, **_FUZZ)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("ci")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -58,3 +58,14 @@ def test_readme_scenario_example_renders(tmp_path) -> None:  # type: ignore[no-u
     path.write_text(block.group(1), encoding="utf-8")
     page = render_text(scenario.load(path), "md", Options(steps=3))
     assert page.startswith("# Backpropagation step by step")
+
+
+def test_readme_limits_table_is_the_code_s() -> None:
+    """Safety's table lists every limit with the default and meaning `explainer.limits` has."""
+    from explainer.limits import DEFAULT, DESCRIBE
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (table,) = re.findall(r"<!-- limits -->\n(.*?)<!-- /limits -->", readme, flags=re.S)
+    rows = [line.strip("|").split("|") for line in table.strip().splitlines()[2:]]
+    shown = {name.strip(" `"): (int(v.replace(",", "")), what.strip()) for name, v, what in rows}
+    assert shown == {name: (getattr(DEFAULT, name), what) for name, what in DESCRIBE.items()}
