@@ -6,8 +6,6 @@ scenario under other conventions many times and needs only the values).
 
 from __future__ import annotations
 
-import numpy as np
-
 from explainer import derivation, evaluate, explanation, network
 from explainer.errors import UsageError
 from explainer.scenario import Scenario
@@ -30,13 +28,6 @@ def compute(
 ) -> tuple[network.Network, derivation.Derivation, evaluate.Evaluation, evaluate.Training]:
     """The numbers without the page: the worked step and training, recording the steps the
     table shows and those in `also`."""
-    with np.errstate(all="ignore"):  # overflow is reported once, by check_finite
-        return _compute(scenario, arithmetic, also)
-
-
-def _compute(
-    scenario: Scenario, arithmetic: str, also: frozenset[int]
-) -> tuple[network.Network, derivation.Derivation, evaluate.Evaluation, evaluate.Training]:
     check_work(scenario)
     net = network.build(scenario)
     chain = derivation.derive(net)

@@ -28,6 +28,10 @@ from explainer.scenario import Scenario
 
 Number = Any  # np.float64 in float64 mode
 
+# numpy's overflow and invalid-value warnings would print beside our one-line errors; a number
+# that overflows is reported once, naming its quantity and step, by check_finite.
+QUIET = np.errstate(all="ignore")
+
 
 @dataclass(frozen=True)
 class Arithmetic:
@@ -280,6 +284,7 @@ def numeric_error(net: Network, fault: Fault, step: int | None) -> NumericError:
     )
 
 
+@QUIET
 def evaluate(
     net: Network,
     d: Derivation,
@@ -298,6 +303,8 @@ def evaluate(
         return _evaluate(net, d, ar, start)
     except Fault as fault:
         raise numeric_error(net, fault, step) from None
+    except ArithmeticError as e:  # outside any one quantity (the learning rate on paper)
+        raise numeric_error(net, Fault("the worked step", _reason(e)), step) from None
 
 
 def _evaluate(
@@ -387,6 +394,7 @@ def _sum_of_products(
     return total
 
 
+@QUIET
 def central_differences(net: Network, h: float = 1e-6) -> dict[str, float]:
     """∂L/∂p ≈ (L(p + h) − L(p − h)) / 2h for every trained parameter: a check of the chain
     rule that shares nothing with it but the forward pass."""
@@ -525,9 +533,11 @@ def check_finite(net: Network, ev: Evaluation, training: Training) -> None:
         p.key for p, v in ev.partials if not _finite(v)
     ]
     bad += [f"{net.loss}@{st.k}" for st in training.steps if not _finite(st.loss)]
+    bad += [f"{net.loss}@{k}" for k, loss in training.curve if not _finite(loss)]
     if bad:
         raise NumericError(
-            f"{net.scenario.path}: {bad[0]}: the numbers overflow or are undefined (inf or nan); "
+            f"{net.scenario.path}: {bad[0]}: the numbers overflow or are undefined (inf, nan, "
+            "or past 1e100 as training diverges); "
             "a smaller learning rate, other starting values or fewer steps avoid it"
         )
 
@@ -553,8 +563,11 @@ def warnings(net: Network, ev: Evaluation) -> tuple[str, ...]:
     return tuple(found)
 
 
+HUGE = 1e100  # past this a value has diverged: its square, or a plot of it, overflows
+
+
 def _finite(x: Number) -> bool:
-    return isinstance(x, Fraction) or bool(np.isfinite(float(x)))
+    return isinstance(x, Fraction) or bool(abs(float(x)) < HUGE)
 
 
 CURVE_POINTS = 400
@@ -567,6 +580,7 @@ def curve_steps(total: int) -> frozenset[int]:
     return frozenset(round(i * total / CURVE_POINTS) for i in range(CURVE_POINTS + 1))
 
 
+@QUIET
 def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
     """Gradient descent for `steps` updates or epochs (fewer if the loss falls below `until_loss`).
 

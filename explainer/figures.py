@@ -231,7 +231,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> tuple[float, ...]:
     """Round tick values (1, 2 or 5 × 10ᵏ apart) covering [lo, hi] (widened when empty)."""
     if hi <= lo:
         hi = lo + (abs(lo) or 1.0)
-    raw = (hi - lo) / count
+    raw = hi / count - lo / count  # not (hi − lo) / count, which overflows near 1e308
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
     first = math.ceil(lo / step - 1e-9)

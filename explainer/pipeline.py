@@ -43,6 +43,8 @@ def explain(scenario: Scenario, options: Options = Options()) -> explanation.Exp
         if stand_in
         else None
     )
+    if compared:
+        evaluate.check_finite(net, numbers, compared)
     digits = options.digits or scenario.digits
     checked = verify.verify(scenario) if scenario.claims else ()
     differences = evaluate.central_differences(net) if options.check_gradients else {}
