@@ -82,3 +82,19 @@ def write_scenario(tmp_path: Path):  # type: ignore[no-untyped-def]
 def tex() -> None:
     if not tool("pdflatex"):
         pytest.skip("pdflatex is not installed (CI installs TeX Live)")
+
+
+def tex_processes(under: Path | None = None) -> list[int]:
+    """pdflatex processes running (in a folder below `under`, when given), read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if name == "pdflatex" and (under is None or cwd.startswith(str(under))):
+            found.append(int(entry.name))
+    return found

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL, ROOT, SCENARIOS
+from tests.conftest import MINIMAL, ROOT, SCENARIOS, tex_processes
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -40,22 +40,6 @@ def build(scenarios: Path, out: Path, env: dict[str, str], *more: str) -> subpro
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-
-
-def tex_processes(under: Path) -> list[int]:
-    """pdflatex processes working in a folder under `under` (this test's TMPDIR)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            name = (entry / "comm").read_text().strip()
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            continue
-        if name == "pdflatex" and cwd.startswith(str(under)):
-            found.append(int(entry.name))
-    return found
 
 
 def write_versions(folder: Path, title: str) -> None:

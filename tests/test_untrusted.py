@@ -18,7 +18,7 @@ from explainer import evaluate, pdf
 from explainer import scenario as scenarios
 from explainer.cli import main
 from explainer.network import build
-from tests.conftest import MINIMAL, SCENARIOS, tool
+from tests.conftest import MINIMAL, SCENARIOS, tex_processes, tool
 
 EXAMPLE = "[example]\ninputs = [1.0, 2.0]\ntargets = [0.25]\n"
 
@@ -132,23 +132,38 @@ def test_tex_in_a_loop_is_stopped_and_leaves_no_process(tex: None, tmp_path: Pat
     with pytest.raises(pdf.TexError, match="longer than 2 s"):
         pdf.compile_pdf(doc, "loop", seconds=2)
     assert time.monotonic() - start < 20
-    running = subprocess.run(["pgrep", "-x", "pdflatex"], capture_output=True, text=True)
-    assert running.stdout == ""
+    assert tex_processes(Path(tempfile.gettempdir())) == []
 
 
 # -- [data] csv --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "target", ["/etc/passwd", "../outside.csv", "/dev/zero", "/dev/stdin", "sub/../../x.csv", ""]
+    "target",
+    [
+        "/etc/passwd",
+        "../outside.csv",
+        "/dev/zero",
+        "/dev/stdin",
+        "sub/../../outside.csv",
+        "",
+        "OUTSIDE",
+    ],
 )
 def test_csv_outside_the_folder_is_refused(
-    target: str, write_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = MINIMAL.replace(EXAMPLE, f'[data]\ncsv = "{target}"\n')
-    code, err = run(capsys, "render", str(write_scenario(text)))
+    """Before issue 9 any path was read: a valid CSV outside the folder rendered, /etc/passwd's
+    rows could be quoted, /dev/zero filled the memory and a pipe blocked."""
+    outside = tmp_path / "outside.csv"
+    outside.write_text("x1,x2,o1\n1,2,0.5\n", encoding="utf-8")
+    (tmp_path / "s" / "sub").mkdir(parents=True)
+    target = str(outside) if target == "OUTSIDE" else target
+    path = tmp_path / "s" / "case.toml"
+    path.write_text(MINIMAL.replace(EXAMPLE, f"[data]\ncsv = {json.dumps(target)}\n"), "utf-8")
+    code, err = run(capsys, "render", str(path))
     one_clean_line(code, err)
-    assert "data.csv" in err and "root:" not in err
+    assert "data.csv: expected a relative path inside the scenario's folder" in err
 
 
 def test_csv_link_out_of_the_folder_and_pipes_are_refused(
