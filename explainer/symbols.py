@@ -3,7 +3,8 @@ may use, checked by a grammar, once, at load time, so that every output format (
 MathML, the SVG figures) accepts exactly the symbols that pass.
 
     math   := item*
-    item   := atom script*           script := ("_" | "^") arg, at most one of each per atom
+    item   := atom script*           script := ("_" | "^") arg | "'"+, at most one sub- and one
+                                     superscript per atom (primes are the superscript x^{\\prime})
     atom   := letter | digit | punct | symbol | style group | accent arg | group
     arg    := letter | digit | symbol | group
     group  := "{" math "}"
@@ -19,6 +20,7 @@ no TeX command, open no file and change no catcode.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from explainer.notation import GREEK, GREEK_CAPITALS
 
@@ -53,21 +55,22 @@ def check(latex: str) -> str:
 
 
 def _tokens(latex: str) -> list[str]:
-    tokens, i = [], 0
+    """The symbol's tokens; spaces are kept only inside \\text{…} (TeX ignores them in math)."""
+    tokens: list[str] = []
+    in_text, i = False, 0
     while i < len(latex):
         m = _TOKEN.match(latex, i)
         if not m:
             c = latex[i]
             what = "a backslash command" if c == "\\" else repr(c)
             raise SymbolSyntaxError(f"no {what} at character {i + 1}")
-        t = m.group()
+        t, i = m.group(), m.end()
         if t.startswith("\\") and t[1:] not in COMMANDS:
             raise SymbolSyntaxError(f"no \\{t[1:]} (allowed: Greek letters, {_listed()})")
-        tokens.append(t)
-        i = m.end()
-        if t.startswith("\\"):  # TeX skips the spaces after a control word
-            while i < len(latex) and latex[i] == " ":
-                i += 1
+        in_text = (in_text or t == "\\text") and t != "}"
+        after_word = bool(tokens) and tokens[-1][0] == "\\"  # TeX skips spaces after \\word
+        if t != " " or (in_text and not after_word):
+            tokens.append(t)
     return tokens
 
 
@@ -77,52 +80,71 @@ def _listed() -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Item:
+    end: int
+    scripted: bool  # carries a script, its own or one a style group passes on
+    accent: bool  # an accent atom (amsmath's accents pass their scripts out of a lone group)
+
+
 class _Parser:
+    """Recursive descent over the tokens. Beyond the grammar it refuses what TeX would reject as
+    a double script: a script after a style group, or after a group holding nothing but an
+    accent, whose last item already carries one ({\\mathrm{x_1}}^2, {\\hat x^1}^2)."""
+
     def __init__(self, tokens: list[str]) -> None:
         self.t = tokens
 
     def at(self, i: int) -> str:
         return self.t[i] if i < len(self.t) else ""
 
-    def math(self, i: int, depth: int) -> tuple[int, bool]:
-        """The end of a run of items, and whether its last item carries a script."""
-        last = False
+    def math(self, i: int, depth: int) -> tuple[int, list[_Item]]:
+        items: list[_Item] = []
         while self.at(i) not in ("", "}"):
-            i, last = self.item(i, depth)
-        return i, last
+            items.append(self.item(i, depth))
+            i = items[-1].end
+        return i, items
 
-    def item(self, i: int, depth: int) -> tuple[int, bool]:
-        i, carried = self.atom(i, depth)
+    def item(self, i: int, depth: int) -> _Item:
+        i, carried, accent = self.atom(i, depth)
         seen: set[str] = set()
-        while self.at(i) in ("_", "^"):
-            if self.at(i) in seen:
-                raise SymbolSyntaxError(f"one '{self.at(i)}' per symbol part (a double script)")
-            if carried:  # \mathrm{x_1}^2: TeX puts both scripts on the x (a double script)
+        while self.at(i) in ("_", "^", "'"):
+            kind = "^" if self.at(i) == "'" else self.at(i)  # x' is x^{\prime}
+            if kind in seen:
+                raise SymbolSyntaxError(f"one '{kind}' per symbol part (a double script)")
+            if carried:
                 raise SymbolSyntaxError(
-                    "braces around a \\mathrm-style group that ends in a script before a "
-                    "script on it, as {\\mathrm{x_1}}^{2}"
+                    "no script after a \\mathrm-style group, or a group holding only an "
+                    "accent, that ends in a script: TeX would set both on one letter"
                 )
-            seen.add(self.at(i))
-            i = self.arg(i + 1, depth)
-        return i, bool(seen) or carried
+            seen.add(kind)
+            if self.at(i) == "'":
+                while self.at(i) == "'":
+                    i += 1
+            else:
+                i = self.arg(i + 1, depth)
+        return _Item(i, bool(seen) or carried, accent)
 
-    def atom(self, i: int, depth: int) -> tuple[int, bool]:
-        """The end of one atom, and whether it is a style group whose last item carries a
-        script (a style is no group for TeX: a script after it lands on that item)."""
+    def atom(self, i: int, depth: int) -> tuple[int, bool, bool]:
+        """The end of one atom; whether a script after it would land inside it; whether it is
+        an accent."""
         t = self.at(i)
         if t == "{":
-            return self.group(i, depth)[0], False
-        if t in ("_", "^"):
-            raise SymbolSyntaxError(f"something before '{t}'")
+            end, items = self.group(i, depth)
+            lone = len(items) == 1 and items[0].accent and items[0].scripted
+            return end, lone, False
+        if t in ("_", "^", "'"):
+            raise SymbolSyntaxError(f"something before {t!r}")
         name = t[1:] if t.startswith("\\") else ""
         if name in STYLE_COMMANDS:
-            end, last = self.group(i + 1, depth)
-            return end, last and name != "operatorname"  # \operatorname is an atom of its own
+            end, items = self.group(i + 1, depth)
+            last = bool(items) and items[-1].scripted
+            return end, last and name != "operatorname", False  # \operatorname is an atom
         if name in TEXT_COMMANDS:
-            return self.text(i + 1), False
+            return self.text(i + 1), False, False
         if name in ACCENT_COMMANDS:
-            return self.arg(i + 1, depth), False
-        return i + 1, False
+            return self.arg(i + 1, depth), False, True
+        return i + 1, False, False
 
     def arg(self, i: int, depth: int) -> int:
         t = self.at(i)
@@ -135,15 +157,15 @@ class _Parser:
             f"not {t or 'the end'!r}"
         )
 
-    def group(self, i: int, depth: int) -> tuple[int, bool]:
+    def group(self, i: int, depth: int) -> tuple[int, list[_Item]]:
         if self.at(i) != "{":
             raise SymbolSyntaxError(f"a {{group}} after '{self.at(i - 1)}'")
         if depth >= MAX_DEPTH:
             raise SymbolSyntaxError(f"groups nested at most {MAX_DEPTH} deep")
-        end, last = self.math(i + 1, depth + 1)
+        end, items = self.math(i + 1, depth + 1)
         if self.at(end) != "}":
             raise SymbolSyntaxError("a closing '}'")
-        return end + 1, last
+        return end + 1, items
 
     def text(self, i: int) -> int:
         """\\text{…} holds plain words: letters, digits, spaces and punctuation."""
@@ -160,6 +182,7 @@ class _Parser:
 
 
 def as_atom(latex: str) -> str:
-    """The symbol braced when it carries a superscript, so that the page may add its own
-    (w^{+}, the updated weight) without a double superscript."""
-    return f"{{{latex}}}" if "^" in latex else latex
+    """The symbol braced when it carries a superscript (^ or '), so that the page may add its
+    own (w^{+}, the updated weight) without a double superscript; the empty {} keeps TeX from
+    passing the scripts of a lone accent out of the braces."""
+    return f"{{{latex}{{}}}}" if "^" in latex or "'" in latex else latex
