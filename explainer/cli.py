@@ -354,6 +354,12 @@ def parser() -> argparse.ArgumentParser:
 
 def _limit_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,  # keeps `explainer --debug render …` too
+        help="show a Python traceback for an internal error",
+    )
+    p.add_argument(
         "--limit",
         action="append",
         metavar="NAME=N",
