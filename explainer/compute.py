@@ -71,11 +71,13 @@ def check_work(scenario: Scenario) -> None:
 
 def seconds(scenario: Scenario) -> float:
     """A rough forecast of one render's time on a small machine, to warn before a long run:
-    training at ~30 µs per update plus ~10 ns per parameter, ~20 ms of page per parameter, and
-    the published-number check repeating training about six times."""
+    training at ~30 µs per update plus ~10 ns per parameter (repeated about six times more by
+    the published-number check), and a page that grows with the square of the parameters
+    (issue 12 measured 1.5 s at 8 parameters, 7 s at 512, 40 s at 2,048)."""
     updates, parameters = _updates_and_parameters(scenario)
     train = updates * (30e-6 + parameters * 10e-9)
-    return train * (7 if scenario.claims else 1) + parameters * 0.02
+    page = 1.5 + 0.008 * parameters + 5.2e-6 * parameters**2
+    return train * (7 if scenario.claims else 1) + page
 
 
 def values(

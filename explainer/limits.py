@@ -19,7 +19,7 @@ class Limits:
     nesting: int = 32  # arrays and tables inside one another in the TOML
     layers: int = 32  # layers of a network
     neurons: int = 256  # neurons in one layer, and inputs
-    parameters: int = 20_000  # weights and biases together
+    parameters: int = 5_000  # weights and biases together (a page then takes minutes)
     steps: int = 10_000_000  # training steps (epochs with a training set), and claimed steps
     examples: int = 100_000  # rows of a training set
     printed_digits: int = 40  # digits in a claim's printed value
