@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from explainer import compute, findings, limits, pdf, verify
+from explainer import cost, findings, limits, pdf, verify
 from explainer import scenario as scenarios
 from explainer.errors import ExplainerError, TexError, UsageError
 from explainer.explanation import Explanation
@@ -86,10 +86,12 @@ def forecast(s: Scenario, args: argparse.Namespace) -> None:
     """A note before a run that will take minutes, and the limit on steps given on the command line."""
     steps = getattr(args, "steps", None)
     if steps is not None and steps > args.limits.steps:
-        raise UsageError(args.limits.exceeded("--steps", "", "steps", "steps", steps).args[0])
+        raise UsageError(
+            f"--steps {steps:,}: over the limit steps = {args.limits.steps:,} "
+            "(raise it with --limit steps=N)"
+        )
     run = s if steps is None else dataclasses.replace(s, steps=steps)
-    compute.check_work(run)
-    seconds = compute.seconds(run)
+    seconds = cost.check(run).seconds
     if seconds > LONG_RUN:
         print(
             f"explainer: note: {s.path}: this may take about {seconds / 60:.0f} minutes "
@@ -132,7 +134,9 @@ def cmd_render(args: argparse.Namespace) -> int:
                     page, args.format, args.body_only, args.paper, args.limits.tex_seconds
                 )
             except TexError as e:
-                raise kept_log(e, Path(args.output or "."), page.name) from None
+                if args.output is None:
+                    raise TexError(f"{e} (give -o DIR to keep its log)") from None
+                raise kept_log(e, Path(args.output), page.name) from None
     if args.output is None:
         text = next(iter(rendered.values()))
         if isinstance(text, bytes):
@@ -150,10 +154,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {out}: not a directory")
-    names = [s.name for s in rendered]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise UsageError(f"two scenarios would both write {out / twice[0]}.{ext}; rename one")
+    unique(loaded)
     files: dict[Path, str | bytes] = {out / f"{s.name}.{ext}": text for s, text in rendered.items()}
     for page in pages.values():
         files.update((out / name, svg) for name, svg in attachments(page, args.format))
@@ -168,6 +169,7 @@ def build_files(
     pages."""
     files: dict[str, str | bytes] = {}
     loaded = load_all([str(p) for p in sources], args)
+    unique(loaded)
     pages = list(explain_all(loaded, Options(limits=args.limits)).values())
     for page in pages:
         with working_on(page.name):
@@ -175,6 +177,16 @@ def build_files(
                 files[f"{page.name}.{FORMATS[fmt].extension}"] = render(page, fmt)
                 files.update(attachments(page, fmt))
     return files, pages
+
+
+def unique(loaded: list[Scenario]) -> None:
+    """No two scenarios may write the same page (a.toml and a.toml elsewhere; 'a b' and 'a-b',
+    both written as a-b)."""
+    seen: dict[str, str] = {}
+    for s in loaded:
+        if s.name in seen:
+            raise UsageError(f"{seen[s.name]} and {s.path} would both write {s.name}.*; rename one")
+        seen[s.name] = s.path
 
 
 def build_pdfs(
@@ -199,6 +211,7 @@ def build_pdfs(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        pdf.resume()
     done: dict[str, str | bytes] = {}
     failed = []
     for page, result in zip(pages, results, strict=True):
@@ -241,7 +254,7 @@ def check(out: Path, files: dict[str, str | bytes]) -> int:
     stale = [
         out / name
         for name, text in files.items()
-        if not (out / name).exists() or (out / name).read_text(encoding="utf-8") != text
+        if not (out / name).is_file() or (out / name).read_bytes() != _bytes(text)
     ]
     if out.is_dir():  # pages of scenarios that no longer exist are stale too
         made = {Path(n).suffix.lstrip(".") for n in files} or {*BUILD_FORMATS, "svg"}
@@ -391,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"explainer: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("explainer: interrupted; nothing was written", file=sys.stderr)
+        print("explainer: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # the last resort: a bug of ours, said in one line
         if args.debug:
@@ -405,6 +418,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 70
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _bytes(content: str | bytes) -> bytes:
+    return content.encode("utf-8") if isinstance(content, str) else content
 
 
 def kept_log(e: TexError, folder: Path, name: str) -> TexError:

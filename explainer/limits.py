@@ -27,7 +27,8 @@ class Limits:
     csv_bytes: int = 5_000_000  # a training set's CSV file
     exact_digits: int = 1_000  # digits in an exact fraction's numerator or denominator
     tex_seconds: int = 120  # wall time for one PDF compile; TeX is then killed
-    work: int = 2_000_000_000  # steps × examples × parameters: larger runs are refused
+    seconds: int = 900  # a run's forecast time (cost.py), its checks' trainings included
+    table_values: int = 200_000  # values the training tables keep: rows × parameters
 
     def exceeded(self, file: str, key: str, name: str, what: str, found: object) -> ScenarioError:
         """The error for a limit exceeded: where, which limit, how to raise it, what was found."""
@@ -57,7 +58,8 @@ DESCRIBE = {
     "csv_bytes": "bytes in a training set's CSV file",
     "exact_digits": "digits of a fraction in exact arithmetic",
     "tex_seconds": "seconds one PDF compile may take before TeX is stopped",
-    "work": "training steps × examples × parameters in one run",
+    "seconds": "seconds a run is forecast to take, the trainings of its claims included",
+    "table_values": "values kept for the training tables (rows × parameters)",
 }
 
 

@@ -16,9 +16,11 @@ import ctypes
 import errno
 import os
 import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from explainer.errors import OutputError
@@ -68,11 +70,11 @@ def replace_folder(out: Path, files: Mapping[str, Content]) -> None:
     """A new version of `out`: its present files, with `files` (names inside it) written over
     them, swapped in whole."""
     out = out.absolute()
-    recover(out)
     pid = os.getpid()
     stage = out.parent / f".{out.name}{STAGING}{pid}"
     old = out.parent / f".{out.name}{OLD}{pid}"
     try:
+        recover(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         stage.mkdir()
         if out.is_dir():
@@ -80,16 +82,32 @@ def replace_folder(out: Path, files: Mapping[str, Content]) -> None:
             _link_files(out, stage)
         for name, content in files.items():
             _write(stage / name, content)
-        if not out.exists():
-            os.rename(stage, out)
-        elif not _exchange(stage, out):  # no atomic exchange here: two renames, recoverable
-            os.rename(out, old)
-            os.rename(stage, out)
+        with _signals_held():  # Ctrl-C or SIGTERM waits until the swap is done
+            if not out.exists():
+                os.rename(stage, out)
+            elif not _exchange(stage, out):  # no atomic exchange here: two renames
+                os.rename(out, old)
+                os.rename(stage, out)
     except OSError as e:
         raise OutputError(f"{out}: cannot write the new pages ({e.strerror or e})") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back (delivered when the block ends), where the system can."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    can = (
+        hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    )
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if can else set()
+    try:
+        yield
+    finally:
+        if can:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -96,6 +96,8 @@ def _run(command: list[str], cwd: Path, seconds: int) -> int | None:
     )
     with _LOCK:
         _RUNNING.add(process)
+        if _STOPPING.is_set():  # stop_all came while this compile was between passes
+            _kill(process)
     try:
         return process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
@@ -111,6 +113,7 @@ def _run(command: list[str], cwd: Path, seconds: int) -> int | None:
 
 _RUNNING: set[subprocess.Popen[bytes]] = set()  # TeX processes of this run, for stop_all
 _LOCK = threading.Lock()
+_STOPPING = threading.Event()  # set by stop_all: no new TeX pass starts
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -119,9 +122,15 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
+def resume() -> None:
+    """Let compiles start again after stop_all (for a caller that goes on after an interrupt)."""
+    _STOPPING.clear()
+
+
 def stop_all() -> None:
     """Kill every TeX process this run started (other threads' compiles, on an interrupt)."""
     with _LOCK:
+        _STOPPING.set()
         running = list(_RUNNING)
     for process in running:
         with contextlib.suppress(ProcessLookupError):

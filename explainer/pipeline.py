@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from explainer import autograd, evaluate, explanation, network, render, verify
 from explainer.activations import ACTIVATIONS
-from explainer.compute import compute, table_steps
+from explainer.compute import compute
+from explainer.cost import table_steps
 from explainer.limits import DEFAULT, Limits
 from explainer.scenario import Scenario
 

@@ -226,14 +226,14 @@ class _Reader:
         return v
 
     def pattern(self, key: str, v: object) -> str:
-        s = self.string(key, v)
-        if not NAME.fullmatch(s.replace("{neuron}", "x1")):
-            raise self.fail(key, "a name pattern such as net_{neuron}", v)
-        return s
+        return self._pattern(key, v, optional=False)
 
     def optional_pattern(self, key: str, v: object) -> str:
+        return self._pattern(key, v, optional=True)
+
+    def _pattern(self, key: str, v: object, optional: bool) -> str:
         s = self.string(key, v)
-        if s and not NAME.fullmatch(s.replace("{neuron}", "x1")):
+        if not (optional and not s) and not NAME.fullmatch(s.replace("{neuron}", "x1")):
             raise self.fail(key, "a name pattern such as net_{neuron}", v)
         return s
 
@@ -322,15 +322,9 @@ def load(path: str | Path, limits: Limits = DEFAULT) -> Scenario:
     p = Path(path)
     file = str(path)
     try:
-        with p.open("rb") as f:
-            data = f.read(limits.file_bytes + 1)
-        if len(data) > limits.file_bytes:
-            raise limits.exceeded(file, "", "file_bytes", "a file", "a larger file")
-        text = data.decode("utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(file, "", "a scenario file", "no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(file, "", "a readable UTF-8 text file", str(e)) from None
+        text = read_regular(file, "", p, limits, "file_bytes").decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(file, "", "a UTF-8 text file", str(e)) from None
     depth = nesting(text)
     if depth > limits.nesting:
         raise limits.exceeded(file, "", "nesting", "arrays and tables nested", depth)
@@ -340,7 +334,45 @@ def load(path: str | Path, limits: Limits = DEFAULT) -> Scenario:
         raise ScenarioError(file, "", "valid TOML", str(e)) from None
     except RecursionError:  # a nesting our count missed; tomllib recurses per level
         raise ScenarioError(file, "", "arrays and tables nested less deeply", "deeper") from None
+    depth = _depth(raw)  # dotted keys (a.b.c = 1) nest too, without brackets
+    if depth > limits.nesting:
+        raise limits.exceeded(file, "", "nesting", "keys and tables nested", depth)
     return _build(file, safe_name(p.stem), raw, limits)
+
+
+def _depth(raw: dict[str, Any]) -> int:
+    """How deep tables and arrays nest in parsed TOML, walked without recursion."""
+    deepest = 0
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(raw, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = value.values() if isinstance(value, dict) else value
+        stack += [(c, depth + 1) for c in children if isinstance(c, dict | list)]
+    return deepest
+
+
+def read_regular(file: str, key: str, path: Path, limits: Limits, limit: str) -> bytes:
+    """A regular file's bytes, at most the limit `limit` of them; a device, pipe or folder is
+    refused before it is read (opened without blocking, so a pipe cannot hang us)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        raise ScenarioError(file, key, "a file", "no such file") from None
+    except OSError as e:
+        raise ScenarioError(file, key, "a readable file", e.strerror or "unreadable") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ScenarioError(file, key, "a regular file", "a device, pipe or folder")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(getattr(limits, limit) + 1)
+    except OSError as e:
+        raise ScenarioError(file, key, "a readable file", e.strerror or "unreadable") from None
+    finally:
+        os.close(fd)
+    if len(data) > getattr(limits, limit):
+        raise limits.exceeded(file, key, limit, "a file", "a larger file")
+    return data
 
 
 def safe_name(stem: str) -> str:
@@ -379,11 +411,20 @@ def _after(text: str, end: str, i: int, escapes: bool = False) -> int:
     character), or the end of the text."""
     if not escapes:
         j = text.find(end, i)
-        return len(text) if j < 0 else j + len(end)
+        return len(text) if j < 0 else _closing(text, end, j + len(end))
     for m in _ESCAPED[end].finditer(text, i):
         if m.group() == end:
-            return m.end()
+            return _closing(text, end, m.end())
     return len(text)
+
+
+def _closing(text: str, end: str, i: int) -> int:
+    """Past a multi-line string's closing quotes: up to two more quote characters belong to
+    its text (TOML allows them there)."""
+    extra = 0
+    while len(end) == 3 and extra < 2 and text.startswith(end[0], i):
+        i, extra = i + 1, extra + 1
+    return i
 
 
 _ESCAPED = {e: re.compile(r"\\.|" + re.escape(e), re.DOTALL) for e in ('"', '"""')}
@@ -394,8 +435,10 @@ def _build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) 
     net = top.sub("network", ("inputs", "layers"), required=True)
     inputs = net.get("inputs", net.list_of(net.name))
     layers_raw = net.get("layers", net.list_of(lambda k, v: v))
-    _check_size(file, limits, len(inputs), layers_raw)
+    if len(layers_raw) > limits.layers:  # before each is read
+        raise limits.exceeded(file, "network.layers", "layers", "a network", len(layers_raw))
     layers = _layers(file, layers_raw, len(inputs))
+    _check_size(file, limits, len(inputs), layers)
 
     n_out = len(layers[-1].neurons)
     data = _data(file, top, inputs, layers, limits)
@@ -535,20 +578,7 @@ def _csv_bytes(file: str, name: str, limits: Limits) -> bytes:
     path = (folder / rel).resolve()
     if not path.is_relative_to(folder):
         raise ScenarioError(file, where, "a file inside the scenario's folder", "a link out of it")
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    except OSError as e:
-        raise ScenarioError(
-            file, where, "a readable CSV file", e.strerror or "unreadable"
-        ) from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise ScenarioError(file, where, "a regular file", "a device, pipe or folder")
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(limits.csv_bytes + 1)
-    if len(data) > limits.csv_bytes:
-        raise limits.exceeded(file, where, "csv_bytes", "a CSV file", "a larger file")
-    return data
+    return read_regular(file, where, path, limits, "csv_bytes")
 
 
 def _csv(
@@ -559,7 +589,10 @@ def _csv(
         lines = _csv_bytes(file, name, limits).decode("utf-8").splitlines()
     except UnicodeDecodeError:
         raise ScenarioError(file, where, "a UTF-8 text file", "other bytes") from None
-    rows = list(csv.reader(line for line in lines if line.strip() and not line.startswith("#")))
+    try:
+        rows = list(csv.reader(x for x in lines if x.strip() and not x.startswith("#")))
+    except csv.Error as e:
+        raise ScenarioError(file, where, "CSV rows of numbers", str(e)) from None
     if len(rows) < 2:
         raise ScenarioError(
             file, where, "a header row and at least one data row", f"{len(rows)} rows"
@@ -587,23 +620,23 @@ def _csv(
     return tuple(data)
 
 
-def _check_size(file: str, limits: Limits, n_inputs: int, layers: tuple[Any, ...]) -> None:
-    """Layers, neurons and parameters within their limits, counted before anything is built."""
-    if len(layers) > limits.layers:
-        raise limits.exceeded(file, "network.layers", "layers", "a network", len(layers))
+def _check_size(file: str, limits: Limits, n_inputs: int, layers: tuple[Layer, ...]) -> None:
+    """Neurons and parameters within their limits."""
     if n_inputs > limits.neurons:
         raise limits.exceeded(file, "network.inputs", "neurons", "inputs", n_inputs)
-    fan_in, parameters = n_inputs, 0
-    for i, table in enumerate(layers):
-        neurons = table.get("neurons") if isinstance(table, dict) else None
-        n = len(neurons) if isinstance(neurons, list) else 0
-        if n > limits.neurons:
-            raise limits.exceeded(file, f"network.layers[{i}].neurons", "neurons", "a layer", n)
-        bias = table.get("bias") if isinstance(table, dict) else None
-        parameters += n * fan_in + {"shared": 1, "per-neuron": n}.get(str(bias), 0)
-        fan_in = n
-    if parameters > limits.parameters:
-        raise limits.exceeded(file, "network.layers", "parameters", "a network", parameters)
+    for i, layer in enumerate(layers):
+        if len(layer.neurons) > limits.neurons:
+            where = f"network.layers[{i}].neurons"
+            raise limits.exceeded(file, where, "neurons", "a layer", len(layer.neurons))
+    if parameters(layers) > limits.parameters:
+        where = "network.layers"
+        raise limits.exceeded(file, where, "parameters", "a network", parameters(layers))
+
+
+def parameters(layers: tuple[Layer, ...]) -> int:
+    """Weights and biases, trained or not."""
+    weights = sum(len(layer.weight_names) * len(layer.weight_names[0]) for layer in layers)
+    return weights + sum(len(layer.bias_names) for layer in layers)
 
 
 def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]:

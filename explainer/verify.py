@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from explainer.compute import STEPWISE_LIMIT, values
+from explainer.compute import values
+from explainer.cost import STEPWISE_LIMIT
 from explainer.errors import ArithmeticModeError, NumericError
 from explainer.findings import Finding
 from explainer.network import build

@@ -62,6 +62,11 @@ def test_a_failed_compile_keeps_its_log_beside_the_output(
     assert "log is kept" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["single-weight.log"]
     assert (tmp_path / "single-weight.log").read_bytes() == b"the log"
+    monkeypatch.chdir(tmp_path / "..")
+    before = sorted(p.name for p in Path(".").iterdir())
+    assert main(["render", "single-weight", "--format", "pdf"]) == 2  # stdout: no log is written
+    assert "give -o DIR to keep its log" in capsys.readouterr().err
+    assert sorted(p.name for p in Path(".").iterdir()) == before
 
 
 def test_mazur_pdf_shows_every_json_number_and_its_figures(tex: None, tmp_path: Path) -> None:

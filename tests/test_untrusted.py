@@ -57,9 +57,45 @@ def test_a_file_name_runs_no_command(
     assert made.suffix == ".pdf" and not made.name.startswith(("-", "."))
 
 
-def test_output_names_stay_inside_the_output_folder(tmp_path: Path) -> None:
-    for stem, name in (("..", "scenario"), ("-x", "x"), ("a b/../c", "a-b-..-c"), (".h", "h")):
-        assert scenarios.safe_name(stem) == name
+@pytest.mark.parametrize(
+    ("stem", "name"), [("..", "scenario"), ("-x", "x"), (".h", "h"), ("a b", "a-b")]
+)
+def test_output_names_stay_inside_the_output_folder(
+    stem: str, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / f"{stem}.toml").write_text(MINIMAL, encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "in")
+    assert main(["render", f"./{stem}.toml", "--format", "json", "-o", "../out"]) == 0
+    assert [p.name for p in tmp_path.rglob("*.json")] == [f"{name}.json"]
+    assert (tmp_path / "out" / f"{name}.json").is_file()
+
+
+def test_two_scenarios_written_as_one_name_are_refused(tmp_path: Path, capsys) -> None:
+    for stem in ("a b", "a-b"):
+        (tmp_path / f"{stem}.toml").write_text(MINIMAL, encoding="utf-8")
+    argv = ["--scenarios", str(tmp_path), "--no-pdf", "-o", str(tmp_path / "out")]
+    code, err = run(capsys, "build", *argv)
+    one_clean_line(code, err)
+    assert "a-b" in err and not (tmp_path / "out").exists()
+
+
+def test_a_pipe_named_like_a_scenario_is_refused_without_waiting(tmp_path: Path, capsys) -> None:
+    os.mkfifo(tmp_path / "pipe.toml")
+    code, err = run(capsys, "render", str(tmp_path / "pipe.toml"))
+    one_clean_line(code, err)
+    assert "a regular file" in err
+
+
+def test_a_csv_field_past_the_csv_module_s_limit_is_a_located_error(
+    write_scenario, tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "big.csv").write_text("x1,x2,o1\n1,2," + "3" * 200_000 + "\n", encoding="utf-8")
+    code, err = run(
+        capsys, "render", str(write_scenario(MINIMAL.replace(EXAMPLE, '[data]\ncsv = "big.csv"\n')))
+    )
+    one_clean_line(code, err)
+    assert "data.csv" in err
 
 
 # -- TeX: the ^^ notation, file access, loops -------------------------------------------------
@@ -254,13 +290,13 @@ CASES = [
             '"sigmoid"', '"identity"'
         ),
         ("--steps", "200"),
-        "@",
+        "overflow or are undefined",
     ),
     (
         "exact, past float range",
         MINIMAL.replace("[[0.5]]", "[[1e300]]").replace('"sigmoid"', '"identity"'),
         ("--arithmetic", "exact", "--steps", "3"),
-        "",
+        "overflow",
     ),
     (
         "exact, fractions that grow",
@@ -269,10 +305,29 @@ CASES = [
         "exact_digits",
     ),
     (
-        "work past the limit",
+        "a forecast past the limit",
         MINIMAL.replace("steps = 3", "steps = 10000000"),
-        ("--limit", "work=1000000"),
-        "work",
+        ("--limit", "seconds=5"),
+        "--limit seconds=N",
+    ),
+    (
+        "a claim that trains for long",
+        MINIMAL + '[claims]\n"w1@9000000" = "0.1"\n',
+        ("--limit", "seconds=60"),
+        "seconds",
+    ),
+    (
+        "tables past the limit",
+        MINIMAL.replace("steps = 3", "steps = 1000") + "[display]\ntable_steps = 1000\n",
+        ("--limit", "table_values=1000"),
+        "table_values",
+    ),
+    ("dotted keys", MINIMAL + "[display]\n" + "x" + ".a" * 3000 + " = 1\n", (), "nesting"),
+    (
+        "a string that ends in quotes, then brackets",
+        MINIMAL + "z = " + "'" * 3 + "x" + "'" * 4 + "\ny = " + "[" * 300 + "]" * 300 + "\n",
+        (),
+        "nesting",
     ),
 ]
 
@@ -341,7 +396,9 @@ def test_a_full_disk_leaves_no_temporary_file(tmp_path: Path, monkeypatch, capsy
         def write(self, data: bytes) -> int:
             raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "fdopen", Full)
+    monkeypatch.setattr(
+        os, "fdopen", lambda fd, mode: Full(fd, mode) if "w" in mode else real(fd, mode)
+    )
     code, err = run(capsys, "render", "single-weight", "-o", str(tmp_path / "out"))
     one_clean_line(code, err)
     assert "No space left" in err
@@ -405,6 +462,9 @@ def test_a_long_run_says_so_before_it_starts(write_scenario, capsys, monkeypatch
     from explainer import cli
 
     monkeypatch.setattr(cli, "explain_all", lambda loaded, options: {})
-    path = write_scenario(MINIMAL.replace("steps = 3", "steps = 5000000"))
-    main(["render", str(path), "-o", "unused"])
-    assert "this may take about" in capsys.readouterr().err
+    for text in (
+        MINIMAL.replace("steps = 3", "steps = 5000000"),
+        MINIMAL + '[claims]\n"w1@3000000" = "0.1"\n',  # verification trains to step 3,000,000
+    ):
+        main(["render", str(write_scenario(text)), "-o", "unused"])
+        assert "this may take about" in capsys.readouterr().err

@@ -31,7 +31,7 @@ from tests.conftest import SCENARIOS
 HANG = 60  # seconds: an example that takes longer is a hang
 STEPS = 20  # the shipped scenarios are trained for at most this many steps here (speed)
 # Low enough that every example runs in about a second; a file over them is an exit 2 too.
-LIMITS = ("--limit", "work=200000", "--limit", "steps=5000")
+LIMITS = ("--limit", "seconds=20", "--limit", "steps=5000")
 FORMATS = ("md", "json", "html", "tex")
 ARITHMETIC = ("float64", "float64", "float64", "exact", "paper:3", "paper:2:truncate")
 
@@ -215,6 +215,23 @@ def _nested(v: Any, depth: int) -> Any:
     return v
 
 
+HOSTILE_LINES = [
+    b"x" + b".a" * 2000 + b" = 1",  # dotted keys: nesting without brackets
+    b"z = " + b"QQQxQQQQ".replace(b"Q", b"'") + b"\ny = " + b"[" * 200 + b"]" * 200,
+    b'"w1@4000000" = "0.1"',
+    b'"E_total@199" = "0.25"',
+    b"table_steps = 1000",
+    b'csv = "../../etc/passwd"',
+    b'csv = "data/sine-window.csv"',
+    b"rate_symbol = " + b"QQQ^^5cinputQQQ".replace(b"Q", b"'"),
+    b'highlight = "w1"',
+    b"[data]",
+    b"[claims]",
+    b"[symbols]",
+    b"[display]",
+]
+
+
 @st.composite
 def byte_mutations(draw: st.DrawFn) -> tuple[str, bytes]:
     """A shipped scenario's text with bytes inserted, deleted or repeated (often invalid TOML
@@ -223,8 +240,11 @@ def byte_mutations(draw: st.DrawFn) -> tuple[str, bytes]:
     data = toml(SHIPPED[name]).encode("utf-8")
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(data)))
-        kind = draw(st.sampled_from(["insert", "delete", "repeat"]))
-        if kind == "insert":
+        kind = draw(st.sampled_from(["insert", "delete", "repeat", "line"]))
+        if kind == "line":  # a whole line from the hostile ones, at a line start
+            at = data.rfind(b"\n", 0, at) + 1
+            data = data[:at] + draw(st.sampled_from(HOSTILE_LINES)) + b"\n" + data[at:]
+        elif kind == "insert":
             data = data[:at] + draw(st.binary(min_size=1, max_size=8)) + data[at:]
         elif kind == "delete":
             data = data[:at] + data[at + draw(st.integers(1, 20)) :]
