@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -83,7 +84,7 @@ def load_all(names: list[str], args: argparse.Namespace) -> list[Scenario]:
 
 
 def forecast(s: Scenario, args: argparse.Namespace) -> None:
-    """A note before a run that will take minutes, and the limit on steps given on the command line."""
+    """A note before a run that will take minutes; the limits on the run (`--steps` too)."""
     steps = getattr(args, "steps", None)
     if steps is not None and steps > args.limits.steps:
         raise UsageError(
@@ -93,9 +94,10 @@ def forecast(s: Scenario, args: argparse.Namespace) -> None:
     run = s if steps is None else dataclasses.replace(s, steps=steps)
     seconds = cost.check(run).seconds
     if seconds > LONG_RUN:
+        minutes = round(seconds / 60)
         print(
-            f"explainer: note: {s.path}: this may take about {seconds / 60:.0f} minutes "
-            "(a forecast from its steps and parameters)",
+            f"explainer: note: {s.path}: this may take about {minutes} minute"
+            f"{'s' if minutes > 1 else ''} (a forecast from its steps, parameters and claims)",
             file=sys.stderr,
         )
 
@@ -125,6 +127,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.output is None and FORMATS[args.format].compiled and sys.stdout.isatty():
         raise UsageError(f"--format {args.format} is binary: give -o DIR or redirect the output")
     ext = FORMATS[args.format].extension
+    unique(loaded)
     pages = explain_all(loaded, options)
     rendered = {}
     for s, page in pages.items():
@@ -154,7 +157,6 @@ def cmd_render(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {out}: not a directory")
-    unique(loaded)
     files: dict[Path, str | bytes] = {out / f"{s.name}.{ext}": text for s, text in rendered.items()}
     for page in pages.values():
         files.update((out / name, svg) for name, svg in attachments(page, args.format))
@@ -336,7 +338,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="LaTeX: the body alone, to paste into your own document",
     )
-    _limit_option(r)
+    _common_options(r)
     r.set_defaults(run=cmd_render)
     b = sub.add_parser("build", help="render every shipped scenario into output/")
     b.add_argument(
@@ -353,19 +355,19 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="render the .toml files of DIR instead of the shipped ones",
     )
-    _limit_option(b)
+    _common_options(b)
     b.set_defaults(run=cmd_build)
     v = sub.add_parser("verify", help="check the numbers a scenario's source prints ([claims])")
     v.add_argument("scenario", nargs="+", help="a scenario .toml file or a shipped name")
     v.add_argument("--json", action="store_true", help="machine-readable findings")
-    _limit_option(v)
+    _common_options(v)
     v.set_defaults(run=cmd_verify)
     ls = sub.add_parser("list", help="list the shipped scenarios")
     ls.set_defaults(run=cmd_list, limit=None)
     return p
 
 
-def _limit_option(p: argparse.ArgumentParser) -> None:
+def _common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--debug",
         action="store_true",
@@ -396,7 +398,8 @@ def _count(lo: int, hi: int = 10_000_000) -> Callable[[str], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _interrupted)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupted) if main_thread else None
     try:
         args.limits = limits.parse(args.limit)
         return int(args.run(args))
@@ -417,7 +420,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 70
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _bytes(content: str | bytes) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import glob
 import os
 import shutil
 import signal
@@ -149,7 +150,7 @@ def _link_files(out: Path, stage: Path) -> None:
 def recover(out: Path) -> None:
     """Finish or undo what a killed build left beside `out`: a staging folder that was complete
     (the old folder already moved aside) is swapped in; anything else is removed."""
-    for old in sorted(out.parent.glob(f".{out.name}{OLD}*")):
+    for old in sorted(out.parent.glob(glob.escape(f".{out.name}{OLD}") + "*")):
         pid = old.name.rsplit("-", 1)[-1]
         if alive(pid):
             continue
@@ -157,7 +158,7 @@ def recover(out: Path) -> None:
         if not out.exists():
             os.rename(stage if stage.is_dir() else old, out)
         shutil.rmtree(old, ignore_errors=True)
-    for stage in sorted(out.parent.glob(f".{out.name}{STAGING}*")):
+    for stage in sorted(out.parent.glob(glob.escape(f".{out.name}{STAGING}") + "*")):
         if not alive(stage.name.rsplit("-", 1)[-1]):
             shutil.rmtree(stage, ignore_errors=True)
     if out.is_dir():
@@ -168,7 +169,7 @@ def remove_stale_temp_files(folder: Path) -> None:
     """Temporary files of runs that were killed while writing."""
     if not folder.is_dir():
         return
-    for tmp in folder.glob(f"{TMP}*"):
+    for tmp in folder.glob(glob.escape(TMP) + "*"):
         if not alive(tmp.name[len(TMP) :].split("-", 1)[0]):
             with contextlib.suppress(OSError):
                 tmp.unlink()

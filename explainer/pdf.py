@@ -84,7 +84,8 @@ def _run(command: list[str], cwd: Path, seconds: int) -> int | None:
     """Run one TeX pass in its own process group; the exit code, or None if it ran out of time
     (the whole group is then killed, so no pdflatex is left running)."""
     wrapper = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
-    env = {**os.environ, **SAFE_ENV}
+    # TEXMFOUTPUT would widen what paranoid mode lets TeX open; the rest is the user's own setup
+    env = {k: v for k, v in os.environ.items() if k != "TEXMFOUTPUT"} | SAFE_ENV
     process = subprocess.Popen(
         [*wrapper, *command],
         cwd=cwd,
