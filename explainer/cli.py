@@ -119,7 +119,6 @@ def cmd_render(args: argparse.Namespace) -> int:
         arithmetic=args.arithmetic,
         check_gradients=args.check_gradients,
         paper=args.paper,
-        limits=args.limits,
     )
     loaded = load_all(args.scenario, args)
     if args.output is None and len(loaded) > 1:
@@ -172,7 +171,7 @@ def build_files(
     files: dict[str, str | bytes] = {}
     loaded = load_all([str(p) for p in sources], args)
     unique(loaded)
-    pages = list(explain_all(loaded, Options(limits=args.limits)).values())
+    pages = list(explain_all(loaded, Options()).values())
     for page in pages:
         with working_on(page.name):
             for fmt in BUILD_FORMATS:

@@ -86,7 +86,8 @@ def exact(max_digits: int = 1_000) -> Arithmetic:
     def settle(x: Fraction) -> Fraction:
         if max(x.numerator.bit_length(), x.denominator.bit_length()) > max_bits:
             raise _TooLarge(
-                f"its exact fraction has more than {max_digits:,} digits (limit exact_digits, raise it with --limit exact_digits=N)"
+                f"its exact fraction has more than {max_digits:,} digits (limit exact_digits, "
+                "raise it with --limit exact_digits=N)"
             )
         if abs(x) > FLOAT_MAX:
             raise OverflowError("beyond float range")
@@ -256,6 +257,12 @@ class Fault(Exception):
         self.key, self.reason = key, reason
 
 
+def _start(net: Network, ar: Arithmetic) -> dict[str, Number]:
+    """The parameters' starting values in the arithmetic `ar`."""
+    with _guard("the starting values"):
+        return {p.key: ar.number(p.value) for p in net.params}
+
+
 @contextmanager
 def _guard(key: str) -> Iterator[None]:
     try:
@@ -310,8 +317,7 @@ def evaluate(
 def _evaluate(
     net: Network, d: Derivation, ar: Arithmetic, start: Mapping[str, Number] | None
 ) -> Evaluation:
-    with _guard("the starting values"):
-        params = dict(start) if start else {p.key: ar.number(p.value) for p in net.params}
+    params = dict(start) if start else _start(net, ar)
     env = forward(net, params, ar)
     seen = dict(env)  # the values local factors are evaluated at
     locals_ = {x.partial: x for x in d.locals}
@@ -359,8 +365,7 @@ def train_stepwise(
     """Training by repeating the walkthrough's own evaluation, in any arithmetic (exact, on
     paper): slow, one full evaluation per step, for the few steps a page or a check needs."""
     try:
-        with _guard("the starting values"):
-            params = {p.key: ar.number(p.value) for p in net.params}
+        params = _start(net, ar)
     except Fault as fault:
         raise numeric_error(net, fault, None) from None
     rows = []
@@ -545,7 +550,7 @@ def check_finite(net: Network, ev: Evaluation, training: Training) -> None:
 SATURATED = 1e-6  # |f′(net)| below this: the neuron's gradients all but vanish
 
 
-def warnings(net: Network, ev: Evaluation) -> tuple[str, ...]:
+def saturation_warnings(net: Network, ev: Evaluation) -> tuple[str, ...]:
     """Saturated neurons: a sigmoid or tanh whose slope f′(net) is all but zero at the worked
     step, so every gradient through it vanishes and training barely moves its weights."""
     found = []
@@ -622,8 +627,8 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
             done = k == steps or (watch and converged(s, loss))
             if k in sampled or done or (watch and k % stride == 0):
                 curve.append((k, loss))
-            if len(curve) > 2 * CURVE_POINTS:  # until_loss: keep a bounded, even sample
-                curve, stride = [*curve[:-1:2], curve[-1]] if done else curve[::2], stride * 2
+            if len(curve) > 2 * CURVE_POINTS and not done:  # until_loss: a bounded, even sample
+                curve, stride = curve[::2], stride * 2
             if k in (0, steps) or done or record(k):
                 for layer in layers:
                     layer.store(theta)

@@ -14,7 +14,6 @@ from explainer import autograd, evaluate, explanation, network, render, verify
 from explainer.activations import ACTIVATIONS
 from explainer.compute import compute
 from explainer.cost import table_steps
-from explainer.limits import DEFAULT, Limits
 from explainer.scenario import Scenario
 
 
@@ -25,7 +24,6 @@ class Options:
     arithmetic: str = "float64"  # float64, exact, or paper:K[:half-up|truncate]
     check_gradients: bool = False  # add central finite differences beside every gradient
     paper: str = "a4"  # a4 or letter, for LaTeX and PDF
-    limits: Limits = DEFAULT  # for TeX's run time; the scenario carries the rest
 
 
 def explain(scenario: Scenario, options: Options = Options()) -> explanation.Explanation:
@@ -54,7 +52,7 @@ def explain(scenario: Scenario, options: Options = Options()) -> explanation.Exp
     page = explanation.build(
         net, chain, numbers, training, digits, compared, checked, differences, opinions
     )
-    return dataclasses.replace(page, warnings=evaluate.warnings(net, numbers))
+    return dataclasses.replace(page, warnings=evaluate.saturation_warnings(net, numbers))
 
 
 def _surrogate(scenario: Scenario) -> Scenario | None:
@@ -76,4 +74,4 @@ def render_text(
 ) -> str | bytes:
     """The page of one scenario in one format (bytes for PDF)."""
     page = explain(scenario, options)
-    return render.render(page, fmt, body_only, options.paper, options.limits.tex_seconds)
+    return render.render(page, fmt, body_only, options.paper, scenario.limits.tex_seconds)
