@@ -20,11 +20,10 @@ from types import FrameType
 from explainer import cost, findings, limits, pdf, verify
 from explainer import scenario as scenarios
 from explainer.errors import ExplainerError, TexError, UsageError
-from explainer.explanation import Explanation
 from explainer.output import replace_folder, write_files
-from explainer.pipeline import Options, explain
+from explainer.page.model import Explanation
+from explainer.pipeline import Options, compile_pdf, explain, explain_values
 from explainer.render import FORMATS, attachments, render
-from explainer.resources import resource_dir
 from explainer.scenario import Scenario
 
 REPORT = "the project's issue tracker"
@@ -35,22 +34,8 @@ LONG_RUN = 60  # seconds: a run forecast to take longer says so before it starts
 BUILD_FORMATS = ("md", "tex", "html", "json")
 
 
-def shipped() -> list[Path]:
-    return sorted(resource_dir("scenarios").glob("*.toml"))
-
-
-def resolve(name: str) -> Path:
-    """A scenario argument: a path to a .toml file, or the name of a shipped scenario."""
-    path = Path(name)
-    if path.suffix == ".toml" or path.exists():
-        return path
-    candidate = resource_dir("scenarios") / f"{name}.toml"
-    if candidate.exists():
-        return candidate
-    known = ", ".join(p.stem for p in shipped())
-    raise UsageError(
-        f"{name}: no such file and no shipped scenario of that name (shipped: {known})"
-    )
+shipped = scenarios.shipped
+resolve = scenarios.locate
 
 
 class Bug(Exception):
@@ -102,11 +87,14 @@ def forecast(s: Scenario, args: argparse.Namespace) -> None:
         )
 
 
-def explain_all(loaded: list[Scenario], options: Options) -> dict[Scenario, Explanation]:
+def explain_all(
+    loaded: list[Scenario], options: Options, whole: bool = True
+) -> dict[Scenario, Explanation]:
+    """Each scenario's page; without `whole`, only its values (what JSON writes)."""
     pages = {}
     for s in loaded:
         with working_on(s.path):
-            pages[s] = explain(s, options)
+            pages[s] = explain(s, options) if whole else explain_values(s, options)
         for line in pages[s].warnings:
             print(f"explainer: warning: {one_line(line)}", file=sys.stderr)
     return pages
@@ -127,32 +115,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format} is binary: give -o DIR or redirect the output")
     ext = FORMATS[args.format].extension
     unique(loaded)
-    pages = explain_all(loaded, options)
-    rendered = {}
-    for s, page in pages.items():
-        with working_on(s.path):
-            try:
-                rendered[s] = render(
-                    page, args.format, args.body_only, args.paper, args.limits.tex_seconds
-                )
-            except TexError as e:
-                if args.output is None:
-                    raise TexError(f"{e} (give -o DIR to keep its log)") from None
-                raise kept_log(e, Path(args.output), page.name) from None
+    pages = explain_all(loaded, options, whole=args.format != "json")
+    rendered = {s: _rendered(page, s, args) for s, page in pages.items()}
     if args.output is None:
-        text = next(iter(rendered.values()))
-        if isinstance(text, bytes):
-            sys.stdout.buffer.write(text)
-        else:
-            sys.stdout.write(text)
-        figures = attachments(next(iter(pages.values())), args.format)
-        if figures:
-            print(
-                f"explainer: note: the page links {len(figures)} SVG figures, written only "
-                "with -o DIR",
-                file=sys.stderr,
-            )
-        return 0
+        return _to_stdout(next(iter(rendered.values())), next(iter(pages.values())), args.format)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {out}: not a directory")
@@ -160,6 +126,32 @@ def cmd_render(args: argparse.Namespace) -> int:
     for page in pages.values():
         files.update((out / name, svg) for name, svg in attachments(page, args.format))
     write_files(files)
+    return 0
+
+
+def _rendered(page: Explanation, s: Scenario, args: argparse.Namespace) -> str | bytes:
+    with working_on(s.path):
+        try:
+            if FORMATS[args.format].compiled:
+                return compile_pdf(page, args.paper, args.limits.tex_seconds)
+            return render(page, args.format, args.body_only, args.paper)
+        except TexError as e:
+            if args.output is None:
+                raise TexError(f"{e} (give -o DIR to keep its log)") from None
+            raise kept_log(e, Path(args.output), page.name) from None
+
+
+def _to_stdout(text: str | bytes, page: Explanation, fmt: str) -> int:
+    if isinstance(text, bytes):
+        sys.stdout.buffer.write(text)
+    else:
+        sys.stdout.write(text)
+    figures = attachments(page, fmt)
+    if figures:
+        print(
+            f"explainer: note: the page links {len(figures)} SVG figures, written only with -o DIR",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -198,11 +190,9 @@ def build_pdfs(
 
     def one(page: Explanation) -> bytes | TexError:
         try:
-            pdf_bytes = render(page, "pdf", tex_seconds=seconds)
+            return compile_pdf(page, "a4", seconds)
         except TexError as e:
             return e
-        assert isinstance(pdf_bytes, bytes)
-        return pdf_bytes
 
     pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
     try:

@@ -1,30 +1,57 @@
-"""The numbers without the page: network, chain rule, worked step and training, as one call.
+"""Stage 4, evaluate (one run): network, chain rule, worked step and training of one convention.
 
-Used by the pipeline (which then writes the page) and by verification (which recomputes the same
-scenario under other conventions many times and needs only the values).
+The page's numbers and every alternative verification recomputes come from `run`. A run may be
+given the network and derivation of an earlier one with the same convention (only the steps or
+the arithmetic differ), so that each convention is built and derived once.
 """
 
 from __future__ import annotations
 
-from explainer import cost, derivation, evaluate, explanation, network
-from explainer.cost import STEPWISE_LIMIT, table_steps
+from dataclasses import dataclass
+
+from explainer import cost, derivation, evaluate, network, quantities
+from explainer.cost import STEPWISE_LIMIT
 from explainer.errors import UsageError
 from explainer.scenario import Scenario
+from explainer.settings import ArithmeticSpec, parse_arithmetic
+
+Derived = tuple[network.Network, derivation.Derivation]
 
 
-def compute(
-    scenario: Scenario, arithmetic: str = "float64", also: frozenset[int] = frozenset()
-) -> tuple[network.Network, derivation.Derivation, evaluate.Evaluation, evaluate.Training]:
-    """The numbers without the page: the worked step and training, recording the steps the
-    table shows and those in `also`."""
-    cost.check(scenario)
+@dataclass(frozen=True)
+class Run:
+    """The numbers of one scenario under one arithmetic: every node and partial of the worked
+    step, and the training with the steps it recorded."""
+
+    net: network.Network
+    chain: derivation.Derivation
+    evaluation: evaluate.Evaluation
+    training: evaluate.Training
+
+    @property
+    def derived(self) -> Derived:
+        return self.net, self.chain
+
+
+def derive(scenario: Scenario) -> Derived:
     net = network.build(scenario)
-    chain = derivation.derive(net)
-    mode = evaluate.arithmetic(arithmetic, scenario.limits.exact_digits)
+    return net, derivation.derive(net)
+
+
+def run(
+    scenario: Scenario,
+    spec: ArithmeticSpec = ArithmeticSpec(),
+    record: frozenset[int] = frozenset(),
+    derived: Derived | None = None,
+) -> Run:
+    """The worked step and `scenario.steps` of training, recording the steps in `record` (and
+    always the first and the last)."""
+    cost.check(scenario)
+    net, chain = derived or derive(scenario)
+    mode = evaluate.mode(spec, scenario.limits.exact_digits)
     numbers = evaluate.evaluate(net, chain, mode)
-    shown = table_steps(scenario.steps, scenario.table_steps) | also
-    if mode.name == "float64":
-        training = evaluate.train(net, scenario.steps, shown.__contains__)
+    if spec.kind == "float64":
+        training = evaluate.train(net, scenario.steps, record.__contains__)
     elif scenario.steps > STEPWISE_LIMIT or scenario.data:
         raise UsageError(
             f"{scenario.path}: {mode.name} arithmetic trains by repeating the worked step, "
@@ -32,13 +59,17 @@ def compute(
             f"steps{' and a training set' if scenario.data else ''} (use --steps)"
         )
     else:
-        training = evaluate.train_stepwise(net, chain, scenario.steps, mode, shown.__contains__)
+        training = evaluate.train_stepwise(net, chain, scenario.steps, mode, record.__contains__)
     evaluate.check_finite(net, numbers, training)
-    return net, chain, numbers, training
+    return Run(net, chain, numbers, training)
 
 
 def values(
-    scenario: Scenario, arithmetic: str = "float64", also: frozenset[int] = frozenset()
+    scenario: Scenario,
+    arithmetic: str = "float64",
+    record: frozenset[int] = frozenset(),
+    derived: Derived | None = None,
 ) -> dict[str, float | str]:
-    """Every quantity under its JSON key, including `<name>@k` for k in `also`."""
-    return dict(explanation.values(*compute(scenario, arithmetic, also)))
+    """Every quantity of one run under its JSON key, including `<name>@k` for k in `record`."""
+    r = run(scenario, parse_arithmetic(arithmetic), record, derived)
+    return dict(quantities.values(r.net, r.evaluation, r.training))

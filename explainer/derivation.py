@@ -16,6 +16,7 @@ in the textbook form of the rule tables. No numbers here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
@@ -81,11 +82,19 @@ class Derivation:
     layers: tuple[LayerBlock, ...]  # output layer first
     gradients: tuple[tuple[str, Partial], ...]  # parameter key → ∂L/∂p, in declared order
 
+    @cached_property
+    def _locals(self) -> dict[Partial, Local]:
+        return {x.partial: x for x in self.locals}
+
+    @cached_property
+    def _equations(self) -> dict[Partial, Equation]:
+        return {x.partial: x for x in self.equations}
+
     def local(self, p: Partial) -> Local | None:
-        return next((x for x in self.locals if x.partial == p), None)
+        return self._locals.get(p)
 
     def equation(self, p: Partial) -> Equation | None:
-        return next((x for x in self.equations if x.partial == p), None)
+        return self._equations.get(p)
 
 
 class _Builder:
@@ -214,3 +223,18 @@ def derive(net: Network) -> Derivation:
     return Derivation(
         tuple(b.locals.values()), tuple(b.equations.values()), tuple(blocks), gradients
     )
+
+
+def cancellations(d: Derivation) -> dict[Partial, sp.Expr]:
+    """Chains whose product of textbook factors cancels to something much simpler, and what it
+    cancels to: cross-entropy after a sigmoid, (o − t)/(o(1 − o)) · o(1 − o) = o − t. Much
+    simpler: at most half the operations, and not a bare number."""
+    found = {}
+    for eq in d.equations:
+        if len(eq.terms) != 1 or any(d.local(f) is None for f in eq.terms[0]):
+            continue
+        product = sp.Mul(*(d._locals[f].textbook for f in eq.terms[0]), evaluate=False)
+        simplified = sp.factor(sp.cancel(product.doit()))
+        if not simplified.is_Number and 2 * sp.count_ops(simplified) <= sp.count_ops(product):
+            found[eq.partial] = simplified
+    return found

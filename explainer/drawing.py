@@ -242,52 +242,65 @@ class Run:
 def runs(latex: str) -> tuple[Run, ...]:
     """Our label LaTeX as runs of text: letters in math italic unless \\mathrm{…} or \\text{…},
     _{…} and ^{…} lowered or raised one level, \\frac{a}{b} as a/b, commands as characters."""
-    tokens = _TOKEN.findall(latex)
-    out: list[Run] = []
+    reader = _Runs(_TOKEN.findall(latex))
+    i = 0
+    while i < len(reader.tokens):
+        i = reader.item(i, True, 0)
+    return _merged(reader.out)
 
-    def group(i: int, italic: bool, shift: int) -> int:
+
+class _Runs:
+    """A reader of label tokens, appending the runs it reads to `out`."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.out: list[Run] = []
+
+    def group(self, i: int, italic: bool, shift: int) -> int:
         """Read one argument (a braced group or a single token) from tokens[i]; return the end.
         Spaces before it are skipped, as TeX does (\\vec x is \\vec{x})."""
+        tokens = self.tokens
         while i < len(tokens) and tokens[i] == " ":
             i += 1
         if i < len(tokens) and tokens[i] == "{":
             i += 1
             while i < len(tokens) and tokens[i] != "}":
-                i = item(i, italic, shift)
+                i = self.item(i, italic, shift)
             return i + 1
-        return item(i, italic, shift)
+        return self.item(i, italic, shift)
 
-    def item(i: int, italic: bool, shift: int) -> int:
-        t = tokens[i]
+    def item(self, i: int, italic: bool, shift: int) -> int:
+        t = self.tokens[i]
         if t in ("_", "^"):
-            return group(i + 1, italic, shift + (-1 if t == "_" else 1))
+            return self.group(i + 1, italic, shift + (-1 if t == "_" else 1))
         if t == "{":
-            return group(i, italic, shift)
+            return self.group(i, italic, shift)
         if t.startswith("\\"):
-            name = t[1:]
-            if name in UPRIGHT:
-                return group(i + 1, False, shift)
-            if name in ("mathit",):
-                return group(i + 1, True, shift)
-            if name == "frac":
-                j = group(i + 1, italic, shift)
-                out.append(Run("/", False, shift))
-                return group(j, italic, shift)
-            if name in ACCENTS:
-                before = len(out)
-                j = group(i + 1, italic, shift)
-                if len(out) > before:  # \hat{} accents nothing
-                    out[-1] = Run(out[-1].text + ACCENTS[name], out[-1].italic, out[-1].shift)
-                return j
-            out.append(Run(SYMBOLS.get(name, name), name in SYMBOLS and name.isalpha(), shift))
-            return i + 1
+            return self.command(i, t[1:], italic, shift)
         text = "−" if t == "-" else t
-        out.append(Run(text, italic and t.isalpha(), shift))
+        self.out.append(Run(text, italic and t.isalpha(), shift))
         return i + 1
 
-    i = 0
-    while i < len(tokens):
-        i = item(i, True, 0)
+    def command(self, i: int, name: str, italic: bool, shift: int) -> int:
+        out = self.out
+        if name in UPRIGHT or name == "mathit":
+            return self.group(i + 1, name == "mathit", shift)
+        if name == "frac":
+            j = self.group(i + 1, italic, shift)
+            out.append(Run("/", False, shift))
+            return self.group(j, italic, shift)
+        if name in ACCENTS:
+            before = len(out)
+            j = self.group(i + 1, italic, shift)
+            if len(out) > before:  # \hat{} accents nothing
+                out[-1] = Run(out[-1].text + ACCENTS[name], out[-1].italic, out[-1].shift)
+            return j
+        out.append(Run(SYMBOLS.get(name, name), name in SYMBOLS and name.isalpha(), shift))
+        return i + 1
+
+
+def _merged(out: list[Run]) -> tuple[Run, ...]:
+    """Neighbouring runs of the same style joined; empty ones dropped."""
     merged: list[Run] = []
     for r in out:
         if merged and (merged[-1].italic, merged[-1].shift) == (r.italic, r.shift):

@@ -9,6 +9,8 @@ back); tests check that both agree. The only numpy user.
 from __future__ import annotations
 
 import decimal
+import functools
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,9 +24,10 @@ import sympy as sp
 
 from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
 from explainer.derivation import Derivation, Partial
-from explainer.errors import ArithmeticModeError, NumericError, UsageError
+from explainer.errors import ArithmeticModeError, NumericError
 from explainer.network import Network
 from explainer.scenario import Scenario
+from explainer.settings import ArithmeticSpec, parse_arithmetic
 
 Number = Any  # np.float64 in float64 mode
 
@@ -140,21 +143,18 @@ def on_paper(decimals: int, rounding: str = "half-up") -> Arithmetic:
     )
 
 
+def mode(spec: ArithmeticSpec, exact_digits: int = 1_000) -> Arithmetic:
+    """The Arithmetic a resolved spec names."""
+    if spec.kind == "exact":
+        return exact(exact_digits)
+    if spec.kind == "paper":
+        return on_paper(spec.decimals, spec.rounding)
+    return ARITHMETIC[spec.kind]
+
+
 def arithmetic(spec: str, exact_digits: int = 1_000) -> Arithmetic:
     """float64, exact, or paper:K[:half-up|truncate] (K decimals, 1 to 15)."""
-    if spec == "exact":
-        return exact(exact_digits)
-    if spec in ARITHMETIC:
-        return ARITHMETIC[spec]
-    parts = spec.split(":")
-    if parts[0] == "paper" and 2 <= len(parts) <= 3 and parts[1].isdigit():
-        rounding = parts[2] if len(parts) == 3 else "half-up"
-        if 1 <= int(parts[1]) <= 15 and rounding in ROUNDINGS:
-            return on_paper(int(parts[1]), rounding)
-    raise UsageError(
-        f"--arithmetic {spec}: expected float64, exact, or paper:K[:half-up|truncate] "
-        "with K from 1 to 15"
-    )
+    return mode(parse_arithmetic(spec), exact_digits)
 
 
 def value(expr: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> Number:
@@ -163,31 +163,40 @@ def value(expr: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> Number:
         return env[expr.name]
     if expr.is_Number:
         return ar.constant(expr)
-    args = [value(a, env, ar) for a in expr.args] if not isinstance(expr, sp.Piecewise) else []
-    if isinstance(expr, sp.Add):
-        total = args[0]
-        for a in args[1:]:
-            total = total + a
-        return total
-    if isinstance(expr, sp.Mul):
-        product = args[0]
-        for a in args[1:]:
-            product = product * a
-        return product
-    if isinstance(expr, sp.Pow):
-        _, exponent = expr.args
-        if exponent.is_Integer:
-            e = int(exponent)
-            return args[0] ** e if e >= 0 else 1 / args[0] ** -e
-        return args[0] ** args[1]
     if isinstance(expr, sp.Piecewise):
-        for piece, condition in expr.args:
-            if condition is sp.true or _holds(condition, env, ar):
-                return value(piece, env, ar)
-        raise ValueError(f"no piece of {expr} applies")
+        return _piecewise(expr, env, ar)
+    args = [value(a, env, ar) for a in expr.args]
+    for kind, combine in _COMBINE:
+        if isinstance(expr, kind):
+            return combine(expr, args)
     if type(expr) in ar.functions:
         return ar.functions[type(expr)](args[0])
     raise ValueError(f"cannot evaluate {type(expr).__name__} in {ar.name} arithmetic")
+
+
+def _power(expr: sp.Pow, args: list[Number]) -> Number:
+    """An integer power by repeated multiplication (exact in fractions and decimals), a
+    negative one as its reciprocal."""
+    exponent = expr.args[1]
+    if exponent.is_Integer:
+        e = int(exponent)
+        return args[0] ** e if e >= 0 else 1 / args[0] ** -e
+    return args[0] ** args[1]
+
+
+# Sums and products fold left to right, in the order sympy holds the terms.
+_COMBINE: tuple[tuple[type, Callable[[Any, list[Number]], Number]], ...] = (
+    (sp.Add, lambda _, args: functools.reduce(operator.add, args)),
+    (sp.Mul, lambda _, args: functools.reduce(operator.mul, args)),
+    (sp.Pow, _power),
+)
+
+
+def _piecewise(expr: sp.Piecewise, env: Mapping[str, Number], ar: Arithmetic) -> Number:
+    for piece, condition in expr.args:
+        if condition is sp.true or _holds(condition, env, ar):
+            return value(piece, env, ar)
+    raise ValueError(f"no piece of {expr} applies")
 
 
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
@@ -217,6 +226,7 @@ class Evaluation:
     nodes: tuple[tuple[str, Number], ...]  # every node, topological order
     partials: tuple[tuple[Partial, Number], ...]  # every local factor and equation, in order
     updates: tuple[Update, ...]
+    describe: str = ""  # the arithmetic in words, for the page
 
     @cached_property
     def _node_values(self) -> dict[str, Number]:
@@ -355,7 +365,11 @@ def _evaluate(
             seen.update(done)
     updates = tuple(Update(key, params[key], get(g), new[key]) for key, g in d.gradients)
     return Evaluation(
-        ar.name, tuple((n.key, env[n.key]) for n in net.nodes), tuple(partials.items()), updates
+        ar.name,
+        tuple((n.key, env[n.key]) for n in net.nodes),
+        tuple(partials.items()),
+        updates,
+        ar.describe,
     )
 
 
@@ -586,17 +600,21 @@ def curve_steps(total: int) -> frozenset[int]:
 
 
 @QUIET
-def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
+def train(
+    net: Network, steps: int, record: Callable[[int], bool], start: Step | None = None
+) -> Training:
     """Gradient descent for `steps` updates or epochs (fewer if the loss falls below `until_loss`).
 
     Simultaneous: every gradient from the weights of the same forward pass. Sequential: each
     layer is updated as soon as its gradients are known, and the layer below is differentiated
     through the updated weights. A training set is taken in order, one update per example
     (stochastic) or one per epoch from the mean gradient (batch). Recorded: every k with
-    `record(k)`, plus k = 0 and the last.
+    `record(k)`, plus k = 0 and the last. From `start`: the same loop continued from that
+    recorded state (its row is the first).
     """
     s = net.scenario
-    theta = np.array([p.value for p in net.params], dtype=np.float64)
+    first = start.k if start else 0
+    theta = np.array(start.params if start else [p.value for p in net.params], dtype=np.float64)
     layers = [_Layer(net, names, theta) for names in net.layers]
     rule = LOSSES[s.loss]
     for layer in layers:
@@ -620,8 +638,8 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
     sampled = curve_steps(steps) if not watch else frozenset()
     stride = 1  # with until_loss, every stride-th step's loss is kept for the curve
     curve: list[tuple[int, float]] = []
-    for k in range(steps + 1):
-        if watch or k in (0, steps) or record(k) or k in sampled:
+    for k in range(first, steps + 1):
+        if watch or k in (first, steps) or record(k) or k in sampled:
             out = _forward(layers, x_all)[0][-1]
             loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
             done = k == steps or (watch and converged(s, loss))
@@ -629,7 +647,7 @@ def train(net: Network, steps: int, record: Callable[[int], bool]) -> Training:
                 curve.append((k, loss))
             if len(curve) > 2 * CURVE_POINTS and not done:  # until_loss: a bounded, even sample
                 curve, stride = curve[::2], stride * 2
-            if k in (0, steps) or done or record(k):
+            if k in (first, steps) or done or record(k):
                 for layer in layers:
                     layer.store(theta)
                 rows.append(Step(k, loss, tuple(map(float, out[0])), tuple(map(float, theta))))

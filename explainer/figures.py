@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from explainer.drawing import Circle, Drawing, Label, Path, Point, Shape, beside
-from explainer.evaluate import Evaluation, Training, arithmetic, forward
 from explainer.network import Network
+from explainer.samples import OneWeight
 
 Names = Callable[[str], str]  # node or parameter key → LaTeX symbol
 Num = Callable[[float], str]  # number → LaTeX, at the page's digits
@@ -74,27 +74,7 @@ def network(net: Network, values: dict[str, float], names: Names, num: Num, key:
     where[net.loss] = loss_at
     edges, lit = highlighted(net, key)
 
-    shapes: list[Shape] = []
-    labels: list[Shape] = []
-    for li, layer in enumerate(s.layers):
-        for j, name in enumerate(layer.neurons):
-            n = net.neuron(name)
-            end = where[n.out]
-            for source, w in zip(n.sources, n.weights, strict=True):
-                on = (source, name) in edges
-                start = where[source]
-                shapes.append(Path((start, end), "edge-path" if on else "edge"))
-                labels.append(
-                    Label(
-                        _along(start, end, _weight_at(j, len(n.sources))),
-                        f"{names(w)} = {num(values[w])}",
-                        style="label-path" if on else "label",
-                    )
-                )
-        if layer.bias == "shared" and layer.biases:
-            lines, texts = _bias(net, li, where, edges, names, num, values)
-            shapes += lines
-            labels += texts
+    shapes, labels = _weights(net, where, edges, names, num, values)
     for n in net.outputs:
         on = (n.out, net.loss) in edges
         shapes.append(Path((where[n.out], loss_at), "edge-path" if on else "edge"))
@@ -129,6 +109,39 @@ def network(net: Network, values: dict[str, float], names: Names, num: Num, key:
     labels.append(Label(_below(loss_at, 1.35), num(values[net.loss]), "north", style="label-plain"))
     title = f"The network with the worked example's values; the paths to {key} highlighted"
     return Drawing(width, height, (*shapes, *labels), title)
+
+
+def _weights(
+    net: Network,
+    where: dict[str, Point],
+    edges: frozenset[tuple[str, str]],
+    names: Names,
+    num: Num,
+    values: dict[str, float],
+) -> tuple[list[Shape], list[Shape]]:
+    """Every weighted edge with its label, and each layer's shared bias: (lines, labels)."""
+    shapes: list[Shape] = []
+    labels: list[Shape] = []
+    for li, layer in enumerate(net.scenario.layers):
+        for j, name in enumerate(layer.neurons):
+            n = net.neuron(name)
+            end = where[n.out]
+            for source, w in zip(n.sources, n.weights, strict=True):
+                on = (source, name) in edges
+                start = where[source]
+                shapes.append(Path((start, end), "edge-path" if on else "edge"))
+                labels.append(
+                    Label(
+                        _along(start, end, _weight_at(j, len(n.sources))),
+                        f"{names(w)} = {num(values[w])}",
+                        style="label-path" if on else "label",
+                    )
+                )
+        if layer.bias == "shared" and layer.biases:
+            lines, texts = _bias(net, li, where, edges, names, num, values)
+            shapes += lines
+            labels += texts
+    return shapes, labels
 
 
 def _bias(
@@ -305,70 +318,46 @@ def loss_curve(
     return Drawing(14.0, 6.9, tuple(shapes), f"The loss over {ks[-1]} {unit}s ({scale})")
 
 
-def _sample(lo: float, hi: float, n: int = 161) -> list[float]:
-    return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
-
-
 def one_weight(
-    net: Network, ev: Evaluation, training: Training, names: Names, num: Num
-) -> Drawing | None:
+    data: OneWeight, names: Names, num: Num, output: str, loss: str, target_key: str
+) -> Drawing:
     """Seed 001's two plots, for a network with one trained parameter and one output:
     the output a(w) with the target, and the cost C(w) with its tangent and the descent steps."""
-    trained = net.trained
-    if len(trained) != 1 or len(net.outputs) != 1 or net.scenario.data:
-        return None
-    p = trained[0]
-    index = [q.key for q in net.params].index(p.key)
-    walk = [float(st.params[index]) for st in training.steps]
-    start = dict(ev.nodes)
-    params = {q.key: float(start[q.key]) for q in net.params}  # exact or on-paper → float
-    mode = arithmetic("float64")
-
-    def at(w: float) -> tuple[float, float]:
-        env = forward(net, {**params, p.key: w}, mode)
-        return float(env[net.outputs[0].out]), float(env[net.loss])
-
-    grid0 = _sample(min(walk), max(walk))
-    best = min(grid0, key=lambda w: at(w)[1])
-    lo, hi = min(*walk, best), max(*walk, best)
-    pad = 0.25 * (hi - lo or 1.0)
-    grid = _sample(lo - pad, hi + pad)
-    outs, costs = zip(*(at(w) for w in grid), strict=True)
-    w0 = walk[0]
-    g = float(next(u.gradient for u in ev.updates if u.key == p.key))
-    a0, c0 = at(w0)
+    grid, outs, costs = data.grid, data.outputs, data.costs
+    w0, a0, c0 = data.start
+    g, target = data.slope, data.target
+    best, best_a = data.best
     x = (grid[0], grid[-1])
-    wsym, asym = names(p.key), names(net.outputs[0].out)
-    target = float(start[net.outputs[0].target or ""])
+    wsym, asym = names(data.key), names(output)
 
     a_ticks = nice_ticks(min(*outs, target), max(*outs, target))
     ax_a = Axes(1.7, 1.2, 5.6, 4.4, x, (min(a_ticks[0], *outs), max(a_ticks[-1], *outs)))
     a_shapes = _frame(ax_a, wsym, asym, num)
     a_shapes += [
         Path((ax_a.at(x[0], target), ax_a.at(x[1], target)), "target"),
-        Label(ax_a.at(x[1], target), f"{names(net.outputs[0].target or '')}", "south east"),
+        Label(ax_a.at(x[1], target), f"{names(target_key)}", "south east"),
         Path(tuple(ax_a.at(w, a) for w, a in zip(grid, outs, strict=True)), "curve"),
         Circle(ax_a.at(w0, a0), 0.07, "dot"),
         Label(ax_a.at(w0, a0), f"{wsym} = {num(w0)}", "south east", style="label"),
-        Path((ax_a.at(best, at(best)[0]), ax_a.at(best, ax_a.y[0])), "target"),
+        Path((ax_a.at(best, best_a), ax_a.at(best, ax_a.y[0])), "target"),
     ]
     c_ticks = nice_ticks(0.0, max(costs))
     ax_c = Axes(1.7, 1.2, 5.6, 4.4, x, (min(0.0, min(costs)), max(c_ticks[-1], max(costs))))
-    c_shapes = _frame(ax_c, wsym, names(net.loss), num)
+    c_shapes = _frame(ax_c, wsym, names(loss), num)
     c_shapes.append(Path(tuple(ax_c.at(w, c) for w, c in zip(grid, costs, strict=True)), "curve"))
     span = 0.22 * (x[1] - x[0])
     tangent = [(w, c0 + g * (w - w0)) for w in (w0 - span, w0 + span)]
     c_shapes.append(
         Path(tuple(ax_c.at(*_clip(ax_c, w0, c0, g, w, c)) for w, c in tangent), "tangent")
     )
-    points = [(w, at(w)[1]) for w in walk]
+    points = list(data.walk)
     c_shapes += [Path((ax_c.at(*a), ax_c.at(*b)), "step") for a, b in itertools.pairwise(points)]
     c_shapes += [Circle(ax_c.at(*pt), 0.055, "dot") for pt in points]
     c_shapes.append(
         Label(ax_c.at(w0, c0), f"\\text{{slope }} {num(g)}", "south east", style="label")
     )
     title = (
-        f"Left: the output against {p.key}, with the target. Right: the cost against {p.key}, "
+        f"Left: the output against {data.key}, with the target. Right: the cost against {data.key}, "
         "its tangent at the start and the descent steps of the training table"
     )
     return beside(

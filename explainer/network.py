@@ -10,6 +10,7 @@ No derivatives and no numbers here beyond the scenario's initial values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
@@ -68,14 +69,22 @@ class Network:
     nodes: tuple[Node, ...]  # topological order
     loss: str
 
+    @cached_property
+    def _index(self) -> tuple[dict[str, Node], dict[str, Neuron], dict[str, Param]]:
+        return (
+            {n.key: n for n in self.nodes},
+            {n.name: n for n in self.neurons},
+            {p.key: p for p in self.params},
+        )
+
     def node(self, key: str) -> Node:
-        return next(n for n in self.nodes if n.key == key)
+        return self._index[0][key]
 
     def neuron(self, name: str) -> Neuron:
-        return next(n for n in self.neurons if n.name == name)
+        return self._index[1][name]
 
     def param(self, key: str) -> Param:
-        return next(p for p in self.params if p.key == key)
+        return self._index[2][key]
 
     @property
     def outputs(self) -> tuple[Neuron, ...]:

@@ -17,48 +17,6 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 _WORD = re.compile(r"[A-Za-z]{2,}")
-# LaTeX's Greek letters: lower case, and the capitals that differ from Latin ones.
-GREEK = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "varepsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "vartheta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "pi",
-    "rho",
-    "sigma",
-    "tau",
-    "upsilon",
-    "phi",
-    "varphi",
-    "chi",
-    "psi",
-    "omega",
-]
-GREEK_CAPITALS = [
-    "Gamma",
-    "Delta",
-    "Theta",
-    "Lambda",
-    "Xi",
-    "Pi",
-    "Sigma",
-    "Upsilon",
-    "Phi",
-    "Psi",
-    "Omega",
-]
 FUNCTION_NAMES = {sp.tanh: r"\tanh", sp.sech: r"\operatorname{sech}"}
 
 

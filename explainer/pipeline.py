@@ -1,69 +1,39 @@
-"""The whole pipeline, top to bottom: scenario → network → chain rule → numbers → page.
+"""The whole pipeline, top to bottom, each stage once and in order:
 
-    load ─▶ Scenario ─build─▶ Network ─derive─▶ Derivation ─evaluate─▶ Evaluation, Training
-         ─explain─▶ Explanation ─render─▶ text
-Each stage returns a new value; none changes its input.
+    load ─▶ Scenario ─resolve─▶ Plan ─build, derive, evaluate─▶ Results ─explain─▶ Explanation
+         ─render─▶ text ─compile─▶ PDF
+Each stage returns a new value; none changes its input, and none imports a later one.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
-from explainer import autograd, evaluate, explanation, network, render, verify
-from explainer.activations import ACTIVATIONS
-from explainer.compute import compute
-from explainer.cost import table_steps
+from explainer import page, pdf, render, results
+from explainer.page.model import Explanation
 from explainer.scenario import Scenario
+from explainer.settings import Options, Plan, resolve
+
+__all__ = ["Options", "compile_pdf", "explain", "explain_values", "render_text"]
 
 
-@dataclass(frozen=True)
-class Options:
-    steps: int | None = None  # training steps; None: the scenario's own
-    digits: int | None = None  # significant digits shown; None: the scenario's own
-    arithmetic: str = "float64"  # float64, exact, or paper:K[:half-up|truncate]
-    check_gradients: bool = False  # add central finite differences beside every gradient
-    paper: str = "a4"  # a4 or letter, for LaTeX and PDF
+def explain(scenario: Scenario, options: Options = Options()) -> Explanation:
+    """The page model of one scenario: every number computed, then arranged."""
+    return explain_plan(resolve(scenario, options))
 
 
-def explain(scenario: Scenario, options: Options = Options()) -> explanation.Explanation:
-    if options.steps is not None:
-        scenario = dataclasses.replace(scenario, steps=options.steps)
-    net, chain, numbers, training = compute(scenario, options.arithmetic)
-    shown = table_steps(scenario.steps, scenario.table_steps)
-    stand_in = _surrogate(scenario)
-    # the stand-in trains for exactly the steps shown for the step network, so rows pair up
-    compared = (
-        evaluate.train(
-            network.build(dataclasses.replace(stand_in, until_loss=None)),
-            training.steps[-1].k,
-            shown.__contains__,
-        )
-        if stand_in
-        else None
-    )
-    if compared:
-        evaluate.check_finite(net, numbers, compared)
-    digits = options.digits or scenario.digits
-    checked = verify.verify(scenario) if scenario.claims else ()
-    differences = evaluate.central_differences(net) if options.check_gradients else {}
-    torch = autograd.available() if options.check_gradients else ""
-    opinions = (torch, autograd.gradients(net)) if torch else None
-    page = explanation.build(
-        net, chain, numbers, training, digits, compared, checked, differences, opinions
-    )
-    return dataclasses.replace(page, warnings=evaluate.saturation_warnings(net, numbers))
+def explain_plan(plan: Plan) -> Explanation:
+    return page.build(results.results(plan))
 
 
-def _surrogate(scenario: Scenario) -> Scenario | None:
-    """The same network with every step-like activation replaced by its differentiable stand-in."""
-    layers = tuple(
-        dataclasses.replace(layer, activation=ACTIVATIONS[layer.activation].surrogate)
-        if ACTIVATIONS[layer.activation].surrogate
-        else layer
-        for layer in scenario.layers
-    )
-    return dataclasses.replace(scenario, layers=layers) if layers != scenario.layers else None
+def explain_values(scenario: Scenario, options: Options = Options()) -> Explanation:
+    """The values without the page (what JSON writes): no sections, figures or cancellations."""
+    return page.values_only(results.results(resolve(scenario, options), values_only=True))
+
+
+def compile_pdf(explanation: Explanation, paper: str = "a4", tex_seconds: int = 120) -> bytes:
+    """The page as a PDF: its LaTeX compiled by TeX Live (stopped after `tex_seconds`; a failed
+    compile raises TexError with TeX's log)."""
+    tex = render.render(explanation, "tex", paper=paper)
+    return pdf.compile_pdf(tex, explanation.name, tex_seconds)
 
 
 def render_text(
@@ -73,5 +43,7 @@ def render_text(
     body_only: bool = False,
 ) -> str | bytes:
     """The page of one scenario in one format (bytes for PDF)."""
-    page = explain(scenario, options)
-    return render.render(page, fmt, body_only, options.paper, scenario.limits.tex_seconds)
+    explanation = explain(scenario, options)
+    if render.FORMATS[fmt].compiled:
+        return compile_pdf(explanation, options.paper, scenario.limits.tex_seconds)
+    return render.render(explanation, fmt, body_only, options.paper)

@@ -7,6 +7,7 @@ escaped for it. Templates place what the Explanation holds; they compute nothing
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -15,14 +16,15 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import jinja2
 
-from explainer import drawing, mathml, pdf
-from explainer.explanation import Explanation, Figure, Prose, Table
-from explainer.notation import GREEK, GREEK_CAPITALS
+from explainer import drawing
+from explainer.page.model import Explanation, Figure, Prose, Table
 from explainer.resources import resource_dir
+from explainer.symbols import GREEK, GREEK_CAPITALS
 
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#$~])")
 
@@ -209,7 +211,7 @@ FORMATS: dict[str, Format] = {
             "page.html.j2",
             False,
             escape_html,
-            _prose(escape_html, mathml.inline, lambda s: f"<strong>{s}</strong>"),
+            _prose(escape_html, lambda m: _mathml().inline(m), lambda s: f"<strong>{s}</strong>"),
         ),
         Format(
             "pdf",
@@ -224,7 +226,19 @@ FORMATS: dict[str, Format] = {
 }
 
 
-def environment(fmt: Format, templates: Path | None = None) -> jinja2.Environment:
+def _file_link(f: Figure, page: Explanation) -> str:
+    return urllib.parse.quote(figure_file(page, f))
+
+
+def _inline_link(f: Figure, page: Explanation) -> str:
+    """The figure itself as a data URI (a notebook's Markdown has no folder beside it)."""
+    svg = drawing.svg(f.drawing, figure_id(page, f))
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+
+
+def environment(
+    fmt: Format, templates: Path | None = None, inline_figures: bool = False
+) -> jinja2.Environment:
     """A new Jinja environment for one format (never a shared, mutated global)."""
     options: dict[str, Any] = dict(
         loader=jinja2.FileSystemLoader(str(templates or resource_dir("templates"))),
@@ -247,9 +261,9 @@ def environment(fmt: Format, templates: Path | None = None) -> jinja2.Environmen
     env.filters.update(
         escape=fmt.escape,
         prose=fmt.prose,
-        mathml=lambda item: mathml.display(item.rows, item.tag),
+        mathml=lambda item: _mathml().display(item.rows, item.tag),
         svg=lambda f, page: drawing.svg(f.drawing, figure_id(page, f)),
-        figure_link=lambda f, page: urllib.parse.quote(figure_file(page, f)),
+        figure_link=_inline_link if inline_figures else _file_link,
         tikz=lambda f: drawing.tikz(f.drawing),
         cell=tex_cell,
         columns=tex_columns,
@@ -265,18 +279,24 @@ def render(
     fmt: str,
     body_only: bool = False,
     paper: str = "a4",
-    tex_seconds: int = 120,
-) -> str | bytes:
-    """The page in one format: text, or for a compiled format (PDF) its bytes (TeX is stopped
-    after `tex_seconds`; a failed compile raises TexError with TeX's log)."""
+    inline_figures: bool = False,
+) -> str:
+    """The page in one format, as text; for a compiled format (PDF), the text it compiles.
+    `inline_figures`: Markdown with its figures embedded as data URIs instead of linked files."""
     f = FORMATS[fmt]
     if f.name == "json":
         return _json(explanation)
-    template = environment(f).get_template(f.template)
-    text = template.render(
+    template = environment(f, inline_figures=inline_figures).get_template(f.template)
+    return template.render(
         page=explanation, body_only=body_only and not f.compiled, paper=PAPERS[paper]
     )
-    return pdf.compile_pdf(text, explanation.name, tex_seconds) if f.compiled else text
+
+
+def _mathml() -> ModuleType:
+    """The LaTeX → MathML converter, imported by the HTML page only (it is slow to import)."""
+    from explainer import mathml
+
+    return mathml
 
 
 def figure_id(explanation: Explanation, figure: Figure) -> str:

@@ -23,8 +23,9 @@ from typing import Any
 
 from explainer import symbols as tex_symbols
 from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
-from explainer.errors import ScenarioError
+from explainer.errors import ScenarioError, UsageError
 from explainer.limits import DEFAULT, Limits
+from explainer.resources import resource_dir
 
 BARE_KEY = re.compile(r"[A-Za-z0-9_@/-]+")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?")
@@ -317,6 +318,25 @@ LAYER_KEYS = (
 )
 
 
+def shipped() -> list[Path]:
+    """The scenario files that come with explainer."""
+    return sorted(resource_dir("scenarios").glob("*.toml"))
+
+
+def locate(name: str | Path) -> Path:
+    """A scenario argument: a path to a .toml file, or the name of a shipped scenario."""
+    path = Path(name)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    candidate = resource_dir("scenarios") / f"{name}.toml"
+    if candidate.exists():
+        return candidate
+    known = ", ".join(p.stem for p in shipped())
+    raise UsageError(
+        f"{name}: no such file and no shipped scenario of that name (shipped: {known})"
+    )
+
+
 def load(path: str | Path, limits: Limits = DEFAULT) -> Scenario:
     """Read and validate one scenario file (untrusted: every limit applies before the work)."""
     p = Path(path)
@@ -338,6 +358,45 @@ def load(path: str | Path, limits: Limits = DEFAULT) -> Scenario:
     if depth > limits.nesting:
         raise limits.exceeded(file, "", "nesting", "keys and tables nested", depth)
     return _build(file, safe_name(p.stem), raw, limits)
+
+
+def from_mapping(
+    data: Mapping[str, Any], name: str = "scenario", limits: Limits = DEFAULT
+) -> Scenario:
+    """A scenario from a mapping with the file format's keys (the Python API's
+    `explainer.scenario`): validated exactly as a file is, errors naming `<name>` and the key.
+    Values must be what TOML gives: str, int, float, bool, lists (tuples too) and mappings. A
+    `[data] csv` path is read relative to the current folder."""
+    origin = f"<{name}>"
+    raw = _plain(data, origin, "", limits)
+    if not isinstance(raw, dict):
+        raise ScenarioError(origin, "", "a mapping of the scenario's tables", _kind(raw))
+    depth = _depth(raw)
+    if depth > limits.nesting:
+        raise limits.exceeded(origin, "", "nesting", "keys and tables nested", depth)
+    return _build(origin, safe_name(name), raw, limits)
+
+
+TOML_SCALARS = (str, bool, int, float)
+
+
+def _plain(value: Any, origin: str, key: str, limits: Limits, depth: int = 1) -> Any:
+    """A copy of a mapping's value as TOML would give it (tuples as lists), or a located error
+    (a mapping that contains itself stops at the nesting limit)."""
+    if depth > limits.nesting:
+        raise limits.exceeded(origin, key, "nesting", "keys and tables nested", depth)
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ScenarioError(origin, key, "string keys", _kind(k))
+            out[k] = _plain(v, origin, f"{key}.{k}" if key else k, limits, depth + 1)
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(v, origin, f"{key}[{i}]", limits, depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, TOML_SCALARS):
+        return value
+    raise ScenarioError(origin, key, "a string, number, boolean, list or table", _kind(value))
 
 
 def _depth(raw: dict[str, Any]) -> int:
@@ -715,6 +774,17 @@ def all_keys(s: Scenario) -> list[tuple[str, str]]:
 
 
 def _check_keys(s: Scenario, symbols: _Reader) -> None:
+    _check_patterns(s)
+    seen = _check_names(s)
+    _check_profile(s)
+    for key, _ in s.symbols:
+        if key not in seen:
+            raise ScenarioError(
+                s.path, symbols.key(key), "a name the network defines", "an unknown name"
+            )
+
+
+def _check_patterns(s: Scenario) -> None:
     n_all = sum(len(layer.neurons) for layer in s.layers)
     n_out = len(s.layers[-1].neurons)
     for pattern, where, used_by in (
@@ -732,6 +802,10 @@ def _check_keys(s: Scenario, symbols: _Reader) -> None:
             '"sigmoid" for the cross-entropy loss (its outputs must lie in (0, 1))',
             repr(s.layers[-1].activation),
         )
+
+
+def _check_names(s: Scenario) -> dict[str, str]:
+    """Every name the network defines, each once and none starting with delta_: name → key."""
     seen: dict[str, str] = {}
     for key, where in all_keys(s):
         if key.startswith("delta_"):
@@ -743,6 +817,10 @@ def _check_keys(s: Scenario, symbols: _Reader) -> None:
                 s.path, where, f"a name not used elsewhere ({seen[key]} has it)", repr(key)
             )
         seen[key] = where
+    return seen
+
+
+def _check_profile(s: Scenario) -> None:
     trained = [
         n for layer in s.layers for row in layer.weight_names for n in row if layer.train_weights
     ] + [n for layer in s.layers for n in layer.bias_names if layer.train_biases]
@@ -767,8 +845,3 @@ def _check_keys(s: Scenario, symbols: _Reader) -> None:
             f"a trained parameter ({', '.join(trained)})",
             repr(s.highlight),
         )
-    for key, _ in s.symbols:
-        if key not in seen:
-            raise ScenarioError(
-                s.path, symbols.key(key), "a name the network defines", "an unknown name"
-            )

@@ -22,7 +22,48 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from explainer.notation import GREEK, GREEK_CAPITALS
+# LaTeX's Greek letters: lower case, and the capitals that differ from Latin ones.
+GREEK = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+]
+GREEK_CAPITALS = [
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Pi",
+    "Sigma",
+    "Upsilon",
+    "Phi",
+    "Psi",
+    "Omega",
+]
 
 SYMBOL_COMMANDS = frozenset([*GREEK, *GREEK_CAPITALS, "partial", "ell", "prime"])
 STYLE_COMMANDS = frozenset(["mathrm", "mathit", "mathbf", "mathsf", "mathcal", "operatorname"])

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from explainer.compute import values
+from explainer import evaluate, quantities
+from explainer.compute import Derived, Run, run, values
 from explainer.cost import STEPWISE_LIMIT
 from explainer.errors import ArithmeticModeError, NumericError
+from explainer.evaluate import Training
 from explainer.findings import Finding
-from explainer.network import build
+from explainer.network import Network
 from explainer.precision import to_decimal
 from explainer.scenario import Claim, Scenario
 
@@ -64,13 +66,24 @@ class _Variant:
     compute: Callable[[], Values | None]
 
 
-def verify(s: Scenario) -> tuple[Finding, ...]:
+def near(s: Scenario) -> frozenset[int]:
+    """The training steps verification reads: each claimed step, one before and one after."""
     ks = {k for c in s.claims if (k := _split(c.key)[1]) is not None}
-    near = frozenset(k + d for k in ks for d in (-1, 0, 1) if k + d >= 0)
-    steps = max([s.steps, *near])
+    return frozenset(k + d for k in ks for d in (-1, 0, 1) if k + d >= 0)
+
+
+def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
+    """Every claim of `s` checked, and each that does not reproduce diagnosed. `shared`: the
+    page's own float64 run of `s` (recording the steps `near(s)`), reused as the base instead of
+    training the same convention twice."""
+    around = near(s)
+    steps = max([s.steps, *around])
     base_s = dataclasses.replace(s, steps=steps)
-    base = values(base_s, also=near)
-    variants = _variants(base_s, near)
+    if shared is None:
+        shared = run(base_s, record=around)
+    derived = shared.derived
+    base = dict(quantities.values(shared.net, shared.evaluation, extended(shared, steps, around)))
+    variants = _variants(base_s, around, derived)
     cache: dict[str, Values | None] = {}
 
     def get(v: _Variant) -> Values | None:
@@ -81,7 +94,7 @@ def verify(s: Scenario) -> tuple[Finding, ...]:
                 cache[v.what] = None
         return cache[v.what]
 
-    given_keys = base_inputs(s)
+    given_keys = base_inputs(s, derived[0])
     findings = []
     for claim in s.claims:
         computed = base.get(claim.key)
@@ -107,7 +120,7 @@ def verify(s: Scenario) -> tuple[Finding, ...]:
                 for what, x in sorted(candidates, key=lambda c: _distance(c[1], claim.printed))[:3]
             )
         )
-        remark = _contradicts(s, claim, base) if given else ""
+        remark = _contradicts(s, claim, base, derived[0]) if given else ""
         findings.append(
             Finding(
                 claim,
@@ -151,7 +164,17 @@ def _candidates(
     return found
 
 
-def _variants(s: Scenario, near: frozenset[int]) -> list[_Variant]:
+def extended(shared: Run, steps: int, record: frozenset[int]) -> Training:
+    """The run's training continued to `steps` (verification reads a step or two past the
+    page's), from where it ended: the same loop, so the same numbers as one longer run."""
+    last = shared.training.steps[-1]
+    if last.k >= steps or last.k < shared.net.scenario.steps:  # done, or stopped early
+        return shared.training
+    more = evaluate.train(shared.net, steps, record.__contains__, start=last)
+    return dataclasses.replace(shared.training, steps=(*shared.training.steps, *more.steps[1:]))
+
+
+def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[_Variant]:
     out = []
     small = max([k for k in near if k <= STEPWISE_LIMIT], default=1)
     if not s.data:
@@ -161,13 +184,13 @@ def _variants(s: Scenario, near: frozenset[int]) -> list[_Variant]:
             for rounding, how in (("half-up", "rounded half up"), ("truncate", "truncated")):
 
                 def compute(d: int = decimals, r: str = rounding) -> Values | None:
-                    return values(paper_s, f"paper:{d}:{r}", paper_ks)
+                    return values(paper_s, f"paper:{d}:{r}", paper_ks, derived)
 
                 out.append(_Variant(f"every intermediate {how} to {decimals} decimals", compute))
     other = "sequential" if s.update == "simultaneous" else "simultaneous"
     out.append(
         _Variant(
-            f"{other} updates", lambda: values(dataclasses.replace(s, update=other), also=near)
+            f"{other} updates", lambda: values(dataclasses.replace(s, update=other), record=near)
         )
     )
     if any(layer.biases for layer in s.layers):
@@ -176,7 +199,7 @@ def _variants(s: Scenario, near: frozenset[int]) -> list[_Variant]:
         out.append(
             _Variant(
                 "biases frozen" if trained else "biases trained",
-                lambda: values(dataclasses.replace(s, layers=layers), also=near),
+                lambda: values(dataclasses.replace(s, layers=layers), record=near),
             )
         )
     halves = {
@@ -185,13 +208,12 @@ def _variants(s: Scenario, near: frozenset[int]) -> list[_Variant]:
     }
     if s.loss in halves:
         loss, what = halves[s.loss]
-        out.append(_Variant(what, lambda: values(dataclasses.replace(s, loss=loss), also=near)))
+        out.append(_Variant(what, lambda: values(dataclasses.replace(s, loss=loss), record=near)))
     return out
 
 
-def base_inputs(s: Scenario) -> dict[str, tuple[str, int]]:
+def base_inputs(s: Scenario, net: Network) -> dict[str, tuple[str, int]]:
     """Keys the scenario gives rather than computes: inputs and targets (of the worked example)."""
-    net = build(s)
     keys = {k: ("input", i) for i, k in enumerate(s.inputs)}
     keys.update((n.target or "", ("target", i)) for i, n in enumerate(net.outputs))
     return keys
@@ -201,10 +223,10 @@ def _put(xs: tuple[float, ...], i: int, x: float) -> tuple[float, ...]:
     return (*xs[:i], x, *xs[i + 1 :])
 
 
-def _contradicts(s: Scenario, claim: Claim, base: Values) -> str:
+def _contradicts(s: Scenario, claim: Claim, base: Values, net: Network) -> str:
     """A printed input that differs from the scenario's: which of the author's other numbers
     follow from the scenario's value and not from the printed one."""
-    kind, i = base_inputs(s)[claim.key]  # once per printed input that differs
+    kind, i = base_inputs(s, net)[claim.key]  # once per printed input that differs
     printed = float(claim.printed)
     if kind == "input":
         changed = dataclasses.replace(s, input_values=_put(s.input_values, i, printed))
@@ -212,7 +234,7 @@ def _contradicts(s: Scenario, claim: Claim, base: Values) -> str:
         changed = dataclasses.replace(s, targets=_put(s.targets, i, printed))
     ks = frozenset(k for c in s.claims if (k := _split(c.key)[1]) is not None)
     try:
-        other = values(dataclasses.replace(changed, steps=max([s.steps, *ks])), also=ks)
+        other = values(dataclasses.replace(changed, steps=max([s.steps, *ks])), record=ks)
     except NumericError:
         return f"with {claim.key} = {claim.printed} the numbers overflow or are undefined"
     broken = [

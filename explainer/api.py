@@ -1,0 +1,187 @@
+"""The Python API: a scenario in, a Walkthrough out, every format and check a method of it.
+
+    >>> import explainer
+    >>> w = explainer.load("mazur-2-2-2", steps=100)
+    >>> w.values["w5@1"]                      # any quantity under its JSON key
+    >>> w.markdown(), w.latex(), w.html(), w.json()
+    >>> w.pdf("mazur.pdf")                    # through TeX Live
+    >>> [f.reproduced for f in w.verify()]    # the source's printed numbers, checked
+
+Bad input raises the errors the command line prints (explainer.ExplainerError and its
+subclasses, each naming the file or mapping key, what was expected and what was found); nothing
+is half-built: a Walkthrough exists only once every number of its page has been computed.
+In Jupyter a Walkthrough shows itself as its page, with its figures.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from explainer import output, pipeline, render, verify
+from explainer import scenario as scenarios
+from explainer.findings import Finding
+from explainer.limits import DEFAULT, Limits
+from explainer.page.model import Explanation
+from explainer.scenario import Scenario
+from explainer.settings import Options, Paper, Plan, resolve
+
+
+class Walkthrough:
+    """One scenario's worked example, computed: its numbers, and its page in every format."""
+
+    def __init__(self, scenario: Scenario, options: Options = Options()) -> None:
+        self._plan: Plan = resolve(scenario, options)
+        self._page: Explanation = pipeline.explain_plan(self._plan)
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario as loaded, with the steps of this run."""
+        return self._plan.scenario
+
+    @property
+    def name(self) -> str:
+        """The page's name: its files are `<name>.md`, `<name>.pdf`, …"""
+        return self._page.name
+
+    @property
+    def title(self) -> str:
+        return self._page.title
+
+    @property
+    def values(self) -> dict[str, float | str]:
+        """Every quantity under its JSON key (`w5`, `dE_total/dw5`, `w5@1`, `E_total@100`); a
+        float, or with exact arithmetic a fraction written "6/5". A new dict on each call."""
+        return dict(self._page.values)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Numeric trouble worth a word (a neuron saturated at the worked step)."""
+        return self._page.warnings
+
+    @property
+    def explanation(self) -> Explanation:
+        """The page model: sections of paragraphs, displays, tables and figures."""
+        return self._page
+
+    def markdown(self, inline_figures: bool = False) -> str:
+        """The page as Markdown. Its figures are linked as `<name>-<figure>.svg` files beside it
+        (`save` writes them), or with `inline_figures` embedded as data URIs."""
+        return render.render(self._page, "md", inline_figures=inline_figures)
+
+    def latex(self, body_only: bool = False, paper: Paper | None = None) -> str:
+        """The page as a LaTeX document for pdflatex, or with `body_only` the body to paste
+        into your own (it needs amsmath, dcolumn and TikZ)."""
+        return render.render(self._page, "tex", body_only, paper or self._plan.paper)
+
+    def html(self) -> str:
+        """The page as one self-contained HTML file (MathML, inline SVG, no script)."""
+        return render.render(self._page, "html")
+
+    def json(self) -> str:
+        """Every quantity under its stable key, as JSON text."""
+        return render.render(self._page, "json")
+
+    def figures(self) -> dict[str, str]:
+        """The page's figures as SVG text, by file name (`<name>-<figure>.svg`)."""
+        return dict(render.attachments(self._page, "md"))
+
+    def pdf(self, path: str | Path | None = None) -> bytes:
+        """The page compiled by TeX Live; written to `path` too when given. Raises TexError
+        (with TeX's log) when it does not compile, UsageError when TeX Live is missing."""
+        data = pipeline.compile_pdf(self._page, self._plan.paper, self.scenario.limits.tex_seconds)
+        if path is not None:
+            output.write_files({Path(path): data})
+        return data
+
+    def save(self, folder: str | Path, formats: tuple[str, ...] = ("md",)) -> list[Path]:
+        """Write the page into `folder` in each format (`md` with its SVG figures, `tex`,
+        `html`, `json`, `pdf`), every file whole or not at all; returns the paths written."""
+        out = Path(folder)
+        files: dict[Path, str | bytes] = {}
+        for fmt in formats:
+            f = render.FORMATS[fmt]
+            files[out / f"{self.name}.{f.extension}"] = (
+                self.pdf() if f.compiled else render.render(self._page, fmt, paper=self._plan.paper)
+            )
+            files.update((out / name, svg) for name, svg in render.attachments(self._page, fmt))
+        output.write_files(files)
+        return sorted(files)
+
+    def verify(self) -> tuple[Finding, ...]:
+        """The numbers the source prints (the scenario's claims), each checked: reproduced, or
+        the alternatives (rounding, update order, steps, conventions) that would give it."""
+        if not self.scenario.claims:
+            return ()
+        return verify.verify(self.scenario)
+
+    def __repr__(self) -> str:
+        return f"<Walkthrough {self.name}: {self.title}>"
+
+    # Jupyter's rich display: the page itself, figures embedded.
+    def _repr_markdown_(self) -> str:
+        return self.markdown(inline_figures=True)
+
+    def _repr_html_(self) -> str:
+        body = render.render(self._page, "html", body_only=True)
+        return f"<h1>{html.escape(self.title)}</h1>\n{body}"
+
+    def _repr_latex_(self) -> str:
+        return self.latex(body_only=True)
+
+
+def load(
+    source: str | Path,
+    *,
+    steps: int | None = None,
+    digits: int | None = None,
+    arithmetic: str = "float64",
+    check_gradients: bool = False,
+    paper: Paper = "a4",
+    limits: Limits = DEFAULT,
+) -> Walkthrough:
+    """A walkthrough from a scenario file (a path) or a shipped scenario (a name such as
+    "mazur-2-2-2"), checked as the command line checks it. The keyword arguments are the
+    command line's options: steps and digits override the scenario's; arithmetic is
+    "float64", "exact" or "paper:K[:half-up|truncate]"."""
+    s = scenarios.load(scenarios.locate(source), limits)
+    return from_scenario(s, steps, digits, arithmetic, check_gradients, paper)
+
+
+def from_dict(
+    data: Mapping[str, Any],
+    *,
+    name: str = "scenario",
+    steps: int | None = None,
+    digits: int | None = None,
+    arithmetic: str = "float64",
+    check_gradients: bool = False,
+    paper: Paper = "a4",
+    limits: Limits = DEFAULT,
+) -> Walkthrough:
+    """A walkthrough from a mapping with the scenario file's keys (`{"network": {...},
+    "example": {...}, "training": {...}}`), validated as a file is; errors name `<name>`.
+    (Not `explainer.scenario`: that name is the module that reads scenario files.)"""
+    s = scenarios.from_mapping(data, name, limits)
+    return from_scenario(s, steps, digits, arithmetic, check_gradients, paper)
+
+
+def from_scenario(
+    s: Scenario,
+    steps: int | None,
+    digits: int | None,
+    arithmetic: str,
+    check_gradients: bool,
+    paper: Paper,
+) -> Walkthrough:
+    return Walkthrough(s, Options(steps, digits, arithmetic, check_gradients, paper))
+
+
+def shipped() -> list[str]:
+    """The names of the scenarios that come with explainer (`explainer.load(name)`)."""
+    return [p.stem for p in scenarios.shipped()]
+
+
+__all__ = ["Walkthrough", "from_dict", "load", "shipped"]

@@ -1,0 +1,96 @@
+"""Stage 5, explain: Results → Explanation, the page model. Arranges; computes nothing.
+
+Each module here writes one part of the page from an immutable Context: `forward` (the
+setup and the forward pass), `backward` (chain-rule notation and the updates), `delta` (the
+delta rule), `training`, `asides` (seed 004's error split), `checks` (published numbers,
+gradient checks) and `captions` (the figures). The sections run in the order of LAYOUT; the
+author's own prose goes first in its section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from explainer.page import asides, backward, captions, checks, delta, forward, training
+from explainer.page.context import Context, context
+from explainer.page.model import Explanation, Paragraph, Section, text
+from explainer.results import Results
+from explainer.scenario import SECTIONS
+
+Part = Callable[[Context], list[Section]]
+
+
+def _one(f: Callable[[Context], Section]) -> Part:
+    return lambda ctx: [f(ctx)]
+
+
+BACKWARD: dict[str, Part] = {
+    "chain": backward.chain_layout,
+    "single-weight": backward.chain_layout,
+    "delta": delta.delta_layout,
+}
+LAYOUT: tuple[Part, ...] = (
+    _one(forward.setup),
+    _one(forward.forward),
+    lambda ctx: BACKWARD[ctx.plan.profile](ctx),
+    _one(training.no_gradient),
+    _one(asides.error_split_section),
+    _one(training.training),
+    _one(checks.verification),
+    _one(checks.gradient_check),
+)
+
+
+def build(results: Results) -> Explanation:
+    """The page of one run: every section in order, the figures closing theirs."""
+    ctx = context(results)
+    s = ctx.scenario
+    sections = [x for part in LAYOUT for x in part(ctx)]
+    pictures = captions.pictures(ctx)
+    placed = tuple(
+        Section(x.title, x.level, (*x.items, *pictures.get(x.anchor, ())), x.anchor)
+        for x in sections
+    )
+    return Explanation(
+        name=s.name,
+        title=s.title,
+        source=s.source,
+        sections=_with_narrative(tuple(x for x in placed if x.items), dict(s.narrative)),
+        values=results.values,
+        arithmetic=results.run.evaluation.arithmetic,
+        warnings=results.warnings,
+    )
+
+
+def values_only(results: Results) -> Explanation:
+    """A page with no sections: the title, the values and the arithmetic (what JSON writes)."""
+    s = results.plan.scenario
+    return Explanation(
+        name=s.name,
+        title=s.title,
+        source=s.source,
+        sections=(),
+        values=results.values,
+        arithmetic=results.run.evaluation.arithmetic,
+        warnings=results.warnings,
+    )
+
+
+def _with_narrative(sections: tuple[Section, ...], prose: dict[str, str]) -> tuple[Section, ...]:
+    """The author's own prose for a section, first in it, as written (escaped when rendered).
+    Where a page has no such section (the delta profile updates inside the backward pass), the
+    prose goes to the nearest section before it."""
+    order = list(SECTIONS)
+    present = [x.anchor for x in sections]
+    home: dict[str, list[str]] = {}
+    for key, words in prose.items():
+        at = next(a for a in reversed(order[: order.index(key) + 1]) if a in present)
+        home.setdefault(at, []).append(" ".join(words.split()))
+    return tuple(
+        Section(
+            x.title, x.level, (*(Paragraph(text(w)) for w in home[x.anchor]), *x.items), x.anchor
+        )
+        if x.anchor in home
+        else x
+        for x in sections
+    )

@@ -1,0 +1,84 @@
+"""Stage 5, explain (asides): seed 004's proportional error split against the true gradient."""
+
+from __future__ import annotations
+
+from explainer import notation
+from explainer.page.context import Context
+from explainer.page.model import Display, Item, Paragraph, Section, Table, math, text
+
+
+def error_split_section(ctx: Context) -> Section:
+    """Seed 004: blame handed back in proportion to the weights, against the true gradient."""
+    net = ctx.net
+    if ctx.results.split is None:
+        return Section("", 2, ())
+    shares, blames = ctx.results.split
+    true = "-" + notation.partial(ctx.sym(net.loss), r"\mathrm{out}_j")
+    items: list[Item] = [
+        Paragraph(
+            text(
+                "A popular shortcut hands each output's error ",
+                math(r"e_k = t_k - o_k"),
+                " back to the weights that feed it, in proportion to their size (the loan "
+                "officers of a bank blamed in proportion to their part in a bad loan):",
+            )
+        )
+    ]
+    for k in net.outputs:
+        mine = [x for x in shares if x.output == k.name]
+        total = " + ".join(ctx.sym(x.weight) for x in mine)
+        total_num = " + ".join(ctx.num(ctx.ev.node(x.weight)) for x in mine)
+        e = rf"e_{{{k.name}}}"
+        rows = tuple(
+            rf"{e} \cdot \frac{{{ctx.sym(x.weight)}}}{{{total}}} &= {ctx.factor_num(x.error)} "
+            rf"\cdot \frac{{{ctx.num(ctx.ev.node(x.weight))}}}{{{total_num}}} = "
+            rf"{ctx.num(x.value)}"
+            for x in mine
+        )
+        items.append(Display(rows))
+    items.append(
+        Paragraph(
+            text(
+                "Adding up what reaches each hidden neuron gives its share. The denominators "
+                "only rescale, so they are often dropped, leaving ",
+                math(r"e_{\mathrm{hidden}} = W^{\mathsf{T}} e"),
+                ". Beside both, the true derivative that backpropagation computes, ",
+                math(true),
+                ":",
+            )
+        )
+    )
+    header = (
+        text("hidden neuron"),
+        text("proportional split"),
+        text(math(r"W^{\mathsf{T}} e")),
+        text(math(true)),
+        text("the split agrees"),
+    )
+    rows_t = []
+    for b in blames:
+        g = "—" if b.gradient is None else ctx.num(b.gradient)
+        same = b.gradient is not None and ctx.num(b.proportional) == g
+        rows_t.append(
+            (
+                text(b.neuron),
+                text(math(ctx.num(b.proportional))),
+                text(math(ctx.num(b.scaled))),
+                text(math(g) if b.gradient is not None else g),
+                text("yes" if same else "no"),
+            )
+        )
+    items.append(Table(header, tuple(rows_t), (False, True, True, True, False)))
+    items.append(
+        Paragraph(
+            text(
+                "The proportional split agrees with the gradient only where the weights into "
+                "an output add up to one, and the scaled form only where the output is linear "
+                "and the loss is ½Σ(t − o)²; a sigmoid output multiplies each error by ",
+                math(r"o_k(1 - o_k)"),
+                " first, which neither shortcut does. Backpropagation is the version that is "
+                "always right: it is the derivative.",
+            )
+        )
+    )
+    return Section("Splitting the error in proportion to the weights", 2, tuple(items), "split")

@@ -1,0 +1,173 @@
+"""Stage 5, explain (context): what every section of the page reads, immutable.
+
+The symbols of every node, the numbers ready to substitute, the digits shown, the notation, and
+the equation numbers, computed up front from the derivation's order: the backward pass shows
+each partial once, the local factors of a chain before the chain, so the numbering is a walk of
+the derivation, not a counter bumped while the page is written. A sequential update shows the
+layers below the output with the weights already updated; that is a new context per layer
+(`after`), not a change to this one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from explainer import notation
+from explainer.derivation import Derivation, Partial
+from explainer.evaluate import Evaluation
+from explainer.network import Network, sym
+from explainer.precision import show
+from explainer.results import Results
+from explainer.scenario import Scenario
+from explainer.settings import Plan
+
+# Where a partial is shown first: (layer, neuron or "" for a shared parameter, the partial the
+# derivation lists there) → the partials newly shown at that place, in order.
+Place = tuple[int, str, Partial]
+
+
+@dataclass(frozen=True)
+class Numbering:
+    shows: Mapping[Place, tuple[Partial, ...]]
+    tags: Mapping[Partial, str]  # equation number of each displayed partial
+    first_rule: frozenset[Partial]  # activation derivatives derived step by step (once a rule)
+
+
+def chain_numbering(d: Derivation, net: Network) -> Numbering:
+    """The chain-rule profile: every partial of every layer block, locals before their chain."""
+    shows: dict[Place, tuple[Partial, ...]] = {}
+    order: list[Partial] = []
+    for block in d.layers:
+        for nb in block.neurons:
+            for p in (*nb.defines, *nb.gradients):
+                shows[(block.layer, nb.neuron, p)] = _visit(d, p, order)
+        for p in block.shared:
+            shows[(block.layer, "", p)] = _visit(d, p, order)
+    return Numbering(shows, _tags(order), _first_rules(d, net, order))
+
+
+def _visit(d: Derivation, p: Partial, order: list[Partial]) -> tuple[Partial, ...]:
+    if p in order:
+        return ()
+    eq = d.equation(p)
+    new = [p] if eq is None else [*dict.fromkeys(f for t in eq.terms for f in t if d.local(f)), p]
+    new = [q for q in new if q not in order]
+    order += new
+    return tuple(new)
+
+
+def delta_numbering(d: Derivation, net: Network) -> Numbering:
+    """The delta profile: only an activation's derivative, derived step by step the first time
+    its rule is met, is a numbered display."""
+    order: list[Partial] = []
+    rules: set[str] = set()
+    for block in d.layers:
+        for nb in block.neurons:
+            n = net.neuron(nb.neuron)
+            act = d.local(Partial(n.out, n.net)) if n.has_net else None
+            if act is not None and act.rule not in rules and act.steps:
+                order.append(act.partial)
+            if act is not None:
+                rules.add(act.rule)
+    return Numbering({}, _tags(order), frozenset(order))
+
+
+def _tags(order: Iterable[Partial]) -> dict[Partial, str]:
+    return {p: str(i) for i, p in enumerate(order, start=1)}
+
+
+def _first_rules(d: Derivation, net: Network, order: list[Partial]) -> frozenset[Partial]:
+    """The first activation derivative ∂out/∂net of each rule met in reading order: the one
+    whose derivation is shown step by step."""
+    first: dict[str, Partial] = {}
+    for p in order:
+        x = d.local(p)
+        if x is not None and net.node(p.of).kind == "out":
+            first.setdefault(x.rule, p)
+    return frozenset(first.values())
+
+
+@dataclass(frozen=True)
+class Context:
+    """One page's fixed facts, read by every section builder."""
+
+    plan: Plan
+    results: Results
+    names: Mapping[sp.Symbol, str]  # node symbol → LaTeX
+    numbers: Mapping[sp.Symbol, str]  # node symbol → its value at the worked step, as LaTeX
+    numbering: Numbering
+    updated: Mapping[str, Any] = field(default_factory=dict)  # sequential: new values so far
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.plan.scenario
+
+    @property
+    def net(self) -> Network:
+        return self.results.run.net
+
+    @property
+    def d(self) -> Derivation:
+        return self.results.run.chain
+
+    @property
+    def ev(self) -> Evaluation:
+        return self.results.run.evaluation
+
+    @property
+    def ordinary(self) -> bool:
+        """Seed 001 writes d, not ∂: one weight, ordinary derivatives."""
+        return self.plan.profile == "single-weight"
+
+    def after(self, updates: Iterable[tuple[str, Any]]) -> Context:
+        """This context with parameters shown as updated (w⁺ and its new value)."""
+        return dataclasses.replace(self, updated={**self.updated, **dict(updates)})
+
+    def sym(self, key: str) -> str:
+        return self.names[sym(key)]
+
+    def num(self, x: Any) -> str:
+        return show(x, self.plan.digits).latex
+
+    def factor_num(self, x: Any) -> str:
+        return _factor(self.num(x))
+
+    def maps(self) -> tuple[dict[sp.Symbol, str], dict[sp.Symbol, str]]:
+        """Symbol names and numbers, with parameters already updated shown as w⁺ and new values."""
+        names, numbers = dict(self.names), dict(self.numbers)
+        for key, new in self.updated.items():
+            names[sym(key)] = f"{{{self.names[sym(key)]}}}^{{+}}"
+            numbers[sym(key)] = self.factor_num(new)
+        return names, numbers
+
+    def partial(self, p: Partial) -> str:
+        return notation.partial(self.sym(p.of), self.sym(p.by), self.ordinary)
+
+    def tag(self, p: Partial) -> str:
+        return self.numbering.tags[p]
+
+    def ref(self, p: Partial) -> str:
+        return f"({self.numbering.tags[p]})"
+
+    def value(self, p: Partial) -> Any:
+        return self.ev.partial(p)
+
+
+def context(results: Results) -> Context:
+    plan, net = results.plan, results.run.net
+    overrides = dict(plan.scenario.symbols)
+    names = {sym(n.key): overrides.get(n.key, notation.default_symbol(n.key)) for n in net.nodes}
+    d = results.run.chain
+    numbering = delta_numbering(d, net) if plan.profile == "delta" else chain_numbering(d, net)
+    numbers = {sym(k): _factor(show(v, plan.digits).latex) for k, v in results.run.evaluation.nodes}
+    return Context(plan, results, names, numbers, numbering)
+
+
+def _factor(s: str) -> str:
+    """A number as a factor of a product: a negative one in parentheses."""
+    return rf"\left({s}\right)" if s.startswith("-") else s

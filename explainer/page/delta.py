@@ -1,0 +1,151 @@
+"""Stage 5, explain (backward pass, delta notation): one error signal δ per neuron, updates Δw = η·δ·input (seeds 003, 004)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from explainer import notation
+from explainer.activations import negated
+from explainer.derivation import Partial
+from explainer.network import Neuron, sym
+from explainer.page.backward import backward_sections, layer_contexts, local_display
+from explainer.page.context import Context
+from explainer.page.model import Display, Item, Paragraph, Section, math, strong, text
+from explainer.page.words import bracketed, chain_rows, layer_title, update_row
+from explainer.quantities import DELTA_SIGN
+
+
+def delta_sym(name: str) -> str:
+    return rf"\delta_{{{name}}}"
+
+
+def delta_layout(ctx: Context) -> list[Section]:
+    """The delta rule (seeds 003, 004): one error signal δ per neuron, updates Δw = η·δ·input."""
+    net, d = ctx.net, ctx.d
+    if not d.layers:
+        return backward_sections(ctx)
+    sign = DELTA_SIGN[ctx.plan.delta_sign]
+    e = ctx.sym(net.loss)
+    dnet = notation.partial(e, r"\mathrm{net}_j")
+    dout = notation.partial(e, r"\mathrm{out}_j")
+    minus = "-" if sign < 0 else ""
+    link = text(
+        "Each neuron j carries an error signal ",
+        math(rf"\delta_j = {minus}{dnet}"),
+        " (the sign is this page's convention). By the chain rule ",
+        math(rf"\delta_j = {minus}{dout} \cdot f'(\mathrm{{net}}_j)"),
+        ": for an output neuron the first factor comes from the loss; for a hidden neuron it is ",
+        math(r"\sum_k w_{kj}\,\delta_k"),
+        ", the deltas of the layer above weighted by the connections. Then ",
+        math(rf"{minus}{notation.partial(e, 'w_{ji}')} = \delta_j \cdot o_i"),
+        " for the weight from input ",
+        math("o_i"),
+        " into neuron j, and every update is a multiple of ",
+        math(r"\delta_j \cdot o_i"),
+        ".",
+    )
+    sections = [Section("Backward pass: the delta rule", 2, (Paragraph(link),), "backward")]
+    for block, here in zip(d.layers, layer_contexts(ctx), strict=True):
+        items: list[Item] = []
+        for nb in block.neurons:
+            items += _delta(here, net.neuron(nb.neuron), sign)
+        items += _delta_updates(here, block.layer, sign)
+        title = layer_title(net, block.layer)
+        sections.append(Section(title, 3, tuple(items), f"layer-{block.layer + 1}"))
+    return sections
+
+
+def _delta(ctx: Context, n: Neuron, sign: int) -> list[Item]:
+    net = ctx.net
+    names, numbers = ctx.maps()
+    items: list[Item] = []
+    factors: list[tuple[str, str, bool]] = []  # (symbols, numbers, a sum needing parentheses)
+    if n.has_net:
+        act = ctx.d.local(Partial(n.out, n.net))
+        assert act is not None
+        if act.partial in ctx.numbering.first_rule:
+            items += local_display(ctx, act)
+        factors.append(
+            (notation.latex(act.textbook, names), notation.latex(act.textbook, numbers), False)
+        )
+    if n.target:
+        err = ctx.d.local(Partial(net.loss, n.out))
+        assert err is not None
+        form = err.textbook if sign > 0 else negated(err.textbook)
+        factors.append(
+            (notation.latex(form, names), notation.latex(form, numbers), isinstance(form, sp.Add))
+        )
+        what = "the output's error times the slope of its activation"
+    else:
+        above = [k for k in net.neurons if n.out in k.sources]
+        weights = [k.weights[k.sources.index(n.out)] for k in above]
+        factors.append(
+            (
+                " + ".join(
+                    f"{names[sym(w)]} {delta_sym(k.name)}"
+                    for w, k in zip(weights, above, strict=True)
+                ),
+                " + ".join(
+                    rf"{numbers[sym(w)]} \cdot {ctx.factor_num(_delta_value(ctx, k, sign))}"
+                    for w, k in zip(weights, above, strict=True)
+                ),
+                len(above) > 1,
+            )
+        )
+        what = "the slope of its activation times the deltas above, weighted"
+
+    def wrap(f: str, is_sum: bool) -> str:
+        return rf"\left({f}\right)" if is_sum and len(factors) > 1 else f
+
+    rows = chain_rows(
+        delta_sym(n.name),
+        [
+            r" \cdot ".join(wrap(f, b) for f, _, b in factors),
+            r" \cdot ".join(wrap(v, b) for _, v, b in factors),
+            ctx.num(_delta_value(ctx, n, sign)),
+        ],
+    )
+    return [*items, Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.")), Display(rows)]
+
+
+def _delta_value(ctx: Context, n: Neuron, sign: int) -> Any:
+    return sign * ctx.ev.partial(Partial(ctx.net.loss, n.net))
+
+
+def _delta_updates(ctx: Context, layer: int, sign: int) -> list[Item]:
+    net, s = ctx.net, ctx.scenario
+    op = "+" if ctx.plan.sign * sign > 0 else "-"  # ascent climbs ∂P/∂w, descent goes against
+    rate = s.rate_symbol
+    names, numbers = ctx.maps()
+    rows = []
+    for u in ctx.ev.updates:
+        if net.param(u.key).layer != layer:
+            continue
+        users = [j for j in net.neurons if u.key in j.weights or u.key == j.bias]
+        terms_sym, terms_num = [], []
+        for j in users:
+            x = (
+                j.sources[j.weights.index(u.key)]
+                if u.key in j.weights
+                else None  # a bias multiplies the constant bias input
+            )
+            constant = int(s.layers[layer].bias_input)
+            x_sym = names[sym(x)] if x else ctx.factor_num(constant)
+            x_num = numbers[sym(x)] if x else ctx.factor_num(constant)
+            terms_sym.append(rf"{delta_sym(j.name)} \cdot {x_sym}")
+            terms_num.append(rf"{ctx.factor_num(_delta_value(ctx, j, sign))} \cdot {x_num}")
+        rows.append(update_row(ctx, u, op, bracketed(terms_sym), bracketed(terms_num)))
+    if not rows:
+        return []
+    return [
+        Paragraph(
+            text(
+                "Updates of this layer's parameters, ",
+                math(rf"w^{{+}} = w {op} {rate} \cdot \delta_j \cdot o_i"),
+                ":",
+            )
+        ),
+        Display(tuple(rows)),
+    ]

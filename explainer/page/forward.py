@@ -1,0 +1,118 @@
+"""Stage 5, explain (setup and forward pass): the network, the example, and each node's value."""
+
+from __future__ import annotations
+
+from explainer import notation
+from explainer.activations import ACTIVATIONS, LOSSES
+from explainer.page.context import Context
+from explainer.page.model import Display, Item, Paragraph, Section, Seg, math, strong, text
+from explainer.page.words import UPDATE_ORDER, chain_rows, equals, listing
+
+
+def setup(ctx: Context) -> Section:
+    net, s = ctx.net, ctx.scenario
+    values = dict(ctx.ev.nodes)
+    items: list[Item] = []
+    if s.description:
+        items.append(Paragraph(text(" ".join(s.description.split()))))
+    if len(s.data) > 1:
+        items.append(
+            Paragraph(
+                text(
+                    f"A training set of {len(s.data)} examples; the first is worked through "
+                    "in full, with these values."
+                )
+            )
+        )
+    items.append(
+        Paragraph(
+            text(
+                "Inputs: ",
+                *listing(equals(ctx, k, values[k]) for k in net.inputs),
+                ". Desired outputs (targets): ",
+                *listing(equals(ctx, n.target or "", values[n.target or ""]) for n in net.outputs),
+                ".",
+            )
+        )
+    )
+    for li, names in enumerate(net.layers):
+        layer = s.layers[li]
+        role = "output layer" if li == len(net.layers) - 1 else f"hidden layer {li + 1}"
+        act = ACTIVATIONS[layer.activation]
+        weights = [p for p in net.params if p.layer == li and p.kind == "weight"]
+        biases = [p for p in net.params if p.layer == li and p.kind == "bias"]
+        parts: list[Seg | str] = [
+            strong(f"Layer {li + 1}"),
+            f" ({role}): neurons ",
+            *listing(names),
+            f"; activation: {act.describe}; weights ",
+            *listing(equals(ctx, p.key, p.value) for p in weights),
+            "" if layer.train_weights else " (not trained)",
+        ]
+        if biases:
+            shared = " shared by all its neurons" if layer.bias == "shared" else ""
+            parts += [
+                "; bias ",
+                *listing(equals(ctx, p.key, p.value) for p in biases),
+                shared,
+                "" if layer.train_biases else ", not trained",
+            ]
+        else:
+            parts.append("; no bias")
+        items.append(Paragraph(text(*parts, ".")))
+    loss, plan = LOSSES[s.loss], ctx.plan
+    rate = s.rate_symbol
+    items.append(
+        Paragraph(
+            text(
+                "Loss: ",
+                loss.describe,
+                ", written ",
+                math(ctx.sym(net.loss)),
+                ". Learning rate ",
+                math(f"{rate} = {ctx.num(s.learning_rate)}"),
+                f"; gradient {plan.direction}; {UPDATE_ORDER[plan.update]}. Numbers are computed "
+                f"in {ctx.ev.describe}, shown to {plan.digits} significant digits, rounded half up.",
+            )
+        )
+    )
+    return Section("The network and the training example", 2, tuple(items), "setup")
+
+
+def forward(ctx: Context) -> Section:
+    net = ctx.net
+    items: list[Item] = [
+        Paragraph(
+            text(
+                "Each neuron sums its weighted inputs and its bias (the net input), then applies its "
+                "activation function (the output)."
+            )
+        )
+    ]
+    for names in net.layers:
+        for name in names:
+            n = net.neuron(name)
+            items.append(_node_display(ctx, n.net))
+            if n.has_net:
+                items.append(_node_display(ctx, n.out))
+    terms = [n.term for n in net.outputs if n.term]
+    if terms:
+        items.append(Paragraph(text("The error of each output, then the total:")))
+        items += [_node_display(ctx, t) for t in terms]
+    else:
+        items.append(Paragraph(text("The loss:")))
+    items.append(_node_display(ctx, net.loss))
+    return Section("Forward pass", 2, tuple(items), "forward")
+
+
+def _node_display(ctx: Context, key: str) -> Display:
+    node = ctx.net.node(key)
+    rows = chain_rows(
+        ctx.sym(key),
+        [
+            notation.latex(node.display, ctx.names),
+            notation.latex(node.display, ctx.numbers),
+            ctx.num(ctx.ev.node(key)),
+        ],
+    )
+    return Display(rows)

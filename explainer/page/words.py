@@ -1,0 +1,72 @@
+"""Stage 5, explain (phrasing): small pieces of wording and display rows every section uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from explainer.evaluate import Update
+from explainer.network import Network
+from explainer.page.context import Context
+from explainer.page.model import Seg, math
+from explainer.scenario import Scenario
+
+
+def listing(items: Iterable[Seg | str], last: str = "and") -> list[Seg | str]:
+    items = list(items)
+    out: list[Seg | str] = []
+    for i, x in enumerate(items):
+        if i:
+            out.append(f" {last} " if i == len(items) - 1 else ", ")
+        out.append(x)
+    return out
+
+
+def equals(ctx: Context, key: str, value: Any) -> Seg:
+    return math(f"{ctx.sym(key)} = {ctx.num(value)}")
+
+
+UPDATE_ORDER = {
+    "simultaneous": "every parameter is updated from the same forward pass (simultaneous update)",
+    "sequential": "the output layer is updated first and the layers below are differentiated "
+    "through its already updated weights (sequential update, as some published code does)",
+}
+
+
+def chain_rows(lhs: str, forms: list[str]) -> tuple[str, ...]:
+    """lhs = f1 = f2 = …, one form per row, dropping any that repeats the one before it."""
+    kept: list[str] = []
+    for f in forms:
+        if not kept or f != kept[-1]:
+            kept.append(f)
+    return (f"{lhs} &= {kept[0]}", *(f"&= {f}" for f in kept[1:]))
+
+
+def training_unit(s: Scenario) -> tuple[bool, str]:
+    """Whether there is a training set, and so whether a training step is an epoch."""
+    several = len(s.data) > 1
+    return several, "epoch" if several else "step"
+
+
+def layer_title(net: Network, layer: int) -> str:
+    if layer == len(net.layers) - 1:
+        return "Output layer"
+    return "Hidden layer" if len(net.layers) == 2 else f"Hidden layer {layer + 1}"
+
+
+def neuron_of(net: Network, key: str) -> str:
+    return next(n.name for n in net.neurons if key in (n.net, n.out))
+
+
+def update_row(ctx: Context, u: Update, op: str, change: str, change_numbers: str) -> str:
+    """w⁺ = w ∓ η · (change) = old ∓ rate · (numbers) = new, one aligned row."""
+    w, s = ctx.sym(u.key), ctx.scenario
+    return (
+        rf"{w}^{{+}} &= {w} {op} {s.rate_symbol} \cdot {change} = {ctx.num(u.old)} {op} "
+        rf"{ctx.num(s.learning_rate)} \cdot {change_numbers} = {ctx.num(u.new)}"
+    )
+
+
+def bracketed(terms: list[str]) -> str:
+    """A sum in parentheses, or its one term alone."""
+    return terms[0] if len(terms) == 1 else rf"\left({' + '.join(terms)}\right)"

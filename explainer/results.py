@@ -1,0 +1,114 @@
+"""Stage 4, evaluate (everything a page shows): one Plan → Results, every number computed.
+
+The worked step and training, the stand-in's training for a step activation, the stopping
+rule's verdict, the error split, the published numbers checked, the gradient checks, the
+one-weight plots' points and the chains that cancel: all of it here, before the page is
+arranged, so that the explain stage only places what it is given. Verification reuses the
+page's own run (its network, derivation and training), and builds and derives each other
+convention once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sympy as sp
+
+from explainer import autograd, compute, derivation, evaluate, network, samples, verify
+from explainer.activations import ACTIVATIONS
+from explainer.cost import table_steps
+from explainer.derivation import Partial
+from explainer.evaluate import Blame, Share, Training
+from explainer.findings import Finding
+from explainer.quantities import Values, values
+from explainer.scenario import Scenario
+from explainer.settings import Plan
+
+
+@dataclass(frozen=True)
+class Results:
+    plan: Plan
+    run: compute.Run  # training: the page's rows only (step 0, the table's steps, the last)
+    surrogate: Training | None  # a step activation's stand-in, trained for the same rows
+    reached: bool  # training stopped because the loss fell below `until_loss`
+    split: tuple[tuple[Share, ...], tuple[Blame, ...]] | None  # seed 004's error split
+    findings: tuple[Finding, ...]  # the source's printed numbers, checked
+    differences: Mapping[str, float]  # central finite differences, with --check-gradients
+    autograd: tuple[str, Mapping[str, float]] | None  # (PyTorch version, its gradients)
+    one_weight: samples.OneWeight | None
+    cancelled: Mapping[Partial, sp.Expr]  # chains whose product cancels to a simpler form
+    values: Values  # every quantity under its JSON key
+    warnings: tuple[str, ...]  # saturated neurons
+
+    @property
+    def shown(self) -> frozenset[int]:
+        s = self.plan.scenario
+        return table_steps(s.steps, s.table_steps)
+
+
+def numbers(plan: Plan) -> tuple[compute.Run, compute.Run | None]:
+    """The page's run (its training recording the table's steps) and, when the scenario makes
+    claims and the page computes in float64, the same run recording the steps verification
+    reads too, so that both share one training."""
+    s = plan.scenario
+    shown = table_steps(s.steps, s.table_steps)
+    around = verify.near(s) if s.claims and plan.arithmetic.kind == "float64" else frozenset()
+    full = compute.run(s, plan.arithmetic, shown | around)
+    page = dataclasses.replace(full, training=only(full.training, shown))
+    return page, (full if around else None)
+
+
+def only(training: Training, shown: frozenset[int]) -> Training:
+    """The recorded steps a page shows: the first, the table's and the last."""
+    last = training.steps[-1].k
+    rows = tuple(st for st in training.steps if st.k in shown or st.k in (0, last))
+    return dataclasses.replace(training, steps=rows)
+
+
+def results(plan: Plan, values_only: bool = False) -> Results:
+    """Every number of the page; with `values_only`, just what JSON needs (no figures' points,
+    no cancelled forms)."""
+    s = plan.scenario
+    page, shared = numbers(plan)
+    net, ev, training = page.net, page.evaluation, page.training
+    stand_in = _surrogate(s)
+    # the stand-in trains for exactly the steps shown for the step network, so rows pair up
+    compared = (
+        evaluate.train(
+            network.build(dataclasses.replace(stand_in, until_loss=None)),
+            training.steps[-1].k,
+            table_steps(s.steps, s.table_steps).__contains__,
+        )
+        if stand_in
+        else None
+    )
+    if compared:
+        evaluate.check_finite(net, ev, compared)
+    torch = autograd.available() if plan.check_gradients else ""
+    return Results(
+        plan=plan,
+        run=page,
+        surrogate=compared,
+        reached=evaluate.converged(s, training.steps[-1].loss),
+        split=evaluate.error_split(net, ev) if s.error_split else None,
+        findings=verify.verify(s, shared) if s.claims else (),
+        differences=evaluate.central_differences(net) if plan.check_gradients else {},
+        autograd=(torch, autograd.gradients(net)) if torch else None,
+        one_weight=None if values_only else samples.one_weight(net, ev, training),
+        cancelled={} if values_only else derivation.cancellations(page.chain),
+        values=values(net, ev, training),
+        warnings=evaluate.saturation_warnings(net, ev),
+    )
+
+
+def _surrogate(scenario: Scenario) -> Scenario | None:
+    """The same network with every step-like activation replaced by its differentiable stand-in."""
+    layers = tuple(
+        dataclasses.replace(layer, activation=ACTIVATIONS[layer.activation].surrogate)
+        if ACTIVATIONS[layer.activation].surrogate
+        else layer
+        for layer in scenario.layers
+    )
+    return dataclasses.replace(scenario, layers=layers) if layers != scenario.layers else None

@@ -1,0 +1,128 @@
+"""Stage 1, load (settings): a scenario and the user's options resolved into one frozen Plan.
+
+Every choice a later stage makes by reading an option is made here once: the steps trained, the
+digits shown, the arithmetic (parsed once), the update order, the direction of the update
+(descent against the gradient, ascent along it), the sign of δ, the paper size. The stages
+receive the Plan; none of them parses an option again. Nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal, cast, get_args
+
+from explainer.activations import LOSSES
+from explainer.errors import UsageError
+from explainer.scenario import Scenario
+
+Kind = Literal["float64", "exact", "paper"]
+Rounding = Literal["half-up", "truncate"]
+UpdateOrder = Literal["simultaneous", "sequential"]
+Direction = Literal["descent", "ascent"]
+DeltaSign = Literal["minus", "plus"]
+Paper = Literal["a4", "letter"]
+Profile = Literal["chain", "delta", "single-weight"]
+
+PAPER_DECIMALS = range(1, 16)
+
+
+@dataclass(frozen=True)
+class ArithmeticSpec:
+    """float64, exact, or paper:K[:half-up|truncate]: how the worked step's numbers are made."""
+
+    kind: Kind = "float64"
+    decimals: int = 0  # paper only: K decimals carried
+    rounding: Rounding = "half-up"  # paper only
+
+    def __str__(self) -> str:
+        return f"paper:{self.decimals}:{self.rounding}" if self.kind == "paper" else self.kind
+
+
+def parse_arithmetic(spec: str) -> ArithmeticSpec:
+    """`--arithmetic`'s text as an ArithmeticSpec, or a UsageError saying what it accepts."""
+    if spec in ("float64", "exact"):
+        return ArithmeticSpec(cast(Kind, spec))
+    parts = spec.split(":")
+    if parts[0] == "paper" and 2 <= len(parts) <= 3 and parts[1].isdigit():
+        rounding = parts[2] if len(parts) == 3 else "half-up"
+        if int(parts[1]) in PAPER_DECIMALS and rounding in get_args(Rounding):
+            return ArithmeticSpec("paper", int(parts[1]), cast(Rounding, rounding))
+    raise UsageError(
+        f"--arithmetic {spec}: expected float64, exact, or paper:K[:half-up|truncate] "
+        "with K from 1 to 15"
+    )
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a user may choose for one run, as given (the CLI's flags, the API's arguments)."""
+
+    steps: int | None = None  # training steps; None: the scenario's own
+    digits: int | None = None  # significant digits shown; None: the scenario's own
+    arithmetic: str = "float64"  # float64, exact, or paper:K[:half-up|truncate]
+    check_gradients: bool = False  # add central finite differences beside every gradient
+    paper: Paper = "a4"  # for LaTeX and PDF
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The run's settings, resolved: what each stage needs to know, decided once."""
+
+    scenario: Scenario  # with the steps of the run
+    digits: int
+    arithmetic: ArithmeticSpec
+    update: UpdateOrder
+    direction: Direction  # descent: w − η·∂L/∂w; ascent (an objective to climb): w + η·∂P/∂w
+    delta_sign: DeltaSign  # δ_j = −∂L/∂net_j (minus) or +∂L/∂net_j (plus)
+    profile: Profile
+    check_gradients: bool
+    paper: Paper
+
+    @property
+    def steps(self) -> int:
+        return self.scenario.steps
+
+    @property
+    def sign(self) -> int:
+        """The update is p + sign·η·∂L/∂p."""
+        return 1 if self.direction == "ascent" else -1
+
+
+DIGITS = range(1, 16)
+
+
+def _check(options: Options, s: Scenario) -> None:
+    """The options a caller may pass without the command line's own checks (the API)."""
+    steps, digits = options.steps, options.digits
+    if steps is not None and (not _is_int(steps) or not 0 <= steps <= s.limits.steps):
+        raise UsageError(
+            f"steps = {steps!r}: expected a whole number from 0 to the limit steps = "
+            f"{s.limits.steps:,} (raise it with --limit steps=N, or limits= in Python)"
+        )
+    if digits is not None and (not _is_int(digits) or digits not in DIGITS):
+        raise UsageError(f"digits = {digits!r}: expected a whole number from 1 to 15")
+    if options.paper not in get_args(Paper):
+        raise UsageError(f"paper = {options.paper!r}: expected one of {', '.join(get_args(Paper))}")
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def resolve(scenario: Scenario, options: Options = Options()) -> Plan:
+    """The Plan of one run: the scenario's own settings, overridden by the options."""
+    _check(options, scenario)
+    if options.steps is not None:
+        scenario = dataclasses.replace(scenario, steps=options.steps)
+    return Plan(
+        scenario=scenario,
+        digits=options.digits or scenario.digits,
+        arithmetic=parse_arithmetic(options.arithmetic),
+        update=cast(UpdateOrder, scenario.update),
+        direction="ascent" if LOSSES[scenario.loss].ascent else "descent",
+        delta_sign=cast(DeltaSign, scenario.delta_sign),
+        profile=cast(Profile, scenario.profile),
+        check_gradients=options.check_gradients,
+        paper=options.paper,
+    )
