@@ -48,6 +48,7 @@ class Walkthrough:
 
     @property
     def title(self) -> str:
+        """The page's title, from the scenario."""
         return self._page.title
 
     @property

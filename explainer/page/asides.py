@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from explainer import notation
+from explainer.evaluate import Blame, Share
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Section, Table, math, text
 
@@ -24,18 +25,7 @@ def error_split_section(ctx: Context) -> Section:
             )
         )
     ]
-    for k in net.outputs:
-        mine = [x for x in shares if x.output == k.name]
-        total = " + ".join(ctx.sym(x.weight) for x in mine)
-        total_num = " + ".join(ctx.num(ctx.ev.node(x.weight)) for x in mine)
-        e = rf"e_{{{k.name}}}"
-        rows = tuple(
-            rf"{e} \cdot \frac{{{ctx.sym(x.weight)}}}{{{total}}} &= {ctx.factor_num(x.error)} "
-            rf"\cdot \frac{{{ctx.num(ctx.ev.node(x.weight))}}}{{{total_num}}} = "
-            rf"{ctx.num(x.value)}"
-            for x in mine
-        )
-        items.append(Display(rows))
+    items += _shares(ctx, shares)
     items.append(
         Paragraph(
             text(
@@ -48,27 +38,7 @@ def error_split_section(ctx: Context) -> Section:
             )
         )
     )
-    header = (
-        text("hidden neuron"),
-        text("proportional split"),
-        text(math(r"W^{\mathsf{T}} e")),
-        text(math(true)),
-        text("the split agrees"),
-    )
-    rows_t = []
-    for b in blames:
-        g = "—" if b.gradient is None else ctx.num(b.gradient)
-        same = b.gradient is not None and ctx.num(b.proportional) == g
-        rows_t.append(
-            (
-                text(b.neuron),
-                text(math(ctx.num(b.proportional))),
-                text(math(ctx.num(b.scaled))),
-                text(math(g) if b.gradient is not None else g),
-                text("yes" if same else "no"),
-            )
-        )
-    items.append(Table(header, tuple(rows_t), (False, True, True, True, False)))
+    items.append(_blames(ctx, blames, true))
     items.append(
         Paragraph(
             text(
@@ -82,3 +52,47 @@ def error_split_section(ctx: Context) -> Section:
         )
     )
     return Section("Splitting the error in proportion to the weights", 2, tuple(items), "split")
+
+
+def _shares(ctx: Context, shares: tuple[Share, ...]) -> list[Item]:
+    """Per output k, e_k·w_kj/Σw for each weight into it: symbols, numbers, value."""
+    items: list[Item] = []
+    for k in ctx.net.outputs:
+        mine = [x for x in shares if x.output == k.name]
+        total = " + ".join(ctx.sym(x.weight) for x in mine)
+        total_num = " + ".join(ctx.num(ctx.ev.node(x.weight)) for x in mine)
+        e = rf"e_{{{k.name}}}"
+        rows = tuple(
+            rf"{e} \cdot \frac{{{ctx.sym(x.weight)}}}{{{total}}} &= {ctx.factor_num(x.error)} "
+            rf"\cdot \frac{{{ctx.num(ctx.ev.node(x.weight))}}}{{{total_num}}} = "
+            rf"{ctx.num(x.value)}"
+            for x in mine
+        )
+        items.append(Display(rows))
+    return items
+
+
+def _blames(ctx: Context, blames: tuple[Blame, ...], true: str) -> Table:
+    """Each hidden neuron's share by both shortcuts beside the true derivative; whether the
+    proportional split agrees at the page's digits."""
+    header = (
+        text("hidden neuron"),
+        text("proportional split"),
+        text(math(r"W^{\mathsf{T}} e")),
+        text(math(true)),
+        text("the split agrees"),
+    )
+    rows = []
+    for b in blames:
+        g = "—" if b.gradient is None else ctx.num(b.gradient)
+        same = b.gradient is not None and ctx.num(b.proportional) == g
+        rows.append(
+            (
+                text(b.neuron),
+                text(math(ctx.num(b.proportional))),
+                text(math(ctx.num(b.scaled))),
+                text(math(g) if b.gradient is not None else g),
+                text("yes" if same else "no"),
+            )
+        )
+    return Table(header, tuple(rows), (False, True, True, True, False))

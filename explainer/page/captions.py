@@ -1,88 +1,98 @@
-"""Stage 5, explain (figures and captions): the page's pictures, drawn from computed numbers, with what they show."""
+"""Stage 5, explain (figures and captions): the page's pictures, drawn from computed numbers,
+each with a caption that says what it shows."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from explainer import figures, notation
 from explainer.page.context import Context
 from explainer.page.model import Figure, math, text
 from explainer.page.words import training_unit
 
+THRESHOLD = " A bias below a neuron multiplies the constant input −1 (a threshold)."
+
 
 def pictures(ctx: Context) -> dict[str, tuple[Figure, ...]]:
     """The page's pictures, by the anchor of the section they close."""
-    net, s, training = ctx.net, ctx.scenario, ctx.results.run.training
-    values = {k: float(v) for k, v in ctx.ev.nodes}
+    return {
+        anchor: tuple(f for make in makers if (f := make(ctx)) is not None)
+        for anchor, makers in PLACES.items()
+    }
+
+
+def network_figure(ctx: Context) -> Figure | None:
+    """The network with the highlighted parameter's chain-rule paths."""
+    net, s = ctx.net, ctx.scenario
     key = s.highlight or next((p.key for p in net.trained if p.kind == "weight"), "")
-    setup: list[Figure] = []
-    if key:
-        paths = figures.path_count(net, key)
-        setup.append(
-            Figure(
-                "network",
-                figures.network(net, values, ctx.sym, ctx.num, key),
-                text(
-                    "The network with the worked example's numbers: each input and neuron "
-                    "shows its value, each edge its weight. Highlighted: the ",
-                    "path" if paths == 1 else f"{paths} paths",
-                    " from ",
-                    math(ctx.sym(net.loss)),
-                    " back to ",
-                    math(ctx.sym(key)),
-                    "; ",
-                    math(notation.partial(ctx.sym(net.loss), ctx.sym(key), ctx.ordinary)),
-                    " is the sum of one product of local derivatives per path.",
-                    *(
-                        (" A bias below a neuron multiplies the constant input −1 (a threshold).",)
-                        if any(layer.biases and layer.bias_input == -1 for layer in s.layers)
-                        else ()
-                    ),
-                ),
-            )
-        )
-    several, unit = training_unit(s)
-    trained: list[Figure] = []
+    if not key:
+        return None
+    values = {k: float(v) for k, v in ctx.ev.nodes}
+    paths = figures.path_count(net, key)
+    loss = ctx.sym(net.loss)
+    threshold = any(layer.biases and layer.bias_input == -1 for layer in s.layers)
+    caption = text(
+        "The network with the worked example's numbers: each input and neuron "
+        "shows its value, each edge its weight. Highlighted: the ",
+        "path" if paths == 1 else f"{paths} paths",
+        " from ",
+        math(loss),
+        " back to ",
+        math(ctx.sym(key)),
+        "; ",
+        math(notation.partial(loss, ctx.sym(key), ctx.ordinary)),
+        " is the sum of one product of local derivatives per path.",
+        *((THRESHOLD,) if threshold else ()),
+    )
+    return Figure("network", figures.network(net, values, ctx.sym, ctx.num, key), caption)
+
+
+def loss_figure(ctx: Context) -> Figure | None:
+    """The loss over the training steps."""
+    net, training = ctx.net, ctx.results.run.training
+    several, unit = training_unit(ctx.scenario)
     curve = figures.loss_curve(training.curve, ctx.sym(net.loss), unit, ctx.num)
-    if curve is not None:
-        trained.append(
-            Figure(
-                "loss",
-                curve,
-                text(
-                    "The loss ",
-                    math(ctx.sym(net.loss)),
-                    f" after each {unit}"
-                    + (" (mean over the examples)" if several else "")
-                    + (", on a log scale" if figures.log_scale(training.curve) else "")
-                    + ".",
-                ),
-            )
-        )
-    data = ctx.results.one_weight
-    if data is not None:
-        pair = figures.one_weight(
-            data, ctx.sym, ctx.num, net.outputs[0].out, net.loss, net.outputs[0].target or ""
-        )
-        w, a = ctx.sym(net.trained[0].key), ctx.sym(net.outputs[0].out)
-        cost = ctx.sym(net.loss)
-        trained.append(
-            Figure(
-                "descent",
-                pair,
-                text(
-                    "Left: the output ",
-                    math(a),
-                    " as a function of ",
-                    math(w),
-                    "; the dashed line is the target, and the dashed drop marks the weight "
-                    "that minimises the cost. Right: the cost ",
-                    math(cost),
-                    " as a function of ",
-                    math(w),
-                    "; the dashed tangent at the starting weight has slope ",
-                    math(notation.partial(cost, w, ctx.ordinary)),
-                    ", and the arrows join the weights of the training table, step by step "
-                    "down towards the minimum.",
-                ),
-            )
-        )
-    return {"setup": tuple(setup), "training": tuple(trained)}
+    if curve is None:
+        return None
+    caption = text(
+        "The loss ",
+        math(ctx.sym(net.loss)),
+        f" after each {unit}"
+        + (" (mean over the examples)" if several else "")
+        + (", on a log scale" if figures.log_scale(training.curve) else "")
+        + ".",
+    )
+    return Figure("loss", curve, caption)
+
+
+def descent_figure(ctx: Context) -> Figure | None:
+    """Seed 001: the output and the cost against the one trained weight."""
+    data, net = ctx.results.one_weight, ctx.net
+    if data is None:
+        return None
+    out, target = net.outputs[0].out, net.outputs[0].target or ""
+    pair = figures.one_weight(data, ctx.sym, ctx.num, out, net.loss, target)
+    w, a, cost = ctx.sym(net.trained[0].key), ctx.sym(out), ctx.sym(net.loss)
+    caption = text(
+        "Left: the output ",
+        math(a),
+        " as a function of ",
+        math(w),
+        "; the dashed line is the target, and the dashed drop marks the weight "
+        "that minimises the cost. Right: the cost ",
+        math(cost),
+        " as a function of ",
+        math(w),
+        "; the dashed tangent at the starting weight has slope ",
+        math(notation.partial(cost, w, ctx.ordinary)),
+        ", and the arrows join the weights of the training table, step by step "
+        "down towards the minimum.",
+    )
+    return Figure("descent", pair, caption)
+
+
+# Which section each figure closes, in order.
+PLACES: dict[str, tuple[Callable[[Context], Figure | None], ...]] = {
+    "setup": (network_figure,),
+    "training": (loss_figure, descent_figure),
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from explainer import notation
 from explainer.activations import ACTIVATIONS, LOSSES
 from explainer.page.context import Context
-from explainer.page.model import Display, Item, Paragraph, Section, Seg, math, strong, text
+from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, math, strong, text
 from explainer.page.words import UPDATE_ORDER, chain_rows, equals, listing
 
 
@@ -35,48 +35,52 @@ def setup(ctx: Context) -> Section:
             )
         )
     )
-    for li, names in enumerate(net.layers):
-        layer = s.layers[li]
-        role = "output layer" if li == len(net.layers) - 1 else f"hidden layer {li + 1}"
-        act = ACTIVATIONS[layer.activation]
-        weights = [p for p in net.params if p.layer == li and p.kind == "weight"]
-        biases = [p for p in net.params if p.layer == li and p.kind == "bias"]
-        parts: list[Seg | str] = [
-            strong(f"Layer {li + 1}"),
-            f" ({role}): neurons ",
-            *listing(names),
-            f"; activation: {act.describe}; weights ",
-            *listing(equals(ctx, p.key, p.value) for p in weights),
-            "" if layer.train_weights else " (not trained)",
-        ]
-        if biases:
-            shared = " shared by all its neurons" if layer.bias == "shared" else ""
-            parts += [
-                "; bias ",
-                *listing(equals(ctx, p.key, p.value) for p in biases),
-                shared,
-                "" if layer.train_biases else ", not trained",
-            ]
-        else:
-            parts.append("; no bias")
-        items.append(Paragraph(text(*parts, ".")))
-    loss, plan = LOSSES[s.loss], ctx.plan
-    rate = s.rate_symbol
-    items.append(
-        Paragraph(
-            text(
-                "Loss: ",
-                loss.describe,
-                ", written ",
-                math(ctx.sym(net.loss)),
-                ". Learning rate ",
-                math(f"{rate} = {ctx.num(s.learning_rate)}"),
-                f"; gradient {plan.direction}; {UPDATE_ORDER[plan.update]}. Numbers are computed "
-                f"in {ctx.ev.describe}, shown to {plan.digits} significant digits, rounded half up.",
-            )
-        )
-    )
+    items += [Paragraph(_layer(ctx, li)) for li in range(len(net.layers))]
+    items.append(Paragraph(_loss(ctx)))
     return Section("The network and the training example", 2, tuple(items), "setup")
+
+
+def _layer(ctx: Context, li: int) -> Prose:
+    """One layer: its neurons, activation, weights and bias, and what is trained."""
+    net, layer = ctx.net, ctx.scenario.layers[li]
+    role = "output layer" if li == len(net.layers) - 1 else f"hidden layer {li + 1}"
+    act = ACTIVATIONS[layer.activation]
+    weights = [p for p in net.params if p.layer == li and p.kind == "weight"]
+    biases = [p for p in net.params if p.layer == li and p.kind == "bias"]
+    parts: list[Seg | str] = [
+        strong(f"Layer {li + 1}"),
+        f" ({role}): neurons ",
+        *listing(net.layers[li]),
+        f"; activation: {act.describe}; weights ",
+        *listing(equals(ctx, p.key, p.value) for p in weights),
+        "" if layer.train_weights else " (not trained)",
+    ]
+    if biases:
+        shared = " shared by all its neurons" if layer.bias == "shared" else ""
+        parts += [
+            "; bias ",
+            *listing(equals(ctx, p.key, p.value) for p in biases),
+            shared,
+            "" if layer.train_biases else ", not trained",
+        ]
+    else:
+        parts.append("; no bias")
+    return text(*parts, ".")
+
+
+def _loss(ctx: Context) -> Prose:
+    """The loss, the learning rate, the update and the arithmetic."""
+    s, plan = ctx.scenario, ctx.plan
+    return text(
+        "Loss: ",
+        LOSSES[s.loss].describe,
+        ", written ",
+        math(ctx.sym(ctx.net.loss)),
+        ". Learning rate ",
+        math(f"{s.rate_symbol} = {ctx.num(s.learning_rate)}"),
+        f"; gradient {plan.direction}; {UPDATE_ORDER[plan.update]}. Numbers are computed "
+        f"in {ctx.ev.describe}, shown to {plan.digits} significant digits, rounded half up.",
+    )
 
 
 def forward(ctx: Context) -> Section:

@@ -10,19 +10,32 @@ from explainer.precision import show
 
 
 def training(ctx: Context) -> Section:
-    net, s = ctx.net, ctx.scenario
-    steps = ctx.results.run.training.steps
+    """The table of training steps, and how far the loss fell."""
+    s, steps = ctx.scenario, ctx.results.run.training.steps
     if len(steps) < 2:
         return Section("Training", 2, ())
     several, unit = training_unit(s)
+    items: list[Item] = [Paragraph(_training_intro(ctx, several, unit)), _table(ctx)]
+    summary = _summary(ctx, unit)
+    if several:
+        items += [Paragraph(summary + _predictions_note(len(s.data))), _predictions(ctx)]
+    else:
+        items.append(Paragraph(summary + _outputs(ctx)))
+    return Section(f"Training for many {unit}s", 2, tuple(items), "training")
+
+
+def _table(ctx: Context) -> Table:
+    """A row per recorded step: the parameters (when there are at most four), the outputs
+    (for a single example) and the loss."""
+    net, steps = ctx.net, ctx.results.run.training.steps
+    several, unit = training_unit(ctx.scenario)
     trained = [p for p in net.params if p.trained]
     show_params = len(trained) <= 4
-    loss = ctx.sym(net.loss)
     header = [
         text(unit),
         *([text(math(ctx.sym(p.key))) for p in trained] if show_params else []),
         *(() if several else (text(math(ctx.sym(n.out))) for n in net.outputs)),
-        text(math(loss), " (mean over the examples)" if several else ""),
+        text(math(ctx.sym(net.loss)), " (mean over the examples)" if several else ""),
     ]
     index = {p.key: i for i, p in enumerate(net.params)}
     rows = []
@@ -34,20 +47,21 @@ def training(ctx: Context) -> Section:
             row += [text(math(ctx.num(o))) for o in st.outputs]
         row.append(text(math(ctx.num(st.loss))))
         rows.append(tuple(row))
+    return Table(tuple(header), tuple(rows), (False, *([True] * (len(header) - 1))))
+
+
+def _summary(ctx: Context, unit: str) -> Prose:
+    """Why training stopped, and the loss before and after."""
+    s, steps = ctx.scenario, ctx.results.run.training.steps
     last, first = steps[-1], steps[0]
     stop = ""
     if s.until_loss is not None:
-        reached = ctx.results.reached
         stop = (
             f"Training stops once the loss is below {show(s.until_loss, ctx.plan.digits).text}, "
             f"or after {s.steps} {unit}s at most; "
-            + ("the threshold was reached. " if reached else "the cap came first. ")
+            + ("the threshold was reached. " if ctx.results.reached else "the cap came first. ")
         )
-    items: list[Item] = [
-        Paragraph(_training_intro(ctx, several, unit)),
-        Table(tuple(header), tuple(rows), (False, *([True] * (len(header) - 1)))),
-    ]
-    summary = text(
+    return text(
         stop,
         f"After {last.k} {unit}s the loss has gone from ",
         math(ctx.num(first.loss)),
@@ -55,31 +69,23 @@ def training(ctx: Context) -> Section:
         math(ctx.num(last.loss)),
         ".",
     )
-    if several:
-        items += [
-            Paragraph(summary + _predictions_note(len(s.data))),
-            _predictions(ctx),
-        ]
-    else:
-        items.append(
-            Paragraph(
-                summary
-                + text(
-                    " The outputs are ",
-                    *listing(
-                        math(f"{ctx.sym(n.out)} = {ctx.num(o)}")
-                        for n, o in zip(net.outputs, last.outputs, strict=True)
-                    ),
-                    " against the targets ",
-                    *listing(
-                        math(f"{ctx.sym(n.target or '')} = {ctx.num(t)}")
-                        for n, t in zip(net.outputs, s.targets, strict=True)
-                    ),
-                    ".",
-                )
-            )
-        )
-    return Section(f"Training for many {unit}s", 2, tuple(items), "training")
+
+
+def _outputs(ctx: Context) -> Prose:
+    net, last = ctx.net, ctx.results.run.training.steps[-1]
+    return text(
+        " The outputs are ",
+        *listing(
+            math(f"{ctx.sym(n.out)} = {ctx.num(o)}")
+            for n, o in zip(net.outputs, last.outputs, strict=True)
+        ),
+        " against the targets ",
+        *listing(
+            math(f"{ctx.sym(n.target or '')} = {ctx.num(t)}")
+            for n, t in zip(net.outputs, ctx.scenario.targets, strict=True)
+        ),
+        ".",
+    )
 
 
 def _training_intro(ctx: Context, several: bool, unit: str) -> Prose:
