@@ -27,7 +27,7 @@ from explainer.derivation import Derivation, Partial
 from explainer.errors import ArithmeticModeError, NumericError
 from explainer.network import Network
 from explainer.scenario import Scenario
-from explainer.settings import ArithmeticSpec, parse_arithmetic
+from explainer.settings import ArithmeticSpec, direction, parse_arithmetic
 
 Number = Any  # np.float64 in float64 mode
 
@@ -345,7 +345,7 @@ def _evaluate(
 
     # descent: p − η·∂L/∂p; ascent (an objective to maximise): p + η·∂P/∂p
     rate = ar.number(net.scenario.learning_rate)
-    if LOSSES[net.scenario.loss].ascent:
+    if direction(net.scenario.loss) == "ascent":
         rate = -rate
     gradient = dict(d.gradients)
     new: dict[str, Number] = {}
@@ -541,7 +541,7 @@ class _Layer:
 def converged(s: Scenario, loss: float) -> bool:
     """The stopping rule: a loss below `until_loss`, or for an objective climbed by gradient
     ascent (P ≤ 0, best at 0), −P below it."""
-    distance = -loss if LOSSES[s.loss].ascent else loss
+    distance = -loss if direction(s.loss) == "ascent" else loss
     return s.until_loss is not None and distance < s.until_loss
 
 
@@ -618,7 +618,7 @@ def train(
     layers = [_Layer(net, names, theta) for names in net.layers]
     rule = LOSSES[s.loss]
     for layer in layers:
-        layer.scale(-s.learning_rate if rule.ascent else s.learning_rate)
+        layer.scale(-s.learning_rate if direction(s.loss) == "ascent" else s.learning_rate)
     examples = s.data or ((s.input_values, s.targets),)
     x_all = np.array([x for x, _ in examples], dtype=np.float64)
     t_all = np.array([t for _, t in examples], dtype=np.float64)

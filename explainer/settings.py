@@ -89,6 +89,12 @@ class Plan:
         return 1 if self.direction == "ascent" else -1
 
 
+def direction(loss: str) -> Direction:
+    """Descent against the gradient of a loss; ascent along that of an objective to climb
+    (seed 003's performance P). The one place this is decided."""
+    return "ascent" if LOSSES[loss].ascent else "descent"
+
+
 DIGITS = range(1, 16)
 
 
@@ -120,7 +126,7 @@ def resolve(scenario: Scenario, options: Options = Options()) -> Plan:
         digits=options.digits or scenario.digits,
         arithmetic=parse_arithmetic(options.arithmetic),
         update=cast(UpdateOrder, scenario.update),
-        direction="ascent" if LOSSES[scenario.loss].ascent else "descent",
+        direction=direction(scenario.loss),
         delta_sign=cast(DeltaSign, scenario.delta_sign),
         profile=cast(Profile, scenario.profile),
         check_gradients=options.check_gradients,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, settings
 # The fuzzer's profiles (tests/fuzz): `ci`, the default, a few hundred examples in a fixed order
 # so that CI is repeatable; `long`, 10,000 across the three fuzz tests, drawn afresh each run
 # (python -m pytest tests/fuzz -p no:randomly --hypothesis-profile long).
-_FUZZ = {
+_FUZZ: dict[str, Any] = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
     "database": None,
@@ -68,8 +69,14 @@ def tool(name: str) -> bool:
     return False
 
 
+class WriteScenario(Protocol):
+    """The `write_scenario` fixture: writes `text` to `<tmp_path>/<name>.toml` and returns it."""
+
+    def __call__(self, text: str, name: str = "case") -> Path: ...
+
+
 @pytest.fixture
-def write_scenario(tmp_path: Path):  # type: ignore[no-untyped-def]
+def write_scenario(tmp_path: Path) -> WriteScenario:
     def write(text: str, name: str = "case") -> Path:
         path = tmp_path / f"{name}.toml"
         path.write_text(text, encoding="utf-8")

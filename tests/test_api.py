@@ -25,7 +25,8 @@ def mazur() -> explainer.Walkthrough:
 
 
 @pytest.mark.parametrize(
-    ("method", "extension"), [("markdown", "md"), ("latex", "tex"), ("html", "html"), ("json", "json")]
+    ("method", "extension"),
+    [("markdown", "md"), ("latex", "tex"), ("html", "html"), ("json", "json")],
 )
 def test_every_format_is_the_shipped_page(
     mazur: explainer.Walkthrough, method: str, extension: str
@@ -162,3 +163,16 @@ def test_the_public_names_are_documented_and_nothing_else_is_exported() -> None:
     for name in dir(api.Walkthrough):
         if not name.startswith("_"):
             assert getattr(api.Walkthrough, name).__doc__, name
+
+
+def test_readme_python_lines_run() -> None:
+    """README's three lines for a notebook user, run as written."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(block, namespace)  # the README's own code, not a scenario's
+    assert isinstance(namespace["w"], explainer.Walkthrough)
+    assert (
+        namespace["w"].values["E_total@100"]
+        == explainer.load("mazur-2-2-2", steps=100).values["E_total@100"]
+    )

@@ -15,7 +15,7 @@ from explainer.precision import show
 from tests.conftest import SCENARIOS
 
 
-def test_exact_single_weight_is_fractions(capsys) -> None:
+def test_exact_single_weight_is_fractions(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "single-weight", "--arithmetic", "exact", "-f", "json"]) == 0
     v = json.loads(capsys.readouterr().out)["values"]
     # a = 1.5 · 0.8, C = (a − 0.5)², w ← 0.8 − 0.1 · 2(a − 0.5) · 1.5, by hand in fractions
@@ -25,13 +25,13 @@ def test_exact_single_weight_is_fractions(capsys) -> None:
     assert (v["a"], v["C"], v["w@1"]) == ("6/5", "49/100", "59/100")
 
 
-def test_exact_page_prints_fractions(capsys) -> None:
+def test_exact_page_prints_fractions(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "single-weight", "--arithmetic", "exact"]) == 0
     md = capsys.readouterr().out
     assert r"&= \frac{6}{5}" in md and "exact rational arithmetic" in md
 
 
-def test_exact_refuses_the_sigmoid_clearly(capsys) -> None:
+def test_exact_refuses_the_sigmoid_clearly(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "mazur-2-2-2", "--arithmetic", "exact", "--steps", "1"]) == 2
     err = capsys.readouterr().err
     assert "irrational" in err and err.count("\n") == 1
@@ -102,12 +102,14 @@ def test_display_rounds_half_up(x: float, digits: int, text: str) -> None:
     assert show(x, digits).text == text
 
 
-def test_unknown_arithmetic_is_a_usage_error(capsys) -> None:
+def test_unknown_arithmetic_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "single-weight", "--arithmetic", "paper:0"]) == 2
     assert "paper:K" in capsys.readouterr().err
 
 
-def test_gradient_check_section_agrees_with_the_chain_rule(capsys) -> None:
+def test_gradient_check_section_agrees_with_the_chain_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["render", "mazur-2-2-2", "--steps", "1", "--check-gradients"]) == 0
     md = capsys.readouterr().out
     section = md.split("## An independent check of the gradients")[1]

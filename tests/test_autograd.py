@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from explainer import derivation, evaluate, network, scenario
@@ -22,7 +24,7 @@ def chain_rule(net: network.Network) -> dict[str, float]:
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_autograd_agrees_on_shipped_scenarios(path) -> None:  # type: ignore[no-untyped-def]
+def test_autograd_agrees_on_shipped_scenarios(path: Path) -> None:
     net = network.build(scenario.load(path))
     ours, theirs = chain_rule(net), autograd.gradients(net)
     assert ours.keys() == theirs.keys()

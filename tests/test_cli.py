@@ -7,11 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from explainer.cli import main
 from tests.conftest import MINIMAL, OUTPUT, SCENARIOS
 
 
-def test_render_shipped_name_to_stdout(capsys) -> None:
+def test_render_shipped_name_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "single-weight", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["scenario"] == "single-weight"
@@ -26,14 +28,14 @@ def test_render_path_to_directory(tmp_path: Path) -> None:
     assert text.startswith(r"\documentclass") and text.rstrip().endswith(r"\end{document}")
 
 
-def test_body_only_is_pasteable(capsys) -> None:
+def test_body_only_is_pasteable(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "single-weight", "--format", "tex", "--body-only"]) == 0
     body = capsys.readouterr().out
     assert r"\documentclass" not in body and r"\begin{document}" not in body
     assert r"\section{Forward pass}" in body
 
 
-def test_steps_and_digits_override(capsys) -> None:
+def test_steps_and_digits_override(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "mazur-2-2-2", "--format", "json", "--steps", "3"]) == 0
     values = json.loads(capsys.readouterr().out)["values"]
     assert "E_total@3" in values and "E_total@4" not in values
@@ -41,25 +43,27 @@ def test_steps_and_digits_override(capsys) -> None:
     assert "0.8 \\cdot 1.5" in capsys.readouterr().out
 
 
-def test_unknown_scenario_name(capsys) -> None:
+def test_unknown_scenario_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "no-such-scenario"]) == 2
     err = capsys.readouterr().err
     assert "no-such-scenario" in err and "mazur-2-2-2" in err
 
 
-def test_several_scenarios_to_stdout_is_refused(capsys) -> None:
+def test_several_scenarios_to_stdout_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "single-weight", "mazur-2-2-2"]) == 2
     assert "-o DIR" in capsys.readouterr().err
 
 
-def test_list_names_every_shipped_scenario(capsys) -> None:
+def test_list_names_every_shipped_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     for path in SCENARIOS.glob("*.toml"):
         assert path.stem in out
 
 
-def test_build_check_detects_stale_then_fresh(tmp_path: Path, capsys) -> None:
+def test_build_check_detects_stale_then_fresh(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "scenarios"
     folder.mkdir()
     (folder / "small.toml").write_text(MINIMAL, encoding="utf-8")

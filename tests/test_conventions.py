@@ -5,26 +5,41 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from explainer import derivation, evaluate, network, scenario
 from explainer.derivation import Partial
+from explainer.evaluate import Blame
+from explainer.page.model import Explanation, Table
 from explainer.pipeline import explain, render_text
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, WriteScenario
 
 
 def load(name: str) -> scenario.Scenario:
     return scenario.load(SCENARIOS / f"{name}.toml")
 
 
-def values(name: str, **changes: object) -> dict[str, float]:
+def floats(e: Explanation) -> dict[str, float]:
+    """A page's values; in float arithmetic every one is a float (only exact arithmetic writes
+    a fraction as the string "6/5")."""
+    return cast(dict[str, float], dict(e.values))
+
+
+def values(name: str, **changes: Any) -> dict[str, float]:
     s = dataclasses.replace(load(name), **changes) if changes else load(name)
-    return dict(explain(s).values)
+    return floats(explain(s))
 
 
-def sig(z: np.ndarray) -> np.ndarray:
+def gradient(b: Blame) -> float:
+    assert b.gradient is not None, b.neuron  # None only where backpropagation derived none
+    return float(b.gradient)
+
+
+def sig(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return 1 / (1 + np.exp(-z))
 
 
@@ -128,8 +143,8 @@ def test_delta_notation_closed_forms() -> None:
 
 def test_delta_sign_is_a_setting() -> None:
     base = load("leonel-linear")
-    minus = dict(explain(base).values)
-    plus = dict(explain(dataclasses.replace(base, delta_sign="plus")).values)
+    minus = floats(explain(base))
+    plus = floats(explain(dataclasses.replace(base, delta_sign="plus")))
     assert plus["delta_o1"] == pytest.approx(-minus["delta_o1"])
     assert plus["w11@1"] == pytest.approx(minus["w11@1"])  # same mathematics, other sign
 
@@ -148,7 +163,8 @@ def test_step_activation_passes_no_gradient_and_its_stand_in_learns() -> None:
     assert v["E@50"] == v["E"]  # the step neuron cannot learn
     section = next(x for x in e.sections if x.anchor == "surrogate")
     table = section.items[-1]
-    sigmoid_loss = [float(row[2][0].value) for row in table.rows]  # type: ignore[union-attr]
+    assert isinstance(table, Table)
+    sigmoid_loss = [float(row[2][0].value) for row in table.rows]
     assert sigmoid_loss[-1] < sigmoid_loss[0] / 2
 
 
@@ -166,7 +182,7 @@ def test_error_split_closed_forms() -> None:
     e = np.array([1.0, 0.6]) - np.array([float(ev.node("o_o1")), float(ev.node("o_o2"))])
     for b, expected in zip(blames, w.T @ e, strict=True):
         assert float(b.scaled) == pytest.approx(expected, rel=1e-12)
-        assert float(b.gradient) == pytest.approx(expected, rel=1e-12)
+        assert gradient(b) == pytest.approx(expected, rel=1e-12)
         assert float(b.proportional) != pytest.approx(expected, rel=1e-3)
 
 
@@ -174,7 +190,7 @@ def test_sigmoid_output_breaks_the_scaled_split() -> None:
     net = network.build(load("leonel-sigmoid"))
     ev = evaluate.evaluate(net, derivation.derive(net))
     _, blames = evaluate.error_split(net, ev)
-    assert all(float(b.scaled) != pytest.approx(float(b.gradient), rel=1e-3) for b in blames)
+    assert all(float(b.scaled) != pytest.approx(gradient(b), rel=1e-3) for b in blames)
 
 
 def test_training_set_batch_mode_is_the_mean_gradient() -> None:
@@ -232,7 +248,7 @@ def test_sine_training_set_from_csv() -> None:
     s = load("serengil-sine")
     assert len(s.data) == 24 and s.input_values == s.data[0][0]
     e = explain(s)
-    v = dict(e.values)
+    v = floats(e)
     last = max(int(k.split("@")[1]) for k in v if k.startswith("E@"))
     assert v[f"E@{last}"] < 0.0005 < v["E"]  # stopped by the threshold
     assert last < s.steps
@@ -244,7 +260,7 @@ def test_until_loss_stops_at_the_first_step_below_the_threshold() -> None:
     assert rows[-1].loss < 1e-6 <= rows[-2].loss
 
 
-def test_narrative_is_rendered_escaped(write_scenario) -> None:
+def test_narrative_is_rendered_escaped(write_scenario: WriteScenario) -> None:
     text = (SCENARIOS / "single-weight.toml").read_text(encoding="utf-8")
     text += '\n[narrative]\nforward = "A <b>bold</b> claim: 100% & $5_x."\n'
     s = scenario.load(write_scenario(text))

@@ -16,7 +16,7 @@ import zlib
 from functools import cache
 from pathlib import Path
 
-import mpmath  # type: ignore[import-untyped]
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp

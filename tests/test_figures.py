@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from explainer import derivation, figures, network, scenario
-from explainer.compute import compute
+from explainer.compute import run
 from explainer.derivation import Partial
 from explainer.drawing import Circle, Label, runs, svg, tikz
 from explainer.drawing import Path as Line
-from explainer.explanation import Figure
+from explainer.page.model import Figure
 from explainer.pipeline import explain
 from explainer.precision import show
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, WriteScenario
 from tests.test_output import TANH_3
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -65,7 +65,8 @@ def test_mazur_highlights_both_outputs_for_w1() -> None:
 @pytest.mark.parametrize("path", [MAZUR, SCENARIOS / "serengil-sine.toml"], ids=lambda p: p.stem)
 def test_network_labels_are_the_computed_values(path: Path) -> None:
     s = scenario.load(path)
-    net, _, ev, _ = compute(s)
+    r = run(s)
+    net, ev = r.net, r.evaluation
     values = dict(ev.nodes)
     labels = {x.latex for x in pictures(path)["network"].drawing.shapes if isinstance(x, Label)}
     digits = s.digits
@@ -78,7 +79,7 @@ def test_network_labels_are_the_computed_values(path: Path) -> None:
 
 def test_loss_curve_is_the_training_loss_on_a_log_axis_when_it_spans_decades() -> None:
     s = scenario.load(MAZUR)
-    _, _, _, training = compute(s)
+    training = run(s).training
     recorded = {st.k: st.loss for st in training.steps}
     curve = dict(training.curve)
     assert len(curve) > 300 and curve[0] == recorded[0] and curve[s.steps] == recorded[s.steps]
@@ -162,13 +163,15 @@ def test_label_latex_to_text_runs() -> None:
     assert "".join(r.text for r in runs(r"\hat{y}_{\delta}")) == "y\u0302\u03b4"
 
 
-def test_a_shape_no_scenario_has(write_scenario) -> None:  # type: ignore[no-untyped-def]
+def test_a_shape_no_scenario_has(write_scenario: WriteScenario) -> None:
     page = explain(scenario.load(write_scenario(TANH_3)))
     keys = [i.key for s in page.sections for i in s.items if isinstance(i, Figure)]
     assert keys == ["network", "loss"]
 
 
-def test_highlight_setting_and_its_error(write_scenario, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_highlight_setting_and_its_error(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
     from explainer.cli import main
 
     text = TANH_3.replace("[training]", '[display]\nhighlight = "b_a1"\n[training]')
@@ -182,7 +185,7 @@ def test_highlight_setting_and_its_error(write_scenario, capsys) -> None:  # typ
     assert "display.highlight" in err and "'w99'" in err
 
 
-def test_figures_in_other_arithmetic_and_at_a_zero_loss(write_scenario) -> None:  # type: ignore[no-untyped-def]
+def test_figures_in_other_arithmetic_and_at_a_zero_loss(write_scenario: WriteScenario) -> None:
     from explainer.pipeline import Options
 
     for mode in ("paper:3", "paper:2:truncate", "exact"):
@@ -220,7 +223,7 @@ def test_neuron_names_with_their_own_underscore() -> None:
 
 def test_until_loss_curve_runs_to_the_stop() -> None:
     s = scenario.load(SCENARIOS / "serengil-sine.toml")
-    _, _, _, training = compute(s)
+    training = run(s).training
     last = training.steps[-1].k
     assert last < s.steps  # it stopped early
     assert training.curve[-1] == (last, training.steps[-1].loss)

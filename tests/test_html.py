@@ -15,7 +15,7 @@ from explainer import scenario
 from explainer.pipeline import explain
 from explainer.render import render
 from tests import browser
-from tests.conftest import MINIMAL, ROOT, SCENARIOS, tool
+from tests.conftest import MINIMAL, ROOT, SCENARIOS, WriteScenario, tool
 from tests.test_output import NASTY
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -71,7 +71,7 @@ def test_self_contained_mathml_and_no_raw_latex(path: Path) -> None:
     assert not LATEX.findall(shown)
 
 
-def test_every_scenario_string_is_escaped(write_scenario) -> None:  # type: ignore[no-untyped-def]
+def test_every_scenario_string_is_escaped(write_scenario: WriteScenario) -> None:
     quoted = json.dumps(NASTY)  # a TOML basic string
     text = MINIMAL.replace('title = "Minimal"', f"title = {quoted}") + (
         f"\n[narrative]\nforward = {quoted}\n"

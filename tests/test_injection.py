@@ -106,13 +106,13 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_json_keeps_the_text_exactly(payload: str, rendered) -> None:
+def test_json_keeps_the_text_exactly(payload: str, rendered: dict[str, dict[str, str]]) -> None:
     page = json.loads(rendered[payload]["json"])
     assert page["title"] == payload and page["source"] == payload
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_html_runs_and_fetches_nothing(payload: str, rendered) -> None:
+def test_html_runs_and_fetches_nothing(payload: str, rendered: dict[str, dict[str, str]]) -> None:
     html = rendered[payload]["html"]
     p = parse(html)
     inert_html(p)
@@ -131,14 +131,18 @@ def markdown_tags(md: str) -> list[str]:
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_markdown_adds_no_html_links_or_blocks(payload: str, rendered) -> None:
+def test_markdown_adds_no_html_links_or_blocks(
+    payload: str, rendered: dict[str, dict[str, str]]
+) -> None:
     """The payload's page has exactly the tags of a page with plain words in its place: no raw
     HTML, link, image, list, quote, heading, code or emphasis of its own."""
     assert markdown_tags(rendered[payload]["md"]) == markdown_tags(rendered[PLAIN]["md"])
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_latex_spells_no_command_from_the_payload(payload: str, rendered) -> None:
+def test_latex_spells_no_command_from_the_payload(
+    payload: str, rendered: dict[str, dict[str, str]]
+) -> None:
     tex = rendered[payload]["tex"]
     for command in (
         "\\input{/",

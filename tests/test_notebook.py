@@ -24,12 +24,15 @@ def executed() -> Any:
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
         "the notebook is shipped without outputs: every number in it is computed when it runs"
     )
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": "."}}).execute()
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": "."}}
+    ).execute()
     return nb
 
 
 def outputs(nb: Any, index: int) -> list[Any]:
-    return [c for c in nb.cells if c.cell_type == "code"][index].outputs
+    out: list[Any] = [c for c in nb.cells if c.cell_type == "code"][index].outputs
+    return out
 
 
 def test_the_walkthrough_displays_as_its_page_with_figures(executed: Any) -> None:

@@ -12,7 +12,8 @@ import pytest
 from explainer import scenario
 from explainer.pipeline import render_text
 from explainer.render import escape_latex, escape_markdown
-from tests.conftest import MINIMAL, SCENARIOS, tool
+from explainer.scenario import Scenario
+from tests.conftest import MINIMAL, SCENARIOS, WriteScenario, tool
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 
@@ -52,6 +53,13 @@ steps = 50
 NASTY = "Costs & $ 100% of #1 {x}_y ~ ^ \\\\ <b>*bold*</b> [link](x) `code`"
 
 
+def text_page(s: Scenario, fmt: str) -> str:
+    """The page of a text format (`render_text` returns bytes only for a compiled format)."""
+    page = render_text(s, fmt)
+    assert isinstance(page, str)
+    return page
+
+
 def compile_latex(tex: str, tmp_path: Path, name: str = "page") -> str:
     (tmp_path / f"{name}.tex").write_text(tex, encoding="utf-8")
     result = subprocess.run(
@@ -85,26 +93,26 @@ def test_same_scenario_same_bytes(path: Path, fmt: str) -> None:
 def test_latex_compiles_without_overfull_boxes(path: Path, tmp_path: Path) -> None:
     if not tool("pdflatex"):
         pytest.skip("pdflatex is not installed (CI installs TeX Live)")
-    log = compile_latex(render_text(scenario.load(path), "tex"), tmp_path)
+    log = compile_latex(text_page(scenario.load(path), "tex"), tmp_path)
     assert "Overfull \\hbox" not in log
 
 
-def test_new_shape_renders_and_compiles(write_scenario, tmp_path: Path) -> None:
+def test_new_shape_renders_and_compiles(write_scenario: WriteScenario, tmp_path: Path) -> None:
     s = scenario.load(write_scenario(TANH_3))
-    md = render_text(s, "md")
+    md = text_page(s, "md")
     for heading in ("### Hidden layer 1", "### Hidden layer 2", "### Output layer"):
         assert heading in md
     assert r"1 - {\mathrm{out}_{a1}}^{2}" in md  # tanh′ in textbook form
     if tool("pdflatex"):
-        compile_latex(render_text(s, "tex"), tmp_path)
+        compile_latex(text_page(s, "tex"), tmp_path)
 
 
-def test_scenario_strings_are_escaped(write_scenario, tmp_path: Path) -> None:
+def test_scenario_strings_are_escaped(write_scenario: WriteScenario, tmp_path: Path) -> None:
     text = MINIMAL.replace('title = "Minimal"', f"title = '''{NASTY}'''\nsource = '''{NASTY}'''")
     s = scenario.load(write_scenario(text))
-    md = render_text(s, "md")
+    md = text_page(s, "md")
     assert escape_markdown(NASTY) in md and "<b>" not in md
-    tex = render_text(s, "tex")
+    tex = text_page(s, "tex")
     assert escape_latex(NASTY) in tex
     if tool("pdflatex"):
         compile_latex(tex, tmp_path)
@@ -112,7 +120,7 @@ def test_scenario_strings_are_escaped(write_scenario, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_markdown_math_is_well_formed(path: Path) -> None:
-    md = render_text(scenario.load(path), "md")
+    md = text_page(scenario.load(path), "md")
     assert md.count("$$") % 2 == 0
     blocks = re.findall(r"^\$\$\n(.*?)\n\$\$$", md, flags=re.S | re.M)
     assert blocks and all(b.startswith(r"\begin{aligned}") for b in blocks)
@@ -124,7 +132,7 @@ def test_markdown_math_is_well_formed(path: Path) -> None:
 
 
 def test_numeric_columns_align_on_the_decimal_point() -> None:
-    from explainer.explanation import Table, math, text
+    from explainer.page.model import Table, math, text
     from explainer.render import tex_cell, tex_columns
 
     rows = tuple(

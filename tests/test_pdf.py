@@ -3,6 +3,7 @@ when a document does not compile."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from explainer import pdf
 from explainer.cli import main
+from explainer.errors import TexError
 from tests.conftest import tool
 
 
@@ -36,8 +38,10 @@ def test_pdf_is_reproducible_and_sized(tex: None, tmp_path: Path) -> None:
     assert page_size(a / "single-weight.pdf") == pytest.approx((612, 792), abs=0.01)
 
 
-def test_no_tex_engine_is_one_clear_line(monkeypatch, tmp_path: Path, capsys) -> None:
-    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+def test_no_tex_engine_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     assert main(["render", "single-weight", "--format", "pdf", "-o", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "install TeX Live" in err and err.count("\n") == 1
@@ -46,7 +50,7 @@ def test_no_tex_engine_is_one_clear_line(monkeypatch, tmp_path: Path, capsys) ->
 
 def test_failed_compile_keeps_the_log(tex: None, tmp_path: Path) -> None:
     broken = r"\documentclass{article}\begin{document}\undefinedmacro\end{document}"
-    with pytest.raises(pdf.TexError, match=r"broken\.tex") as e:
+    with pytest.raises(TexError, match=r"broken\.tex") as e:
         pdf.compile_pdf(broken, "broken")
     assert b"Undefined control sequence" in e.value.log
 
@@ -55,7 +59,7 @@ def test_a_failed_compile_keeps_its_log_beside_the_output(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def fail(tex: str, name: str, seconds: int = 120) -> bytes:
-        raise pdf.TexError(f"{name}.tex: pdflatex failed", b"the log")
+        raise TexError(f"{name}.tex: pdflatex failed", b"the log")
 
     monkeypatch.setattr(pdf, "compile_pdf", fail)
     assert main(["render", "single-weight", "--format", "pdf", "-o", str(tmp_path)]) == 2

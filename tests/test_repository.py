@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,7 @@ def test_readme_names_the_commands_ci_runs() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "explainer"]],
+    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "explainer", "tests"]],
     ids=["ruff-check", "ruff-format", "mypy"],
 )
 def test_code_quality_gate(command: list[str]) -> None:
@@ -47,7 +48,7 @@ def test_code_quality_gate(command: list[str]) -> None:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
-def test_readme_scenario_example_renders(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_readme_scenario_example_renders(tmp_path: Path) -> None:
     from explainer import scenario
     from explainer.pipeline import Options, render_text
 
@@ -57,6 +58,7 @@ def test_readme_scenario_example_renders(tmp_path) -> None:  # type: ignore[no-u
     path = tmp_path / "readme-example.toml"
     path.write_text(block.group(1), encoding="utf-8")
     page = render_text(scenario.load(path), "md", Options(steps=3))
+    assert isinstance(page, str)  # Markdown is text; only PDF is bytes
     assert page.startswith("# Backpropagation step by step")
 
 

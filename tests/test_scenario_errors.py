@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from explainer.cli import main
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, WriteScenario
 
 # (id, old line, new line, key path the message must name, words it must contain)
 CASES = [
@@ -108,7 +108,13 @@ CASES = [
     ("old", "new", "key", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_bad_scenario_is_one_clear_line(
-    old: str, new: str, key: str, words: str, write_scenario, tmp_path: Path, capsys
+    old: str,
+    new: str,
+    key: str,
+    words: str,
+    write_scenario: WriteScenario,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert old in MINIMAL
     path = write_scenario(MINIMAL.replace(old, new, 1))
@@ -123,17 +129,19 @@ def test_bad_scenario_is_one_clear_line(
     assert not out_dir.exists()
 
 
-def test_minimal_scenario_is_valid(write_scenario, tmp_path: Path) -> None:
+def test_minimal_scenario_is_valid(write_scenario: WriteScenario, tmp_path: Path) -> None:
     assert main(["render", str(write_scenario(MINIMAL)), "-o", str(tmp_path)]) == 0
     assert (tmp_path / "case.md").read_text(encoding="utf-8").startswith("# Minimal")
 
 
-def test_missing_file(capsys) -> None:
+def test_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "no/such/file.toml"]) == 2
     assert "no such file" in capsys.readouterr().err
 
 
-def test_one_bad_file_among_good_writes_nothing(write_scenario, tmp_path: Path) -> None:
+def test_one_bad_file_among_good_writes_nothing(
+    write_scenario: WriteScenario, tmp_path: Path
+) -> None:
     good = write_scenario(MINIMAL, "good")
     bad = write_scenario(MINIMAL.replace("steps = 3", "steps = -1"), "bad")
     out_dir = tmp_path / "out"

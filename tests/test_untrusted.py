@@ -17,8 +17,9 @@ import pytest
 from explainer import evaluate, pdf
 from explainer import scenario as scenarios
 from explainer.cli import main
+from explainer.errors import TexError
 from explainer.network import build
-from tests.conftest import MINIMAL, SCENARIOS, tex_processes, tool
+from tests.conftest import MINIMAL, SCENARIOS, WriteScenario, tex_processes, tool
 
 EXAMPLE = "[example]\ninputs = [1.0, 2.0]\ntargets = [0.25]\n"
 
@@ -71,7 +72,9 @@ def test_output_names_stay_inside_the_output_folder(
     assert (tmp_path / "out" / f"{name}.json").is_file()
 
 
-def test_two_scenarios_written_as_one_name_are_refused(tmp_path: Path, capsys) -> None:
+def test_two_scenarios_written_as_one_name_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for stem in ("a b", "a-b"):
         (tmp_path / f"{stem}.toml").write_text(MINIMAL, encoding="utf-8")
     argv = ["--scenarios", str(tmp_path), "--no-pdf", "-o", str(tmp_path / "out")]
@@ -80,7 +83,9 @@ def test_two_scenarios_written_as_one_name_are_refused(tmp_path: Path, capsys) -
     assert "a-b" in err and not (tmp_path / "out").exists()
 
 
-def test_a_pipe_named_like_a_scenario_is_refused_without_waiting(tmp_path: Path, capsys) -> None:
+def test_a_pipe_named_like_a_scenario_is_refused_without_waiting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     os.mkfifo(tmp_path / "pipe.toml")
     code, err = run(capsys, "render", str(tmp_path / "pipe.toml"))
     one_clean_line(code, err)
@@ -88,7 +93,7 @@ def test_a_pipe_named_like_a_scenario_is_refused_without_waiting(tmp_path: Path,
 
 
 def test_a_csv_field_past_the_csv_module_s_limit_is_a_located_error(
-    write_scenario, tmp_path: Path, capsys
+    write_scenario: WriteScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "big.csv").write_text("x1,x2,o1\n1,2," + "3" * 200_000 + "\n", encoding="utf-8")
     code, err = run(
@@ -124,7 +129,7 @@ HAT = [
 
 @pytest.mark.parametrize("symbol", HAT)
 def test_symbols_outside_the_subset_are_refused(
-    symbol: str, write_scenario, capsys: pytest.CaptureFixture[str]
+    symbol: str, write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = MINIMAL + f"\n[symbols]\nx1 = {json.dumps(symbol)}\n"
     code, err = run(capsys, "render", str(write_scenario(text)))
@@ -136,7 +141,7 @@ def test_symbols_outside_the_subset_are_refused(
     "symbol", [r"\mathrm{x}", r"\hat{y}_{1}", r"\alpha^{2}", r"\text{in 1}", r"x'", r"\vec x"]
 )
 def test_symbols_in_the_subset_render_in_every_format(
-    symbol: str, write_scenario, tmp_path: Path
+    symbol: str, write_scenario: WriteScenario, tmp_path: Path
 ) -> None:
     value = json.dumps(symbol)
     path = write_scenario(MINIMAL + f"\n[symbols]\nx1 = {value}\nw1 = {value}\n")
@@ -165,7 +170,7 @@ def test_tex_in_a_loop_is_stopped_and_leaves_no_process(tex: None, tmp_path: Pat
     """Before issue 9 a loop ran for 300 s, then a TimeoutExpired traceback, and pdflatex ran on."""
     doc = r"\documentclass{article}\def\x{\x}\begin{document}\x\end{document}"
     start = time.monotonic()
-    with pytest.raises(pdf.TexError, match="longer than 2 s"):
+    with pytest.raises(TexError, match="longer than 2 s"):
         pdf.compile_pdf(doc, "loop", seconds=2)
     assert time.monotonic() - start < 20
     assert tex_processes(Path(tempfile.gettempdir())) == []
@@ -203,7 +208,7 @@ def test_csv_outside_the_folder_is_refused(
 
 
 def test_csv_link_out_of_the_folder_and_pipes_are_refused(
-    write_scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    write_scenario: WriteScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "link.csv").symlink_to("/etc/passwd")
     os.mkfifo(tmp_path / "pipe.csv")
@@ -215,7 +220,9 @@ def test_csv_link_out_of_the_folder_and_pipes_are_refused(
         assert "root:" not in err
 
 
-def test_csv_size_is_limited(write_scenario, tmp_path: Path, capsys) -> None:
+def test_csv_size_is_limited(
+    write_scenario: WriteScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "big.csv").write_text("x1,x2,o1\n" + "1,2,3\n" * 1000, encoding="utf-8")
     text = MINIMAL.replace(EXAMPLE, '[data]\ncsv = "big.csv"\n')
     path = str(write_scenario(text))
@@ -239,7 +246,7 @@ def test_csv_size_is_limited(write_scenario, tmp_path: Path, capsys) -> None:
     ],
 )
 def test_line_breaks_in_one_line_fields_are_refused(
-    old: str, new: str, key: str, write_scenario, capsys: pytest.CaptureFixture[str]
+    old: str, new: str, key: str, write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, err = run(capsys, "render", str(write_scenario(MINIMAL.replace(old, new))))
     one_clean_line(code, err)
@@ -339,7 +346,7 @@ def test_content_that_crashed_is_a_located_error(
     text: str,
     argv: tuple[str, ...],
     named: str,
-    write_scenario,
+    write_scenario: WriteScenario,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -350,7 +357,9 @@ def test_content_that_crashed_is_a_located_error(
     assert not (tmp_path / "out").exists()
 
 
-def test_claims_beyond_float_range_are_checked_not_crashed(write_scenario, capsys) -> None:
+def test_claims_beyond_float_range_are_checked_not_crashed(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = MINIMAL + '[claims]\nw1 = "9999e300"\nx1 = "-9e300"\n"w1@2" = "1e-300"\n'
     path = str(write_scenario(text))
     assert main(["render", path, "--format", "json"]) == 0
@@ -358,7 +367,9 @@ def test_claims_beyond_float_range_are_checked_not_crashed(write_scenario, capsy
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_a_saturated_sigmoid_is_a_warning_naming_the_neuron(write_scenario, capsys) -> None:
+def test_a_saturated_sigmoid_is_a_warning_naming_the_neuron(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = str(write_scenario(NETWORK_2.replace("[[0.5]]", "[[1e7]]")))
     for arithmetic in ("float64", "paper:4"):
         assert main(["render", path, "--arithmetic", arithmetic, "--format", "json"]) == 0
@@ -368,7 +379,7 @@ def test_a_saturated_sigmoid_is_a_warning_naming_the_neuron(write_scenario, caps
 
 @pytest.mark.parametrize("target", ["/proc/x", "file/inside", "ro/x"])
 def test_an_unwritable_output_folder_is_one_line_and_leaves_no_temporary_file(
-    target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file").write_text("x", encoding="utf-8")
@@ -380,7 +391,9 @@ def test_an_unwritable_output_folder_is_one_line_and_leaves_no_temporary_file(
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["file", "ro"]
 
 
-def test_a_full_disk_leaves_no_temporary_file(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_a_full_disk_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     real = os.fdopen
 
     class Full:
@@ -421,14 +434,18 @@ def test_an_unexpected_exception_is_one_line_naming_the_scenario(
         main(["--debug", "render", "single-weight"])
 
 
-def test_a_large_file_is_refused_before_it_is_parsed(write_scenario, capsys) -> None:
+def test_a_large_file_is_refused_before_it_is_parsed(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_scenario(MINIMAL + "# " + "x" * 3_000_000 + "\n")
     code, err = run(capsys, "render", str(path))
     one_clean_line(code, err)
     assert "file_bytes" in err
 
 
-def test_limits_are_named_and_can_be_raised(write_scenario, capsys) -> None:
+def test_limits_are_named_and_can_be_raised(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = str(write_scenario(MINIMAL))
     code, err = run(capsys, "render", path, "--limit", "parameters=3")
     one_clean_line(code, err)
@@ -458,7 +475,11 @@ def test_until_loss_keeps_a_bounded_sample_of_the_curve() -> None:
     assert peak < 1_000_000, f"{peak:,} bytes"
 
 
-def test_a_long_run_says_so_before_it_starts(write_scenario, capsys, monkeypatch) -> None:
+def test_a_long_run_says_so_before_it_starts(
+    write_scenario: WriteScenario,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from explainer import cli
 
     monkeypatch.setattr(cli, "explain_all", lambda loaded, options: {})

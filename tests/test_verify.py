@@ -10,12 +10,13 @@ import pytest
 from explainer import scenario
 from explainer.cli import main
 from explainer.compute import values
+from explainer.findings import Finding
 from explainer.scenario import Claim
 from explainer.verify import rounds_to, verify
-from tests.conftest import MINIMAL, SCENARIOS
+from tests.conftest import MINIMAL, SCENARIOS, WriteScenario
 
 
-def findings(name: str) -> dict[str, object]:
+def findings(name: str) -> dict[str, Finding]:
     return {f.claim.key: f for f in verify(scenario.load(SCENARIOS / f"{name}.toml"))}
 
 
@@ -51,7 +52,7 @@ def test_seed_002_and_mazur_findings() -> None:
     assert "w7@1 = 0.511" in t2.remark and "w8@1 = 0.561" in t2.remark
 
 
-def test_diagnoses_are_recomputed_not_looked_up(write_scenario) -> None:
+def test_diagnoses_are_recomputed_not_looked_up(write_scenario: WriteScenario) -> None:
     # A claim made up here, true only under sequential updates after 2 steps: the diagnosis must
     # find it by recomputation.
     s = scenario.load(SCENARIOS / "mazur-2-2-2.toml")
@@ -62,7 +63,9 @@ def test_diagnoses_are_recomputed_not_looked_up(write_scenario) -> None:
     assert not only.reproduced and "sequential updates" in only.explained_by
 
 
-def test_verify_exit_codes_and_json(capsys, write_scenario) -> None:
+def test_verify_exit_codes_and_json(
+    capsys: pytest.CaptureFixture[str], write_scenario: WriteScenario
+) -> None:
     assert main(["verify", "single-weight"]) == 0
     assert "3 of 3 reproduced" in capsys.readouterr().out
     assert main(["verify", "mazur-2-2-2", "--json"]) == 1
@@ -74,7 +77,9 @@ def test_verify_exit_codes_and_json(capsys, write_scenario) -> None:
     assert "claims.o1" in capsys.readouterr().err
 
 
-def test_unknown_claim_key_is_reported(write_scenario, capsys) -> None:
+def test_unknown_claim_key_is_reported(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_scenario(MINIMAL + '\n[claims]\n"nothing@1" = "0.5"\n')
     assert main(["verify", str(path)]) == 1
     assert "computes no quantity" in capsys.readouterr().out

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from explainer import drawing, mathml, pdf, symbols
-from explainer.notation import GREEK
+from explainer.symbols import GREEK
 
 
 def generate(rng: random.Random, depth: int = 0) -> str:
