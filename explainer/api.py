@@ -20,11 +20,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from explainer import output, pipeline, render, verify
+from explainer import output, page, pipeline, render, results
 from explainer import scenario as scenarios
 from explainer.findings import Finding
 from explainer.limits import DEFAULT, Limits
 from explainer.page.model import Explanation
+from explainer.results import Results
 from explainer.scenario import Scenario
 from explainer.settings import Options, Paper, Plan, resolve
 
@@ -34,7 +35,8 @@ class Walkthrough:
 
     def __init__(self, scenario: Scenario, options: Options = Options()) -> None:
         self._plan: Plan = resolve(scenario, options)
-        self._page: Explanation = pipeline.explain_plan(self._plan)
+        self._results: Results = results.results(self._plan)
+        self._page: Explanation = page.build(self._results)
 
     @property
     def scenario(self) -> Scenario:
@@ -114,9 +116,7 @@ class Walkthrough:
     def verify(self) -> tuple[Finding, ...]:
         """The numbers the source prints (the scenario's claims), each checked: reproduced, or
         the alternatives (rounding, update order, steps, conventions) that would give it."""
-        if not self.scenario.claims:
-            return ()
-        return verify.verify(self.scenario)
+        return self._results.findings  # checked once, with the page (always in float64)
 
     def __repr__(self) -> str:
         return f"<Walkthrough {self.name}: {self.title}>"
