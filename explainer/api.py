@@ -16,18 +16,19 @@ In Jupyter a Walkthrough shows itself as its page, with its figures.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from explainer import output, page, pipeline, render, results
 from explainer import scenario as scenarios
+from explainer.errors import UsageError
 from explainer.findings import Finding
 from explainer.limits import DEFAULT, Limits
 from explainer.page.model import Explanation
 from explainer.results import Results
 from explainer.scenario import Scenario
-from explainer.settings import Options, Paper, Plan, resolve
+from explainer.settings import Options, Paper, Plan, check_paper, resolve
 
 
 class Walkthrough:
@@ -77,7 +78,8 @@ class Walkthrough:
     def latex(self, body_only: bool = False, paper: Paper | None = None) -> str:
         """The page as a LaTeX document for pdflatex, or with `body_only` the body to paste
         into your own (it needs amsmath, dcolumn and TikZ)."""
-        return render.render(self._page, "tex", body_only, paper or self._plan.paper)
+        chosen = self._plan.paper if paper is None else check_paper(paper)
+        return render.render(self._page, "tex", body_only, chosen)
 
     def html(self) -> str:
         """The page as one self-contained HTML file (MathML, inline SVG, no script)."""
@@ -99,12 +101,19 @@ class Walkthrough:
             output.write_files({Path(path): data})
         return data
 
-    def save(self, folder: str | Path, formats: tuple[str, ...] = ("md",)) -> list[Path]:
+    def save(self, folder: str | Path, formats: str | Sequence[str] = ("md",)) -> list[Path]:
         """Write the page into `folder` in each format (`md` with its SVG figures, `tex`,
-        `html`, `json`, `pdf`), every file whole or not at all; returns the paths written."""
+        `html`, `json`, `pdf`; one name or several), every file whole or not at all; returns
+        the paths written."""
         out = Path(folder)
+        wanted = [formats] if isinstance(formats, str) else list(formats)
+        unknown = [f for f in wanted if f not in render.FORMATS]
+        if unknown or not wanted:
+            raise UsageError(
+                f"formats = {formats!r}: expected one or more of {', '.join(render.FORMATS)}"
+            )
         files: dict[Path, str | bytes] = {}
-        for fmt in formats:
+        for fmt in wanted:
             f = render.FORMATS[fmt]
             files[out / f"{self.name}.{f.extension}"] = (
                 self.pdf() if f.compiled else render.render(self._page, fmt, paper=self._plan.paper)
@@ -147,7 +156,9 @@ def load(
     "mazur-2-2-2"), checked as the command line checks it. The keyword arguments are the
     command line's options: steps and digits override the scenario's; arithmetic is
     "float64", "exact" or "paper:K[:half-up|truncate]"."""
-    s = scenarios.load(scenarios.locate(source), limits)
+    if not isinstance(source, str | Path):
+        raise UsageError(f"{source!r}: expected a scenario's name or the path of a .toml file")
+    s = scenarios.load(scenarios.locate(source), _limits(limits))
     return from_scenario(s, steps, digits, arithmetic, check_gradients, paper)
 
 
@@ -165,7 +176,9 @@ def from_dict(
     """A walkthrough from a mapping with the scenario file's keys (`{"network": {...},
     "example": {...}, "training": {...}}`), validated as a file is; errors name `<name>`.
     (Not `explainer.scenario`: that name is the module that reads scenario files.)"""
-    s = scenarios.from_mapping(data, name, limits)
+    if not isinstance(name, str) or not name:
+        raise UsageError(f"name = {name!r}: expected a non-empty string (the page's file name)")
+    s = scenarios.from_mapping(data, name, _limits(limits))
     return from_scenario(s, steps, digits, arithmetic, check_gradients, paper)
 
 
@@ -178,6 +191,15 @@ def from_scenario(
     paper: Paper,
 ) -> Walkthrough:
     return Walkthrough(s, Options(steps, digits, arithmetic, check_gradients, paper))
+
+
+def _limits(limits: object) -> Limits:
+    if not isinstance(limits, Limits):
+        raise UsageError(
+            f"limits = {limits!r}: expected an explainer.Limits, e.g. "
+            "dataclasses.replace(explainer.Limits(), steps=10**8)"
+        )
+    return limits
 
 
 def shipped() -> list[str]:

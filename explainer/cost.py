@@ -27,7 +27,7 @@ def table_steps(total: int, first: int) -> frozenset[int]:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Forecast:
     parameters: int
     updates: int  # vectorised training updates, summed over every training the run does
     evaluations: int  # worked steps evaluated one by one (verification's on-paper variants)
@@ -47,7 +47,7 @@ def _claimed_steps(s: Scenario) -> list[int]:
     return [int(k) for c in s.claims if (k := c.key.partition("@")[2]).isdigit()]
 
 
-def plan(s: Scenario) -> Plan:
+def plan(s: Scenario) -> Forecast:
     """Every training a render of `s` does: the page's (and a differentiable stand-in's for a
     step activation), and with claims the check's: the base run to the last claimed step, the
     other update order, biases flipped, the ½ flipped, one run per printed input or target,
@@ -66,10 +66,12 @@ def plan(s: Scenario) -> Plan:
             evaluations = PAPER_VARIANTS * min(last, STEPWISE_LIMIT)
         rows += 3 * len(_claimed_steps(s))
     outputs = len(s.layers[-1].neurons)
-    return Plan(parameters(s.layers), updates, evaluations, rows * (parameters(s.layers) + outputs))
+    return Forecast(
+        parameters(s.layers), updates, evaluations, rows * (parameters(s.layers) + outputs)
+    )
 
 
-def check(s: Scenario) -> Plan:
+def check(s: Scenario) -> Forecast:
     """The plan, if it is within the limits `seconds` and `table_values`."""
     p, limits = plan(s), s.limits
     if p.recorded > limits.table_values:

@@ -26,6 +26,16 @@ def as_json(x: Any) -> float | str:
     return float(x)
 
 
+def deltas(net: Network, ev: Evaluation, sign: str) -> dict[str, Any]:
+    """δ_j = sign·∂L/∂net_j for every neuron whose ∂L/∂net_j the derivation has."""
+    partials = dict(ev.partials)
+    return {
+        n.name: DELTA_SIGN[sign] * partials[Partial(net.loss, n.net)]
+        for n in net.neurons
+        if Partial(net.loss, n.net) in partials
+    }
+
+
 def values(net: Network, ev: Evaluation, training: Training) -> Values:
     """The worked step's nodes, partials and updates; then each recorded training step's loss,
     outputs and trained parameters as `<key>@k`."""
@@ -35,12 +45,8 @@ def values(net: Network, ev: Evaluation, training: Training) -> Values:
     if not s.data:  # with a training set, @1 is after the first epoch, not this step
         out.update((f"{u.key}@1", as_json(u.new)) for u in ev.updates)
     if s.profile == "delta":
-        sign = DELTA_SIGN[s.delta_sign]
-        partials = dict(ev.partials)
         out.update(
-            (f"delta_{n.name}", as_json(sign * partials[Partial(net.loss, n.net)]))
-            for n in net.neurons
-            if Partial(net.loss, n.net) in partials
+            (f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, s.delta_sign).items()
         )
     for step in training.steps[1:]:
         out[f"{net.loss}@{step.k}"] = as_json(step.loss)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 
-from explainer import autograd, compute, derivation, evaluate, network, samples, verify
+from explainer import autograd, compute, derivation, evaluate, network, quantities, samples, verify
 from explainer.activations import ACTIVATIONS
 from explainer.cost import table_steps
 from explainer.derivation import Partial
@@ -28,6 +29,18 @@ from explainer.settings import Plan
 
 
 @dataclass(frozen=True)
+class GradientCheck:
+    """One trained parameter's gradient by the chain rule, by central finite differences of the
+    loss (h = 10⁻⁶), their difference, and PyTorch's autograd where it is installed."""
+
+    key: str
+    chain: float
+    estimate: float
+    difference: float
+    autograd: float | None
+
+
+@dataclass(frozen=True)
 class Results:
     plan: Plan
     run: compute.Run  # training: the page's rows only (step 0, the table's steps, the last)
@@ -35,8 +48,9 @@ class Results:
     reached: bool  # training stopped because the loss fell below `until_loss`
     split: tuple[tuple[Share, ...], tuple[Blame, ...]] | None  # seed 004's error split
     findings: tuple[Finding, ...]  # the source's printed numbers, checked
-    differences: Mapping[str, float]  # central finite differences, with --check-gradients
-    autograd: tuple[str, Mapping[str, float]] | None  # (PyTorch version, its gradients)
+    gradient_checks: tuple[GradientCheck, ...]  # with --check-gradients
+    torch: str  # PyTorch's version when its autograd is in gradient_checks, else ""
+    deltas: Mapping[str, Any]  # delta profile: δ_j = sign·∂L/∂net_j per neuron name
     one_weight: samples.OneWeight | None
     cancelled: Mapping[Partial, sp.Expr]  # chains whose product cancels to a simpler form
     values: Values  # every quantity under its JSON key
@@ -54,10 +68,11 @@ def numbers(plan: Plan) -> tuple[compute.Run, compute.Run | None]:
     reads too, so that both share one training."""
     s = plan.scenario
     shown = table_steps(s.steps, s.table_steps)
-    around = verify.near(s) if s.claims and plan.arithmetic.kind == "float64" else frozenset()
+    shares = bool(s.claims) and plan.arithmetic.kind == "float64"
+    around = verify.near(s) if shares else frozenset()
     full = compute.run(s, plan.arithmetic, shown | around)
     page = dataclasses.replace(full, training=only(full.training, shown))
-    return page, (full if around else None)
+    return page, (full if shares else None)
 
 
 def only(training: Training, shown: frozenset[int]) -> Training:
@@ -68,8 +83,8 @@ def only(training: Training, shown: frozenset[int]) -> Training:
 
 
 def results(plan: Plan, values_only: bool = False) -> Results:
-    """Every number of the page; with `values_only`, just what JSON needs (no figures' points,
-    no cancelled forms)."""
+    """Every number of the page; with `values_only`, just what JSON writes (no verification,
+    gradient checks, figures' points or cancelled forms)."""
     s = plan.scenario
     page, shared = numbers(plan)
     net, ev, training = page.net, page.evaluation, page.training
@@ -86,21 +101,35 @@ def results(plan: Plan, values_only: bool = False) -> Results:
     )
     if compared:
         evaluate.check_finite(net, ev, compared)
-    torch = autograd.available() if plan.check_gradients else ""
+    torch = autograd.available() if plan.check_gradients and not values_only else ""
     return Results(
         plan=plan,
         run=page,
         surrogate=compared,
         reached=evaluate.converged(s, training.steps[-1].loss),
         split=evaluate.error_split(net, ev) if s.error_split else None,
-        findings=verify.verify(s, shared) if s.claims else (),
-        differences=evaluate.central_differences(net) if plan.check_gradients else {},
-        autograd=(torch, autograd.gradients(net)) if torch else None,
+        findings=verify.verify(s, shared) if s.claims and not values_only else (),
+        gradient_checks=_gradient_checks(page, torch)
+        if plan.check_gradients and not values_only
+        else (),
+        torch=torch,
+        deltas=quantities.deltas(net, ev, plan.delta_sign),
         one_weight=None if values_only else samples.one_weight(net, ev, training),
         cancelled={} if values_only else derivation.cancellations(page.chain),
         values=values(net, ev, training),
         warnings=evaluate.saturation_warnings(net, ev),
     )
+
+
+def _gradient_checks(run: compute.Run, torch: str) -> tuple[GradientCheck, ...]:
+    net = run.net
+    estimates = evaluate.central_differences(net)
+    opinions = autograd.gradients(net) if torch else {}
+    checks = []
+    for key, estimate in estimates.items():
+        g = float(run.evaluation.partial(Partial(net.loss, key)))
+        checks.append(GradientCheck(key, g, estimate, abs(g - estimate), opinions.get(key)))
+    return tuple(checks)
 
 
 def _surrogate(scenario: Scenario) -> Scenario | None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import decimal
 import json
 import math
+import numbers
 import os
 import re
 import stat
@@ -392,10 +394,17 @@ def _plain(value: Any, origin: str, key: str, limits: Limits, depth: int = 1) ->
                 raise ScenarioError(origin, key, "string keys", _kind(k))
             out[k] = _plain(v, origin, f"{key}.{k}" if key else k, limits, depth + 1)
         return out
-    if isinstance(value, list | tuple):
-        return [_plain(v, origin, f"{key}[{i}]", limits, depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, list | tuple) or hasattr(value, "tolist"):  # a numpy array or scalar
+        items = value.tolist() if hasattr(value, "tolist") else value
+        if not isinstance(items, list):
+            return _plain(items, origin, key, limits, depth)
+        return [_plain(v, origin, f"{key}[{i}]", limits, depth + 1) for i, v in enumerate(items)]
     if isinstance(value, TOML_SCALARS):
         return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real | decimal.Decimal):  # Fraction, Decimal: as TOML's float
+        return float(value)
     raise ScenarioError(origin, key, "a string, number, boolean, list or table", _kind(value))
 
 

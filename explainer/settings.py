@@ -41,6 +41,8 @@ class ArithmeticSpec:
 
 def parse_arithmetic(spec: str) -> ArithmeticSpec:
     """`--arithmetic`'s text as an ArithmeticSpec, or a UsageError saying what it accepts."""
+    if not isinstance(spec, str):
+        raise UsageError(f"arithmetic = {spec!r}: expected a string such as float64 or paper:4")
     if spec in ("float64", "exact"):
         return ArithmeticSpec(cast(Kind, spec))
     parts = spec.split(":")
@@ -108,8 +110,15 @@ def _check(options: Options, s: Scenario) -> None:
         )
     if digits is not None and (not _is_int(digits) or digits not in DIGITS):
         raise UsageError(f"digits = {digits!r}: expected a whole number from 1 to 15")
-    if options.paper not in get_args(Paper):
-        raise UsageError(f"paper = {options.paper!r}: expected one of {', '.join(get_args(Paper))}")
+    check_paper(options.paper)
+    if not isinstance(options.check_gradients, bool):
+        raise UsageError(f"check_gradients = {options.check_gradients!r}: expected True or False")
+
+
+def check_paper(paper: object) -> Paper:
+    if paper not in get_args(Paper):
+        raise UsageError(f"paper = {paper!r}: expected one of {', '.join(get_args(Paper))}")
+    return cast(Paper, paper)
 
 
 def _is_int(x: object) -> bool:

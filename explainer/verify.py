@@ -16,7 +16,7 @@ from typing import Any
 
 from explainer import evaluate, quantities
 from explainer.compute import Derived, Run, run, values
-from explainer.cost import STEPWISE_LIMIT
+from explainer.cost import STEPWISE_LIMIT, table_steps
 from explainer.errors import ArithmeticModeError, NumericError
 from explainer.evaluate import Training
 from explainer.findings import Finding
@@ -79,10 +79,11 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
     around = near(s)
     steps = max([s.steps, *around])
     base_s = dataclasses.replace(s, steps=steps)
+    record = around | table_steps(steps, s.table_steps)  # as one run of `steps` records
     if shared is None:
-        shared = run(base_s, record=around)
+        shared = run(base_s, record=record)
     derived = shared.derived
-    base = dict(quantities.values(shared.net, shared.evaluation, extended(shared, steps, around)))
+    base = dict(quantities.values(shared.net, shared.evaluation, extended(shared, steps, record)))
     variants = _variants(base_s, around, derived)
     cache: dict[str, Values | None] = {}
 
@@ -171,6 +172,7 @@ def extended(shared: Run, steps: int, record: frozenset[int]) -> Training:
     if last.k >= steps or last.k < shared.net.scenario.steps:  # done, or stopped early
         return shared.training
     more = evaluate.train(shared.net, steps, record.__contains__, start=last)
+    evaluate.check_finite(shared.net, shared.evaluation, more)  # diverging past the page's steps
     return dataclasses.replace(shared.training, steps=(*shared.training.steps, *more.steps[1:]))
 
 

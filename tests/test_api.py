@@ -140,6 +140,9 @@ def test_a_mapping_that_contains_itself_stops_at_the_nesting_limit() -> None:
         ({"digits": 0}, "digits = 0: expected a whole number from 1 to 15"),
         ({"arithmetic": "paper:99"}, "--arithmetic paper:99: expected float64, exact"),
         ({"paper": "a3"}, "paper = 'a3': expected one of a4, letter"),
+        ({"arithmetic": None}, "arithmetic = None: expected a string"),
+        ({"check_gradients": "no"}, "check_gradients = 'no': expected True or False"),
+        ({"limits": {"steps": 5}}, "limits = {'steps': 5}: expected an explainer.Limits"),
     ],
 )
 def test_bad_options_are_usage_errors(options: dict[str, Any], message: str) -> None:
@@ -175,4 +178,34 @@ def test_readme_python_lines_run() -> None:
     assert (
         namespace["w"].values["E_total@100"]
         == explainer.load("mazur-2-2-2", steps=100).values["E_total@100"]
+    )
+
+
+def test_bad_arguments_of_a_walkthrough_are_usage_errors(tmp_path: Path) -> None:
+    w = explainer.load("single-weight", steps=2)
+    with pytest.raises(explainer.UsageError, match="paper = 'a5'"):
+        w.latex(paper="a5")  # type: ignore[arg-type]  # what an untyped caller may pass
+    with pytest.raises(explainer.UsageError, match="formats = \\('docx',\\)"):
+        w.save(tmp_path, ("docx",))
+    with pytest.raises(explainer.UsageError, match="name = 5"):
+        explainer.from_dict({}, name=5)  # type: ignore[arg-type]  # what an untyped caller may pass
+    assert not list(tmp_path.iterdir())
+    assert [p.name for p in w.save(tmp_path, "json")] == ["single-weight.json"]
+
+
+def test_a_mapping_may_hold_numpy_and_exact_numbers() -> None:
+    """What a notebook has at hand: numpy arrays and scalars, Fractions, Decimals."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    import numpy as np
+
+    data = tomllib.loads((SCENARIOS / "single-weight.toml").read_text("utf-8"))
+    data["network"]["layers"][0]["weights"] = np.array([[0.8]])
+    data["example"] = {"inputs": [np.float32(1.5)], "targets": [Fraction(1, 2)]}
+    data["training"]["learning_rate"] = Decimal("0.1")
+    data["training"]["steps"] = np.int64(20)
+    assert (
+        explainer.from_dict(data, name="single-weight").values
+        == explainer.load("single-weight").values
     )

@@ -58,7 +58,6 @@ STAGES = {
     "output": "compile",
     "pipeline": "interface",
     "api": "interface",
-    "notebook": "interface",
     "cli": "interface",
     "__init__": "interface",
     "__main__": "interface",

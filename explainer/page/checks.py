@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from explainer.derivation import Partial
 from explainer.findings import diagnosis
 from explainer.page.context import Context
 from explainer.page.model import Item, Paragraph, Section, Table, math, strong, text
@@ -47,28 +46,26 @@ def verification(ctx: Context) -> Section:
 def gradient_check(ctx: Context) -> Section:
     """Every gradient beside central finite differences of the loss (h = 10⁻⁶) and, where
     PyTorch is installed, its autograd."""
-    differences, autograd = ctx.results.differences, ctx.results.autograd
-    if not differences:
+    checks, torch = ctx.results.gradient_checks, ctx.results.torch
+    if not checks:
         return Section("", 2, ())
-    net = ctx.net
     rows = []
-    for key, estimate in differences.items():
-        g = float(ctx.ev.partial(Partial(net.loss, key)))
+    for c in checks:
         row = [
-            text(math(ctx.sym(key))),
-            text(math(ctx.num(g))),
-            text(math(ctx.num(estimate))),
-            text(math(show(abs(g - estimate), 2).latex)),
+            text(math(ctx.sym(c.key))),
+            text(math(ctx.num(c.chain))),
+            text(math(ctx.num(c.estimate))),
+            text(math(show(c.difference, 2).latex)),
         ]
-        if autograd:
-            row.append(text(math(ctx.num(autograd[1][key]))))
+        if torch:
+            row.append(text(math(ctx.num(c.autograd))))
         rows.append(tuple(row))
     header = [text("parameter"), text("chain rule"), text("finite differences"), text("difference")]
-    if autograd:
-        header.append(text(f"PyTorch {autograd[0]} autograd"))
+    if torch:
+        header.append(text(f"PyTorch {torch} autograd"))
     torch_words = (
-        f" The last column is PyTorch {autograd[0]}'s autograd on the same forward expressions."
-        if autograd
+        f" The last column is PyTorch {torch}'s autograd on the same forward expressions."
+        if torch
         else " PyTorch is not installed here, so its autograd column is left out "
         "(pip install -e '.[torch]')."
     )

@@ -111,7 +111,7 @@ def _delta(ctx: Context, n: Neuron, sign: int) -> list[Item]:
 
 
 def _delta_value(ctx: Context, n: Neuron, sign: int) -> Any:
-    return sign * ctx.ev.partial(Partial(ctx.net.loss, n.net))
+    return ctx.results.deltas[n.name]
 
 
 def _delta_updates(ctx: Context, layer: int, sign: int) -> list[Item]:
