@@ -32,12 +32,14 @@ def wall(command: list[str], repeat: int) -> float:
 def training(repeat: int) -> float:
     from explainer import network, scenario
     from explainer.evaluate import train
+    from explainer.settings import schedule
 
-    net = network.build(scenario.load(ROOT / "scenarios" / "mazur-2-2-2.toml"))
+    s = scenario.load(ROOT / "scenarios" / "mazur-2-2-2.toml")
+    net, run = network.build(s), schedule(s)
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        train(net, 10_000, lambda k: False)
+        train(net, run, 10_000, lambda k: False)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

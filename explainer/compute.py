@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explainer import cost, derivation, evaluate, network, quantities
+from explainer import cost, derivation, evaluate, network, quantities, settings
 from explainer.cost import STEPWISE_LIMIT
 from explainer.errors import UsageError
 from explainer.scenario import Scenario
@@ -27,6 +27,7 @@ class Run:
     chain: derivation.Derivation
     evaluation: evaluate.Evaluation
     training: evaluate.Training
+    schedule: settings.Schedule
 
     @property
     def derived(self) -> Derived:
@@ -49,9 +50,10 @@ def run(
     cost.check(scenario)
     net, chain = derived or derive(scenario)
     mode = evaluate.mode(spec, scenario.limits.exact_digits)
-    numbers = evaluate.evaluate(net, chain, mode)
+    run = settings.schedule(scenario)
+    numbers = evaluate.evaluate(net, chain, run, mode)
     if spec.kind == "float64":
-        training = evaluate.train(net, scenario.steps, record.__contains__)
+        training = evaluate.train(net, run, scenario.steps, record.__contains__)
     elif scenario.steps > STEPWISE_LIMIT or scenario.data:
         raise UsageError(
             f"{scenario.path}: {mode.name} arithmetic trains by repeating the worked step, "
@@ -59,9 +61,11 @@ def run(
             f"steps{' and a training set' if scenario.data else ''} (use --steps)"
         )
     else:
-        training = evaluate.train_stepwise(net, chain, scenario.steps, mode, record.__contains__)
-    evaluate.check_finite(net, numbers, training)
-    return Run(net, chain, numbers, training)
+        training = evaluate.train_stepwise(
+            net, chain, run, scenario.steps, mode, record.__contains__
+        )
+    evaluate.check_finite(run.path, net, numbers, training)
+    return Run(net, chain, numbers, training, run)
 
 
 def values(
@@ -72,4 +76,8 @@ def values(
 ) -> dict[str, float | str]:
     """Every quantity of one run under its JSON key, including `<name>@k` for k in `record`."""
     r = run(scenario, parse_arithmetic(arithmetic), record, derived)
-    return dict(quantities.values(r.net, r.evaluation, r.training))
+    return dict(
+        quantities.values(
+            r.net, r.evaluation, r.training, r.schedule, scenario.profile, scenario.delta_sign
+        )
+    )

@@ -137,7 +137,7 @@ class _Builder:
 
     def _loss_local(self, p: Partial) -> Local:
         """∂L/∂out_k: the loss with its named terms written out, differentiated by out_k."""
-        net, s = self.net, self.net.scenario
+        net = self.net
         outputs = net.outputs
         neuron = next(n for n in outputs if n.out == p.by)
         expression = net.node(net.loss).display
@@ -145,14 +145,14 @@ class _Builder:
         for n in outputs:
             if n.term:
                 expression = expression.xreplace({sym(n.term): net.node(n.term).display})
-        loss = LOSSES[s.loss]
+        loss = LOSSES[net.loss_rule]
         t, o = sym(neuron.target or ""), sym(neuron.out)
         return Local(
             p,
             expression,
             sp.diff(expression.doit(), o),
-            loss_derivative(loss, len(outputs), s.residual, t, o),
-            loss_derivative_steps(loss, len(outputs), s.residual, t, o),
+            loss_derivative(loss, len(outputs), net.residual, t, o),
+            loss_derivative_steps(loss, len(outputs), net.residual, t, o),
             loss.name,
         )
 

@@ -26,8 +26,7 @@ from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_ter
 from explainer.derivation import Derivation, Partial
 from explainer.errors import ArithmeticModeError, NumericError
 from explainer.network import Network
-from explainer.scenario import Scenario
-from explainer.settings import ArithmeticSpec, direction, parse_arithmetic
+from explainer.settings import ArithmeticSpec, Schedule, parse_arithmetic
 
 Number = Any  # np.float64 in float64 mode
 
@@ -244,13 +243,10 @@ class Evaluation:
 
 
 def forward(net: Network, params: Mapping[str, Number], ar: Arithmetic) -> dict[str, Number]:
-    s = net.scenario
+    """Every node's value at `params`, on the worked example's inputs and targets."""
     env: dict[str, Number] = dict(params)
     with _guard("the inputs and targets"):
-        env.update((k, ar.number(v)) for k, v in zip(s.inputs, s.input_values, strict=True))
-        env.update(
-            (n.target or "", ar.number(t)) for n, t in zip(net.outputs, s.targets, strict=True)
-        )
+        env.update((k, ar.number(v)) for k, v in net.example)
     for node in net.nodes:
         if node.expr is not None:
             with _guard(node.key):
@@ -293,10 +289,10 @@ def _reason(e: ArithmeticError) -> str:
     return f"an arithmetic fault ({type(e).__name__})"
 
 
-def numeric_error(net: Network, fault: Fault, step: int | None) -> NumericError:
+def numeric_error(path: str, fault: Fault, step: int | None) -> NumericError:
     when = f" after {step:,} training steps" if step else ""
     return NumericError(
-        f"{net.scenario.path}: {fault.key}{when}: {fault.reason}; a smaller learning rate, "
+        f"{path}: {fault.key}{when}: {fault.reason}; a smaller learning rate, "
         "other starting values, fewer steps or another --arithmetic avoid it"
     )
 
@@ -305,6 +301,7 @@ def numeric_error(net: Network, fault: Fault, step: int | None) -> NumericError:
 def evaluate(
     net: Network,
     d: Derivation,
+    run: Schedule,
     mode: Arithmetic | str = "float64",
     start: Mapping[str, Number] | None = None,
     step: int | None = None,
@@ -317,15 +314,15 @@ def evaluate(
     """
     ar = arithmetic(mode) if isinstance(mode, str) else mode
     try:
-        return _evaluate(net, d, ar, start)
+        return _evaluate(net, d, run, ar, start)
     except Fault as fault:
-        raise numeric_error(net, fault, step) from None
+        raise numeric_error(run.path, fault, step) from None
     except ArithmeticError as e:  # outside any one quantity (the learning rate on paper)
-        raise numeric_error(net, Fault("the worked step", _reason(e)), step) from None
+        raise numeric_error(run.path, Fault("the worked step", _reason(e)), step) from None
 
 
 def _evaluate(
-    net: Network, d: Derivation, ar: Arithmetic, start: Mapping[str, Number] | None
+    net: Network, d: Derivation, run: Schedule, ar: Arithmetic, start: Mapping[str, Number] | None
 ) -> Evaluation:
     params = dict(start) if start else _start(net, ar)
     env = forward(net, params, ar)
@@ -344,8 +341,8 @@ def _evaluate(
         return partials[p]
 
     # descent: p − η·∂L/∂p; ascent (an objective to maximise): p + η·∂P/∂p
-    rate = ar.number(net.scenario.learning_rate)
-    if direction(net.scenario.loss) == "ascent":
+    rate = ar.number(run.learning_rate)
+    if run.direction == "ascent":
         rate = -rate
     gradient = dict(d.gradients)
     new: dict[str, Number] = {}
@@ -361,7 +358,7 @@ def _evaluate(
                 with _guard(key):
                     done[key] = ar.settle(params[key] - ar.settle(rate * get(gradient[key])))
         new.update(done)
-        if net.scenario.update == "sequential":
+        if run.update == "sequential":
             seen.update(done)
     updates = tuple(Update(key, params[key], get(g), new[key]) for key, g in d.gradients)
     return Evaluation(
@@ -374,18 +371,23 @@ def _evaluate(
 
 
 def train_stepwise(
-    net: Network, d: Derivation, steps: int, ar: Arithmetic, record: Callable[[int], bool]
+    net: Network,
+    d: Derivation,
+    run: Schedule,
+    steps: int,
+    ar: Arithmetic,
+    record: Callable[[int], bool],
 ) -> Training:
     """Training by repeating the walkthrough's own evaluation, in any arithmetic (exact, on
     paper): slow, one full evaluation per step, for the few steps a page or a check needs."""
     try:
         params = _start(net, ar)
     except Fault as fault:
-        raise numeric_error(net, fault, None) from None
+        raise numeric_error(run.path, fault, None) from None
     rows = []
     curve = []
     for k in range(steps + 1):
-        ev = evaluate(net, d, ar, params, step=k)
+        ev = evaluate(net, d, run, ar, params, step=k)
         curve.append((k, float(ev.node(net.loss))))
         if k in (0, steps) or record(k):
             rows.append(
@@ -397,7 +399,7 @@ def train_stepwise(
                 )
             )
         params.update((u.key, u.new) for u in ev.updates)
-    last = evaluate(net, d, ar, params, step=steps) if steps else evaluate(net, d, ar)
+    last = evaluate(net, d, run, ar, params, step=steps) if steps else evaluate(net, d, run, ar)
     return Training(tuple(rows), (tuple(last.node(n.out) for n in net.outputs),), tuple(curve))
 
 
@@ -447,7 +449,9 @@ class Blame:
     gradient: Number | None  # −∂L/∂out_j, what backpropagation gives (None: not derived)
 
 
-def error_split(net: Network, ev: Evaluation) -> tuple[tuple[Share, ...], tuple[Blame, ...]]:
+def error_split(
+    net: Network, ev: Evaluation, path: str
+) -> tuple[tuple[Share, ...], tuple[Blame, ...]]:
     """The output errors e = target − out handed back to the last hidden layer in proportion to
     the weights, and with the denominator dropped (e_hidden = Wᵀe), against the true gradient."""
     values = dict(ev.nodes)
@@ -458,7 +462,7 @@ def error_split(net: Network, ev: Evaluation) -> tuple[tuple[Share, ...], tuple[
         total = sum((values[w] for w in k.weights[1:]), values[k.weights[0]])
         if total == 0:
             raise NumericError(
-                f"{net.scenario.path}: display.error_split: the weights into {k.name} add up "
+                f"{path}: display.error_split: the weights into {k.name} add up "
                 "to 0, and the proportional split divides by their sum"
             )
         shares += [Share(k.name, w, e, e * values[w] / total) for w in k.weights]
@@ -518,7 +522,7 @@ class _Layer:
         self.w_index = np.array([[index[k] for k in n.weights] for n in neurons], dtype=np.intp)
         biases = list(dict.fromkeys(n.bias for n in neurons if n.bias))
         self.b_index = np.array([index[b] for b in biases], dtype=np.intp)
-        sign = net.scenario.layers[neurons[0].layer].bias_input
+        sign = neurons[0].bias_input
         self.spread = np.array([[sign * (n.bias == b) for b in biases] for n in neurons])
         self.w = theta[self.w_index]
         self.b = theta[self.b_index]
@@ -538,14 +542,14 @@ class _Layer:
         theta[self.b_index] = self.b
 
 
-def converged(s: Scenario, loss: float) -> bool:
+def converged(run: Schedule, loss: float) -> bool:
     """The stopping rule: a loss below `until_loss`, or for an objective climbed by gradient
     ascent (P ≤ 0, best at 0), −P below it."""
-    distance = -loss if direction(s.loss) == "ascent" else loss
-    return s.until_loss is not None and distance < s.until_loss
+    distance = -loss if run.direction == "ascent" else loss
+    return run.until_loss is not None and distance < run.until_loss
 
 
-def check_finite(net: Network, ev: Evaluation, training: Training) -> None:
+def check_finite(path: str, net: Network, ev: Evaluation, training: Training) -> None:
     """Overflow or an undefined value (a log of 0, a learning rate too large) is the scenario's
     problem to fix, said in one line, not a page of nan."""
     bad = [k for k, v in ev.nodes if not _finite(v)] + [
@@ -555,7 +559,7 @@ def check_finite(net: Network, ev: Evaluation, training: Training) -> None:
     bad += [f"{net.loss}@{k}" for k, loss in training.curve if not _finite(loss)]
     if bad:
         raise NumericError(
-            f"{net.scenario.path}: {bad[0]}: the numbers overflow or are undefined (inf, nan, "
+            f"{path}: {bad[0]}: the numbers overflow or are undefined (inf, nan, "
             "or past 1e100 as training diverges); "
             "a smaller learning rate, other starting values or fewer steps avoid it"
         )
@@ -564,7 +568,7 @@ def check_finite(net: Network, ev: Evaluation, training: Training) -> None:
 SATURATED = 1e-6  # |f′(net)| below this: the neuron's gradients all but vanish
 
 
-def saturation_warnings(net: Network, ev: Evaluation) -> tuple[str, ...]:
+def saturation_warnings(net: Network, ev: Evaluation, path: str) -> tuple[str, ...]:
     """Saturated neurons: a sigmoid or tanh whose slope f′(net) is all but zero at the worked
     step, so every gradient through it vanishes and training barely moves its weights."""
     found = []
@@ -575,7 +579,7 @@ def saturation_warnings(net: Network, ev: Evaluation) -> tuple[str, ...]:
         slope = slopes.get(Partial(n.out, n.net))
         if slope is not None and abs(float(slope)) < SATURATED:
             found.append(
-                f"{net.scenario.path}: {n.out} is saturated at step 0 ({n.net} = "
+                f"{path}: {n.out} is saturated at step 0 ({n.net} = "
                 f"{float(ev.node(n.net)):.4g}, slope {float(slope):.3g}): the gradients through "
                 "it vanish, and training barely changes the weights before it"
             )
@@ -601,7 +605,11 @@ def curve_steps(total: int) -> frozenset[int]:
 
 @QUIET
 def train(
-    net: Network, steps: int, record: Callable[[int], bool], start: Step | None = None
+    net: Network,
+    run: Schedule,
+    steps: int,
+    record: Callable[[int], bool],
+    start: Step | None = None,
 ) -> Training:
     """Gradient descent for `steps` updates or epochs (fewer if the loss falls below `until_loss`).
 
@@ -612,28 +620,27 @@ def train(
     `record(k)`, plus k = 0 and the last. From `start`: the same loop continued from that
     recorded state (its row is the first).
     """
-    s = net.scenario
     first = start.k if start else 0
     theta = np.array(start.params if start else [p.value for p in net.params], dtype=np.float64)
     layers = [_Layer(net, names, theta) for names in net.layers]
-    rule = LOSSES[s.loss]
+    rule = LOSSES[net.loss_rule]
     for layer in layers:
-        layer.scale(-s.learning_rate if direction(s.loss) == "ascent" else s.learning_rate)
-    examples = s.data or ((s.input_values, s.targets),)
+        layer.scale(-run.learning_rate if run.direction == "ascent" else run.learning_rate)
+    examples = run.examples
     x_all = np.array([x for x, _ in examples], dtype=np.float64)
     t_all = np.array([t for _, t in examples], dtype=np.float64)
-    n = len(s.targets)
+    n = len(net.outputs)
     ts, os_ = sp.Symbol("t"), sp.Symbol("o")
     # lambdify prints our own rule-table expressions (never a scenario string) as numpy code.
-    term = sp.lambdify((ts, os_), loss_term(rule, n, s.residual, ts, os_).doit(), "numpy")
-    d_term = sp.lambdify((ts, os_), loss_derivative(rule, n, s.residual, ts, os_).doit(), "numpy")
+    term = sp.lambdify((ts, os_), loss_term(rule, n, net.residual, ts, os_).doit(), "numpy")
+    d_term = sp.lambdify((ts, os_), loss_derivative(rule, n, net.residual, ts, os_).doit(), "numpy")
     batches = (
         [slice(i, i + 1) for i in range(len(examples))]
-        if s.mode == "stochastic"
+        if run.mode == "stochastic"
         else [slice(0, len(examples))]
     )
-    sequential = s.update == "sequential"
-    watch = s.until_loss is not None
+    sequential = run.update == "sequential"
+    watch = run.until_loss is not None
     rows: list[Step] = []
     sampled = curve_steps(steps) if not watch else frozenset()
     stride = 1  # with until_loss, every stride-th step's loss is kept for the curve
@@ -642,7 +649,7 @@ def train(
         if watch or k in (first, steps) or record(k) or k in sampled:
             out = _forward(layers, x_all)[0][-1]
             loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
-            done = k == steps or (watch and converged(s, loss))
+            done = k == steps or (watch and converged(run, loss))
             if k in sampled or done or (watch and k % stride == 0):
                 curve.append((k, loss))
             if len(curve) > 2 * CURVE_POINTS and not done:  # until_loss: a bounded, even sample

@@ -56,10 +56,9 @@ def path_count(net: Network, key: str) -> int:
 
 def network(net: Network, values: dict[str, float], names: Names, num: Num, key: str) -> Drawing:
     """The network left to right: inputs, each layer, the loss; bias inputs below each layer."""
-    s = net.scenario
     columns: list[tuple[str, ...]] = [net.inputs, *net.layers]
     tallest = max(len(c) for c in columns)
-    shared = any(layer.biases and layer.bias == "shared" for layer in s.layers)
+    shared = any(n.bias and n.bias_shared for n in net.neurons)
     bottom = 2.3 if shared else 1.2  # room for bias labels, or the loss value, below
     height = bottom + (tallest - 1) * DY + 1.3
     width = 0.8 + DX * len(columns) + 1.4
@@ -94,7 +93,7 @@ def network(net: Network, values: dict[str, float], names: Names, num: Num, key:
         shapes.append(Circle(where[n.out], RADIUS, "neuron-path" if n.name in lit else "neuron"))
         shapes.append(Label(where[n.out], _neuron_symbol(n.name), style="label-plain"))
         labels.append(Label(_above(where[n.out]), num(values[n.out]), "south", style="label-plain"))
-        if n.bias and net.scenario.layers[n.layer].bias == "per-neuron":
+        if n.bias and not n.bias_shared:
             on = any(e[0] == n.bias for e in edges)
             labels.append(
                 Label(
@@ -122,8 +121,8 @@ def _weights(
     """Every weighted edge with its label, and each layer's shared bias: (lines, labels)."""
     shapes: list[Shape] = []
     labels: list[Shape] = []
-    for li, layer in enumerate(net.scenario.layers):
-        for j, name in enumerate(layer.neurons):
+    for li, layer in enumerate(net.layers):
+        for j, name in enumerate(layer):
             n = net.neuron(name)
             end = where[n.out]
             for source, w in zip(n.sources, n.weights, strict=True):
@@ -137,7 +136,8 @@ def _weights(
                         style="label-path" if on else "label",
                     )
                 )
-        if layer.bias == "shared" and layer.biases:
+        first = net.neuron(layer[0])
+        if first.bias and first.bias_shared:
             lines, texts = _bias(net, li, where, edges, names, num, values)
             shapes += lines
             labels += texts
@@ -156,8 +156,7 @@ def _bias(
     """A layer's shared bias: its constant input (1, or −1 for a threshold) drawn as a node below
     the column before it, with an edge to every neuron of the layer (Mazur's picture). Returns
     the lines and the labels, which are drawn last, over every line."""
-    layer = net.scenario.layers[li]
-    neurons = [net.neuron(name) for name in layer.neurons]
+    neurons = [net.neuron(name) for name in net.layers[li]]
     x = where[neurons[0].out][0] - DX * 0.55
     y = min(p[1] for p in where.values()) - 1.35
     at = (x, y)
@@ -165,7 +164,7 @@ def _bias(
     for n in neurons:
         on = (n.bias or "", n.name) in edges
         shapes.append(Path((at, where[n.out]), "edge-path" if on else "edge"))
-    bias = layer.bias_names[0]
+    bias = neurons[0].bias or ""
     shapes.append(Circle(at, RADIUS * 0.55, "bias"))
     labels: list[Shape] = [
         Label(
@@ -174,7 +173,7 @@ def _bias(
             "north",
             style="label-path" if any(e[0] == bias for e in edges) else "label",
         ),
-        Label(at, _constant(layer.bias_input), "center", "tiny", "label-plain"),
+        Label(at, _constant(neurons[0].bias_input), "center", "tiny", "label-plain"),
     ]
     return shapes, labels
 

@@ -42,6 +42,8 @@ class Neuron:
     sources: tuple[str, ...]  # keys feeding the neuron, parallel to `weights`
     weights: tuple[str, ...]
     bias: str | None
+    bias_input: int  # the constant the bias multiplies: 1, or −1 for a threshold
+    bias_shared: bool  # one bias for the whole layer (drawn below it, not under each neuron)
     target: str | None  # output neurons only
     term: str | None  # this output's named share of the loss, if the loss has named terms
 
@@ -61,13 +63,18 @@ class Node:
 
 @dataclass(frozen=True)
 class Network:
-    scenario: Scenario
+    """The computation graph of one scenario, with the values of its leaves; nothing about how
+    it is trained (that is the Schedule)."""
+
     inputs: tuple[str, ...]
     params: tuple[Param, ...]
     neurons: tuple[Neuron, ...]
     layers: tuple[tuple[str, ...], ...]  # neuron names per layer, input side first
     nodes: tuple[Node, ...]  # topological order
     loss: str
+    loss_rule: str  # the loss's row in LOSSES
+    residual: str  # out − target or target − out, as the source writes the loss
+    example: tuple[tuple[str, float], ...]  # the worked example's inputs and targets by key
 
     @cached_property
     def _index(self) -> tuple[dict[str, Node], dict[str, Neuron], dict[str, Param]]:
@@ -133,6 +140,8 @@ def build(s: Scenario) -> Network:
                 sources=sources,
                 weights=layer.weight_names[j],
                 bias=bias,
+                bias_input=int(layer.bias_input),
+                bias_shared=layer.bias == "shared",
                 target=neuron_key(s.names.target, name) if is_out else None,
                 term=neuron_key(s.names.loss_term, name) if is_out and s.names.loss_term else None,
             )
@@ -153,14 +162,20 @@ def build(s: Scenario) -> Network:
             outs.append(out)
         sources = tuple(outs)
     nodes += _loss_nodes(s, [n for n in neurons if n.target])
+    targets = [n.target or "" for n in neurons if n.target]
     return Network(
-        scenario=s,
         inputs=s.inputs,
         params=tuple(params),
         neurons=tuple(neurons),
         layers=tuple(layer.neurons for layer in s.layers),
         nodes=tuple(_with_params(nodes, params, neurons)),
         loss=s.names.loss,
+        loss_rule=s.loss,
+        residual=s.residual,
+        example=(
+            *zip(s.inputs, s.input_values, strict=True),
+            *zip(targets, s.targets, strict=True),
+        ),
     )
 
 

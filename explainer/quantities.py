@@ -13,6 +13,7 @@ from typing import Any
 from explainer.derivation import Partial
 from explainer.evaluate import Evaluation, Training
 from explainer.network import Network
+from explainer.settings import Schedule
 
 DELTA_SIGN = {"minus": -1, "plus": 1}  # δ_j = sign · ∂L/∂net_j
 
@@ -36,18 +37,22 @@ def deltas(net: Network, ev: Evaluation, sign: str) -> dict[str, Any]:
     }
 
 
-def values(net: Network, ev: Evaluation, training: Training) -> Values:
-    """The worked step's nodes, partials and updates; then each recorded training step's loss,
-    outputs and trained parameters as `<key>@k`."""
-    s = net.scenario
+def values(
+    net: Network,
+    ev: Evaluation,
+    training: Training,
+    run: Schedule,
+    profile: str,
+    delta_sign: str,
+) -> Values:
+    """The worked step's nodes, partials and updates (and δ in the delta profile); then each
+    recorded training step's loss, outputs and trained parameters as `<key>@k`."""
     out: dict[str, float | str] = {k: as_json(v) for k, v in ev.nodes}
     out.update((p.key, as_json(v)) for p, v in ev.partials)
-    if not s.data:  # with a training set, @1 is after the first epoch, not this step
+    if not run.several:  # with a training set, @1 is after the first epoch, not this step
         out.update((f"{u.key}@1", as_json(u.new)) for u in ev.updates)
-    if s.profile == "delta":
-        out.update(
-            (f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, s.delta_sign).items()
-        )
+    if profile == "delta":
+        out.update((f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, delta_sign).items())
     for step in training.steps[1:]:
         out[f"{net.loss}@{step.k}"] = as_json(step.loss)
         out.update(

@@ -17,7 +17,17 @@ from typing import Any
 
 import sympy as sp
 
-from explainer import autograd, compute, derivation, evaluate, network, quantities, samples, verify
+from explainer import (
+    autograd,
+    compute,
+    derivation,
+    evaluate,
+    network,
+    quantities,
+    samples,
+    settings,
+    verify,
+)
 from explainer.activations import ACTIVATIONS
 from explainer.cost import table_steps
 from explainer.derivation import Partial
@@ -92,7 +102,8 @@ def results(plan: Plan, values_only: bool = False) -> Results:
     # the stand-in trains for exactly the steps shown for the step network, so rows pair up
     compared = (
         evaluate.train(
-            network.build(dataclasses.replace(stand_in, until_loss=None)),
+            network.build(stand_in),
+            settings.schedule(dataclasses.replace(stand_in, until_loss=None)),
             training.steps[-1].k,
             table_steps(s.steps, s.table_steps).__contains__,
         )
@@ -100,24 +111,24 @@ def results(plan: Plan, values_only: bool = False) -> Results:
         else None
     )
     if compared:
-        evaluate.check_finite(net, ev, compared)
+        evaluate.check_finite(s.path, net, ev, compared)
     torch = autograd.available() if plan.check_gradients and not values_only else ""
     return Results(
         plan=plan,
         run=page,
         surrogate=compared,
-        reached=evaluate.converged(s, training.steps[-1].loss),
-        split=evaluate.error_split(net, ev) if s.error_split else None,
+        reached=evaluate.converged(page.schedule, training.steps[-1].loss),
+        split=evaluate.error_split(net, ev, s.path) if s.error_split else None,
         findings=verify.verify(s, shared) if s.claims and not values_only else (),
         gradient_checks=_gradient_checks(page, torch)
         if plan.check_gradients and not values_only
         else (),
         torch=torch,
         deltas=quantities.deltas(net, ev, plan.delta_sign),
-        one_weight=None if values_only else samples.one_weight(net, ev, training),
+        one_weight=None if values_only else samples.one_weight(net, ev, training, bool(s.data)),
         cancelled={} if values_only else derivation.cancellations(page.chain),
-        values=values(net, ev, training),
-        warnings=evaluate.saturation_warnings(net, ev),
+        values=values(net, ev, training, page.schedule, s.profile, s.delta_sign),
+        warnings=evaluate.saturation_warnings(net, ev, s.path),
     )
 
 

@@ -33,9 +33,9 @@ def _sample(lo: float, hi: float, n: int = GRID) -> list[float]:
     return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
 
 
-def one_weight(net: Network, ev: Evaluation, training: Training) -> OneWeight | None:
+def one_weight(net: Network, ev: Evaluation, training: Training, several: bool) -> OneWeight | None:
     trained = net.trained
-    if len(trained) != 1 or len(net.outputs) != 1 or net.scenario.data:
+    if len(trained) != 1 or len(net.outputs) != 1 or several:
         return None
     p = trained[0]
     index = [q.key for q in net.params].index(p.key)

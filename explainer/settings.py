@@ -56,6 +56,39 @@ def parse_arithmetic(spec: str) -> ArithmeticSpec:
     )
 
 
+Example = tuple[tuple[float, ...], tuple[float, ...]]  # (inputs, targets)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How a network is trained and where its numbers come from: all the evaluate stage reads of
+    a scenario (the network itself is the graph; this is the run)."""
+
+    path: str  # the scenario's file, named in error messages
+    learning_rate: float
+    direction: Direction
+    update: UpdateOrder
+    mode: Literal["stochastic", "batch"]  # with a training set: an update per example, or per epoch
+    until_loss: float | None  # stop once the loss (−P for ascent) is below this
+    examples: tuple[Example, ...]  # the training set, or the one worked example
+    several: bool  # a training set: a step is an epoch, and @1 is after the first epoch
+    steps: int
+
+
+def schedule(s: Scenario) -> Schedule:
+    return Schedule(
+        path=s.path,
+        learning_rate=s.learning_rate,
+        direction=direction(s.loss),
+        update=cast(UpdateOrder, s.update),
+        mode=cast(Literal["stochastic", "batch"], s.mode),
+        until_loss=s.until_loss,
+        examples=s.data or ((s.input_values, s.targets),),
+        several=bool(s.data),
+        steps=s.steps,
+    )
+
+
 @dataclass(frozen=True)
 class Options:
     """What a user may choose for one run, as given (the CLI's flags, the API's arguments)."""
@@ -84,6 +117,10 @@ class Plan:
     @property
     def steps(self) -> int:
         return self.scenario.steps
+
+    @property
+    def schedule(self) -> Schedule:
+        return schedule(self.scenario)
 
     @property
     def sign(self) -> int:

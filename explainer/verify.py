@@ -83,7 +83,12 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
     if shared is None:
         shared = run(base_s, record=record)
     derived = shared.derived
-    base = dict(quantities.values(shared.net, shared.evaluation, extended(shared, steps, record)))
+    training = extended(shared, s.steps, steps, record)
+    base = dict(
+        quantities.values(
+            shared.net, shared.evaluation, training, shared.schedule, s.profile, s.delta_sign
+        )
+    )
     variants = _variants(base_s, around, derived)
     cache: dict[str, Values | None] = {}
 
@@ -165,14 +170,15 @@ def _candidates(
     return found
 
 
-def extended(shared: Run, steps: int, record: frozenset[int]) -> Training:
+def extended(shared: Run, page_steps: int, steps: int, record: frozenset[int]) -> Training:
     """The run's training continued to `steps` (verification reads a step or two past the
     page's), from where it ended: the same loop, so the same numbers as one longer run."""
     last = shared.training.steps[-1]
-    if last.k >= steps or last.k < shared.net.scenario.steps:  # done, or stopped early
+    if last.k >= steps or last.k < page_steps:  # done, or stopped early
         return shared.training
-    more = evaluate.train(shared.net, steps, record.__contains__, start=last)
-    evaluate.check_finite(shared.net, shared.evaluation, more)  # diverging past the page's steps
+    more = evaluate.train(shared.net, shared.schedule, steps, record.__contains__, start=last)
+    # diverging past the page's steps is the same error as on the page
+    evaluate.check_finite(shared.schedule.path, shared.net, shared.evaluation, more)
     return dataclasses.replace(shared.training, steps=(*shared.training.steps, *more.steps[1:]))
 
 

@@ -12,6 +12,7 @@ import pytest
 from explainer import derivation, evaluate, network, scenario
 from explainer.cli import main
 from explainer.precision import show
+from explainer.settings import schedule
 from tests.conftest import SCENARIOS
 
 
@@ -73,7 +74,7 @@ def by_hand_on_paper(decimals: int, rounding: str) -> list[Decimal]:
 def test_on_paper_matches_a_student_by_hand(decimals: int, rounding: str) -> None:
     s = scenario.load(SCENARIOS / "mazur-2-2-2.toml")
     net = network.build(s)
-    ev = evaluate.evaluate(net, derivation.derive(net), f"paper:{decimals}:{rounding}")
+    ev = evaluate.evaluate(net, derivation.derive(net), schedule(s), f"paper:{decimals}:{rounding}")
     got = [u.new for u in ev.updates if u.key in ("w5", "w6", "w7", "w8")]
     assert got == by_hand_on_paper(decimals, rounding)
 
@@ -82,8 +83,10 @@ def test_on_paper_stepwise_training_agrees_with_float_at_many_decimals() -> None
     s = scenario.load(SCENARIOS / "mazur-2-2-2.toml")
     net = network.build(s)
     d = derivation.derive(net)
-    paper = evaluate.train_stepwise(net, d, 3, evaluate.arithmetic("paper:15"), lambda k: True)
-    exact = evaluate.train(net, 3, lambda k: True)
+    paper = evaluate.train_stepwise(
+        net, d, schedule(s), 3, evaluate.arithmetic("paper:15"), lambda k: True
+    )
+    exact = evaluate.train(net, schedule(s), 3, lambda k: True)
     for a, b in zip(paper.steps, exact.steps, strict=True):
         assert float(a.loss) == pytest.approx(b.loss, abs=1e-13)
         assert np.allclose([float(x) for x in a.params], b.params, atol=1e-13)

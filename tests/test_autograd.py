@@ -14,19 +14,22 @@ from tests.conftest import SCENARIOS
 pytest.importorskip("torch", reason="PyTorch is not installed (pip install -e '.[torch]')")
 
 from explainer import autograd
+from explainer.scenario import Scenario
+from explainer.settings import schedule
 
 SHIPPED = sorted(p for p in SCENARIOS.glob("*.toml") if "sequential" not in p.stem)
 
 
-def chain_rule(net: network.Network) -> dict[str, float]:
-    ev = evaluate.evaluate(net, derivation.derive(net))
+def chain_rule(net: network.Network, s: Scenario) -> dict[str, float]:
+    ev = evaluate.evaluate(net, derivation.derive(net), schedule(s))
     return {p.key: float(ev.partial(Partial(net.loss, p.key))) for p in net.trained}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_autograd_agrees_on_shipped_scenarios(path: Path) -> None:
-    net = network.build(scenario.load(path))
-    ours, theirs = chain_rule(net), autograd.gradients(net)
+    s = scenario.load(path)
+    net = network.build(s)
+    ours, theirs = chain_rule(net, s), autograd.gradients(net)
     assert ours.keys() == theirs.keys()
     for key in ours:
         assert ours[key] == pytest.approx(theirs[key], rel=1e-10, abs=1e-14), key
@@ -38,6 +41,6 @@ def test_autograd_agrees_on_random_networks(seed: int) -> None:
     if s.update == "sequential":  # lower layers then use updated weights, by design
         pytest.skip("sequential updates do not differentiate the loss itself below the top")
     net = network.build(s)
-    ours, theirs = chain_rule(net), autograd.gradients(net)
+    ours, theirs = chain_rule(net, s), autograd.gradients(net)
     for key in ours:
         assert ours[key] == pytest.approx(theirs[key], rel=1e-9, abs=1e-13), key

@@ -16,6 +16,7 @@ from explainer.derivation import Partial
 from explainer.evaluate import Blame
 from explainer.page.model import Explanation, Table
 from explainer.pipeline import explain, render_text
+from explainer.settings import schedule
 from tests.conftest import SCENARIOS, WriteScenario
 
 
@@ -81,7 +82,7 @@ def test_sequential_reproduces_the_published_error_after_one_step() -> None:
 def test_sequential_walkthrough_equals_its_training_loop() -> None:
     v = values("mazur-2-2-2-sequential")
     s = dataclasses.replace(load("mazur-2-2-2-sequential"), steps=1)
-    step = evaluate.train(network.build(s), 1, lambda k: True).at(1)
+    step = evaluate.train(network.build(s), schedule(s), 1, lambda k: True).at(1)
     keys = [p.key for p in network.build(s).params]
     for key, value in zip(keys, step.params, strict=True):
         assert v.get(f"{key}@1", value) == pytest.approx(value, rel=1e-12)
@@ -109,7 +110,7 @@ def loss_by_finite_differences(s: scenario.Scenario, key: str, h: float = 1e-6) 
 def test_gradients_equal_finite_differences(name: str) -> None:
     s = load(name)
     net = network.build(s)
-    ev = evaluate.evaluate(net, derivation.derive(net))
+    ev = evaluate.evaluate(net, derivation.derive(net), schedule(s))
     for p in net.trained:
         g = float(ev.partial(Partial(net.loss, p.key)))
         assert g == pytest.approx(loss_by_finite_differences(s, p.key), rel=1e-6, abs=1e-9)
@@ -173,8 +174,8 @@ def test_error_split_closed_forms() -> None:
     # linear output and ½Σ(t − o)² is exactly −∂E/∂out_h.
     s = load("leonel-linear")
     net = network.build(s)
-    ev = evaluate.evaluate(net, derivation.derive(net))
-    shares, blames = evaluate.error_split(net, ev)
+    ev = evaluate.evaluate(net, derivation.derive(net), schedule(s))
+    shares, blames = evaluate.error_split(net, ev, s.path)
     assert round(float(ev.node("o_o1")), 12) == 0.92
     first = shares[0]
     assert float(first.value) == pytest.approx(0.08 * 0.9 / (0.9 + 0.8 + 0.4 + 0.15), rel=1e-12)
@@ -187,9 +188,10 @@ def test_error_split_closed_forms() -> None:
 
 
 def test_sigmoid_output_breaks_the_scaled_split() -> None:
-    net = network.build(load("leonel-sigmoid"))
-    ev = evaluate.evaluate(net, derivation.derive(net))
-    _, blames = evaluate.error_split(net, ev)
+    s = load("leonel-sigmoid")
+    net = network.build(s)
+    ev = evaluate.evaluate(net, derivation.derive(net), schedule(s))
+    _, blames = evaluate.error_split(net, ev, s.path)
     assert all(float(b.scaled) != pytest.approx(gradient(b), rel=1e-3) for b in blames)
 
 
@@ -197,7 +199,7 @@ def test_training_set_batch_mode_is_the_mean_gradient() -> None:
     data = (((0.0, 1.0), (0.2,)), ((1.0, 0.0), (0.8,)), ((1.0, 1.0), (0.5,)))
     s = dataclasses.replace(load("cross-entropy"), loss="half_sse", data=data, mode="batch")
     net = network.build(s)
-    trained = evaluate.train(net, 1, lambda k: True)
+    trained = evaluate.train(net, schedule(s), 1, lambda k: True)
     # independent: the gradient of the mean loss over the set, by finite differences
     grads = []
     for p in net.params:
@@ -222,12 +224,12 @@ def test_training_set_batch_mode_is_the_mean_gradient() -> None:
 def test_training_set_stochastic_mode_updates_per_example() -> None:
     data = (((0.0, 1.0), (0.2,)), ((1.0, 0.0), (0.8,)))
     s = dataclasses.replace(load("cross-entropy"), data=data, mode="stochastic")
-    epoch = evaluate.train(network.build(s), 1, lambda k: True).at(1).params
+    epoch = evaluate.train(network.build(s), schedule(s), 1, lambda k: True).at(1).params
     # by hand: one single-example step per row, in order
     current = s
     for x, t in data:
         one = dataclasses.replace(current, input_values=x, targets=t, data=())
-        step = evaluate.train(network.build(one), 1, lambda k: True).at(1).params
+        step = evaluate.train(network.build(one), schedule(one), 1, lambda k: True).at(1).params
         layers = _with_values(current, step)
         current = dataclasses.replace(current, layers=layers)
     final = [p.value for p in network.build(current).params]
@@ -256,7 +258,7 @@ def test_sine_training_set_from_csv() -> None:
 
 def test_until_loss_stops_at_the_first_step_below_the_threshold() -> None:
     s = dataclasses.replace(load("single-weight"), steps=100, until_loss=1e-6)
-    rows = evaluate.train(network.build(s), 100, lambda k: True).steps
+    rows = evaluate.train(network.build(s), schedule(s), 100, lambda k: True).steps
     assert rows[-1].loss < 1e-6 <= rows[-2].loss
 
 

@@ -26,6 +26,7 @@ from explainer.derivation import Derivation, Partial, derive
 from explainer.evaluate import ARITHMETIC, Evaluation, evaluate, forward, train
 from explainer.network import Network, build, full_loss, sym
 from explainer.scenario import BIAS_MODES, UPDATE_ORDERS, Scenario, load
+from explainer.settings import schedule
 from tests import networks
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -46,7 +47,7 @@ def _scenario(case: str) -> Scenario:
 def _net(case: str) -> tuple[Network, Derivation, Evaluation]:
     net = build(_scenario(case))
     d = derive(net)
-    return net, d, evaluate(net, d)
+    return net, d, evaluate(net, d, schedule(_scenario(case)))
 
 
 cases = pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -125,7 +126,7 @@ def _substitute(net: Network, expr: sp.Expr) -> sp.Expr:
 
 def _points(net: Network, case: str) -> list[dict[str, float]]:
     """Values of the leaves: the scenario's own, then two random points near them."""
-    s = net.scenario
+    s = _scenario(case)
     own = {p.key: p.value for p in net.params}
     own |= dict(zip(s.inputs, s.input_values, strict=True))
     own |= {n.target or "": t for n, t in zip(net.outputs, s.targets, strict=True)}
@@ -202,7 +203,7 @@ def test_gradients_equal_central_finite_differences(case: str) -> None:
     base = {p.key: p.value for p in net.params}
     loss = _loss_at(net, base)
     assert loss == pytest.approx(float(ev.node(net.loss)), rel=1e-14, abs=1e-300)
-    sequential = net.scenario.update == "sequential"
+    sequential = _scenario(case).update == "sequential"
     checked = [p for p in net.trained if not sequential or p.layer == len(net.layers) - 1]
     for p in checked:
         up, down = dict(base), dict(base)
@@ -232,7 +233,7 @@ def _with_params(s: Scenario, values: dict[str, float]) -> Scenario:
 def _step_by_hand(s: Scenario) -> tuple[Scenario, float]:
     """One update via build → derive → evaluate; returns the new scenario and the old loss."""
     net = build(s)
-    ev = evaluate(net, derive(net))
+    ev = evaluate(net, derive(net), schedule(s))
     values = {p.key: p.value for p in net.params}
     values |= {u.key: float(u.new) for u in ev.updates}
     return _with_params(s, values), float(ev.node(net.loss))
@@ -244,9 +245,10 @@ def test_one_training_step_equals_the_evaluated_updates(case: str) -> None:
     new = {u.key: float(u.new) for u in ev.updates}
     assert set(new) == {p.key for p in net.trained}
     expected = [new.get(p.key, p.value) for p in net.params]  # frozen ones stay
-    step = train(net, 1, lambda k: False).at(1)
+    run = schedule(_scenario(case))
+    step = train(net, run, 1, lambda k: False).at(1)
     np.testing.assert_allclose(step.params, expected, rtol=1e-12, atol=1e-15)
-    before = train(net, 0, lambda k: False).at(0)
+    before = train(net, run, 0, lambda k: False).at(0)
     assert before.loss == pytest.approx(float(ev.node(net.loss)), rel=1e-12, abs=1e-300)
     np.testing.assert_allclose(
         before.outputs, [float(ev.node(n.out)) for n in net.outputs], rtol=1e-12, atol=1e-15
@@ -256,7 +258,7 @@ def test_one_training_step_equals_the_evaluated_updates(case: str) -> None:
 @cases
 def test_three_training_steps_equal_three_evaluations_by_hand(case: str) -> None:
     net, _, _ = _net(case)
-    training = train(net, 3, lambda k: True)
+    training = train(net, schedule(_scenario(case)), 3, lambda k: True)
     assert [s.k for s in training.steps] == [0, 1, 2, 3]
     s = _scenario(case)
     for k in range(3):

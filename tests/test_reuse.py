@@ -13,7 +13,7 @@ from explainer.cli import main
 from explainer.evaluate import Step, Training
 from explainer.network import Network
 from explainer.scenario import load
-from explainer.settings import resolve
+from explainer.settings import Schedule, resolve
 from tests.conftest import WriteScenario
 
 SINGLE = (
@@ -34,10 +34,14 @@ def trainings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     real = evaluate.train
 
     def spy(
-        net: Network, steps: int, record: Callable[[int], bool], start: Step | None = None
+        net: Network,
+        run: Schedule,
+        steps: int,
+        record: Callable[[int], bool],
+        start: Step | None = None,
     ) -> Training:
         seen.append((start.k if start else 0, steps))
-        return real(net, steps, record, start)
+        return real(net, run, steps, record, start)
 
     monkeypatch.setattr(evaluate, "train", spy)
     return seen

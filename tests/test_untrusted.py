@@ -19,6 +19,7 @@ from explainer import scenario as scenarios
 from explainer.cli import main
 from explainer.errors import TexError
 from explainer.network import build
+from explainer.settings import schedule
 from tests.conftest import MINIMAL, SCENARIOS, WriteScenario, tex_processes, tool
 
 EXAMPLE = "[example]\ninputs = [1.0, 2.0]\ntargets = [0.25]\n"
@@ -464,10 +465,10 @@ def test_until_loss_keeps_a_bounded_sample_of_the_curve() -> None:
     """Before issue 9 every step's loss was kept (857 MB after 590 s)."""
     s = dataclasses.replace(scenarios.load(SCENARIOS / "mazur-2-2-2.toml"), until_loss=1e-300)
     net = build(s)
-    evaluate.train(net, 500, lambda k: False)  # warm up lambdify and numpy
+    evaluate.train(net, schedule(s), 500, lambda k: False)  # warm up lambdify and numpy
     tracemalloc.start()
     try:
-        training = evaluate.train(net, 30_000, lambda k: False)
+        training = evaluate.train(net, schedule(s), 30_000, lambda k: False)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
