@@ -31,8 +31,8 @@ def wall(command: list[str], repeat: int) -> float:
 
 def training(repeat: int) -> float:
     from explainer import network, scenario
-    from explainer.evaluate import train
     from explainer.settings import schedule
+    from explainer.trainer import train
 
     s = scenario.load(ROOT / "scenarios" / "mazur-2-2-2.toml")
     net, run = network.build(s), schedule(s)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explainer import cost, derivation, evaluate, network, quantities, settings
+from explainer import cost, derivation, evaluate, network, quantities, settings, trainer
 from explainer.cost import STEPWISE_LIMIT
 from explainer.errors import UsageError
 from explainer.scenario import Scenario
@@ -53,7 +53,7 @@ def run(
     run = settings.schedule(scenario)
     numbers = evaluate.evaluate(net, chain, run, mode)
     if spec.kind == "float64":
-        training = evaluate.train(net, run, scenario.steps, record.__contains__)
+        training = trainer.train(net, run, scenario.steps, record.__contains__)
     elif scenario.steps > STEPWISE_LIMIT or scenario.data:
         raise UsageError(
             f"{scenario.path}: {mode.name} arithmetic trains by repeating the worked step, "

@@ -1,214 +1,47 @@
-"""Stage 4, evaluate: numbers for every node, local factor, gradient and update; the training loop.
+"""Stage 4, evaluate: numbers for every node, local factor, gradient and update of the worked step.
 
-The walkthrough's numbers are the derivation's own sympy expressions evaluated at the node values,
-so what the page shows symbolically is exactly what was computed. The many-step training loop is
-a separate, vectorised numpy implementation (per step: one matrix product per layer forward and
-back); tests check that both agree. The only numpy user.
+The walkthrough's numbers are the derivation's own sympy expressions evaluated at the node values
+(arithmetic.py says in which arithmetic), so what the page shows symbolically is exactly what was
+computed. Training in float64 is trainer.py; training by repeating this step (exact, on paper) is
+`train_stepwise` here. Also: the gradient checks, seed 004's error split, and the numeric checks
+that turn a diverging run into one clear error.
 """
 
 from __future__ import annotations
 
 import decimal
-import functools
-import operator
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
 
-import numpy as np
-import sympy as sp
-
-from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
-from explainer.derivation import Derivation, Partial
-from explainer.errors import ArithmeticModeError, NumericError
-from explainer.network import Network
-from explainer.settings import ArithmeticSpec, Schedule, parse_arithmetic
-
-Number = Any  # np.float64 in float64 mode
-
-# numpy's overflow and invalid-value warnings would print beside our one-line errors; a number
-# that overflows is reported once, naming its quantity and step, by check_finite.
-QUIET = np.errstate(all="ignore")
-
-
-@dataclass(frozen=True)
-class Arithmetic:
-    """How numbers are made, combined and carried: one row per mode."""
-
-    name: str
-    describe: str
-    number: Callable[[float], Number]  # a scenario's value
-    constant: Callable[[sp.Number], Number]  # a constant inside an expression (½, −1, 2)
-    functions: Mapping[type, Callable[[Number], Number]]
-    # Applied to every quantity the page shows, before it is used again: identity, or the
-    # rounding a student with a calculator does (on-paper arithmetic).
-    settle: Callable[[Number], Number] = lambda x: x
-
-
-def _irrational(name: str) -> Callable[[Number], Number]:
-    def refuse(x: Number) -> Number:
-        raise ArithmeticModeError(
-            f"exact arithmetic cannot take {name} of {x}: the result is irrational; use "
-            "--arithmetic float64 or paper:K"
-        )
-
-    return refuse
-
-
-def _decimal_tanh(x: Decimal) -> Decimal:
-    e = (2 * x).exp()
-    return (e - 1) / (e + 1)
-
-
-ARITHMETIC: dict[str, Arithmetic] = {
-    "float64": Arithmetic(
-        "float64",
-        "IEEE double precision (numpy float64)",
-        number=np.float64,
-        constant=lambda c: np.float64(float(c)),
-        functions={
-            sp.exp: np.exp,
-            sp.log: np.log,
-            sp.tanh: np.tanh,
-            sp.sech: lambda x: 1 / np.cosh(x),
-        },
-    ),
-}
-
-
-def exact(max_digits: int = 1_000) -> Arithmetic:
-    """Fractions, refused past `max_digits` digits in a numerator or denominator or beyond the
-    range of a float (which the page's JSON and figures need): they grow fast when trained."""
-    max_bits = int(max_digits * 3.3219280948873626)  # log2(10)
-
-    def settle(x: Fraction) -> Fraction:
-        if max(x.numerator.bit_length(), x.denominator.bit_length()) > max_bits:
-            raise _TooLarge(
-                f"its exact fraction has more than {max_digits:,} digits (limit exact_digits, "
-                "raise it with --limit exact_digits=N)"
-            )
-        if abs(x) > FLOAT_MAX:
-            raise OverflowError("beyond float range")
-        return x
-
-    return Arithmetic(
-        "exact",
-        "exact rational arithmetic (every input read as the decimal written)",
-        number=lambda x: Fraction(repr(x)),
-        constant=lambda c: Fraction(int(c.p), int(c.q)),
-        functions={f: _irrational(f.__name__) for f in (sp.exp, sp.log, sp.tanh, sp.sech)},
-        settle=settle,
-    )
-
-
-FLOAT_MAX = Fraction(1.7976931348623157e308)
-
-
-class _TooLarge(ArithmeticError):
-    """A number past a size limit of ours (not the machine's)."""
-
-
-ROUNDINGS = {"half-up": ROUND_HALF_UP, "truncate": ROUND_DOWN}
-PAPER_CONTEXT = Context(prec=60)
-
-
-def on_paper(decimals: int, rounding: str = "half-up") -> Arithmetic:
-    """Every shown quantity rounded to `decimals` places and carried forward, as on paper."""
-    quantum = Decimal(1).scaleb(-decimals)
-    mode = ROUNDINGS[rounding]
-
-    def settle(x: Decimal) -> Decimal:
-        if x.is_finite() and x.adjusted() + decimals >= PAPER_CONTEXT.prec:
-            raise OverflowError("too many digits to carry on paper")
-        return x.quantize(quantum, rounding=mode, context=PAPER_CONTEXT)
-
-    return Arithmetic(
-        f"paper:{decimals}:{rounding}",
-        f"on paper: every shown quantity {'rounded half up' if rounding == 'half-up' else 'truncated'}"
-        f" to {decimals} decimals and carried forward",
-        number=lambda x: settle(Decimal(repr(x))),
-        constant=lambda c: PAPER_CONTEXT.divide(Decimal(int(c.p)), Decimal(int(c.q))),
-        functions={
-            sp.exp: lambda x: x.exp(PAPER_CONTEXT),
-            sp.log: lambda x: x.ln(PAPER_CONTEXT),
-            sp.tanh: _decimal_tanh,
-            sp.sech: lambda x: 2 / (x.exp(PAPER_CONTEXT) + (-x).exp(PAPER_CONTEXT)),
-        },
-        settle=settle,
-    )
-
-
-def mode(spec: ArithmeticSpec, exact_digits: int = 1_000) -> Arithmetic:
-    """The Arithmetic a resolved spec names."""
-    if spec.kind == "exact":
-        return exact(exact_digits)
-    if spec.kind == "paper":
-        return on_paper(spec.decimals, spec.rounding)
-    return ARITHMETIC[spec.kind]
-
-
-def arithmetic(spec: str, exact_digits: int = 1_000) -> Arithmetic:
-    """float64, exact, or paper:K[:half-up|truncate] (K decimals, 1 to 15)."""
-    return mode(parse_arithmetic(spec), exact_digits)
-
-
-def value(expr: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> Number:
-    """Evaluate a sympy expression over `ar`, with symbols looked up by name in `env`."""
-    if expr.is_Symbol:
-        return env[expr.name]
-    if expr.is_Number:
-        return ar.constant(expr)
-    if isinstance(expr, sp.Piecewise):
-        return _piecewise(expr, env, ar)
-    args = [value(a, env, ar) for a in expr.args]
-    for kind, combine in _COMBINE:
-        if isinstance(expr, kind):
-            return combine(expr, args)
-    if type(expr) in ar.functions:
-        return ar.functions[type(expr)](args[0])
-    raise ValueError(f"cannot evaluate {type(expr).__name__} in {ar.name} arithmetic")
-
-
-def _power(expr: sp.Pow, args: list[Number]) -> Number:
-    """An integer power by repeated multiplication (exact in fractions and decimals), a
-    negative one as its reciprocal."""
-    exponent = expr.args[1]
-    if exponent.is_Integer:
-        e = int(exponent)
-        return args[0] ** e if e >= 0 else 1 / args[0] ** -e
-    return args[0] ** args[1]
-
-
-# Sums and products fold left to right, in the order sympy holds the terms.
-_COMBINE: tuple[tuple[type, Callable[[Any, list[Number]], Number]], ...] = (
-    (sp.Add, lambda _, args: functools.reduce(operator.add, args)),
-    (sp.Mul, lambda _, args: functools.reduce(operator.mul, args)),
-    (sp.Pow, _power),
+from explainer.arithmetic import (
+    ARITHMETIC,
+    QUIET,
+    Arithmetic,
+    Number,
+    _TooLarge,
+    arithmetic,
+    mode,
+    value,
 )
+from explainer.derivation import Derivation, Partial
+from explainer.errors import NumericError
+from explainer.network import Network
+from explainer.settings import Schedule
+from explainer.trainer import Step, Training, converged
 
-
-def _piecewise(expr: sp.Piecewise, env: Mapping[str, Number], ar: Arithmetic) -> Number:
-    for piece, condition in expr.args:
-        if condition is sp.true or _holds(condition, env, ar):
-            return value(piece, env, ar)
-    raise ValueError(f"no piece of {expr} applies")
-
-
-_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
-    sp.StrictGreaterThan: lambda a, b: a > b,
-    sp.GreaterThan: lambda a, b: a >= b,
-    sp.StrictLessThan: lambda a, b: a < b,
-    sp.LessThan: lambda a, b: a <= b,
-}
-
-
-def _holds(condition: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> bool:
-    lhs, rhs = (value(a, env, ar) for a in condition.args)
-    return bool(_COMPARE[type(condition)](lhs, rhs))
+__all__ = [
+    "ARITHMETIC",
+    "Arithmetic",
+    "Number",
+    "Step",
+    "Training",
+    "arithmetic",
+    "converged",
+    "mode",
+]
 
 
 @dataclass(frozen=True)
@@ -483,72 +316,6 @@ def error_split(
     return tuple(shares), tuple(blames)
 
 
-# The training loop ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Step:
-    """The state after k updates (k epochs, with a training set): the parameters, and the
-    forward pass they give. `loss` is the mean over the examples of each example's loss."""
-
-    k: int
-    loss: float
-    outputs: tuple[float, ...]  # of the first example
-    params: tuple[float, ...]  # in Network.params order
-
-
-@dataclass(frozen=True)
-class Training:
-    steps: tuple[Step, ...]  # the recorded ones, k ascending; always k = 0 and the last
-    predictions: tuple[tuple[float, ...], ...]  # every example's outputs after the last step
-    curve: tuple[tuple[int, float], ...] = ()  # (k, loss) at CURVE_POINTS steps, for the plot
-
-    def at(self, k: int) -> Step:
-        return next(s for s in self.steps if s.k == k)
-
-
-class _Layer:
-    """One layer's parameters as matrices: net = W·x + B·β, with B mapping bias parameters β
-    to neurons (a column per bias; a shared bias is one column of ones)."""
-
-    def __init__(self, net: Network, names: tuple[str, ...], theta: np.ndarray) -> None:
-        index = {p.key: i for i, p in enumerate(net.params)}
-        neurons = [net.neuron(n) for n in names]
-        act = ACTIVATIONS[neurons[0].activation]
-        x, y = sp.Symbol("x"), sp.Symbol("y")
-        # lambdify prints our own rule-table expressions (never a scenario string) as numpy code.
-        self.f = sp.lambdify((x,), act.forward(x), "numpy")
-        self.f_prime = sp.lambdify((x, y), act.derivative(x, y).doit(), "numpy")
-        self.w_index = np.array([[index[k] for k in n.weights] for n in neurons], dtype=np.intp)
-        biases = list(dict.fromkeys(n.bias for n in neurons if n.bias))
-        self.b_index = np.array([index[b] for b in biases], dtype=np.intp)
-        sign = neurons[0].bias_input
-        self.spread = np.array([[sign * (n.bias == b) for b in biases] for n in neurons])
-        self.w = theta[self.w_index]
-        self.b = theta[self.b_index]
-        self.w_rate = np.array(
-            [float(net.params[i].trained) for i in self.w_index.ravel()]
-        ).reshape(self.w.shape)
-        self.b_rate = np.array([float(net.params[i].trained) for i in self.b_index])
-        self.trains_biases = bool(self.b_rate.any())
-        self.frozen_bias = self.spread @ self.b  # B·β, constant while the biases are not trained
-
-    def scale(self, rate: float) -> None:
-        self.w_rate *= rate
-        self.b_rate *= rate
-
-    def store(self, theta: np.ndarray) -> None:
-        theta[self.w_index] = self.w
-        theta[self.b_index] = self.b
-
-
-def converged(run: Schedule, loss: float) -> bool:
-    """The stopping rule: a loss below `until_loss`, or for an objective climbed by gradient
-    ascent (P ≤ 0, best at 0), −P below it."""
-    distance = -loss if run.direction == "ascent" else loss
-    return run.until_loss is not None and distance < run.until_loss
-
-
 def check_finite(path: str, net: Network, ev: Evaluation, training: Training) -> None:
     """Overflow or an undefined value (a log of 0, a learning rate too large) is the scenario's
     problem to fix, said in one line, not a page of nan."""
@@ -591,126 +358,3 @@ HUGE = 1e100  # past this a value has diverged: its square, or a plot of it, ove
 
 def _finite(x: Number) -> bool:
     return isinstance(x, Fraction) or bool(abs(float(x)) < HUGE)
-
-
-CURVE_POINTS = 400
-
-
-def curve_steps(total: int) -> frozenset[int]:
-    """The steps a loss curve samples: all of them, or CURVE_POINTS evenly spread."""
-    if total <= CURVE_POINTS:
-        return frozenset(range(total + 1))
-    return frozenset(round(i * total / CURVE_POINTS) for i in range(CURVE_POINTS + 1))
-
-
-@QUIET
-def train(
-    net: Network,
-    run: Schedule,
-    steps: int,
-    record: Callable[[int], bool],
-    start: Step | None = None,
-) -> Training:
-    """Gradient descent for `steps` updates or epochs (fewer if the loss falls below `until_loss`).
-
-    Simultaneous: every gradient from the weights of the same forward pass. Sequential: each
-    layer is updated as soon as its gradients are known, and the layer below is differentiated
-    through the updated weights. A training set is taken in order, one update per example
-    (stochastic) or one per epoch from the mean gradient (batch). Recorded: every k with
-    `record(k)`, plus k = 0 and the last. From `start`: the same loop continued from that
-    recorded state (its row is the first).
-    """
-    first = start.k if start else 0
-    theta = np.array(start.params if start else [p.value for p in net.params], dtype=np.float64)
-    layers = [_Layer(net, names, theta) for names in net.layers]
-    rule = LOSSES[net.loss_rule]
-    for layer in layers:
-        layer.scale(-run.learning_rate if run.direction == "ascent" else run.learning_rate)
-    examples = run.examples
-    x_all = np.array([x for x, _ in examples], dtype=np.float64)
-    t_all = np.array([t for _, t in examples], dtype=np.float64)
-    n = len(net.outputs)
-    ts, os_ = sp.Symbol("t"), sp.Symbol("o")
-    # lambdify prints our own rule-table expressions (never a scenario string) as numpy code.
-    term = sp.lambdify((ts, os_), loss_term(rule, n, net.residual, ts, os_).doit(), "numpy")
-    d_term = sp.lambdify((ts, os_), loss_derivative(rule, n, net.residual, ts, os_).doit(), "numpy")
-    batches = (
-        [slice(i, i + 1) for i in range(len(examples))]
-        if run.mode == "stochastic"
-        else [slice(0, len(examples))]
-    )
-    sequential = run.update == "sequential"
-    watch = run.until_loss is not None
-    rows: list[Step] = []
-    sampled = curve_steps(steps) if not watch else frozenset()
-    stride = 1  # with until_loss, every stride-th step's loss is kept for the curve
-    curve: list[tuple[int, float]] = []
-    for k in range(first, steps + 1):
-        if watch or k in (first, steps) or record(k) or k in sampled:
-            out = _forward(layers, x_all)[0][-1]
-            loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
-            done = k == steps or (watch and converged(run, loss))
-            if k in sampled or done or (watch and k % stride == 0):
-                curve.append((k, loss))
-            if len(curve) > 2 * CURVE_POINTS and not done:  # until_loss: a bounded, even sample
-                curve, stride = curve[::2], stride * 2
-            if k in (first, steps) or done or record(k):
-                for layer in layers:
-                    layer.store(theta)
-                rows.append(Step(k, loss, tuple(map(float, out[0])), tuple(map(float, theta))))
-            if done:
-                break
-        for batch in batches:
-            _update(layers, x_all[batch], t_all[batch], d_term, sequential)
-    final = _forward(layers, x_all)[0][-1]
-    return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), _thin(curve))
-
-
-def _thin(curve: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
-    """At most CURVE_POINTS + 1 points, evenly spread, the first and last kept (with until_loss
-    the loop keeps a sample of at most 2·CURVE_POINTS, since where training stops is known only
-    at the end)."""
-    n = len(curve)
-    if n <= CURVE_POINTS + 1:
-        return tuple(curve)
-    return tuple(curve[round(i * (n - 1) / CURVE_POINTS)] for i in range(CURVE_POINTS + 1))
-
-
-def _forward(layers: list[_Layer], x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Rows are examples: outs[0] = x, outs[i + 1] = f(nets[i]), nets[i] = outs[i]·Wᵀ + B·β."""
-    outs, nets = [x], []
-    for layer in layers:
-        z = outs[-1] @ layer.w.T
-        if layer.trains_biases:
-            z = z + layer.spread @ layer.b
-        elif layer.b.size:
-            z = z + layer.frozen_bias
-        nets.append(z)
-        outs.append(layer.f(z))
-    return outs, nets
-
-
-def _update(
-    layers: list[_Layer],
-    x: np.ndarray,
-    t: np.ndarray,
-    d_term: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    sequential: bool,
-) -> None:
-    """One gradient step from the mean gradient of the rows of x."""
-    outs, nets = _forward(layers, x)
-    upstream = d_term(t, outs[-1])  # ∂L/∂out per example and output
-    if len(x) > 1:
-        upstream = upstream / len(
-            x
-        )  # the mean over the batch: every gradient below is linear in it
-    for i in range(len(layers) - 1, -1, -1):
-        layer = layers[i]
-        delta = upstream * layer.f_prime(nets[i], outs[i + 1])
-        if i and not sequential:
-            upstream = delta @ layer.w  # from the weights before this step's update
-        layer.w = layer.w - layer.w_rate * (delta.T @ outs[i])
-        if layer.trains_biases:
-            layer.b = layer.b - layer.b_rate * (delta @ layer.spread).sum(axis=0)
-        if i and sequential:
-            upstream = delta @ layer.w  # from the weights this step already updated

@@ -26,6 +26,7 @@ from explainer import (
     quantities,
     samples,
     settings,
+    trainer,
     verify,
 )
 from explainer.activations import ACTIVATIONS
@@ -101,7 +102,7 @@ def results(plan: Plan, values_only: bool = False) -> Results:
     stand_in = _surrogate(s)
     # the stand-in trains for exactly the steps shown for the step network, so rows pair up
     compared = (
-        evaluate.train(
+        trainer.train(
             network.build(stand_in),
             settings.schedule(dataclasses.replace(stand_in, until_loss=None)),
             training.steps[-1].k,

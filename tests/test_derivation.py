@@ -23,10 +23,11 @@ import sympy as sp
 
 from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from explainer.derivation import Derivation, Partial, derive
-from explainer.evaluate import ARITHMETIC, Evaluation, evaluate, forward, train
+from explainer.evaluate import ARITHMETIC, Evaluation, evaluate, forward
 from explainer.network import Network, build, full_loss, sym
 from explainer.scenario import BIAS_MODES, UPDATE_ORDERS, Scenario, load
 from explainer.settings import schedule
+from explainer.trainer import train
 from tests import networks
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

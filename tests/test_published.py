@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from explainer.derivation import Partial, derive
-from explainer.evaluate import Evaluation, Training, evaluate, train
+from explainer.evaluate import Evaluation, Training, evaluate
 from explainer.network import Network, build
 from explainer.scenario import Scenario, load
 from explainer.settings import schedule
+from explainer.trainer import train
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from explainer import evaluate, results
+from explainer import results, trainer
 from explainer.cli import main
 from explainer.evaluate import Step, Training
 from explainer.network import Network
@@ -31,7 +31,7 @@ def with_claims(claims: str, rate: str = "0.1", steps: str = "20") -> str:
 def trainings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """Every float64 training from here on: (the step it starts from, the step it ends at)."""
     seen: list[tuple[int, int]] = []
-    real = evaluate.train
+    real = trainer.train
 
     def spy(
         net: Network,
@@ -43,7 +43,7 @@ def trainings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
         seen.append((start.k if start else 0, steps))
         return real(net, run, steps, record, start)
 
-    monkeypatch.setattr(evaluate, "train", spy)
+    monkeypatch.setattr(trainer, "train", spy)
     return seen
 
 

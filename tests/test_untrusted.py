@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from explainer import evaluate, pdf
+from explainer import pdf, trainer
 from explainer import scenario as scenarios
 from explainer.cli import main
 from explainer.errors import TexError
@@ -465,14 +465,14 @@ def test_until_loss_keeps_a_bounded_sample_of_the_curve() -> None:
     """Before issue 9 every step's loss was kept (857 MB after 590 s)."""
     s = dataclasses.replace(scenarios.load(SCENARIOS / "mazur-2-2-2.toml"), until_loss=1e-300)
     net = build(s)
-    evaluate.train(net, schedule(s), 500, lambda k: False)  # warm up lambdify and numpy
+    trainer.train(net, schedule(s), 500, lambda k: False)  # warm up lambdify and numpy
     tracemalloc.start()
     try:
-        training = evaluate.train(net, schedule(s), 30_000, lambda k: False)
+        training = trainer.train(net, schedule(s), 30_000, lambda k: False)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert training.curve[-1][0] == 30_000 and len(training.curve) <= evaluate.CURVE_POINTS + 1
+    assert training.curve[-1][0] == 30_000 and len(training.curve) <= trainer.CURVE_POINTS + 1
     assert peak < 1_000_000, f"{peak:,} bytes"
 
 

@@ -1,0 +1,206 @@
+"""Stage 4, evaluate (training loop): many steps of gradient descent, vectorised with numpy.
+
+Per step: one matrix product per layer forward and back. It is a separate implementation from the
+walkthrough's own evaluation (evaluate.py), which the tests check it against step by step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
+from explainer.arithmetic import QUIET
+from explainer.network import Network
+from explainer.settings import Schedule
+
+# The training loop ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """The state after k updates (k epochs, with a training set): the parameters, and the
+    forward pass they give. `loss` is the mean over the examples of each example's loss."""
+
+    k: int
+    loss: float
+    outputs: tuple[float, ...]  # of the first example
+    params: tuple[float, ...]  # in Network.params order
+
+
+@dataclass(frozen=True)
+class Training:
+    steps: tuple[Step, ...]  # the recorded ones, k ascending; always k = 0 and the last
+    predictions: tuple[tuple[float, ...], ...]  # every example's outputs after the last step
+    curve: tuple[tuple[int, float], ...] = ()  # (k, loss) at CURVE_POINTS steps, for the plot
+
+    def at(self, k: int) -> Step:
+        return next(s for s in self.steps if s.k == k)
+
+
+class _Layer:
+    """One layer's parameters as matrices: net = W·x + B·β, with B mapping bias parameters β
+    to neurons (a column per bias; a shared bias is one column of ones)."""
+
+    def __init__(self, net: Network, names: tuple[str, ...], theta: np.ndarray) -> None:
+        index = {p.key: i for i, p in enumerate(net.params)}
+        neurons = [net.neuron(n) for n in names]
+        act = ACTIVATIONS[neurons[0].activation]
+        x, y = sp.Symbol("x"), sp.Symbol("y")
+        # lambdify prints our own rule-table expressions (never a scenario string) as numpy code.
+        self.f = sp.lambdify((x,), act.forward(x), "numpy")
+        self.f_prime = sp.lambdify((x, y), act.derivative(x, y).doit(), "numpy")
+        self.w_index = np.array([[index[k] for k in n.weights] for n in neurons], dtype=np.intp)
+        biases = list(dict.fromkeys(n.bias for n in neurons if n.bias))
+        self.b_index = np.array([index[b] for b in biases], dtype=np.intp)
+        sign = neurons[0].bias_input
+        self.spread = np.array([[sign * (n.bias == b) for b in biases] for n in neurons])
+        self.w = theta[self.w_index]
+        self.b = theta[self.b_index]
+        self.w_rate = np.array(
+            [float(net.params[i].trained) for i in self.w_index.ravel()]
+        ).reshape(self.w.shape)
+        self.b_rate = np.array([float(net.params[i].trained) for i in self.b_index])
+        self.trains_biases = bool(self.b_rate.any())
+        self.frozen_bias = self.spread @ self.b  # B·β, constant while the biases are not trained
+
+    def scale(self, rate: float) -> None:
+        self.w_rate *= rate
+        self.b_rate *= rate
+
+    def store(self, theta: np.ndarray) -> None:
+        theta[self.w_index] = self.w
+        theta[self.b_index] = self.b
+
+
+def converged(run: Schedule, loss: float) -> bool:
+    """The stopping rule: a loss below `until_loss`, or for an objective climbed by gradient
+    ascent (P ≤ 0, best at 0), −P below it."""
+    distance = -loss if run.direction == "ascent" else loss
+    return run.until_loss is not None and distance < run.until_loss
+
+
+CURVE_POINTS = 400
+
+
+def curve_steps(total: int) -> frozenset[int]:
+    """The steps a loss curve samples: all of them, or CURVE_POINTS evenly spread."""
+    if total <= CURVE_POINTS:
+        return frozenset(range(total + 1))
+    return frozenset(round(i * total / CURVE_POINTS) for i in range(CURVE_POINTS + 1))
+
+
+@QUIET
+def train(
+    net: Network,
+    run: Schedule,
+    steps: int,
+    record: Callable[[int], bool],
+    start: Step | None = None,
+) -> Training:
+    """Gradient descent for `steps` updates or epochs (fewer if the loss falls below `until_loss`).
+
+    Simultaneous: every gradient from the weights of the same forward pass. Sequential: each
+    layer is updated as soon as its gradients are known, and the layer below is differentiated
+    through the updated weights. A training set is taken in order, one update per example
+    (stochastic) or one per epoch from the mean gradient (batch). Recorded: every k with
+    `record(k)`, plus k = 0 and the last. From `start`: the same loop continued from that
+    recorded state (its row is the first).
+    """
+    first = start.k if start else 0
+    theta = np.array(start.params if start else [p.value for p in net.params], dtype=np.float64)
+    layers = [_Layer(net, names, theta) for names in net.layers]
+    rule = LOSSES[net.loss_rule]
+    for layer in layers:
+        layer.scale(-run.learning_rate if run.direction == "ascent" else run.learning_rate)
+    examples = run.examples
+    x_all = np.array([x for x, _ in examples], dtype=np.float64)
+    t_all = np.array([t for _, t in examples], dtype=np.float64)
+    n = len(net.outputs)
+    ts, os_ = sp.Symbol("t"), sp.Symbol("o")
+    # lambdify prints our own rule-table expressions (never a scenario string) as numpy code.
+    term = sp.lambdify((ts, os_), loss_term(rule, n, net.residual, ts, os_).doit(), "numpy")
+    d_term = sp.lambdify((ts, os_), loss_derivative(rule, n, net.residual, ts, os_).doit(), "numpy")
+    batches = (
+        [slice(i, i + 1) for i in range(len(examples))]
+        if run.mode == "stochastic"
+        else [slice(0, len(examples))]
+    )
+    sequential = run.update == "sequential"
+    watch = run.until_loss is not None
+    rows: list[Step] = []
+    sampled = curve_steps(steps) if not watch else frozenset()
+    stride = 1  # with until_loss, every stride-th step's loss is kept for the curve
+    curve: list[tuple[int, float]] = []
+    for k in range(first, steps + 1):
+        if watch or k in (first, steps) or record(k) or k in sampled:
+            out = _forward(layers, x_all)[0][-1]
+            loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
+            done = k == steps or (watch and converged(run, loss))
+            if k in sampled or done or (watch and k % stride == 0):
+                curve.append((k, loss))
+            if len(curve) > 2 * CURVE_POINTS and not done:  # until_loss: a bounded, even sample
+                curve, stride = curve[::2], stride * 2
+            if k in (first, steps) or done or record(k):
+                for layer in layers:
+                    layer.store(theta)
+                rows.append(Step(k, loss, tuple(map(float, out[0])), tuple(map(float, theta))))
+            if done:
+                break
+        for batch in batches:
+            _update(layers, x_all[batch], t_all[batch], d_term, sequential)
+    final = _forward(layers, x_all)[0][-1]
+    return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), _thin(curve))
+
+
+def _thin(curve: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
+    """At most CURVE_POINTS + 1 points, evenly spread, the first and last kept (with until_loss
+    the loop keeps a sample of at most 2·CURVE_POINTS, since where training stops is known only
+    at the end)."""
+    n = len(curve)
+    if n <= CURVE_POINTS + 1:
+        return tuple(curve)
+    return tuple(curve[round(i * (n - 1) / CURVE_POINTS)] for i in range(CURVE_POINTS + 1))
+
+
+def _forward(layers: list[_Layer], x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Rows are examples: outs[0] = x, outs[i + 1] = f(nets[i]), nets[i] = outs[i]·Wᵀ + B·β."""
+    outs, nets = [x], []
+    for layer in layers:
+        z = outs[-1] @ layer.w.T
+        if layer.trains_biases:
+            z = z + layer.spread @ layer.b
+        elif layer.b.size:
+            z = z + layer.frozen_bias
+        nets.append(z)
+        outs.append(layer.f(z))
+    return outs, nets
+
+
+def _update(
+    layers: list[_Layer],
+    x: np.ndarray,
+    t: np.ndarray,
+    d_term: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    sequential: bool,
+) -> None:
+    """One gradient step from the mean gradient of the rows of x."""
+    outs, nets = _forward(layers, x)
+    upstream = d_term(t, outs[-1])  # ∂L/∂out per example and output
+    if len(x) > 1:
+        upstream = upstream / len(
+            x
+        )  # the mean over the batch: every gradient below is linear in it
+    for i in range(len(layers) - 1, -1, -1):
+        layer = layers[i]
+        delta = upstream * layer.f_prime(nets[i], outs[i + 1])
+        if i and not sequential:
+            upstream = delta @ layer.w  # from the weights before this step's update
+        layer.w = layer.w - layer.w_rate * (delta.T @ outs[i])
+        if layer.trains_biases:
+            layer.b = layer.b - layer.b_rate * (delta @ layer.spread).sum(axis=0)
+        if i and sequential:
+            upstream = delta @ layer.w  # from the weights this step already updated
