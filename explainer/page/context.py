@@ -41,24 +41,26 @@ class Numbering:
 def chain_numbering(d: Derivation, net: Network) -> Numbering:
     """The chain-rule profile: every partial of every layer block, locals before their chain."""
     shows: dict[Place, tuple[Partial, ...]] = {}
-    order: list[Partial] = []
+    order: dict[Partial, None] = {}
     for block in d.layers:
         for nb in block.neurons:
             for p in (*nb.defines, *nb.gradients):
                 shows[(block.layer, nb.neuron, p)] = _visit(d, p, order)
         for p in block.shared:
             shows[(block.layer, "", p)] = _visit(d, p, order)
-    return Numbering(shows, _tags(order), _first_rules(d, net, order))
+    return Numbering(shows, _tags(order), _first_rules(d, net, list(order)))
 
 
-def _visit(d: Derivation, p: Partial, order: list[Partial]) -> tuple[Partial, ...]:
+def _visit(d: Derivation, p: Partial, order: dict[Partial, None]) -> tuple[Partial, ...]:
+    """The partials shown where p is listed: none if p is shown already; else the local
+    factors of its equation not shown yet, then p. `order` (insertion-ordered) grows."""
     if p in order:
         return ()
     eq = d.equation(p)
-    new = [p] if eq is None else [*dict.fromkeys(f for t in eq.terms for f in t if d.local(f)), p]
-    new = [q for q in new if q not in order]
-    order += new
-    return tuple(new)
+    new = [p] if eq is None else [*(f for t in eq.terms for f in t if d.local(f)), p]
+    shown = tuple(dict.fromkeys(q for q in new if q not in order))
+    order.update(dict.fromkeys(shown))
+    return shown
 
 
 def delta_numbering(d: Derivation, net: Network) -> Numbering:
