@@ -593,23 +593,42 @@ def _claims(top: _Reader, limits: Limits) -> tuple[Claim, ...]:
             )
         if m.group(1) and int(m.group(1)) > limits.steps:
             raise limits.exceeded(r.file, where, "steps", "a claimed step", int(m.group(1)))
+        note = ""
         if isinstance(raw, dict):
             entry = _Reader(r.file, raw, where, ("value", "note"))
-            printed, note = entry.get("value", entry.string), entry.get("note", entry.line, "")
-        else:
-            printed, note = r.string(where, raw), ""
-        if not PRINTED.fullmatch(printed):
-            raise ScenarioError(
-                r.file, where, 'a number as printed, in quotes ("0.3595")', repr(printed)[:80]
-            )
-        mantissa, _, exponent = printed.lower().partition("e")
-        digits = sum(c.isdigit() for c in mantissa)
-        if digits > limits.printed_digits:
-            raise limits.exceeded(r.file, where, "printed_digits", "a printed value", digits)
-        if exponent and abs(int(exponent)) > limits.exponent:
-            raise limits.exceeded(r.file, where, "exponent", "an exponent", int(exponent))
-        claims.append(Claim(key, printed, note))
+            raw, note = entry.table.get("value"), entry.get("note", entry.line, "")
+            where = entry.key("value")
+            if raw is None:
+                raise ScenarioError(r.file, where, "a printed number or a list of them", "nothing")
+        # several printed values for one quantity (the source prints it twice, differently)
+        values = raw if isinstance(raw, list) else [raw]
+        if not values:
+            raise ScenarioError(r.file, where, "at least one printed value", "an empty list")
+        for i, value in enumerate(values):
+            at = f"{where}[{i}]" if isinstance(raw, list) else where
+            claims.append(Claim(key, _printed(r, at, value, limits), note))
     return tuple(claims)
+
+
+def _printed(r: _Reader, where: str, raw: object, limits: Limits) -> str:
+    """A printed number, kept as the text the source prints."""
+    printed = r.string(where, raw)
+    if not PRINTED.fullmatch(printed):
+        raise ScenarioError(
+            r.file, where, 'a number as printed, in quotes ("0.3595")', repr(printed)[:80]
+        )
+    mantissa, _, exponent = printed.lower().partition("e")
+    digits = sum(c.isdigit() for c in mantissa)
+    if digits > limits.printed_digits:
+        raise limits.exceeded(r.file, where, "printed_digits", "a printed value", digits)
+    if exponent and abs(int(exponent)) > limits.exponent:
+        raise limits.exceeded(r.file, where, "exponent", "an exponent", int(exponent))
+    return printed
+
+
+def claim_where(key: str) -> str:
+    """A claim's key path as error messages write it: claims."w5@1"."""
+    return _Reader("", {}, "claims", ()).key(key)
 
 
 def _data(

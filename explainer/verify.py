@@ -9,6 +9,7 @@ decimals, is the printed value (a tolerance of half a unit in the last printed d
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
@@ -17,12 +18,12 @@ from typing import Any
 from explainer import evaluate, quantities, trainer
 from explainer.compute import Derived, Run, run, values
 from explainer.cost import STEPWISE_LIMIT, table_steps
-from explainer.errors import ArithmeticModeError, NumericError
+from explainer.errors import ArithmeticModeError, NumericError, ScenarioError
 from explainer.evaluate import Training
 from explainer.findings import Finding
 from explainer.network import Network
 from explainer.precision import to_decimal
-from explainer.scenario import Claim, Scenario
+from explainer.scenario import Claim, Scenario, claim_where
 
 Values = dict[str, Any]
 
@@ -100,13 +101,11 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
                 cache[v.what] = None
         return cache[v.what]
 
+    _known(s, base)
     given_keys = base_inputs(s, derived[0])
     findings = []
     for claim in s.claims:
-        computed = base.get(claim.key)
-        if computed is None:
-            findings.append(Finding(claim, None, "—", False, (), (), "no such quantity"))
-            continue
+        computed = base[claim.key]
         if rounds_to(computed, claim.printed):
             findings.append(
                 Finding(
@@ -139,6 +138,21 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
             )
         )
     return tuple(findings)
+
+
+def _known(s: Scenario, base: Values) -> None:
+    """A claim on a quantity the scenario does not compute is a mistake in the file (a typo in
+    the key, or a name the network does not use): bad input, with the nearest keys it has."""
+    for claim in s.claims:
+        if claim.key not in base:
+            near = difflib.get_close_matches(claim.key, list(base), n=3, cutoff=0.5)
+            hint = f" (nearest: {', '.join(near)})" if near else ""
+            raise ScenarioError(
+                s.path,
+                claim_where(claim.key),
+                f"the key of a quantity this scenario computes{hint}",
+                repr(claim.key),
+            )
 
 
 def _candidates(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
@@ -77,9 +78,54 @@ def test_verify_exit_codes_and_json(
     assert "claims.o1" in capsys.readouterr().err
 
 
-def test_unknown_claim_key_is_reported(
-    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
+def test_a_claim_on_an_unknown_key_is_bad_input(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    path = write_scenario(MINIMAL + '\n[claims]\n"nothing@1" = "0.5"\n')
-    assert main(["verify", str(path)]) == 1
-    assert "computes no quantity" in capsys.readouterr().out
+    """A typo in a claim's key is a mistake in the file: exit 2, the nearest keys named, and
+    nothing written (issue 11)."""
+    path = write_scenario(MINIMAL + '\n[claims]\n"out_o2@1" = "0.5"\n')
+    assert main(["verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "claims.out_o2@1: expected the key of a quantity this scenario computes" in err
+    assert "nearest: out_o1@1" in err and "found 'out_o2@1'" in err
+    out = tmp_path / "out"
+    assert main(["render", str(path), "-o", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_several_printed_values_for_one_quantity(write_scenario: WriteScenario) -> None:
+    """A source that prints one number twice, differently: each printing gets its verdict."""
+    exact = values(scenario.load(write_scenario(MINIMAL)))["out_o1"]
+    assert isinstance(exact, float)
+    right, wrong = f"{exact:.4f}", f"{exact + 0.01:.4f}"
+    path = write_scenario(
+        MINIMAL + f'\n[claims]\nout_o1 = {{ value = ["{right}", "{wrong}"], note = "twice" }}\n'
+        f'"out_o1@1" = ["{right}"]\n'
+    )
+    found = verify(scenario.load(path))
+    assert [(f.claim.key, f.claim.printed, f.reproduced) for f in found] == [
+        ("out_o1", right, True),
+        ("out_o1", wrong, False),
+        ("out_o1@1", right, False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("claims", "where", "expected"),
+    [
+        ("out_o1 = []", "claims.out_o1", "at least one printed value"),
+        ('out_o1 = { note = "x" }', "claims.out_o1.value", "a printed number or a list"),
+        ('out_o1 = ["0.5", 0.5]', "claims.out_o1[1]", "a string"),
+        ('out_o1 = ["0.5", "half"]', "claims.out_o1[1]", "a number as printed"),
+    ],
+)
+def test_bad_lists_of_printed_values(
+    write_scenario: WriteScenario,
+    capsys: pytest.CaptureFixture[str],
+    claims: str,
+    where: str,
+    expected: str,
+) -> None:
+    path = write_scenario(MINIMAL + f"\n[claims]\n{claims}\n")
+    assert main(["verify", str(path)]) == 2
+    assert f"{where}: expected {expected}" in capsys.readouterr().err
