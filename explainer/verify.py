@@ -117,6 +117,8 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
         # A printed input is checked against the author's other numbers, not recomputed.
         candidates = [] if given else _candidates(claim, computed, base, variants, get)
         good = tuple(what for what, x in candidates if rounds_to(x, claim.printed))
+        if not good and not given:  # a misprint is the explanation of last resort
+            good = _misprints(claim.printed, [("the exact value", computed), *candidates])
         nearest = (
             ()
             if good
@@ -181,7 +183,54 @@ def _candidates(
                 found.append((f"{what} ({k + d:,} instead of {k:,})", base[key]))
     if name.startswith("delta_"):
         found.append(("the other sign convention for δ", -computed))
+    elif to_decimal(computed) < 0:
+        found.append(("its magnitude, the sign dropped", -computed))
     return found
+
+
+MISPRINT_DIGITS = 4  # a misprint is claimed only of a number of at least this many digits
+
+
+def _misprints(printed: str, candidates: list[tuple[str, Any]]) -> tuple[str, ...]:
+    """Printed numbers one keystroke away from a candidate written to a few decimals around the
+    printed ones: a digit dropped, doubled, or two neighbours swapped (0.3595 for 0.35895).
+    Short numbers are never called misprints: almost any two are one keystroke apart."""
+    p = places(printed)
+    found = []
+    for what, x in candidates:
+        for d in dict.fromkeys((p + 1, p, max(p - 1, 0))):
+            text = str(at_places(x, f"{0:.{d}f}"))
+            if sum(c.isdigit() for c in text.lstrip("-0.")) < MISPRINT_DIGITS:
+                continue
+            kind = _one_keystroke(printed, text)
+            if kind:
+                found.append(f"a misprint of {text} ({what} at {d} decimals), one digit {kind}")
+    return tuple(dict.fromkeys(found))
+
+
+def _one_keystroke(printed: str, text: str) -> str:
+    """How `printed` differs from `text` by one digit: "dropped", "doubled", "swapped", or ""."""
+    n = len(text)
+    if len(printed) == n - 1 and any(
+        text[i].isdigit() and text[:i] + text[i + 1 :] == printed for i in range(n)
+    ):
+        return "dropped"
+    if len(printed) == n + 1 and any(
+        printed[i].isdigit()
+        and printed[i] == printed[i - 1]
+        and printed[:i] + printed[i + 1 :] == text
+        for i in range(1, n + 1)
+    ):
+        return "doubled"
+    if len(printed) == n and any(
+        text[i].isdigit()
+        and text[i + 1].isdigit()
+        and text[i] != text[i + 1]
+        and text[:i] + text[i + 1] + text[i] + text[i + 2 :] == printed
+        for i in range(n - 1)
+    ):
+        return "swapped"
+    return ""
 
 
 def extended(shared: Run, page_steps: int, steps: int, record: frozenset[int]) -> Training:

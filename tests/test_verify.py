@@ -129,3 +129,50 @@ def test_bad_lists_of_printed_values(
     path = write_scenario(MINIMAL + f"\n[claims]\n{claims}\n")
     assert main(["verify", str(path)]) == 2
     assert f"{where}: expected {expected}" in capsys.readouterr().err
+
+
+def _minimal_values(write_scenario: WriteScenario) -> dict[str, float]:
+    v = values(scenario.load(write_scenario(MINIMAL)))
+    return {k: x for k, x in v.items() if isinstance(x, float)}
+
+
+@pytest.mark.parametrize("kind", ["dropped", "doubled", "swapped"])
+def test_a_misprinted_digit_is_diagnosed(write_scenario: WriteScenario, kind: str) -> None:
+    """A constructed source: out_h1 written to 5 decimals, then one keystroke wrong."""
+    exact = _minimal_values(write_scenario)["out_h1"]
+    text = f"{exact:.5f}"
+    digits = [i for i, c in enumerate(text) if c.isdigit() and i > text.index(".")]
+    i = next(
+        j for j in digits[1:-1] if text[j] != text[j + 1] and text[j] != text[j - 1]
+    )  # a digit unlike its neighbours, so the edit is unambiguous
+    printed = {
+        "dropped": text[:i] + text[i + 1 :],
+        "doubled": text[:i] + text[i] + text[i:],
+        "swapped": text[:i] + text[i + 1] + text[i] + text[i + 2 :],
+    }[kind]
+    path = write_scenario(MINIMAL + f'\n[claims]\nout_h1 = "{printed}"\n')
+    (f,) = verify(scenario.load(path))
+    assert not f.reproduced
+    assert f"a misprint of {text} (the exact value at 5 decimals), one digit {kind}" in (
+        f.explained_by
+    )
+
+
+def test_short_numbers_are_not_called_misprints(write_scenario: WriteScenario) -> None:
+    exact = _minimal_values(write_scenario)["out_o1"]
+    wrong = f"{exact:.2f}"[:-1] + str((int(f"{exact:.2f}"[-1]) + 5) % 10)
+    path = write_scenario(MINIMAL + f'\n[claims]\nout_o1 = "{wrong}"\n')
+    (f,) = verify(scenario.load(path))
+    assert not f.reproduced and not any("misprint" in w for w in f.explained_by)
+
+
+def test_a_magnitude_printed_for_a_negative_value(write_scenario: WriteScenario) -> None:
+    """With the target above the output every gradient is negative; a source prints one
+    without its sign."""
+    above = MINIMAL.replace("targets = [0.25]", "targets = [0.9]")
+    key = "dE_total/dw3"
+    g = values(scenario.load(write_scenario(above)))[key]
+    assert isinstance(g, float) and g < 0
+    path = write_scenario(above + f'\n[claims]\n"{key}" = "{-g:.6f}"\n')
+    (f,) = verify(scenario.load(path))
+    assert f.explained_by == ("its magnitude, the sign dropped",)
