@@ -75,13 +75,22 @@ class Evaluation:
         return self._partial_values[p]
 
 
-def forward(net: Network, params: Mapping[str, Number], ar: Arithmetic) -> dict[str, Number]:
-    """Every node's value at `params`, on the worked example's inputs and targets."""
+def forward(
+    net: Network,
+    params: Mapping[str, Number],
+    ar: Arithmetic,
+    carried: Mapping[str, Number] | None = None,
+) -> dict[str, Number]:
+    """Every node's value at `params`, on the worked example's inputs and targets. `carried`:
+    values that replace the computed ones of those nodes and are used from there on (a source
+    that computes on with the rounded numbers it printed)."""
     env: dict[str, Number] = dict(params)
     with _guard("the inputs and targets"):
         env.update((k, ar.number(v)) for k, v in net.example)
     for node in net.nodes:
-        if node.expr is not None:
+        if carried and node.key in carried:
+            env[node.key] = carried[node.key]
+        elif node.expr is not None:
             with _guard(node.key):
                 env[node.key] = ar.settle(value(node.expr, env, ar))
     return env
@@ -138,16 +147,19 @@ def evaluate(
     mode: Arithmetic | str = "float64",
     start: Mapping[str, Number] | None = None,
     step: int | None = None,
+    carried: Mapping[str, float] | None = None,
 ) -> Evaluation:
     """Every local factor and equation of the derivation, evaluated layer by layer from the output.
 
     Simultaneous update: all of them at the initial weights. Sequential update: a layer's
     parameters are updated as soon as its gradients are known, so the local factors met below it
-    (∂net_k/∂out_j = w_kj) take the updated weights.
+    (∂net_k/∂out_j = w_kj) take the updated weights. `carried`: node and partial values (by
+    key) used in place of the computed ones, as a source that carries its printed numbers on.
     """
     ar = arithmetic(mode) if isinstance(mode, str) else mode
     try:
-        return _evaluate(net, d, run, ar, start)
+        kept = {k: ar.number(v) for k, v in (carried or {}).items()}
+        return _evaluate(net, d, run, ar, start, kept)
     except Fault as fault:
         raise numeric_error(run.path, fault, step) from None
     except ArithmeticError as e:  # outside any one quantity (the learning rate on paper)
@@ -155,10 +167,15 @@ def evaluate(
 
 
 def _evaluate(
-    net: Network, d: Derivation, run: Schedule, ar: Arithmetic, start: Mapping[str, Number] | None
+    net: Network,
+    d: Derivation,
+    run: Schedule,
+    ar: Arithmetic,
+    start: Mapping[str, Number] | None,
+    carried: Mapping[str, Number],
 ) -> Evaluation:
     params = dict(start) if start else _start(net, ar)
-    env = forward(net, params, ar)
+    env = forward(net, params, ar, carried)
     seen = dict(env)  # the values local factors are evaluated at
     locals_ = {x.partial: x for x in d.locals}
     equations = {x.partial: x for x in d.equations}
@@ -167,12 +184,36 @@ def _evaluate(
     def get(p: Partial) -> Number:
         if p not in partials:
             with _guard(p.key):
-                if p in locals_:
+                if p.key in carried:
+                    partials[p] = carried[p.key]
+                elif p in locals_:
                     partials[p] = ar.settle(value(locals_[p].textbook, seen, ar))
                 else:
                     partials[p] = ar.settle(_sum_of_products(equations[p].terms, get))
         return partials[p]
 
+    new = _new_values(net, d, run, ar, params, get, seen)
+    updates = tuple(Update(key, params[key], get(g), new[key]) for key, g in d.gradients)
+    return Evaluation(
+        ar.name,
+        tuple((n.key, env[n.key]) for n in net.nodes),
+        tuple(partials.items()),
+        updates,
+        ar.describe,
+    )
+
+
+def _new_values(
+    net: Network,
+    d: Derivation,
+    run: Schedule,
+    ar: Arithmetic,
+    params: Mapping[str, Number],
+    get: Callable[[Partial], Number],
+    seen: dict[str, Number],
+) -> dict[str, Number]:
+    """Every trained parameter after the step, layer by layer from the output (sequential:
+    each layer's new values go into `seen`, where the layers below are evaluated)."""
     # descent: p − η·∂L/∂p; ascent (an objective to maximise): p + η·∂P/∂p
     rate = ar.number(run.learning_rate)
     if run.direction == "ascent":
@@ -193,14 +234,7 @@ def _evaluate(
         new.update(done)
         if run.update == "sequential":
             seen.update(done)
-    updates = tuple(Update(key, params[key], get(g), new[key]) for key, g in d.gradients)
-    return Evaluation(
-        ar.name,
-        tuple((n.key, env[n.key]) for n in net.nodes),
-        tuple(partials.items()),
-        updates,
-        ar.describe,
-    )
+    return new
 
 
 def train_stepwise(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from typing import Any
@@ -117,6 +118,8 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
         # A printed input is checked against the author's other numbers, not recomputed.
         candidates = [] if given else _candidates(claim, computed, base, variants, get)
         good = tuple(what for what, x in candidates if rounds_to(x, claim.printed))
+        if not given:  # the source's own printed numbers, carried on, come first
+            good = (*_carried(s, shared, claim, given_keys), *good)
         if not good and not given:  # a misprint is the explanation of last resort
             good = _misprints(claim.printed, [("the exact value", computed), *candidates])
         nearest = (
@@ -139,7 +142,69 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
                 remark,
             )
         )
-    return tuple(findings)
+    return _ranked(tuple(findings))
+
+
+CARRIED = "the source's printed"
+
+
+def _carried(
+    s: Scenario, shared: Run, claim: Claim, given: Mapping[str, object]
+) -> tuple[str, ...]:
+    """The worked step recomputed with the source's other printed numbers in place of the exact
+    ones, each alone and then all together: a source that rounds what it prints and computes
+    on with the rounded number. Only for quantities of the worked step (no training steps)."""
+    if not _in_worked_step(claim.key, s):
+        return ()
+    others = {
+        c.key: c.printed
+        for c in s.claims
+        if c.key != claim.key and c.key not in given and "@" not in c.key
+    }
+    trials = [{k: p} for k, p in others.items()]
+    if len(others) > 1:
+        trials.append(dict(others))
+    found = []
+    for carried in trials:
+        got = _worked_step(s, shared, {k: float(p) for k, p in carried.items()})
+        if got is not None and claim.key in got and rounds_to(got[claim.key], claim.printed):
+            listed = " and ".join(f"{k} = {p}" for k, p in carried.items())
+            found.append(f"{CARRIED} {listed} carried forward in place of the exact value")
+            break  # one substitution that explains it is the simplest answer
+    return tuple(found)
+
+
+def _in_worked_step(key: str, s: Scenario) -> bool:
+    _, k = _split(key)
+    return k is None or (k == 1 and not s.data)
+
+
+def _worked_step(s: Scenario, shared: Run, carried: dict[str, float]) -> Values | None:
+    try:
+        ev = evaluate.evaluate(
+            shared.net, shared.chain, shared.schedule, "float64", carried=carried
+        )
+    except NumericError:
+        return None
+    empty = Training(steps=(), predictions=())
+    return dict(quantities.values(shared.net, ev, empty, shared.schedule, s.profile, s.delta_sign))
+
+
+def _ranked(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Each finding's explanations, those that explain most of the source's numbers first (a
+    source that rounds everywhere is not "truncating" once); carried printed values count as one
+    way of working, whichever value is carried."""
+
+    def family(what: str) -> str:
+        return CARRIED if what.startswith(CARRIED) else what
+
+    count = Counter(family(w) for f in findings for w in f.explained_by)
+    return tuple(
+        dataclasses.replace(
+            f, explained_by=tuple(sorted(f.explained_by, key=lambda w: -count[family(w)]))
+        )
+        for f in findings
+    )
 
 
 def _known(s: Scenario, base: Values) -> None:

@@ -176,3 +176,24 @@ def test_a_magnitude_printed_for_a_negative_value(write_scenario: WriteScenario)
     path = write_scenario(above + f'\n[claims]\n"{key}" = "{-g:.6f}"\n')
     (f,) = verify(scenario.load(path))
     assert f.explained_by == ("its magnitude, the sign dropped",)
+
+
+def test_a_printed_value_carried_forward_is_diagnosed(write_scenario: WriteScenario) -> None:
+    """A constructed textbook: it prints out_h1 rounded to 3 decimals, then computes
+    ∂E/∂w3 = (out_o1 − t)·out_h1 from that printed 0.690 (out_o1 = 0.5 · 0.690, no bias),
+    not from the exact 0.68997…; the diagnosis names the carried number first."""
+    out_h1 = 0.690
+    by_hand = (0.5 * out_h1 - 0.25) * out_h1
+    printed = f"{by_hand:.5f}"
+    exact = values(scenario.load(write_scenario(MINIMAL)))["dE_total/dw3"]
+    assert isinstance(exact, float) and not rounds_to(exact, printed)
+    path = write_scenario(
+        MINIMAL + f'\n[claims]\nout_h1 = "{out_h1:.3f}"\n"dE_total/dw3" = "{printed}"\n'
+    )
+    found = {f.claim.key: f for f in verify(scenario.load(path))}
+    assert found["out_h1"].reproduced
+    carried = found["dE_total/dw3"]
+    assert not carried.reproduced
+    assert carried.explained_by[0] == (
+        "the source's printed out_h1 = 0.690 carried forward in place of the exact value"
+    )
