@@ -10,18 +10,14 @@ from __future__ import annotations
 from explainer import page, pdf, render, results
 from explainer.page.model import Explanation
 from explainer.scenario import Scenario
-from explainer.settings import Options, Plan, resolve
+from explainer.settings import Options, resolve
 
 __all__ = ["Options", "compile_pdf", "explain", "explain_values", "render_text"]
 
 
 def explain(scenario: Scenario, options: Options = Options()) -> Explanation:
     """The page model of one scenario: every number computed, then arranged."""
-    return explain_plan(resolve(scenario, options))
-
-
-def explain_plan(plan: Plan) -> Explanation:
-    return page.build(results.results(plan))
+    return page.build(results.results(resolve(scenario, options)))
 
 
 def explain_values(scenario: Scenario, options: Options = Options()) -> Explanation:

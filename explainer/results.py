@@ -67,11 +67,6 @@ class Results:
     values: Values  # every quantity under its JSON key
     warnings: tuple[str, ...]  # saturated neurons
 
-    @property
-    def shown(self) -> frozenset[int]:
-        s = self.plan.scenario
-        return table_steps(s.steps, s.table_steps)
-
 
 def numbers(plan: Plan) -> tuple[compute.Run, compute.Run | None]:
     """The page's run (its training recording the table's steps) and, when the scenario makes

@@ -115,14 +115,6 @@ class Plan:
     paper: Paper
 
     @property
-    def steps(self) -> int:
-        return self.scenario.steps
-
-    @property
-    def schedule(self) -> Schedule:
-        return schedule(self.scenario)
-
-    @property
     def sign(self) -> int:
         """The update is p + sign·η·∂L/∂p."""
         return 1 if self.direction == "ascent" else -1
