@@ -20,28 +20,27 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from explainer import output, page, pipeline, render, results
+from explainer import output, pipeline, render
 from explainer import scenario as scenarios
 from explainer.errors import UsageError
 from explainer.findings import Finding
 from explainer.limits import DEFAULT, Limits
 from explainer.page.model import Explanation
-from explainer.results import Results
-from explainer.scenario import Scenario
-from explainer.settings import Options, Paper, Plan, check_paper, resolve
+from explainer.scenario import AnyScenario
+from explainer.settings import Options, Paper, check_paper
 
 
 class Walkthrough:
     """One scenario's worked example, computed: its numbers, and its page in every format."""
 
-    def __init__(self, scenario: Scenario, options: Options = Options()) -> None:
-        self._plan: Plan = resolve(scenario, options)
-        self._results: Results = results.results(self._plan)
-        self._page: Explanation = page.build(self._results)
+    def __init__(self, scenario: AnyScenario, options: Options = Options()) -> None:
+        self._results = pipeline.compute(scenario, options)
+        self._plan = self._results.plan
+        self._page: Explanation = pipeline.arrange(self._results)
 
     @property
-    def scenario(self) -> Scenario:
-        """The scenario as loaded, with the steps of this run."""
+    def scenario(self) -> AnyScenario:
+        """The scenario as loaded (a network's with the steps of this run)."""
         return self._plan.scenario
 
     @property
@@ -183,7 +182,7 @@ def from_dict(
 
 
 def from_scenario(
-    s: Scenario,
+    s: AnyScenario,
     steps: int | None,
     digits: int | None,
     arithmetic: str,

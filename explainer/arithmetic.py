@@ -57,6 +57,12 @@ def _decimal_tanh(x: Decimal) -> Decimal:
     return (e - 1) / (e + 1)
 
 
+# Functions every mode computes exactly, in its own numbers.
+EXACTLY: dict[type, Callable[[Number], Number]] = {
+    sp.Abs: abs,
+    sp.sign: lambda x: int(x > 0) - int(x < 0),
+}
+
 ARITHMETIC: dict[str, Arithmetic] = {
     "float64": Arithmetic(
         "float64",
@@ -68,6 +74,7 @@ ARITHMETIC: dict[str, Arithmetic] = {
             sp.log: np.log,
             sp.tanh: np.tanh,
             sp.sech: lambda x: 1 / np.cosh(x),
+            **EXACTLY,
         },
     ),
 }
@@ -93,7 +100,10 @@ def exact(max_digits: int = 1_000) -> Arithmetic:
         "exact rational arithmetic (every input read as the decimal written)",
         number=lambda x: Fraction(repr(x)),
         constant=lambda c: Fraction(int(c.p), int(c.q)),
-        functions={f: _irrational(f.__name__) for f in (sp.exp, sp.log, sp.tanh, sp.sech)},
+        functions={
+            **{f: _irrational(f.__name__) for f in (sp.exp, sp.log, sp.tanh, sp.sech)},
+            **EXACTLY,
+        },
         settle=settle,
     )
 
@@ -130,6 +140,7 @@ def on_paper(decimals: int, rounding: str = "half-up") -> Arithmetic:
             sp.log: lambda x: x.ln(PAPER_CONTEXT),
             sp.tanh: _decimal_tanh,
             sp.sech: lambda x: 2 / (x.exp(PAPER_CONTEXT) + (-x).exp(PAPER_CONTEXT)),
+            **EXACTLY,
         },
         settle=settle,
     )
@@ -173,6 +184,11 @@ def _power(expr: sp.Pow, args: list[Number]) -> Number:
     if exponent.is_Integer:
         e = int(exponent)
         return args[0] ** e if e >= 0 else 1 / args[0] ** -e
+    if isinstance(args[0], Fraction):  # a root or a power by a fraction: irrational in general
+        raise ArithmeticModeError(
+            f"exact arithmetic cannot take {args[0]} to the power {args[1]}: the result is "
+            "irrational in general; use --arithmetic float64 or paper:K"
+        )
     return args[0] ** args[1]
 
 
@@ -181,6 +197,8 @@ _COMBINE: tuple[tuple[type, Callable[[Any, list[Number]], Number]], ...] = (
     (sp.Add, lambda _, args: functools.reduce(operator.add, args)),
     (sp.Mul, lambda _, args: functools.reduce(operator.mul, args)),
     (sp.Pow, _power),
+    (sp.Max, lambda _, args: max(args)),
+    (sp.Min, lambda _, args: min(args)),
 )
 
 

@@ -17,14 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from explainer import cost, findings, limits, pdf, verify
+from explainer import cost, findings, limits, pdf, pipeline
 from explainer import scenario as scenarios
 from explainer.errors import ExplainerError, TexError, UsageError
 from explainer.output import replace_folder, write_files
 from explainer.page.model import Explanation
 from explainer.pipeline import Options, compile_pdf, explain, explain_values
 from explainer.render import FORMATS, attachments, render
-from explainer.scenario import Scenario
+from explainer.scenario import AnyScenario, Scenario
 
 REPORT = "the project's issue tracker"
 LONG_RUN = 60  # seconds: a run forecast to take longer says so before it starts
@@ -57,7 +57,7 @@ def working_on(path: Path | str) -> Iterator[None]:
         raise Bug(str(path), e) from e
 
 
-def load_all(names: list[str], args: argparse.Namespace) -> list[Scenario]:
+def load_all(names: list[str], args: argparse.Namespace) -> list[AnyScenario]:
     loaded = []
     for name in names:
         path = resolve(name)
@@ -68,8 +68,11 @@ def load_all(names: list[str], args: argparse.Namespace) -> list[Scenario]:
     return loaded
 
 
-def forecast(s: Scenario, args: argparse.Namespace) -> None:
-    """A note before a run that will take minutes; the limits on the run (`--steps` too)."""
+def forecast(s: AnyScenario, args: argparse.Namespace) -> None:
+    """A note before a run that will take minutes; the limits on the run (`--steps` too). A
+    graph is not trained: its time is its gates', bounded by the limit gates."""
+    if not isinstance(s, Scenario):
+        return
     steps = getattr(args, "steps", None)
     if steps is not None and steps > args.limits.steps:
         raise UsageError(
@@ -88,8 +91,8 @@ def forecast(s: Scenario, args: argparse.Namespace) -> None:
 
 
 def explain_all(
-    loaded: list[Scenario], options: Options, whole: bool = True
-) -> dict[Scenario, Explanation]:
+    loaded: list[AnyScenario], options: Options, whole: bool = True
+) -> dict[AnyScenario, Explanation]:
     """Each scenario's page; without `whole`, only its values (what JSON writes)."""
     pages = {}
     for s in loaded:
@@ -129,7 +132,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rendered(page: Explanation, s: Scenario, args: argparse.Namespace) -> str | bytes:
+def _rendered(page: Explanation, s: AnyScenario, args: argparse.Namespace) -> str | bytes:
     with working_on(s.path):
         try:
             if FORMATS[args.format].compiled:
@@ -172,7 +175,7 @@ def build_files(
     return files, pages
 
 
-def unique(loaded: list[Scenario]) -> None:
+def unique(loaded: list[AnyScenario]) -> None:
     """No two scenarios may write the same page (a.toml and a.toml elsewhere; 'a b' and 'a-b',
     both written as a-b)."""
     seen: dict[str, str] = {}
@@ -269,7 +272,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     results = {}
     for s in loaded:
         with working_on(s.path):
-            results[s.name] = verify.verify(s)
+            results[s.name] = pipeline.findings(s)
     if args.json:
         print(
             json.dumps(

@@ -96,6 +96,10 @@ STYLES = {
     "label": Style("none", 0, halo=True),
     "label-plain": Style("none", 0),
     "label-path": Style("none", 0, ACCENT, halo=True),
+    "wire": Style(INK, 0.7),
+    "gate": Style(INK, 0.8, "#ffffff"),
+    "label-value": Style("none", 0, BLUE, halo=True),
+    "label-gradient": Style("none", 0, ACCENT, halo=True),
 }
 
 # ---------------------------------------------------------------- TikZ

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from explainer.scenario import Claim
+from explainer.claims import Claim
 
 
 @dataclass(frozen=True)

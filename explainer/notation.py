@@ -40,7 +40,8 @@ def _word(s: str) -> str:
 class Printer(LatexPrinter):  # type: ignore[misc]
     """LatexPrinter that keeps the given order and always writes products with a centred dot."""
 
-    def __init__(self, names: Mapping[sp.Symbol, str]) -> None:
+    def __init__(self, names: Mapping[sp.Symbol, str], iverson: bool = False) -> None:
+        self.iverson = iverson  # a 1-else-0 Piecewise as [c], not as cases
         super().__init__(
             {
                 "order": "none",
@@ -109,12 +110,19 @@ class Printer(LatexPrinter):  # type: ignore[misc]
             b = rf"{{{b}}}"
         return f"{b}^{{{self._print(exponent)}}}"
 
+    def _print_Piecewise(self, expr: Any) -> str:
+        # [c], Iverson's bracket, for the 1-where-c-holds-else-0 of a routing gate's derivative
+        pieces = expr.args
+        if self.iverson and len(pieces) == 2 and pieces[0][0] == 1 and pieces[1] == (0, True):
+            return rf"\left[{self._print(pieces[0][1])}\right]"
+        return str(super()._print_Piecewise(expr))
+
     def _print_exp(self, expr: Any, exp: Any = None) -> str:
         return f"e^{{{self._print(expr.args[0])}}}"
 
 
-def latex(expr: sp.Basic, names: Mapping[sp.Symbol, str]) -> str:
-    return str(Printer(names).doprint(expr))
+def latex(expr: sp.Basic, names: Mapping[sp.Symbol, str], iverson: bool = False) -> str:
+    return str(Printer(names, iverson).doprint(expr))
 
 
 def partial(of: str, by: str, ordinary: bool = False) -> str:

@@ -2,27 +2,108 @@
 
     load ─▶ Scenario ─resolve─▶ Plan ─build, derive, evaluate─▶ Results ─explain─▶ Explanation
          ─render─▶ text ─compile─▶ PDF
-Each stage returns a new value; none changes its input, and none imports a later one.
+Each stage returns a new value; none changes its input, and none imports a later one. A network
+and a computational graph take the same stages through their own modules, one row each in KINDS.
 """
 
 from __future__ import annotations
 
-from explainer import page, pdf, render, results
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from explainer import graph_results, page, pdf, render, results, verify
+from explainer.findings import Finding
+from explainer.graph_scenario import GraphScenario
+from explainer.page import circuit
 from explainer.page.model import Explanation
-from explainer.scenario import Scenario
-from explainer.settings import Options, resolve
+from explainer.scenario import AnyScenario, Scenario
+from explainer.settings import Options, resolve, resolve_graph
 
-__all__ = ["Options", "compile_pdf", "explain", "explain_values", "render_text"]
+__all__ = [
+    "Options",
+    "arrange",
+    "compile_pdf",
+    "compute",
+    "explain",
+    "explain_values",
+    "findings",
+    "render_text",
+]
 
 
-def explain(scenario: Scenario, options: Options = Options()) -> Explanation:
+AnyResults = results.Results | graph_results.GraphResults
+
+
+@dataclass(frozen=True)
+class Kind:
+    results: Callable[[AnyScenario, Options, bool], AnyResults]  # (…, values_only)
+    page: Callable[[AnyResults], Explanation]
+    values: Callable[[AnyResults], Explanation]  # what JSON writes: no sections
+
+
+def _network(s: AnyScenario) -> Scenario:
+    assert isinstance(s, Scenario)
+    return s
+
+
+def _graph(s: AnyScenario) -> GraphScenario:
+    assert isinstance(s, GraphScenario)
+    return s
+
+
+def _of_network(r: AnyResults) -> results.Results:
+    assert isinstance(r, results.Results)
+    return r
+
+
+def _of_graph(r: AnyResults) -> graph_results.GraphResults:
+    assert isinstance(r, graph_results.GraphResults)
+    return r
+
+
+KINDS: dict[type, Kind] = {
+    Scenario: Kind(
+        results=lambda s, o, values_only: results.results(resolve(_network(s), o), values_only),
+        page=lambda r: page.build(_of_network(r)),
+        values=lambda r: page.values_only(_of_network(r)),
+    ),
+    GraphScenario: Kind(
+        results=lambda s, o, values_only: graph_results.results(
+            resolve_graph(_graph(s), o), values_only
+        ),
+        page=lambda r: circuit.build(_of_graph(r)),
+        values=lambda r: circuit.values_only(_of_graph(r)),
+    ),
+}
+
+
+def compute(scenario: AnyScenario, options: Options = Options()) -> AnyResults:
+    """Every number of the scenario's page (its plan, values and checked claims)."""
+    return KINDS[type(scenario)].results(scenario, options, False)
+
+
+def arrange(computed: AnyResults) -> Explanation:
+    """The page model of computed results."""
+    return KINDS[type(computed.plan.scenario)].page(computed)
+
+
+def explain(scenario: AnyScenario, options: Options = Options()) -> Explanation:
     """The page model of one scenario: every number computed, then arranged."""
-    return page.build(results.results(resolve(scenario, options)))
+    return arrange(compute(scenario, options))
 
 
-def explain_values(scenario: Scenario, options: Options = Options()) -> Explanation:
+def explain_values(scenario: AnyScenario, options: Options = Options()) -> Explanation:
     """The values without the page (what JSON writes): no sections, figures or cancellations."""
-    return page.values_only(results.results(resolve(scenario, options), values_only=True))
+    kind = KINDS[type(scenario)]
+    return kind.values(kind.results(scenario, options, True))
+
+
+def findings(scenario: AnyScenario) -> tuple[Finding, ...]:
+    """Every printed number of the scenario's source, checked and diagnosed (in float64, with
+    no page built)."""
+    if isinstance(scenario, Scenario):
+        return verify.verify(scenario)
+    return compute(scenario).findings
 
 
 def compile_pdf(explanation: Explanation, paper: str = "a4", tex_seconds: int = 120) -> bytes:
@@ -33,7 +114,7 @@ def compile_pdf(explanation: Explanation, paper: str = "a4", tex_seconds: int = 
 
 
 def render_text(
-    scenario: Scenario,
+    scenario: AnyScenario,
     fmt: str,
     options: Options = Options(),
     body_only: bool = False,

@@ -10,27 +10,25 @@ from __future__ import annotations
 import csv
 import dataclasses
 import decimal
-import json
 import math
 import numbers
 import os
 import re
 import stat
 import tomllib
-import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from explainer import symbols as tex_symbols
+from explainer import graph_scenario
 from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
+from explainer.claims import PRINTED, Claim, read_claims
 from explainer.errors import ScenarioError, UsageError
 from explainer.limits import DEFAULT, Limits
+from explainer.reader import Reader, kind
 from explainer.resources import resource_dir
 
-BARE_KEY = re.compile(r"[A-Za-z0-9_@/-]+")
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?")
 BIAS_MODES = ("none", "shared", "per-neuron")
 UPDATE_ORDERS = ("simultaneous", "sequential")
 MODES = ("stochastic", "batch")
@@ -51,15 +49,6 @@ class Layer:
     train_weights: bool
     train_biases: bool
     bias_input: float  # the constant the bias multiplies: 1, or −1 for a threshold (seed 003)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A number as a textbook or article prints it, kept as text so its digits are known."""
-
-    key: str  # a JSON key: w5@1, E_total@10000, target_o2, dE_total/dw5
-    printed: str  # "0.3595"
-    note: str  # where it appears: "Figure 3", "the updated weights"
 
 
 @dataclass(frozen=True)
@@ -110,186 +99,6 @@ class Scenario:
     limits: Limits = DEFAULT  # the limits it was loaded under, which the later stages keep too
 
 
-def _kind(value: object) -> str:
-    """How a TOML value is described in an error message."""
-    names = {
-        bool: "a boolean",
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        list: "a list",
-        dict: "a table",
-    }
-    shown = repr(value)
-    if len(shown) > 60:  # a file may hold a megabyte in one value: quote its start
-        shown = f"{shown[:50]}… ({len(shown):,} characters)"
-    return f"{names.get(type(value), type(value).__name__)} ({shown})"
-
-
-class _Reader:
-    """Typed access to one TOML table, remembering the file and key path for error messages."""
-
-    def __init__(self, file: str, table: Mapping[str, Any], path: str, allowed: tuple[str, ...]):
-        self.file, self.table, self.path = file, table, path
-        unknown = [k for k in table if k not in allowed]
-        if unknown:
-            raise ScenarioError(
-                file,
-                self.key(unknown[0]),
-                f"one of the keys {', '.join(allowed)}",
-                "an unknown key",
-            )
-
-    def key(self, k: str | int) -> str:
-        if isinstance(k, int):
-            return f"{self.path}[{k}]"
-        if not BARE_KEY.fullmatch(k):  # quoted as TOML writes it: claims."w1 + w2"
-            k = json.dumps(k if len(k) <= 40 else f"{k[:40]}…")
-        return f"{self.path}.{k}" if self.path else k
-
-    def fail(self, key: str, expected: str, value: object) -> ScenarioError:
-        return ScenarioError(self.file, key, expected, _kind(value))
-
-    def get(self, k: str, check: Callable[[str, object], Any], default: Any = ...) -> Any:
-        if k not in self.table:
-            if default is ...:
-                raise ScenarioError(self.file, self.key(k), "this key", "nothing (it is missing)")
-            return default
-        return check(self.key(k), self.table[k])
-
-    def sub(self, k: str, allowed: tuple[str, ...], required: bool = False) -> _Reader:
-        value = self.table.get(k, None if required else {})
-        if not isinstance(value, dict):
-            if value is None:
-                raise ScenarioError(self.file, self.key(k), "a table", "nothing (it is missing)")
-            raise self.fail(self.key(k), "a table", value)
-        return _Reader(self.file, value, self.key(k), allowed)
-
-    # Checkers: each takes (key path, value) and returns the value in our types or raises.
-    def string(self, key: str, v: object) -> str:
-        if not isinstance(v, str):
-            raise self.fail(key, "a string", v)
-        return v
-
-    def boolean(self, key: str, v: object) -> bool:
-        if not isinstance(v, bool):
-            raise self.fail(key, "true or false", v)
-        return v
-
-    def number(self, key: str, v: object) -> float:
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise self.fail(key, "a number", v)
-        try:
-            x = float(v)
-        except OverflowError:
-            raise ScenarioError(
-                self.file, key, "a number within float range (±1.8e308)", f"{len(str(v))} digits"
-            ) from None
-        if not math.isfinite(x):
-            raise self.fail(key, "a finite number", v)
-        return x
-
-    def positive(self, key: str, v: object) -> float:
-        x = self.number(key, v)
-        if x <= 0:
-            raise self.fail(key, "a positive number", v)
-        return x
-
-    def count(self, lo: int, hi: int) -> Callable[[str, object], int]:
-        def check(key: str, v: object) -> int:
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise self.fail(key, f"a whole number from {lo} to {hi}", v)
-            return v
-
-        return check
-
-    def choice_number(self, options: tuple[float, ...]) -> Callable[[str, object], float]:
-        def check(key: str, v: object) -> float:
-            if isinstance(v, bool) or not isinstance(v, int | float) or v not in options:
-                raise self.fail(key, "one of " + ", ".join(f"{o:g}" for o in options), v)
-            return float(v)
-
-        return check
-
-    def choice(
-        self, options: tuple[str, ...] | Mapping[str, object]
-    ) -> Callable[[str, object], str]:
-        def check(key: str, v: object) -> str:
-            if not isinstance(v, str) or v not in options:
-                raise self.fail(key, "one of " + ", ".join(f'"{o}"' for o in options), v)
-            return v
-
-        return check
-
-    def name(self, key: str, v: object) -> str:
-        if not isinstance(v, str) or not NAME.fullmatch(v):
-            raise self.fail(
-                key, "a name of letters and digits, at most one '_' (e.g. w5, out_h1)", v
-            )
-        return v
-
-    def pattern(self, key: str, v: object) -> str:
-        return self._pattern(key, v, optional=False)
-
-    def optional_pattern(self, key: str, v: object) -> str:
-        return self._pattern(key, v, optional=True)
-
-    def _pattern(self, key: str, v: object, optional: bool) -> str:
-        s = self.string(key, v)
-        if not (optional and not s) and not NAME.fullmatch(s.replace("{neuron}", "x1")):
-            raise self.fail(key, "a name pattern such as net_{neuron}", v)
-        return s
-
-    def latex(self, key: str, v: object) -> str:
-        s = self.string(key, v)
-        try:
-            return tex_symbols.as_atom(tex_symbols.check(s))
-        except tex_symbols.SymbolSyntaxError as e:
-            raise ScenarioError(
-                self.file,
-                key,
-                "LaTeX math of letters, digits, _ ^ { }, Greek letters and \\mathrm-style "
-                f"commands ({e})",
-                _kind(v),
-            ) from None
-
-    def line(self, key: str, v: object) -> str:
-        """One line of prose (a title, a source, a note): no line breaks or control characters,
-        which would add headings or table rows to a Markdown page."""
-        s = self.string(key, v)
-        if any(_control(c) for c in s):
-            raise self.fail(key, "one line of text, without line breaks or control characters", v)
-        return s
-
-    def prose(self, key: str, v: object) -> str:
-        """Paragraphs of prose: line breaks and tabs, but no other control characters."""
-        s = self.string(key, v)
-        if any(_control(c) and c not in "\n\t" for c in s):
-            raise self.fail(key, "text without control characters", v)
-        return s
-
-    def list_of(
-        self, check: Callable[[str, object], Any], length: int | None = None, min_length: int = 1
-    ) -> Callable[[str, object], tuple[Any, ...]]:
-        def read(key: str, v: object) -> tuple[Any, ...]:
-            if not isinstance(v, list):
-                raise self.fail(key, "a list", v)
-            if length is not None and len(v) != length:
-                raise ScenarioError(self.file, key, f"a list of {length}", f"a list of {len(v)}")
-            if len(v) < min_length:
-                raise ScenarioError(
-                    self.file, key, f"a list of at least {min_length}", f"a list of {len(v)}"
-                )
-            return tuple(check(f"{key}[{i}]", x) for i, x in enumerate(v))
-
-        return read
-
-
-def _control(c: str) -> bool:
-    """A control, format or separator character other than the space (Unicode Cc, Cf, Zl, Zp)."""
-    return unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
-
-
 TOP_KEYS = (
     "title",
     "source",
@@ -320,6 +129,9 @@ LAYER_KEYS = (
 )
 
 
+AnyScenario = Scenario | graph_scenario.GraphScenario
+
+
 def shipped() -> list[Path]:
     """The scenario files that come with explainer."""
     return sorted(resource_dir("scenarios").glob("*.toml"))
@@ -339,7 +151,7 @@ def locate(name: str | Path) -> Path:
     )
 
 
-def load(path: str | Path, limits: Limits = DEFAULT) -> Scenario:
+def load(path: str | Path, limits: Limits = DEFAULT) -> AnyScenario:
     """Read and validate one scenario file (untrusted: every limit applies before the work)."""
     p = Path(path)
     file = str(path)
@@ -362,9 +174,17 @@ def load(path: str | Path, limits: Limits = DEFAULT) -> Scenario:
     return _build(file, safe_name(p.stem), raw, limits)
 
 
+def load_network(path: str | Path, limits: Limits = DEFAULT) -> Scenario:
+    """A network scenario's file (a graph's is refused: it has no network)."""
+    s = load(path, limits)
+    if not isinstance(s, Scenario):
+        raise ScenarioError(str(path), "graph", "a [network] scenario", "a computational graph")
+    return s
+
+
 def from_mapping(
     data: Mapping[str, Any], name: str = "scenario", limits: Limits = DEFAULT
-) -> Scenario:
+) -> AnyScenario:
     """A scenario from a mapping with the file format's keys (the Python API's
     `explainer.scenario`): validated exactly as a file is, errors naming `<name>` and the key.
     Values must be what TOML gives: str, int, float, bool, lists (tuples too) and mappings. A
@@ -372,7 +192,7 @@ def from_mapping(
     origin = f"<{name}>"
     raw = _plain(data, origin, "", limits)
     if not isinstance(raw, dict):
-        raise ScenarioError(origin, "", "a mapping of the scenario's tables", _kind(raw))
+        raise ScenarioError(origin, "", "a mapping of the scenario's tables", kind(raw))
     depth = _depth(raw)
     if depth > limits.nesting:
         raise limits.exceeded(origin, "", "nesting", "keys and tables nested", depth)
@@ -391,7 +211,7 @@ def _plain(value: Any, origin: str, key: str, limits: Limits, depth: int = 1) ->
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise ScenarioError(origin, key, "string keys", _kind(k))
+                raise ScenarioError(origin, key, "string keys", kind(k))
             out[k] = _plain(v, origin, f"{key}.{k}" if key else k, limits, depth + 1)
         return out
     if isinstance(value, list | tuple) or hasattr(value, "tolist"):  # a numpy array or scalar
@@ -405,7 +225,7 @@ def _plain(value: Any, origin: str, key: str, limits: Limits, depth: int = 1) ->
         return int(value)
     if isinstance(value, numbers.Real | decimal.Decimal):  # Fraction, Decimal: as TOML's float
         return float(value)
-    raise ScenarioError(origin, key, "a string, number, boolean, list or table", _kind(value))
+    raise ScenarioError(origin, key, "a string, number, boolean, list or table", kind(value))
 
 
 def _depth(raw: dict[str, Any]) -> int:
@@ -498,8 +318,15 @@ def _closing(text: str, end: str, i: int) -> int:
 _ESCAPED = {e: re.compile(r"\\.|" + re.escape(e), re.DOTALL) for e in ('"', '"""')}
 
 
-def _build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> Scenario:
-    top = _Reader(file, raw, "", TOP_KEYS)
+def _build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> AnyScenario:
+    """A network scenario, or with a `[graph]` table and no `[network]`, a graph scenario."""
+    if "graph" in raw and "network" not in raw:
+        return graph_scenario.build(file, stem, raw, limits)
+    return _network(file, stem, raw, limits)
+
+
+def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> Scenario:
+    top = Reader(file, raw, "", TOP_KEYS)
     net = top.sub("network", ("inputs", "layers"), required=True)
     inputs = net.get("inputs", net.list_of(net.name))
     layers_raw = net.get("layers", net.list_of(lambda k, v: v))
@@ -573,66 +400,11 @@ def _build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) 
         ),
     )
     _check_keys(scenario, symbols_t)
-    return dataclasses.replace(scenario, claims=_claims(top, limits), limits=limits)
-
-
-PRINTED = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
-_KEY = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?"
-CLAIM_KEY = re.compile(rf"(?:d{_KEY}/d{_KEY}|{_KEY})(?:@([0-9]+))?")
-
-
-def _claims(top: _Reader, limits: Limits) -> tuple[Claim, ...]:
-    r = top.sub("claims", tuple(top.table.get("claims", {}) or ()))
-    claims = []
-    for key, raw in r.table.items():
-        where = r.key(key)
-        m = CLAIM_KEY.fullmatch(key)
-        if not m:
-            raise ScenarioError(
-                r.file, where, "a quantity's key such as w5, w5@1 or dE_total/dw5", repr(key)
-            )
-        if m.group(1) and int(m.group(1)) > limits.steps:
-            raise limits.exceeded(r.file, where, "steps", "a claimed step", int(m.group(1)))
-        note = ""
-        if isinstance(raw, dict):
-            entry = _Reader(r.file, raw, where, ("value", "note"))
-            raw, note = entry.table.get("value"), entry.get("note", entry.line, "")
-            where = entry.key("value")
-            if raw is None:
-                raise ScenarioError(r.file, where, "a printed number or a list of them", "nothing")
-        # several printed values for one quantity (the source prints it twice, differently)
-        values = raw if isinstance(raw, list) else [raw]
-        if not values:
-            raise ScenarioError(r.file, where, "at least one printed value", "an empty list")
-        for i, value in enumerate(values):
-            at = f"{where}[{i}]" if isinstance(raw, list) else where
-            claims.append(Claim(key, _printed(r, at, value, limits), note))
-    return tuple(claims)
-
-
-def _printed(r: _Reader, where: str, raw: object, limits: Limits) -> str:
-    """A printed number, kept as the text the source prints."""
-    printed = r.string(where, raw)
-    if not PRINTED.fullmatch(printed):
-        raise ScenarioError(
-            r.file, where, 'a number as printed, in quotes ("0.3595")', repr(printed)[:80]
-        )
-    mantissa, _, exponent = printed.lower().partition("e")
-    digits = sum(c.isdigit() for c in mantissa)
-    if digits > limits.printed_digits:
-        raise limits.exceeded(r.file, where, "printed_digits", "a printed value", digits)
-    if exponent and abs(int(exponent)) > limits.exponent:
-        raise limits.exceeded(r.file, where, "exponent", "an exponent", int(exponent))
-    return printed
-
-
-def claim_where(key: str) -> str:
-    """A claim's key path as error messages write it: claims."w5@1"."""
-    return _Reader("", {}, "claims", ()).key(key)
+    return dataclasses.replace(scenario, claims=read_claims(top, limits), limits=limits)
 
 
 def _data(
-    file: str, top: _Reader, inputs: tuple[str, ...], layers: tuple[Layer, ...], limits: Limits
+    file: str, top: Reader, inputs: tuple[str, ...], layers: tuple[Layer, ...], limits: Limits
 ) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
     """A training set, inline (lists of rows) or from a CSV file beside the scenario whose header
     names the inputs, then one column per output neuron."""
@@ -733,8 +505,8 @@ def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]
     for i, table in enumerate(raw):
         key = f"network.layers[{i}]"
         if not isinstance(table, dict):
-            raise ScenarioError(file, key, "a table ([[network.layers]])", _kind(table))
-        r = _Reader(file, table, key, LAYER_KEYS)
+            raise ScenarioError(file, key, "a table ([[network.layers]])", kind(table))
+        r = Reader(file, table, key, LAYER_KEYS)
         neurons = r.get("neurons", r.list_of(r.name))
         activation = r.get("activation", r.choice(ACTIVATIONS))
         row = r.list_of(r.number, fan_in)
@@ -801,7 +573,7 @@ def all_keys(s: Scenario) -> list[tuple[str, str]]:
     return keys
 
 
-def _check_keys(s: Scenario, symbols: _Reader) -> None:
+def _check_keys(s: Scenario, symbols: Reader) -> None:
     _check_patterns(s)
     seen = _check_names(s)
     _check_profile(s)

@@ -14,6 +14,7 @@ from typing import Literal, cast, get_args
 
 from explainer.activations import LOSSES
 from explainer.errors import UsageError
+from explainer.graph_scenario import GraphScenario
 from explainer.scenario import Scenario
 
 Kind = Literal["float64", "exact", "paper"]
@@ -129,13 +130,13 @@ def direction(loss: str) -> Direction:
 DIGITS = range(1, 16)
 
 
-def _check(options: Options, s: Scenario) -> None:
+def _check(options: Options, max_steps: int) -> None:
     """The options a caller may pass without the command line's own checks (the API)."""
     steps, digits = options.steps, options.digits
-    if steps is not None and (not _is_int(steps) or not 0 <= steps <= s.limits.steps):
+    if steps is not None and (not _is_int(steps) or not 0 <= steps <= max_steps):
         raise UsageError(
             f"steps = {steps!r}: expected a whole number from 0 to the limit steps = "
-            f"{s.limits.steps:,} (raise it with --limit steps=N, or limits= in Python)"
+            f"{max_steps:,} (raise it with --limit steps=N, or limits= in Python)"
         )
     if digits is not None and (not _is_int(digits) or digits not in DIGITS):
         raise UsageError(f"digits = {digits!r}: expected a whole number from 1 to 15")
@@ -154,9 +155,36 @@ def _is_int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
+@dataclass(frozen=True)
+class GraphPlan:
+    """A graph scenario's run: no training, so only the digits, the arithmetic and the checks."""
+
+    scenario: GraphScenario
+    digits: int
+    arithmetic: ArithmeticSpec
+    check_gradients: bool
+    paper: Paper
+
+
+def resolve_graph(scenario: GraphScenario, options: Options = Options()) -> GraphPlan:
+    if options.steps is not None:
+        raise UsageError(
+            f"steps = {options.steps!r}: {scenario.path} is a computational graph, which is "
+            "not trained (give --steps to network scenarios only)"
+        )
+    _check(options, scenario.limits.steps)
+    return GraphPlan(
+        scenario=scenario,
+        digits=options.digits or scenario.digits,
+        arithmetic=parse_arithmetic(options.arithmetic),
+        check_gradients=options.check_gradients,
+        paper=options.paper,
+    )
+
+
 def resolve(scenario: Scenario, options: Options = Options()) -> Plan:
     """The Plan of one run: the scenario's own settings, overridden by the options."""
-    _check(options, scenario)
+    _check(options, scenario.limits.steps)
     if options.steps is not None:
         scenario = dataclasses.replace(scenario, steps=options.steps)
     return Plan(

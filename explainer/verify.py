@@ -17,6 +17,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from explainer import evaluate, quantities, trainer
+from explainer.claims import Claim, claim_where
 from explainer.compute import Derived, Run, run, values
 from explainer.cost import STEPWISE_LIMIT, table_steps
 from explainer.errors import ArithmeticModeError, NumericError, ScenarioError
@@ -24,7 +25,7 @@ from explainer.evaluate import Training
 from explainer.findings import Finding
 from explainer.network import Network
 from explainer.precision import to_decimal
-from explainer.scenario import Claim, Scenario, claim_where
+from explainer.scenario import Scenario
 
 Values = dict[str, Any]
 
@@ -102,47 +103,60 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
                 cache[v.what] = None
         return cache[v.what]
 
-    _known(s, base)
+    known(s.path, s.claims, base)
     given_keys = base_inputs(s, derived[0])
     findings = []
     for claim in s.claims:
-        computed = base[claim.key]
-        if rounds_to(computed, claim.printed):
-            findings.append(
-                Finding(
-                    claim, float(computed), str(at_places(computed, claim.printed)), True, (), ()
-                )
+
+        def alternatives(c: Claim = claim) -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
+            return (
+                _candidates(c, base[c.key], base, variants, get),
+                _carried(s, shared, c, given_keys),
             )
-            continue
-        given = claim.key in given_keys
-        # A printed input is checked against the author's other numbers, not recomputed.
-        candidates = [] if given else _candidates(claim, computed, base, variants, get)
-        good = tuple(what for what, x in candidates if rounds_to(x, claim.printed))
-        if not given:  # the source's own printed numbers, carried on, come first
-            good = (*_carried(s, shared, claim, given_keys), *good)
-        if not good and not given:  # a misprint is the explanation of last resort
-            good = _misprints(claim.printed, [("the exact value", computed), *candidates])
-        nearest = (
-            ()
-            if good
-            else tuple(
-                (what, str(at_places(x, claim.printed)))
-                for what, x in sorted(candidates, key=lambda c: _distance(c[1], claim.printed))[:3]
-            )
+
+        def remark(c: Claim = claim) -> str:
+            return _contradicts(s, c, base, derived[0])
+
+        if claim.key in given_keys:  # a printed input: checked against the author's other numbers
+            findings.append(judge(claim, base[claim.key], no_alternatives, remark))
+        else:
+            findings.append(judge(claim, base[claim.key], alternatives))
+    return ranked(tuple(findings))
+
+
+def no_alternatives() -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
+    """No alternatives: a printed input is not recomputed."""
+    return [], ()
+
+
+Alternatives = Callable[[], tuple[list[tuple[str, Any]], tuple[str, ...]]]
+
+
+def judge(
+    claim: Claim, computed: Any, alternatives: Alternatives, remark: Callable[[], str] = str
+) -> Finding:
+    """One claim: reproduced, or explained by the alternatives that give the printed number
+    (the source's own printed values carried forward first), or as a last resort by a
+    misprint; with the nearest alternatives when nothing explains it. `alternatives` gives
+    (what each alternative computes, the carried-forward explanations); none for a printed
+    input, which `remark` checks against the source's other numbers instead."""
+    shown = str(at_places(computed, claim.printed))
+    if rounds_to(computed, claim.printed):
+        return Finding(claim, float(computed), shown, True, (), ())
+    candidates, carried = alternatives()
+    searched = bool(candidates) or bool(carried)
+    good = (*carried, *(what for what, x in candidates if rounds_to(x, claim.printed)))
+    if not good and searched:
+        good = _misprints(claim.printed, [("the exact value", computed), *candidates])
+    nearest = (
+        ()
+        if good
+        else tuple(
+            (what, str(at_places(x, claim.printed)))
+            for what, x in sorted(candidates, key=lambda c: _distance(c[1], claim.printed))[:3]
         )
-        remark = _contradicts(s, claim, base, derived[0]) if given else ""
-        findings.append(
-            Finding(
-                claim,
-                float(computed),
-                str(at_places(computed, claim.printed)),
-                False,
-                good,
-                nearest,
-                remark,
-            )
-        )
-    return _ranked(tuple(findings))
+    )
+    return Finding(claim, float(computed), shown, False, good, nearest, remark())
 
 
 CARRIED = "the source's printed"
@@ -156,9 +170,20 @@ def _carried(
     on with the rounded number. Only for quantities of the worked step (no training steps)."""
     if not _in_worked_step(claim.key, s):
         return ()
+    return carried_forward(s.claims, claim, given, lambda carried: _worked_step(s, shared, carried))
+
+
+def carried_forward(
+    claims: tuple[Claim, ...],
+    claim: Claim,
+    given: Mapping[str, object],
+    recompute: Callable[[dict[str, float]], Values | None],
+) -> tuple[str, ...]:
+    """The first of the source's other printed values (each alone, then all together) that,
+    put in place of the exact value and computed on, gives the printed `claim`."""
     others = {
         c.key: c.printed
-        for c in s.claims
+        for c in claims
         if c.key != claim.key and c.key not in given and "@" not in c.key
     }
     trials = [{k: p} for k, p in others.items()]
@@ -166,7 +191,7 @@ def _carried(
         trials.append(dict(others))
     found = []
     for carried in trials:
-        got = _worked_step(s, shared, {k: float(p) for k, p in carried.items()})
+        got = recompute({k: float(p) for k, p in carried.items()})
         if got is not None and claim.key in got and rounds_to(got[claim.key], claim.printed):
             listed = " and ".join(f"{k} = {p}" for k, p in carried.items())
             found.append(f"{CARRIED} {listed} carried forward in place of the exact value")
@@ -190,7 +215,7 @@ def _worked_step(s: Scenario, shared: Run, carried: dict[str, float]) -> Values 
     return dict(quantities.values(shared.net, ev, empty, shared.schedule, s.profile, s.delta_sign))
 
 
-def _ranked(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+def ranked(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
     """Each finding's explanations, those that explain most of the source's numbers first (a
     source that rounds everywhere is not "truncating" once); carried printed values count as one
     way of working, whichever value is carried."""
@@ -207,15 +232,15 @@ def _ranked(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
     )
 
 
-def _known(s: Scenario, base: Values) -> None:
+def known(path: str, claims: tuple[Claim, ...], base: Values) -> None:
     """A claim on a quantity the scenario does not compute is a mistake in the file (a typo in
     the key, or a name the network does not use): bad input, with the nearest keys it has."""
-    for claim in s.claims:
+    for claim in claims:
         if claim.key not in base:
             near = difflib.get_close_matches(claim.key, list(base), n=3, cutoff=0.5)
             hint = f" (nearest: {', '.join(near)})" if near else ""
             raise ScenarioError(
-                s.path,
+                path,
                 claim_where(claim.key),
                 f"the key of a quantity this scenario computes{hint}",
                 repr(claim.key),

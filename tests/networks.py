@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from explainer.scenario import Scenario, _build
+from explainer.limits import DEFAULT
+from explainer.scenario import Scenario, _network
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 BIAS_MODES = ("none", "shared", "per-neuron")
@@ -119,7 +120,7 @@ def raw(seed: int) -> dict[str, Any]:
 
 
 def scenario(seed: int) -> Scenario:
-    return _build(f"<random network {seed}>", f"random-{seed}", raw(seed))
+    return _network(f"<random network {seed}>", f"random-{seed}", raw(seed), DEFAULT)
 
 
 def describe(seed: int) -> str:

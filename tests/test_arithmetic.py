@@ -72,7 +72,7 @@ def by_hand_on_paper(decimals: int, rounding: str) -> list[Decimal]:
     ("decimals", "rounding"), [(4, "half-up"), (4, "truncate"), (6, "half-up")]
 )
 def test_on_paper_matches_a_student_by_hand(decimals: int, rounding: str) -> None:
-    s = scenario.load(SCENARIOS / "mazur-2-2-2.toml")
+    s = scenario.load_network(SCENARIOS / "mazur-2-2-2.toml")
     net = network.build(s)
     ev = evaluate.evaluate(net, derivation.derive(net), schedule(s), f"paper:{decimals}:{rounding}")
     got = [u.new for u in ev.updates if u.key in ("w5", "w6", "w7", "w8")]
@@ -80,7 +80,7 @@ def test_on_paper_matches_a_student_by_hand(decimals: int, rounding: str) -> Non
 
 
 def test_on_paper_stepwise_training_agrees_with_float_at_many_decimals() -> None:
-    s = scenario.load(SCENARIOS / "mazur-2-2-2.toml")
+    s = scenario.load_network(SCENARIOS / "mazur-2-2-2.toml")
     net = network.build(s)
     d = derivation.derive(net)
     paper = evaluate.train_stepwise(

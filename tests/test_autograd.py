@@ -27,7 +27,7 @@ def chain_rule(net: network.Network, s: Scenario) -> dict[str, float]:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_autograd_agrees_on_shipped_scenarios(path: Path) -> None:
-    s = scenario.load(path)
+    s = scenario.load_network(path)
     net = network.build(s)
     ours, theirs = chain_rule(net, s), autograd.gradients(net)
     assert ours.keys() == theirs.keys()

@@ -21,7 +21,7 @@ from tests.conftest import SCENARIOS, WriteScenario
 
 
 def load(name: str) -> scenario.Scenario:
-    return scenario.load(SCENARIOS / f"{name}.toml")
+    return scenario.load_network(SCENARIOS / f"{name}.toml")
 
 
 def floats(e: Explanation) -> dict[str, float]:
@@ -265,7 +265,7 @@ def test_until_loss_stops_at_the_first_step_below_the_threshold() -> None:
 def test_narrative_is_rendered_escaped(write_scenario: WriteScenario) -> None:
     text = (SCENARIOS / "single-weight.toml").read_text(encoding="utf-8")
     text += '\n[narrative]\nforward = "A <b>bold</b> claim: 100% & $5_x."\n'
-    s = scenario.load(write_scenario(text))
+    s = scenario.load_network(write_scenario(text))
     md = render_text(s, "md")
     assert r"A \<b\>bold\</b\> claim: 100% &amp; \$5\_x." in md
     assert r"A \textless{}b\textgreater{}bold" in render_text(s, "tex")
@@ -273,5 +273,5 @@ def test_narrative_is_rendered_escaped(write_scenario: WriteScenario) -> None:
 
 def test_json_of_every_shipped_scenario_is_plain_numbers() -> None:
     for path in sorted(SCENARIOS.glob("*.toml")):
-        data = json.loads(render_text(scenario.load(path), "json"))
+        data = json.loads(render_text(scenario.load_network(path), "json"))
         assert all(isinstance(x, float) for x in data["values"].values()), path.stem

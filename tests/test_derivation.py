@@ -25,7 +25,8 @@ from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from explainer.derivation import Derivation, Partial, derive
 from explainer.evaluate import ARITHMETIC, Evaluation, evaluate, forward
 from explainer.network import Network, build, full_loss, sym
-from explainer.scenario import BIAS_MODES, UPDATE_ORDERS, Scenario, load
+from explainer.scenario import BIAS_MODES, UPDATE_ORDERS, Scenario
+from explainer.scenario import load_network as load
 from explainer.settings import schedule
 from explainer.trainer import train
 from tests import networks

@@ -27,7 +27,7 @@ SINGLE = SCENARIOS / "single-weight.toml"
 
 
 def pictures(path: Path) -> dict[str, Figure]:
-    page = explain(scenario.load(path))
+    page = explain(scenario.load_network(path))
     return {i.key: i for s in page.sections for i in s.items if isinstance(i, Figure)}
 
 
@@ -41,14 +41,14 @@ def paths_in_derivation(d: derivation.Derivation, p: Partial) -> int:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_highlighted_paths_are_the_chain_rules_terms(path: Path) -> None:
-    net = network.build(scenario.load(path))
+    net = network.build(scenario.load_network(path))
     d = derivation.derive(net)
     for p in net.trained:
         assert figures.path_count(net, p.key) == paths_in_derivation(d, Partial(net.loss, p.key))
 
 
 def test_mazur_highlights_both_outputs_for_w1() -> None:
-    net = network.build(scenario.load(MAZUR))
+    net = network.build(scenario.load_network(MAZUR))
     edges, lit = figures.highlighted(net, "w1")
     assert edges == {
         ("i1", "h1"),
@@ -64,7 +64,7 @@ def test_mazur_highlights_both_outputs_for_w1() -> None:
 
 @pytest.mark.parametrize("path", [MAZUR, SCENARIOS / "serengil-sine.toml"], ids=lambda p: p.stem)
 def test_network_labels_are_the_computed_values(path: Path) -> None:
-    s = scenario.load(path)
+    s = scenario.load_network(path)
     r = run(s)
     net, ev = r.net, r.evaluation
     values = dict(ev.nodes)
@@ -78,7 +78,7 @@ def test_network_labels_are_the_computed_values(path: Path) -> None:
 
 
 def test_loss_curve_is_the_training_loss_on_a_log_axis_when_it_spans_decades() -> None:
-    s = scenario.load(MAZUR)
+    s = scenario.load_network(MAZUR)
     training = run(s).training
     recorded = {st.k: st.loss for st in training.steps}
     curve = dict(training.curve)
@@ -130,7 +130,7 @@ def test_single_weight_tangent_and_steps_lie_on_the_cost_curve() -> None:
     assert y0 + (start[0] - x0) * (y1 - y0) / (x1 - x0) == pytest.approx(start[1], abs=1e-6)
     for x, y in steps:
         assert y == pytest.approx(on_curve(x), abs=0.02)
-    assert len(steps) == scenario.load(SINGLE).steps + 1
+    assert len(steps) == scenario.load_network(SINGLE).steps + 1
     assert [x for x, _ in steps] == sorted((x for x, _ in steps), reverse=True)
 
 
@@ -164,7 +164,7 @@ def test_label_latex_to_text_runs() -> None:
 
 
 def test_a_shape_no_scenario_has(write_scenario: WriteScenario) -> None:
-    page = explain(scenario.load(write_scenario(TANH_3)))
+    page = explain(scenario.load_network(write_scenario(TANH_3)))
     keys = [i.key for s in page.sections for i in s.items if isinstance(i, Figure)]
     assert keys == ["network", "loss"]
 
@@ -189,7 +189,7 @@ def test_figures_in_other_arithmetic_and_at_a_zero_loss(write_scenario: WriteSce
     from explainer.pipeline import Options
 
     for mode in ("paper:3", "paper:2:truncate", "exact"):
-        page = explain(scenario.load(SINGLE), Options(arithmetic=mode))
+        page = explain(scenario.load_network(SINGLE), Options(arithmetic=mode))
         assert any(
             isinstance(i, Figure) and i.key == "descent" for s in page.sections for i in s.items
         )
@@ -222,7 +222,7 @@ def test_neuron_names_with_their_own_underscore() -> None:
 
 
 def test_until_loss_curve_runs_to_the_stop() -> None:
-    s = scenario.load(SCENARIOS / "serengil-sine.toml")
+    s = scenario.load_network(SCENARIOS / "serengil-sine.toml")
     training = run(s).training
     last = training.steps[-1].k
     assert last < s.steps  # it stopped early

@@ -85,20 +85,20 @@ def compile_latex(tex: str, tmp_path: Path, name: str = "page") -> str:
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 @pytest.mark.parametrize("fmt", ["md", "tex", "json"])
 def test_same_scenario_same_bytes(path: Path, fmt: str) -> None:
-    s = scenario.load(path)
-    assert render_text(s, fmt) == render_text(scenario.load(path), fmt)
+    s = scenario.load_network(path)
+    assert render_text(s, fmt) == render_text(scenario.load_network(path), fmt)
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_latex_compiles_without_overfull_boxes(path: Path, tmp_path: Path) -> None:
     if not tool("pdflatex"):
         pytest.skip("pdflatex is not installed (CI installs TeX Live)")
-    log = compile_latex(text_page(scenario.load(path), "tex"), tmp_path)
+    log = compile_latex(text_page(scenario.load_network(path), "tex"), tmp_path)
     assert "Overfull \\hbox" not in log
 
 
 def test_new_shape_renders_and_compiles(write_scenario: WriteScenario, tmp_path: Path) -> None:
-    s = scenario.load(write_scenario(TANH_3))
+    s = scenario.load_network(write_scenario(TANH_3))
     md = text_page(s, "md")
     for heading in ("### Hidden layer 1", "### Hidden layer 2", "### Output layer"):
         assert heading in md
@@ -109,7 +109,7 @@ def test_new_shape_renders_and_compiles(write_scenario: WriteScenario, tmp_path:
 
 def test_scenario_strings_are_escaped(write_scenario: WriteScenario, tmp_path: Path) -> None:
     text = MINIMAL.replace('title = "Minimal"', f"title = '''{NASTY}'''\nsource = '''{NASTY}'''")
-    s = scenario.load(write_scenario(text))
+    s = scenario.load_network(write_scenario(text))
     md = text_page(s, "md")
     assert escape_markdown(NASTY) in md and "<b>" not in md
     tex = text_page(s, "tex")
@@ -120,7 +120,7 @@ def test_scenario_strings_are_escaped(write_scenario: WriteScenario, tmp_path: P
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_markdown_math_is_well_formed(path: Path) -> None:
-    md = text_page(scenario.load(path), "md")
+    md = text_page(scenario.load_network(path), "md")
     assert md.count("$$") % 2 == 0
     blocks = re.findall(r"^\$\$\n(.*?)\n\$\$$", md, flags=re.S | re.M)
     assert blocks and all(b.startswith(r"\begin{aligned}") for b in blocks)

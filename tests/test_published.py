@@ -18,7 +18,8 @@ import pytest
 from explainer.derivation import Partial, derive
 from explainer.evaluate import Evaluation, Training, evaluate
 from explainer.network import Network, build
-from explainer.scenario import Scenario, load
+from explainer.scenario import Scenario
+from explainer.scenario import load_network as load
 from explainer.settings import schedule
 from explainer.trainer import train
 

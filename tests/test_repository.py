@@ -57,7 +57,7 @@ def test_readme_scenario_example_renders(tmp_path: Path) -> None:
     assert block, "README.md documents the scenario format with a complete example"
     path = tmp_path / "readme-example.toml"
     path.write_text(block.group(1), encoding="utf-8")
-    page = render_text(scenario.load(path), "md", Options(steps=3))
+    page = render_text(scenario.load_network(path), "md", Options(steps=3))
     assert isinstance(page, str)  # Markdown is text; only PDF is bytes
     assert page.startswith("# Backpropagation step by step")
 

@@ -12,7 +12,7 @@ from explainer import results, trainer
 from explainer.cli import main
 from explainer.evaluate import Step, Training
 from explainer.network import Network
-from explainer.scenario import load
+from explainer.scenario import load_network as load
 from explainer.settings import Schedule, resolve
 from tests.conftest import WriteScenario
 

@@ -463,7 +463,9 @@ def test_limits_are_named_and_can_be_raised(
 
 def test_until_loss_keeps_a_bounded_sample_of_the_curve() -> None:
     """Before issue 9 every step's loss was kept (857 MB after 590 s)."""
-    s = dataclasses.replace(scenarios.load(SCENARIOS / "mazur-2-2-2.toml"), until_loss=1e-300)
+    s = dataclasses.replace(
+        scenarios.load_network(SCENARIOS / "mazur-2-2-2.toml"), until_loss=1e-300
+    )
     net = build(s)
     trainer.train(net, schedule(s), 500, lambda k: False)  # warm up lambdify and numpy
     tracemalloc.start()

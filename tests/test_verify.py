@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from explainer import scenario
+from explainer.claims import Claim
 from explainer.cli import main
 from explainer.compute import values
 from explainer.findings import Finding
-from explainer.scenario import Claim
 from explainer.verify import rounds_to, verify
 from tests.conftest import MINIMAL, SCENARIOS, WriteScenario
 
 
 def findings(name: str) -> dict[str, Finding]:
-    return {f.claim.key: f for f in verify(scenario.load(SCENARIOS / f"{name}.toml"))}
+    return {f.claim.key: f for f in verify(scenario.load_network(SCENARIOS / f"{name}.toml"))}
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_seed_002_and_mazur_findings() -> None:
 def test_diagnoses_are_recomputed_not_looked_up(write_scenario: WriteScenario) -> None:
     # A claim made up here, true only under sequential updates after 2 steps: the diagnosis must
     # find it by recomputation.
-    s = scenario.load(SCENARIOS / "mazur-2-2-2.toml")
+    s = scenario.load_network(SCENARIOS / "mazur-2-2-2.toml")
     seq = values(dataclasses.replace(s, update="sequential", steps=2))
     printed = f"{seq['E_total@2']:.9f}"
     s2 = dataclasses.replace(s, steps=2, claims=(Claim("E_total@2", printed, ""),))
@@ -95,14 +95,14 @@ def test_a_claim_on_an_unknown_key_is_bad_input(
 
 def test_several_printed_values_for_one_quantity(write_scenario: WriteScenario) -> None:
     """A source that prints one number twice, differently: each printing gets its verdict."""
-    exact = values(scenario.load(write_scenario(MINIMAL)))["out_o1"]
+    exact = values(scenario.load_network(write_scenario(MINIMAL)))["out_o1"]
     assert isinstance(exact, float)
     right, wrong = f"{exact:.4f}", f"{exact + 0.01:.4f}"
     path = write_scenario(
         MINIMAL + f'\n[claims]\nout_o1 = {{ value = ["{right}", "{wrong}"], note = "twice" }}\n'
         f'"out_o1@1" = ["{right}"]\n'
     )
-    found = verify(scenario.load(path))
+    found = verify(scenario.load_network(path))
     assert [(f.claim.key, f.claim.printed, f.reproduced) for f in found] == [
         ("out_o1", right, True),
         ("out_o1", wrong, False),
@@ -132,7 +132,7 @@ def test_bad_lists_of_printed_values(
 
 
 def _minimal_values(write_scenario: WriteScenario) -> dict[str, float]:
-    v = values(scenario.load(write_scenario(MINIMAL)))
+    v = values(scenario.load_network(write_scenario(MINIMAL)))
     return {k: x for k, x in v.items() if isinstance(x, float)}
 
 
@@ -151,7 +151,7 @@ def test_a_misprinted_digit_is_diagnosed(write_scenario: WriteScenario, kind: st
         "swapped": text[:i] + text[i + 1] + text[i] + text[i + 2 :],
     }[kind]
     path = write_scenario(MINIMAL + f'\n[claims]\nout_h1 = "{printed}"\n')
-    (f,) = verify(scenario.load(path))
+    (f,) = verify(scenario.load_network(path))
     assert not f.reproduced
     assert f"a misprint of {text} (the exact value at 5 decimals), one digit {kind}" in (
         f.explained_by
@@ -162,7 +162,7 @@ def test_short_numbers_are_not_called_misprints(write_scenario: WriteScenario) -
     exact = _minimal_values(write_scenario)["out_o1"]
     wrong = f"{exact:.2f}"[:-1] + str((int(f"{exact:.2f}"[-1]) + 5) % 10)
     path = write_scenario(MINIMAL + f'\n[claims]\nout_o1 = "{wrong}"\n')
-    (f,) = verify(scenario.load(path))
+    (f,) = verify(scenario.load_network(path))
     assert not f.reproduced and not any("misprint" in w for w in f.explained_by)
 
 
@@ -171,10 +171,10 @@ def test_a_magnitude_printed_for_a_negative_value(write_scenario: WriteScenario)
     without its sign."""
     above = MINIMAL.replace("targets = [0.25]", "targets = [0.9]")
     key = "dE_total/dw3"
-    g = values(scenario.load(write_scenario(above)))[key]
+    g = values(scenario.load_network(write_scenario(above)))[key]
     assert isinstance(g, float) and g < 0
     path = write_scenario(above + f'\n[claims]\n"{key}" = "{-g:.6f}"\n')
-    (f,) = verify(scenario.load(path))
+    (f,) = verify(scenario.load_network(path))
     assert f.explained_by == ("its magnitude, the sign dropped",)
 
 
@@ -185,12 +185,12 @@ def test_a_printed_value_carried_forward_is_diagnosed(write_scenario: WriteScena
     out_h1 = 0.690
     by_hand = (0.5 * out_h1 - 0.25) * out_h1
     printed = f"{by_hand:.5f}"
-    exact = values(scenario.load(write_scenario(MINIMAL)))["dE_total/dw3"]
+    exact = values(scenario.load_network(write_scenario(MINIMAL)))["dE_total/dw3"]
     assert isinstance(exact, float) and not rounds_to(exact, printed)
     path = write_scenario(
         MINIMAL + f'\n[claims]\nout_h1 = "{out_h1:.3f}"\n"dE_total/dw3" = "{printed}"\n'
     )
-    found = {f.claim.key: f for f in verify(scenario.load(path))}
+    found = {f.claim.key: f for f in verify(scenario.load_network(path))}
     assert found["out_h1"].reproduced
     carried = found["dE_total/dw3"]
     assert not carried.reproduced

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from explainer.findings import diagnosis
+from explainer.findings import Finding, diagnosis
 from explainer.page.context import Context
 from explainer.page.model import Item, Paragraph, Section, Table, math, strong, text
 from explainer.precision import show
@@ -10,7 +10,11 @@ from explainer.precision import show
 
 def verification(ctx: Context) -> Section:
     """The source's printed numbers against ours, with what probably produced each miss."""
-    checked = ctx.results.findings
+    return findings_section(ctx.results.findings)
+
+
+def findings_section(checked: tuple[Finding, ...]) -> Section:
+    """A section of checked printed numbers (any kind of scenario)."""
     if not checked:
         return Section("", 2, ())
     header = (text("quantity"), text("published"), text("computed"), text("verdict"))

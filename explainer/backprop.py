@@ -1,0 +1,143 @@
+"""Stage 4, evaluate (circuits): the forward values and the backward pass, gate by gate.
+
+Forward: each gate's value from its inputs. Backward: the output's gradient is 1; each gate, last
+first, multiplies its upstream gradient (the output's gradient with respect to the gate) by each
+local derivative, upstream × local = downstream; a wire that feeds several gates sums its
+downstream gradients. Any arithmetic mode (float64, exact, on paper), as for networks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from explainer.arithmetic import ARITHMETIC, Arithmetic, value
+from explainer.circuit import Circuit
+from explainer.errors import NumericError
+from explainer.local import Local
+
+Number = Any
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One gate's share of one wire's gradient."""
+
+    gate: str
+    wire: str
+    form: sp.Expr  # the local derivative ∂gate/∂wire, symbolic
+    local: Number  # … at the forward values
+    upstream: Number  # ∂output/∂gate
+    downstream: Number  # upstream × local
+
+
+@dataclass(frozen=True)
+class Backprop:
+    arithmetic: str  # how the numbers were made, in words
+    values: Mapping[str, Number]  # every wire's value
+    flows: tuple[Flow, ...]  # in the order the backward pass takes them
+    gradients: Mapping[str, Number]  # ∂output/∂wire, every wire
+
+    def shares(self, wire: str) -> tuple[Flow, ...]:
+        return tuple(f for f in self.flows if f.wire == wire)
+
+
+def forward(
+    c: Circuit, ar: Arithmetic, carried: Mapping[str, float] | None = None, path: str = ""
+) -> dict[str, Number]:
+    """Every wire's value; `carried` puts a printed value in place of a wire's computed one."""
+    carried = carried or {}
+    env: dict[str, Number] = {name: ar.number(v) for name, v in c.leaves}
+    env.update((k, ar.number(v)) for k, v in carried.items() if k in env)
+    with np.errstate(all="ignore"):
+        for g in c.gates:
+            got = (
+                ar.number(carried[g.out]) if g.out in carried else ar.settle(value(g.expr, env, ar))
+            )
+            env[g.out] = _finite(got, g.out, path)
+    return env
+
+
+def backward(
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    env: Mapping[str, Number],
+    ar: Arithmetic,
+    path: str = "",
+) -> tuple[tuple[Flow, ...], dict[str, Number]]:
+    """The flows, last gate first, and each wire's gradient (their sum)."""
+    grads: dict[str, Number] = {c.output: ar.constant(sp.S.One)}
+    flows = []
+    with np.errstate(all="ignore"):
+        for x in locals_:
+            up = grads[x.gate]
+            here = ar.settle(value(x.form, env, ar))
+            down = ar.settle(up * here)
+            flows.append(Flow(x.gate, x.wire, x.form, here, up, _finite(down, x.wire, path)))
+            grads[x.wire] = ar.settle(grads[x.wire] + down) if x.wire in grads else down
+    for w in c.wires:
+        grads.setdefault(w, ar.constant(sp.S.Zero))
+    return tuple(flows), grads
+
+
+def run(
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    ar: Arithmetic,
+    carried: Mapping[str, float] | None = None,
+    path: str = "",
+) -> Backprop:
+    env = forward(c, ar, carried, path)
+    flows, grads = backward(c, locals_, env, ar, path)
+    return Backprop(ar.describe, env, flows, grads)
+
+
+def _finite(x: Number, wire: str, path: str) -> Number:
+    try:
+        ok = bool(abs(float(x)) < float("inf"))
+    except (OverflowError, ValueError):
+        ok = False
+    if not ok:
+        raise NumericError(
+            f"{path}: {wire} = {x}: not a finite number (a division by zero, the log of a "
+            "number ≤ 0, the square root of a negative one, or an overflow)"
+        )
+    return x
+
+
+H = 1e-6
+
+
+def central_differences(c: Circuit) -> dict[str, float]:
+    """∂output/∂leaf by (f(x + h) − f(x − h)) / 2h in float64, h = 10⁻⁶: independent of the
+    local derivatives."""
+    out = {}
+    for i, (name, v) in enumerate(c.leaves):
+        moved = []
+        for x in (v + H, v - H):
+            leaves = (*c.leaves[:i], (name, x), *c.leaves[i + 1 :])
+            shifted = Circuit(leaves, c.gates, c.output, c.nodes)
+            moved.append(float(forward(shifted, ARITHMETIC["float64"])[c.output]))
+        out[name] = (moved[0] - moved[1]) / (2 * H)
+    return out
+
+
+def symbolic(c: Circuit) -> dict[str, float]:
+    """∂output/∂leaf as sympy.diff of the whole expression, evaluated at the leaves: independent
+    of the gates and of the backward pass."""
+    real = {sp.Symbol(n): sp.Symbol(n, real=True) for n, _ in c.leaves}  # d|x|/dx = sign(x)
+    whole = c.whole().xreplace(real)
+    at = {real[sp.Symbol(n)]: _rational(v) for n, v in c.leaves}
+    return {
+        n: float(sp.diff(whole, real[sp.Symbol(n)]).subs(at).evalf(30)) for n, _ in c.leaves
+    }
+
+
+def _rational(x: float) -> sp.Rational:
+    f = Fraction(repr(x))
+    return sp.Rational(f.numerator, f.denominator)

@@ -1,0 +1,168 @@
+"""Stage 2, build (circuits): a graph scenario's expressions split into gates.
+
+With `gates = "operations"` every operation written is one gate (x + y, q·z, exp, 1/x, …), as
+lecture notes draw a circuit; a function such as sigmoid(…) stays one gate, the author's
+grouping. With `gates = "nodes"` each named node is one gate, whatever it contains. A gate's
+output is a wire named after its node, or g1, g2, … in the order computed; constants are part
+of their gate (the "+1" and "·(−1)" gates), and operations on constants alone are folded into
+one exact constant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+import sympy as sp
+
+from explainer.errors import ScenarioError
+from explainer.expressions import Node, Num, Op, Ref, names
+from explainer.graph_scenario import GraphScenario
+
+
+@dataclass(frozen=True)
+class Gate:
+    out: str  # the wire it drives
+    op: str  # an expressions op (add, mul, exp, …), or "node" for a whole named node
+    args: tuple[sp.Expr, ...]  # per operand: its wire's symbol, or an exact constant
+    expr: sp.Expr  # the gate's value in its operands (what is evaluated and differentiated)
+    named: bool  # its wire is a node the author named
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The wires feeding it, each once, in the order written."""
+        return tuple(dict.fromkeys(a.name for a in self.args if isinstance(a, sp.Symbol)))
+
+
+@dataclass(frozen=True)
+class Circuit:
+    leaves: tuple[tuple[str, float], ...]
+    gates: tuple[Gate, ...]  # in the order computed
+    output: str
+    nodes: tuple[tuple[str, sp.Expr], ...]  # each named node in the wires it names (as written)
+
+    @property
+    def wires(self) -> tuple[str, ...]:
+        return (*(n for n, _ in self.leaves), *(g.out for g in self.gates))
+
+    def consumers(self, wire: str) -> tuple[Gate, ...]:
+        return tuple(g for g in self.gates if wire in g.inputs)
+
+    def whole(self) -> sp.Expr:
+        """The output as one expression of the leaves (for checks against sympy.diff)."""
+        done: dict[sp.Symbol, sp.Expr] = {}
+        for g in self.gates:
+            done[sp.Symbol(g.out)] = g.expr.xreplace(done)
+        return done[sp.Symbol(self.output)]
+
+
+def number(text: str) -> sp.Rational:
+    """A decimal as written, exactly: 0.1 is 1/10, never the float nearest it."""
+    f = Fraction(Decimal(text))
+    return sp.Rational(f.numerator, f.denominator)
+
+
+def _sigmoid(x: sp.Expr) -> sp.Expr:
+    return 1 / (1 + sp.exp(-x))
+
+
+def _u(cls: type, *args: sp.Expr) -> sp.Expr:
+    return cls(*args, evaluate=False)
+
+
+def _relu(x: sp.Expr) -> sp.Expr:
+    return sp.Piecewise((x, x > 0), (0, True))
+
+
+# The value of each operation, built unevaluated so it keeps the order written.
+VALUE: dict[str, Callable[..., sp.Expr]] = {
+    "add": lambda a, b: _u(sp.Add, a, b),
+    "sub": lambda a, b: _u(sp.Add, a, _u(sp.Mul, sp.S.NegativeOne, b)),
+    "mul": lambda a, b: _u(sp.Mul, a, b),
+    "div": lambda a, b: _u(sp.Mul, a, _u(sp.Pow, b, sp.S.NegativeOne)),
+    "pow": lambda a, b: _u(sp.Pow, a, b),
+    "neg": lambda a: _u(sp.Mul, sp.S.NegativeOne, a),
+    "pos": lambda a: a,
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": lambda a: _u(sp.Pow, a, sp.S.Half),
+    "abs": sp.Abs,
+    "sigmoid": _sigmoid,
+    "tanh": sp.tanh,
+    "relu": _relu,
+    "max": lambda a, b: sp.Max(a, b, evaluate=False),
+    "min": lambda a, b: sp.Min(a, b, evaluate=False),
+}
+
+
+class _Splitter:
+    """Walks the parsed nodes, emitting one gate per operation (or per node)."""
+
+    def __init__(self, s: GraphScenario) -> None:
+        self.s = s
+        self.gates: list[Gate] = []
+        self.taken = {n for n, _ in s.leaves} | {n for n, _ in s.nodes}
+        self.counter = 0
+
+    def fresh(self) -> str:
+        while True:
+            self.counter += 1
+            name = f"g{self.counter}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def operand(self, node: Node, where: str) -> sp.Expr:
+        """A wire's symbol or a constant; an operation becomes its own gate first."""
+        if isinstance(node, Ref):
+            return sp.Symbol(node.name)
+        if isinstance(node, Num):
+            return number(node.text)
+        return self.gate(node, "", where)
+
+    def gate(self, node: Op, name: str, where: str) -> sp.Expr:
+        args = tuple(self.operand(a, where) for a in node.args)
+        if node.op == "pos":
+            return args[0]
+        expr = VALUE[node.op](*args)
+        if not any(isinstance(a, sp.Symbol) for a in args):  # constants only: fold
+            return _constant(expr, self.s.path, where)
+        out = name or self.fresh()
+        self.gates.append(Gate(out, node.op, args, expr, bool(name)))
+        return sp.Symbol(out)
+
+
+def _constant(expr: sp.Expr, file: str, where: str) -> sp.Expr:
+    c = sp.simplify(expr.doit())
+    if not c.is_finite or not c.is_real:
+        raise ScenarioError(file, where, "constants with a finite real value", str(c))
+    return c
+
+
+def split(s: GraphScenario) -> Circuit:
+    """The scenario's nodes as gates, in the order computed."""
+    sp_ = _Splitter(s)
+    nodes = []
+    for name, node in s.nodes:
+        where = f"graph.nodes.{name}"
+        assert isinstance(node, Op)  # the loader refuses a bare name or constants alone
+        if s.grouping == "nodes":
+            expr = _whole_node(node, s.path, where)
+            args = tuple(sp.Symbol(n) for n in names(node))
+            sp_.gates.append(Gate(name, "node", args, expr, True))
+        else:
+            sp_.gate(node, name, where)
+        nodes.append((name, _whole_node(node, s.path, where)))
+    return Circuit(s.leaves, tuple(sp_.gates), s.output, tuple(nodes))
+
+
+def _whole_node(node: Node, file: str, where: str) -> sp.Expr:
+    """One node's expression as written, in the wires it names."""
+    if isinstance(node, Ref):
+        return sp.Symbol(node.name)
+    if isinstance(node, Num):
+        return number(node.text)
+    args = tuple(_whole_node(a, file, where) for a in node.args)
+    return args[0] if node.op == "pos" else VALUE[node.op](*args)

@@ -1,0 +1,178 @@
+"""Stage 1, load (graph scenarios): a computational graph as lecture notes draw it.
+
+    [graph]
+    leaves = { x = -2, y = 5, z = -4 }     # named inputs with their values, in order
+    nodes = { q = "x + y", f = "q * z" }    # each an expression of leaves and earlier nodes
+    output = "f"                            # differentiated (default: the last node)
+    gates = "operations"                    # one gate per operation written, or "nodes"
+
+There is no loss, no target and no layer: the output's gradient is 1 and the gradients flow back
+gate by gate. Expressions are read by `expressions.parse` (a whitelist over Python's parser);
+nothing in the file is evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+from explainer.claims import Claim, read_claims
+from explainer.errors import ScenarioError
+from explainer.expressions import FUNCTIONS, ExpressionError, Node, Op, operations, parse, refs
+from explainer.limits import DEFAULT, Limits
+from explainer.reader import NAME, Reader, kind
+
+Grouping = Literal["operations", "nodes"]
+GROUPINGS = ("operations", "nodes")
+TOP_KEYS = ("title", "source", "description", "graph", "display", "symbols", "narrative", "claims")
+SECTIONS = ("setup", "forward", "backward")
+
+
+@dataclass(frozen=True)
+class GraphScenario:
+    path: str
+    name: str
+    title: str
+    source: str
+    description: str
+    leaves: tuple[tuple[str, float], ...]  # name, value; in the order written
+    nodes: tuple[tuple[str, Node], ...]  # name, parsed expression; each refers to earlier names
+    output: str
+    grouping: Grouping  # a gate per operation written, or a gate per named node
+    digits: int
+    symbols: tuple[tuple[str, str], ...]  # name → LaTeX, the author's overrides
+    narrative: tuple[tuple[str, str], ...]
+    claims: tuple[Claim, ...] = ()
+    limits: Limits = DEFAULT
+
+
+def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> GraphScenario:
+    top = Reader(file, raw, "", TOP_KEYS)
+    graph = top.sub("graph", ("leaves", "nodes", "output", "gates"), required=True)
+    leaves = _leaves(graph)
+    nodes = _nodes(graph, [n for n, _ in leaves], limits)
+    names = [n for n, _ in leaves] + [n for n, _ in nodes]
+    output = graph.get("output", graph.choice(tuple(n for n, _ in nodes)), nodes[-1][0])
+    _check_used(graph, leaves, nodes, output)
+    display = top.sub("display", ("digits",))
+    narrative = top.sub("narrative", SECTIONS)
+    raw_symbols = top.table.get("symbols", {})
+    symbols_t = top.sub("symbols", tuple(raw_symbols) if isinstance(raw_symbols, dict) else ())
+    symbols = tuple((k, symbols_t.latex(symbols_t.key(k), v)) for k, v in symbols_t.table.items())
+    for k, _ in symbols:
+        if k not in names:
+            raise ScenarioError(
+                file, symbols_t.key(k), "a name the graph defines", "an unknown name"
+            )
+    return GraphScenario(
+        path=file,
+        name=stem,
+        title=top.get("title", top.line),
+        source=top.get("source", top.line, ""),
+        description=top.get("description", top.prose, ""),
+        leaves=leaves,
+        nodes=nodes,
+        output=output,
+        grouping=cast(Grouping, graph.get("gates", graph.choice(GROUPINGS), "operations")),
+        digits=display.get("digits", display.count(1, 15), 6),
+        symbols=symbols,
+        narrative=tuple(
+            (k, narrative.get(k, narrative.prose)) for k in SECTIONS if k in narrative.table
+        ),
+        claims=read_claims(top, limits),
+        limits=limits,
+    )
+
+
+def _name(r: Reader, key: str, name: str) -> str:
+    if not NAME.fullmatch(name) or name in FUNCTIONS:
+        raise ScenarioError(
+            r.file,
+            key,
+            "a name of letters and digits, at most one '_', not a function's name "
+            f"({', '.join(FUNCTIONS)})",
+            kind(name),
+        )
+    return name
+
+
+def _table(graph: Reader, key: str, example: str) -> dict[str, Any]:
+    raw = graph.table.get(key)
+    if not isinstance(raw, dict) or not raw:
+        raise graph.fail(graph.key(key), f"a table of names and {example}", raw)
+    return raw
+
+
+def _leaves(graph: Reader) -> tuple[tuple[str, float], ...]:
+    leaves = graph.sub("leaves", tuple(_table(graph, "leaves", "values, e.g. { x = -2 }")))
+    return tuple(
+        (_name(graph, leaves.key(k), k), leaves.number(leaves.key(k), v))
+        for k, v in leaves.table.items()
+    )
+
+
+def _nodes(graph: Reader, known: list[str], limits: Limits) -> tuple[tuple[str, Node], ...]:
+    table = graph.sub("nodes", tuple(_table(graph, "nodes", 'expressions, e.g. { q = "x + y" }')))
+    seen = list(known)
+    total = 0
+    out = []
+    for name, text in table.table.items():
+        where = table.key(name)
+        _name(graph, where, name)
+        if name in seen:
+            raise ScenarioError(graph.file, where, "a name not used before", f"{name} again")
+        written = graph.line(where, text)
+        total += operations(written)
+        if total > limits.gates:
+            raise limits.exceeded(graph.file, where, "gates", "a graph", total)
+        try:
+            node = parse(written)
+        except ExpressionError as e:
+            raise ScenarioError(
+                graph.file, where, f"{e.expected} (column {e.column})", repr(e.token)
+            ) from None
+        if not isinstance(node, Op) or node.op == "pos" or not refs(node):
+            raise ScenarioError(
+                graph.file,
+                where,
+                "an operation on leaves or earlier nodes",
+                "a bare name" if refs(node) else "constants only",
+            )
+        for ref in refs(node):
+            if ref.name not in seen:
+                raise ScenarioError(
+                    graph.file,
+                    where,
+                    f"a leaf or an earlier node (column {ref.column}; defined so far: "
+                    f"{', '.join(seen)})",
+                    repr(ref.name),
+                )
+        seen.append(name)
+        out.append((name, node))
+    return tuple(out)
+
+
+def _check_used(
+    graph: Reader,
+    leaves: tuple[tuple[str, float], ...],
+    nodes: tuple[tuple[str, Node], ...],
+    output: str,
+) -> None:
+    """Every leaf and node feeds the output: a value that does not is a mistake in the file."""
+    feeds = dict(nodes)
+    needed, todo = {output}, [output]
+    while todo:
+        for r in refs(feeds[todo.pop()]):
+            if r.name not in needed:
+                needed.add(r.name)
+                if r.name in feeds:
+                    todo.append(r.name)
+    for name in [n for n, _ in leaves] + [n for n, _ in nodes]:
+        if name not in needed:
+            section = "leaves" if name not in feeds else "nodes"
+            raise ScenarioError(
+                graph.file,
+                f"graph.{section}.{name}",
+                f"a value the output {output} depends on",
+                "one it does not depend on",
+            )

@@ -1,0 +1,131 @@
+"""Stage 3, derive (circuits): each gate's local derivatives, in the form lecture notes print.
+
+One row per operation: add distributes (each local derivative is 1), multiply swaps its inputs,
+max routes to the larger, exp keeps itself, σ′ = σ(1 − σ) and tanh′ = 1 − tanh² in the gate's own
+output, d/dx 1/x = −1/x². `[c]` is 1 where the condition c holds, else 0 (Iverson's bracket). A
+gate that is a whole named node (`gates = "nodes"`) gets sympy.diff of its expression. A test
+proves every row equals sympy.diff of the gate's value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from explainer.activations import ACTIVATIONS
+from explainer.circuit import Circuit, Gate
+
+Expr = Any  # a sympy expression (sympy ships no precise types)
+One, MinusOne = sp.S.One, sp.S.NegativeOne
+
+
+def _u(cls: type, *args: Expr) -> Expr:
+    return cls(*args, evaluate=False)
+
+
+def bracket(condition: sp.Basic) -> Expr:
+    """Iverson's [c]: 1 where c holds, else 0."""
+    return sp.Piecewise((One, condition), (sp.S.Zero, True))
+
+
+def _div(a: Expr, b: Expr, out: Expr) -> tuple[Expr, ...]:
+    over_b_squared = _u(sp.Pow, _u(sp.Pow, b, sp.Integer(2)), MinusOne)  # 1/b², as printed
+    return (
+        _u(sp.Pow, b, MinusOne),
+        _u(sp.Mul, MinusOne, over_b_squared) if a == 1 else _u(sp.Mul, MinusOne, a, over_b_squared),
+    )
+
+
+def _pow(a: Expr, b: Expr, out: Expr) -> tuple[Expr, ...]:
+    exponent = b - 1 if b.is_Number else _u(sp.Add, b, MinusOne)
+    down = _u(sp.Mul, b, a if exponent == 1 else _u(sp.Pow, a, exponent))
+    return down, _u(sp.Mul, out, sp.log(a))
+
+
+@dataclass(frozen=True)
+class Rule:
+    says: str  # one clause, for the page: how this gate passes gradients back
+    forms: Callable[..., tuple[Expr, ...]]  # (operands…, out) → ∂out/∂operand, each in turn
+
+
+SIGMOID, TANH = ACTIVATIONS["sigmoid"], ACTIVATIONS["tanh"]
+RULES: dict[str, Rule] = {
+    "add": Rule(
+        "an add gate passes the upstream gradient to each input unchanged",
+        lambda a, b, o: (One, One),
+    ),
+    "sub": Rule(
+        "a subtract gate passes it on, negated for the input subtracted",
+        lambda a, b, o: (One, MinusOne),
+    ),
+    "mul": Rule(
+        "a multiply gate swaps its inputs: each input's local derivative is the other input",
+        lambda a, b, o: (b, a),
+    ),
+    "div": Rule("a divide gate: d(a/b)/da = 1/b and d(a/b)/db = −a/b²", _div),
+    "pow": Rule(
+        "a power gate brings the exponent down: d(a^b)/da = b·a^(b − 1), and d(a^b)/db = a^b·ln a",
+        _pow,
+    ),
+    "neg": Rule("a negate gate flips the sign of the gradient", lambda a, o: (MinusOne,)),
+    "exp": Rule("an exp gate's local derivative is its own output", lambda a, o: (o,)),
+    "log": Rule("a log gate: d(ln a)/da = 1/a", lambda a, o: (_u(sp.Pow, a, MinusOne),)),
+    "sqrt": Rule(
+        "a square-root gate: d√a/da = 1/(2√a)",
+        lambda a, o: (_u(sp.Pow, _u(sp.Mul, sp.Integer(2), o), MinusOne),),
+    ),
+    "abs": Rule(
+        "an absolute-value gate passes the gradient on with the sign of its input",
+        lambda a, o: (sp.sign(a),),
+    ),
+    "sigmoid": Rule(
+        "a sigmoid gate: σ′ = σ(1 − σ), in its own output", lambda a, o: (SIGMOID.derivative(a, o),)
+    ),
+    "tanh": Rule(
+        "a tanh gate: tanh′ = 1 − tanh², in its own output", lambda a, o: (TANH.derivative(a, o),)
+    ),
+    "relu": Rule(
+        "a ReLU gate passes the gradient where its input is positive, else 0",
+        lambda a, o: (bracket(a > 0),),
+    ),
+    "max": Rule(
+        "a max gate routes the gradient to the larger input (the first, on a tie)",
+        lambda a, b, o: (bracket(a >= b), bracket(b > a)),
+    ),
+    "min": Rule(
+        "a min gate routes the gradient to the smaller input (the first, on a tie)",
+        lambda a, b, o: (bracket(a <= b), bracket(b < a)),
+    ),
+}
+NODE = Rule("a whole node as one gate: its partial derivatives by sympy", lambda *_: ())
+
+
+@dataclass(frozen=True)
+class Local:
+    gate: str
+    wire: str
+    form: Expr  # ∂gate/∂wire, textbook form, in the gate's operands and its own output
+
+
+def local(g: Gate) -> tuple[Local, ...]:
+    """∂g/∂w for each wire w feeding g; a wire written twice (x·x) gets the sum of its places."""
+    if g.op == "node":
+        return tuple(Local(g.out, w, sp.diff(g.expr, sp.Symbol(w))) for w in g.inputs)
+    forms = RULES[g.op].forms(*g.args, sp.Symbol(g.out))
+    out = []
+    for w in g.inputs:
+        mine = [f for a, f in zip(g.args, forms, strict=True) if a == sp.Symbol(w)]
+        out.append(Local(g.out, w, mine[0] if len(mine) == 1 else _u(sp.Add, *mine)))
+    return tuple(out)
+
+
+def derive(c: Circuit) -> tuple[Local, ...]:
+    """Every gate's local derivatives, in the order the backward pass takes them (last gate first)."""
+    return tuple(x for g in reversed(c.gates) for x in local(g))
+
+
+def rule(g: Gate) -> Rule:
+    return NODE if g.op == "node" else RULES[g.op]

@@ -1,0 +1,395 @@
+"""Stage 5, explain (circuit pages): a computational graph's page, gate by gate.
+
+The expression and its gates; the forward pass, one row per gate; the backward pass from the
+output (gradient 1) to the leaves, each gate's local derivatives derived and multiplied by the
+upstream gradient (upstream × local = downstream), the shares summed where a wire feeds several
+gates; the leaves' gradients; the circuit figure; the published numbers checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from explainer import circuit_figure, notation
+from explainer.backprop import Flow
+from explainer.circuit import Circuit, Gate
+from explainer.graph_results import GraphResults
+from explainer.local import rule
+from explainer.page.checks import findings_section
+from explainer.page.model import (
+    Display,
+    Explanation,
+    Figure,
+    Item,
+    Paragraph,
+    Section,
+    Table,
+    math,
+    strong,
+    text,
+)
+from explainer.page.words import listing
+from explainer.precision import show
+
+
+@dataclass(frozen=True)
+class Page:
+    """A circuit page's fixed facts: symbols and numbers for every wire."""
+
+    results: GraphResults
+    names: Mapping[sp.Symbol, str]  # wire → LaTeX
+    numbers: Mapping[sp.Symbol, str]  # wire → its value, as a factor
+
+    @property
+    def c(self) -> Circuit:
+        return self.results.circuit
+
+    def sym(self, wire: str) -> str:
+        return self.names[sp.Symbol(wire)]
+
+    def num(self, x: Any) -> str:
+        return show(x, self.results.plan.digits).latex
+
+    def factor(self, x: Any) -> str:
+        s = self.num(x)
+        return rf"\left({s}\right)" if s.startswith("-") else s
+
+    def latex(self, expr: sp.Expr, numbers: bool = False) -> str:
+        return notation.latex(expr, self.numbers if numbers else self.names, iverson=True)
+
+    def d(self, of: str, by: str) -> str:
+        return notation.partial(self.sym(of), self.sym(by))
+
+
+def page(results: GraphResults) -> Page:
+    s = results.plan.scenario
+    overrides = dict(s.symbols)
+    c = results.circuit
+    names = {sp.Symbol(w): overrides.get(w, notation.default_symbol(w)) for w in c.wires}
+    digits = results.plan.digits
+    numbers = {}
+    for w in c.wires:
+        shown = show(results.run.values[w], digits).latex
+        numbers[sp.Symbol(w)] = rf"\left({shown}\right)" if shown.startswith("-") else shown
+    return Page(results, names, numbers)
+
+
+# How a gate's definition is written, from its operands' LaTeX (already parenthesised).
+DEFINITION: dict[str, Callable[..., str]] = {
+    "add": lambda a, b: f"{a} + {b}",
+    "sub": lambda a, b: f"{a} - {b}",
+    "mul": lambda a, b: rf"{a} \cdot {b}",
+    "div": lambda a, b: rf"\frac{{{a}}}{{{b}}}",
+    "pow": lambda a, b: f"{{{a}}}^{{{b}}}",
+    "neg": lambda a: f"-{a}",
+    "exp": lambda a: f"e^{{{a}}}",
+    "log": lambda a: rf"\ln {a}",
+    "sqrt": lambda a: rf"\sqrt{{{a}}}",
+    "abs": lambda a: rf"\left|{a}\right|",
+    "sigmoid": lambda a: rf"\sigma\left({a}\right)",
+    "tanh": lambda a: rf"\tanh\left({a}\right)",
+    "relu": lambda a: rf"\operatorname{{ReLU}}\left({a}\right)",
+    "max": lambda a, b: rf"\max\left({a}, {b}\right)",
+    "min": lambda a, b: rf"\min\left({a}, {b}\right)",
+}
+BARE = ("div", "pow", "exp", "sqrt", "abs", "sigmoid", "tanh", "relu", "max", "min")
+
+
+def definition(p: Page, g: Gate, numbers: bool = False) -> str:
+    """The gate's value as written: q = x + y, or with each operand's number put in."""
+    if g.op == "node":
+        return p.latex(g.expr, numbers)
+    operands = []
+    for a in g.args:
+        s = p.latex(a, numbers)
+        if numbers and g.op == "neg" and not s.startswith(r"\left("):
+            s = rf"\left({s}\right)"  # −(1), not −1 = −1
+        bare = g.op in BARE or not (s.startswith("-") or s.startswith(r"\left(-"))
+        operands.append(s if bare or s.startswith(r"\left(") else rf"\left({s}\right)")
+    return DEFINITION[g.op](*operands)
+
+
+def setup(p: Page) -> Section:
+    s, c = p.results.plan.scenario, p.c
+    items: list[Item] = []
+    if s.description:
+        items.append(Paragraph(text(" ".join(s.description.split()))))
+    items.append(
+        Paragraph(
+            text(
+                "The leaves (the inputs): ",
+                *listing(
+                    math(f"{p.sym(n)} = {p.num(p.results.run.values[n])}") for n, _ in c.leaves
+                ),
+                ". The expression, node by node as the source writes it:",
+            )
+        )
+    )
+    items.append(Display(tuple(f"{p.sym(n)} &= {p.latex(e)}" for n, e in c.nodes)))
+    unnamed = [g for g in c.gates if not g.named]
+    if unnamed:
+        items.append(
+            Paragraph(
+                text(
+                    f"Split into gates, one operation each, the circuit has {len(c.gates)} gates; "
+                    "the values between them that have no name of their own are called ",
+                    *listing(math(p.sym(g.out)) for g in unnamed),
+                    ":",
+                )
+            )
+        )
+        items.append(
+            Table(
+                (text("gate"), text("computes"), text("from")),
+                tuple(
+                    (
+                        text(math(p.sym(g.out))),
+                        text(math(f"{p.sym(g.out)} = {definition(p, g)}")),
+                        text(*listing(math(p.sym(w)) for w in g.inputs)),
+                    )
+                    for g in c.gates
+                ),
+                (False, False, False),
+            )
+        )
+    items.append(
+        Paragraph(
+            text(
+                "We want the gradient of the output ",
+                math(p.sym(c.output)),
+                " with respect to every leaf, ",
+                *listing(math(p.d(c.output, n)) for n, _ in c.leaves),
+                ", found by passing gradients back through the gates one at a time.",
+            )
+        )
+    )
+    return Section("The expression and its gates", 2, tuple(items), "setup")
+
+
+def forward(p: Page) -> Section:
+    values = p.results.run.values
+    rows = tuple(
+        f"{p.sym(g.out)} &= {definition(p, g)} = {definition(p, g, numbers=True)} = "
+        f"{p.num(values[g.out])}"
+        for g in p.c.gates
+    )
+    return Section(
+        "Forward pass",
+        2,
+        (
+            Paragraph(text("Each gate computes its value from its inputs, in order:")),
+            Display(rows),
+        ),
+        "forward",
+    )
+
+
+def _gate_items(p: Page, g: Gate, flows: tuple[Flow, ...]) -> list[Item]:
+    c, out = p.c, p.c.output
+    items: list[Item] = [
+        Paragraph(
+            text(
+                strong("Gate"),
+                " ",
+                math(f"{p.sym(g.out)} = {definition(p, g)}"),
+                f": {rule(g).says}. Upstream gradient ",
+                math(f"{p.d(out, g.out)} = {p.num(p.results.run.gradients[g.out])}"),
+                ".",
+            )
+        )
+    ]
+    rows = []
+    for f in flows:
+        rows.append(f"{p.d(g.out, f.wire)} &= {_local(p, f)}")
+        if g.out == out:  # upstream is 1: the local derivative is the gradient
+            continue
+        product = rf"{p.d(out, g.out)} \cdot {p.d(g.out, f.wire)}"
+        numbers = rf"{p.factor(f.upstream)} \cdot {p.factor(f.local)} = {p.num(f.downstream)}"
+        if len(c.consumers(f.wire)) > 1:  # one share of its gradient; the sum comes later
+            rows.append(f"{product} &= {numbers}")
+        else:
+            rows.append(f"{p.d(out, f.wire)} &= {product} = {numbers}")
+    items.append(Display(tuple(rows)))
+    return items
+
+
+def _local(p: Page, f: Flow) -> str:
+    """A local derivative: its form, then (unless that is a number or one wire) its numbers."""
+    form = p.latex(f.form)
+    if f.form.is_Number:
+        return form
+    if f.form.is_Symbol or not f.form.free_symbols:
+        return f"{form} = {p.num(f.local)}"
+    return f"{form} = {p.latex(f.form, numbers=True)} = {p.num(f.local)}"
+
+
+def _sum_items(p: Page, wire: str) -> list[Item]:
+    """A wire that feeds several gates: its gradient is the sum of what each sends back."""
+    shares = p.results.run.shares(wire)
+    if len(shares) < 2:
+        return []
+    out = p.c.output
+    terms = " + ".join(rf"{p.d(out, f.gate)} \cdot {p.d(f.gate, wire)}" for f in shares)
+    numbers = " + ".join(p.factor(f.downstream) for f in shares)
+    return [
+        Paragraph(
+            text(
+                math(p.sym(wire)),
+                f" feeds {len(shares)} gates, so its gradient is the sum of what each sends back:",
+            )
+        ),
+        Display(
+            (
+                f"{p.d(out, wire)} &= {terms}",
+                f"&= {numbers} = {p.num(p.results.run.gradients[wire])}",
+            )
+        ),
+    ]
+
+
+def backward(p: Page) -> Section:
+    c, run = p.c, p.results.run
+    items: list[Item] = [
+        Paragraph(
+            text(
+                "The backward pass starts at the output, whose gradient with respect to itself is ",
+                math(f"{p.d(c.output, c.output)} = 1"),
+                ", and visits the gates from the last to the first. At each gate the gradient "
+                "arriving from above (upstream) is multiplied by the gate's local derivative "
+                "with respect to each input: upstream × local = downstream.",
+            )
+        )
+    ]
+    if any(f.form.is_Piecewise for f in run.flows):
+        items.append(
+            Paragraph(
+                text(
+                    math(r"\left[P\right]"),
+                    " is 1 where the condition ",
+                    math("P"),
+                    " holds and 0 where it does not (Iverson's bracket).",
+                )
+            )
+        )
+    for g in reversed(c.gates):
+        items += _sum_items(p, g.out)
+        items += _gate_items(p, g, tuple(f for f in run.flows if f.gate == g.out))
+    return Section("Backward pass, gate by gate", 2, tuple(items), "backward")
+
+
+def gradients(p: Page) -> Section:
+    c, run = p.c, p.results.run
+    items: list[Item] = []
+    for n, _ in c.leaves:
+        items += _sum_items(p, n)
+    items.append(
+        Table(
+            (text("leaf"), text("value"), text("gradient of ", math(p.sym(c.output)))),
+            tuple(
+                (
+                    text(math(p.sym(n))),
+                    text(math(p.num(run.values[n]))),
+                    text(math(p.num(run.gradients[n]))),
+                )
+                for n, _ in c.leaves
+            ),
+            (False, True, True),
+        )
+    )
+    return Section("The gradients of the leaves", 2, tuple(items), "gradients")
+
+
+def figure(p: Page) -> Figure:
+    run = p.results.run
+    drawing = circuit_figure.circuit(
+        p.c,
+        {k: float(v) for k, v in run.values.items()},
+        {k: float(v) for k, v in run.gradients.items()},
+        p.sym,
+        p.num,
+        lambda e: p.latex(e),
+    )
+    caption = text(
+        "The circuit: each gate a circle, each wire labelled above with its value (blue) and "
+        "below with the gradient of ",
+        math(p.sym(p.c.output)),
+        " with respect to it (orange).",
+    )
+    return Figure("circuit", drawing, caption)
+
+
+def checks(p: Page) -> Section:
+    rows = tuple(
+        (
+            text(math(p.sym(x.leaf))),
+            text(math(p.num(x.backward))),
+            text(math(p.num(x.symbolic))),
+            text(math(p.num(x.estimate))),
+        )
+        for x in p.results.checks
+    )
+    if not rows:
+        return Section("", 2, ())
+    return Section(
+        "An independent check of the gradients",
+        2,
+        (
+            Paragraph(
+                text(
+                    "Each leaf's gradient from the backward pass beside sympy.diff of the whole "
+                    "expression (no gates) and a central finite difference, ",
+                    math(r"\frac{f(x + h) - f(x - h)}{2h}"),
+                    " with ",
+                    math(r"h = 10^{-6}"),
+                    ".",
+                )
+            ),
+            Table(
+                (
+                    text("leaf"),
+                    text("backward pass"),
+                    text("sympy.diff"),
+                    text("finite differences"),
+                ),
+                rows,
+                (False, True, True, True),
+            ),
+        ),
+        "gradient-check",
+    )
+
+
+def build(results: GraphResults) -> Explanation:
+    p = page(results)
+    s = results.plan.scenario
+    prose = {k: " ".join(v.split()) for k, v in s.narrative}
+    sections = [setup(p), forward(p), backward(p), gradients(p)]
+    sections = [
+        Section(
+            x.title,
+            x.level,
+            (*((Paragraph(text(prose[x.anchor])),) if x.anchor in prose else ()), *x.items),
+            x.anchor,
+        )
+        for x in sections
+    ]
+    last = sections[-1]
+    sections[-1] = Section(last.title, last.level, (*last.items, figure(p)), last.anchor)
+    sections += [findings_section(results.findings), checks(p)]
+    return Explanation(
+        name=s.name,
+        title=s.title,
+        source=s.source,
+        sections=tuple(x for x in sections if x.items),
+        values=results.values,
+        arithmetic=results.run.arithmetic,
+    )
+
+
+def values_only(results: GraphResults) -> Explanation:
+    s = results.plan.scenario
+    return Explanation(s.name, s.title, s.source, (), results.values, results.run.arithmetic)

@@ -1,0 +1,351 @@
+"""Computational graphs: the safe expression parser, the gate rules, gradients against sympy.diff
+of the whole expression and against finite differences (on random graphs), the pages, and the
+published numbers checked on a circuit."""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import explainer
+from explainer import backprop, circuit, graph_results, local
+from explainer.cli import main
+from explainer.errors import ScenarioError
+from explainer.expressions import ExpressionError, parse
+from explainer.graph_scenario import GraphScenario
+from explainer.scenario import from_mapping, load
+from explainer.settings import Options, resolve_graph
+from tests.conftest import SCENARIOS
+
+GRAPHS = ("circuit-add-multiply", "circuit-sigmoid-neuron", "scalar-expression")
+
+
+def graph(nodes: dict[str, str], leaves: dict[str, float], **more: Any) -> GraphScenario:
+    s = from_mapping({"title": "t", "graph": {"leaves": leaves, "nodes": nodes, **more}}, "g")
+    assert isinstance(s, GraphScenario)
+    return s
+
+
+def computed(s: GraphScenario, options: Options = Options()) -> graph_results.GraphResults:
+    return graph_results.results(resolve_graph(s, options))
+
+
+# ---------------------------------------------------------------- the parser
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "token"),
+    [
+        ("x ^ 2", 3, "^"),
+        ("x.real", 1, "x"),
+        ("foo(x)", 1, "foo"),
+        ('__import__("os").system("touch PWNED")', 1, "__import__"),
+        ("x +", 4, "end of text"),
+        ("lambda: 1", 1, "lambda"),
+        ("x if y else z", 1, "x"),
+        ("0x10", 1, "0x10"),
+        ("x < y", 1, "x"),
+        ('"text"', 1, '"'),
+        ("x[0]", 1, "x"),
+        ("sigmoid(x, y=1)", 14, "1"),
+        ("max(x)", 1, "max"),
+        ("exp", 1, "exp"),
+        ("x % 2", 3, "%"),
+        ("2x", 1, "2x"),
+        ("", 1, "end of text"),
+    ],
+)
+def test_the_parser_refuses_what_is_outside_the_grammar(text: str, column: int, token: str) -> None:
+    with pytest.raises(ExpressionError) as e:
+        parse(text)
+    assert (e.value.column, e.value.token) == (column, token)
+
+
+def test_a_bad_expression_is_bad_input_naming_file_node_column_and_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "PWNED"
+    path = tmp_path / "g.toml"
+    path.write_text(
+        'title = "t"\n[graph]\nleaves = { x = 1 }\n'
+        f"nodes = {{ f = \"__import__('os').system('touch {marker}')\" }}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["render", str(path), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: graph.nodes.f" in err and "column 1" in err and "'__import__'" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not marker.exists() and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("nodes", "key", "words"),
+    [
+        ({"f": "x + w"}, "graph.nodes.f", "'w'"),  # an unknown name
+        ({"f": "g + x", "g": "x * 2"}, "graph.nodes.f", "'g'"),  # a later node
+        ({"f": "x + 1", "g": "x * 2"}, "graph.nodes.f", "depends on"),  # f feeds nothing
+        ({"f": "2 * 3"}, "graph.nodes.f", "constants only"),
+        ({"exp": "x + 1"}, "graph.nodes.exp", "not a function's name"),
+        ({"f": "x / 0 + 1 / 0"}, "graph.nodes.f", "finite"),
+    ],
+)
+def test_bad_graphs_name_the_node(nodes: dict[str, str], key: str, words: str) -> None:
+    with pytest.raises(ScenarioError) as e:
+        circuit.split(graph(nodes, {"x": 1.0}))
+    assert e.value.key == key and words in str(e.value)
+
+
+def test_the_gates_limit_bounds_the_work_before_parsing() -> None:
+    with pytest.raises(ScenarioError) as e:
+        graph({"f": "-" * 100_000 + "x"}, {"x": 1.0})
+    assert "gates" in str(e.value) and "--limit gates=N" in str(e.value)
+
+
+# ---------------------------------------------------------------- the gate rules
+
+OPS = {
+    "add": "x + y",
+    "sub": "x - y",
+    "mul": "x * y",
+    "div": "x / y",
+    "pow": "x ** y",
+    "neg": "-x + y",
+    "exp": "exp(x) + y",
+    "log": "log(x) + y",
+    "sqrt": "sqrt(x) + y",
+    "abs": "abs(x) + y",
+    "sigmoid": "sigmoid(x) + y",
+    "tanh": "tanh(x) + y",
+    "relu": "relu(x) + y",
+    "max": "max(x, y)",
+    "min": "min(x, y)",
+}
+
+
+@pytest.mark.parametrize("op", sorted(local.RULES))
+@pytest.mark.parametrize(("x", "y"), [(0.7, 1.3), (2.5, -0.4), (1.9, 0.6)])
+def test_every_rule_is_the_derivative_of_its_gate(op: str, x: float, y: float) -> None:
+    """The textbook form of each local derivative, with the gate's output put in, equals
+    sympy.diff of the gate's value."""
+    c = circuit.split(graph({"f": OPS[op]}, {"x": x, "y": y}))
+    g = next(g for g in c.gates if g.op == op)
+    at = {sp.Symbol("x"): sp.Rational(repr(x)), sp.Symbol("y"): sp.Rational(repr(y))}
+    real = {sp.Symbol(n): sp.Symbol(n, real=True) for n in ("x", "y")}  # d|x|/dx = sign(x)
+    for item in local.local(g):
+        form = item.form.xreplace({sp.Symbol(g.out): g.expr}).xreplace(at)
+        by = real[sp.Symbol(item.wire)]
+        want = sp.diff(g.expr.xreplace(real), by).xreplace({real[k]: v for k, v in at.items()})
+        assert float(form.doit()) == pytest.approx(float(want.doit()), rel=1e-12), item
+
+
+def test_every_operation_of_the_grammar_has_a_rule() -> None:
+    assert set(OPS) == set(local.RULES)
+
+
+# ---------------------------------------------------------------- random graphs
+
+UNARY = ("neg", "exp", "log", "sqrt", "abs", "sigmoid", "tanh", "relu", "square")
+BINARY = ("+", "-", "*", "/", "max", "min")
+
+
+def _expression(names: list[str]) -> st.SearchStrategy[str]:
+    """Expressions of the grammar over `names`, kept inside every function's domain and away
+    from overflow: log and sqrt of 1 + a², division by 1 + a², exp of a bounded tanh."""
+    leaf = st.sampled_from(names) | st.sampled_from(["0.5", "2", "3", "1.25"])
+
+    def unary(a: str, op: str) -> str:
+        return {
+            "neg": f"-({a})",
+            "exp": f"exp(tanh({a}))",
+            "log": f"log(1 + ({a})**2)",
+            "sqrt": f"sqrt(1 + ({a})**2)",
+            "square": f"({a})**2",
+        }.get(op, f"{op}({a})")
+
+    def binary(a: str, b: str, op: str) -> str:
+        if op == "/":
+            return f"({a}) / (1 + ({b})**2)"
+        if op in ("max", "min"):
+            return f"{op}({a}, {b})"
+        return f"({a}) {op} ({b})"
+
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.builds(unary, inner, st.sampled_from(UNARY)) | st.builds(
+            binary, inner, inner, st.sampled_from(BINARY)
+        )
+
+    return st.recursive(leaf, extend, max_leaves=6)
+
+
+@st.composite
+def random_graphs(draw: st.DrawFn) -> GraphScenario:
+    values = draw(
+        st.lists(
+            st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 2)), min_size=3, max_size=3
+        )
+    )
+    leaves = dict(zip(("a", "b", "c"), values, strict=True))
+    first = draw(_expression(["a", "b", "c"]))
+    second = draw(_expression(["a", "b", "c", "u"]))
+    # every leaf must feed the output: add each once, scaled by a small constant
+    return graph(
+        {"u": f"({first}) + a", "v": f"({second}) + 0.5*u + 0.25*a + 0.125*b + 0.0625*c"}, leaves
+    )
+
+
+def _kinked(r: graph_results.GraphResults) -> bool:
+    """A max, min, abs or ReLU gate within 10⁻³ of its kink: finite differences straddle it."""
+    v = r.run.values
+    for g in r.circuit.gates:
+        args = [float(v[a.name]) if isinstance(a, sp.Symbol) else float(a) for a in g.args]
+        if g.op in ("max", "min") and abs(args[0] - args[1]) < 1e-3:
+            return True
+        if g.op in ("abs", "relu") and abs(args[0]) < 1e-3:
+            return True
+    return False
+
+
+@given(random_graphs())
+def test_gradients_equal_sympy_diff_and_finite_differences(s: GraphScenario) -> None:
+    r = computed(s, Options(check_gradients=True))
+    if _kinked(r):  # no derivative at a kink: each method takes its own convention there
+        return
+    for check in r.checks:
+        scale = max(1.0, abs(check.symbolic))
+        assert abs(check.backward - check.symbolic) <= 1e-9 * scale, check
+        assert abs(check.backward - check.estimate) <= 1e-5 * scale, check
+
+
+@given(st.text(max_size=40))
+def test_the_parser_never_evaluates_and_errors_are_located(text: str) -> None:
+    try:
+        tree = parse(text)
+    except ExpressionError as e:
+        assert 1 <= e.column <= max(1, len(text) + 1)
+        return
+    assert tree is not None  # inside the grammar: a tree, never a value
+
+
+# ---------------------------------------------------------------- pages
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+def test_shipped_graphs_render_in_every_text_format(name: str) -> None:
+    w = explainer.load(name)
+    md, tex, page = w.markdown(), w.latex(), w.html()
+    values = json.loads(w.json())["values"]
+    assert "Backward pass, gate by gate" in md and r"\begin{tikzpicture}" in tex
+    assert "<svg" in page
+    s = load(SCENARIOS / f"{name}.toml")
+    assert isinstance(s, GraphScenario)
+    symbolic = backprop.symbolic(circuit.split(s))
+    for leaf, want in symbolic.items():  # every leaf's gradient, against sympy.diff
+        assert values[f"d{s.output}/d{leaf}"] == pytest.approx(want, rel=1e-12)
+
+
+def test_a_wire_feeding_several_gates_sums_their_gradients() -> None:
+    r = computed(graph({"f": "x * x + 3 * x"}, {"x": 2.0}))
+    assert float(r.run.gradients["x"]) == 2 * 2.0 + 3  # d/dx (x² + 3x) = 2x + 3
+    md = explainer.from_dict(
+        {"title": "t", "graph": {"leaves": {"x": 2}, "nodes": {"f": "x * x + 3 * x"}}}
+    ).markdown()
+    assert "feeds 2 gates" in md
+
+
+def test_gates_as_nodes_keep_the_author_grouping() -> None:
+    s = graph(
+        {"s": "w0*x0 + w1*x1", "f": "sigmoid(s)"},
+        {"w0": 0.5, "x0": 1.0, "w1": -1.0, "x1": 2.0},
+        gates="nodes",
+    )
+    r = computed(s)
+    assert [g.out for g in r.circuit.gates] == ["s", "f"]
+    sigma = 1 / (1 + math.exp(1.5))
+    assert float(r.run.gradients["s"]) == pytest.approx(sigma * (1 - sigma), rel=1e-12)
+
+
+def test_exact_and_paper_arithmetic_work_on_circuits() -> None:
+    s = load(SCENARIOS / "circuit-add-multiply.toml")
+    assert isinstance(s, GraphScenario)
+    exact = computed(s, Options(arithmetic="exact"))
+    assert dict(exact.values)["df/dz"] == 3.0
+    rounded = computed(graph({"f": "x / 3"}, {"x": 1.0}), Options(arithmetic="paper:2"))
+    assert dict(rounded.values)["f"] == 0.33
+
+
+def test_steps_are_refused_for_a_graph(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "circuit-add-multiply", "--steps", "3"]) == 2
+    assert "not trained" in capsys.readouterr().err
+
+
+def test_json_of_a_graph_builds_no_page(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "circuit-sigmoid-neuron", "--format", "json"]) == 0
+    values = json.loads(capsys.readouterr().out)["values"]
+    assert {"f", "g7", "df/dg7", "dg7/dg6", "df/dw0"} <= set(values)
+
+
+# ---------------------------------------------------------------- checking printed numbers
+
+
+def _printed(x: float, decimals: int) -> str:
+    return str(Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals)))
+
+
+def _findings(claims: dict[str, str]) -> dict[str, Any]:
+    s = load(SCENARIOS / "circuit-sigmoid-neuron.toml")
+    assert isinstance(s, GraphScenario)
+    from explainer.claims import Claim
+
+    with_claims = GraphScenario(
+        **{**s.__dict__, "claims": tuple(Claim(k, v, "") for k, v in claims.items())}
+    )
+    return {f.claim.key: f for f in computed(with_claims).findings}
+
+
+def test_a_carried_rounded_value_is_diagnosed_as_such_not_as_truncation() -> None:
+    """A source prints g7 to two decimals and computes df/dg7 = −1/g7² from the printed value."""
+    g7 = dict(computed(load_graph("circuit-sigmoid-neuron")).values)["g7"]
+    shown = _printed(float(g7), 2)
+    carried = _printed(-1 / float(shown) ** 2, 4)
+    found = _findings({"g7": shown, "df/dg7": carried})["df/dg7"]
+    assert not found.reproduced
+    assert found.explained_by[0].startswith(f"the source's printed g7 = {shown} carried forward")
+
+
+def test_a_dropped_digit_is_diagnosed() -> None:
+    exact = float(dict(computed(load_graph("circuit-sigmoid-neuron")).values)["df/dw1"])
+    text = _printed(exact, 5)
+    dropped = text[:5] + text[6:]  # one digit left out
+    found = _findings({"df/dw1": dropped})["df/dw1"]
+    assert not found.reproduced and any("one digit dropped" in w for w in found.explained_by)
+
+
+def test_an_unknown_key_on_a_graph_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "g.toml"
+    text = (SCENARIOS / "circuit-add-multiply.toml").read_text(encoding="utf-8")
+    path.write_text(text + '"df/dw" = "1"\n', encoding="utf-8")
+    assert main(["verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "claims.df/dw" in err and "nearest: df/dz" in err
+
+
+def load_graph(name: str) -> GraphScenario:
+    s = load(SCENARIOS / f"{name}.toml")
+    assert isinstance(s, GraphScenario)
+    return s
+
+
+def test_shipped_claims_are_reproduced(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", *GRAPHS[:2]]) == 0
+    assert "5 of 5 reproduced" in capsys.readouterr().out
