@@ -8,6 +8,7 @@ downstream gradients. Any arithmetic mode (float64, exact, on paper), as for net
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -121,7 +122,7 @@ def central_differences(c: Circuit) -> dict[str, float]:
         moved = []
         for x in (v + H, v - H):
             leaves = (*c.leaves[:i], (name, x), *c.leaves[i + 1 :])
-            shifted = Circuit(leaves, c.gates, c.output, c.nodes)
+            shifted = dataclasses.replace(c, leaves=leaves)
             moved.append(float(forward(shifted, ARITHMETIC["float64"])[c.output]))
         out[name] = (moved[0] - moved[1]) / (2 * H)
     return out
@@ -133,9 +134,7 @@ def symbolic(c: Circuit) -> dict[str, float]:
     real = {sp.Symbol(n): sp.Symbol(n, real=True) for n, _ in c.leaves}  # d|x|/dx = sign(x)
     whole = c.whole().xreplace(real)
     at = {real[sp.Symbol(n)]: _rational(v) for n, v in c.leaves}
-    return {
-        n: float(sp.diff(whole, real[sp.Symbol(n)]).subs(at).evalf(30)) for n, _ in c.leaves
-    }
+    return {n: float(sp.diff(whole, real[sp.Symbol(n)]).subs(at).evalf(30)) for n, _ in c.leaves}
 
 
 def _rational(x: float) -> sp.Rational:

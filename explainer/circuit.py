@@ -41,7 +41,7 @@ class Circuit:
     leaves: tuple[tuple[str, float], ...]
     gates: tuple[Gate, ...]  # in the order computed
     output: str
-    nodes: tuple[tuple[str, sp.Expr], ...]  # each named node in the wires it names (as written)
+    written: tuple[tuple[str, Node], ...]  # each named node as the author wrote it
 
     @property
     def wires(self) -> tuple[str, ...]:
@@ -144,25 +144,22 @@ def _constant(expr: sp.Expr, file: str, where: str) -> sp.Expr:
 def split(s: GraphScenario) -> Circuit:
     """The scenario's nodes as gates, in the order computed."""
     sp_ = _Splitter(s)
-    nodes = []
     for name, node in s.nodes:
         where = f"graph.nodes.{name}"
         assert isinstance(node, Op)  # the loader refuses a bare name or constants alone
         if s.grouping == "nodes":
-            expr = _whole_node(node, s.path, where)
             args = tuple(sp.Symbol(n) for n in names(node))
-            sp_.gates.append(Gate(name, "node", args, expr, True))
+            sp_.gates.append(Gate(name, "node", args, expression(node), True))
         else:
             sp_.gate(node, name, where)
-        nodes.append((name, _whole_node(node, s.path, where)))
-    return Circuit(s.leaves, tuple(sp_.gates), s.output, tuple(nodes))
+    return Circuit(s.leaves, tuple(sp_.gates), s.output, s.nodes)
 
 
-def _whole_node(node: Node, file: str, where: str) -> sp.Expr:
-    """One node's expression as written, in the wires it names."""
+def expression(node: Node) -> sp.Expr:
+    """An expression as written, in the names it uses (a node as one gate; a claim's working)."""
     if isinstance(node, Ref):
         return sp.Symbol(node.name)
     if isinstance(node, Num):
         return number(node.text)
-    args = tuple(_whole_node(a, file, where) for a in node.args)
+    args = tuple(expression(a) for a in node.args)
     return args[0] if node.op == "pos" else VALUE[node.op](*args)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from explainer.errors import ScenarioError
+from explainer.expressions import ExpressionError, Node, names, operations, parse
 from explainer.limits import Limits
 from explainer.reader import Reader
 
@@ -21,6 +22,10 @@ class Claim:
     key: str  # a JSON key: w5@1, E_total@10000, target_o2, dE_total/dw5
     printed: str  # "0.3595"
     note: str  # where it appears: "Figure 3", "the updated weights"
+    # The source's own working, when it prints one: an expression of named operands, each with
+    # the value the source prints for it ("out_h1 * (1 - out_h1) * w5", out_h1 = "0.593", …).
+    work: Node | None = None
+    operands: tuple[tuple[str, str, str], ...] = ()  # (name in work, key, printed)
 
 
 PRINTED = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
@@ -40,10 +45,13 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
             )
         if m.group(1) and int(m.group(1)) > limits.steps:
             raise limits.exceeded(r.file, where, "steps", "a claimed step", int(m.group(1)))
-        note = ""
+        note: str = ""
+        work: Node | None = None
+        operands: Operands = ()
         if isinstance(raw, dict):
-            entry = Reader(r.file, raw, where, ("value", "note"))
+            entry = Reader(r.file, raw, where, ("value", "note", "work", "operands"))
             raw, note = entry.table.get("value"), entry.get("note", entry.line, "")
+            work, operands = _working(entry, limits)
             where = entry.key("value")
             if raw is None:
                 raise ScenarioError(r.file, where, "a printed number or a list of them", "nothing")
@@ -53,8 +61,52 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
             raise ScenarioError(r.file, where, "at least one printed value", "an empty list")
         for i, value in enumerate(values):
             at = f"{where}[{i}]" if isinstance(raw, list) else where
-            claims.append(Claim(key, _printed(r, at, value, limits), note))
+            claims.append(Claim(key, _printed(r, at, value, limits), note, work, operands))
     return tuple(claims)
+
+
+Operands = tuple[tuple[str, str, str], ...]
+
+
+def _working(entry: Reader, limits: Limits) -> tuple[Node | None, Operands]:
+    """`work`, the source's arithmetic as an expression of named operands, and `operands`,
+    the value the source prints for each name (read by the graph grammar, never evaluated)."""
+    if "work" not in entry.table:
+        if "operands" in entry.table:
+            raise ScenarioError(
+                entry.file, entry.key("operands"), "operands with a work", "no work"
+            )
+        return None, ()
+    where = entry.key("work")
+    text = entry.line(where, entry.table["work"])
+    if operations(text) > limits.gates:
+        raise limits.exceeded(entry.file, where, "gates", "a working", operations(text))
+    try:
+        node = parse(text)
+    except ExpressionError as e:
+        raise ScenarioError(
+            entry.file, where, f"{e.expected} (column {e.column})", repr(e.token)
+        ) from None
+    table = entry.sub("operands", tuple(entry.table.get("operands", {}) or ()))
+    operands: dict[str, tuple[str, str]] = {}  # name in work → (key, printed)
+    for name, value in table.table.items():
+        key, at = name, table.key(name)
+        if isinstance(value, dict):  # a key a name cannot spell: { key = "dE_total/dw5", … }
+            one = Reader(entry.file, value, at, ("key", "value"))
+            key, value, at = (
+                one.get("key", one.string),
+                one.get("value", one.string),
+                one.key("value"),
+            )
+        if not CLAIM_KEY.fullmatch(key):
+            raise ScenarioError(entry.file, table.key(name), "a quantity's key", repr(key))
+        operands[name] = (key, _printed(table, at, value, limits))
+    missing = [n for n in names(node) if n not in operands]
+    if missing:
+        raise ScenarioError(
+            entry.file, table.key(missing[0]), "the printed value of each name in work", "nothing"
+        )
+    return node, tuple((name, *kp) for name, kp in operands.items())
 
 
 def _printed(r: Reader, where: str, raw: object, limits: Limits) -> str:

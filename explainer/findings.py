@@ -21,6 +21,7 @@ class Finding:
     explained_by: tuple[str, ...]  # every alternative that reproduces it, simplest first
     nearest: tuple[tuple[str, str], ...]  # (alternative, its value) when none reproduces it
     remark: str = ""  # for a printed input: which of the author's other numbers it contradicts
+    working: str = ""  # the source's own working, checked (claims that print one)
 
 
 def as_dict(f: Finding) -> dict[str, Any]:
@@ -34,13 +35,14 @@ def as_dict(f: Finding) -> dict[str, Any]:
         "explained_by": list(f.explained_by),
         "nearest": [{"alternative": what, "value": value} for what, value in f.nearest],
         "remark": f.remark,
+        "working": f.working,
     }
 
 
 def diagnosis(f: Finding) -> str:
     """The finding in words, for the terminal and the page."""
     if f.reproduced:
-        return "reproduced"
+        return "reproduced" + (f"; {f.working}" if f.working else "")
     if f.computed is None:
         return "the scenario computes no quantity of that name"
     if f.explained_by:
@@ -48,7 +50,7 @@ def diagnosis(f: Finding) -> str:
     words = "not reproduced by any alternative tried"
     if f.nearest:
         words += "; nearest: " + "; ".join(f"{what} gives {v}" for what, v in f.nearest)
-    return words + (f"; {f.remark}" if f.remark else "")
+    return words + "".join(f"; {x}" for x in (f.remark, f.working) if x)
 
 
 def table(name: str, findings: tuple[Finding, ...]) -> str:
@@ -62,5 +64,7 @@ def table(name: str, findings: tuple[Finding, ...]) -> str:
     lines += [
         "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]
-    lines += [f"  {f.claim.key}: {diagnosis(f)}" for f in findings if not f.reproduced]
+    lines += [
+        f"  {f.claim.key}: {diagnosis(f)}" for f in findings if not f.reproduced or f.working
+    ]
     return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN
 from typing import Any
 
-from explainer import arithmetic, backprop, circuit, local, verify
+from explainer import arithmetic, backprop, circuit, local, printed, verify
 from explainer.backprop import Backprop
 from explainer.circuit import Circuit
 from explainer.errors import ArithmeticModeError, NumericError
@@ -97,9 +97,9 @@ def check_claims(plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...]) -> tup
             computed = base[claim.key]
             cands: list[tuple[str, Any]] = [
                 (
-                    f"the exact value truncated to {verify.places(claim.printed)} decimals, "
+                    f"the exact value truncated to {printed.places(claim.printed)} decimals, "
                     "not rounded",
-                    verify.at_places(computed, claim.printed, ROUND_DOWN),
+                    printed.at_places(computed, claim.printed, ROUND_DOWN),
                 )
             ]
             cands += [(what, v[claim.key]) for what, v in papers() if claim.key in v]
@@ -113,9 +113,9 @@ def check_claims(plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...]) -> tup
         return found
 
     findings = tuple(
-        verify.judge(claim, base[claim.key], verify.no_alternatives)
+        verify.judge(claim, base, verify.no_alternatives)
         if claim.key in leaves
-        else verify.judge(claim, base[claim.key], alternatives(claim))
+        else verify.judge(claim, base, alternatives(claim))
         for claim in s.claims
     )
     return verify.ranked(findings)

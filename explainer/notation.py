@@ -94,7 +94,8 @@ class Printer(LatexPrinter):  # type: ignore[misc]
     def _print_Pow(self, expr: Any, **kwargs: Any) -> str:
         base, exponent = expr.args
         if exponent == -1:
-            return rf"\frac{{1}}{{{self._print(base)}}}"
+            b = self._print(base)
+            return rf"\frac{{1}}{{ {b}}}" if b.startswith("{") else rf"\frac{{1}}{{{b}}}"
         if isinstance(base, sp.Function) and len(base.args) == 1:
             # tanh²(x), as textbooks write a power of a function
             name = FUNCTION_NAMES.get(type(base), rf"\operatorname{{{type(base).__name__}}}")

@@ -13,10 +13,10 @@ import difflib
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from explainer import evaluate, quantities, trainer
+from explainer import evaluate, quantities, trainer, working
 from explainer.claims import Claim, claim_where
 from explainer.compute import Derived, Run, run, values
 from explainer.cost import STEPWISE_LIMIT, table_steps
@@ -25,30 +25,10 @@ from explainer.evaluate import Training
 from explainer.findings import Finding
 from explainer.network import Network
 from explainer.precision import to_decimal
+from explainer.printed import at_places, places, rounds_to
 from explainer.scenario import Scenario
 
 Values = dict[str, Any]
-
-
-def places(printed: str) -> int:
-    return max(0, -int(Decimal(printed).as_tuple().exponent))
-
-
-# Enough digits for any value at any printed precision the limits allow (|x| < 1e309 at up to
-# `printed_digits` + `exponent` decimals), so quantize never runs out of precision.
-CONTEXT = Context(prec=2_000, Emax=1_000_000, Emin=-1_000_000)
-
-
-def at_places(x: Any, printed: str, rounding: str = ROUND_HALF_UP) -> Decimal:
-    d = to_decimal(x)
-    if not d.is_finite():
-        return d
-    return d.quantize(Decimal(1).scaleb(-places(printed)), rounding=rounding, context=CONTEXT)
-
-
-def rounds_to(x: Any, printed: str) -> bool:
-    d = at_places(x, printed)
-    return d.is_finite() and d == Decimal(printed)
 
 
 def _distance(x: Any, printed: str) -> Decimal:
@@ -118,9 +98,9 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
             return _contradicts(s, c, base, derived[0])
 
         if claim.key in given_keys:  # a printed input: checked against the author's other numbers
-            findings.append(judge(claim, base[claim.key], no_alternatives, remark))
+            findings.append(judge(claim, base, no_alternatives, remark))
         else:
-            findings.append(judge(claim, base[claim.key], alternatives))
+            findings.append(judge(claim, base, alternatives))
     return ranked(tuple(findings))
 
 
@@ -132,18 +112,30 @@ def no_alternatives() -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
 Alternatives = Callable[[], tuple[list[tuple[str, Any]], tuple[str, ...]]]
 
 
+OWN_WORKING = "the source's own working on its printed operands"
+
+
 def judge(
-    claim: Claim, computed: Any, alternatives: Alternatives, remark: Callable[[], str] = str
+    claim: Claim,
+    base: Values,
+    alternatives: Alternatives,
+    remark: Callable[[], str] = str,
 ) -> Finding:
     """One claim: reproduced, or explained by the alternatives that give the printed number
     (the source's own printed values carried forward first), or as a last resort by a
     misprint; with the nearest alternatives when nothing explains it. `alternatives` gives
     (what each alternative computes, the carried-forward explanations); none for a printed
-    input, which `remark` checks against the source's other numbers instead."""
+    input, which `remark` checks against the source's other numbers instead. A claim that
+    prints its working has it checked too (working.py)."""
+    computed = base[claim.key]
     shown = str(at_places(computed, claim.printed))
+    work = working.check(claim, base)
+    words = work.words if work else ""
     if rounds_to(computed, claim.printed):
-        return Finding(claim, float(computed), shown, True, (), ())
+        return Finding(claim, float(computed), shown, True, (), (), working=words)
     candidates, carried = alternatives()
+    if work and work.gives_printed:  # the source's own arithmetic on its rounded operands
+        carried = (OWN_WORKING, *carried)
     searched = bool(candidates) or bool(carried)
     good = (*carried, *(what for what, x in candidates if rounds_to(x, claim.printed)))
     if not good and searched:
@@ -156,7 +148,7 @@ def judge(
             for what, x in sorted(candidates, key=lambda c: _distance(c[1], claim.printed))[:3]
         )
     )
-    return Finding(claim, float(computed), shown, False, good, nearest, remark())
+    return Finding(claim, float(computed), shown, False, good, nearest, remark(), words)
 
 
 CARRIED = "the source's printed"
@@ -236,15 +228,16 @@ def known(path: str, claims: tuple[Claim, ...], base: Values) -> None:
     """A claim on a quantity the scenario does not compute is a mistake in the file (a typo in
     the key, or a name the network does not use): bad input, with the nearest keys it has."""
     for claim in claims:
-        if claim.key not in base:
-            near = difflib.get_close_matches(claim.key, list(base), n=3, cutoff=0.5)
-            hint = f" (nearest: {', '.join(near)})" if near else ""
-            raise ScenarioError(
-                path,
-                claim_where(claim.key),
-                f"the key of a quantity this scenario computes{hint}",
-                repr(claim.key),
-            )
+        where = claim_where(claim.key)
+        wanted = [(where, claim.key)]
+        wanted += [(f"{where}.operands.{name}", key) for name, key, _ in claim.operands]
+        for at, key in wanted:  # a working's operands are quantities too
+            if key not in base:
+                near = difflib.get_close_matches(key, list(base), n=3, cutoff=0.5)
+                hint = f" (nearest: {', '.join(near)})" if near else ""
+                raise ScenarioError(
+                    path, at, f"the key of a quantity this scenario computes{hint}", repr(key)
+                )
 
 
 def _candidates(

@@ -273,5 +273,5 @@ def test_narrative_is_rendered_escaped(write_scenario: WriteScenario) -> None:
 
 def test_json_of_every_shipped_scenario_is_plain_numbers() -> None:
     for path in sorted(SCENARIOS.glob("*.toml")):
-        data = json.loads(render_text(scenario.load_network(path), "json"))
+        data = json.loads(render_text(scenario.load(path), "json"))
         assert all(isinstance(x, float) for x in data["values"].values()), path.stem

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -349,3 +350,14 @@ def load_graph(name: str) -> GraphScenario:
 def test_shipped_claims_are_reproduced(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", *GRAPHS[:2]]) == 0
     assert "5 of 5 reproduced" in capsys.readouterr().out
+
+
+def test_readme_graph_example_renders(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", readme, flags=re.S) if "[graph]" in b)
+    path = tmp_path / "readme-graph.toml"
+    path.write_text(block, encoding="utf-8")
+    s = load(path)
+    assert isinstance(s, GraphScenario)
+    found = computed(s).findings
+    assert [f.reproduced for f in found] == [True]

@@ -47,7 +47,7 @@ class Text(HTMLParser):
 
 
 def page(path: Path) -> str:
-    html = render(explain(scenario.load_network(path)), "html")
+    html = render(explain(scenario.load(path)), "html")
     assert isinstance(html, str)
     return html
 
@@ -107,7 +107,7 @@ def test_chromium_lays_out_the_math(chromium: None, path: Path, tmp_path: Path) 
     assert seen["scripts"] == 0 and seen["fetched"] == []
     text = str(seen["text"])
     assert not LATEX.findall(text), LATEX.findall(text)[:5]
-    assert explain(scenario.load_network(path)).title in text
+    assert explain(scenario.load(path)).title in text
 
     log = browser.screenshot(file, ARTIFACTS / f"{path.stem}.png")
     errors = [line for line in log.splitlines() if "CONSOLE" in line or "Refused to" in line]

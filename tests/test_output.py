@@ -12,7 +12,7 @@ import pytest
 from explainer import scenario
 from explainer.pipeline import render_text
 from explainer.render import escape_latex, escape_markdown
-from explainer.scenario import Scenario
+from explainer.scenario import AnyScenario
 from tests.conftest import MINIMAL, SCENARIOS, WriteScenario, tool
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -53,7 +53,7 @@ steps = 50
 NASTY = "Costs & $ 100% of #1 {x}_y ~ ^ \\\\ <b>*bold*</b> [link](x) `code`"
 
 
-def text_page(s: Scenario, fmt: str) -> str:
+def text_page(s: AnyScenario, fmt: str) -> str:
     """The page of a text format (`render_text` returns bytes only for a compiled format)."""
     page = render_text(s, fmt)
     assert isinstance(page, str)
@@ -85,15 +85,15 @@ def compile_latex(tex: str, tmp_path: Path, name: str = "page") -> str:
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 @pytest.mark.parametrize("fmt", ["md", "tex", "json"])
 def test_same_scenario_same_bytes(path: Path, fmt: str) -> None:
-    s = scenario.load_network(path)
-    assert render_text(s, fmt) == render_text(scenario.load_network(path), fmt)
+    s = scenario.load(path)
+    assert render_text(s, fmt) == render_text(scenario.load(path), fmt)
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_latex_compiles_without_overfull_boxes(path: Path, tmp_path: Path) -> None:
     if not tool("pdflatex"):
         pytest.skip("pdflatex is not installed (CI installs TeX Live)")
-    log = compile_latex(text_page(scenario.load_network(path), "tex"), tmp_path)
+    log = compile_latex(text_page(scenario.load(path), "tex"), tmp_path)
     assert "Overfull \\hbox" not in log
 
 
@@ -120,7 +120,7 @@ def test_scenario_strings_are_escaped(write_scenario: WriteScenario, tmp_path: P
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_markdown_math_is_well_formed(path: Path) -> None:
-    md = text_page(scenario.load_network(path), "md")
+    md = text_page(scenario.load(path), "md")
     assert md.count("$$") % 2 == 0
     blocks = re.findall(r"^\$\$\n(.*?)\n\$\$$", md, flags=re.S | re.M)
     assert blocks and all(b.startswith(r"\begin{aligned}") for b in blocks)

@@ -13,7 +13,8 @@ from explainer.claims import Claim
 from explainer.cli import main
 from explainer.compute import values
 from explainer.findings import Finding
-from explainer.verify import rounds_to, verify
+from explainer.printed import rounds_to
+from explainer.verify import verify
 from tests.conftest import MINIMAL, SCENARIOS, WriteScenario
 
 

@@ -41,7 +41,7 @@ def findings_section(checked: tuple[Finding, ...]) -> Section:
         Table(header, rows, (False, True, True, False)),
     ]
     for f in checked:
-        if not f.reproduced:
+        if not f.reproduced or f.working:
             where = f" ({f.claim.note})" if f.claim.note else ""
             items.append(Paragraph(text(strong(f.claim.key), f"{where}: {diagnosis(f)}.")))
     return Section("Checking the published numbers", 2, tuple(items), "verification")

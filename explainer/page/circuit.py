@@ -17,6 +17,7 @@ import sympy as sp
 from explainer import circuit_figure, notation
 from explainer.backprop import Flow
 from explainer.circuit import Circuit, Gate
+from explainer.expressions import Node, Num, Op, Ref
 from explainer.graph_results import GraphResults
 from explainer.local import rule
 from explainer.page.checks import findings_section
@@ -113,6 +114,33 @@ def definition(p: Page, g: Gate, numbers: bool = False) -> str:
     return DEFINITION[g.op](*operands)
 
 
+# How tightly each operation binds: an operand that binds less tightly than its place needs
+# is put in parentheses (functions and fractions delimit their own operands).
+BINDS = {"add": 1, "sub": 1, "mul": 2, "neg": 3, "pos": 3, "pow": 4}
+
+
+def written(p: Page, node: Node) -> str:
+    """A node's expression as the author wrote it (ReLU and σ by name, not expanded)."""
+    if isinstance(node, Ref):
+        return p.sym(node.name)
+    if isinstance(node, Num):
+        return node.text
+    args = []
+    for i, a in enumerate(node.args):
+        s = written(p, a)
+        if node.op in BINDS and isinstance(a, Op) and _looser(node.op, a.op, i):
+            s = rf"\left({s}\right)"
+        args.append(s)
+    return args[0] if node.op == "pos" else DEFINITION[node.op](*args)
+
+
+def _looser(parent: str, child: str, place: int) -> bool:
+    mine, theirs = BINDS[parent], BINDS.get(child, 9)
+    if parent == "pow":  # a power's base must be an atom; its exponent is raised, self-delimited
+        return place == 0 and theirs < 9
+    return theirs < mine or (theirs == mine and place == 1 and parent in ("sub", "mul"))
+
+
 def setup(p: Page) -> Section:
     s, c = p.results.plan.scenario, p.c
     items: list[Item] = []
@@ -129,7 +157,7 @@ def setup(p: Page) -> Section:
             )
         )
     )
-    items.append(Display(tuple(f"{p.sym(n)} &= {p.latex(e)}" for n, e in c.nodes)))
+    items.append(Display(tuple(f"{p.sym(n)} &= {written(p, e)}" for n, e in c.written)))
     unnamed = [g for g in c.gates if not g.named]
     if unnamed:
         items.append(

@@ -1,0 +1,56 @@
+"""Stage 4, evaluate (a claim's working): the source's own arithmetic, checked two ways.
+
+A source that prints `(0.593)(1 − 0.593)(0.15) = 0.0362` shows its working: an expression of
+operands it printed before. We redo that arithmetic on the printed operands (is the author's
+arithmetic right?), check each printed operand against the computed quantity it stands for, and
+evaluate the same expression on the exact operands (is it the formula of the quantity claimed?).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from explainer.arithmetic import ARITHMETIC, value
+from explainer.circuit import expression
+from explainer.claims import Claim
+from explainer.precision import show
+from explainer.printed import at_places, rounds_to
+
+FLOAT64 = ARITHMETIC["float64"]
+SAME = 1e-9  # relative: the working on exact operands is the claimed quantity's formula
+
+
+@dataclass(frozen=True)
+class Working:
+    words: str  # the verdict, one sentence
+    gives_printed: bool  # the author's arithmetic on the printed operands gives the printed number
+
+
+def check(claim: Claim, base: Mapping[str, Any]) -> Working | None:
+    if claim.work is None:
+        return None
+    expr = expression(claim.work)
+    printed = {name: float(p) for name, _, p in claim.operands}
+    exact = {name: float(base[key]) for name, key, _ in claim.operands}
+    author = value(expr, printed, FLOAT64)
+    right = rounds_to(author, claim.printed)
+    words = [
+        f"the source's working on its printed operands gives {at_places(author, claim.printed)}"
+        + (" (its arithmetic is right)" if right else f", not the printed {claim.printed}")
+    ]
+    for _, key, p in claim.operands:
+        ok = rounds_to(base[key], p)
+        words.append(
+            f"{key} printed {p} "
+            + ("is reproduced" if ok else f"is not ({show(base[key], 6).text})")
+        )
+    formula = float(value(expr, exact, FLOAT64))
+    want = float(base[claim.key])
+    if abs(formula - want) > SAME * max(1.0, abs(want)):
+        words.append(
+            f"on the exact operands the working gives {show(formula, 6).text}, not "
+            f"{claim.key} = {show(want, 6).text}: it is not that quantity's formula"
+        )
+    return Working("; ".join(words), right)
