@@ -64,7 +64,5 @@ def table(name: str, findings: tuple[Finding, ...]) -> str:
     lines += [
         "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]
-    lines += [
-        f"  {f.claim.key}: {diagnosis(f)}" for f in findings if not f.reproduced or f.working
-    ]
+    lines += [f"  {f.claim.key}: {diagnosis(f)}" for f in findings if not f.reproduced or f.working]
     return "\n".join(lines) + "\n"

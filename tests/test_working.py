@@ -70,17 +70,17 @@ def test_a_working_that_is_not_the_quantitys_formula_is_said(tmp_path: Path) -> 
     [
         (
             '"w5@1" = { value = "0.35", work = "w5 - 0.5 * g", operands = { w5 = "0.4" } }',
-            'claims.w5@1.operands.g',
+            "claims.w5@1.operands.g",
             "the printed value of each name in work",
         ),
         (
             '"w5@1" = { value = "0.35", work = "w5 ^ 2", operands = { w5 = "0.4" } }',
-            'claims.w5@1.work',
+            "claims.w5@1.work",
             "column 4",
         ),
         (
             '"w5@1" = { value = "0.35", operands = { w5 = "0.4" } }',
-            'claims.w5@1.operands',
+            "claims.w5@1.operands",
             "work",
         ),
     ],
