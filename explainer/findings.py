@@ -22,6 +22,7 @@ class Finding:
     nearest: tuple[tuple[str, str], ...]  # (alternative, its value) when none reproduces it
     remark: str = ""  # for a printed input: which of the author's other numbers it contradicts
     working: str = ""  # the source's own working, checked (claims that print one)
+    caution: str = ""  # several causes give the number: which fit it only by coincidence
 
 
 def as_dict(f: Finding) -> dict[str, Any]:
@@ -36,6 +37,7 @@ def as_dict(f: Finding) -> dict[str, Any]:
         "nearest": [{"alternative": what, "value": value} for what, value in f.nearest],
         "remark": f.remark,
         "working": f.working,
+        "caution": f.caution,
     }
 
 
@@ -46,7 +48,8 @@ def diagnosis(f: Finding) -> str:
     if f.computed is None:
         return "the scenario computes no quantity of that name"
     if f.explained_by:
-        return "not reproduced; reproduced by " + "; or by ".join(f.explained_by)
+        words = "not reproduced; reproduced by " + "; or by ".join(f.explained_by)
+        return words + "".join(f"; {x}" for x in (f.caution, f.working) if x)
     words = "not reproduced by any alternative tried"
     if f.nearest:
         words += "; nearest: " + "; ".join(f"{what} gives {v}" for what, v in f.nearest)

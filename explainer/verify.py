@@ -216,12 +216,37 @@ def ranked(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
         return CARRIED if what.startswith(CARRIED) else what
 
     count = Counter(family(w) for f in findings for w in f.explained_by)
-    return tuple(
-        dataclasses.replace(
-            f, explained_by=tuple(sorted(f.explained_by, key=lambda w: -count[family(w)]))
+    out = []
+    for f in findings:
+        ordered = tuple(sorted(f.explained_by, key=lambda w: -count[family(w)]))
+        out.append(
+            dataclasses.replace(f, explained_by=ordered, caution=_caution(ordered, count, family))
         )
-        for f in findings
-    )
+    return tuple(out)
+
+
+def _caution(ordered: tuple[str, ...], count: Counter[str], family: Callable[[str], str]) -> str:
+    """When several causes give the same printed number: which of them fit it only by
+    coincidence (they explain no other number of the source, while the first explains more),
+    or that nothing the source prints tells them apart."""
+    families = list(dict.fromkeys(family(w) for w in ordered))
+    if len(families) < 2:
+        return ""
+    lead = count[families[0]]
+    alone = [w for w in families[1:] if count[w] == 1]
+    if lead > 1 and alone:
+        return (
+            f"{len(alone)} other cause{'s' if len(alone) > 1 else ''} give{'' if len(alone) > 1 else 's'} "
+            f"this number too but explain{'' if len(alone) > 1 else 's'} nothing else the source "
+            f"prints, so {'they fit' if len(alone) > 1 else 'it fits'} only by coincidence; the first "
+            f"accounts for {lead} of the source's numbers"
+        )
+    if all(count[w] == lead for w in families):
+        return (
+            f"{len(families)} causes give this number and nothing else the source prints tells "
+            "them apart"
+        )
+    return ""
 
 
 def known(path: str, claims: tuple[Claim, ...], base: Values) -> None:
