@@ -263,6 +263,7 @@ def train_stepwise(
                     ev.node(net.loss),
                     tuple(ev.node(n.out) for n in net.outputs),
                     tuple(params[p.key] for p in net.params),
+                    tuple((ev.node(n.net), ev.node(n.out)) for n in net.neurons),
                 )
             )
         params.update((u.key, u.new) for u in ev.updates)

@@ -1,8 +1,8 @@
 """Stage 4, evaluate (keys): every computed quantity under its stable JSON key.
 
 The key of a quantity lives with its number: `w5`, `dE_total/dw5`, `w5@1` (after one update),
-`E_total@10000`, `delta_o1`. JSON, the page's claims and verification all read these keys; no
-later stage invents one.
+`E_total@10000`, `out_h1@10`, `delta_o1`. JSON, the page's claims and verification all read
+these keys; no later stage invents one.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from explainer.derivation import Partial
-from explainer.evaluate import Evaluation, Training
+from explainer.evaluate import Evaluation, Step, Training
 from explainer.network import Network
 from explainer.settings import Schedule
 
@@ -46,7 +46,8 @@ def values(
     delta_sign: str,
 ) -> Values:
     """The worked step's nodes, partials and updates (and δ in the delta profile); then each
-    recorded training step's loss, outputs and trained parameters as `<key>@k`."""
+    recorded training step's loss, every neuron's weighted sum and output, and the trained
+    parameters as `<key>@k`."""
     out: dict[str, float | str] = {k: as_json(v) for k, v in ev.nodes}
     out.update((p.key, as_json(v)) for p, v in ev.partials)
     if not run.several:  # with a training set, @1 is after the first epoch, not this step
@@ -54,14 +55,23 @@ def values(
     if profile == "delta":
         out.update((f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, delta_sign).items())
     for step in training.steps[1:]:
-        out[f"{net.loss}@{step.k}"] = as_json(step.loss)
-        out.update(
-            (f"{n.out}@{step.k}", as_json(o))
-            for n, o in zip(net.outputs, step.outputs, strict=True)
-        )
-        out.update(
-            (f"{p.key}@{step.k}", as_json(v))
-            for p, v in zip(net.params, step.params, strict=True)
-            if p.trained
-        )
+        out.update(_at(net, step))
     return tuple(out.items())
+
+
+def _at(net: Network, step: Step) -> dict[str, float | str]:
+    """One recorded step: the loss, the outputs, every other neuron's weighted sum and output
+    (of the first example), and the trained parameters, each as `<key>@k`."""
+    k = step.k
+    out: dict[str, float | str] = {f"{net.loss}@{k}": as_json(step.loss)}
+    out.update((f"{n.out}@{k}", as_json(o)) for n, o in zip(net.outputs, step.outputs, strict=True))
+    for n, (z, o) in zip(net.neurons, step.neurons, strict=True) if step.neurons else ():
+        if n.has_net:
+            out[f"{n.net}@{k}"] = as_json(z)
+        out.setdefault(f"{n.out}@{k}", as_json(o))
+    out.update(
+        (f"{p.key}@{k}", as_json(v))
+        for p, v in zip(net.params, step.params, strict=True)
+        if p.trained
+    )
+    return out
