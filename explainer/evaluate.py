@@ -50,6 +50,7 @@ class Update:
     old: Number
     gradient: Number
     new: Number
+    change: Number  # new − old: −η·∂L/∂p descending, +η·∂P/∂p ascending
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,9 @@ def _evaluate(
         return partials[p]
 
     new = _new_values(net, d, run, ar, params, get, seen)
-    updates = tuple(Update(key, params[key], get(g), new[key]) for key, g in d.gradients)
+    updates = tuple(
+        Update(key, params[key], get(g), new[key], new[key] - params[key]) for key, g in d.gradients
+    )
     return Evaluation(
         ar.name,
         tuple((n.key, env[n.key]) for n in net.nodes),

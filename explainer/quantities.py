@@ -1,8 +1,8 @@
 """Stage 4, evaluate (keys): every computed quantity under its stable JSON key.
 
 The key of a quantity lives with its number: `w5`, `dE_total/dw5`, `w5@1` (after one update),
-`E_total@10000`, `out_h1@10`, `delta_o1`. JSON, the page's claims and verification all read
-these keys; no later stage invents one.
+`Δw5@1` (the change it made), `E_total@10000`, `out_h1@10`, `delta_o1`. JSON, the page's claims
+and verification all read these keys; no later stage invents one.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from explainer.network import Network
 from explainer.settings import Schedule
 
 DELTA_SIGN = {"minus": -1, "plus": 1}  # δ_j = sign · ∂L/∂net_j
+CHANGE = "Δ"  # Δw5@1 = w5@1 − w5, the change the worked step makes (U+0394)
 
 Values = tuple[tuple[str, float | str], ...]
 
@@ -45,13 +46,14 @@ def values(
     profile: str,
     delta_sign: str,
 ) -> Values:
-    """The worked step's nodes, partials and updates (and δ in the delta profile); then each
-    recorded training step's loss, every neuron's weighted sum and output, and the trained
-    parameters as `<key>@k`."""
+    """The worked step's nodes, partials, updates and their changes (and δ in the delta
+    profile); then each recorded training step's loss, every neuron's weighted sum and output,
+    and the trained parameters as `<key>@k`."""
     out: dict[str, float | str] = {k: as_json(v) for k, v in ev.nodes}
     out.update((p.key, as_json(v)) for p, v in ev.partials)
     if not run.several:  # with a training set, @1 is after the first epoch, not this step
         out.update((f"{u.key}@1", as_json(u.new)) for u in ev.updates)
+        out.update((f"{CHANGE}{u.key}@1", as_json(u.change)) for u in ev.updates)
     if profile == "delta":
         out.update((f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, delta_sign).items())
     for step in training.steps[1:]:
