@@ -43,19 +43,18 @@ def values(
     ev: Evaluation,
     training: Training,
     run: Schedule,
-    profile: str,
     delta_sign: str,
 ) -> Values:
-    """The worked step's nodes, partials, updates and their changes (and δ in the delta
-    profile); then each recorded training step's loss, every neuron's weighted sum and output,
-    and the trained parameters as `<key>@k`."""
+    """The worked step's nodes, partials, updates and their changes, and δ terms (in every
+    profile: a source may print δ beside a chain-rule derivation); then each recorded training
+    step's loss, every neuron's weighted sum and output, and the trained parameters as
+    `<key>@k`."""
     out: dict[str, float | str] = {k: as_json(v) for k, v in ev.nodes}
     out.update((p.key, as_json(v)) for p, v in ev.partials)
     if not run.several:  # with a training set, @1 is after the first epoch, not this step
         out.update((f"{u.key}@1", as_json(u.new)) for u in ev.updates)
         out.update((f"{CHANGE}{u.key}@1", as_json(u.change)) for u in ev.updates)
-    if profile == "delta":
-        out.update((f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, delta_sign).items())
+    out.update((f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, delta_sign).items())
     for step in training.steps[1:]:
         out.update(_at(net, step))
     return tuple(out.items())

@@ -87,9 +87,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
     derived = shared.derived
     training = extended(shared, s.steps, steps, record)
     base = dict(
-        quantities.values(
-            shared.net, shared.evaluation, training, shared.schedule, s.profile, s.delta_sign
-        )
+        quantities.values(shared.net, shared.evaluation, training, shared.schedule, s.delta_sign)
     )
     variants = _variants(base_s, around, derived)
     cache: dict[str, Values | None] = {}
@@ -187,7 +185,7 @@ def _worked_step(s: Scenario, shared: Run, carried: dict[str, float]) -> Values 
     except NumericError:
         return None
     empty = Training(steps=(), predictions=())
-    return dict(quantities.values(shared.net, ev, empty, shared.schedule, s.profile, s.delta_sign))
+    return dict(quantities.values(shared.net, ev, empty, shared.schedule, s.delta_sign))
 
 
 def _ranked(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
