@@ -76,4 +76,8 @@ def values(
 ) -> dict[str, float | str]:
     """Every quantity of one run under its JSON key, including `<name>@k` for k in `record`."""
     r = run(scenario, parse_arithmetic(arithmetic), record, derived)
-    return dict(quantities.values(r.net, r.evaluation, r.training, r.schedule, scenario.delta_sign))
+    return dict(
+        quantities.values(
+            r.net, r.evaluation, r.training, r.schedule, scenario.delta_sign, scenario.error_split
+        )
+    )
