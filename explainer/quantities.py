@@ -1,8 +1,9 @@
 """Stage 4, evaluate (keys): every computed quantity under its stable JSON key.
 
-The key of a quantity lives with its number: `w5`, `dE_total/dw5`, `w5@1` (after one update),
-`Δw5@1` (the change it made), `E_total@10000`, `out_h1@10`, `delta_o1`, `share_w5` (the error
-split). JSON, the page's claims and verification all read these keys; no later stage invents one.
+The key of a quantity lives with its number: `w5`, `dE_total/dw5`, `dE_total/di1` (an input's
+gradient), `w5@1` (after one update), `Δw5@1` (the change it made), `E_total@10000`, `out_h1@10`,
+`delta_o1`, `share_w5` (the error split). JSON, the page's claims and verification all read these
+keys; no later stage invents one.
 """
 
 from __future__ import annotations
@@ -47,12 +48,13 @@ def values(
     delta_sign: str,
     error_split: bool,
 ) -> Values:
-    """The worked step's nodes, partials, updates and their changes, δ terms (in every profile:
-    a source may print δ beside a chain-rule derivation) and (seed 004) the error split; then
-    each recorded training step's loss, every neuron's weighted sum and output, and the trained
-    parameters as `<key>@k`."""
+    """The worked step's nodes, partials, input gradients, updates and their changes, δ terms
+    (in every profile: a source may print δ beside a chain-rule derivation) and (seed 004) the
+    error split; then each recorded training step's loss, every neuron's weighted sum and
+    output, and the trained parameters as `<key>@k`."""
     out: dict[str, float | str] = {k: as_json(v) for k, v in ev.nodes}
     out.update((p.key, as_json(v)) for p, v in ev.partials)
+    out.update((p.key, as_json(v)) for p, v in ev.input_gradients)
     if not run.several:  # with a training set, @1 is after the first epoch, not this step
         out.update((f"{u.key}@1", as_json(u.new)) for u in ev.updates)
         out.update((f"{CHANGE}{u.key}@1", as_json(u.change)) for u in ev.updates)

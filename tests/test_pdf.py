@@ -93,9 +93,11 @@ def test_mazur_pdf_shows_every_json_number_and_its_figures(tex: None, tmp_path: 
 
     # the training table shows parameters only for up to four of them; Mazur trains eight; and
     # keys kept for claims that a chain-profile page does not print: the changes Δw5@1, δ (it
-    # writes ∂E/∂net), and the hidden neurons and weighted sums at step k
+    # writes ∂E/∂net), the inputs' gradients, and the hidden neurons and weighted sums at step k
     def claims_only(k: str) -> bool:
-        return k.startswith(("Δ", "delta_")) or ("@" in k and k.startswith(("net_", "out_h")))
+        return k.startswith(("Δ", "delta_", "dE_total/di")) or (
+            "@" in k and k.startswith(("net_", "out_h"))
+        )
 
     shown = {
         k: v
