@@ -29,8 +29,10 @@ class Claim:
 
 
 PRINTED = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
-_KEY = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?"
-CLAIM_KEY = re.compile(rf"(?:d{_KEY}/d{_KEY}|{_KEY})(?:@([0-9]+))?")
+# A key as quantities.py makes them: a name (with up to two underscores: a RESERVED prefix before
+# a name that has one, share_w_5), a partial d<of>/d<by>, or a change Δw5 (U+0394); then @k.
+_KEY = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+){0,2}"
+CLAIM_KEY = re.compile(rf"(?:d{_KEY}/d{_KEY}|Δ?{_KEY})(?:@([0-9]+))?")
 
 
 def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
@@ -41,7 +43,10 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
         m = CLAIM_KEY.fullmatch(key)
         if not m:
             raise ScenarioError(
-                r.file, where, "a quantity's key such as w5, w5@1 or dE_total/dw5", repr(key)
+                r.file,
+                where,
+                "a quantity's key such as w5, w5@1, Δw5@1 or dE_total/dw5",
+                repr(key),
             )
         if m.group(1) and int(m.group(1)) > limits.steps:
             raise limits.exceeded(r.file, where, "steps", "a claimed step", int(m.group(1)))

@@ -78,6 +78,6 @@ def values(
     r = run(scenario, parse_arithmetic(arithmetic), record, derived)
     return dict(
         quantities.values(
-            r.net, r.evaluation, r.training, r.schedule, scenario.profile, scenario.delta_sign
+            r.net, r.evaluation, r.training, r.schedule, scenario.delta_sign, scenario.error_split
         )
     )

@@ -3,8 +3,8 @@
 The walkthrough's numbers are the derivation's own sympy expressions evaluated at the node values
 (arithmetic.py says in which arithmetic), so what the page shows symbolically is exactly what was
 computed. Training in float64 is trainer.py; training by repeating this step (exact, on paper) is
-`train_stepwise` here. Also: the gradient checks, seed 004's error split, and the numeric checks
-that turn a diverging run into one clear error.
+`train_stepwise` here. Also: the inputs' gradients, the gradient checks, seed 004's error split,
+and the numeric checks that turn a diverging run into one clear error.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
+from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative
 from explainer.arithmetic import (
     ARITHMETIC,
     QUIET,
@@ -28,7 +29,7 @@ from explainer.arithmetic import (
 )
 from explainer.derivation import Derivation, Partial
 from explainer.errors import NumericError
-from explainer.network import Network
+from explainer.network import Network, sym
 from explainer.settings import Schedule
 from explainer.trainer import Step, Training, converged
 
@@ -50,6 +51,7 @@ class Update:
     old: Number
     gradient: Number
     new: Number
+    change: Number  # new − old: −η·∂L/∂p descending, +η·∂P/∂p ascending
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Evaluation:
     partials: tuple[tuple[Partial, Number], ...]  # every local factor and equation, in order
     updates: tuple[Update, ...]
     describe: str = ""  # the arithmetic in words, for the page
+    # ∂L/∂x_k for every network input x_k, at the starting weights (keyed as partials are)
+    input_gradients: tuple[tuple[Partial, Number], ...] = ()
 
     @cached_property
     def _node_values(self) -> dict[str, Number]:
@@ -193,14 +197,72 @@ def _evaluate(
         return partials[p]
 
     new = _new_values(net, d, run, ar, params, get, seen)
-    updates = tuple(Update(key, params[key], get(g), new[key]) for key, g in d.gradients)
+    updates = tuple(
+        Update(key, params[key], get(g), new[key], new[key] - params[key]) for key, g in d.gradients
+    )
+    with _guard(Partial(net.loss, net.inputs[0]).key):
+        inputs = _input_gradients(net, env, ar, partials)
     return Evaluation(
         ar.name,
         tuple((n.key, env[n.key]) for n in net.nodes),
         tuple(partials.items()),
         updates,
         ar.describe,
+        inputs,
     )
+
+
+def _input_gradients(
+    net: Network, env: Mapping[str, Number], ar: Arithmetic, known: Mapping[Partial, Number]
+) -> tuple[tuple[Partial, Number], ...]:
+    """∂L/∂x_k for every network input: backpropagation carried one layer past the first,
+        ∂L/∂out_j = Σ_k ∂L/∂net_k · w_kj  (k: the neurons out_j feeds),
+        ∂L/∂x_k   = Σ_j ∂L/∂net_j · w_jk  (j: the first layer's neurons),
+    every factor at the starting weights, as `env` holds them, also in a sequential update (whose
+    page differentiates the layers below through the already updated weights). A local factor the
+    derivation has evaluated (`known`) is reused; one it has not (a layer below every trained
+    parameter) is evaluated from the same rule tables."""
+    sums: dict[str, list[Number]] = {}  # ∂L/∂(a source), one term per neuron it feeds
+    for layer in reversed(net.layers):
+        for n in map(net.neuron, layer):
+            if n.target:
+                g = _local(net, Partial(net.loss, n.out), env, ar, known)
+            else:
+                g = ar.settle(_total(sums[n.out]))
+            if n.has_net:
+                g = ar.settle(g * _local(net, Partial(n.out, n.net), env, ar, known))
+            for x, w in zip(n.sources, n.weights, strict=True):
+                sums.setdefault(x, []).append(g * env[w])
+    return tuple((Partial(net.loss, x), ar.settle(_total(sums[x]))) for x in net.inputs)
+
+
+def _total(terms: list[Number]) -> Number:
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total
+
+
+def _local(
+    net: Network,
+    p: Partial,
+    env: Mapping[str, Number],
+    ar: Arithmetic,
+    known: Mapping[Partial, Number],
+) -> Number:
+    """A local factor ∂L/∂out_k of an output or ∂out_j/∂net_j of a neuron: the derivation's
+    value where it has one (neither depends on a weight), else its textbook form evaluated."""
+    if p in known:
+        return known[p]
+    if p.of == net.loss:
+        k = next(n for n in net.outputs if n.out == p.by)
+        rule = LOSSES[net.loss_rule]
+        t, o = sym(k.target or ""), sym(k.out)
+        form = loss_derivative(rule, len(net.outputs), net.residual, t, o)
+    else:
+        n = net.neuron(net.node(p.of).neuron or "")
+        form = ACTIVATIONS[n.activation].derivative(sym(n.net), sym(n.out))
+    return ar.settle(value(form, env, ar))
 
 
 def _new_values(
@@ -263,6 +325,7 @@ def train_stepwise(
                     ev.node(net.loss),
                     tuple(ev.node(n.out) for n in net.outputs),
                     tuple(params[p.key] for p in net.params),
+                    tuple((ev.node(n.net), ev.node(n.out)) for n in net.neurons),
                 )
             )
         params.update((u.key, u.new) for u in ev.updates)

@@ -123,7 +123,7 @@ def results(plan: Plan, values_only: bool = False) -> Results:
         deltas=quantities.deltas(net, ev, plan.delta_sign),
         one_weight=None if values_only else samples.one_weight(net, ev, training, bool(s.data)),
         cancelled={} if values_only else derivation.cancellations(page.chain),
-        values=values(net, ev, training, page.schedule, s.profile, s.delta_sign),
+        values=values(net, ev, training, page.schedule, s.delta_sign, s.error_split),
         warnings=evaluate.saturation_warnings(net, ev, s.path),
     )
 

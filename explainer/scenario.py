@@ -604,13 +604,23 @@ def _check_patterns(s: Scenario) -> None:
         )
 
 
+# Prefixes of the keys of computed quantities that are not nodes of the network (δ terms and
+# seed 004's error split, named in quantities.py): no name the scenario defines starts with one.
+RESERVED = ("delta_", "error_", "share_", "split_", "scaled_")
+
+
 def _check_names(s: Scenario) -> dict[str, str]:
-    """Every name the network defines, each once and none starting with delta_: name → key."""
+    """Every name the network defines, each once and none starting with a RESERVED prefix:
+    name → key."""
     seen: dict[str, str] = {}
     for key, where in all_keys(s):
-        if key.startswith("delta_"):
+        if key.startswith(RESERVED):
             raise ScenarioError(
-                s.path, where, "a name not starting with delta_ (kept for δ)", repr(key)
+                s.path,
+                where,
+                f"a name not starting with {', '.join(RESERVED[:-1])} or {RESERVED[-1]} "
+                "(kept for δ and the error split)",
+                repr(key),
             )
         if key in seen:
             raise ScenarioError(

@@ -29,6 +29,7 @@ class Step:
     loss: float
     outputs: tuple[float, ...]  # of the first example
     params: tuple[float, ...]  # in Network.params order
+    neurons: tuple[tuple[float, float], ...] = ()  # (net, out) of the first example, per neuron
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ def train(
     curve: list[tuple[int, float]] = []
     for k in range(first, steps + 1):
         if watch or k in (first, steps) or record(k) or k in sampled:
-            out = _forward(layers, x_all)[0][-1]
+            outs, nets = _forward(layers, x_all)
+            out = outs[-1]
             loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
             done = k == steps or (watch and converged(run, loss))
             if k in sampled or done or (watch and k % stride == 0):
@@ -147,13 +149,32 @@ def train(
             if k in (first, steps) or done or record(k):
                 for layer in layers:
                     layer.store(theta)
-                rows.append(Step(k, loss, tuple(map(float, out[0])), tuple(map(float, theta))))
+                rows.append(
+                    Step(
+                        k,
+                        loss,
+                        tuple(map(float, out[0])),
+                        tuple(map(float, theta)),
+                        _first_example(outs, nets),
+                    )
+                )
             if done:
                 break
         for batch in batches:
             _update(layers, x_all[batch], t_all[batch], d_term, sequential)
     final = _forward(layers, x_all)[0][-1]
     return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), _thin(curve))
+
+
+def _first_example(
+    outs: list[np.ndarray], nets: list[np.ndarray]
+) -> tuple[tuple[float, float], ...]:
+    """(net, out) of every neuron for the first example, layer by layer (Network.neurons order)."""
+    return tuple(
+        (float(z), float(o))
+        for layer_nets, layer_outs in zip(nets, outs[1:], strict=True)
+        for z, o in zip(layer_nets[0], layer_outs[0], strict=True)
+    )
 
 
 def _thin(curve: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:

@@ -69,7 +69,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
     training = extended(shared, s.steps, steps, record)
     base = dict(
         quantities.values(
-            shared.net, shared.evaluation, training, shared.schedule, s.profile, s.delta_sign
+            shared.net, shared.evaluation, training, shared.schedule, s.delta_sign, s.error_split
         )
     )
     variants = _variants(base_s, around, derived)
@@ -197,14 +197,17 @@ def _in_worked_step(key: str, s: Scenario) -> bool:
 
 
 def _worked_step(s: Scenario, shared: Run, carried: dict[str, float]) -> Values | None:
+    empty = Training(steps=(), predictions=())
     try:
         ev = evaluate.evaluate(
             shared.net, shared.chain, shared.schedule, "float64", carried=carried
         )
-    except NumericError:
+        found = quantities.values(
+            shared.net, ev, empty, shared.schedule, s.delta_sign, s.error_split
+        )
+    except NumericError:  # the carried values overflow, or zero the split's denominator
         return None
-    empty = Training(steps=(), predictions=())
-    return dict(quantities.values(shared.net, ev, empty, shared.schedule, s.profile, s.delta_sign))
+    return dict(found)
 
 
 def ranked(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:

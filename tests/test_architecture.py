@@ -58,6 +58,8 @@ STAGES = {
     "results": "evaluate",
     "backprop": "evaluate",
     "graph_results": "evaluate",
+    "printed": "evaluate",
+    "working": "evaluate",
     "notation": "explain",
     "drawing": "explain",
     "figures": "explain",

@@ -216,6 +216,32 @@ def test_gradients_equal_central_finite_differences(case: str) -> None:
         assert abs(fd - g) <= 1e-6 * abs(g) + 1e-8 * (1 + abs(loss)), f"∂L/∂{p.key}: {g}, fd {fd}"
 
 
+def _loss_with_input(net: Network, key: str, x: float) -> float:
+    example = tuple((k, x if k == key else v) for k, v in net.example)
+    shifted = dataclasses.replace(net, example=example)
+    return _loss_at(shifted, {p.key: p.value for p in net.params})
+
+
+@cases
+def test_input_gradients_equal_sympy_diff_and_central_differences(case: str) -> None:
+    """∂L/∂x_k for every input, at the starting weights (with sequential updates too, whose
+    page takes the layers below through updated weights): sympy.diff of the whole loss by the
+    input, to 30 digits, and central differences of the forward pass."""
+    net, _, ev = _net(case)
+    assert [p.key for p, _ in ev.input_gradients] == [f"d{net.loss}/d{x}" for x in net.inputs]
+    got = [float(g) for _, g in ev.input_gradients]
+    whole = full_loss(net)
+    exact = _at([sp.diff(whole, sym(x)) for x in net.inputs], _points(net, case)[:1])
+    own_point = dict(net.example)
+    loss = float(ev.node(net.loss))
+    for x, g, (at_own,) in zip(net.inputs, got, exact, strict=True):
+        assert g == pytest.approx(float(at_own), rel=1e-12, abs=1e-15), f"∂L/∂{x}"
+        up = _loss_with_input(net, x, own_point[x] + H)
+        down = _loss_with_input(net, x, own_point[x] - H)
+        fd = (up - down) / (2 * H)
+        assert abs(fd - g) <= 1e-6 * abs(g) + 1e-8 * (1 + abs(loss)), f"∂L/∂{x}: {g}, fd {fd}"
+
+
 # (3) the numpy training loop against the walkthrough's own updates -----------------------------
 
 
