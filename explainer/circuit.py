@@ -147,7 +147,7 @@ def split(s: GraphScenario) -> Circuit:
     for name, node in s.nodes:
         where = f"graph.nodes.{name}"
         assert isinstance(node, Op)  # the loader refuses a bare name or constants alone
-        if s.grouping == "nodes":
+        if s.grouping == "nodes" and not all(isinstance(a, Ref | Num) for a in node.args):
             args = tuple(sp.Symbol(n) for n in names(node))
             sp_.gates.append(Gate(name, "node", args, expression(node), True))
         else:

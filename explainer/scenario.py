@@ -25,6 +25,7 @@ from explainer import graph_scenario
 from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from explainer.claims import PRINTED, Claim, read_claims
 from explainer.errors import ScenarioError, UsageError
+from explainer.expressions import Node, Op, Ref
 from explainer.limits import DEFAULT, Limits
 from explainer.reader import Reader, kind
 from explainer.resources import resource_dir
@@ -325,7 +326,7 @@ def _build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) 
     return _network(file, stem, raw, limits)
 
 
-def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> Scenario:
+def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnyScenario:
     top = Reader(file, raw, "", TOP_KEYS)
     net = top.sub("network", ("inputs", "layers"), required=True)
     inputs = net.get("inputs", net.list_of(net.name))
@@ -335,6 +336,9 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> Scena
     layers = _layers(file, layers_raw, len(inputs))
     _check_size(file, limits, len(inputs), layers)
 
+    loss_raw = raw.get("loss")
+    if isinstance(loss_raw, dict) and loss_raw.get("function") == "none":
+        return _without_loss(file, stem, top, inputs, layers, limits)
     n_out = len(layers[-1].neurons)
     data = _data(file, top, inputs, layers, limits)
     example = top.sub("example", ("inputs", "targets"), required=not data)
@@ -401,6 +405,99 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> Scena
     )
     _check_keys(scenario, symbols_t)
     return dataclasses.replace(scenario, claims=read_claims(top, limits), limits=limits)
+
+
+# A network without a loss is differentiated as a computational graph: each neuron's weighted
+# sum and output one gate each (gates = "nodes"), its output's gradient 1.
+GRAPH_ACTIVATIONS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu"}
+WITHOUT_LOSS = (
+    "title",
+    "source",
+    "description",
+    "network",
+    "example",
+    "loss",
+    "display",
+    "claims",
+)
+
+
+def _without_loss(
+    file: str,
+    stem: str,
+    top: Reader,
+    inputs: tuple[str, ...],
+    layers: tuple[Layer, ...],
+    limits: Limits,
+) -> graph_scenario.GraphScenario:
+    """`[loss] function = "none"`: the network's one output differentiated directly, with
+    respect to every weight, bias and input, on the same core as a computational graph."""
+    Reader(file, top.table, "", WITHOUT_LOSS)  # nothing to train, no targets to name
+    Reader(file, top.table["loss"], "loss", ("function",))
+    if len(layers[-1].neurons) != 1:
+        raise ScenarioError(
+            file,
+            "loss.function",
+            "one output neuron to differentiate without a loss",
+            f"{len(layers[-1].neurons)} output neurons",
+        )
+    example = top.sub("example", ("inputs",), required=True)
+    values = example.get("inputs", example.list_of(example.number, len(inputs)))
+    display = top.sub("display", ("digits",))
+    leaves = list(zip(inputs, values, strict=True))
+    nodes: list[tuple[str, Node]] = []
+    sources: tuple[str, ...] = inputs
+    for li, layer in enumerate(layers):
+        if layer.activation not in (*GRAPH_ACTIVATIONS, "identity", "none"):
+            raise ScenarioError(
+                file,
+                f"network.layers[{li}].activation",
+                "a differentiable activation (sigmoid, tanh, relu, identity, none) without a loss",
+                repr(layer.activation),
+            )
+        outs = []
+        for j, neuron in enumerate(layer.neurons):
+            terms: list[Node] = []
+            for k, src in enumerate(sources):
+                leaves.append((layer.weight_names[j][k], layer.weights[j][k]))
+                terms.append(Op("mul", (Ref(layer.weight_names[j][k], 0), Ref(src, 0)), 0))
+            if layer.bias_names:
+                b = layer.bias_names[0] if layer.bias == "shared" else layer.bias_names[j]
+                if b not in dict(leaves):  # a shared bias is one leaf
+                    leaves.append(
+                        (b, layer.biases[0] if layer.bias == "shared" else layer.biases[j])
+                    )
+                terms.append(Ref(b, 0))
+            total = terms[0]
+            for i, t in enumerate(terms[1:], 1):  # a threshold (bias on a −1 input) subtracts
+                threshold = layer.bias_names and i == len(terms) - 1 and layer.bias_input == -1
+                total = Op("sub" if threshold else "add", (total, t), 0)
+            net, out = f"net_{neuron}", f"out_{neuron}"
+            if layer.activation in GRAPH_ACTIVATIONS:
+                nodes += [
+                    (net, total),
+                    (out, Op(GRAPH_ACTIVATIONS[layer.activation], (Ref(net, 0),), 0)),
+                ]
+            else:
+                nodes.append((out, total))
+            outs.append(out)
+        sources = tuple(outs)
+    return graph_scenario.GraphScenario(
+        path=file,
+        name=stem,
+        title=top.get("title", top.line),
+        source=top.get("source", top.line, ""),
+        description=top.get("description", top.prose, ""),
+        leaves=tuple(leaves),
+        nodes=tuple(nodes),
+        output=sources[0],
+        grouping="nodes",
+        digits=display.get("digits", display.count(1, 15), 9),
+        symbols=(),
+        narrative=(),
+        claims=read_claims(top, limits),
+        limits=limits,
+    )
 
 
 def _data(

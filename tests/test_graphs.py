@@ -361,3 +361,72 @@ def test_readme_graph_example_renders(tmp_path: Path) -> None:
     assert isinstance(s, GraphScenario)
     found = computed(s).findings
     assert [f.reproduced for f in found] == [True]
+
+
+NO_LOSS = """
+title = "A 2-2-1 network's output, differentiated directly"
+[network]
+inputs = ["i1", "i2"]
+[[network.layers]]
+neurons = ["h1", "h2"]
+activation = "sigmoid"
+weights = [[0.15, 0.2], [0.25, 0.3]]
+bias = "shared"
+biases = [0.35]
+[[network.layers]]
+neurons = ["o1"]
+activation = "tanh"
+weights = [[0.4, 0.45]]
+bias = "per-neuron"
+biases = [0.6]
+bias_input = -1
+[example]
+inputs = [0.05, 0.1]
+[loss]
+function = "none"
+"""
+
+
+def test_a_network_without_a_loss_differentiates_its_output(tmp_path: Path) -> None:
+    """The same core as a circuit: the output's gradient with respect to every weight, bias
+    and input, against sympy.diff of the whole expression and finite differences."""
+    path = tmp_path / "no-loss.toml"
+    path.write_text(NO_LOSS, encoding="utf-8")
+    s = load(path)
+    assert isinstance(s, GraphScenario) and s.output == "out_o1"
+    r = computed(s, Options(check_gradients=True))
+    assert {c.leaf for c in r.checks} == {
+        "i1",
+        "i2",
+        "w1",
+        "w2",
+        "w3",
+        "w4",
+        "b1",
+        "w5",
+        "w6",
+        "b_o1",
+    }
+    for check in r.checks:
+        assert check.backward == pytest.approx(check.symbolic, rel=1e-12)
+        assert check.backward == pytest.approx(check.estimate, rel=1e-6, abs=1e-9)
+    md = explainer.load(str(path)).markdown()
+    assert r"\frac{\partial \mathrm{out}_{o1}}{\partial w_{1}}" in md
+
+
+def test_a_network_without_a_loss_has_one_output_and_no_training(tmp_path: Path) -> None:
+    two = (
+        NO_LOSS.replace('neurons = ["o1"]', 'neurons = ["o1", "o2"]')
+        .replace("weights = [[0.4, 0.45]]", "weights = [[0.4, 0.45], [0.5, 0.55]]")
+        .replace("biases = [0.6]", "biases = [0.6, 0.6]")
+    )
+    path = tmp_path / "two.toml"
+    path.write_text(two, encoding="utf-8")
+    with pytest.raises(ScenarioError) as e:
+        load(path)
+    assert e.value.key == "loss.function" and "one output neuron" in str(e.value)
+    trained = NO_LOSS + "[training]\nlearning_rate = 0.5\n"
+    path.write_text(trained, encoding="utf-8")
+    with pytest.raises(ScenarioError) as e:
+        load(path)
+    assert e.value.key == "training"

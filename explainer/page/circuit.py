@@ -102,8 +102,8 @@ BARE = ("div", "pow", "exp", "sqrt", "abs", "sigmoid", "tanh", "relu", "max", "m
 
 def definition(p: Page, g: Gate, numbers: bool = False) -> str:
     """The gate's value as written: q = x + y, or with each operand's number put in."""
-    if g.op == "node":
-        return p.latex(g.expr, numbers)
+    if g.op == "node":  # a whole node: as written, or with its wires' numbers put in
+        return p.latex(g.expr, True) if numbers else written(p, dict(p.c.written)[g.out])
     operands = []
     for a in g.args:
         s = p.latex(a, numbers)
