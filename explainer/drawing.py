@@ -219,6 +219,7 @@ SYMBOLS = {
         }.items()
     },
     "times": "×",
+    "div": "÷",
     "cdot": "·",
     "partial": "∂",
     "prime": "′",
