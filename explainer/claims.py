@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from explainer.errors import ScenarioError
-from explainer.expressions import ExpressionError, Node, names, operations, parse
+from explainer.expressions import Node, names, operations, parse_at
 from explainer.limits import Limits
 from explainer.reader import Reader
 
@@ -86,12 +86,7 @@ def _working(entry: Reader, limits: Limits) -> tuple[Node | None, Operands]:
     text = entry.line(where, entry.table["work"])
     if operations(text) > limits.gates:
         raise limits.exceeded(entry.file, where, "gates", "a working", operations(text))
-    try:
-        node = parse(text)
-    except ExpressionError as e:
-        raise ScenarioError(
-            entry.file, where, f"{e.expected} (column {e.column})", repr(e.token)
-        ) from None
+    node = parse_at(entry.file, where, text)
     table = entry.sub("operands", tuple(entry.table.get("operands", {}) or ()))
     operands: dict[str, tuple[str, str]] = {}  # name in work → (key, printed)
     for name, value in table.table.items():

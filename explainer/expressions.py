@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from explainer.errors import ScenarioError
+
 # one argument each, except max and min (two): the gates a lecture draws
 FUNCTIONS: dict[str, int] = {
     "exp": 1,
@@ -224,3 +226,13 @@ def refs(node: Node) -> tuple[Ref, ...]:
         elif isinstance(n, Op):
             stack.extend(reversed(n.args))
     return tuple(out)
+
+
+def parse_at(file: str, where: str, text: str) -> Node:
+    """`parse`, its error a ScenarioError naming the file and the key, the column and token."""
+    try:
+        return parse(text)
+    except ExpressionError as e:
+        raise ScenarioError(
+            file, where, f"{e.expected} (column {e.column})", repr(e.token)
+        ) from None

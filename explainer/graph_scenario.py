@@ -14,11 +14,11 @@ nothing in the file is evaluated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypedDict, cast
 
 from explainer.claims import Claim, read_claims
 from explainer.errors import ScenarioError
-from explainer.expressions import FUNCTIONS, ExpressionError, Node, Op, operations, parse, refs
+from explainer.expressions import FUNCTIONS, Node, Op, operations, parse_at, refs
 from explainer.limits import DEFAULT, Limits
 from explainer.reader import NAME, Reader, kind
 
@@ -65,11 +65,7 @@ def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -
                 file, symbols_t.key(k), "a name the graph defines", "an unknown name"
             )
     return GraphScenario(
-        path=file,
-        name=stem,
-        title=top.get("title", top.line),
-        source=top.get("source", top.line, ""),
-        description=top.get("description", top.prose, ""),
+        **heading(file, stem, top),
         leaves=leaves,
         nodes=nodes,
         output=output,
@@ -81,6 +77,25 @@ def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -
         ),
         claims=read_claims(top, limits),
         limits=limits,
+    )
+
+
+class Heading(TypedDict):
+    path: str
+    name: str
+    title: str
+    source: str
+    description: str
+
+
+def heading(file: str, stem: str, top: Reader) -> Heading:
+    """What every scenario has: where it came from, its name, title, source and description."""
+    return Heading(
+        path=file,
+        name=stem,
+        title=top.get("title", top.line),
+        source=top.get("source", top.line, ""),
+        description=top.get("description", top.prose, ""),
     )
 
 
@@ -125,12 +140,7 @@ def _nodes(graph: Reader, known: list[str], limits: Limits) -> tuple[tuple[str, 
         total += operations(written)
         if total > limits.gates:
             raise limits.exceeded(graph.file, where, "gates", "a graph", total)
-        try:
-            node = parse(written)
-        except ExpressionError as e:
-            raise ScenarioError(
-                graph.file, where, f"{e.expected} (column {e.column})", repr(e.token)
-            ) from None
+        node = parse_at(graph.file, where, written)
         if not isinstance(node, Op) or node.op == "pos" or not refs(node):
             raise ScenarioError(
                 graph.file,

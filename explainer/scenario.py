@@ -373,11 +373,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
     symbols = tuple((k, symbols_t.latex(symbols_t.key(k), v)) for k, v in symbols_t.table.items())
 
     scenario = Scenario(
-        path=file,
-        name=stem,
-        title=top.get("title", top.line),
-        source=top.get("source", top.line, ""),
-        description=top.get("description", top.prose, ""),
+        **graph_scenario.heading(file, stem, top),
         inputs=inputs,
         layers=layers,
         input_values=input_values,
@@ -410,15 +406,10 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
 # A network without a loss is differentiated as a computational graph: each neuron's weighted
 # sum and output one gate each (gates = "nodes"), its output's gradient 1.
 GRAPH_ACTIVATIONS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu"}
-WITHOUT_LOSS = (
-    "title",
-    "source",
-    "description",
-    "network",
-    "example",
-    "loss",
-    "display",
-    "claims",
+WITHOUT_LOSS = tuple(
+    k
+    for k in TOP_KEYS
+    if k not in ("training", "data", "names", "notation", "symbols", "narrative")
 )
 
 
@@ -483,11 +474,7 @@ def _without_loss(
             outs.append(out)
         sources = tuple(outs)
     return graph_scenario.GraphScenario(
-        path=file,
-        name=stem,
-        title=top.get("title", top.line),
-        source=top.get("source", top.line, ""),
-        description=top.get("description", top.prose, ""),
+        **graph_scenario.heading(file, stem, top),
         leaves=tuple(leaves),
         nodes=tuple(nodes),
         output=sources[0],
