@@ -288,9 +288,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for path in shipped():
-        s = scenarios.load(path, args.limits)
-        print(f"{s.name:20} {s.title}")
+    loaded = [scenarios.load(path, args.limits) for path in shipped()]
+    width = max(len(s.name) for s in loaded)
+    for s in loaded:
+        print(f"{s.name:{width}}  {s.title}")
     return 0
 
 

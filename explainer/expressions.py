@@ -99,6 +99,7 @@ def parse(text: str) -> Node:
     Call `operations` first to bound the work (Python's parser recurses once per operator)."""
     if any(c in text for c in "\n\r\x00"):
         raise ExpressionError("one line of arithmetic", _first_of(text, "\n\r\x00") + 1, "\\n")
+    _balanced(text)
     try:
         tree = ast.parse(text.strip() and f"({text})", mode="eval")  # the wrap keeps columns +1
     except SyntaxError as e:
@@ -107,6 +108,21 @@ def parse(text: str) -> Node:
     except (RecursionError, MemoryError):
         raise ExpressionError("arithmetic nested less deeply", 1, text[:1]) from None
     return _read(tree.body, text)
+
+
+def _balanced(text: str) -> None:
+    """Every bracket closed, and none closed that was not opened: checked here, so that the
+    column named is the bracket's own (our wrapping bracket would otherwise be blamed)."""
+    opened: list[int] = []
+    for i, c in enumerate(text):
+        if c == "(":
+            opened.append(i)
+        elif c == ")":
+            if not opened:
+                raise ExpressionError("no ')' without its '('", i + 1, ")")
+            opened.pop()
+    if opened:
+        raise ExpressionError("a ')' closing this '('", opened[-1] + 1, "(")
 
 
 def _first_of(text: str, chars: str) -> int:

@@ -62,6 +62,8 @@ def computed(s: GraphScenario, options: Options = Options()) -> graph_results.Gr
         ("x % 2", 3, "%"),
         ("2x", 1, "2x"),
         ("", 1, "end of text"),
+        ("x + (y", 5, "("),
+        ("x) * (y", 2, ")"),
     ],
 )
 def test_the_parser_refuses_what_is_outside_the_grammar(text: str, column: int, token: str) -> None:
