@@ -9,7 +9,8 @@ downstream gradients. Any arithmetic mode (float64, exact, on paper), as for net
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -20,6 +21,7 @@ import sympy as sp
 from explainer.arithmetic import ARITHMETIC, Arithmetic, value
 from explainer.circuit import Circuit
 from explainer.errors import NumericError
+from explainer.evaluate import reason
 from explainer.local import Local
 
 Number = Any
@@ -57,10 +59,11 @@ def forward(
     env.update((k, ar.number(v)) for k, v in carried.items() if k in env)
     with np.errstate(all="ignore"):
         for g in c.gates:
-            got = (
-                ar.number(carried[g.out]) if g.out in carried else ar.settle(value(g.expr, env, ar))
-            )
-            env[g.out] = _finite(got, g.out, path)
+            if g.out in carried:
+                env[g.out] = ar.number(carried[g.out])
+                continue
+            with _located(g.out, where(c, g.out), path) as check:
+                env[g.out] = check(ar.settle(value(g.expr, env, ar)))
     return env
 
 
@@ -76,11 +79,13 @@ def backward(
     flows = []
     with np.errstate(all="ignore"):
         for x in locals_:
-            up = grads[x.gate]
-            here = ar.settle(value(x.form, env, ar))
-            down = ar.settle(up * here)
-            flows.append(Flow(x.gate, x.wire, x.form, here, up, _finite(down, x.wire, path)))
-            grads[x.wire] = ar.settle(grads[x.wire] + down) if x.wire in grads else down
+            up, at = grads[x.gate], where(c, x.gate)
+            with _located(f"d{x.gate}/d{x.wire}", at, path) as check:
+                here = check(ar.settle(value(x.form, env, ar)))
+            with _located(f"d{c.output}/d{x.wire}", at, path) as check:
+                down = check(ar.settle(up * here))
+                flows.append(Flow(x.gate, x.wire, x.form, here, up, down))
+                grads[x.wire] = check(ar.settle(grads[x.wire] + down)) if x.wire in grads else down
     for w in c.wires:
         grads.setdefault(w, ar.constant(sp.S.Zero))
     return tuple(flows), grads
@@ -98,17 +103,34 @@ def run(
     return Backprop(ar.describe, env, flows, grads)
 
 
-def _finite(x: Number, wire: str, path: str) -> Number:
+def where(c: Circuit, gate: str) -> str:
+    """The key of the named node a gate is part of, for error messages."""
+    node = next(g.node for g in c.gates if g.out == gate)
+    return f"graph.nodes.{node}"
+
+
+@contextmanager
+def _located(what: str, at: str, path: str) -> Iterator[Callable[[Number], Number]]:
+    """Computing one number of the pass: an arithmetic fault in any mode (fractions, decimals)
+    and a float64 result that is not finite (`check`) both become a NumericError naming the
+    file, the node and the quantity."""
+
+    def check(x: Number) -> Number:
+        try:
+            finite = bool(abs(float(x)) < float("inf"))
+        except (OverflowError, ValueError):
+            finite = False
+        if not finite:
+            raise NumericError(
+                f"{path}: {at}: {what} = {x}: not a finite number (a division by zero, the log "
+                "of a number ≤ 0, the square root of a negative one, or an overflow)"
+            )
+        return x
+
     try:
-        ok = bool(abs(float(x)) < float("inf"))
-    except (OverflowError, ValueError):
-        ok = False
-    if not ok:
-        raise NumericError(
-            f"{path}: {wire} = {x}: not a finite number (a division by zero, the log of a "
-            "number ≤ 0, the square root of a negative one, or an overflow)"
-        )
-    return x
+        yield check
+    except ArithmeticError as e:
+        raise NumericError(f"{path}: {at}: {what}: {reason(e)}") from None
 
 
 H = 1e-6
@@ -128,9 +150,24 @@ def central_differences(c: Circuit) -> dict[str, float]:
     return out
 
 
-def symbolic(c: Circuit) -> dict[str, float]:
+WHOLE_LIMIT = 300  # operations in the whole expression written out, for sympy.diff of it
+
+
+def written_out(c: Circuit) -> int:
+    """How many operations the output has written out as one expression: a value used k times
+    counts k times, so a deep graph that reuses its values grows exponentially."""
+    size = {n: 0 for n, _ in c.leaves}
+    for g in c.gates:
+        size[g.out] = 1 + sum(size[a.name] for a in g.args if isinstance(a, sp.Symbol))
+    return size[c.output]
+
+
+def symbolic(c: Circuit) -> dict[str, float] | None:
     """∂output/∂leaf as sympy.diff of the whole expression, evaluated at the leaves: independent
-    of the gates and of the backward pass."""
+    of the gates and of the backward pass. None when the expression written out is longer than
+    WHOLE_LIMIT operations (sympy.diff of it would take minutes)."""
+    if written_out(c) > WHOLE_LIMIT:
+        return None
     real = {sp.Symbol(n): sp.Symbol(n, real=True) for n, _ in c.leaves}  # d|x|/dx = sign(x)
     whole = c.whole().xreplace(real)
     at = {real[sp.Symbol(n)]: _rational(v) for n, v in c.leaves}

@@ -29,6 +29,7 @@ class Gate:
     args: tuple[sp.Expr, ...]  # per operand: its wire's symbol, or an exact constant
     expr: sp.Expr  # the gate's value in its operands (what is evaluated and differentiated)
     named: bool  # its wire is a node the author named
+    node: str = ""  # the named node it is part of (error messages name it)
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -105,6 +106,7 @@ class _Splitter:
         self.gates: list[Gate] = []
         self.taken = {n for n, _ in s.leaves} | {n for n, _ in s.nodes}
         self.counter = 0
+        self.node = ""  # the named node being split
 
     def fresh(self) -> str:
         while True:
@@ -130,12 +132,23 @@ class _Splitter:
         if not any(isinstance(a, sp.Symbol) for a in args):  # constants only: fold
             return _constant(expr, self.s.path, where)
         out = name or self.fresh()
-        self.gates.append(Gate(out, node.op, args, expr, bool(name)))
+        self.gates.append(Gate(out, node.op, args, expr, bool(name), self.node))
         return sp.Symbol(out)
 
 
+POWER_OF_CONSTANTS = 1_000  # largest exponent folded: 10 ** 10 ** 10 would never finish
+
+
 def _constant(expr: sp.Expr, file: str, where: str) -> sp.Expr:
-    c = sp.simplify(expr.doit())
+    """An operation on constants alone, folded into one exact constant."""
+    if isinstance(expr, sp.Pow) and not abs(expr.args[1]) <= POWER_OF_CONSTANTS:
+        raise ScenarioError(
+            file,
+            where,
+            f"a power of constants with an exponent of at most {POWER_OF_CONSTANTS:,}",
+            "a larger one",
+        )
+    c = expr.doit()
     if not c.is_finite or not c.is_real:
         raise ScenarioError(file, where, "constants with a finite real value", str(c))
     return c
@@ -146,10 +159,11 @@ def split(s: GraphScenario) -> Circuit:
     sp_ = _Splitter(s)
     for name, node in s.nodes:
         where = f"graph.nodes.{name}"
+        sp_.node = name
         assert isinstance(node, Op)  # the loader refuses a bare name or constants alone
         if s.grouping == "nodes" and not all(isinstance(a, Ref | Num) for a in node.args):
             args = tuple(sp.Symbol(n) for n in names(node))
-            sp_.gates.append(Gate(name, "node", args, expression(node), True))
+            sp_.gates.append(Gate(name, "node", args, expression(node), True, name))
         else:
             sp_.gate(node, name, where)
     return Circuit(s.leaves, tuple(sp_.gates), s.output, s.nodes)

@@ -38,19 +38,25 @@ SYMBOL: dict[str, str] = {
 
 
 def gate_symbol(g: Gate, constant: Callable[[sp.Expr], str]) -> str:
-    """What the circle shows: the operation, with a constant operand written in (+1, ×(−1), 1/x)."""
-    consts = [a for a in g.args if not isinstance(a, sp.Symbol)]
+    """What the circle shows: the operation, with a constant operand written in where it
+    stands (+1, ×(−1), 1/x, 2−x, x^2, 2^x)."""
     if g.op == "node":
         return r"\mathrm{f}"
+    place = next((i for i, a in enumerate(g.args) if not isinstance(a, sp.Symbol)), None)
+    if place is None or g.op not in BINARY_SIGN:
+        return SYMBOL[g.op]
+    c = constant(g.args[place])
     if g.op == "pow":
-        return rf"x^{{{constant(g.args[1])}}}" if consts else "x^y"
-    if g.op == "div" and consts and g.args[0] == 1:
-        return "1/x"
-    if consts and g.op in ("add", "sub", "mul", "div"):
-        c = constant(consts[0])
-        c = rf"({c})" if c.startswith("-") else c
-        return f"{SYMBOL[g.op]}{c}"
-    return SYMBOL[g.op]
+        return rf"x^{{{c}}}" if place == 1 else rf"{{{c}}}^x"
+    if g.op == "div" and place == 0:
+        return f"{c}/x"
+    bracketed = rf"({c})" if c.startswith("-") else c
+    if g.op == "sub" and place == 0:
+        return f"{bracketed}-x"
+    return f"{SYMBOL[g.op]}{bracketed}"
+
+
+BINARY_SIGN = ("add", "sub", "mul", "div", "pow")
 
 
 def _depths(c: Circuit) -> dict[str, int]:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from explainer.errors import ScenarioError
-from explainer.expressions import Node, names, operations, parse_at
+from explainer.expressions import Node, names, parse_at
 from explainer.limits import Limits
 from explainer.reader import Reader
 
@@ -83,10 +83,7 @@ def _working(entry: Reader, limits: Limits) -> tuple[Node | None, Operands]:
             )
         return None, ()
     where = entry.key("work")
-    text = entry.line(where, entry.table["work"])
-    if operations(text) > limits.gates:
-        raise limits.exceeded(entry.file, where, "gates", "a working", operations(text))
-    node = parse_at(entry.file, where, text)
+    node = parse_at(entry.file, where, entry.line(where, entry.table["work"]), limits)
     table = entry.sub("operands", tuple(entry.table.get("operands", {}) or ()))
     operands: dict[str, tuple[str, str]] = {}  # name in work → (key, printed)
     for name, value in table.table.items():

@@ -19,7 +19,7 @@ from types import FrameType
 
 from explainer import cost, findings, limits, pdf, pipeline
 from explainer import scenario as scenarios
-from explainer.errors import ExplainerError, TexError, UsageError
+from explainer.errors import ArithmeticModeError, ExplainerError, TexError, UsageError
 from explainer.output import replace_folder, write_files
 from explainer.page.model import Explanation
 from explainer.pipeline import Options, compile_pdf, explain, explain_values
@@ -51,6 +51,8 @@ def working_on(path: Path | str) -> Iterator[None]:
     """Anything unexpected raised inside becomes a Bug naming the scenario."""
     try:
         yield
+    except ArithmeticModeError as e:  # raised deep in the arithmetic, which knows no file
+        raise ArithmeticModeError(f"{path}: {e}") from None
     except (ExplainerError, Bug, KeyboardInterrupt):
         raise
     except Exception as e:

@@ -120,10 +120,10 @@ def _guard(key: str) -> Iterator[None]:
     try:
         yield
     except ArithmeticError as e:
-        raise Fault(key, _reason(e)) from None
+        raise Fault(key, reason(e)) from None
 
 
-def _reason(e: ArithmeticError) -> str:
+def reason(e: ArithmeticError) -> str:
     if isinstance(e, _TooLarge):
         return str(e)
     if isinstance(e, ZeroDivisionError):
@@ -167,7 +167,7 @@ def evaluate(
     except Fault as fault:
         raise numeric_error(run.path, fault, step) from None
     except ArithmeticError as e:  # outside any one quantity (the learning rate on paper)
-        raise numeric_error(run.path, Fault("the worked step", _reason(e)), step) from None
+        raise numeric_error(run.path, Fault("the worked step", reason(e)), step) from None
 
 
 def _evaluate(

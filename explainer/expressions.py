@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from explainer.errors import ScenarioError
+from explainer.limits import Limits
 
 # one argument each, except max and min (two): the gates a lecture draws
 FUNCTIONS: dict[str, int] = {
@@ -97,6 +98,11 @@ def operations(text: str) -> int:
 def parse(text: str) -> Node:
     """The tree of one expression, or an ExpressionError naming the column and the token.
     Call `operations` first to bound the work (Python's parser recurses once per operator)."""
+    if not text.isascii():  # Python's parser would NFKC-fold ｘ and 𝐱 into x, and count bytes
+        at = next(i for i, c in enumerate(text) if not c.isascii())
+        raise ExpressionError(
+            "ASCII arithmetic (names of ASCII letters and digits)", at + 1, text[at]
+        )
     if any(c in text for c in "\n\r\x00"):
         raise ExpressionError("one line of arithmetic", _first_of(text, "\n\r\x00") + 1, "\\n")
     _balanced(text)
@@ -244,11 +250,37 @@ def refs(node: Node) -> tuple[Ref, ...]:
     return tuple(out)
 
 
-def parse_at(file: str, where: str, text: str) -> Node:
-    """`parse`, its error a ScenarioError naming the file and the key, the column and token."""
+def parse_at(file: str, where: str, text: str, limits: Limits) -> Node:
+    """`parse` within the limits (gates, and each number's digits and exponent, so that no
+    constant is too large to hold), its error a ScenarioError naming the file and the key, the
+    column and the token."""
+    if operations(text) > limits.gates:
+        raise limits.exceeded(file, where, "gates", "operations and brackets", operations(text))
     try:
-        return parse(text)
+        node = parse(text)
     except ExpressionError as e:
         raise ScenarioError(
             file, where, f"{e.expected} (column {e.column})", repr(e.token)
         ) from None
+    for n in nums(node):
+        mantissa, _, exponent = n.text.lower().partition("e")
+        digits = sum(c.isdigit() for c in mantissa)
+        at = f"the number at column {n.column}"
+        if digits > limits.printed_digits:
+            raise limits.exceeded(file, where, "printed_digits", at, digits)
+        if exponent and abs(int(exponent)) > limits.exponent:
+            raise limits.exceeded(file, where, "exponent", at, int(exponent))
+    return node
+
+
+def nums(node: Node) -> tuple[Num, ...]:
+    """Every number written, in order."""
+    out: list[Num] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Num):
+            out.append(n)
+        elif isinstance(n, Op):
+            stack.extend(reversed(n.args))
+    return tuple(out)

@@ -9,15 +9,14 @@ expression and central finite differences.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_DOWN
 from typing import Any
 
-from explainer import arithmetic, backprop, circuit, local, printed, verify
+from explainer import arithmetic, backprop, circuit, local, verify
 from explainer.backprop import Backprop
 from explainer.circuit import Circuit
-from explainer.errors import ArithmeticModeError, NumericError
+from explainer.claims import Claim
+from explainer.errors import NumericError
 from explainer.findings import Finding
 from explainer.local import Local
 from explainer.quantities import Values, as_json
@@ -31,7 +30,7 @@ class LeafCheck:
 
     leaf: str
     backward: float
-    symbolic: float
+    symbolic: float | None  # None: the whole expression is too long to differentiate at once
     estimate: float
 
 
@@ -61,7 +60,7 @@ def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
     locals_ = local.derive(c)
     ar = arithmetic.mode(plan.arithmetic, s.limits.exact_digits)
     run = backprop.run(c, locals_, ar, path=s.path)
-    found = () if values_only or not s.claims else check_claims(plan, c, locals_)
+    found = () if values_only or not s.claims else check_claims(plan, c, locals_, run)
     checks = () if values_only or not plan.check_gradients else _leaf_checks(c, run)
     return GraphResults(
         plan=plan,
@@ -77,79 +76,58 @@ def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
 def _leaf_checks(c: Circuit, run: Backprop) -> tuple[LeafCheck, ...]:
     symbolic, estimates = backprop.symbolic(c), backprop.central_differences(c)
     return tuple(
-        LeafCheck(n, float(run.gradients[n]), symbolic[n], estimates[n]) for n, _ in c.leaves
+        LeafCheck(
+            n, float(run.gradients[n]), None if symbolic is None else symbolic[n], estimates[n]
+        )
+        for n, _ in c.leaves
     )
 
 
-def check_claims(plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...]) -> tuple[Finding, ...]:
-    """The source's printed numbers against the float64 run, each that does not reproduce
-    recomputed on paper (1 to 9 decimals, rounded or truncated), with the source's other printed
-    values carried forward, and with its sign dropped."""
+def check_claims(
+    plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...], page: Backprop
+) -> tuple[Finding, ...]:
+    """The source's printed numbers against the float64 run (the page's own when it is
+    float64), each that does not reproduce diagnosed as for networks: recomputed on paper (1 to
+    9 decimals, rounded or truncated), truncated, its sign dropped, with the source's other
+    printed values carried forward, as a misprint."""
     s = plan.scenario
     float64 = arithmetic.mode(ArithmeticSpec())
-    base = keys(c, backprop.run(c, locals_, float64, path=s.path))
+    base = keys(c, page if plan.arithmetic.kind == "float64" else backprop.run(c, locals_, float64))
     verify.known(s.path, s.claims, base)
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
-    papers = _paper_runs(c, locals_)
+    variants = verify.on_paper(
+        lambda spec: keys(c, backprop.run(c, locals_, arithmetic.arithmetic(spec)))
+    )
+    get = verify.cached()
 
-    def alternatives(claim: Any) -> Callable[[], tuple[list[tuple[str, Any]], tuple[str, ...]]]:
+    def alternatives(claim: Claim) -> verify.Alternatives:
         def found() -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
-            computed = base[claim.key]
-            cands: list[tuple[str, Any]] = [
-                (
-                    f"the exact value truncated to {printed.places(claim.printed)} decimals, "
-                    "not rounded",
-                    printed.at_places(computed, claim.printed, ROUND_DOWN),
-                )
-            ]
-            cands += [(what, v[claim.key]) for what, v in papers() if claim.key in v]
-            if float(computed) < 0:
-                cands.append(("its magnitude, the sign dropped", -computed))
-            carried = verify.carried_forward(
-                s.claims, claim, leaves, lambda kept: _carried(c, locals_, kept)
+            return (
+                verify.candidates(claim, base[claim.key], base, variants, get),
+                verify.carried_forward(
+                    s.claims, claim, leaves, lambda kept: _carried(c, locals_, kept)
+                ),
             )
-            return cands, carried
 
         return found
 
-    findings = tuple(
-        verify.judge(claim, base, verify.no_alternatives)
-        if claim.key in leaves
-        else verify.judge(claim, base, alternatives(claim))
-        for claim in s.claims
+    return verify.ranked(
+        tuple(
+            verify.judge(claim, base, verify.no_alternatives)
+            if claim.key in leaves
+            else verify.judge(claim, base, alternatives(claim))
+            for claim in s.claims
+        )
     )
-    return verify.ranked(findings)
-
-
-def _paper_runs(
-    c: Circuit, locals_: tuple[Local, ...]
-) -> Callable[[], list[tuple[str, Mapping[str, Any]]]]:
-    """Every on-paper alternative's values, computed once on first use."""
-    cache: list[tuple[str, Mapping[str, Any]]] = []
-
-    def get() -> list[tuple[str, Mapping[str, Any]]]:
-        if not cache:
-            for decimals in range(1, 10):
-                for rounding, how in (("half-up", "rounded half up"), ("truncate", "truncated")):
-                    ar = arithmetic.on_paper(decimals, rounding)
-                    try:
-                        got = keys(c, backprop.run(c, locals_, ar))
-                    except (NumericError, ArithmeticModeError, OverflowError):
-                        continue
-                    cache.append((f"every intermediate {how} to {decimals} decimals", got))
-        return cache
-
-    return get
 
 
 def _carried(
     c: Circuit, locals_: tuple[Local, ...], kept: dict[str, float]
 ) -> dict[str, Any] | None:
-    float64 = arithmetic.mode(ArithmeticSpec())
     wires = {k: v for k, v in kept.items() if k in set(c.wires)}
     if not wires:
         return None
     try:
-        return keys(c, backprop.run(c, locals_, float64, carried=wires))
+        return keys(c, backprop.run(c, locals_, arithmetic.mode(ArithmeticSpec()), carried=wires))
     except NumericError:
         return None

@@ -140,7 +140,7 @@ def _nodes(graph: Reader, known: list[str], limits: Limits) -> tuple[tuple[str, 
         total += operations(written)
         if total > limits.gates:
             raise limits.exceeded(graph.file, where, "gates", "a graph", total)
-        node = parse_at(graph.file, where, written)
+        node = parse_at(graph.file, where, written, limits)
         if not isinstance(node, Op) or node.op == "pos" or not refs(node):
             raise ScenarioError(
                 graph.file,

@@ -113,13 +113,22 @@ class Local:
 def local(g: Gate) -> tuple[Local, ...]:
     """∂g/∂w for each wire w feeding g; a wire written twice (x·x) gets the sum of its places."""
     if g.op == "node":
-        return tuple(Local(g.out, w, sp.diff(g.expr, sp.Symbol(w))) for w in g.inputs)
+        return tuple(Local(g.out, w, _diff(g.expr, w, g.inputs)) for w in g.inputs)
     forms = RULES[g.op].forms(*g.args, sp.Symbol(g.out))
     out = []
     for w in g.inputs:
         mine = [f for a, f in zip(g.args, forms, strict=True) if a == sp.Symbol(w)]
         out.append(Local(g.out, w, mine[0] if len(mine) == 1 else _u(sp.Add, *mine)))
     return tuple(out)
+
+
+def _diff(expr: Expr, wire: str, wires: tuple[str, ...]) -> Expr:
+    """sympy.diff of a whole node by one wire, the wires real (so d|x|/dx is sign(x), not an
+    expression in re and im) and each Heaviside step (from max and min) written as a bracket."""
+    real = {sp.Symbol(w): sp.Symbol(w, real=True) for w in wires}
+    d = sp.diff(expr.xreplace(real), real[sp.Symbol(wire)])
+    d = d.replace(sp.Heaviside, lambda x, *_: bracket(x > 0))
+    return d.xreplace({v: k for k, v in real.items()})
 
 
 def derive(c: Circuit) -> tuple[Local, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ def _split(key: str) -> tuple[str, int | None]:
 
 
 @dataclass(frozen=True)
-class _Variant:
+class Variant:
     """One alternative: a description and the values it gives (computed on first use)."""
 
     what: str
@@ -73,15 +74,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
         )
     )
     variants = _variants(base_s, around, derived)
-    cache: dict[str, Values | None] = {}
-
-    def get(v: _Variant) -> Values | None:
-        if v.what not in cache:
-            try:
-                cache[v.what] = v.compute()
-            except (NumericError, ArithmeticModeError):  # this alternative cannot be computed
-                cache[v.what] = None
-        return cache[v.what]
+    get = cached()
 
     known(s.path, s.claims, base)
     given_keys = base_inputs(s, derived[0])
@@ -90,7 +83,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
 
         def alternatives(c: Claim = claim) -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
             return (
-                _candidates(c, base[c.key], base, variants, get),
+                candidates(c, base[c.key], base, variants, get),
                 _carried(s, shared, c, given_keys),
             )
 
@@ -268,12 +261,12 @@ def known(path: str, claims: tuple[Claim, ...], base: Values) -> None:
                 )
 
 
-def _candidates(
+def candidates(
     claim: Claim,
     computed: Any,
     base: Values,
-    variants: list[_Variant],
-    get: Callable[[_Variant], Values | None],
+    variants: list[Variant],
+    get: Callable[[Variant], Values | None],
 ) -> list[tuple[str, Any]]:
     """What each alternative gives for this claim, in the order the issue lists them."""
     name, k = _split(claim.key)
@@ -356,22 +349,51 @@ def extended(shared: Run, page_steps: int, steps: int, record: frozenset[int]) -
     return dataclasses.replace(shared.training, steps=(*shared.training.steps, *more.steps[1:]))
 
 
-def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[_Variant]:
+def cached() -> Callable[[Variant], Values | None]:
+    """Each alternative's values, computed on first use; None for one that cannot be computed
+    (its numbers overflow, or its arithmetic cannot take a function)."""
+    cache: dict[str, Values | None] = {}
+
+    def get(v: Variant) -> Values | None:
+        if v.what not in cache:
+            try:
+                cache[v.what] = v.compute()
+            except (NumericError, ArithmeticModeError):
+                cache[v.what] = None
+        return cache[v.what]
+
+    return get
+
+
+PAPER = tuple(
+    (decimals, rounding, how)
+    for decimals in range(1, 10)
+    for rounding, how in (("half-up", "rounded half up"), ("truncate", "truncated"))
+)
+
+
+def on_paper(values_in: Callable[[str], Values | None]) -> list[Variant]:
+    """Every intermediate rounded half up or truncated to 1 to 9 decimals: `values_in` takes
+    the arithmetic, "paper:K:rounding"."""
+    return [
+        Variant(
+            f"every intermediate {how} to {d} decimals",
+            functools.partial(values_in, f"paper:{d}:{r}"),
+        )
+        for d, r, how in PAPER
+    ]
+
+
+def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Variant]:
     out = []
     small = max([k for k in near if k <= STEPWISE_LIMIT], default=1)
     if not s.data:
         paper_s = dataclasses.replace(s, steps=small)
         paper_ks = frozenset(k for k in near if k <= small)
-        for decimals in range(1, 10):
-            for rounding, how in (("half-up", "rounded half up"), ("truncate", "truncated")):
-
-                def compute(d: int = decimals, r: str = rounding) -> Values | None:
-                    return values(paper_s, f"paper:{d}:{r}", paper_ks, derived)
-
-                out.append(_Variant(f"every intermediate {how} to {decimals} decimals", compute))
+        out += on_paper(lambda spec: values(paper_s, spec, paper_ks, derived))
     other = "sequential" if s.update == "simultaneous" else "simultaneous"
     out.append(
-        _Variant(
+        Variant(
             f"{other} updates", lambda: values(dataclasses.replace(s, update=other), record=near)
         )
     )
@@ -379,7 +401,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[_Vari
         trained = any(layer.train_biases for layer in s.layers if layer.biases)
         layers = tuple(dataclasses.replace(layer, train_biases=not trained) for layer in s.layers)
         out.append(
-            _Variant(
+            Variant(
                 "biases frozen" if trained else "biases trained",
                 lambda: values(dataclasses.replace(s, layers=layers), record=near),
             )
@@ -390,7 +412,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[_Vari
     }
     if s.loss in halves:
         loss, what = halves[s.loss]
-        out.append(_Variant(what, lambda: values(dataclasses.replace(s, loss=loss), record=near)))
+        out.append(Variant(what, lambda: values(dataclasses.replace(s, loss=loss), record=near)))
     return out
 
 

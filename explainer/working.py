@@ -8,9 +8,12 @@ evaluate the same expression on the exact operands (is it the formula of the qua
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from explainer.arithmetic import ARITHMETIC, value
 from explainer.circuit import expression
@@ -34,7 +37,9 @@ def check(claim: Claim, base: Mapping[str, Any]) -> Working | None:
     expr = expression(claim.work)
     printed = {name: float(p) for name, _, p in claim.operands}
     exact = {name: float(base[key]) for name, key, _ in claim.operands}
-    author = value(expr, printed, FLOAT64)
+    author = _value(expr, printed)
+    if author is None:
+        return Working("the source's working on its printed operands gives no finite number", False)
     right = rounds_to(author, claim.printed)
     words = [
         f"the source's working on its printed operands gives {at_places(author, claim.printed)}"
@@ -44,13 +49,26 @@ def check(claim: Claim, base: Mapping[str, Any]) -> Working | None:
         ok = rounds_to(base[key], p)
         words.append(
             f"{key} printed {p} "
-            + ("is reproduced" if ok else f"is not ({show(base[key], 6).text})")
+            + ("is reproduced" if ok else f"is not reproduced (computed {show(base[key], 6).text})")
         )
-    formula = float(value(expr, exact, FLOAT64))
+    formula = _value(expr, exact)
     want = float(base[claim.key])
-    if abs(formula - want) > SAME * max(1.0, abs(want)):
+    if formula is None:
+        words.append("on the exact operands the working gives no finite number")
+    elif abs(formula - want) > SAME * max(1.0, abs(want)):
         words.append(
             f"on the exact operands the working gives {show(formula, 6).text}, not "
             f"{claim.key} = {show(want, 6).text}: it is not that quantity's formula"
         )
     return Working("; ".join(words), right)
+
+
+def _value(expr: Any, env: Mapping[str, float]) -> float | None:
+    """The working's value in float64, or None where it has none (a division by zero, an
+    overflow, the log of a negative number)."""
+    try:
+        with np.errstate(all="ignore"):
+            x = float(value(expr, env, FLOAT64))
+    except (ArithmeticError, ValueError):
+        return None
+    return x if math.isfinite(x) else None

@@ -120,7 +120,9 @@ def raw(seed: int) -> dict[str, Any]:
 
 
 def scenario(seed: int) -> Scenario:
-    return _network(f"<random network {seed}>", f"random-{seed}", raw(seed), DEFAULT)
+    s = _network(f"<random network {seed}>", f"random-{seed}", raw(seed), DEFAULT)
+    assert isinstance(s, Scenario)
+    return s
 
 
 def describe(seed: int) -> str:

@@ -63,6 +63,8 @@ def computed(s: GraphScenario, options: Options = Options()) -> graph_results.Gr
         ("2x", 1, "2x"),
         ("", 1, "end of text"),
         ("x + (y", 5, "("),
+        ("ｘ * y", 1, "ｘ"),  # NFKC would read it as x
+        ("x + ﬁ", 5, "ﬁ"),
         ("x) * (y", 2, ")"),
     ],
 )
@@ -223,6 +225,7 @@ def test_gradients_equal_sympy_diff_and_finite_differences(s: GraphScenario) -> 
     if _kinked(r):  # no derivative at a kink: each method takes its own convention there
         return
     for check in r.checks:
+        assert check.symbolic is not None
         scale = max(1.0, abs(check.symbolic))
         assert abs(check.backward - check.symbolic) <= 1e-9 * scale, check
         assert abs(check.backward - check.estimate) <= 1e-5 * scale, check
@@ -251,6 +254,7 @@ def test_shipped_graphs_render_in_every_text_format(name: str) -> None:
     s = load(SCENARIOS / f"{name}.toml")
     assert isinstance(s, GraphScenario)
     symbolic = backprop.symbolic(circuit.split(s))
+    assert symbolic is not None
     for leaf, want in symbolic.items():  # every leaf's gradient, against sympy.diff
         assert values[f"d{s.output}/d{leaf}"] == pytest.approx(want, rel=1e-12)
 
@@ -432,3 +436,14 @@ def test_a_network_without_a_loss_has_one_output_and_no_training(tmp_path: Path)
     with pytest.raises(ScenarioError) as e:
         load(path)
     assert e.value.key == "training"
+
+
+def test_a_deep_graph_is_checked_without_writing_it_out() -> None:
+    """Each value used three times: written out as one expression, 3¹² operations; the backward
+    pass and finite differences stay linear, and sympy.diff of the whole is left out."""
+    nodes = {"a1": "tanh(x) * x + x / 3"}
+    nodes |= {f"a{i}": f"tanh(a{i - 1}) * a{i - 1} + a{i - 1} / 3" for i in range(2, 13)}
+    r = computed(graph(nodes, {"x": 0.5}), Options(check_gradients=True))
+    (check,) = r.checks
+    assert check.symbolic is None and backprop.written_out(r.circuit) > backprop.WHOLE_LIMIT
+    assert check.backward == pytest.approx(check.estimate, rel=1e-6)

@@ -15,7 +15,7 @@ from typing import Any
 import sympy as sp
 
 from explainer import circuit_figure, notation
-from explainer.backprop import Flow
+from explainer.backprop import Flow, written_out
 from explainer.circuit import Circuit, Gate
 from explainer.expressions import Node, Num, Op, Ref
 from explainer.graph_results import GraphResults
@@ -355,7 +355,7 @@ def checks(p: Page) -> Section:
         (
             text(math(p.sym(x.leaf))),
             text(math(p.num(x.backward))),
-            text(math(p.num(x.symbolic))),
+            text(math(p.num(x.symbolic)) if x.symbolic is not None else "—"),
             text(math(p.num(x.estimate))),
         )
         for x in p.results.checks
@@ -373,7 +373,11 @@ def checks(p: Page) -> Section:
                     math(r"\frac{f(x + h) - f(x - h)}{2h}"),
                     " with ",
                     math(r"h = 10^{-6}"),
-                    ".",
+                    "."
+                    if p.results.checks[0].symbolic is not None
+                    else f". The whole expression written out has {written_out(p.c):,} "
+                    "operations (values used several times repeat), too long for sympy.diff; "
+                    "its column is left empty.",
                 )
             ),
             Table(
