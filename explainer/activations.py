@@ -17,17 +17,17 @@ import sympy as sp
 Expr: TypeAlias = sp.Expr
 
 
-def _u(cls: type, *args: Expr) -> Expr:
+def unevaluated(cls: type, *args: Expr) -> Expr:
     """An unevaluated sympy node: kept in the order written, as a textbook prints it."""
     return cls(*args, evaluate=False)
 
 
 def _neg(x: Expr) -> Expr:
-    return _u(sp.Mul, sp.S.NegativeOne, x)
+    return unevaluated(sp.Mul, sp.S.NegativeOne, x)
 
 
 def _minus(a: Expr, b: Expr) -> Expr:
-    return _u(sp.Add, a, _neg(b))
+    return unevaluated(sp.Add, a, _neg(b))
 
 
 @dataclass(frozen=True)
@@ -58,22 +58,31 @@ def _sigmoid(x: Expr) -> Expr:
 
 def _sigmoid_steps(x: Expr) -> tuple[Expr, ...]:
     e = sp.exp(_neg(x))
-    one_plus_e = _u(sp.Add, sp.S.One, e)
+    one_plus_e = unevaluated(sp.Add, sp.S.One, e)
     return (
         # d/dx (1 + e^{-x})^{-1} by the chain rule
-        _u(sp.Mul, sp.S.NegativeOne, _u(sp.Pow, one_plus_e, sp.Integer(-2)), _neg(e)),
-        _u(sp.Mul, e, _u(sp.Pow, one_plus_e, sp.Integer(-2))),
-        _u(
-            sp.Mul,
-            _u(sp.Pow, one_plus_e, sp.S.NegativeOne),
-            _u(sp.Mul, _minus(one_plus_e, sp.S.One), _u(sp.Pow, one_plus_e, sp.S.NegativeOne)),
+        unevaluated(
+            sp.Mul, sp.S.NegativeOne, unevaluated(sp.Pow, one_plus_e, sp.Integer(-2)), _neg(e)
         ),
-        _u(sp.Mul, _sigmoid(x), _minus(sp.S.One, _sigmoid(x))),
+        unevaluated(sp.Mul, e, unevaluated(sp.Pow, one_plus_e, sp.Integer(-2))),
+        unevaluated(
+            sp.Mul,
+            unevaluated(sp.Pow, one_plus_e, sp.S.NegativeOne),
+            unevaluated(
+                sp.Mul,
+                _minus(one_plus_e, sp.S.One),
+                unevaluated(sp.Pow, one_plus_e, sp.S.NegativeOne),
+            ),
+        ),
+        unevaluated(sp.Mul, _sigmoid(x), _minus(sp.S.One, _sigmoid(x))),
     )
 
 
 def _tanh_steps(x: Expr) -> tuple[Expr, ...]:
-    return (_u(sp.Pow, sp.sech(x), sp.Integer(2)), _minus(sp.S.One, _u(sp.Pow, sp.tanh(x), 2)))
+    return (
+        unevaluated(sp.Pow, sp.sech(x), sp.Integer(2)),
+        _minus(sp.S.One, unevaluated(sp.Pow, sp.tanh(x), 2)),
+    )
 
 
 def _relu(x: Expr) -> Expr:
@@ -92,7 +101,7 @@ ACTIVATIONS: dict[str, Activation] = {
             r"\sigma",
             "the logistic sigmoid",
             forward=_sigmoid,
-            derivative=lambda net, out: _u(sp.Mul, out, _minus(sp.S.One, out)),
+            derivative=lambda net, out: unevaluated(sp.Mul, out, _minus(sp.S.One, out)),
             steps=_sigmoid_steps,
             derivative_note="the sigmoid's derivative expressed in terms of its own output",
         ),
@@ -101,7 +110,7 @@ ACTIVATIONS: dict[str, Activation] = {
             r"\tanh",
             "the hyperbolic tangent",
             forward=sp.tanh,
-            derivative=lambda net, out: _minus(sp.S.One, _u(sp.Pow, out, sp.Integer(2))),
+            derivative=lambda net, out: _minus(sp.S.One, unevaluated(sp.Pow, out, sp.Integer(2))),
             steps=_tanh_steps,
             derivative_note="tanh′ = 1 − tanh², again in terms of the output",
         ),
@@ -173,25 +182,29 @@ def _log(x: Expr) -> Expr:
 def _bce(t: Expr, o: Expr) -> Expr:
     """−[t ln o + (1 − t) ln(1 − o)]"""
     return _neg(
-        _u(
+        unevaluated(
             sp.Add,
-            _u(sp.Mul, t, _log(o)),
-            _u(sp.Mul, _minus(sp.S.One, t), _log(_minus(sp.S.One, o))),
+            unevaluated(sp.Mul, t, _log(o)),
+            unevaluated(sp.Mul, _minus(sp.S.One, t), _log(_minus(sp.S.One, o))),
         )
     )
 
 
 def _bce_derivative(t: Expr, o: Expr) -> Expr:
     """(o − t) / (o(1 − o)): with a sigmoid output, o(1 − o) cancels and δ = o − t."""
-    return _u(
-        sp.Mul, _minus(o, t), _u(sp.Pow, _u(sp.Mul, o, _minus(sp.S.One, o)), sp.S.NegativeOne)
+    return unevaluated(
+        sp.Mul,
+        _minus(o, t),
+        unevaluated(sp.Pow, unevaluated(sp.Mul, o, _minus(sp.S.One, o)), sp.S.NegativeOne),
     )
 
 
 def _bce_steps(t: Expr, o: Expr) -> tuple[Expr, ...]:
-    first = _u(sp.Mul, t, _u(sp.Pow, o, sp.S.NegativeOne))
-    second = _u(sp.Mul, _minus(sp.S.One, t), _u(sp.Pow, _minus(sp.S.One, o), sp.S.NegativeOne))
-    return (_u(sp.Add, _neg(first), second),)
+    first = unevaluated(sp.Mul, t, unevaluated(sp.Pow, o, sp.S.NegativeOne))
+    second = unevaluated(
+        sp.Mul, _minus(sp.S.One, t), unevaluated(sp.Pow, _minus(sp.S.One, o), sp.S.NegativeOne)
+    )
+    return (unevaluated(sp.Add, _neg(first), second),)
 
 
 LOSSES: dict[str, Loss] = {
@@ -232,14 +245,14 @@ def _times(k: Expr, x: Expr) -> Expr:
     """k·x, written x for k = 1 and −x for k = −1."""
     if k == 1:
         return x
-    return _neg(x) if k == -1 else _u(sp.Mul, k, x)
+    return _neg(x) if k == -1 else unevaluated(sp.Mul, k, x)
 
 
 def negated(x: Expr) -> Expr:
     """−x in textbook form: −(−(t − o)) is written t − o, −2(a − y) as 2(a − y) negated."""
     if isinstance(x, sp.Mul) and x.args and x.args[0].is_Number:
         k, rest = -x.args[0], x.args[1:]
-        body = rest[0] if len(rest) == 1 else _u(sp.Mul, *rest)
+        body = rest[0] if len(rest) == 1 else unevaluated(sp.Mul, *rest)
         return _times(k, body)
     return _neg(x)
 
@@ -248,7 +261,7 @@ def loss_term(loss: Loss, n_outputs: int, order: str, target: Expr, out: Expr) -
     """One output's share of the loss, e.g. ½(target − out)²."""
     if loss.term:
         return loss.term(target, out)
-    square = _u(sp.Pow, residual(order, target, out), sp.Integer(2))
+    square = unevaluated(sp.Pow, residual(order, target, out), sp.Integer(2))
     return _times(loss.coefficient(n_outputs), square)
 
 
@@ -269,6 +282,8 @@ def loss_derivative_steps(
         return loss.steps(target, out)
     c = loss.coefficient(n_outputs)
     inner = sp.S.NegativeOne if order == "target-out" else sp.S.One
-    power = _u(sp.Pow, residual(order, target, out), _u(sp.Add, sp.Integer(2), sp.S.NegativeOne))
+    power = unevaluated(
+        sp.Pow, residual(order, target, out), unevaluated(sp.Add, sp.Integer(2), sp.S.NegativeOne)
+    )
     factors = (sp.Integer(2),) + ((c,) if c != 1 else ()) + (power, inner)
-    return (_u(sp.Mul, *factors),)
+    return (unevaluated(sp.Mul, *factors),)

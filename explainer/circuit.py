@@ -17,6 +17,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from explainer.activations import unevaluated
 from explainer.errors import ScenarioError
 from explainer.expressions import Node, Num, Op, Ref, names
 from explainer.graph_scenario import GraphScenario
@@ -69,26 +70,22 @@ def _sigmoid(x: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-x))
 
 
-def _u(cls: type, *args: sp.Expr) -> sp.Expr:
-    return cls(*args, evaluate=False)
-
-
 def _relu(x: sp.Expr) -> sp.Expr:
     return sp.Piecewise((x, x > 0), (0, True))
 
 
 # The value of each operation, built unevaluated so it keeps the order written.
 VALUE: dict[str, Callable[..., sp.Expr]] = {
-    "add": lambda a, b: _u(sp.Add, a, b),
-    "sub": lambda a, b: _u(sp.Add, a, _u(sp.Mul, sp.S.NegativeOne, b)),
-    "mul": lambda a, b: _u(sp.Mul, a, b),
-    "div": lambda a, b: _u(sp.Mul, a, _u(sp.Pow, b, sp.S.NegativeOne)),
-    "pow": lambda a, b: _u(sp.Pow, a, b),
-    "neg": lambda a: _u(sp.Mul, sp.S.NegativeOne, a),
+    "add": lambda a, b: unevaluated(sp.Add, a, b),
+    "sub": lambda a, b: unevaluated(sp.Add, a, unevaluated(sp.Mul, sp.S.NegativeOne, b)),
+    "mul": lambda a, b: unevaluated(sp.Mul, a, b),
+    "div": lambda a, b: unevaluated(sp.Mul, a, unevaluated(sp.Pow, b, sp.S.NegativeOne)),
+    "pow": lambda a, b: unevaluated(sp.Pow, a, b),
+    "neg": lambda a: unevaluated(sp.Mul, sp.S.NegativeOne, a),
     "pos": lambda a: a,
     "exp": sp.exp,
     "log": sp.log,
-    "sqrt": lambda a: _u(sp.Pow, a, sp.S.Half),
+    "sqrt": lambda a: unevaluated(sp.Pow, a, sp.S.Half),
     "abs": sp.Abs,
     "sigmoid": _sigmoid,
     "tanh": sp.tanh,

@@ -63,6 +63,8 @@ def table(name: str, findings: tuple[Finding, ...]) -> str:
         for f in findings
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    if not findings:
+        return f"{name}: no printed numbers to check (the scenario has no [claims])\n"
     lines = [f"{name}: {sum(f.reproduced for f in findings)} of {len(findings)} reproduced"]
     lines += [
         "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows

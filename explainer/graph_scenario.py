@@ -149,6 +149,13 @@ def _nodes(graph: Reader, known: list[str], limits: Limits) -> tuple[tuple[str, 
                 "a bare name" if refs(node) else "constants only",
             )
         for ref in refs(node):
+            if ref.name == name:
+                raise ScenarioError(
+                    graph.file,
+                    where,
+                    f"an expression of leaves and earlier nodes (column {ref.column})",
+                    f"{name} referring to itself",
+                )
             if ref.name not in seen:
                 raise ScenarioError(
                     graph.file,

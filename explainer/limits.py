@@ -29,7 +29,7 @@ class Limits:
     tex_seconds: int = 120  # wall time for one PDF compile; TeX is then killed
     seconds: int = 900  # a run's forecast time (cost.py), its checks' trainings included
     table_values: int = 200_000  # values the training tables keep: rows × parameters
-    gates: int = 200  # operations written in a graph's expressions, all nodes together
+    gates: int = 200  # operators, brackets and calls in a graph's expressions, all nodes together
 
     def exceeded(self, file: str, key: str, name: str, what: str, found: object) -> ScenarioError:
         """The error for a limit exceeded: where, which limit, how to raise it, what was found."""
@@ -61,7 +61,7 @@ DESCRIBE = {
     "tex_seconds": "seconds one PDF compile may take before TeX is stopped",
     "seconds": "seconds a run is forecast to take, the trainings of its claims included",
     "table_values": "values kept for the training tables (rows × parameters)",
-    "gates": "operations written in a graph scenario's expressions (each a gate)",
+    "gates": "operators, brackets and calls written in a graph's expressions (or a claim's working)",
 }
 
 

@@ -15,15 +15,11 @@ from typing import Any
 
 import sympy as sp
 
-from explainer.activations import ACTIVATIONS
+from explainer.activations import ACTIVATIONS, unevaluated
 from explainer.circuit import Circuit, Gate
 
 Expr = Any  # a sympy expression (sympy ships no precise types)
 One, MinusOne = sp.S.One, sp.S.NegativeOne
-
-
-def _u(cls: type, *args: Expr) -> Expr:
-    return cls(*args, evaluate=False)
 
 
 def bracket(condition: sp.Basic) -> Expr:
@@ -32,17 +28,21 @@ def bracket(condition: sp.Basic) -> Expr:
 
 
 def _div(a: Expr, b: Expr, out: Expr) -> tuple[Expr, ...]:
-    over_b_squared = _u(sp.Pow, _u(sp.Pow, b, sp.Integer(2)), MinusOne)  # 1/b², as printed
+    over_b_squared = unevaluated(
+        sp.Pow, unevaluated(sp.Pow, b, sp.Integer(2)), MinusOne
+    )  # 1/b², as printed
     return (
-        _u(sp.Pow, b, MinusOne),
-        _u(sp.Mul, MinusOne, over_b_squared) if a == 1 else _u(sp.Mul, MinusOne, a, over_b_squared),
+        unevaluated(sp.Pow, b, MinusOne),
+        unevaluated(sp.Mul, MinusOne, over_b_squared)
+        if a == 1
+        else unevaluated(sp.Mul, MinusOne, a, over_b_squared),
     )
 
 
 def _pow(a: Expr, b: Expr, out: Expr) -> tuple[Expr, ...]:
-    exponent = b - 1 if b.is_Number else _u(sp.Add, b, MinusOne)
-    down = _u(sp.Mul, b, a if exponent == 1 else _u(sp.Pow, a, exponent))
-    return down, _u(sp.Mul, out, sp.log(a))
+    exponent = b - 1 if b.is_Number else unevaluated(sp.Add, b, MinusOne)
+    down = unevaluated(sp.Mul, b, a if exponent == 1 else unevaluated(sp.Pow, a, exponent))
+    return down, unevaluated(sp.Mul, out, sp.log(a))
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,10 @@ RULES: dict[str, Rule] = {
     ),
     "neg": Rule("a negate gate flips the sign of the gradient", lambda a, o: (MinusOne,)),
     "exp": Rule("an exp gate's local derivative is its own output", lambda a, o: (o,)),
-    "log": Rule("a log gate: d(ln a)/da = 1/a", lambda a, o: (_u(sp.Pow, a, MinusOne),)),
+    "log": Rule("a log gate: d(ln a)/da = 1/a", lambda a, o: (unevaluated(sp.Pow, a, MinusOne),)),
     "sqrt": Rule(
         "a square-root gate: d√a/da = 1/(2√a)",
-        lambda a, o: (_u(sp.Pow, _u(sp.Mul, sp.Integer(2), o), MinusOne),),
+        lambda a, o: (unevaluated(sp.Pow, unevaluated(sp.Mul, sp.Integer(2), o), MinusOne),),
     ),
     "abs": Rule(
         "an absolute-value gate passes the gradient on with the sign of its input",
@@ -118,7 +118,7 @@ def local(g: Gate) -> tuple[Local, ...]:
     out = []
     for w in g.inputs:
         mine = [f for a, f in zip(g.args, forms, strict=True) if a == sp.Symbol(w)]
-        out.append(Local(g.out, w, mine[0] if len(mine) == 1 else _u(sp.Add, *mine)))
+        out.append(Local(g.out, w, mine[0] if len(mine) == 1 else unevaluated(sp.Add, *mine)))
     return tuple(out)
 
 

@@ -39,6 +39,7 @@ class Kind:
     results: Callable[[AnyScenario, Options, bool], AnyResults]  # (…, values_only)
     page: Callable[[AnyResults], Explanation]
     values: Callable[[AnyResults], Explanation]  # what JSON writes: no sections
+    findings: Callable[[AnyScenario], tuple[Finding, ...]]  # verify, without a page
 
 
 def _network(s: AnyScenario) -> Scenario:
@@ -66,6 +67,7 @@ KINDS: dict[type, Kind] = {
         results=lambda s, o, values_only: results.results(resolve(_network(s), o), values_only),
         page=lambda r: page.build(_of_network(r)),
         values=lambda r: page.values_only(_of_network(r)),
+        findings=lambda s: verify.verify(_network(s)),
     ),
     GraphScenario: Kind(
         results=lambda s, o, values_only: graph_results.results(
@@ -73,6 +75,7 @@ KINDS: dict[type, Kind] = {
         ),
         page=lambda r: circuit.build(_of_graph(r)),
         values=lambda r: circuit.values_only(_of_graph(r)),
+        findings=lambda s: graph_results.results(resolve_graph(_graph(s))).findings,
     ),
 }
 
@@ -101,9 +104,7 @@ def explain_values(scenario: AnyScenario, options: Options = Options()) -> Expla
 def findings(scenario: AnyScenario) -> tuple[Finding, ...]:
     """Every printed number of the scenario's source, checked and diagnosed (in float64, with
     no page built)."""
-    if isinstance(scenario, Scenario):
-        return verify.verify(scenario)
-    return compute(scenario).findings
+    return KINDS[type(scenario)].findings(scenario)
 
 
 def compile_pdf(explanation: Explanation, paper: str = "a4", tex_seconds: int = 120) -> bytes:

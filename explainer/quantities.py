@@ -21,6 +21,7 @@ DELTA_SIGN = {"minus": -1, "plus": 1}  # δ_j = sign · ∂L/∂net_j
 CHANGE = "Δ"  # Δw5@1 = w5@1 − w5, the change the worked step makes (U+0394)
 
 Values = tuple[tuple[str, float | str], ...]
+Split = tuple[tuple[Share, ...], tuple[Blame, ...]]
 
 
 def as_json(x: Any) -> float | str:
@@ -46,7 +47,7 @@ def values(
     training: Training,
     run: Schedule,
     delta_sign: str,
-    error_split: bool,
+    error_split: bool | Split,
 ) -> Values:
     """The worked step's nodes, partials, input gradients, updates and their changes, δ terms
     (in every profile: a source may print δ beside a chain-rule derivation) and (seed 004) the
@@ -59,8 +60,13 @@ def values(
         out.update((f"{u.key}@1", as_json(u.new)) for u in ev.updates)
         out.update((f"{CHANGE}{u.key}@1", as_json(u.change)) for u in ev.updates)
     out.update((f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, delta_sign).items())
-    if error_split:
-        out.update(split(*evaluate.error_split(net, ev, run.path)))
+    if error_split:  # computed here, or already by the caller (the page shows it too)
+        computed = (
+            error_split
+            if not isinstance(error_split, bool)
+            else evaluate.error_split(net, ev, run.path)
+        )
+        out.update(split(*computed))
     for step in training.steps[1:]:
         out.update(_at(net, step))
     return tuple(out.items())

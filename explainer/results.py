@@ -109,12 +109,13 @@ def results(plan: Plan, values_only: bool = False) -> Results:
     if compared:
         evaluate.check_finite(s.path, net, ev, compared)
     torch = autograd.available() if plan.check_gradients and not values_only else ""
+    split = evaluate.error_split(net, ev, s.path) if s.error_split else None
     return Results(
         plan=plan,
         run=page,
         surrogate=compared,
         reached=evaluate.converged(page.schedule, training.steps[-1].loss),
-        split=evaluate.error_split(net, ev, s.path) if s.error_split else None,
+        split=split,
         findings=verify.verify(s, shared) if s.claims and not values_only else (),
         gradient_checks=_gradient_checks(page, torch)
         if plan.check_gradients and not values_only
@@ -123,7 +124,7 @@ def results(plan: Plan, values_only: bool = False) -> Results:
         deltas=quantities.deltas(net, ev, plan.delta_sign),
         one_weight=None if values_only else samples.one_weight(net, ev, training, bool(s.data)),
         cancelled={} if values_only else derivation.cancellations(page.chain),
-        values=values(net, ev, training, page.schedule, s.delta_sign, s.error_split),
+        values=values(net, ev, training, page.schedule, s.delta_sign, split or False),
         warnings=evaluate.saturation_warnings(net, ev, s.path),
     )
 

@@ -25,7 +25,7 @@ from explainer import graph_scenario
 from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from explainer.claims import PRINTED, Claim, read_claims
 from explainer.errors import ScenarioError, UsageError
-from explainer.expressions import Node, Op, Ref
+from explainer.expressions import FUNCTIONS, Node, Op, Ref
 from explainer.limits import DEFAULT, Limits
 from explainer.reader import Reader, kind
 from explainer.resources import resource_dir
@@ -435,8 +435,9 @@ def _without_loss(
     example = top.sub("example", ("inputs",), required=True)
     values = example.get("inputs", example.list_of(example.number, len(inputs)))
     display = top.sub("display", ("digits",))
-    leaves = list(zip(inputs, values, strict=True))
-    nodes: list[tuple[str, Node]] = []
+    g = _Graph(file)
+    for i, (name, value) in enumerate(zip(inputs, values, strict=True)):
+        g.leaf(name, value, f"network.inputs[{i}]")
     sources: tuple[str, ...] = inputs
     for li, layer in enumerate(layers):
         if layer.activation not in (*GRAPH_ACTIVATIONS, "identity", "none"):
@@ -446,37 +447,12 @@ def _without_loss(
                 "a differentiable activation (sigmoid, tanh, relu, identity, none) without a loss",
                 repr(layer.activation),
             )
-        outs = []
-        for j, neuron in enumerate(layer.neurons):
-            terms: list[Node] = []
-            for k, src in enumerate(sources):
-                leaves.append((layer.weight_names[j][k], layer.weights[j][k]))
-                terms.append(Op("mul", (Ref(layer.weight_names[j][k], 0), Ref(src, 0)), 0))
-            if layer.bias_names:
-                b = layer.bias_names[0] if layer.bias == "shared" else layer.bias_names[j]
-                if b not in dict(leaves):  # a shared bias is one leaf
-                    leaves.append(
-                        (b, layer.biases[0] if layer.bias == "shared" else layer.biases[j])
-                    )
-                terms.append(Ref(b, 0))
-            total = terms[0]
-            for i, t in enumerate(terms[1:], 1):  # a threshold (bias on a −1 input) subtracts
-                threshold = layer.bias_names and i == len(terms) - 1 and layer.bias_input == -1
-                total = Op("sub" if threshold else "add", (total, t), 0)
-            net, out = f"net_{neuron}", f"out_{neuron}"
-            if layer.activation in GRAPH_ACTIVATIONS:
-                nodes += [
-                    (net, total),
-                    (out, Op(GRAPH_ACTIVATIONS[layer.activation], (Ref(net, 0),), 0)),
-                ]
-            else:
-                nodes.append((out, total))
-            outs.append(out)
-        sources = tuple(outs)
+        sources = tuple(g.neuron(li, layer, j, sources) for j in range(len(layer.neurons)))
+    leaves, nodes = tuple(g.leaves), tuple(g.nodes)
     return graph_scenario.GraphScenario(
         **graph_scenario.heading(file, stem, top),
-        leaves=tuple(leaves),
-        nodes=tuple(nodes),
+        leaves=leaves,
+        nodes=nodes,
         output=sources[0],
         grouping="nodes",
         digits=display.get("digits", display.count(1, 15), 9),
@@ -485,6 +461,57 @@ def _without_loss(
         claims=read_claims(top, limits),
         limits=limits,
     )
+
+
+class _Graph:
+    """A network's leaves and nodes as a graph scenario has them, each name defined once."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.leaves: list[tuple[str, float]] = []
+        self.nodes: list[tuple[str, Node]] = []
+        self.seen: dict[str, str] = {}  # name → the key that defines it
+
+    def define(self, name: str, where: str) -> None:
+        if name in FUNCTIONS or name in self.seen:
+            first = f"defined at {self.seen[name]}" if name in self.seen else "a function's name"
+            raise ScenarioError(self.file, where, "a name used once", f"{name} ({first})")
+        self.seen[name] = where
+
+    def leaf(self, name: str, value: float, where: str) -> None:
+        self.define(name, where)
+        self.leaves.append((name, value))
+
+    def neuron(self, li: int, layer: Layer, j: int, sources: tuple[str, ...]) -> str:
+        """Neuron j's weighted sum (a threshold subtracts) and output; the output's name."""
+        at = f"network.layers[{li}]"
+        terms: list[Node] = []
+        for k, src in enumerate(sources):
+            self.leaf(layer.weight_names[j][k], layer.weights[j][k], f"{at}.weight_names[{j}][{k}]")
+            terms.append(Op("mul", (Ref(layer.weight_names[j][k], 0), Ref(src, 0)), 0))
+        total = terms[0]
+        for t in terms[1:]:
+            total = Op("add", (total, t), 0)
+        if layer.bias_names:
+            shared = layer.bias == "shared"
+            b = layer.bias_names[0 if shared else j]
+            if not (shared and j):  # a shared bias is one leaf
+                self.leaf(
+                    b, layer.biases[0 if shared else j], f"{at}.bias_names[{0 if shared else j}]"
+                )
+            total = Op("sub" if layer.bias_input == -1 else "add", (total, Ref(b, 0)), 0)
+        name, net, out = layer.neurons[j], f"net_{layer.neurons[j]}", f"out_{layer.neurons[j]}"
+        if layer.activation not in GRAPH_ACTIVATIONS:  # identity, none: the output is the sum
+            self.define(out, f"{at}.neurons[{j}]")
+            self.nodes.append((out, total))
+            return out
+        for n in (net, out):
+            self.define(n, f"{at}.neurons[{j}] ({name})")
+        self.nodes += [
+            (net, total),
+            (out, Op(GRAPH_ACTIVATIONS[layer.activation], (Ref(net, 0),), 0)),
+        ]
+        return out
 
 
 def _data(

@@ -8,6 +8,7 @@ import json
 import math
 import re
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,9 @@ import explainer
 from explainer import backprop, circuit, graph_results, local
 from explainer.cli import main
 from explainer.errors import ScenarioError
-from explainer.expressions import ExpressionError, parse
+from explainer.expressions import ExpressionError, names, parse
 from explainer.graph_scenario import GraphScenario
+from explainer.pipeline import explain_values
 from explainer.scenario import from_mapping, load
 from explainer.settings import Options, resolve_graph
 from tests.conftest import SCENARIOS
@@ -238,7 +240,8 @@ def test_the_parser_never_evaluates_and_errors_are_located(text: str) -> None:
     except ExpressionError as e:
         assert 1 <= e.column <= max(1, len(text) + 1)
         return
-    assert tree is not None  # inside the grammar: a tree, never a value
+    # inside the grammar: a tree, never a value; its names are names written in the text
+    assert set(names(tree)) <= set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
 
 
 # ---------------------------------------------------------------- pages
@@ -284,7 +287,9 @@ def test_exact_and_paper_arithmetic_work_on_circuits() -> None:
     s = load(SCENARIOS / "circuit-add-multiply.toml")
     assert isinstance(s, GraphScenario)
     exact = computed(s, Options(arithmetic="exact"))
-    assert dict(exact.values)["df/dz"] == 3.0
+    assert exact.run.gradients["z"] == Fraction(3) and isinstance(
+        exact.run.gradients["z"], Fraction
+    )
     rounded = computed(graph({"f": "x / 3"}, {"x": 1.0}), Options(arithmetic="paper:2"))
     assert dict(rounded.values)["f"] == 0.33
 
@@ -294,10 +299,13 @@ def test_steps_are_refused_for_a_graph(capsys: pytest.CaptureFixture[str]) -> No
     assert "not trained" in capsys.readouterr().err
 
 
-def test_json_of_a_graph_builds_no_page(capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_of_a_graph_has_every_key_and_builds_no_page(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert not explain_values(load_graph("circuit-sigmoid-neuron")).sections
     assert main(["render", "circuit-sigmoid-neuron", "--format", "json"]) == 0
     values = json.loads(capsys.readouterr().out)["values"]
-    assert {"f", "g7", "df/dg7", "dg7/dg6", "df/dw0"} <= set(values)
+    assert {"f", "s", "g6", "df/dg6", "dg6/dg5", "df/ds", "df/dw0"} <= set(values)
 
 
 # ---------------------------------------------------------------- checking printed numbers
@@ -319,13 +327,14 @@ def _findings(claims: dict[str, str]) -> dict[str, Any]:
 
 
 def test_a_carried_rounded_value_is_diagnosed_as_such_not_as_truncation() -> None:
-    """A source prints g7 to two decimals and computes df/dg7 = −1/g7² from the printed value."""
-    g7 = dict(computed(load_graph("circuit-sigmoid-neuron")).values)["g7"]
-    shown = _printed(float(g7), 2)
+    """A source prints g6 = 1 + e^(−s) to two decimals and computes df/dg6 = −1/g6² from the
+    printed value."""
+    g6 = dict(computed(load_graph("circuit-sigmoid-neuron")).values)["g6"]
+    shown = _printed(float(g6), 2)
     carried = _printed(-1 / float(shown) ** 2, 4)
-    found = _findings({"g7": shown, "df/dg7": carried})["df/dg7"]
+    found = _findings({"g6": shown, "df/dg6": carried})["df/dg6"]
     assert not found.reproduced
-    assert found.explained_by[0].startswith(f"the source's printed g7 = {shown} carried forward")
+    assert found.explained_by[0].startswith(f"the source's printed g6 = {shown} carried forward")
 
 
 def test_a_dropped_digit_is_diagnosed() -> None:
@@ -447,3 +456,33 @@ def test_a_deep_graph_is_checked_without_writing_it_out() -> None:
     (check,) = r.checks
     assert check.symbolic is None and backprop.written_out(r.circuit) > backprop.WHOLE_LIMIT
     assert check.backward == pytest.approx(check.estimate, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        (
+            "weights = [[0.15, 0.2], [0.25, 0.3]]",
+            'weights = [[0.15, 0.2], [0.25, 0.3]]\nweight_names = [["i1", "w2"], ["w3", "w4"]]',
+            "network.layers[0].weight_names[0][0]",
+        ),
+        (
+            "weights = [[0.15, 0.2], [0.25, 0.3]]",
+            'weights = [[0.15, 0.2], [0.25, 0.3]]\nweight_names = [["w1", "w1"], ["w3", "w4"]]',
+            "network.layers[0].weight_names[0][1]",
+        ),
+        (
+            "weights = [[0.15, 0.2], [0.25, 0.3]]",
+            'weights = [[0.15, 0.2], [0.25, 0.3]]\nweight_names = [["net_h1", "w2"], ["w3", "w4"]]',
+            "network.layers[0].neurons[0] (h1)",
+        ),
+    ],
+)
+def test_a_network_without_a_loss_defines_each_name_once(
+    tmp_path: Path, old: str, new: str, key: str
+) -> None:
+    path = tmp_path / "clash.toml"
+    path.write_text(NO_LOSS.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ScenarioError) as e:
+        load(path)
+    assert e.value.key == key and "a name used once" in str(e.value)

@@ -21,6 +21,7 @@ from explainer.expressions import Node, Num, Op, Ref
 from explainer.graph_results import GraphResults
 from explainer.local import rule
 from explainer.page.checks import findings_section
+from explainer.page.context import as_factor
 from explainer.page.model import (
     Display,
     Explanation,
@@ -56,8 +57,7 @@ class Page:
         return show(x, self.results.plan.digits).latex
 
     def factor(self, x: Any) -> str:
-        s = self.num(x)
-        return rf"\left({s}\right)" if s.startswith("-") else s
+        return as_factor(self.num(x))
 
     def latex(self, expr: sp.Expr, numbers: bool = False) -> str:
         return notation.latex(expr, self.numbers if numbers else self.names, iverson=True)
@@ -72,10 +72,7 @@ def page(results: GraphResults) -> Page:
     c = results.circuit
     names = {sp.Symbol(w): overrides.get(w, notation.default_symbol(w)) for w in c.wires}
     digits = results.plan.digits
-    numbers = {}
-    for w in c.wires:
-        shown = show(results.run.values[w], digits).latex
-        numbers[sp.Symbol(w)] = rf"\left({shown}\right)" if shown.startswith("-") else shown
+    numbers = {sp.Symbol(w): as_factor(show(results.run.values[w], digits).latex) for w in c.wires}
     return Page(results, names, numbers)
 
 

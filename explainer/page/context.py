@@ -137,7 +137,7 @@ class Context:
         return show(x, self.plan.digits).latex
 
     def factor_num(self, x: Any) -> str:
-        return _factor(self.num(x))
+        return as_factor(self.num(x))
 
     def maps(self) -> tuple[dict[sp.Symbol, str], dict[sp.Symbol, str]]:
         """Symbol names and numbers, with parameters already updated shown as w⁺ and new values."""
@@ -166,10 +166,12 @@ def context(results: Results) -> Context:
     names = {sym(n.key): overrides.get(n.key, notation.default_symbol(n.key)) for n in net.nodes}
     d = results.run.chain
     numbering = delta_numbering(d, net) if plan.profile == "delta" else chain_numbering(d, net)
-    numbers = {sym(k): _factor(show(v, plan.digits).latex) for k, v in results.run.evaluation.nodes}
+    numbers = {
+        sym(k): as_factor(show(v, plan.digits).latex) for k, v in results.run.evaluation.nodes
+    }
     return Context(plan, results, names, numbers, numbering)
 
 
-def _factor(s: str) -> str:
+def as_factor(s: str) -> str:
     """A number as a factor of a product: a negative one in parentheses."""
     return rf"\left({s}\right)" if s.startswith("-") else s
