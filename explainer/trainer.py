@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from explainer import compiled
 from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
 from explainer.arithmetic import QUIET
 from explainer.network import Network
@@ -94,7 +95,6 @@ def curve_steps(total: int) -> frozenset[int]:
     return frozenset(round(i * total / CURVE_POINTS) for i in range(CURVE_POINTS + 1))
 
 
-@QUIET
 def train(
     net: Network,
     run: Schedule,
@@ -111,6 +111,22 @@ def train(
     `record(k)`, plus k = 0 and the last. From `start`: the same loop continued from that
     recorded state (its row is the first).
     """
+    if compiled.compilable(net, run):
+        fast = _compiled(net, run, steps, record, start)
+        if fast is not None:
+            return fast
+    return _numpy(net, run, steps, record, start)
+
+
+@QUIET
+def _numpy(
+    net: Network,
+    run: Schedule,
+    steps: int,
+    record: Callable[[int], bool],
+    start: Step | None,
+) -> Training:
+    """The loop over numpy arrays: any network, training set and stopping rule."""
     first = start.k if start else 0
     theta = np.array(start.params if start else [p.value for p in net.params], dtype=np.float64)
     layers = [_Layer(net, names, theta) for names in net.layers]
@@ -164,6 +180,28 @@ def train(
             _update(layers, x_all[batch], t_all[batch], d_term, sequential)
     final = _forward(layers, x_all)[0][-1]
     return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), _thin(curve))
+
+
+def _compiled(
+    net: Network, run: Schedule, steps: int, record: Callable[[int], bool], start: Step | None
+) -> Training | None:
+    """The same training by the compiled loop (compiled.py), or None where its floats overflow
+    (the numpy loop then runs and the overflow is reported as for any network)."""
+    first = start.k if start else 0
+    theta = list(start.params if start else [p.value for p in net.params])
+    sampled = curve_steps(steps)
+    kept = frozenset(k for k in range(first, steps + 1) if record(k))
+    try:
+        rows = compiled.loop_for(net, run)(theta, first, steps, kept | sampled | {first, steps})
+    except (ArithmeticError, ValueError):  # math.exp overflows where numpy gives inf
+        return None
+    recorded = tuple(
+        Step(k, loss, outs, params, neurons)
+        for k, loss, outs, neurons, params in rows
+        if k in (first, steps) or k in kept
+    )
+    curve = tuple((k, loss) for k, loss, *_ in rows if k in sampled or k == steps)
+    return Training(recorded, (recorded[-1].outputs,), _thin(list(curve)))
 
 
 def _first_example(

@@ -49,6 +49,7 @@ STAGES = {
     "arithmetic": "evaluate",
     "evaluate": "evaluate",
     "trainer": "evaluate",
+    "compiled": "evaluate",
     "compute": "evaluate",
     "quantities": "evaluate",
     "samples": "evaluate",

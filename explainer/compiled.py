@@ -1,0 +1,187 @@
+"""Stage 4, evaluate (the compiled training loop): a small network's training as one generated
+Python function over floats, straight-line code per step, as a hand-written loop would be.
+
+The code is generated from the network and the rule tables, never from a scenario's text: each
+neuron's weighted sum, its activation and the activation's textbook derivative, the loss terms
+and their derivatives, printed by sympy's Python printer over our own variable names (`p3`,
+`n1`, `o1`, `d1`). Per step: the forward pass; the record of the steps asked for; the deltas,
+layer by layer from the output, through the weights before this step's update (simultaneous)
+or through those the step has already updated (sequential); the updates. Compiled once per
+network shape and convention and kept, so the verification's alternatives that share them share
+the code. The numpy loop (trainer.py) remains for training sets, for a stopping rule, and for
+networks too wide for straight-line code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import sympy as sp
+
+from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
+from explainer.network import Network
+from explainer.settings import Schedule
+
+LARGEST = 600  # parameters: above this the unrolled code is longer than numpy's loop is slow
+
+# (θ, first step, last step, the steps to record, the first and last among them) → the rows
+Loop = Callable[[list[float], int, int, frozenset[int]], list[tuple[Any, ...]]]
+
+
+def compilable(net: Network, run: Schedule) -> bool:
+    """One example, no stopping rule, and few enough parameters for straight-line code."""
+    return len(run.examples) == 1 and run.until_loss is None and len(net.params) <= LARGEST
+
+
+MATH = ("exp", "log", "tanh", "cosh", "sqrt")  # bound to locals: no lookup in the loop
+
+
+def _code(expr: sp.Expr) -> str:
+    return str(sp.pycode(expr, fully_qualified_modules=False))
+
+
+class _Writer:
+    """The generated function's lines, each variable named by our own scheme."""
+
+    def __init__(self, net: Network, run: Schedule) -> None:
+        self.net, self.run = net, run
+        self.param = {p.key: f"p{i}" for i, p in enumerate(net.params)}
+        self.value = {k: f"x{i}" for i, k in enumerate(net.inputs)}
+        for j, n in enumerate(net.neurons):
+            self.value[n.out] = f"o{j}"
+        self.index = {n.name: j for j, n in enumerate(net.neurons)}
+        self.lines: list[str] = []
+
+    def emit(self, line: str, depth: int = 2) -> None:
+        self.lines.append("    " * depth + line)
+
+    def forward(self) -> None:
+        for j, n in enumerate(self.net.neurons):
+            terms = [
+                f"{self.param[w]} * {self.value[s]}"
+                for w, s in zip(n.weights, n.sources, strict=True)
+            ]
+            total = " + ".join(terms)
+            if n.bias:  # a threshold, the bias on a −1 input, subtracts
+                total += f" {'-' if n.bias_input == -1 else '+'} {self.param[n.bias]}"
+            self.emit(f"n{j} = {total}")
+            act = ACTIVATIONS[n.activation]
+            self.emit(f"o{j} = {_code(act.forward(sp.Symbol(f'n{j}')))}")
+
+    def loss(self) -> str:
+        rule, count = LOSSES[self.net.loss_rule], len(self.net.outputs)
+        t, o = sp.Symbol("t"), sp.Symbol("o")
+        term = loss_term(rule, count, self.net.residual, t, o).doit()
+        parts = []
+        for i, n in enumerate(self.net.outputs):
+            j = self.index[n.name]
+            parts.append(_code(term.xreplace({t: sp.Symbol(f"t{i}"), o: sp.Symbol(f"o{j}")})))
+        return " + ".join(f"({p})" for p in parts)
+
+    def deltas(self, layer: int) -> None:
+        """d_j = ∂L/∂net_j for the neurons of one layer (upstream from the layer above)."""
+        net = self.net
+        rule, count = LOSSES[net.loss_rule], len(net.outputs)
+        t, o, x, y = (sp.Symbol(s) for s in "toxy")
+        last = layer == len(net.layers) - 1
+        for name in net.layers[layer]:
+            n, j = net.neuron(name), self.index[name]
+            if last:
+                i = [m.name for m in net.outputs].index(name)
+                up = loss_derivative(rule, count, net.residual, t, o).doit()
+                upstream = _code(up.xreplace({t: sp.Symbol(f"t{i}"), o: sp.Symbol(f"o{j}")}))
+            else:
+                above = [m for m in net.consumers(n.out)]
+                weights = [(m, m.weights[m.sources.index(n.out)]) for m in above]
+                upstream = " + ".join(
+                    f"d{self.index[m.name]} * {self.param[w]}" for m, w in weights
+                )
+            slope = ACTIVATIONS[n.activation].derivative(x, y).doit()
+            local = _code(slope.xreplace({x: sp.Symbol(f"n{j}"), y: sp.Symbol(f"o{j}")}))
+            self.emit(f"d{j} = ({upstream}) * ({local})")
+
+    def updates(self, layer: int, rate: float) -> None:
+        net = self.net
+        grads: dict[str, list[str]] = {}
+        for name in net.layers[layer]:
+            n, j = net.neuron(name), self.index[name]
+            for w, s in zip(n.weights, n.sources, strict=True):
+                grads.setdefault(w, []).append(f"d{j} * {self.value[s]}")
+            if n.bias:
+                grads.setdefault(n.bias, []).append(f"d{j} * {float(n.bias_input)!r}")
+        trained = {p.key for p in net.params if p.trained}
+        for key, parts in grads.items():
+            if key in trained:
+                self.emit(
+                    f"{self.param[key]} = {self.param[key]} - {rate!r} * ({' + '.join(parts)})"
+                )
+
+    def body(self) -> str:
+        """The loop: between two recorded steps, the step's code with no test in it; at each
+        recorded step, one more forward pass and its row."""
+        net, run = self.net, self.run
+        params = ", ".join(self.param[p.key] for p in net.params)
+        ((x, t),) = run.examples
+        self.lines = []
+        self.forward()
+        forward = self.lines
+        self.lines = []
+        self.step(-run.learning_rate if run.direction == "ascent" else run.learning_rate)
+        step = self.lines
+        outs = ", ".join(f"o{self.index[n.name]}" for n in net.outputs)
+        neurons = ", ".join(f"(n{j}, o{j})" for j in range(len(net.neurons)))
+        lines = [
+            "def loop(theta, k0, k1, want):",
+            f"    {params}{',' if len(net.params) == 1 else ''} = theta",
+            *(f"    {self.value[k]} = {v!r}" for k, v in zip(net.inputs, x, strict=True)),
+            *(f"    t{i} = {v!r}" for i, v in enumerate(t)),
+            *(f"    {f} = math.{f}" for f in MATH),
+            "    rows = []",
+            "    k = k0",
+            "    for stop in sorted(want):",
+            "        for _ in range(stop - k):",
+            *("    " + line for line in forward),
+            *("    " + line for line in step),
+            "        k = stop",
+            *forward,
+            f"        rows.append((k, {self.loss()}, ({outs},), ({neurons},), ({params},)))",
+            "    return rows",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def step(self, rate: float) -> None:
+        """The deltas, layer by layer from the output, and the updates: all after the deltas
+        (simultaneous), or each layer's before the layer below is differentiated (sequential)."""
+        net = self.net
+        sequential = self.run.update == "sequential"
+        layers = range(len(net.layers) - 1, -1, -1)
+        lowest = min(p.layer for p in net.params if p.trained) if net.trained else len(net.layers)
+        for li in layers:
+            if li < lowest:
+                break
+            self.deltas(li)
+            if sequential:
+                self.updates(li, rate)
+        if not sequential:
+            for li in layers:
+                if li >= lowest:
+                    self.updates(li, rate)
+
+
+@lru_cache(maxsize=64)
+def _compiled(source: str) -> Loop:
+    namespace: dict[str, object] = {"math": math}
+    # Our own generated code: identifiers are p<i>, x<i>, n<i>, o<i>, d<i>, t<i> and numbers
+    # printed by repr; no text of the scenario file is in it.
+    exec(compile(source, "<explainer training loop>", "exec"), namespace)
+    loop = namespace["loop"]
+    assert callable(loop)
+    return loop
+
+
+def loop_for(net: Network, run: Schedule) -> Loop:
+    """The compiled loop of this network and schedule (compiled once per distinct source)."""
+    return _compiled(_Writer(net, run).body())

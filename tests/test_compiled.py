@@ -1,0 +1,86 @@
+"""The compiled training loop against the numpy loop: the same steps, to the last bits of float
+arithmetic, on the shipped networks and on random ones; and code made of our own names only."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from explainer import compiled, network, trainer
+from explainer.scenario import Scenario, load_network
+from explainer.settings import schedule
+from tests import networks
+from tests.conftest import SCENARIOS
+
+SHIPPED = sorted(
+    p for p in SCENARIOS.glob("*.toml") if "[network]" in p.read_text(encoding="utf-8")
+)
+RECORD = {0, 1, 2, 3, 7, 50}
+
+
+def _both(s: Scenario, steps: int = 60) -> tuple[trainer.Training, trainer.Training] | None:
+    net, run = network.build(s), schedule(s)
+    if not compiled.compilable(net, run):
+        return None
+    fast = trainer.train(net, run, steps, RECORD.__contains__)
+    slow = trainer._numpy(net, run, steps, RECORD.__contains__, None)
+    return fast, slow
+
+
+def _agree(fast: trainer.Training, slow: trainer.Training) -> None:
+    assert [s.k for s in fast.steps] == [s.k for s in slow.steps]
+    for a, b in zip(fast.steps, slow.steps, strict=True):
+        # absolute near 0, where a loss is a residual of a few ulps, squared
+        assert a.loss == pytest.approx(b.loss, rel=1e-12, abs=1e-14)
+        assert a.params == pytest.approx(b.params, rel=1e-12, abs=1e-15)
+        assert a.outputs == pytest.approx(b.outputs, rel=1e-12, abs=1e-15)
+        flat = [x for pair in a.neurons for x in pair]
+        assert flat == pytest.approx([x for pair in b.neurons for x in pair], rel=1e-12, abs=1e-15)
+    assert [k for k, _ in fast.curve] == [k for k, _ in slow.curve]
+    assert [x for _, x in fast.curve] == pytest.approx([x for _, x in slow.curve], abs=1e-14)
+    assert fast.predictions[0] == pytest.approx(slow.predictions[0], rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_the_compiled_loop_is_the_numpy_loop_on_shipped_networks(path: Path) -> None:
+    pair = _both(load_network(path))
+    if pair is None:
+        pytest.skip("a training set or a stopping rule: the numpy loop trains it")
+    _agree(*pair)
+
+
+@pytest.mark.parametrize("seed", networks.SEEDS)
+@pytest.mark.parametrize("update", ["simultaneous", "sequential"])
+def test_the_compiled_loop_is_the_numpy_loop_on_random_networks(seed: int, update: str) -> None:
+    pair = _both(dataclasses.replace(networks.scenario(seed), update=update), steps=25)
+    assert pair is not None
+    _agree(*pair)
+
+
+def test_mazur_ends_where_every_peer_ends() -> None:
+    """10,000 updates of Mazur's network end on the loss the issue's peers all print."""
+    s = load_network(SCENARIOS / "mazur-2-2-2.toml")
+    done = trainer.train(network.build(s), schedule(s), 10_000, lambda k: False)
+    assert done.steps[-1].loss == pytest.approx(3.510187782978859e-05, rel=1e-13)
+
+
+def test_the_generated_code_holds_only_our_names() -> None:
+    """Whatever a scenario names its inputs and weights, the code is written in p<i>, x<i>,
+    t<i>, n<i>, o<i> and d<i>: no text of the file reaches compile()."""
+    s = load_network(SCENARIOS / "mazur-2-2-2.toml")
+    source = compiled._Writer(network.build(s), schedule(s)).body()
+    words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", source))
+    ours = {"def", "loop", "theta", "k0", "k1", "want", "rows", "k", "for", "in", "stop"}
+    ours |= {"sorted", "range", "append", "return", "math", "_", *compiled.MATH}
+    assert {w for w in words if not re.fullmatch(r"[pxtnod][0-9]+", w)} <= ours
+
+
+def test_an_overflow_falls_back_to_the_numpy_loop_and_its_error() -> None:
+    s = load_network(SCENARIOS / "mazur-2-2-2.toml")
+    wild = dataclasses.replace(s, learning_rate=1e300)
+    net, run = network.build(wild), schedule(wild)
+    done = trainer.train(net, run, 5, lambda k: True)
+    assert [st.k for st in done.steps] == [0, 1, 2, 3, 4, 5]  # the numpy loop's rows, with inf
