@@ -15,6 +15,7 @@ in the textbook form of the rule tables. No numbers here.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -97,11 +98,33 @@ class Derivation:
         return self._equations.get(p)
 
 
+X = sp.Symbol("x")
+
+
+@functools.cache
+def _slope(activation: str) -> sp.Expr:
+    """sympy.diff of an activation, once per activation (not once per neuron)."""
+    return sp.diff(ACTIVATIONS[activation].forward(X), X)
+
+
+def _linear(n: Neuron, by: str) -> sp.Expr:
+    """∂net/∂by of net = Σ_k w_k·s_k + β·b, by the rule for a sum of products (a test proves it
+    equals sympy.diff): a weight gives its source, a source its weight, the bias its constant."""
+    if by in n.weights:
+        return sym(n.sources[n.weights.index(by)])
+    if by in n.sources:
+        return sym(n.weights[n.sources.index(by)])
+    if by == n.bias:
+        return sp.Integer(n.bias_input)
+    return sp.S.Zero
+
+
 class _Builder:
     def __init__(self, net: Network):
         self.net = net
         self.locals: dict[Partial, Local] = {}
         self.equations: dict[Partial, Equation] = {}
+        self._loss: sp.Expr | None = None  # the loss written out, once
 
     def local(self, of: str, by: str) -> Partial:
         p = Partial(of, by)
@@ -123,7 +146,7 @@ class _Builder:
             return Local(
                 p,
                 node.display,
-                sp.diff(act.forward(x), x),
+                _slope(act.name).xreplace({X: x}),
                 act.derivative(x, y),
                 act.steps(x),
                 act.name,
@@ -131,7 +154,7 @@ class _Builder:
         if node.kind == "loss":
             return self._loss_local(p)
         if node.kind == "net":
-            derived = sp.diff(node.expr, sym(p.by))
+            derived = _linear(net.neuron(node.neuron or ""), p.by)
             return Local(p, node.display, derived, derived, (), "linear")
         raise ValueError(f"no local derivative of {node.kind} node {p.of}")
 
@@ -140,21 +163,36 @@ class _Builder:
         net = self.net
         outputs = net.outputs
         neuron = next(n for n in outputs if n.out == p.by)
-        expression = net.node(net.loss).display
-        assert expression is not None  # the loss node always has an expression
-        for n in outputs:
-            if n.term:
-                expression = expression.xreplace({sym(n.term): net.node(n.term).display})
+        expression = self._written_loss()
         loss = LOSSES[net.loss_rule]
         t, o = sym(neuron.target or ""), sym(neuron.out)
         return Local(
             p,
             expression,
-            sp.diff(expression.doit(), o),
+            sp.diff(self._loss_terms(expression, o), o),
             loss_derivative(loss, len(outputs), net.residual, t, o),
             loss_derivative_steps(loss, len(outputs), net.residual, t, o),
             loss.name,
         )
+
+    @functools.cache  # noqa: B019  (one builder per derivation: freed with it)
+    def _written_loss(self) -> sp.Expr:
+        """The loss with its named terms (E_o1, …) written out, once for every output."""
+        net = self.net
+        expression = net.node(net.loss).display
+        assert expression is not None  # the loss node always has an expression
+        terms = {sym(n.term): net.node(n.term).display for n in net.outputs if n.term}
+        return expression.xreplace(terms) if terms else expression
+
+    def _loss_terms(self, expression: sp.Expr, o: sp.Symbol) -> sp.Expr:
+        """The summands of the loss that hold `o`: differentiating only them is the same
+        derivative, without differentiating every output's term for each output."""
+        if self._loss is None:
+            self._loss = expression.doit()
+        whole = self._loss
+        if not isinstance(whole, sp.Add):
+            return whole
+        return sp.Add(*(a for a in whole.args if o in a.free_symbols))
 
     def neuron_block(self, n: Neuron, next_layer: tuple[Neuron, ...]) -> NeuronBlock:
         loss = self.net.loss

@@ -103,9 +103,16 @@ class Network:
 
     def consumers(self, key: str) -> tuple[Neuron, ...]:
         """Neurons whose weighted sum uses `key` (a source, a weight or a bias)."""
-        return tuple(
-            n for n in self.neurons if key in n.sources or key in n.weights or key == n.bias
-        )
+        return self._uses.get(key, ())
+
+    @cached_property
+    def _uses(self) -> dict[str, tuple[Neuron, ...]]:
+        """Each key's consumers, in neuron order: one pass, not one scan per question."""
+        uses: dict[str, list[Neuron]] = {}
+        for n in self.neurons:
+            for key in dict.fromkeys((*n.sources, *n.weights, *((n.bias,) if n.bias else ()))):
+                uses.setdefault(key, []).append(n)
+        return {k: tuple(v) for k, v in uses.items()}
 
 
 def build(s: Scenario) -> Network:
