@@ -183,5 +183,32 @@ def _compiled(source: str) -> Loop:
 
 
 def loop_for(net: Network, run: Schedule) -> Loop:
-    """The compiled loop of this network and schedule (compiled once per distinct source)."""
-    return _compiled(_Writer(net, run).body())
+    """The compiled loop of this network and schedule: written and compiled once per distinct
+    shape and convention (the verification's alternatives that share them share it)."""
+    return _loop(_shape(net, run), net, run)
+
+
+def _shape(net: Network, run: Schedule) -> tuple[object, ...]:
+    """All the generated code depends on, cheaply hashable (not the sympy nodes)."""
+    return (
+        tuple((p.key, p.trained, p.layer) for p in net.params),
+        tuple((n.activation, n.sources, n.weights, n.bias, n.bias_input) for n in net.neurons),
+        net.layers,
+        net.loss_rule,
+        net.residual,
+        run.examples,
+        run.learning_rate,
+        run.direction,
+        run.update,
+    )
+
+
+_LOOPS: dict[tuple[object, ...], Loop] = {}
+
+
+def _loop(shape: tuple[object, ...], net: Network, run: Schedule) -> Loop:
+    if shape not in _LOOPS:
+        if len(_LOOPS) >= 64:
+            _LOOPS.clear()
+        _LOOPS[shape] = _compiled(_Writer(net, run).body())
+    return _LOOPS[shape]

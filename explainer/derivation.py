@@ -271,8 +271,17 @@ def cancellations(d: Derivation) -> dict[Partial, sp.Expr]:
     for eq in d.equations:
         if len(eq.terms) != 1 or any(d.local(f) is None for f in eq.terms[0]):
             continue
-        product = sp.Mul(*(d._locals[f].textbook for f in eq.terms[0]), evaluate=False)
+        factors = [d._locals[f].textbook for f in eq.terms[0]]
+        if not any(_divides(x) for x in factors):  # nothing to cancel against: skip sympy
+            continue
+        product = sp.Mul(*factors, evaluate=False)
         simplified = sp.factor(sp.cancel(product.doit()))
         if not simplified.is_Number and 2 * sp.count_ops(simplified) <= sp.count_ops(product):
             found[eq.partial] = simplified
     return found
+
+
+def _divides(expr: sp.Basic) -> bool:
+    """A factor with a denominator, the only kind a product can cancel against (a power with
+    a negative exponent somewhere in it)."""
+    return any(isinstance(x, sp.Pow) and x.exp.is_negative for x in sp.preorder_traversal(expr))
