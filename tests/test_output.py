@@ -143,3 +143,45 @@ def test_numeric_columns_align_on_the_decimal_point() -> None:
     assert tex_cell(rows[1][1], True) == "-12.25"  # bare: a D column is already math
     assert tex_cell(text("n/a"), True) == r"\multicolumn{1}{r}{n/a}"
     assert tex_cell(text("b"), True, header=True) == r"\multicolumn{1}{c}{b}"
+
+
+def wide(sizes: tuple[int, ...]) -> dict[str, object]:
+    """A sigmoid network [n, n, n] with per-neuron biases, as a scenario mapping."""
+    layers, previous = [], sizes[0]
+    for li, n in enumerate(sizes[1:]):
+        layers.append(
+            {
+                "neurons": [f"n{li}x{j}" for j in range(n)],
+                "activation": "sigmoid",
+                "bias": "per-neuron",
+                "biases": [0.1] * n,
+                "weights": [
+                    [((i * 7 + j * 3) % 11 - 5) / 20 for i in range(previous)] for j in range(n)
+                ],
+            }
+        )
+        previous = n
+    return {
+        "title": "A wide network",
+        "network": {"inputs": [f"i{i}" for i in range(sizes[0])], "layers": layers},
+        "example": {"inputs": [0.1] * sizes[0], "targets": [0.5] * previous},
+        "training": {"learning_rate": 0.5, "steps": 20},
+    }
+
+
+@pytest.mark.parametrize("sizes", [(8, 8, 8), (32, 32, 32)], ids=["8-8-8", "32-32-32"])
+def test_a_wide_network_is_summarised_and_nothing_overruns_the_margin(
+    sizes: tuple[int, ...], tmp_path: Path
+) -> None:
+    """One neuron of each layer written out, the rest in tables, every long sum wrapped: no
+    line of the PDF overruns the text width (pdflatex's overfull boxes)."""
+    s = scenario.from_mapping(wide(sizes), "wide")
+    md = text_page(s, "md")
+    assert "The other neurons, in matrix form" in md
+    first, second = "n1x0", "n1x1"
+    assert rf"\mathrm{{net}}_{{{first}}} &=" in md  # written out …
+    assert rf"\mathrm{{net}}_{{{second}}} &=" not in md  # … the rest in the tables
+    if not tool("pdflatex"):
+        pytest.skip("pdflatex is not installed (CI installs TeX Live)")
+    log = compile_latex(text_page(s, "tex"), tmp_path)
+    assert "Overfull \\hbox" not in log

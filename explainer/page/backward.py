@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from explainer import notation
 from explainer.activations import ACTIVATIONS
 from explainer.derivation import Equation, Local, Partial
 from explainer.network import sym
 from explainer.page.context import Context, Place
-from explainer.page.model import Display, Item, Paragraph, Section, math, strong, text
+from explainer.page.model import Display, Item, Paragraph, Section, Table, math, strong, text
 from explainer.page.words import (
     UPDATE_ORDER,
+    WRAP_TERMS,
     chain_rows,
     layer_title,
     listing,
     neuron_of,
+    terms,
     update_row,
 )
 
@@ -85,7 +89,8 @@ def local_display(ctx: Context, x: Local) -> list[Item]:
     node = net.node(p.of)
     d_by = notation.operator(ctx.sym(p.by), ctx.ordinary)
     expression = notation.latex(x.expression, ctx.names)
-    forms = [rf"{d_by}\left({expression}\right)"]
+    # ∂/∂w(…) of a long sum cannot wrap inside its brackets: the term that holds w is enough
+    forms = [rf"{d_by}\left({expression}\right)"] if len(terms(expression)) <= WRAP_TERMS else []
     items: list[Item] = []
     if node.kind == "out":
         act = ACTIVATIONS[x.rule]
@@ -162,7 +167,7 @@ def _equation(ctx: Context, eq: Equation) -> list[Item]:
         rows = _long_sum(ctx, eq)
     else:
         rows = chain_rows(ctx.partial(p), forms)
-    used = ", ".join(ctx.ref(f) for f in dict.fromkeys(refs))
+    used = ", ".join(dict.fromkeys(ctx.ref(f) for f in refs))
     if p.of == net.loss and any(n.has_net and n.net == p.by for n in net.neurons):
         what = text(
             "The error signal at the net input of neuron ",
@@ -224,9 +229,11 @@ def _updates(ctx: Context) -> Section:
     ascent = ctx.plan.direction == "ascent"
     op = "+" if ascent else "-"
     rows = []
+    shown = _written_params(ctx)
     for u in ctx.ev.updates:
-        g = ctx.partial(Partial(net.loss, u.key))
-        rows.append(update_row(ctx, u, op, g, ctx.factor_num(u.gradient)))
+        if u.key in shown:
+            g = ctx.partial(Partial(net.loss, u.key))
+            rows.append(update_row(ctx, u, op, g, ctx.factor_num(u.gradient)))
     frozen = [p for p in net.params if not p.trained]
     items: list[Item] = [
         Paragraph(
@@ -242,6 +249,18 @@ def _updates(ctx: Context) -> Section:
         ),
         Display(tuple(rows)),
     ]
+    if len(shown) < len(ctx.ev.updates):
+        items.append(
+            Paragraph(
+                text(
+                    f"The other {len(ctx.ev.updates) - len(shown):,} parameters are updated the "
+                    "same way, each from its own gradient; their new values are in the JSON "
+                    "(explainer render … --format json), under keys such as ",
+                    math(rf"\mathrm{{{ctx.ev.updates[-1].key}@1}}"),
+                    ".",
+                )
+            )
+        )
     if frozen:
         items.append(
             Paragraph(
@@ -254,5 +273,73 @@ def _updates(ctx: Context) -> Section:
     return Section("Updating the parameters", 2, tuple(items), "updates")
 
 
+def _written_params(ctx: Context) -> frozenset[str]:
+    """The parameters whose gradients the page writes out (all, unless it summarises)."""
+    return frozenset(
+        p.by
+        for block in ctx.d.layers
+        for p in (*(q for nb in block.neurons for q in nb.gradients), *block.shared)
+    )
+
+
+def matrix_form(ctx: Context) -> Section:
+    """A summarised page's other neurons: each layer's error signals as a table, and the
+    gradients as the outer product of that column with the layer's inputs."""
+    if not ctx.summary:
+        return Section("", 2, ())
+    net, loss = ctx.net, ctx.net.loss
+    items: list[Item] = [
+        Paragraph(
+            text(
+                "The page has written out the first neuron of each layer; every other neuron's "
+                "numbers follow the same equations. Per layer, the error signal at each neuron "
+                "j's output and at its net input (",
+                math(rf"\delta_j = \partial {ctx.sym(loss)} / \partial \mathrm{{net}}_j"),
+                "):",
+            )
+        )
+    ]
+    known = dict(ctx.ev.partials)
+    for block in ctx.results.run.chain.layers:
+        layer = net.layers[block.layer]
+        header = (
+            text("neuron"),
+            text(math(rf"\partial {ctx.sym(loss)} / \partial \mathrm{{out}}")),
+            text(math(rf"\partial {ctx.sym(loss)} / \partial \mathrm{{net}}")),
+        )
+        rows = tuple(
+            (
+                text(name),
+                text(math(ctx.num(ctx.value(Partial(loss, net.neuron(name).out))))),
+                text(math(_or_dash(ctx, known, Partial(loss, net.neuron(name).net)))),
+            )
+            for name in layer
+        )
+        items += [
+            Paragraph(text(strong(layer_title(net, block.layer)))),
+            Table(header, rows, (False, True, True)),
+        ]
+    items.append(
+        Paragraph(
+            text(
+                "Each weight's gradient is its neuron's error signal at the net input times the "
+                "input the weight multiplies, ",
+                math(r"\partial E / \partial w_{jk} = \delta_j \cdot x_k"),
+                ": the gradient matrix of a layer is the outer product of this column with the "
+                "layer's inputs, and the error reaching the layer below is ",
+                math(r"W^{\mathsf{T}} \delta"),
+                ". Every gradient is in the JSON under keys such as ",
+                math(rf"\mathrm{{d{loss}/d{net.params[-1].key}}}"),
+                ".",
+            )
+        )
+    )
+    return Section("The other neurons, in matrix form", 3, tuple(items), "matrix-form")
+
+
+def _or_dash(ctx: Context, known: dict[Partial, Any], p: Partial) -> str:
+    return ctx.num(known[p]) if p in known else "—"
+
+
 def chain_layout(ctx: Context) -> list[Section]:
-    return [*backward_sections(ctx), _updates(ctx)]
+    return [*backward_sections(ctx), matrix_form(ctx), _updates(ctx)]

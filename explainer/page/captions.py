@@ -25,7 +25,7 @@ def network_figure(ctx: Context) -> Figure | None:
     """The network with the highlighted parameter's chain-rule paths."""
     net, s = ctx.net, ctx.scenario
     key = s.highlight or next((p.key for p in net.trained if p.kind == "weight"), "")
-    if not key:
+    if not key or ctx.summary:  # a wide network's drawing is a thicket of edges: tables instead
         return None
     values = {k: float(v) for k, v in ctx.ev.nodes}
     paths = figures.path_count(net, key)

@@ -103,7 +103,14 @@ class Context:
     names: Mapping[sp.Symbol, str]  # node symbol → LaTeX
     numbers: Mapping[sp.Symbol, str]  # node symbol → its value at the worked step, as LaTeX
     numbering: Numbering
+    chain: Derivation  # the derivation the page writes out: all of it, or the summary's part
     updated: Mapping[str, Any] = field(default_factory=dict)  # sequential: new values so far
+
+    @property
+    def summary(self) -> bool:
+        """A network wider than SUMMARY_WIDTH: one neuron of each layer written out, the rest in
+        tables."""
+        return summarised(self.net)
 
     @property
     def scenario(self) -> Scenario:
@@ -115,7 +122,7 @@ class Context:
 
     @property
     def d(self) -> Derivation:
-        return self.results.run.chain
+        return self.chain
 
     @property
     def ev(self) -> Evaluation:
@@ -154,7 +161,9 @@ class Context:
         return self.numbering.tags[p]
 
     def ref(self, p: Partial) -> str:
-        return f"({self.numbering.tags[p]})"
+        """An equation's number, or (a summary's neurons not written out) the table of δ."""
+        tag = self.numbering.tags.get(p)
+        return f"({tag})" if tag else "the table of error signals"
 
     def value(self, p: Partial) -> Any:
         return self.ev.partial(p)
@@ -164,12 +173,32 @@ def context(results: Results) -> Context:
     plan, net = results.plan, results.run.net
     overrides = dict(plan.scenario.symbols)
     names = {sym(n.key): overrides.get(n.key, notation.default_symbol(n.key)) for n in net.nodes}
-    d = results.run.chain
+    d = written_out(results.run.chain, net)
     numbering = delta_numbering(d, net) if plan.profile == "delta" else chain_numbering(d, net)
     numbers = {
         sym(k): as_factor(show(v, plan.digits).latex) for k, v in results.run.evaluation.nodes
     }
-    return Context(plan, results, names, numbers, numbering)
+    return Context(plan, results, names, numbers, numbering, d)
+
+
+SUMMARY_WIDTH = 4  # neurons in a layer (or inputs) above which a page summarises
+
+
+def summarised(net: Network) -> bool:
+    return max(len(net.inputs), *(len(layer) for layer in net.layers)) > SUMMARY_WIDTH
+
+
+def written_out(d: Derivation, net: Network) -> Derivation:
+    """The derivation a page writes out: all of it, or for a wide network the first neuron of
+    each layer (its error signal and its parameters' gradients); every other value is still
+    computed, and the page gives it in tables."""
+    if not summarised(net):
+        return d
+    layers = tuple(
+        dataclasses.replace(block, neurons=block.neurons[:1], shared=block.shared)
+        for block in d.layers
+    )
+    return dataclasses.replace(d, layers=layers)
 
 
 def as_factor(s: str) -> str:

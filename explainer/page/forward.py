@@ -5,8 +5,19 @@ from __future__ import annotations
 from explainer import notation
 from explainer.activations import ACTIVATIONS, LOSSES
 from explainer.page.context import Context
-from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, math, strong, text
-from explainer.page.words import UPDATE_ORDER, chain_rows, equals, listing
+from explainer.page.model import (
+    Display,
+    Item,
+    Paragraph,
+    Prose,
+    Section,
+    Seg,
+    Table,
+    math,
+    strong,
+    text,
+)
+from explainer.page.words import UPDATE_ORDER, chain_rows, equals, layer_title, listing
 
 
 def setup(ctx: Context) -> Section:
@@ -47,12 +58,20 @@ def _layer(ctx: Context, li: int) -> Prose:
     act = ACTIVATIONS[layer.activation]
     weights = [p for p in net.params if p.layer == li and p.kind == "weight"]
     biases = [p for p in net.params if p.layer == li and p.kind == "bias"]
+    shown = weights if not ctx.summary else weights[: len(net.neuron(net.layers[li][0]).weights)]
     parts: list[Seg | str] = [
         strong(f"Layer {li + 1}"),
-        f" ({role}): neurons ",
-        *listing(net.layers[li]),
+        f" ({role}): ",
+        *(
+            ("neurons ", *listing(net.layers[li]))
+            if not ctx.summary
+            else (f"{len(net.layers[li])} neurons, ", net.layers[li][0], " to ", net.layers[li][-1])
+        ),
         f"; activation: {act.describe}; weights ",
-        *listing(equals(ctx, p.key, p.value) for p in weights),
+        *listing(equals(ctx, p.key, p.value) for p in shown),
+        f" (those of {net.layers[li][0]}; {len(weights):,} in all, every one in the JSON)"
+        if len(shown) < len(weights)
+        else "",
         "" if layer.train_weights else " (not trained)",
     ]
     if biases:
@@ -93,12 +112,14 @@ def forward(ctx: Context) -> Section:
             )
         )
     ]
-    for names in net.layers:
-        for name in names:
+    for li, names in enumerate(net.layers):
+        for name in names[:1] if ctx.summary else names:
             n = net.neuron(name)
             items.append(_node_display(ctx, n.net))
             if n.has_net:
                 items.append(_node_display(ctx, n.out))
+        if ctx.summary:
+            items += _layer_table(ctx, li)
     terms = [n.term for n in net.outputs if n.term]
     if terms:
         items.append(Paragraph(text("The error of each output, then the total:")))
@@ -107,6 +128,26 @@ def forward(ctx: Context) -> Section:
         items.append(Paragraph(text("The loss:")))
     items.append(_node_display(ctx, net.loss))
     return Section("Forward pass", 2, tuple(items), "forward")
+
+
+def _layer_table(ctx: Context, li: int) -> list[Item]:
+    """A summarised page: every neuron of a layer, its net input and output."""
+    net = ctx.net
+    names = net.layers[li]
+    rows = tuple(
+        (
+            text(name),
+            text(math(ctx.num(ctx.ev.node(net.neuron(name).net)))),
+            text(math(ctx.num(ctx.ev.node(net.neuron(name).out)))),
+        )
+        for name in names
+    )
+    return [
+        Paragraph(
+            text(f"Every neuron of {layer_title(net, li).lower()} the same way ({len(names)}):")
+        ),
+        Table((text("neuron"), text("net input"), text("output")), rows, (False, True, True)),
+    ]
 
 
 def _node_display(ctx: Context, key: str) -> Display:

@@ -24,6 +24,9 @@ def training(ctx: Context) -> Section:
     return Section(f"Training for many {unit}s", 2, tuple(items), "training")
 
 
+SHOWN_OUTPUTS = 4  # output columns of the training table; a wider network's are in the JSON
+
+
 def _table(ctx: Context) -> Table:
     """A row per recorded step: the parameters (when there are at most four), the outputs
     (for a single example) and the loss."""
@@ -31,10 +34,11 @@ def _table(ctx: Context) -> Table:
     several, unit = training_unit(ctx.scenario)
     trained = [p for p in net.params if p.trained]
     show_params = len(trained) <= 4
+    outputs = net.outputs[:SHOWN_OUTPUTS]
     header = [
         text(unit),
         *([text(math(ctx.sym(p.key))) for p in trained] if show_params else []),
-        *(() if several else (text(math(ctx.sym(n.out))) for n in net.outputs)),
+        *(() if several else (text(math(ctx.sym(n.out))) for n in outputs)),
         text(math(ctx.sym(net.loss)), " (mean over the examples)" if several else ""),
     ]
     index = {p.key: i for i, p in enumerate(net.params)}
@@ -44,7 +48,7 @@ def _table(ctx: Context) -> Table:
         if show_params:
             row += [text(math(ctx.num(st.params[index[p.key]]))) for p in trained]
         if not several:
-            row += [text(math(ctx.num(o))) for o in st.outputs]
+            row += [text(math(ctx.num(o))) for o in st.outputs[: len(outputs)]]
         row.append(text(math(ctx.num(st.loss))))
         rows.append(tuple(row))
     return Table(tuple(header), tuple(rows), (False, *([True] * (len(header) - 1))))
@@ -73,18 +77,20 @@ def _summary(ctx: Context, unit: str) -> Prose:
 
 def _outputs(ctx: Context) -> Prose:
     net, last = ctx.net, ctx.results.run.training.steps[-1]
+    outputs = net.outputs[:SHOWN_OUTPUTS]
+    more = len(net.outputs) - len(outputs)
     return text(
         " The outputs are ",
         *listing(
             math(f"{ctx.sym(n.out)} = {ctx.num(o)}")
-            for n, o in zip(net.outputs, last.outputs, strict=True)
+            for n, o in zip(outputs, last.outputs, strict=False)
         ),
         " against the targets ",
         *listing(
             math(f"{ctx.sym(n.target or '')} = {ctx.num(t)}")
-            for n, t in zip(net.outputs, ctx.scenario.targets, strict=True)
+            for n, t in zip(outputs, ctx.scenario.targets, strict=False)
         ),
-        ".",
+        f" (and {more} more outputs, in the JSON)." if more else ".",
     )
 
 

@@ -34,12 +34,42 @@ UPDATE_ORDER = {
 
 
 def chain_rows(lhs: str, forms: list[str]) -> tuple[str, ...]:
-    """lhs = f1 = f2 = …, one form per row, dropping any that repeats the one before it."""
+    """lhs = f1 = f2 = …, one form per row, dropping any that repeats the one before it; a form
+    of more than WRAP_TERMS terms continues on further rows, WRAP terms each."""
     kept: list[str] = []
     for f in forms:
         if not kept or f != kept[-1]:
             kept.append(f)
-    return (f"{lhs} &= {kept[0]}", *(f"&= {f}" for f in kept[1:]))
+    rows = []
+    for i, form in enumerate(kept):
+        lines = wrapped(form)
+        rows.append(f"{lhs} &= {lines[0]}" if i == 0 else f"&= {lines[0]}")
+        rows += [rf"&\quad {line}" for line in lines[1:]]
+    return tuple(rows)
+
+
+WRAP_TERMS, WRAP = 6, 3  # a sum of more terms than WRAP_TERMS is written WRAP terms a line
+
+
+def terms(latex: str) -> list[str]:
+    """A formula split at its top-level + and − signs (outside braces and brackets): the first
+    term bare, each later one with its sign."""
+    out, depth, start = [], 0, 0
+    for i, c in enumerate(latex):
+        depth += (c in "{([") - (c in "})]")
+        if depth == 0 and i > start and latex.startswith((" + ", " - "), i):
+            out.append(latex[start:i].strip())
+            start = i + 1
+    out.append(latex[start:].strip())
+    return out
+
+
+def wrapped(latex: str) -> list[str]:
+    """A formula as lines of at most WRAP terms, when it has more than WRAP_TERMS."""
+    parts = terms(latex)
+    if len(parts) <= WRAP_TERMS:
+        return [latex]
+    return [" ".join(parts[i : i + WRAP]) for i in range(0, len(parts), WRAP)]
 
 
 def training_unit(s: Scenario) -> tuple[bool, str]:
