@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 import sympy as sp
@@ -171,7 +170,6 @@ class _Writer:
                     self.updates(li, rate)
 
 
-@lru_cache(maxsize=64)
 def _compiled(source: str) -> Loop:
     namespace: dict[str, object] = {"math": math}
     # Our own generated code: identifiers are p<i>, x<i>, n<i>, o<i>, d<i>, t<i> and numbers
