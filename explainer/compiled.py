@@ -24,7 +24,9 @@ from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_ter
 from explainer.network import Network
 from explainer.settings import Schedule
 
-LARGEST = 600  # parameters: above this the unrolled code is longer than numpy's loop is slow
+# parameters: above this numpy's loop is faster than the unrolled code (measured by
+# benchmarks/peers.py: the compiled loop wins at [8, 8, 8], 144 parameters, loses at [16, 16, 16])
+LARGEST = 200
 
 # (θ, first step, last step, the steps to record, the first and last among them) → the rows
 Loop = Callable[[list[float], int, int, frozenset[int]], list[tuple[Any, ...]]]

@@ -190,7 +190,12 @@ def _compiled(
     first = start.k if start else 0
     theta = list(start.params if start else [p.value for p in net.params])
     sampled = curve_steps(steps)
-    kept = frozenset(k for k in range(first, steps + 1) if record(k))
+    owner = getattr(record, "__self__", None)  # a set's __contains__: read the set itself
+    kept = (
+        frozenset(k for k in owner if isinstance(k, int) and first <= k <= steps)
+        if isinstance(owner, set | frozenset)
+        else frozenset(k for k in range(first, steps + 1) if record(k))
+    )
     try:
         rows = compiled.loop_for(net, run)(theta, first, steps, kept | sampled | {first, steps})
     except (ArithmeticError, ValueError):  # math.exp overflows where numpy gives inf
