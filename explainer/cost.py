@@ -35,12 +35,13 @@ class Forecast:
 
     @property
     def seconds(self) -> float:
-        """A rough forecast on a small machine: ~30 µs per update plus ~10 ns per parameter;
-        ~45 µs per parameter for a worked step evaluated on paper; and a page that grows with
-        the square of the parameters (issue 12 measured 1.5 s at 8, 7 s at 512, 40 s at 2,048)."""
+        """A rough forecast on a small machine, an upper bound: ~20 µs per update plus ~10 ns per
+        parameter (the numpy loop; the compiled one is faster where it is used); ~45 µs per
+        parameter for a worked step evaluated on paper; and a page linear in the parameters
+        (benchmarks/peers.py: ~0.3 s, and ~0.3 s more at 2,048 weights)."""
         p = self.parameters
-        train = self.updates * (30e-6 + p * 10e-9) + self.evaluations * p * 45e-6
-        return train + 1.5 + 0.008 * p + 5.2e-6 * p**2
+        train = self.updates * (20e-6 + p * 10e-9) + self.evaluations * p * 45e-6
+        return train + 0.3 + 0.0003 * p
 
 
 def _claimed_steps(s: Scenario) -> list[int]:
