@@ -28,8 +28,9 @@ from explainer.settings import Schedule
 # benchmarks/peers.py: the compiled loop wins at [8, 8, 8], 144 parameters, loses at [16, 16, 16])
 LARGEST = 200
 
-# (θ, first step, last step, the steps to record, the first and last among them) → the rows
-Loop = Callable[[list[float], int, int, frozenset[int]], list[tuple[Any, ...]]]
+# (θ, first step, last step, the steps to record (the first and last among them), those of them
+# recorded in full) → a row per step: (k, loss, outputs, (net, out) per neuron, θ), or (k, loss)
+Loop = Callable[[list[float], int, int, frozenset[int], frozenset[int]], list[tuple[Any, ...]]]
 
 
 def compilable(net: Network, run: Schedule) -> bool:
@@ -105,20 +106,23 @@ class _Writer:
             self.emit(f"d{j} = ({upstream}) * ({local})")
 
     def updates(self, layer: int, rate: float) -> None:
+        """p ← p − η·δ_j·x for each trained parameter of the layer, with η·δ_j formed once per
+        neuron (r_j), not once per weight; a shared bias sums its neurons' shares."""
         net = self.net
-        grads: dict[str, list[str]] = {}
+        trained = {p.key for p in net.params if p.trained}
+        steps: dict[str, list[str]] = {}
         for name in net.layers[layer]:
             n, j = net.neuron(name), self.index[name]
-            for w, s in zip(n.weights, n.sources, strict=True):
-                grads.setdefault(w, []).append(f"d{j} * {self.value[s]}")
+            mine = [(w, self.value[s]) for w, s in zip(n.weights, n.sources, strict=True)]
             if n.bias:
-                grads.setdefault(n.bias, []).append(f"d{j} * {float(n.bias_input)!r}")
-        trained = {p.key for p in net.params if p.trained}
-        for key, parts in grads.items():
-            if key in trained:
-                self.emit(
-                    f"{self.param[key]} = {self.param[key]} - {rate!r} * ({' + '.join(parts)})"
-                )
+                mine.append((n.bias, "" if n.bias_input == 1 else "-1.0"))
+            mine = [(k, x) for k, x in mine if k in trained]
+            if mine:
+                self.emit(f"r{j} = {rate!r} * d{j}")
+            for key, x in mine:
+                steps.setdefault(key, []).append(f"r{j} * {x}" if x else f"r{j}")
+        for key, parts in steps.items():
+            self.emit(f"{self.param[key]} -= {' + '.join(parts)}")
 
     def body(self) -> str:
         """The loop: between two recorded steps, the step's code with no test in it; at each
@@ -135,7 +139,7 @@ class _Writer:
         outs = ", ".join(f"o{self.index[n.name]}" for n in net.outputs)
         neurons = ", ".join(f"(n{j}, o{j})" for j in range(len(net.neurons)))
         lines = [
-            "def loop(theta, k0, k1, want):",
+            "def loop(theta, k0, k1, want, full):",
             f"    {params}{',' if len(net.params) == 1 else ''} = theta",
             *(f"    {self.value[k]} = {v!r}" for k, v in zip(net.inputs, x, strict=True)),
             *(f"    t{i} = {v!r}" for i, v in enumerate(t)),
@@ -148,7 +152,10 @@ class _Writer:
             *("    " + line for line in step),
             "        k = stop",
             *forward,
-            f"        rows.append((k, {self.loss()}, ({outs},), ({neurons},), ({params},)))",
+            "        if k in full:",
+            f"            rows.append((k, {self.loss()}, ({outs},), ({neurons},), ({params},)))",
+            "        else:",
+            f"            rows.append((k, {self.loss()}))",
             "    return rows",
         ]
         return "\n".join(lines) + "\n"

@@ -21,7 +21,13 @@ from functools import cached_property
 
 import sympy as sp
 
-from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_derivative_steps
+from explainer.activations import (
+    ACTIVATIONS,
+    LOSSES,
+    loss_derivative,
+    loss_derivative_steps,
+    loss_term,
+)
 from explainer.network import Network, Neuron, sym
 
 
@@ -107,6 +113,17 @@ def _slope(activation: str) -> sp.Expr:
     return sp.diff(ACTIVATIONS[activation].forward(X), X)
 
 
+T = sp.Symbol("t")
+
+
+@functools.cache
+def _loss_slope(rule: str, outputs: int, residual: str) -> sp.Expr:
+    """sympy.diff of one output's term of the loss by that output, once per loss (every output's
+    term has the same form; the other terms do not hold it)."""
+    term = loss_term(LOSSES[rule], outputs, residual, T, X)
+    return sp.diff(term.doit(), X)
+
+
 def _linear(n: Neuron, by: str) -> sp.Expr:
     """∂net/∂by of net = Σ_k w_k·s_k + β·b, by the rule for a sum of products (a test proves it
     equals sympy.diff): a weight gives its source, a source its weight, the bias its constant."""
@@ -124,7 +141,6 @@ class _Builder:
         self.net = net
         self.locals: dict[Partial, Local] = {}
         self.equations: dict[Partial, Equation] = {}
-        self._loss: sp.Expr | None = None  # the loss written out, once
 
     def local(self, of: str, by: str) -> Partial:
         p = Partial(of, by)
@@ -169,7 +185,7 @@ class _Builder:
         return Local(
             p,
             expression,
-            sp.diff(self._loss_terms(expression, o), o),
+            _loss_slope(net.loss_rule, len(outputs), net.residual).xreplace({T: t, X: o}),
             loss_derivative(loss, len(outputs), net.residual, t, o),
             loss_derivative_steps(loss, len(outputs), net.residual, t, o),
             loss.name,
@@ -183,16 +199,6 @@ class _Builder:
         assert expression is not None  # the loss node always has an expression
         terms = {sym(n.term): net.node(n.term).display for n in net.outputs if n.term}
         return expression.xreplace(terms) if terms else expression
-
-    def _loss_terms(self, expression: sp.Expr, o: sp.Symbol) -> sp.Expr:
-        """The summands of the loss that hold `o`: differentiating only them is the same
-        derivative, without differentiating every output's term for each output."""
-        if self._loss is None:
-            self._loss = expression.doit()
-        whole = self._loss
-        if not isinstance(whole, sp.Add):
-            return whole
-        return sp.Add(*(a for a in whole.args if o in a.free_symbols))
 
     def neuron_block(self, n: Neuron, next_layer: tuple[Neuron, ...]) -> NeuronBlock:
         loss = self.net.loss

@@ -162,7 +162,9 @@ def build(s: Scenario) -> Network:
                 constant = sp.Integer(int(layer.bias_input))
                 products.append(sp.Mul(sym(bias), constant, evaluate=False))
             weighted_sum = sp.Add(*products, evaluate=False)
-            nodes.append(Node(net, "net", weighted_sum.doit(), weighted_sum, name))
+            # the same canonical sum as weighted_sum.doit(), built directly (doit re-walks it)
+            evaluated = sp.Add(*(sp.Mul(*p.args) for p in products))
+            nodes.append(Node(net, "net", evaluated, weighted_sum, name))
             if act.has_net:
                 f = act.forward(sym(net))
                 nodes.append(Node(out, "out", f, f, name))

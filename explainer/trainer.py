@@ -6,8 +6,10 @@ walkthrough's own evaluation (evaluate.py), which the tests check it against ste
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -43,6 +45,18 @@ class Training:
         return next(s for s in self.steps if s.k == k)
 
 
+@functools.cache
+def _numpy_rule(activation: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """An activation and its derivative as numpy functions, lambdified once per activation."""
+    act = ACTIVATIONS[activation]
+    x, y = sp.Symbol("x"), sp.Symbol("y")
+    # lambdify prints our own rule-table expressions (never a scenario string) as numpy code.
+    return (
+        sp.lambdify((x,), act.forward(x), "numpy"),
+        sp.lambdify((x, y), act.derivative(x, y).doit(), "numpy"),
+    )
+
+
 class _Layer:
     """One layer's parameters as matrices: net = W·x + B·β, with B mapping bias parameters β
     to neurons (a column per bias; a shared bias is one column of ones)."""
@@ -50,11 +64,7 @@ class _Layer:
     def __init__(self, net: Network, names: tuple[str, ...], theta: np.ndarray) -> None:
         index = {p.key: i for i, p in enumerate(net.params)}
         neurons = [net.neuron(n) for n in names]
-        act = ACTIVATIONS[neurons[0].activation]
-        x, y = sp.Symbol("x"), sp.Symbol("y")
-        # lambdify prints our own rule-table expressions (never a scenario string) as numpy code.
-        self.f = sp.lambdify((x,), act.forward(x), "numpy")
-        self.f_prime = sp.lambdify((x, y), act.derivative(x, y).doit(), "numpy")
+        self.f, self.f_prime = _numpy_rule(neurons[0].activation)
         self.w_index = np.array([[index[k] for k in n.weights] for n in neurons], dtype=np.intp)
         biases = list(dict.fromkeys(n.bias for n in neurons if n.bias))
         self.b_index = np.array([index[b] for b in biases], dtype=np.intp)
@@ -194,16 +204,15 @@ def _compiled(
     kept = (
         frozenset(k for k in owner if isinstance(k, int) and first <= k <= steps)
         if isinstance(owner, set | frozenset)
-        else frozenset(k for k in range(first, steps + 1) if record(k))
+        else frozenset(filter(record, range(first, steps + 1)))
     )
     try:
-        rows = compiled.loop_for(net, run)(theta, first, steps, kept | sampled | {first, steps})
+        full = kept | {first, steps}
+        rows = compiled.loop_for(net, run)(theta, first, steps, full | sampled, full)
     except (ArithmeticError, ValueError):  # math.exp overflows where numpy gives inf
         return None
-    recorded = tuple(
-        Step(k, loss, outs, params, neurons)
-        for k, loss, outs, neurons, params in rows
-        if k in (first, steps) or k in kept
+    recorded = tuple(  # a full row is (k, loss, outputs, neurons, params)
+        Step(row[0], row[1], row[2], row[4], row[3]) for row in rows if len(row) > 2
     )
     curve = tuple((k, loss) for k, loss, *_ in rows if k in sampled or k == steps)
     return Training(recorded, (recorded[-1].outputs,), _thin(list(curve)))

@@ -73,9 +73,10 @@ def test_the_generated_code_holds_only_our_names() -> None:
     s = load_network(SCENARIOS / "mazur-2-2-2.toml")
     source = compiled._Writer(network.build(s), schedule(s)).body()
     words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", source))
-    ours = {"def", "loop", "theta", "k0", "k1", "want", "rows", "k", "for", "in", "stop"}
+    ours = {"def", "loop", "theta", "k0", "k1", "want", "full", "rows", "k", "for", "in", "stop"}
+    ours |= {"if", "else"}
     ours |= {"sorted", "range", "append", "return", "math", "_", *compiled.MATH}
-    assert {w for w in words if not re.fullmatch(r"[pxtnod][0-9]+", w)} <= ours
+    assert {w for w in words if not re.fullmatch(r"[pxtnodr][0-9]+", w)} <= ours
 
 
 def test_an_overflow_falls_back_to_the_numpy_loop_and_its_error() -> None:
