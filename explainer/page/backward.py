@@ -255,9 +255,8 @@ def _updates(ctx: Context) -> Section:
                 text(
                     f"The other {len(ctx.ev.updates) - len(shown):,} parameters are updated the "
                     "same way, each from its own gradient; their new values are in the JSON "
-                    "(explainer render … --format json), under keys such as ",
-                    math(rf"\mathrm{{{ctx.ev.updates[-1].key}@1}}"),
-                    ".",
+                    f"(explainer render … --format json), under keys such as "
+                    f"{ctx.ev.updates[-1].key}@1.",
                 )
             )
         )
@@ -324,13 +323,11 @@ def matrix_form(ctx: Context) -> Section:
             text(
                 "Each weight's gradient is its neuron's error signal at the net input times the "
                 "input the weight multiplies, ",
-                math(r"\partial E / \partial w_{jk} = \delta_j \cdot x_k"),
+                math(rf"\partial {ctx.sym(loss)} / \partial w_{{jk}} = \delta_j \cdot x_k"),
                 ": the gradient matrix of a layer is the outer product of this column with the "
                 "layer's inputs, and the error reaching the layer below is ",
                 math(r"W^{\mathsf{T}} \delta"),
-                ". Every gradient is in the JSON under keys such as ",
-                math(rf"\mathrm{{d{loss}/d{net.params[-1].key}}}"),
-                ".",
+                f". Every gradient is in the JSON under keys such as d{loss}/d{net.params[-1].key}.",
             )
         )
     )
