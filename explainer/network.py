@@ -9,6 +9,7 @@ No derivatives and no numbers here beyond the scenario's initial values.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,8 +19,10 @@ from explainer.activations import ACTIVATIONS, LOSSES, loss_term
 from explainer.scenario import Scenario, neuron_key
 
 
+@functools.lru_cache(maxsize=65_536)
 def sym(key: str) -> sp.Symbol:
-    """The sympy symbol of a node; sympy caches symbols by name, so a key always gives the same."""
+    """The sympy symbol of a node: the same object for a key (sympy caches symbols too, but
+    through its assumptions machinery, slowly)."""
     return sp.Symbol(key, real=True)
 
 
@@ -115,6 +118,15 @@ class Network:
         return {k: tuple(v) for k, v in uses.items()}
 
 
+_X = sp.Symbol("x", real=True)
+
+
+@functools.cache
+def _forward(activation: str) -> sp.Expr:
+    """An activation of x, built once per activation (each neuron's is this with its net put in)."""
+    return ACTIVATIONS[activation].forward(_X)
+
+
 def build(s: Scenario) -> Network:
     params: list[Param] = []
     neurons: list[Neuron] = []
@@ -166,7 +178,7 @@ def build(s: Scenario) -> Network:
             evaluated = sp.Add(*(sp.Mul(*p.args) for p in products))
             nodes.append(Node(net, "net", evaluated, weighted_sum, name))
             if act.has_net:
-                f = act.forward(sym(net))
+                f = _forward(layer.activation).xreplace({_X: sym(net)})
                 nodes.append(Node(out, "out", f, f, name))
             outs.append(out)
         sources = tuple(outs)
