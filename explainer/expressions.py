@@ -239,15 +239,21 @@ def names(node: Node) -> tuple[str, ...]:
 
 def refs(node: Node) -> tuple[Ref, ...]:
     """Every name reference, in the order written."""
-    out: list[Ref] = []
+    return tuple(n for n in _leaves(node) if isinstance(n, Ref))
+
+
+def _leaves(node: Node) -> list[Num | Ref]:
+    """The names and numbers of an expression, in the order written (walked without
+    recursion)."""
+    out: list[Num | Ref] = []
     stack = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, Ref):
-            out.append(n)
-        elif isinstance(n, Op):
+        if isinstance(n, Op):
             stack.extend(reversed(n.args))
-    return tuple(out)
+        else:
+            out.append(n)
+    return out
 
 
 def parse_at(file: str, where: str, text: str, limits: Limits) -> Node:
@@ -262,25 +268,7 @@ def parse_at(file: str, where: str, text: str, limits: Limits) -> Node:
         raise ScenarioError(
             file, where, f"{e.expected} (column {e.column})", repr(e.token)
         ) from None
-    for n in nums(node):
-        mantissa, _, exponent = n.text.lower().partition("e")
-        digits = sum(c.isdigit() for c in mantissa)
-        at = f"the number at column {n.column}"
-        if digits > limits.printed_digits:
-            raise limits.exceeded(file, where, "printed_digits", at, digits)
-        if exponent and abs(int(exponent)) > limits.exponent:
-            raise limits.exceeded(file, where, "exponent", at, int(exponent))
-    return node
-
-
-def nums(node: Node) -> tuple[Num, ...]:
-    """Every number written, in order."""
-    out: list[Num] = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
+    for n in _leaves(node):
         if isinstance(n, Num):
-            out.append(n)
-        elif isinstance(n, Op):
-            stack.extend(reversed(n.args))
-    return tuple(out)
+            limits.printed(file, where, n.text, f"the number at column {n.column}")
+    return node

@@ -42,6 +42,16 @@ class Limits:
             shown,
         )
 
+    def printed(self, file: str, key: str, text: str, what: str) -> None:
+        """A number written as text (a claim's printed value, a constant in an expression)
+        within `printed_digits` and `exponent`, so that no value is too large to hold."""
+        mantissa, _, exponent = text.lower().partition("e")
+        digits = sum(c.isdigit() for c in mantissa)
+        if digits > self.printed_digits:
+            raise self.exceeded(file, key, "printed_digits", what, digits)
+        if exponent and abs(int(exponent)) > self.exponent:
+            raise self.exceeded(file, key, "exponent", what, int(exponent))
+
 
 DEFAULT = Limits()
 
