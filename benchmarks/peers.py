@@ -74,11 +74,6 @@ EXPLAINER = [sys.executable, "-m", "explainer"]
 RSS_BYTES = 1 if sys.platform == "darwin" else 1024  # the unit of ru_maxrss
 
 
-def never(k: int) -> bool:
-    """Record no step but the first and the last."""
-    return False
-
-
 # The networks -----------------------------------------------------------------------------
 
 
@@ -239,7 +234,7 @@ def explainer_trainer(net: Dense) -> Run:
     built, run = network.build(s), schedule(s)
 
     def call() -> float:
-        return trainer.train(built, run, UPDATES, never).steps[-1].loss
+        return trainer.train(built, run, UPDATES).steps[-1].loss
 
     call()
     return call
@@ -249,7 +244,7 @@ def explainer_numpy(net: Dense) -> Run:
     """explainer's general loop over numpy arrays (training sets, stopping rules, wide nets)."""
     s = scenario.load_network(net.path, LIMITS)
     built, run = network.build(s), schedule(s)
-    return lambda: trainer._numpy(built, run, UPDATES, never, None).steps[-1].loss
+    return lambda: trainer._numpy(built, run, UPDATES, (), None).steps[-1].loss
 
 
 def weighted(row: Sequence[Any], inputs: Sequence[Any]) -> Any:
@@ -602,13 +597,13 @@ def training_row(n: int, folder: Path, rounds: int) -> list[str]:
     s = scenario.load_network(net.path, LIMITS)
     built, run = network.build(s), schedule(s)
     start = time.perf_counter()
-    trainer.train(built, run, SCALING_UPDATES, never)
+    trainer.train(built, run, SCALING_UPDATES)
     first = time.perf_counter() - start
     ours: list[float] = []
     theirs: list[float] = []
     for _ in range(rounds):
         start = time.perf_counter()
-        params = trainer.train(built, run, SCALING_UPDATES, never).steps[-1].params
+        params = trainer.train(built, run, SCALING_UPDATES).steps[-1].params
         ours.append(time.perf_counter() - start)
         start = time.perf_counter()
         weights = numpy_sgd(net, SCALING_UPDATES)[1]

@@ -39,7 +39,7 @@ def training(repeat: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        train(net, run, 10_000, lambda k: False)
+        train(net, run, 10_000)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

@@ -53,7 +53,7 @@ def run(
     run = settings.schedule(scenario)
     numbers = evaluate.evaluate(net, chain, run, mode)
     if spec.kind == "float64":
-        training = trainer.train(net, run, scenario.steps, record.__contains__)
+        training = trainer.train(net, run, scenario.steps, record)
     elif scenario.steps > STEPWISE_LIMIT or scenario.data:
         raise UsageError(
             f"{scenario.path}: {mode.name} arithmetic trains by repeating the worked step, "

@@ -101,7 +101,7 @@ def results(plan: Plan, values_only: bool = False) -> Results:
             network.build(stand_in),
             settings.schedule(dataclasses.replace(stand_in, until_loss=None)),
             training.steps[-1].k,
-            table_steps(s.steps, s.table_steps).__contains__,
+            table_steps(s.steps, s.table_steps),
         )
         if stand_in
         else None

@@ -7,7 +7,7 @@ walkthrough's own evaluation (evaluate.py), which the tests check it against ste
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +109,7 @@ def train(
     net: Network,
     run: Schedule,
     steps: int,
-    record: Callable[[int], bool],
+    record: Collection[int] = (),
     start: Step | None = None,
 ) -> Training:
     """Gradient descent for `steps` updates or epochs (fewer if the loss falls below `until_loss`).
@@ -117,8 +117,8 @@ def train(
     Simultaneous: every gradient from the weights of the same forward pass. Sequential: each
     layer is updated as soon as its gradients are known, and the layer below is differentiated
     through the updated weights. A training set is taken in order, one update per example
-    (stochastic) or one per epoch from the mean gradient (batch). Recorded: every k with
-    `record(k)`, plus k = 0 and the last. From `start`: the same loop continued from that
+    (stochastic) or one per epoch from the mean gradient (batch). Recorded: every k in
+    `record`, plus k = 0 and the last. From `start`: the same loop continued from that
     recorded state (its row is the first).
     """
     if compiled.compilable(net, run):
@@ -133,7 +133,7 @@ def _numpy(
     net: Network,
     run: Schedule,
     steps: int,
-    record: Callable[[int], bool],
+    record: Collection[int],
     start: Step | None,
 ) -> Training:
     """The loop over numpy arrays: any network, training set and stopping rule."""
@@ -163,7 +163,7 @@ def _numpy(
     stride = 1  # with until_loss, every stride-th step's loss is kept for the curve
     curve: list[tuple[int, float]] = []
     for k in range(first, steps + 1):
-        if watch or k in (first, steps) or record(k) or k in sampled:
+        if watch or k in (first, steps) or k in record or k in sampled:
             outs, nets = _forward(layers, x_all)
             out = outs[-1]
             loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
@@ -172,7 +172,7 @@ def _numpy(
                 curve.append((k, loss))
             if len(curve) > 2 * CURVE_POINTS and not done:  # until_loss: a bounded, even sample
                 curve, stride = curve[::2], stride * 2
-            if k in (first, steps) or done or record(k):
+            if k in (first, steps) or done or k in record:
                 for layer in layers:
                     layer.store(theta)
                 rows.append(
@@ -193,21 +193,15 @@ def _numpy(
 
 
 def _compiled(
-    net: Network, run: Schedule, steps: int, record: Callable[[int], bool], start: Step | None
+    net: Network, run: Schedule, steps: int, record: Collection[int], start: Step | None
 ) -> Training | None:
     """The same training by the compiled loop (compiled.py), or None where its floats overflow
     (the numpy loop then runs and the overflow is reported as for any network)."""
     first = start.k if start else 0
     theta = list(start.params if start else [p.value for p in net.params])
     sampled = curve_steps(steps)
-    owner = getattr(record, "__self__", None)  # a set's __contains__: read the set itself
-    kept = (
-        frozenset(k for k in owner if isinstance(k, int) and first <= k <= steps)
-        if isinstance(owner, set | frozenset)
-        else frozenset(filter(record, range(first, steps + 1)))
-    )
     try:
-        full = kept | {first, steps}
+        full = frozenset(k for k in record if first <= k <= steps) | {first, steps}
         rows = compiled.loop_for(net, run)(theta, first, steps, full | sampled, full)
     except (ArithmeticError, ValueError):  # math.exp overflows where numpy gives inf
         return None

@@ -343,7 +343,7 @@ def extended(shared: Run, page_steps: int, steps: int, record: frozenset[int]) -
     last = shared.training.steps[-1]
     if last.k >= steps or last.k < page_steps:  # done, or stopped early
         return shared.training
-    more = trainer.train(shared.net, shared.schedule, steps, record.__contains__, start=last)
+    more = trainer.train(shared.net, shared.schedule, steps, record, start=last)
     # diverging past the page's steps is the same error as on the page
     evaluate.check_finite(shared.schedule.path, shared.net, shared.evaluation, more)
     return dataclasses.replace(shared.training, steps=(*shared.training.steps, *more.steps[1:]))

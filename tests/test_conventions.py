@@ -82,7 +82,7 @@ def test_sequential_reproduces_the_published_error_after_one_step() -> None:
 def test_sequential_walkthrough_equals_its_training_loop() -> None:
     v = values("mazur-2-2-2-sequential")
     s = dataclasses.replace(load("mazur-2-2-2-sequential"), steps=1)
-    step = trainer.train(network.build(s), schedule(s), 1, lambda k: True).at(1)
+    step = trainer.train(network.build(s), schedule(s), 1, range(1 + 1)).at(1)
     keys = [p.key for p in network.build(s).params]
     for key, value in zip(keys, step.params, strict=True):
         assert v.get(f"{key}@1", value) == pytest.approx(value, rel=1e-12)
@@ -199,7 +199,7 @@ def test_training_set_batch_mode_is_the_mean_gradient() -> None:
     data = (((0.0, 1.0), (0.2,)), ((1.0, 0.0), (0.8,)), ((1.0, 1.0), (0.5,)))
     s = dataclasses.replace(load("cross-entropy"), loss="half_sse", data=data, mode="batch")
     net = network.build(s)
-    trained = trainer.train(net, schedule(s), 1, lambda k: True)
+    trained = trainer.train(net, schedule(s), 1, range(1 + 1))
     # independent: the gradient of the mean loss over the set, by finite differences
     grads = []
     for p in net.params:
@@ -224,12 +224,12 @@ def test_training_set_batch_mode_is_the_mean_gradient() -> None:
 def test_training_set_stochastic_mode_updates_per_example() -> None:
     data = (((0.0, 1.0), (0.2,)), ((1.0, 0.0), (0.8,)))
     s = dataclasses.replace(load("cross-entropy"), data=data, mode="stochastic")
-    epoch = trainer.train(network.build(s), schedule(s), 1, lambda k: True).at(1).params
+    epoch = trainer.train(network.build(s), schedule(s), 1, range(1 + 1)).at(1).params
     # by hand: one single-example step per row, in order
     current = s
     for x, t in data:
         one = dataclasses.replace(current, input_values=x, targets=t, data=())
-        step = trainer.train(network.build(one), schedule(one), 1, lambda k: True).at(1).params
+        step = trainer.train(network.build(one), schedule(one), 1, range(1 + 1)).at(1).params
         layers = _with_values(current, step)
         current = dataclasses.replace(current, layers=layers)
     final = [p.value for p in network.build(current).params]
@@ -258,7 +258,7 @@ def test_sine_training_set_from_csv() -> None:
 
 def test_until_loss_stops_at_the_first_step_below_the_threshold() -> None:
     s = dataclasses.replace(load("single-weight"), steps=100, until_loss=1e-6)
-    rows = trainer.train(network.build(s), schedule(s), 100, lambda k: True).steps
+    rows = trainer.train(network.build(s), schedule(s), 100, range(100 + 1)).steps
     assert rows[-1].loss < 1e-6 <= rows[-2].loss
 
 

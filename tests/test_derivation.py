@@ -280,9 +280,9 @@ def test_one_training_step_equals_the_evaluated_updates(case: str) -> None:
     assert set(new) == {p.key for p in net.trained}
     expected = [new.get(p.key, p.value) for p in net.params]  # frozen ones stay
     run = schedule(_scenario(case))
-    step = train(net, run, 1, lambda k: False).at(1)
+    step = train(net, run, 1).at(1)
     np.testing.assert_allclose(step.params, expected, rtol=1e-12, atol=1e-15)
-    before = train(net, run, 0, lambda k: False).at(0)
+    before = train(net, run, 0).at(0)
     assert before.loss == pytest.approx(float(ev.node(net.loss)), rel=1e-12, abs=1e-300)
     np.testing.assert_allclose(
         before.outputs, [float(ev.node(n.out)) for n in net.outputs], rtol=1e-12, atol=1e-15
@@ -292,7 +292,7 @@ def test_one_training_step_equals_the_evaluated_updates(case: str) -> None:
 @cases
 def test_three_training_steps_equal_three_evaluations_by_hand(case: str) -> None:
     net, _, _ = _net(case)
-    training = train(net, schedule(_scenario(case)), 3, lambda k: True)
+    training = train(net, schedule(_scenario(case)), 3, range(4))
     assert [s.k for s in training.steps] == [0, 1, 2, 3]
     s = _scenario(case)
     for k in range(3):

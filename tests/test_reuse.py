@@ -3,7 +3,7 @@ where a claim reads a step past the page's last."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -37,7 +37,7 @@ def trainings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
         net: Network,
         run: Schedule,
         steps: int,
-        record: Callable[[int], bool],
+        record: Collection[int],
         start: Step | None = None,
     ) -> Training:
         seen.append((start.k if start else 0, steps))

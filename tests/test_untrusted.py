@@ -467,10 +467,10 @@ def test_until_loss_keeps_a_bounded_sample_of_the_curve() -> None:
         scenarios.load_network(SCENARIOS / "mazur-2-2-2.toml"), until_loss=1e-300
     )
     net = build(s)
-    trainer.train(net, schedule(s), 500, lambda k: False)  # warm up lambdify and numpy
+    trainer.train(net, schedule(s), 500)  # warm up lambdify and numpy
     tracemalloc.start()
     try:
-        training = trainer.train(net, schedule(s), 30_000, lambda k: False)
+        training = trainer.train(net, schedule(s), 30_000)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
