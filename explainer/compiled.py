@@ -14,7 +14,9 @@ networks too wide for straight-line code.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -56,9 +58,36 @@ class _FloatPrinter(PythonCodePrinter):  # type: ignore[misc]
 
 _PRINTER = _FloatPrinter({"fully_qualified_modules": False})
 
+# Each rule is printed once, over placeholder names, and a neuron's code is the rule's with its
+# own names put in: printing is most of the cost of writing a loop.
+_NET, _OUT, _TARGET = sp.Symbol("NET_"), sp.Symbol("OUT_"), sp.Symbol("TARGET_")
+_SLOT = re.compile(r"\b(NET_|OUT_|TARGET_)\b")
+
 
 def _code(expr: sp.Expr) -> str:
     return str(_PRINTER.doprint(expr))
+
+
+@functools.cache
+def _activation(activation: str) -> tuple[str, str]:
+    """f(NET_) and f′ in the rule table's textbook form, in NET_ and OUT_ = f(NET_)."""
+    act = ACTIVATIONS[activation]
+    return _code(act.forward(_NET)), _code(act.derivative(_NET, _OUT).doit())
+
+
+@functools.cache
+def _loss(rule: str, count: int, residual: str) -> tuple[str, str]:
+    """One output's loss term and its derivative ∂L/∂OUT_, in TARGET_ and OUT_."""
+    law = LOSSES[rule]
+    return (
+        _code(loss_term(law, count, residual, _TARGET, _OUT).doit()),
+        _code(loss_derivative(law, count, residual, _TARGET, _OUT).doit()),
+    )
+
+
+def _fill(template: str, net: str = "", out: str = "", target: str = "") -> str:
+    names = {"NET_": net, "OUT_": out, "TARGET_": target}
+    return _SLOT.sub(lambda m: names[m.group(1)], template)
 
 
 class _Writer:
@@ -86,39 +115,34 @@ class _Writer:
             if n.bias:  # a threshold, the bias on a −1 input, subtracts
                 total += f" {'-' if n.bias_input == -1 else '+'} {self.param[n.bias]}"
             self.emit(f"n{j} = {total}")
-            act = ACTIVATIONS[n.activation]
-            self.emit(f"o{j} = {_code(act.forward(sp.Symbol(f'n{j}')))}")
+            self.emit(f"o{j} = {_fill(_activation(n.activation)[0], net=f'n{j}')}")
 
     def loss(self) -> str:
-        rule, count = LOSSES[self.net.loss_rule], len(self.net.outputs)
-        t, o = sp.Symbol("t"), sp.Symbol("o")
-        term = loss_term(rule, count, self.net.residual, t, o).doit()
-        parts = []
-        for i, n in enumerate(self.net.outputs):
-            j = self.index[n.name]
-            parts.append(_code(term.xreplace({t: sp.Symbol(f"t{i}"), o: sp.Symbol(f"o{j}")})))
+        net = self.net
+        term = _loss(net.loss_rule, len(net.outputs), net.residual)[0]
+        parts = [
+            _fill(term, out=f"o{self.index[n.name]}", target=f"t{i}")
+            for i, n in enumerate(net.outputs)
+        ]
         return " + ".join(f"({p})" for p in parts)
 
     def deltas(self, layer: int) -> None:
         """d_j = ∂L/∂net_j for the neurons of one layer (upstream from the layer above)."""
         net = self.net
-        rule, count = LOSSES[net.loss_rule], len(net.outputs)
-        t, o, x, y = (sp.Symbol(s) for s in "toxy")
         last = layer == len(net.layers) - 1
+        up = _loss(net.loss_rule, len(net.outputs), net.residual)[1]
         for name in net.layers[layer]:
             n, j = net.neuron(name), self.index[name]
             if last:
                 i = [m.name for m in net.outputs].index(name)
-                up = loss_derivative(rule, count, net.residual, t, o).doit()
-                upstream = _code(up.xreplace({t: sp.Symbol(f"t{i}"), o: sp.Symbol(f"o{j}")}))
+                upstream = _fill(up, out=f"o{j}", target=f"t{i}")
             else:
                 above = [m for m in net.consumers(n.out)]
                 weights = [(m, m.weights[m.sources.index(n.out)]) for m in above]
                 upstream = " + ".join(
                     f"d{self.index[m.name]} * {self.param[w]}" for m, w in weights
                 )
-            slope = ACTIVATIONS[n.activation].derivative(x, y).doit()
-            local = _code(slope.xreplace({x: sp.Symbol(f"n{j}"), y: sp.Symbol(f"o{j}")}))
+            local = _fill(_activation(n.activation)[1], net=f"n{j}", out=f"o{j}")
             self.emit(f"d{j} = ({upstream}) * ({local})")
 
     def updates(self, layer: int, rate: float) -> None:
