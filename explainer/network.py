@@ -9,6 +9,7 @@ No derivatives and no numbers here beyond the scenario's initial values.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from functools import cached_property
@@ -103,6 +104,12 @@ class Network:
     @property
     def trained(self) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.trained)
+
+    def given(self, values: tuple[float, ...]) -> Network:
+        """The same graph on another worked example: `values` of the inputs, then the targets
+        (a derivation, symbolic, holds for both)."""
+        keys = (k for k, _ in self.example)
+        return dataclasses.replace(self, example=tuple(zip(keys, values, strict=True)))
 
     def consumers(self, key: str) -> tuple[Neuron, ...]:
         """Neurons whose weighted sum uses `key` (a source, a weight or a bias)."""

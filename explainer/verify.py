@@ -88,7 +88,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
             )
 
         def remark(c: Claim = claim) -> str:
-            return _contradicts(s, c, base, derived[0])
+            return _contradicts(s, c, base, derived)
 
         if claim.key in given_keys:  # a printed input: checked against the author's other numbers
             findings.append(judge(claim, base, no_alternatives, remark))
@@ -394,7 +394,8 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
     other = "sequential" if s.update == "simultaneous" else "simultaneous"
     out.append(
         Variant(
-            f"{other} updates", lambda: values(dataclasses.replace(s, update=other), record=near)
+            f"{other} updates",  # the same network and derivation, another update order
+            lambda: values(dataclasses.replace(s, update=other), record=near, derived=derived),
         )
     )
     if any(layer.biases for layer in s.layers):
@@ -427,9 +428,10 @@ def _put(xs: tuple[float, ...], i: int, x: float) -> tuple[float, ...]:
     return (*xs[:i], x, *xs[i + 1 :])
 
 
-def _contradicts(s: Scenario, claim: Claim, base: Values, net: Network) -> str:
+def _contradicts(s: Scenario, claim: Claim, base: Values, derived: Derived) -> str:
     """A printed input that differs from the scenario's: which of the author's other numbers
     follow from the scenario's value and not from the printed one."""
+    net, chain = derived
     kind, i = base_inputs(s, net)[claim.key]  # once per printed input that differs
     printed = float(claim.printed)
     if kind == "input":
@@ -438,7 +440,11 @@ def _contradicts(s: Scenario, claim: Claim, base: Values, net: Network) -> str:
         changed = dataclasses.replace(s, targets=_put(s.targets, i, printed))
     ks = frozenset(k for c in s.claims if (k := _split(c.key)[1]) is not None)
     try:
-        other = values(dataclasses.replace(changed, steps=max([s.steps, *ks])), record=ks)
+        other = values(
+            dataclasses.replace(changed, steps=max([s.steps, *ks])),
+            record=ks,
+            derived=(net.given((*changed.input_values, *changed.targets)), chain),
+        )
     except NumericError:
         return f"with {claim.key} = {claim.printed} the numbers overflow or are undefined"
     broken = [
