@@ -8,16 +8,24 @@ and a computational graph take the same stages through their own modules, one ro
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from explainer import graph_results, page, pdf, render, results, verify
+from explainer import page, pdf, render, results, verify
 from explainer.findings import Finding
 from explainer.graph_scenario import GraphScenario
-from explainer.page import circuit
 from explainer.page.model import Explanation
 from explainer.scenario import AnyScenario, Scenario
 from explainer.settings import Options, resolve, resolve_graph
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from explainer import graph_results
+
+    AnyResults: TypeAlias = results.Results | graph_results.GraphResults
 
 __all__ = [
     "Options",
@@ -31,7 +39,9 @@ __all__ = [
 ]
 
 
-AnyResults = results.Results | graph_results.GraphResults
+def _lazy(module: str) -> Any:
+    """A module imported on first use: a graph's stages are not loaded for a network's page."""
+    return importlib.import_module(f"explainer.{module}")
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,9 @@ def _of_network(r: AnyResults) -> results.Results:
 
 
 def _of_graph(r: AnyResults) -> graph_results.GraphResults:
-    assert isinstance(r, graph_results.GraphResults)
+    from explainer.graph_results import GraphResults  # loaded with the graph's first stage
+
+    assert isinstance(r, GraphResults)
     return r
 
 
@@ -70,12 +82,12 @@ KINDS: dict[type, Kind] = {
         findings=lambda s: verify.verify(_network(s)),
     ),
     GraphScenario: Kind(
-        results=lambda s, o, values_only: graph_results.results(
+        results=lambda s, o, values_only: _lazy("graph_results").results(
             resolve_graph(_graph(s), o), values_only
         ),
-        page=lambda r: circuit.build(_of_graph(r)),
-        values=lambda r: circuit.values_only(_of_graph(r)),
-        findings=lambda s: graph_results.results(resolve_graph(_graph(s))).findings,
+        page=lambda r: _lazy("page.circuit").build(_of_graph(r)),
+        values=lambda r: _lazy("page.circuit").values_only(_of_graph(r)),
+        findings=lambda s: _lazy("graph_results").results(resolve_graph(_graph(s))).findings,
     ),
 }
 
