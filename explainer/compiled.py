@@ -20,7 +20,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 from explainer.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
@@ -218,6 +220,19 @@ class _Writer:
             for li in layers:
                 if li >= lowest:
                     self.updates(li, rate)
+
+
+def vectorised(args: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable[..., Any]:
+    """`expr` as a numpy function of `args`: the code lambdify writes (NumPyPrinter's), without
+    lambdify's set-up, whose first call imports all of numpy's names (~40 ms of a render). Only
+    our rule tables' expressions, over our own symbols, are printed here."""
+    body = NumPyPrinter().doprint(expr)
+    source = f"def rule({', '.join(a.name for a in args)}):\n    return {body}\n"
+    namespace: dict[str, object] = {"numpy": numpy}
+    exec(compile(source, "<explainer numpy rule>", "exec"), namespace)
+    rule = namespace["rule"]
+    assert callable(rule)
+    return rule
 
 
 def _compiled(source: str) -> Loop:

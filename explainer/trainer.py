@@ -47,13 +47,12 @@ class Training:
 
 @functools.cache
 def _numpy_rule(activation: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """An activation and its derivative as numpy functions, lambdified once per activation."""
+    """An activation and its derivative as numpy functions, written once per activation."""
     act = ACTIVATIONS[activation]
     x, y = sp.Symbol("x"), sp.Symbol("y")
-    # lambdify prints our own rule-table expressions (never a scenario string) as numpy code.
     return (
-        sp.lambdify((x,), act.forward(x), "numpy"),
-        sp.lambdify((x, y), act.derivative(x, y).doit(), "numpy"),
+        compiled.vectorised((x,), act.forward(x)),
+        compiled.vectorised((x, y), act.derivative(x, y).doit()),
     )
 
 
@@ -148,9 +147,8 @@ def _numpy(
     t_all = np.array([t for _, t in examples], dtype=np.float64)
     n = len(net.outputs)
     ts, os_ = sp.Symbol("t"), sp.Symbol("o")
-    # lambdify prints our own rule-table expressions (never a scenario string) as numpy code.
-    term = sp.lambdify((ts, os_), loss_term(rule, n, net.residual, ts, os_).doit(), "numpy")
-    d_term = sp.lambdify((ts, os_), loss_derivative(rule, n, net.residual, ts, os_).doit(), "numpy")
+    term = compiled.vectorised((ts, os_), loss_term(rule, n, net.residual, ts, os_).doit())
+    d_term = compiled.vectorised((ts, os_), loss_derivative(rule, n, net.residual, ts, os_).doit())
     batches = (
         [slice(i, i + 1) for i in range(len(examples))]
         if run.mode == "stochastic"
