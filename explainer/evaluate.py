@@ -316,21 +316,35 @@ def train_stepwise(
     rows = []
     curve = []
     for k in range(steps + 1):
-        ev = evaluate(net, d, run, ar, params, step=k)
-        curve.append((k, float(ev.node(net.loss))))
+        if k < steps:
+            ev = evaluate(net, d, run, ar, params, step=k)
+            node: Callable[[str], Number] = ev.node
+        else:  # after the last update: its forward pass only
+            node = _forward_at(net, run, ar, params, k).__getitem__
+        curve.append((k, float(node(net.loss))))
         if k in (0, steps) or record(k):
             rows.append(
                 Step(
                     k,
-                    ev.node(net.loss),
-                    tuple(ev.node(n.out) for n in net.outputs),
+                    node(net.loss),
+                    tuple(node(n.out) for n in net.outputs),
                     tuple(params[p.key] for p in net.params),
-                    tuple((ev.node(n.net), ev.node(n.out)) for n in net.neurons),
+                    tuple((node(n.net), node(n.out)) for n in net.neurons),
                 )
             )
-        params.update((u.key, u.new) for u in ev.updates)
-    last = evaluate(net, d, run, ar, params, step=steps) if steps else evaluate(net, d, run, ar)
-    return Training(tuple(rows), (tuple(last.node(n.out) for n in net.outputs),), tuple(curve))
+        if k < steps:
+            params.update((u.key, u.new) for u in ev.updates)
+    return Training(tuple(rows), (rows[-1].outputs,), tuple(curve))
+
+
+def _forward_at(
+    net: Network, run: Schedule, ar: Arithmetic, params: dict[str, Number], step: int
+) -> dict[str, Number]:
+    """The forward pass at `params`, a fault in it named as `evaluate` names it."""
+    try:
+        return forward(net, params, ar)
+    except Fault as fault:
+        raise numeric_error(run.path, fault, step) from None
 
 
 def _sum_of_products(

@@ -386,10 +386,12 @@ def on_paper(values_in: Callable[[str], Values | None]) -> list[Variant]:
 
 def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Variant]:
     out = []
-    small = max([k for k in near if k <= STEPWISE_LIMIT], default=1)
+    # on paper: only the claimed steps (the steps around them are read from the base run)
+    claimed = frozenset(k for c in s.claims if (k := _split(c.key)[1]) is not None)
+    small = max([k for k in claimed if k <= STEPWISE_LIMIT], default=1)
     if not s.data:
         paper_s = dataclasses.replace(s, steps=small)
-        paper_ks = frozenset(k for k in near if k <= small)
+        paper_ks = frozenset(k for k in claimed if k <= small)
         out += on_paper(lambda spec: values(paper_s, spec, paper_ks, derived))
     other = "sequential" if s.update == "simultaneous" else "simultaneous"
     out.append(

@@ -90,6 +90,9 @@ def test_on_paper_stepwise_training_agrees_with_float_at_many_decimals() -> None
     for a, b in zip(paper.steps, exact.steps, strict=True):
         assert float(a.loss) == pytest.approx(b.loss, abs=1e-13)
         assert np.allclose([float(x) for x in a.params], b.params, atol=1e-13)
+    # the predictions are the outputs after the last step, not after one more update
+    (predicted,) = paper.predictions
+    assert np.allclose([float(x) for x in predicted], exact.predictions[0], atol=1e-13)
 
 
 @pytest.mark.parametrize(
