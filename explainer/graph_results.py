@@ -96,7 +96,7 @@ def check_claims(
     verify.known(s.path, s.claims, base)
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
     variants = verify.on_paper(
-        lambda spec: keys(c, backprop.run(c, locals_, arithmetic.arithmetic(spec)))
+        lambda spec, _: keys(c, backprop.run(c, locals_, arithmetic.arithmetic(spec)))
     )
     get = verify.cached()
 

@@ -44,10 +44,12 @@ def _split(key: str) -> tuple[str, int | None]:
 
 @dataclass(frozen=True)
 class Variant:
-    """One alternative: a description and the values it gives (computed on first use)."""
+    """One alternative: a description and the values it gives, trained to a step `upto` (a
+    claim's own step: a claim of step 1 does not train the alternative 10,000 steps), computed
+    on first use. An alternative without training ignores `upto`."""
 
     what: str
-    compute: Callable[[], Values | None]
+    compute: Callable[[int], Values | None]
 
 
 def near(s: Scenario) -> frozenset[int]:
@@ -266,7 +268,7 @@ def candidates(
     computed: Any,
     base: Values,
     variants: list[Variant],
-    get: Callable[[Variant], Values | None],
+    get: Callable[[Variant, int], Values | None],
 ) -> list[tuple[str, Any]]:
     """What each alternative gives for this claim, in the order the issue lists them."""
     name, k = _split(claim.key)
@@ -277,7 +279,7 @@ def candidates(
         )
     ]
     for v in variants:
-        result = get(v)
+        result = get(v, 1 if k is None else k)
         if result is not None and claim.key in result:
             found.append((v.what, result[claim.key]))
     if k is not None:
@@ -349,18 +351,18 @@ def extended(shared: Run, page_steps: int, steps: int, record: frozenset[int]) -
     return dataclasses.replace(shared.training, steps=(*shared.training.steps, *more.steps[1:]))
 
 
-def cached() -> Callable[[Variant], Values | None]:
-    """Each alternative's values, computed on first use; None for one that cannot be computed
-    (its numbers overflow, or its arithmetic cannot take a function)."""
-    cache: dict[str, Values | None] = {}
+def cached() -> Callable[[Variant, int], Values | None]:
+    """Each alternative's values to a step, computed on first use; None for one that cannot be
+    computed (its numbers overflow, or its arithmetic cannot take a function)."""
+    cache: dict[tuple[str, int], Values | None] = {}
 
-    def get(v: Variant) -> Values | None:
-        if v.what not in cache:
+    def get(v: Variant, upto: int) -> Values | None:
+        if (v.what, upto) not in cache:
             try:
-                cache[v.what] = v.compute()
+                cache[v.what, upto] = v.compute(upto)
             except (NumericError, ArithmeticModeError):
-                cache[v.what] = None
-        return cache[v.what]
+                cache[v.what, upto] = None
+        return cache[v.what, upto]
 
     return get
 
@@ -372,9 +374,9 @@ PAPER = tuple(
 )
 
 
-def on_paper(values_in: Callable[[str], Values | None]) -> list[Variant]:
+def on_paper(values_in: Callable[[str, int], Values | None]) -> list[Variant]:
     """Every intermediate rounded half up or truncated to 1 to 9 decimals: `values_in` takes
-    the arithmetic, "paper:K:rounding"."""
+    the arithmetic, "paper:K:rounding", and the step to train to."""
     return [
         Variant(
             f"every intermediate {how} to {d} decimals",
@@ -385,19 +387,24 @@ def on_paper(values_in: Callable[[str], Values | None]) -> list[Variant]:
 
 
 def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Variant]:
-    out = []
-    # on paper: only the claimed steps (the steps around them are read from the base run)
-    claimed = frozenset(k for c in s.claims if (k := _split(c.key)[1]) is not None)
-    small = max([k for k in claimed if k <= STEPWISE_LIMIT], default=1)
-    if not s.data:
-        paper_s = dataclasses.replace(s, steps=small)
-        paper_ks = frozenset(k for k in claimed if k <= small)
-        out += on_paper(lambda spec: values(paper_s, spec, paper_ks, derived))
+    def to_step(
+        changed: Scenario, k: int, spec: str = "float64", known: Derived | None = None
+    ) -> Values:
+        """`changed` trained to step k, recording the steps read there."""
+        record = frozenset(j for j in near if j <= k)
+        return values(dataclasses.replace(changed, steps=k), spec, record, known)
+
+    # on paper, training repeats the worked step: a few steps only
+    out = (
+        []
+        if s.data
+        else on_paper(lambda spec, k: None if k > STEPWISE_LIMIT else to_step(s, k, spec, derived))
+    )
     other = "sequential" if s.update == "simultaneous" else "simultaneous"
     out.append(
-        Variant(
-            f"{other} updates",  # the same network and derivation, another update order
-            lambda: values(dataclasses.replace(s, update=other), record=near, derived=derived),
+        Variant(  # the same network and derivation, another update order
+            f"{other} updates",
+            lambda k: to_step(dataclasses.replace(s, update=other), k, known=derived),
         )
     )
     if any(layer.biases for layer in s.layers):
@@ -406,7 +413,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
         out.append(
             Variant(
                 "biases frozen" if trained else "biases trained",
-                lambda: values(dataclasses.replace(s, layers=layers), record=near),
+                lambda k: to_step(dataclasses.replace(s, layers=layers), k),
             )
         )
     halves = {
@@ -415,7 +422,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
     }
     if s.loss in halves:
         loss, what = halves[s.loss]
-        out.append(Variant(what, lambda: values(dataclasses.replace(s, loss=loss), record=near)))
+        out.append(Variant(what, lambda k: to_step(dataclasses.replace(s, loss=loss), k)))
     return out
 
 

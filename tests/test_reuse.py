@@ -48,11 +48,14 @@ def trainings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 
 
 @pytest.mark.parametrize(
-    ("claim", "base"),
+    ("claim", "base", "upto"),
     [
-        ('C = "0.49"', [(0, 20)]),
-        ('"w@20" = "0.3"', [(0, 20), (20, 21)]),
-        ('"w@21" = "0.3"', [(0, 20), (20, 22)]),
+        ('C = "0.49"', [(0, 20)], 1),
+        ('"w@20" = "0.3"', [(0, 20), (20, 21)], 20),
+        ('"w@21" = "0.3"', [(0, 20), (20, 22)], 21),
+        ('C = "0.123"', [(0, 20)], 1),
+        ('"w@7" = "0.123"', [(0, 20)], 7),
+        ('"w@21" = "0.123"', [(0, 20), (20, 22)], 21),
     ],
 )
 def test_the_page_and_its_verification_train_once(
@@ -60,17 +63,19 @@ def test_the_page_and_its_verification_train_once(
     monkeypatch: pytest.MonkeyPatch,
     claim: str,
     base: list[tuple[int, int]],
+    upto: int,
 ) -> None:
     """The page trains its 20 steps once; verification continues that run to one step past the
     claim (the trainer is called with the final step, from where the page stopped), and trains
-    each other convention (the other update order, the ½ in the loss) once."""
+    each other convention (the other update order, the ½ in the loss) once, to the claim's own
+    step (a claim of the worked step: one step)."""
     s = load(write_scenario(with_claims(claim)))
     seen = trainings(monkeypatch)
     found = results.results(resolve(s)).findings
     assert [f.claim.key for f in found] == [claim.split(" = ")[0].strip('"')]
     reproduced = found[0].reproduced
     assert seen[: len(base)] == base
-    assert len(seen) == len(base) + (0 if reproduced else 2)
+    assert seen[len(base) :] == ([] if reproduced else [(0, upto)] * 2)
 
 
 def test_a_claim_past_the_page_where_training_diverges_is_an_error(
