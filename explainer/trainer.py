@@ -71,9 +71,14 @@ class _Layer:
         self.spread = np.array([[sign * (n.bias == b) for b in biases] for n in neurons])
         self.w = theta[self.w_index]
         self.b = theta[self.b_index]
-        self.w_rate = np.array(
-            [float(net.params[i].trained) for i in self.w_index.ravel()]
-        ).reshape(self.w.shape)
+        trained = np.array([float(net.params[i].trained) for i in self.w_index.ravel()])
+        # η per weight: one number where the layer trains all its weights (a scalar times a
+        # matrix is one pass fewer than a matrix times a matrix, and the same products)
+        self.w_rate: np.ndarray | float = (
+            float(trained[0])
+            if trained.size and (trained == trained[0]).all()
+            else trained.reshape(self.w.shape)
+        )
         self.b_rate = np.array([float(net.params[i].trained) for i in self.b_index])
         self.trains_biases = bool(self.b_rate.any())
         self.frozen_bias = self.spread @ self.b  # B·β, constant while the biases are not trained
@@ -160,9 +165,12 @@ def _numpy(
     sampled = curve_steps(steps) if not watch else frozenset()
     stride = 1  # with until_loss, every stride-th step's loss is kept for the curve
     curve: list[tuple[int, float]] = []
+    whole = len(batches) == 1  # one update from every example: its forward pass is x_all's
     for k in range(first, steps + 1):
+        ahead = None
         if watch or k in (first, steps) or k in record or k in sampled:
             outs, nets = _forward(layers, x_all)
+            ahead = (outs, nets) if whole else None
             out = outs[-1]
             loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
             done = k == steps or (watch and converged(run, loss))
@@ -185,7 +193,7 @@ def _numpy(
             if done:
                 break
         for batch in batches:
-            _update(layers, x_all[batch], t_all[batch], d_term, sequential)
+            _update(layers, x_all[batch], t_all[batch], d_term, sequential, ahead)
     final = _forward(layers, x_all)[0][-1]
     return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), _thin(curve))
 
@@ -251,9 +259,11 @@ def _update(
     t: np.ndarray,
     d_term: Callable[[np.ndarray, np.ndarray], np.ndarray],
     sequential: bool,
+    ahead: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
 ) -> None:
-    """One gradient step from the mean gradient of the rows of x."""
-    outs, nets = _forward(layers, x)
+    """One gradient step from the mean gradient of the rows of x (`ahead`: their forward pass,
+    where the step's record has computed it)."""
+    outs, nets = ahead or _forward(layers, x)
     upstream = d_term(t, outs[-1])  # ∂L/∂out per example and output
     if len(x) > 1:
         upstream = upstream / len(
@@ -264,7 +274,9 @@ def _update(
         delta = upstream * layer.f_prime(nets[i], outs[i + 1])
         if i and not sequential:
             upstream = delta @ layer.w  # from the weights before this step's update
-        layer.w = layer.w - layer.w_rate * (delta.T @ outs[i])
+        # Σ over the rows of δᵀ·out; for one row the outer product, the same products, faster
+        step = np.outer(delta[0], outs[i][0]) if len(x) == 1 else delta.T @ outs[i]
+        layer.w -= layer.w_rate * step
         if layer.trains_biases:
             layer.b = layer.b - layer.b_rate * (delta @ layer.spread).sum(axis=0)
         if i and sequential:
