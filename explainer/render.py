@@ -95,6 +95,27 @@ def escape_markdown(s: str) -> str:
     )
 
 
+# GitHub reads Markdown before its math, so a backslash before ASCII punctuation inside $…$ is
+# taken as a Markdown escape and lost (`\,` arrives as `,`). Each such control symbol is written
+# as a control word of the same meaning; `\\` keeps a line to itself (GitHub keeps it there).
+GITHUB_MATH = {
+    r"\,": r"\thinspace ",
+    r"\:": r"\enspace ",
+    r"\>": r"\enspace ",
+    r"\;": r"\enspace ",
+    r"\!": r"\negthinspace ",
+    r"\{": r"\lbrace ",
+    r"\}": r"\rbrace ",
+    r"\|": r"\Vert ",
+}
+_GITHUB_SYMBOL = re.compile(r"\\\\(?!\n|$) *|" + "|".join(map(re.escape, GITHUB_MATH)))
+
+
+def github_math(tex: str) -> str:
+    """`tex` as GitHub's Markdown pass leaves it intact: no control symbol it would unescape."""
+    return _GITHUB_SYMBOL.sub(lambda m: GITHUB_MATH.get(m[0], "\\\\\n"), tex)
+
+
 def _greek(c: str) -> str | None:
     """α → $\\alpha$, Δ → $\\Delta$: pdflatex's text fonts have no Greek."""
     name = unicodedata.name(c, "")
@@ -194,7 +215,7 @@ FORMATS: dict[str, Format] = {
             "page.md.j2",
             False,
             escape_markdown,
-            _prose(escape_markdown, lambda m: f"${m}$", lambda s: f"**{s}**"),
+            _prose(escape_markdown, lambda m: f"${github_math(m)}$", lambda s: f"**{s}**"),
         ),
         Format(
             "tex",
@@ -267,6 +288,7 @@ def environment(
         tikz=lambda f: drawing.tikz(f.drawing),
         cell=tex_cell,
         columns=tex_columns,
+        github_math=github_math,
     )
     return env
 

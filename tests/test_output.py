@@ -3,17 +3,19 @@ math that common hosts render, and a network shape no shipped scenario has."""
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 from pathlib import Path
 
+import cmarkgfm
 import pytest
 
 from explainer import scenario
 from explainer.pipeline import render_text
-from explainer.render import escape_latex, escape_markdown
+from explainer.render import escape_latex, escape_markdown, github_math
 from explainer.scenario import AnyScenario
-from tests.conftest import MINIMAL, SCENARIOS, WriteScenario, tool
+from tests.conftest import MINIMAL, OUTPUT, SCENARIOS, WriteScenario, tool
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 
@@ -129,6 +131,41 @@ def test_markdown_math_is_well_formed(path: Path) -> None:
         if not line.startswith("$$") and "$" in line.replace(r"\$", ""):
             assert line.replace(r"\$", "").count("$") % 2 == 0, line
     assert "\\VAR{" not in md and "{{" not in md and "{%" not in md
+
+
+MATH_BLOCK = re.compile(r"^\$\$\n(.*?)\n\$\$$|(?<!\\)\$(?!\$)(.+?)(?<!\\)\$", re.S | re.M)
+# Stand-ins for what GitHub's math spans are spared, so that only what GitHub does apply to
+# them (backslash escapes, entities, HTML, line breaks) acts: emphasis (_ and *) and a `\\`
+# that ends a line, which GitHub keeps (github/markup#1547) where cmark-gfm alone unescapes it.
+SPARED = {"_": "\ue000", "*": "\ue001", "\\\\\n": "\ue002\n"}
+
+
+def through_github(tex: str) -> str:
+    """`tex` as it leaves cmark-gfm, GitHub's Markdown parser, as the text of a paragraph."""
+    for kept, stand_in in SPARED.items():
+        tex = tex.replace(kept, stand_in)
+    out = cmarkgfm.github_flavored_markdown_to_html(tex).strip()
+    out = html.unescape(out.removeprefix("<p>").removesuffix("</p>"))
+    for kept, stand_in in SPARED.items():
+        out = out.replace(stand_in, kept)
+    return out
+
+
+@pytest.mark.parametrize("path", sorted(OUTPUT.glob("*.md")), ids=lambda p: p.stem)
+def test_every_math_block_crosses_githubs_markdown_unaltered(path: Path) -> None:
+    """GitHub parses Markdown before math: `\\,` in math arrives as `,`. Every math block of
+    every shipped page must come out of cmark-gfm as it went in."""
+    blocks = [a or b for a, b in MATH_BLOCK.findall(path.read_text(encoding="utf-8"))]
+    assert blocks
+    for tex in blocks:
+        assert through_github(tex) == tex
+
+
+def test_the_github_check_catches_an_unescaped_control_symbol() -> None:
+    assert through_github(r"w_{kj}\,\delta_k \\ x") == r"w_{kj},\delta_k \ x"
+    assert through_github(github_math(r"w_{kj}\,\delta_k \\ x")) == github_math(
+        r"w_{kj}\,\delta_k \\ x"
+    )
 
 
 def test_numeric_columns_align_on_the_decimal_point() -> None:
