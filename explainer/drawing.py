@@ -131,9 +131,19 @@ MAX_WIDTH = 15.5  # cm: narrower than the text block on A4 and on Letter with 2.
 MAX_HEIGHT = 19.0  # cm: well within the text block's height, with room for the caption
 
 
+def _scale(d: Drawing) -> float:
+    """The factor a drawing larger than the text block is printed at."""
+    return min(1.0, MAX_WIDTH / d.width, MAX_HEIGHT / d.height)
+
+
+def printed_height(d: Drawing) -> float:
+    """The drawing's height on the printed page, in cm."""
+    return d.height * _scale(d)
+
+
 def tikz(d: Drawing) -> str:
     """A tikzpicture, scaled down as a whole (labels too) when larger than the text block."""
-    scale = min(1.0, MAX_WIDTH / d.width, MAX_HEIGHT / d.height)
+    scale = _scale(d)
     shrink = f",scale={scale:.3f},every node/.append style={{transform shape}}" if scale < 1 else ""
     lines = [rf"\begin{{tikzpicture}}[x=1cm,y=1cm,line cap=round,line join=round{shrink}]"]
     lines.append(rf"\useasboundingbox (0,0) rectangle ({_cm(d.width)},{_cm(d.height)});")

@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 
 from explainer import drawing
-from explainer.page.model import Explanation, Figure, Prose, Table
+from explainer.page.model import Explanation, Figure, Item, Paragraph, Prose, Table
 from explainer.resources import resource_dir
 from explainer.symbols import GREEK, GREEK_CAPITALS
 
@@ -289,8 +289,56 @@ def environment(
         cell=tex_cell,
         columns=tex_columns,
         github_math=github_math,
+        kept=kept,
+        leads=leads,
     )
     return env
+
+
+# What a heading, or a paragraph that leads into a block, keeps below it on its page (with
+# \needspace before it), so that no page ends on either: the whole block where it cannot break
+# (a display, a figure), else its first lines. A display row with fractions is about 2.4 lines.
+FIRST_BLOCK: dict[str, Callable[[Any], str]] = {
+    "display": lambda item: f"{2.4 * len(item.rows) + 1:.1f}\\baselineskip",
+    "figure": lambda item: f"{drawing.printed_height(item.drawing):.2f}cm+4\\baselineskip",
+    "table": lambda item: f"{2 + 1.3 * min(len(item.rows), 3):.1f}\\baselineskip",
+    "paragraph": lambda item: "3\\baselineskip",
+}
+LINE = 85  # characters of text a line of the printed page holds, about
+
+
+def tex_keep(item: Item, lines: float) -> str:
+    """The space `lines` of text and then `item` need, as a TeX dimension expression."""
+    return f"\\dimexpr {lines:.1f}\\baselineskip+{FIRST_BLOCK[item.kind](item)}\\relax"
+
+
+def leads(item: Item) -> bool:
+    """A paragraph that introduces the block after it: a run-in heading (bold text alone), or
+    a sentence that ends in a colon."""
+    if not isinstance(item, Paragraph) or not item.prose:
+        return False
+    last = item.prose[-1]
+    bold = all(seg.kind == "strong" for seg in item.prose)
+    return bold or (last.kind == "text" and last.value.rstrip().endswith(":"))
+
+
+def kept(items: tuple[Item, ...], lines: float = 0.0) -> str:
+    """What the start of `items` needs on one page, after `lines` of text (3: a heading): each
+    leading paragraph and the block it leads into, through a chain of them (a run-in heading,
+    then a sentence ending in a colon, then its display)."""
+    i = 0
+    while i + 1 < len(items) and leads(items[i]):
+        lead = items[i]
+        assert isinstance(lead, Paragraph)
+        lines += text_lines(lead)
+        i += 1
+    return tex_keep(items[i], lines)
+
+
+def text_lines(item: Paragraph) -> float:
+    """About how many printed lines a paragraph takes (math counted at half its LaTeX)."""
+    chars = sum(len(seg.value) // (2 if seg.kind == "math" else 1) for seg in item.prose)
+    return 1.5 + chars // LINE
 
 
 PAPERS = {"a4": "a4paper", "letter": "letterpaper"}

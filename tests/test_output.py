@@ -12,7 +12,8 @@ import cmarkgfm
 import pytest
 
 from explainer import scenario
-from explainer.pipeline import render_text
+from explainer.page.model import Explanation, Paragraph
+from explainer.pipeline import explain, render_text
 from explainer.render import escape_latex, escape_markdown, github_math
 from explainer.scenario import AnyScenario
 from tests.conftest import MINIMAL, OUTPUT, SCENARIOS, WriteScenario, tool
@@ -95,8 +96,65 @@ def test_same_scenario_same_bytes(path: Path, fmt: str) -> None:
 def test_latex_compiles_without_overfull_boxes(path: Path, tmp_path: Path) -> None:
     if not tool("pdflatex"):
         pytest.skip("pdflatex is not installed (CI installs TeX Live)")
-    log = compile_latex(text_page(scenario.load(path), "tex"), tmp_path)
+    s = scenario.load(path)
+    log = compile_latex(text_page(s, "tex"), tmp_path)
     assert "Overfull \\hbox" not in log
+    assert "Overfull \\vbox" not in log  # no display or figure taller than the page
+    if tool("pdftotext"):
+        ends = page_ends(tmp_path / "page.pdf")
+        assert ends
+        e = explain(s)
+        heads, run_in = headings(e), run_in_headings(e)
+        # a heading, a bold run-in heading or a sentence leading into a block (ending in ":")
+        stranded = [
+            end for end in ends if _first_words(end) in heads or end in run_in or end[-1:] == ":"
+        ]
+        assert stranded == []
+
+
+def page_ends(pdf: Path) -> list[str]:
+    """The last line of text on each page of a PDF, its page number left out."""
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    ends = []
+    for page in text.split("\f")[:-1]:
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        if lines and lines[-1].isdigit():
+            lines.pop()
+        ends.append(lines[-1] if lines else "")
+    return ends
+
+
+def _first_words(line: str) -> str:
+    """A heading line's number and first word ("2.1 Output"), as pdftotext prints it."""
+    return " ".join(line.split()[:2])
+
+
+def headings(e: Explanation) -> set[str]:
+    """Every section's number and first word, as LaTeX numbers them (2: n, 3: n.m)."""
+    found, n, m = set(), 0, 0
+    for section in e.sections:
+        n, m = (n + 1, 0) if section.level == 2 else (n, m + 1)
+        number = f"{n}" if section.level == 2 else f"{n}.{m}"
+        found.add(_first_words(f"{number} {section.title}"))
+    return found
+
+
+def run_in_headings(e: Explanation) -> set[str]:
+    """The text of every paragraph that is bold text alone."""
+    return {
+        "".join(seg.value for seg in item.prose)
+        for section in e.sections
+        for item in section.items
+        if isinstance(item, Paragraph) and all(seg.kind == "strong" for seg in item.prose)
+    }
+
+
+def test_the_page_end_check_knows_the_headings_as_printed() -> None:
+    e = explain(scenario.load(SCENARIOS / "mazur-2-2-2.toml"))
+    assert _first_words(f"2 {e.sections[1].title}") in headings(e)
+    assert "Neuron o2" in run_in_headings(e)  # as pdftotext printed Mazur's page 4 ending on it
 
 
 def test_new_shape_renders_and_compiles(write_scenario: WriteScenario, tmp_path: Path) -> None:
