@@ -9,25 +9,62 @@ from explainer.activations import ACTIVATIONS
 from explainer.derivation import Equation, Local, Partial
 from explainer.network import sym
 from explainer.page.context import Context, Place
-from explainer.page.model import Display, Item, Paragraph, Section, Table, math, strong, text
+from explainer.page.model import (
+    Display,
+    Item,
+    Paragraph,
+    Prose,
+    Section,
+    Table,
+    math,
+    strong,
+    text,
+)
 from explainer.page.words import (
-    UPDATE_ORDER,
     WRAP_TERMS,
     chain_rows,
     layer_title,
     listing,
     neuron_of,
+    plural,
     terms,
+    update_order,
     update_row,
 )
 
-INTRO = (
-    " for every trained parameter. No parameter appears in ",
-    " directly, so each derivative is split by the chain rule into local derivatives, "
-    "starting at the output layer and working back. Each local factor is derived from "
-    "the expression of one node; values shown before are referred to by their equation "
-    "number.",
+CHAIN = (
+    " directly, so {it} split by the chain rule into local derivatives, starting at the output "
+    "and working back. Each local factor is derived from the expression of one node; values "
+    "shown before are referred to by their equation number."
 )
+
+
+def _intro(ctx: Context) -> Prose:
+    """What the backward pass is after: the one derivative, or every trained parameter's."""
+    net = ctx.net
+    loss = math(ctx.sym(net.loss))
+    first, last = (
+        math(ctx.partial(Partial(net.loss, p.key))) for p in (net.trained[0], net.trained[-1])
+    )
+    if len(net.trained) == 1:
+        return text(
+            "We want ",
+            first,
+            ". The parameter does not appear in ",
+            loss,
+            CHAIN.format(it="the derivative is"),
+        )
+    return text(
+        "We want the derivative of ",
+        loss,
+        " with respect to every trained parameter, from ",
+        first,
+        " to ",
+        last,
+        ". No parameter appears in ",
+        loss,
+        CHAIN.format(it="each derivative is"),
+    )
 
 
 def backward_sections(ctx: Context) -> list[Section]:
@@ -35,8 +72,7 @@ def backward_sections(ctx: Context) -> list[Section]:
     if not d.layers:
         nothing = text("No parameter is trained, so there is nothing to differentiate.")
         return [Section("Backward pass", 2, (Paragraph(nothing),), "backward")]
-    want = math(ctx.partial(Partial(net.loss, net.trained[0].key)))
-    intro = text("We want ", want, INTRO[0], math(ctx.sym(net.loss)), INTRO[1])
+    intro = _intro(ctx)
     sections = [Section("Backward pass", 2, (Paragraph(intro),), "backward")]
     for block, here in zip(d.layers, layer_contexts(ctx), strict=True):
         items: list[Item] = []
@@ -238,13 +274,13 @@ def _updates(ctx: Context) -> Section:
     items: list[Item] = [
         Paragraph(
             text(
-                "Gradient ascent moves each parameter a step along its gradient, "
-                if ascent
-                else "Gradient descent moves each parameter a step against its gradient, ",
+                f"Gradient {'ascent' if ascent else 'descent'} moves "
+                f"{plural(len(net.trained), 'the parameter', 'each parameter')} a step "
+                f"{'along' if ascent else 'against'} its gradient, ",
                 math(
                     rf"w^{{+}} = w {op} {rate} \cdot {notation.partial(ctx.sym(net.loss), 'w', ctx.ordinary)}"
                 ),
-                "; " + UPDATE_ORDER[ctx.plan.update] + ":",
+                "; " + update_order(net, ctx.plan.update) + ":",
             )
         ),
         Display(tuple(rows)),

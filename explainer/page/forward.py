@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from explainer import notation
 from explainer.activations import ACTIVATIONS, LOSSES
+from explainer.network import Network
 from explainer.page.context import Context
 from explainer.page.model import (
     Display,
@@ -17,7 +18,7 @@ from explainer.page.model import (
     strong,
     text,
 )
-from explainer.page.words import UPDATE_ORDER, chain_rows, equals, layer_title, listing
+from explainer.page.words import chain_rows, equals, layer_title, listing, plural, update_order
 
 
 def setup(ctx: Context) -> Section:
@@ -63,11 +64,11 @@ def _layer(ctx: Context, li: int) -> Prose:
         strong(f"Layer {li + 1}"),
         f" ({role}): ",
         *(
-            ("neurons ", *listing(net.layers[li]))
+            (plural(len(net.layers[li]), "neuron ", "neurons "), *listing(net.layers[li]))
             if not ctx.summary
             else (f"{len(net.layers[li])} neurons, ", net.layers[li][0], " to ", net.layers[li][-1])
         ),
-        f"; activation: {act.describe}; weights ",
+        f"; activation: {act.describe}; {plural(len(weights), 'weight', 'weights')} ",
         *listing(equals(ctx, p.key, p.value) for p in shown),
         f" (those of {net.layers[li][0]}; {len(weights):,} in all, every one in the JSON)"
         if len(shown) < len(weights)
@@ -97,21 +98,32 @@ def _loss(ctx: Context) -> Prose:
         math(ctx.sym(ctx.net.loss)),
         ". Learning rate ",
         math(f"{s.rate_symbol} = {ctx.num(s.learning_rate)}"),
-        f"; gradient {plan.direction}; {UPDATE_ORDER[plan.update]}. Numbers are computed "
+        f"; gradient {plan.direction}; {update_order(ctx.net, plan.update)}. Numbers are computed "
         f"in {ctx.ev.describe}, shown to {plan.digits} significant digits, rounded half up.",
     )
 
 
+# What a neuron computes, by (has a bias, has an activation function): no sentence names a part
+# the page's network does not have.
+NEURON = {
+    (True, True): "sums its weighted inputs and its bias (the net input), then applies its "
+    "activation function (the output).",
+    (False, True): "sums its weighted inputs (the net input), then applies its activation "
+    "function (the output).",
+    (True, False): "outputs the sum of its weighted inputs and its bias; there is no activation "
+    "function.",
+    (False, False): "outputs the sum of its weighted inputs; there is no activation function.",
+}
+
+
+def _what_a_neuron_does(net: Network) -> str:
+    parts = (any(n.bias for n in net.neurons), any(n.has_net for n in net.neurons))
+    return plural(len(net.neurons), "The neuron ", "Each neuron ") + NEURON[parts]
+
+
 def forward(ctx: Context) -> Section:
     net = ctx.net
-    items: list[Item] = [
-        Paragraph(
-            text(
-                "Each neuron sums its weighted inputs and its bias (the net input), then applies its "
-                "activation function (the output)."
-            )
-        )
-    ]
+    items: list[Item] = [Paragraph(text(_what_a_neuron_does(net)))]
     for li, names in enumerate(net.layers):
         for name in names[:1] if ctx.summary else names:
             n = net.neuron(name)

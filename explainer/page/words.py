@@ -33,6 +33,20 @@ UPDATE_ORDER = {
 }
 
 
+def update_order(net: Network, update: str) -> str:
+    """How the step updates the parameters, said only where the order can matter: with trained
+    parameters in more than one layer."""
+    if len(net.trained) == 1:
+        return "the one trained parameter is updated once a step"
+    if len({p.layer for p in net.trained}) == 1:
+        return "the trained parameters, all in one layer, are updated from the same forward pass"
+    return UPDATE_ORDER[update]
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
 def chain_rows(lhs: str, forms: list[str]) -> tuple[str, ...]:
     """lhs = f1 = f2 = …, one form per row, dropping any that repeats the one before it; a form
     of more than WRAP_TERMS terms continues on further rows, WRAP terms each."""
