@@ -388,11 +388,11 @@ def on_paper(values_in: Callable[[str, int], Values | None]) -> list[Variant]:
 
 def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Variant]:
     def to_step(
-        changed: Scenario, k: int, spec: str = "float64", known: Derived | None = None
+        changed: Scenario, k: int, spec: str = "float64", reuse: Derived | None = None
     ) -> Values:
         """`changed` trained to step k, recording the steps read there."""
         record = frozenset(j for j in near if j <= k)
-        return values(dataclasses.replace(changed, steps=k), spec, record, known)
+        return values(dataclasses.replace(changed, steps=k), spec, record, reuse)
 
     # on paper, training repeats the worked step: a few steps only
     out = (
@@ -404,7 +404,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
     out.append(
         Variant(  # the same network and derivation, another update order
             f"{other} updates",
-            lambda k: to_step(dataclasses.replace(s, update=other), k, known=derived),
+            lambda k: to_step(dataclasses.replace(s, update=other), k, reuse=derived),
         )
     )
     if any(layer.biases for layer in s.layers):
