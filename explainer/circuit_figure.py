@@ -8,17 +8,18 @@ the output with respect to it (orange). Position and colour both tell them apart
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 import sympy as sp
 
 from explainer.circuit import Circuit, Gate
-from explainer.drawing import Circle, Drawing, Label, Path, Point, Shape
+from explainer.drawing import Circle, Drawing, Label, Path, Point, Shape, extent
 
 Names = Callable[[str], str]
 Num = Callable[[float], str]
 
-RADIUS, DY, GAP, CHAR = 0.3, 1.5, 0.35, 0.14  # cm; CHAR: a \scriptsize character's rough width
+RADIUS, DY, GAP = 0.3, 1.5, 0.35  # cm: smallest gate radius, row spacing, gap between columns
 SYMBOL: dict[str, str] = {
     "add": "+",
     "sub": "-",
@@ -94,37 +95,57 @@ def circuit(
     row = _rows(c, depth)
     above = {w: f"{names(w)} = {num(values[w])}" for w in c.wires}
     below = {w: num(gradients[w]) for w in c.wires}
-    widest = max(len(_visible(t)) for t in (*above.values(), *below.values()))
-    stub = max(1.0, widest * CHAR + 0.2)
-    dx = 2 * RADIUS + stub + GAP
-    top = max(row.values())
-    height = (top + 1) * DY + 0.4
-    width = 0.8 + max(depth.values()) * dx + 2 * RADIUS + stub + 0.8
+    symbol = {g.out: gate_symbol(g, constant) for g in c.gates}
+    radius = {out: max(RADIUS, _fitting(sym)) for out, sym in symbol.items()}
+    columns = max(depth.values())
+    # A column: its widest gate, then the stubs of the wires leaving it (long enough for their
+    # labels), then the gap to the next column
+    wide = [
+        max((2 * radius[g.out] for g in c.gates if depth[g.out] == k), default=0.0)
+        for k in range(columns + 1)
+    ]
+    stub = [
+        max(
+            0.9,
+            *(
+                extent(t, "small")[0] + 0.3
+                for w in c.wires
+                if depth[w] == k
+                for t in (above[w], below[w])
+            ),
+        )
+        for k in range(columns + 1)
+    ]
+    left = [0.8]
+    for k in range(columns):
+        left.append(left[-1] + wide[k] + stub[k] + GAP)
+    height = (max(row.values()) + 1) * DY + 0.4
+    width = left[-1] + wide[-1] + stub[-1] + 0.8
 
     def at(w: str) -> Point:
-        return (0.8 + depth[w] * dx + (RADIUS if depth[w] else 0.0), height - 0.9 - row[w] * DY)
+        k = depth[w]
+        return (left[k] + wide[k] / 2, height - 0.9 - row[w] * DY)
 
     shapes: list[Shape] = []
     labels: list[Shape] = []
+    gates = {g.out: Circle(at(g.out), radius[g.out], "gate") for g in c.gates}
     for w in c.wires:
         x, y = at(w)
-        start = x + (RADIUS if depth[w] else 0.05)
-        end = (start + stub, y)
-        shapes.append(Path(((start, y), end), "wire"))
+        start = x + (radius[w] if w in gates else 0.05)
+        end = (left[depth[w]] + wide[depth[w]] + stub[depth[w]], y)
+        wire = Path(((start, y), end), "wire")
+        shapes.append(wire)
         for g in c.consumers(w):
             gx, gy = at(g.out)
-            shapes.append(Path((end, (gx - RADIUS, gy)), "wire"))
-        labels.append(
-            Label(((start + end[0]) / 2, y + 0.05), above[w], "south", style="label-value")
-        )
-        labels.append(
-            Label(((start + end[0]) / 2, y - 0.05), below[w], "north", style="label-gradient")
-        )
-    for g in c.gates:
-        shapes.append(Circle(at(g.out), RADIUS, "gate"))
-        symbol = gate_symbol(g, constant)
-        size = "small" if len(_visible(symbol)) <= 2 else "tiny"
-        labels.append(Label(at(g.out), symbol, "center", size, "label-plain"))
+            k = depth[g.out] - 1  # a wire to a later column runs on at its height until then
+            bend = (left[k] + wide[k] + stub[k], y) if k > depth[w] else end
+            shapes.append(Path(tuple(dict.fromkeys((end, bend, (gx - radius[g.out], gy)))), "wire"))
+        middle = (start + end[0]) / 2
+        labels.append(Label((middle, y + 0.05), above[w], "south", style="label-value"))
+        labels.append(Label((middle, y - 0.05), below[w], "north", style="label-gradient"))
+    for out, circle in gates.items():
+        shapes.append(circle)
+        labels.append(Label(circle.at, symbol[out], "center", "small", "label-plain", circle))
     return Drawing(
         width,
         height,
@@ -133,19 +154,7 @@ def circuit(
     )
 
 
-def _visible(latex: str) -> str:
-    """Roughly the characters a label shows: commands and braces dropped."""
-    out, i = [], 0
-    while i < len(latex):
-        ch = latex[i]
-        if ch == "\\":
-            j = i + 1
-            while j < len(latex) and latex[j].isalpha():
-                j += 1
-            out.append("x")  # a command shows as about one character
-            i = j
-            continue
-        if ch not in "{}_^":
-            out.append(ch)
-        i += 1
-    return "".join(out)
+def _fitting(latex: str) -> float:
+    """The radius of a circle the symbol's text fits in, with a little room."""
+    width, height, depth = extent(latex, "small")
+    return math.hypot(width / 2, (height + depth) / 2) + 0.04

@@ -37,6 +37,7 @@ class Label:
     anchor: str = "center"  # center | north | south | east | west | north east | … (TikZ's)
     size: str = "small"  # small | tiny
     style: str = "label"
+    over: Path | Circle | None = None  # the one line or node this label annotates and may cover
 
 
 Shape = Path | Circle | Label
@@ -50,21 +51,23 @@ class Drawing:
     title: str  # plain text: SVG <title>, for screen readers
 
 
+def shift(s: Shape, dx: float, dy: float) -> Shape:
+    """A shape moved by (dx, dy); a label's `over` moves with it."""
+    if isinstance(s, Path):
+        return Path(tuple((x + dx, y + dy) for x, y in s.points), s.style, s.closed)
+    if isinstance(s, Circle):
+        return Circle((s.at[0] + dx, s.at[1] + dy), s.radius, s.style)
+    over = shift(s.over, dx, dy) if s.over is not None else None
+    assert not isinstance(over, Label)
+    return Label((s.at[0] + dx, s.at[1] + dy), s.latex, s.anchor, s.size, s.style, over)
+
+
 def beside(left: Drawing, right: Drawing, gap: float, title: str) -> Drawing:
     """Two drawings side by side, as one (seed 001's a(w) and C(w) panels)."""
-
-    def moved(s: Shape) -> Shape:
-        dx = left.width + gap
-        if isinstance(s, Path):
-            return Path(tuple((x + dx, y) for x, y in s.points), s.style, s.closed)
-        if isinstance(s, Circle):
-            return Circle((s.at[0] + dx, s.at[1]), s.radius, s.style)
-        return Label((s.at[0] + dx, s.at[1]), s.latex, s.anchor, s.size, s.style)
-
     return Drawing(
         left.width + gap + right.width,
         max(left.height, right.height),
-        (*left.shapes, *(moved(s) for s in right.shapes)),
+        (*left.shapes, *(shift(s, left.width + gap, 0.0) for s in right.shapes)),
         title,
     )
 
@@ -101,6 +104,114 @@ STYLES = {
     "label-value": Style("none", 0, BLUE, halo=True),
     "label-gradient": Style("none", 0, ACCENT, halo=True),
 }
+
+# ---------------------------------------------------------------- text boxes
+
+PT = 2.54 / 72.27  # cm per TeX point
+SIZE_PT = {"small": 8.0, "tiny": 6.0}  # \scriptsize and \tiny in an 11pt document
+SCRIPT = {"small": 0.75, "tiny": 0.84}  # sub/superscripts: 6pt in 8pt text, 5pt in 6pt
+# Small sizes of Latin Modern are drawn wider (optical sizes): a digit is 0.5 em at 10pt, 0.53
+# at 8pt, 0.61 at 6pt and 0.68 at 5pt. Each size's text and its scripts widen by these factors.
+SCRIPTSPACE = 0.5 * PT  # TeX's \scriptspace, after every sub- and superscript
+OPTICAL = {"small": (1.07, 1.23), "tiny": (1.23, 1.37)}
+INNER_SEP = 1.5 * PT  # TikZ's inner sep, as tikz() writes every label
+# Widths in ems of Computer Modern (math italic for letters), rounded up: a label's box is
+# estimated from these, and a test compares the estimate with TeX's own boxes.
+EM = {
+    **dict.fromkeys("0123456789", 0.5),
+    **dict.fromkeys(".,;!'", 0.28),
+    **dict.fromkeys("()[]|", 0.39),
+    **dict.fromkeys("mwMW", 0.95),
+    **dict.fromkeys("ijlt", 0.4),
+    "/": 0.5,
+    " ": 0.34,  # a space of \text{…}; none in math, so an overestimate there
+    "∂": 0.58,
+}
+BINARY = ("+", "−", "×", "·", "÷")  # 0.78 em and 4mu either side, or 0.78 alone when unary
+# After these (or at the start) an operator is unary: no space either side, as TeX decides
+UNARY_AFTER = ("", "=", "(", "[", "≈", "→", "/")
+
+
+def _em(ch: str, before: str) -> float:
+    """One character's width in ems, with the math spacing TeX puts around it."""
+    if ch in "=:≈→":
+        return 0.78 + 2 * 0.28  # a relation: thick spaces either side
+    if ch in BINARY:
+        return 0.78 if before in UNARY_AFTER else 0.78 + 2 * 0.23
+    if ch in EM:
+        return EM[ch]
+    if ch.isupper():
+        return 0.8
+    return 0.62 if ch.isalpha() and not ch.isascii() else 0.56
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned rectangle in cm (y up)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def meets(self, other: Box, gap: float = 0.0) -> bool:
+        return not (
+            self.x1 + gap <= other.x0
+            or other.x1 + gap <= self.x0
+            or self.y1 + gap <= other.y0
+            or other.y1 + gap <= self.y0
+        )
+
+
+def extent(latex: str, size: str) -> tuple[float, float, float]:
+    """A label's text as (width, height above the baseline, depth below it) in cm."""
+    em = SIZE_PT[size] * PT
+    wide, script = OPTICAL[size]
+    parts = runs(latex)
+    chars = [(ch, SCRIPT[size] * script if r.shift else wide) for r in parts for ch in r.text]
+    width = SCRIPTSPACE * sum(1 for r in parts if r.shift)
+    before = ""
+    for i, (ch, scale) in enumerate(chars):
+        if ch == " ":  # math ignores spaces; one between words (\text{…}) is set
+            after = chars[i + 1][0] if i + 1 < len(chars) else ""
+            width += EM[ch] * scale * em if before.isalnum() and after.isalnum() else 0.0
+            continue
+        if ch.isspace():
+            width += 0.17 * scale * em  # \, \quad as thin and wide spaces
+            continue
+        width += _em(ch, before) * scale * em
+        before = ch
+    sub, sup = any(r.shift < 0 for r in parts), any(r.shift > 0 for r in parts)
+    return width, (0.98 if sup else 0.75) * em, (0.4 if sub else 0.25) * em
+
+
+# Where an anchor puts the box: the fraction of its width and height left of and below `at`
+ANCHOR_AT = {
+    "center": (0.5, 0.5),
+    "north": (0.5, 1.0),
+    "south": (0.5, 0.0),
+    "east": (1.0, 0.5),
+    "west": (0.0, 0.5),
+    "north east": (1.0, 1.0),
+    "north west": (0.0, 1.0),
+    "south east": (1.0, 0.0),
+    "south west": (0.0, 0.0),
+}
+
+
+def box(label: Label) -> Box:
+    """The label's box on the drawing, inner sep included, as TikZ lays the node out."""
+    width, height, depth = extent(label.latex, label.size)
+    w, h = width + 2 * INNER_SEP, height + depth + 2 * INNER_SEP
+    fx, fy = ANCHOR_AT[label.anchor]
+    x0, y0 = label.at[0] - fx * w, label.at[1] - fy * h
+    return Box(x0, y0, x0 + w, y0 + h)
+
+
+def printed_pt(d: Drawing, label: Label) -> float:
+    """The size a label's text is printed at, in points, once the drawing is scaled to fit."""
+    return SIZE_PT[label.size] * _scale(d)
+
 
 # ---------------------------------------------------------------- TikZ
 
@@ -171,19 +282,6 @@ def tikz(d: Drawing) -> str:
 # ---------------------------------------------------------------- SVG
 
 PX = 40.0  # SVG user units per centimetre
-FONT = {"small": 11.0, "tiny": 9.0}  # px, close to \scriptsize and \tiny at 11pt
-# TikZ anchor → SVG text-anchor and a baseline shift (in ems) that puts the box where TikZ would
-ANCHORS = {
-    "center": ("middle", 0.35),
-    "north": ("middle", 1.0),
-    "south": ("middle", -0.25),
-    "east": ("end", 0.35),
-    "west": ("start", 0.35),
-    "north east": ("end", 1.0),
-    "north west": ("start", 1.0),
-    "south east": ("end", -0.25),
-    "south west": ("start", -0.25),
-}
 # LaTeX commands in our labels, as characters: Greek, operators, accents (combining marks).
 SYMBOLS = {
     **{
@@ -340,16 +438,28 @@ def _svg_text(latex: str) -> str:
     return "".join(parts)
 
 
-def _backing(x: float, y: float, anchor: str, shift: float, size: float, latex: str) -> str:
-    """A white box behind a label, as TikZ's fill=white gives; SVG cannot measure text, so its
-    width is estimated from the characters (0.5 em each, smaller in sub/superscripts)."""
-    width = sum(len(r.text) * (0.375 if r.shift else 0.5) for r in runs(latex)) * size + 3
-    left = {"middle": x - width / 2, "start": x - 1.5, "end": x - width + 1.5}[anchor]
-    top = y + shift * size - 0.85 * size
-    return (
-        f'<rect x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{1.2 * size:.1f}" '
-        'fill="#ffffff" fill-opacity="0.85"/>'
+def _svg_label(s: Label, st: Style, h: float) -> list[str]:
+    """A label placed in its box (see box()): SVG cannot measure text, so the box is the
+    estimate TikZ's node is checked against, with the text's baseline its depth above the
+    bottom, left-aligned, centred or right-aligned as the anchor has it."""
+    b = box(s)
+    _, _, depth = extent(s.latex, s.size)
+    fx, _ = ANCHOR_AT[s.anchor]
+    x = {0.0: b.x0 + INNER_SEP, 0.5: (b.x0 + b.x1) / 2, 1.0: b.x1 - INNER_SEP}[fx]
+    align = {0.0: "start", 0.5: "middle", 1.0: "end"}[fx]
+    baseline = h - (b.y0 + INNER_SEP + depth) * PX
+    out = []
+    if st.halo:
+        out.append(
+            f'<rect x="{b.x0 * PX:.1f}" y="{h - b.y1 * PX:.1f}" width="{(b.x1 - b.x0) * PX:.1f}" '
+            f'height="{(b.y1 - b.y0) * PX:.1f}" fill="#ffffff" fill-opacity="0.85"/>'
+        )
+    colour = st.fill if st.fill != "none" else INK
+    out.append(
+        f'<text x="{x * PX:.1f}" y="{baseline:.1f}" font-size="{SIZE_PT[s.size] * PT * PX:.1f}" '
+        f'text-anchor="{align}" fill="{colour}">{_svg_text(s.latex)}</text>'
     )
+    return out
 
 
 def _svg_paint(s: Style) -> str:
@@ -390,15 +500,6 @@ def svg(d: Drawing, ident: str = "figure") -> str:
             x, y = xy(s.at)
             out.append(f'<circle cx="{x}" cy="{y}" r="{s.radius * PX:.1f}" {paint}/>')
         else:
-            x, y = xy(s.at)
-            anchor, shift = ANCHORS[s.anchor]
-            size = FONT[s.size]
-            colour = st.fill if st.fill != "none" else INK
-            if st.halo:
-                out.append(_backing(float(x), float(y), anchor, shift, size, s.latex))
-            out.append(
-                f'<text x="{x}" y="{float(y) + shift * size:.1f}" font-size="{size:.0f}" '
-                f'text-anchor="{anchor}" fill="{colour}">{_svg_text(s.latex)}</text>'
-            )
+            out += _svg_label(s, st, h)
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -16,15 +16,26 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from explainer.drawing import Circle, Drawing, Label, Path, Point, Shape, beside
-from explainer.network import Network
+from explainer.drawing import (
+    MAX_WIDTH,
+    Circle,
+    Drawing,
+    Label,
+    Path,
+    Point,
+    Shape,
+    beside,
+    box,
+    shift,
+)
+from explainer.layout import Placer
+from explainer.network import Network, Neuron
 from explainer.samples import OneWeight
 
 Names = Callable[[str], str]  # node or parameter key → LaTeX symbol
 Num = Callable[[float], str]  # number → LaTeX, at the page's digits
 
-DX, DY, RADIUS = 4.0, 2.0, 0.42  # cm: column and row spacing, neuron radius
-WEIGHT_AT = 0.66  # where along its edge a weight is labelled: near the neuron it feeds
+DX, DY, RADIUS = 4.0, 2.0, 0.42  # cm: widest column spacing, row spacing, neuron radius
 LOG_SPAN = 100.0  # a loss curve whose largest/smallest value exceeds this gets a log axis
 
 
@@ -54,134 +65,305 @@ def path_count(net: Network, key: str) -> int:
     return sum(counts[n.name] for n in net.neurons if key in n.weights or n.bias == key)
 
 
-def network(net: Network, values: dict[str, float], names: Names, num: Num, key: str) -> Drawing:
-    """The network left to right: inputs, each layer, the loss; bias inputs below each layer."""
+@dataclass(frozen=True)
+class Marks:
+    """What a network figure writes: by neuron output or input key, by edge (source, neuron),
+    by bias key, by output (its target); `loss` under the loss node. Absent keys stay bare."""
+
+    nodes: dict[str, str]
+    # (the name alone, what the edge shows, what the table of a crowded layer shows)
+    edges: dict[tuple[str, str], tuple[str, str, str]]
+    biases: dict[str, str]
+    targets: dict[str, str]
+    loss: str
+    edge_style: str = "label"  # "label-gradient" for the backward figure's values
+
+
+def forward_marks(net: Network, values: dict[str, float], names: Names, num: Num) -> Marks:
+    """The forward pass: every value, every weight's name and value, the targets."""
+    edges = {
+        (src, n.name): (
+            names(w),
+            f"{names(w)} = {num(values[w])}",
+            f"{names(w)} = {num(values[w])}",
+        )
+        for n in net.neurons
+        for src, w in zip(n.sources, n.weights, strict=True)
+    }
+    biases = {n.bias: f"{names(n.bias)} = {num(values[n.bias])}" for n in net.neurons if n.bias}
+    return Marks(
+        {k: num(values[k]) for k in (*net.inputs, *(n.out for n in net.neurons))},
+        edges,
+        biases,
+        {n.out: f"{names(n.target or '')} = {num(values[n.target or ''])}" for n in net.outputs},
+        num(values[net.loss]),
+    )
+
+
+def backward_marks(net: Network, gradients: dict[str, float], names: Names, num: Num) -> Marks:
+    """The backward pass: each edge ∂L/∂w of its weight, each neuron ∂L/∂net (its δ), each
+    bias ∂L/∂b; `gradients` is keyed by parameter and by net-input node."""
+    edges = {
+        (src, n.name): (names(w), num(gradients[w]), f"{names(w)}: {num(gradients[w])}")
+        for n in net.neurons
+        for src, w in zip(n.sources, n.weights, strict=True)
+        if w in gradients
+    }
+    biases = {
+        n.bias: f"{names(n.bias)}: {num(gradients[n.bias])}"
+        for n in net.neurons
+        if n.bias and n.bias in gradients
+    }
+    nodes = {n.out: num(gradients[n.net]) for n in net.neurons if n.net in gradients}
+    return Marks(nodes, edges, biases, {}, "", "label-gradient")
+
+
+def network(net: Network, marks: Marks, names: Names, key: str, title: str = "") -> Drawing:
+    """The network left to right: inputs, each layer, the loss; bias inputs below each layer.
+    Every label is laid out (see layout.py): a value beside its node where nothing crosses it, a
+    weight along its edge where no other edge strikes it; a layer whose weights find no room on
+    its edges has them in a table under the drawing, and its edges named only if that fits."""
     columns: list[tuple[str, ...]] = [net.inputs, *net.layers]
+    dx = min(DX, (MAX_WIDTH - 2.4) / len(columns))
     tallest = max(len(c) for c in columns)
     shared = any(n.bias and n.bias_shared for n in net.neurons)
-    bottom = 2.3 if shared else 1.2  # room for bias labels, or the loss value, below
+    bottom = 2.3 if shared else 1.3  # room for bias labels, or the loss value, below
     height = bottom + (tallest - 1) * DY + 1.3
-    width = 0.8 + DX * len(columns) + 1.4
+    width = 0.9 + dx * len(columns) + 1.5
 
     where: dict[str, Point] = {}
     for c, column in enumerate(columns):
         top = bottom + (tallest - 1) * DY / 2 + (len(column) - 1) * DY / 2
         for r, name in enumerate(column):
             out = name if c == 0 else net.neuron(name).out
-            where[out] = (0.8 + c * DX, top - r * DY)
-    loss_at = (0.8 + len(columns) * DX, bottom + (tallest - 1) * DY / 2)
+            where[out] = (0.9 + c * dx, top - r * DY)
+    loss_at = (0.9 + len(columns) * dx, bottom + (tallest - 1) * DY / 2)
     where[net.loss] = loss_at
     edges, lit = highlighted(net, key)
-
-    shapes, labels = _weights(net, where, edges, names, num, values)
-    for n in net.outputs:
-        on = (n.out, net.loss) in edges
-        shapes.append(Path((where[n.out], loss_at), "edge-path" if on else "edge"))
-        labels.append(
-            Label(
-                _along(where[n.out], loss_at, 0.5),
-                f"{names(n.target or '')} = {num(values[n.target or ''])}",
-                "south",
-                style="label-plain",
-            )
-        )
-    for k in net.inputs:
-        shapes.append(Circle(where[k], RADIUS, "neuron"))
-        shapes.append(Label(where[k], names(k), style="label-plain"))
-        labels.append(Label(_above(where[k]), num(values[k]), "south", style="label-plain"))
-    for n in net.neurons:
-        shapes.append(Circle(where[n.out], RADIUS, "neuron-path" if n.name in lit else "neuron"))
-        shapes.append(Label(where[n.out], _neuron_symbol(n.name), style="label-plain"))
-        labels.append(Label(_above(where[n.out]), num(values[n.out]), "south", style="label-plain"))
-        if n.bias and not n.bias_shared:
-            on = any(e[0] == n.bias for e in edges)
-            labels.append(
-                Label(
-                    _below(where[n.out]),
-                    f"{names(n.bias)} = {num(values[n.bias])}",
-                    "north",
-                    style="label-path" if on else "label-plain",
-                )
-            )
-    shapes.append(Circle(loss_at, RADIUS * 1.35, "neuron"))
-    shapes.append(Label(loss_at, names(net.loss), style="label-plain"))
-    labels.append(Label(_below(loss_at, 1.35), num(values[net.loss]), "north", style="label-plain"))
-    title = f"The network with the worked example's values; the paths to {key} highlighted"
-    return Drawing(width, height, (*shapes, *labels), title)
+    drawn = _lines(net, where, edges, lit, dx, names)
+    placer = Placer(drawn.shapes, width, height)
+    _node_labels(net, marks, where, drawn, placer)
+    tables = [
+        li for li in range(len(net.layers)) if not _edge_labels(net, li, marks, drawn, placer)
+    ]
+    table = _weight_table(net, marks, tables, width)
+    return Drawing(
+        width,
+        height + table.height,
+        (*_raised(placer.shapes, table.height), *table.shapes),
+        title or f"The network with the worked example's values; the paths to {key} highlighted",
+    )
 
 
-def _weights(
+@dataclass(frozen=True)
+class _Drawn:
+    """The network's lines and nodes, with the shapes each label belongs to."""
+
+    shapes: tuple[Shape, ...]
+    edge: dict[tuple[str, str], Path]
+    node: dict[str, Circle]
+    lit: frozenset[tuple[str, str]]
+
+
+def _lines(
     net: Network,
     where: dict[str, Point],
     edges: frozenset[tuple[str, str]],
+    lit: frozenset[str],
+    dx: float,
     names: Names,
-    num: Num,
-    values: dict[str, float],
-) -> tuple[list[Shape], list[Shape]]:
-    """Every weighted edge with its label, and each layer's shared bias: (lines, labels)."""
-    shapes: list[Shape] = []
-    labels: list[Shape] = []
-    for li, layer in enumerate(net.layers):
-        for j, name in enumerate(layer):
-            n = net.neuron(name)
-            end = where[n.out]
-            for source, w in zip(n.sources, n.weights, strict=True):
-                on = (source, name) in edges
-                start = where[source]
-                shapes.append(Path((start, end), "edge-path" if on else "edge"))
-                labels.append(
-                    Label(
-                        _along(start, end, _weight_at(j, len(n.sources))),
-                        f"{names(w)} = {num(values[w])}",
-                        style="label-path" if on else "label",
-                    )
-                )
+) -> _Drawn:
+    """Edges (weights, shared biases, outputs to the loss) from rim to rim, then the nodes with
+    their symbols, the symbols written in their nodes."""
+    node = _nodes(net, where, lit, dx)
+    pairs = [
+        *((src, n.name, n.out) for n in net.neurons for src in n.sources),
+        *((n.bias, n.name, n.out) for n in net.neurons if n.bias and n.bias_shared),
+        *((n.out, net.loss, net.loss) for n in net.outputs),
+    ]
+    edge = {
+        (a, name): Path(_rim(node[a], node[b]), "edge-path" if (a, name) in edges else "edge")
+        for a, name, b in pairs
+    }
+    shapes: list[Shape] = [*edge.values(), *node.values()]
+    for k, c in node.items():
+        if c.style == "bias":
+            n = next(m for m in net.neurons if m.bias == k)
+            shapes.append(Label(c.at, _constant(n.bias_input), "center", "tiny", "label-plain", c))
+        else:
+            symbol = names(k) if k in (*net.inputs, net.loss) else _neuron_symbol(_owner(net, k))
+            shapes.append(Label(c.at, symbol, style="label-plain", over=c))
+    return _Drawn(tuple(shapes), edge, node, edges)
+
+
+def _nodes(
+    net: Network, where: dict[str, Point], lit: frozenset[str], dx: float
+) -> dict[str, Circle]:
+    """Inputs, neurons (lit on the highlighted paths), the loss, and each shared bias's constant
+    input below the column before its layer (Mazur's picture)."""
+    node = {k: Circle(where[k], RADIUS, "neuron") for k in net.inputs}
+    for n in net.neurons:
+        node[n.out] = Circle(where[n.out], RADIUS, "neuron-path" if n.name in lit else "neuron")
+    node[net.loss] = Circle(where[net.loss], RADIUS * 1.35, "neuron")
+    low = min(p[1] for p in where.values()) - 1.35
+    for layer in net.layers:
         first = net.neuron(layer[0])
         if first.bias and first.bias_shared:
-            lines, texts = _bias(net, li, where, edges, names, num, values)
-            shapes += lines
-            labels += texts
-    return shapes, labels
+            at = (where[first.out][0] - dx * 0.55, low)
+            node[first.bias] = Circle(at, RADIUS * 0.55, "bias")
+    return node
 
 
-def _bias(
-    net: Network,
-    li: int,
-    where: dict[str, Point],
-    edges: frozenset[tuple[str, str]],
-    names: Names,
-    num: Num,
-    values: dict[str, float],
-) -> tuple[list[Shape], list[Shape]]:
-    """A layer's shared bias: its constant input (1, or −1 for a threshold) drawn as a node below
-    the column before it, with an edge to every neuron of the layer (Mazur's picture). Returns
-    the lines and the labels, which are drawn last, over every line."""
-    neurons = [net.neuron(name) for name in net.layers[li]]
-    x = where[neurons[0].out][0] - DX * 0.55
-    y = min(p[1] for p in where.values()) - 1.35
-    at = (x, y)
-    shapes: list[Shape] = []
-    for n in neurons:
-        on = (n.bias or "", n.name) in edges
-        shapes.append(Path((at, where[n.out]), "edge-path" if on else "edge"))
-    bias = neurons[0].bias or ""
-    shapes.append(Circle(at, RADIUS * 0.55, "bias"))
-    labels: list[Shape] = [
-        Label(
-            _below(at, 0.55),
-            f"{names(bias)} = {num(values[bias])}",
-            "north",
-            style="label-path" if any(e[0] == bias for e in edges) else "label",
-        ),
-        Label(at, _constant(neurons[0].bias_input), "center", "tiny", "label-plain"),
+def _rim(a: Circle, b: Circle) -> tuple[Point, Point]:
+    """The line between two circles' centres, from rim to rim."""
+    length = math.dist(a.at, b.at)
+    return _along(a.at, b.at, a.radius / length), _along(a.at, b.at, 1 - b.radius / length)
+
+
+def _on(edges: frozenset[tuple[str, str]], source: str, n: Neuron) -> str:
+    return "edge-path" if (source, n.name) in edges else "edge"
+
+
+def _owner(net: Network, out: str) -> str:
+    return next(n.name for n in net.neurons if n.out == out)
+
+
+# Around a node of radius r: (dx, dy) in radii and the anchor, in order of preference
+Around = tuple[tuple[Point, str], ...]
+AROUND: Around = (
+    ((0.0, 1.05), "south"),
+    ((0.75, 0.8), "south west"),
+    ((-0.75, 0.8), "south east"),
+    ((0.0, -1.1), "north"),
+    ((0.8, -0.8), "north west"),
+    ((-0.8, -0.8), "north east"),
+    ((1.1, 0.0), "west"),
+    ((-1.1, 0.0), "east"),
+    ((1.5, 1.3), "south west"),
+    ((-1.5, 1.3), "south east"),
+    ((1.5, -1.3), "north west"),
+    ((-1.5, -1.3), "north east"),
+    ((0.0, 1.9), "south"),
+    ((0.0, -1.9), "north"),
+)
+BELOW_FIRST: Around = (*AROUND[3:6], *AROUND[:3], *AROUND[6:])
+
+
+def _around(c: Circle, latex: str, style: str, order: Around = AROUND) -> list[Label]:
+    return [
+        Label((c.at[0] + fx * c.radius, c.at[1] + fy * c.radius), latex, anchor, style=style)
+        for (fx, fy), anchor in order
     ]
-    return shapes, labels
 
 
-def _weight_at(j: int, fan_in: int) -> float:
-    """Near the neuron; with three or more inputs every other neuron's labels sit further back,
-    so that labels of neighbouring neurons, which meet at the same height, do not overlap."""
-    return WEIGHT_AT - 0.16 * (j % 2) if fan_in > 2 else WEIGHT_AT
+def _node_labels(
+    net: Network, marks: Marks, where: dict[str, Point], drawn: _Drawn, placer: Placer
+) -> None:
+    """Values beside nodes; biases under theirs; targets along the edges to the loss."""
+    for k, latex in marks.nodes.items():
+        placer.first(_around(drawn.node[k], latex, "label-plain"))
+    if marks.loss:
+        placer.first(_around(drawn.node[net.loss], marks.loss, "label-plain", BELOW_FIRST))
+    for n in net.neurons:
+        if not (n.bias and n.bias in marks.biases):
+            continue
+        style = "label-path" if any(e[0] == n.bias for e in drawn.lit) else marks.edge_style
+        at = drawn.node[n.bias] if n.bias_shared else drawn.node[n.out]
+        if n.bias_shared and n.name != net.layers[_layer(net, n)][0]:
+            continue
+        placer.first(_around(at, marks.biases[n.bias], style, BELOW_FIRST))
+    for n in net.outputs:
+        if n.out in marks.targets:
+            line = drawn.edge[(n.out, net.loss)]
+            placer.first(
+                Label(_along(line.points[0], line.points[-1], t), marks.targets[n.out], over=line, style="label-plain")
+                for t in ALONG_TARGET
+            )
+
+
+def _layer(net: Network, n: Neuron) -> int:
+    return next(i for i, layer in enumerate(net.layers) if n.name in layer)
+
+
+# Where along its edge a weight may be labelled, nearest the neuron it feeds (t = 0.66) first
+ALONG = tuple(sorted((i / 50 for i in range(7, 44)), key=lambda t: (abs(t - 0.66), t)))
+ALONG_TARGET = (0.5, 0.36, 0.64, 0.26, 0.74)
+
+
+def _edge_labels(net: Network, li: int, marks: Marks, drawn: _Drawn, placer: Placer) -> bool:
+    """The layer's weights along their edges, all or none: True when they fit. Otherwise the
+    edges get only the weights' names when those fit, and the table has the values."""
+
+    def choices(full: bool) -> list[list[Label]]:
+        out = []
+        for name in net.layers[li]:
+            n = net.neuron(name)
+            for source in n.sources:
+                if (source, name) not in marks.edges:
+                    continue
+                short, long, _ = marks.edges[(source, name)]
+                line = drawn.edge[(source, name)]
+                style = "label-path" if (source, name) in drawn.lit else marks.edge_style
+                latex = long if full else short
+                out.append(
+                    [Label(_along(line.points[0], line.points[-1], t), latex, style=style, over=line) for t in ALONG]
+                )
+        return out
+
+    if placer.all_or_none(choices(True)) is not None:
+        return True
+    placer.all_or_none(choices(False))
+    return False
+
+
+@dataclass(frozen=True)
+class _Table:
+    shapes: tuple[Shape, ...]
+    height: float
+
+
+ROW = 0.5  # cm: a row of the weight table
+
+
+def _weight_table(net: Network, marks: Marks, layers: list[int], width: float) -> _Table:
+    """The weights of crowded layers under the drawing, a row per neuron (what its edges carry),
+    wrapped onto further lines where a row is wider than the drawing."""
+    rows = [
+        (
+            name,
+            [
+                marks.edges[(s, name)][2]
+                for s in net.neuron(name).sources
+                if (s, name) in marks.edges
+            ],
+        )
+        for li in layers
+        for name in net.layers[li]
+    ]
+    if not rows:
+        return _Table((), 0.0)
+    heads = [rf"\text{{into }} {_neuron_symbol(name)}:" for name, _ in rows]
+    left = 0.4 + max(box(Label((0.3, 0.0), h, "west")).x1 for h in heads)
+    cell = max(box(Label((0.0, 0.0), x, "west")).x1 for _, row in rows for x in row) + 0.3
+    across = max(1, int((width - 0.3 - left) // cell))
+    lines: list[list[Label]] = []
+    for head, (_, row) in zip(heads, rows, strict=True):
+        for start in range(0, len(row), across):
+            line = [Label((0.3, 0.0), head, "west", style="label-plain")] if start == 0 else []
+            line += [
+                Label((left + j * cell, 0.0), latex, "west", style="label-plain")
+                for j, latex in enumerate(row[start : start + across])
+            ]
+            lines.append(line)
+    shapes = [shift(x, 0.0, (len(lines) - i) * ROW) for i, line in enumerate(lines) for x in line]
+    return _Table(tuple(shapes), (len(lines) + 0.6) * ROW)
+
+
+def _raised(shapes: list[Shape], dy: float) -> tuple[Shape, ...]:
+    """Shapes moved up by dy, labels' `over` with them."""
+    if not dy:
+        return tuple(shapes)
+    return tuple(shift(s, 0.0, dy) for s in shapes)
 
 
 def _constant(x: float) -> str:
@@ -200,14 +382,6 @@ def _neuron_symbol(name: str) -> str:
 
 def _along(a: Point, b: Point, t: float) -> Point:
     return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-
-
-def _above(p: Point) -> Point:
-    return (p[0], p[1] + RADIUS + 0.02)
-
-
-def _below(p: Point, scale: float = 1.0) -> Point:
-    return (p[0], p[1] - RADIUS * scale - 0.05)
 
 
 # ---------------------------------------------------------------- plots
@@ -270,12 +444,12 @@ def _frame(ax: Axes, xlabel: str, ylabel: str, num: Num) -> list[Shape]:
         x = ax.at(v, ax.y[0])[0]
         shapes += [
             Path(((x, bottom), (x, bottom - 0.1)), "axis"),
-            Label((x, bottom - 0.12), num(v), "north", "tiny", "label-plain"),
+            Label((x, bottom - 0.22), num(v), "north", "tiny", "label-plain"),
         ]
     shapes += [
         Path(((left, top), (left, bottom), (right, bottom)), "axis"),
-        Label((right, bottom - 0.55), xlabel, "north east", "small", "label-plain"),
-        Label((left, top + 0.1), ylabel, "south", "small", "label-plain"),
+        Label((right, bottom - 0.62), xlabel, "north east", "small", "label-plain"),
+        Label((left, top + 0.25), ylabel, "south", "small", "label-plain"),
     ]
     return shapes
 
@@ -305,16 +479,21 @@ def loss_curve(
     shapes = _frame(ax, rf"\text{{{unit}}}", loss, num)
     shapes.append(Path(tuple(ax.at(k, v) for k, v in curve), "curve"))
     shapes.append(Circle(ax.at(ks[-1], ls[-1]), 0.06, "dot"))
-    shapes.append(
-        Label(
-            (ax.left + ax.width, ax.bottom + ax.height),
-            rf"\text{{after {ks[-1]} {unit}s: }} {loss} = {num(ls[-1])}",
-            "north east",
-            style="label",
+    placer = Placer(shapes, 14.0, 6.9)
+    right, top = ax.left + ax.width, ax.bottom + ax.height
+    last = rf"\text{{after {ks[-1]} {unit}s: }} {loss} = {num(ls[-1])}"
+    placer.first(
+        Label(at, last, anchor)
+        for at, anchor in (
+            ((right, top), "north east"),
+            ((right, ax.bottom + 0.15), "south east"),
+            ((ax.left + ax.width / 2, top), "north"),
+            ((ax.left + ax.width / 2, ax.bottom + 0.15), "south"),
+            ((right, top + 0.05), "south east"),  # above the plot: nothing is there
         )
     )
     scale = "log scale" if log else "linear scale"
-    return Drawing(14.0, 6.9, tuple(shapes), f"The loss over {ks[-1]} {unit}s ({scale})")
+    return Drawing(14.0, 6.9, tuple(placer.shapes), f"The loss over {ks[-1]} {unit}s ({scale})")
 
 
 def one_weight(
@@ -337,9 +516,9 @@ def one_weight(
         Label(ax_a.at(x[1], target), f"{names(target_key)}", "south east"),
         Path(tuple(ax_a.at(w, a) for w, a in zip(grid, outs, strict=True)), "curve"),
         Circle(ax_a.at(w0, a0), 0.07, "dot"),
-        Label(ax_a.at(w0, a0), f"{wsym} = {num(w0)}", "south east", style="label"),
         Path((ax_a.at(best, best_a), ax_a.at(best, ax_a.y[0])), "target"),
     ]
+    a_shapes = _beside_dot(a_shapes, ax_a.at(w0, a0), f"{wsym} = {num(w0)}")
     c_ticks = nice_ticks(0.0, max(costs))
     ax_c = Axes(1.7, 1.2, 5.6, 4.4, x, (min(0.0, min(costs)), max(c_ticks[-1], max(costs))))
     c_shapes = _frame(ax_c, wsym, names(loss), num)
@@ -352,16 +531,24 @@ def one_weight(
     points = list(data.walk)
     c_shapes += [Path((ax_c.at(*a), ax_c.at(*b)), "step") for a, b in itertools.pairwise(points)]
     c_shapes += [Circle(ax_c.at(*pt), 0.055, "dot") for pt in points]
-    c_shapes.append(
-        Label(ax_c.at(w0, c0), f"\\text{{slope }} {num(g)}", "south east", style="label")
-    )
+    c_shapes = _beside_dot(c_shapes, ax_c.at(w0, c0), f"\\text{{slope }} {num(g)}")
     title = (
         f"Left: the output against {data.key}, with the target. Right: the cost against {data.key}, "
         "its tangent at the start and the descent steps of the training table"
     )
     return beside(
-        Drawing(7.6, 6.2, tuple(a_shapes), ""), Drawing(7.6, 6.2, tuple(c_shapes), ""), 0.2, title
+        Drawing(*PANEL, tuple(a_shapes), ""), Drawing(*PANEL, tuple(c_shapes), ""), 0.2, title
     )
+
+
+PANEL = (7.6, 6.4)  # cm: one of the two plots of a single weight
+
+
+def _beside_dot(shapes: list[Shape], at: Point, latex: str) -> list[Shape]:
+    """The shapes with a label at the first place around a marked point that nothing strikes."""
+    placer = Placer(shapes, *PANEL)
+    placer.first(_around(Circle(at, 0.12, "dot"), latex, "label"))
+    return list(placer.shapes)
 
 
 def _clip(ax: Axes, w0: float, c0: float, g: float, w: float, c: float) -> Point:

@@ -63,6 +63,7 @@ STAGES = {
     "working": "evaluate",
     "notation": "explain",
     "drawing": "explain",
+    "layout": "explain",
     "figures": "explain",
     "circuit_figure": "explain",
     "page": "explain",

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explainer import derivation, figures, network, scenario
+from explainer import derivation, evaluate, figures, network, scenario
 from explainer.compute import run
 from explainer.derivation import Partial
 from explainer.drawing import Circle, Label, runs, svg, tikz
@@ -167,7 +167,7 @@ def test_label_latex_to_text_runs() -> None:
 def test_a_shape_no_scenario_has(write_scenario: WriteScenario) -> None:
     page = explain(scenario.load_network(write_scenario(TANH_3)))
     keys = [i.key for s in page.sections for i in s.items if isinstance(i, Figure)]
-    assert keys == ["network", "loss"]
+    assert keys == ["network", "backward", "loss"]
 
 
 def test_highlight_setting_and_its_error(
@@ -198,7 +198,7 @@ def test_figures_in_other_arithmetic_and_at_a_zero_loss(write_scenario: WriteSce
     flat = flat.replace("targets = [0.5]", "targets = [0.0]").replace("[claims]", "[unused]")
     flat = flat.split("[unused]")[0]
     keys = pictures(write_scenario(flat, "flat")).keys()
-    assert set(keys) == {"network", "loss", "descent"}
+    assert set(keys) == {"network", "backward", "loss", "descent"}
 
 
 def test_svg_ids_from_any_file_name(tmp_path: Path) -> None:
@@ -209,7 +209,7 @@ def test_svg_ids_from_any_file_name(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["render", str(odd), "-o", str(out)]) == 0
     svgs = sorted(out.glob("*.svg"))
-    assert len(svgs) == 2
+    assert len(svgs) == 3
     for f in svgs:
         root = ET.fromstring(f.read_text(encoding="utf-8"))
         ids = [e.get("id") for e in root.iter() if e.get("id")]
@@ -238,3 +238,20 @@ def test_large_drawings_are_scaled_to_the_text_block() -> None:
     assert "scale=0.633," in tikz(Drawing(10.0, 30.0, (), ""))
     assert "scale" not in tikz(Drawing(10.0, 10.0, (), ""))
     assert runs(r"\hat{}x") == runs("x")
+
+
+def test_backward_figure_shows_each_weights_gradient_and_each_neurons_delta() -> None:
+    """The backward figure's numbers are the chain rule's, and those agree with central finite
+    differences of the loss (evaluate.central_differences, h = 1e-6), which use no derivation."""
+    s = scenario.load_network(MAZUR)
+    r = run(s)
+    d = pictures(MAZUR)["backward"].drawing
+    shown = " ".join(x.latex for x in d.shapes if isinstance(x, Label))
+    net, ev = r.net, r.evaluation
+    estimates = evaluate.central_differences(net)
+    for p in net.trained:
+        g = float(ev.partial(Partial(net.loss, p.key)))
+        assert g == pytest.approx(float(estimates[p.key]), rel=1e-6, abs=1e-10)
+        assert show(g, s.digits).latex in shown, p.key
+    for n in net.neurons:
+        assert show(float(ev.partial(Partial(net.loss, n.net))), s.digits).latex in shown

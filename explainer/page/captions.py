@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from explainer import figures, notation
+from explainer.derivation import Partial
+from explainer.network import Network
 from explainer.page.context import Context
 from explainer.page.model import Figure, math, text
 from explainer.page.words import training_unit
@@ -25,7 +27,7 @@ def network_figure(ctx: Context) -> Figure | None:
     """The network with the highlighted parameter's chain-rule paths."""
     net, s = ctx.net, ctx.scenario
     key = s.highlight or next((p.key for p in net.trained if p.kind == "weight"), "")
-    if not key or ctx.summary:  # a wide network's drawing is a thicket of edges: tables instead
+    if not key or _widest(net) > FIGURE_WIDTH:  # a thicket of edges: the tables instead
         return None
     values = {k: float(v) for k, v in ctx.ev.nodes}
     paths = figures.path_count(net, key)
@@ -44,7 +46,52 @@ def network_figure(ctx: Context) -> Figure | None:
         " is the sum of one product of local derivatives per path.",
         *((THRESHOLD,) if threshold else ()),
     )
-    return Figure("network", figures.network(net, values, ctx.sym, ctx.num, key), caption)
+    marks = figures.forward_marks(net, values, ctx.sym, ctx.num)
+    return Figure("network", figures.network(net, marks, ctx.sym, key), caption)
+
+
+def backward_figure(ctx: Context) -> Figure | None:
+    """The same network with the backward pass's results: ∂L/∂w on each edge, δ at each neuron."""
+    net = ctx.net
+    key = ctx.scenario.highlight or next((p.key for p in net.trained if p.kind == "weight"), "")
+    if not key or _widest(net) > FIGURE_WIDTH:
+        return None
+    known = dict(ctx.ev.partials)
+    wanted = [*(p.key for p in net.params), *(n.net for n in net.neurons if n.has_net)]
+    gradients = {
+        k: float(known[Partial(net.loss, k)]) for k in wanted if Partial(net.loss, k) in known
+    }
+    loss = ctx.sym(net.loss)
+    marks = figures.backward_marks(net, gradients, ctx.sym, ctx.num)
+    title = f"The network with the gradient of {net.loss} by each weight on its edge"
+    caption = text(
+        "The results of the backward pass on the network: each edge shows ",
+        math(notation.partial(loss, "w", ctx.ordinary)),
+        " for its weight ",
+        math("w"),
+        *(
+            (
+                ", each neuron ",
+                math(notation.partial(loss, r"\mathrm{net}", ctx.ordinary)),
+                ", its net input's gradient",
+            )
+            if marks.nodes
+            else ()
+        ),
+        ". Highlighted, as before: the paths from ",
+        math(loss),
+        " back to ",
+        math(ctx.sym(key)),
+        ".",
+    )
+    return Figure("backward", figures.network(net, marks, ctx.sym, key, title), caption)
+
+
+FIGURE_WIDTH = 6  # inputs or neurons in a layer, at most, for the network to be drawn
+
+
+def _widest(net: Network) -> int:
+    return max(len(net.inputs), *(len(layer) for layer in net.layers))
 
 
 def loss_figure(ctx: Context) -> Figure | None:
@@ -94,5 +141,6 @@ def descent_figure(ctx: Context) -> Figure | None:
 # Which section each figure closes, in order.
 PLACES: dict[str, tuple[Callable[[Context], Figure | None], ...]] = {
     "setup": (network_figure,),
+    "backward": (backward_figure,),
     "training": (loss_figure, descent_figure),
 }
