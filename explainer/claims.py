@@ -2,6 +2,9 @@
 
 A claim keeps the printed text, so its digits are known: `"w5@1" = "0.3595"`, or with a note
 `{ value = "0.3595", note = "Figure 3" }`, or several printed values for one quantity as a list.
+A scenario that checks the numbers of more than one work names each claim's work with `source`
+(`{ value = "0.3595", source = "Matt Mazur, …" }`); a claim without one is the scenario's own
+`source`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class Claim:
     # the value the source prints for it ("out_h1 * (1 - out_h1) * w5", out_h1 = "0.593", …).
     work: Node | None = None
     operands: tuple[tuple[str, str, str], ...] = ()  # (name in work, key, printed)
+    source: str = ""  # the work that prints it, as a page names it; "": the scenario's `source`
 
 
 PRINTED = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
@@ -51,11 +55,13 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
         if m.group(1) and int(m.group(1)) > limits.steps:
             raise limits.exceeded(r.file, where, "steps", "a claimed step", int(m.group(1)))
         note: str = ""
+        source: str = ""
         work: Node | None = None
         operands: Operands = ()
         if isinstance(raw, dict):
-            entry = Reader(r.file, raw, where, ("value", "note", "work", "operands"))
+            entry = Reader(r.file, raw, where, ("value", "note", "source", "work", "operands"))
             raw, note = entry.table.get("value"), entry.get("note", entry.line, "")
+            source = entry.get("source", entry.line, "")
             work, operands = _working(entry, limits)
             where = entry.key("value")
             if raw is None:
@@ -66,7 +72,8 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
             raise ScenarioError(r.file, where, "at least one printed value", "an empty list")
         for i, value in enumerate(values):
             at = f"{where}[{i}]" if isinstance(raw, list) else where
-            claims.append(Claim(key, _printed(r, at, value, limits), note, work, operands))
+            printed = _printed(r, at, value, limits)
+            claims.append(Claim(key, printed, note, work, operands, source))
     return tuple(claims)
 
 

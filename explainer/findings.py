@@ -23,6 +23,10 @@ class Finding:
     remark: str = ""  # for a printed input: which of the author's other numbers it contradicts
     working: str = ""  # the source's own working, checked (claims that print one)
     caution: str = ""  # several causes give the number: which fit it only by coincidence
+    given: bool = False  # a printed input (input, target, initial parameter): given, not computed
+    # For a printed input that differs from the value used here: the printed numbers (of any
+    # source) that follow from the value used here and not from the printed one.
+    contradicts: tuple[Claim, ...] = ()
 
 
 def as_dict(f: Finding) -> dict[str, Any]:
@@ -30,6 +34,8 @@ def as_dict(f: Finding) -> dict[str, Any]:
         "key": f.claim.key,
         "published": f.claim.printed,
         "note": f.claim.note,
+        "source": f.claim.source,
+        "input": f.given,
         "computed": f.computed,
         "computed_at_printed_digits": f.shown,
         "verdict": "reproduced" if f.reproduced else "not reproduced",
@@ -54,6 +60,30 @@ def diagnosis(f: Finding) -> str:
     if f.nearest:
         words += "; nearest: " + "; ".join(f"{what} gives {v}" for what, v in f.nearest)
     return words + "".join(f"; {x}" for x in (f.remark, f.working) if x)
+
+
+def contradiction(claim: Claim, used: float, broken: tuple[Claim, ...] | None) -> str:
+    """A printed input against the numbers that follow from the value used here and not from
+    the printed one, each credited to its own source; `broken` None: with the printed value the
+    numbers overflow or are undefined."""
+    if broken is None:
+        return f"with {claim.key} = {claim.printed} the numbers overflow or are undefined"
+    if not broken:
+        return ""
+    own = ", ".join(f"{c.key} = {c.printed}" for c in broken if c.source == claim.source)
+    listed = [f"its source's own {own}"] if own else []
+    listed += [
+        f"{c.key} = {c.printed} ({c.source or SCENARIO_SOURCE})"
+        for c in broken
+        if c.source != claim.source
+    ]
+    return (
+        f"with {claim.key} = {claim.printed}, {' and '.join(listed)} would not follow; "
+        f"they follow from {claim.key} = {used:g}, the value used here"
+    )
+
+
+SCENARIO_SOURCE = "the scenario's source"  # a claim without a `source` of its own
 
 
 def table(name: str, findings: tuple[Finding, ...]) -> str:

@@ -23,7 +23,7 @@ from explainer.compute import Derived, Run, run, values
 from explainer.cost import STEPWISE_LIMIT, table_steps
 from explainer.errors import ArithmeticModeError, NumericError, ScenarioError
 from explainer.evaluate import Training
-from explainer.findings import Finding
+from explainer.findings import Finding, contradiction
 from explainer.network import Network
 from explainer.precision import to_decimal
 from explainer.printed import at_places, places, rounds_to
@@ -80,6 +80,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
 
     known(s.path, s.claims, base)
     given_keys = base_inputs(s, derived[0])
+    initial = {p.key for p in derived[0].params}  # a printed initial parameter: given too
     findings = []
     for claim in s.claims:
 
@@ -89,11 +90,13 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
                 _carried(s, shared, c, given_keys),
             )
 
-        def remark(c: Claim = claim) -> str:
+        def remark(c: Claim = claim) -> tuple[Claim, ...] | None:
             return _contradicts(s, c, base, derived)
 
         if claim.key in given_keys:  # a printed input: checked against the author's other numbers
             findings.append(judge(claim, base, no_alternatives, remark))
+        elif claim.key in initial:
+            findings.append(judge(claim, base, no_alternatives))
         else:
             findings.append(judge(claim, base, alternatives))
     return ranked(tuple(findings))
@@ -114,20 +117,22 @@ def judge(
     claim: Claim,
     base: Values,
     alternatives: Alternatives,
-    remark: Callable[[], str] = str,
+    remark: Callable[[], tuple[Claim, ...] | None] = tuple,
 ) -> Finding:
     """One claim: reproduced, or explained by the alternatives that give the printed number
     (the source's own printed values carried forward first), or as a last resort by a
     misprint; with the nearest alternatives when nothing explains it. `alternatives` gives
     (what each alternative computes, the carried-forward explanations); none for a printed
-    input, which `remark` checks against the source's other numbers instead. A claim that
-    prints its working has it checked too (working.py)."""
+    input, which `remark` checks against the source's other numbers instead (the printed
+    numbers that follow from the value used here and not from the printed one; None when the
+    printed one overflows). A claim that prints its working has it checked too (working.py)."""
     computed = base[claim.key]
     shown = str(at_places(computed, claim.printed))
     work = working.check(claim, base)
     words = work.words if work else ""
+    given = alternatives is no_alternatives  # a printed input, not recomputed
     if rounds_to(computed, claim.printed):
-        return Finding(claim, float(computed), shown, True, (), (), working=words)
+        return Finding(claim, float(computed), shown, True, (), (), working=words, given=given)
     candidates, carried = alternatives()
     if work and work.gives_printed:  # the source's own arithmetic on its rounded operands
         carried = (OWN_WORKING, *carried)
@@ -143,7 +148,19 @@ def judge(
             for what, x in sorted(candidates, key=lambda c: _distance(c[1], claim.printed))[:3]
         )
     )
-    return Finding(claim, float(computed), shown, False, good, nearest, remark(), words)
+    broken = remark()
+    return Finding(
+        claim,
+        float(computed),
+        shown,
+        False,
+        good,
+        nearest,
+        contradiction(claim, float(computed), broken),
+        words,
+        given=given,
+        contradicts=broken or (),
+    )
 
 
 CARRIED = "the source's printed"
@@ -437,9 +454,12 @@ def _put(xs: tuple[float, ...], i: int, x: float) -> tuple[float, ...]:
     return (*xs[:i], x, *xs[i + 1 :])
 
 
-def _contradicts(s: Scenario, claim: Claim, base: Values, derived: Derived) -> str:
-    """A printed input that differs from the scenario's: which of the author's other numbers
-    follow from the scenario's value and not from the printed one."""
+def _contradicts(
+    s: Scenario, claim: Claim, base: Values, derived: Derived
+) -> tuple[Claim, ...] | None:
+    """A printed input that differs from the scenario's: which of the printed numbers (of every
+    source) follow from the scenario's value and not from the printed one; None when with the
+    printed one the numbers overflow or are undefined."""
     net, chain = derived
     kind, i = base_inputs(s, net)[claim.key]  # once per printed input that differs
     printed = float(claim.printed)
@@ -455,19 +475,12 @@ def _contradicts(s: Scenario, claim: Claim, base: Values, derived: Derived) -> s
             derived=(net.given((*changed.input_values, *changed.targets)), chain),
         )
     except NumericError:
-        return f"with {claim.key} = {claim.printed} the numbers overflow or are undefined"
-    broken = [
+        return None
+    return tuple(
         c
         for c in s.claims
         if c.key != claim.key
         and c.key in base
         and rounds_to(base[c.key], c.printed)
         and not rounds_to(other[c.key], c.printed)
-    ]
-    if not broken:
-        return ""
-    listed = ", ".join(f"{c.key} = {c.printed}" for c in broken)
-    return (
-        f"with {claim.key} = {claim.printed} the author's own {listed} would not follow; "
-        f"they follow from {claim.key} = {base[claim.key]:g}, the value used here"
     )

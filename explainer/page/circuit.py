@@ -20,7 +20,7 @@ from explainer.circuit import Circuit, Gate
 from explainer.expressions import Node, Num, Op, Ref
 from explainer.graph_results import GraphResults
 from explainer.local import rule
-from explainer.page.checks import findings_section
+from explainer.page.checks import Names, findings_section
 from explainer.page.context import as_factor
 from explainer.page.model import (
     Display,
@@ -408,7 +408,7 @@ def build(results: GraphResults) -> Explanation:
     ]
     last = sections[-1]
     sections[-1] = Section(last.title, last.level, (*last.items, figure(p)), last.anchor)
-    sections += [findings_section(results.findings), checks(p)]
+    sections += [findings_section(results.findings, Names(p.sym, p.num)), checks(p)]
     return Explanation(
         name=s.name,
         title=s.title,
