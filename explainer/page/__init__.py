@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from explainer.page import asides, backward, captions, checks, delta, forward, training
+from explainer.page import asides, backward, captions, checks, delta, forward, story, training
 from explainer.page.context import Context, context
 from explainer.page.model import Explanation, Paragraph, Section, text
 from explainer.results import Results
@@ -36,6 +36,7 @@ LAYOUT: tuple[Part, ...] = (
     _one(training.no_gradient),
     _one(asides.error_split_section),
     _one(training.training),
+    _one(story.summary),
     _one(checks.verification),
     _one(checks.gradient_check),
 )
@@ -51,11 +52,12 @@ def build(results: Results) -> Explanation:
         Section(x.title, x.level, (*x.items, *pictures.get(x.anchor, ())), x.anchor)
         for x in sections
     )
+    told = _with_narrative(tuple(x for x in placed if x.items), dict(s.narrative))
     return Explanation(
         name=s.name,
         title=s.title,
         source=s.source,
-        sections=_with_narrative(tuple(x for x in placed if x.items), dict(s.narrative)),
+        sections=_opened(ctx, told),
         values=results.values,
         arithmetic=results.run.evaluation.arithmetic,
         warnings=results.warnings,
@@ -74,6 +76,13 @@ def values_only(results: Results) -> Explanation:
         arithmetic=results.run.evaluation.arithmetic,
         warnings=results.warnings,
     )
+
+
+def _opened(ctx: Context, sections: tuple[Section, ...]) -> tuple[Section, ...]:
+    """The opening paragraph, first on the page, before the author's own prose."""
+    first, *rest = sections
+    lead = story.opening(ctx, tuple(x.anchor for x in sections))
+    return (Section(first.title, first.level, (lead, *first.items), first.anchor), *rest)
 
 
 def _with_narrative(sections: tuple[Section, ...], prose: dict[str, str]) -> tuple[Section, ...]:

@@ -140,7 +140,27 @@ def _looser(parent: str, child: str, place: int) -> bool:
 
 def setup(p: Page) -> Section:
     s, c = p.results.plan.scenario, p.c
-    items: list[Item] = []
+    out = p.sym(c.output)
+    items: list[Item] = [
+        Paragraph(
+            text(
+                f"This page computes the gradient of {'' if len(c.leaves) > 1 else 'the output '}",
+                math(out),
+                f" with respect to each of its {len(c.leaves)} leaves"
+                if len(c.leaves) > 1
+                else " with respect to its leaf",
+                " by hand: the forward pass gate by gate, from the leaves to ",
+                math(f"{out} = {p.num(p.results.run.values[c.output])}"),
+                "; then the backward pass, from ",
+                math(out),
+                " back to the leaves, each gate multiplying the gradient that arrives from "
+                "above by its own local derivative. A leaf's gradient says how fast ",
+                math(out),
+                " changes as that leaf moves, all else held; every number is computed from the "
+                "scenario file.",
+            )
+        )
+    ]
     if s.description:
         items.append(Paragraph(text(" ".join(s.description.split()))))
     items.append(

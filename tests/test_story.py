@@ -1,0 +1,81 @@
+"""The story of a page: an opening that says what the page computes, and a closing summary
+whose rules are the page's and whose numbers agree with an independent run of the trainer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from explainer import scenario
+from explainer.compute import run
+from explainer.page.model import Display, Paragraph, Section, Table
+from explainer.pipeline import explain
+from explainer.precision import show
+from tests.conftest import SCENARIOS
+
+SHIPPED = sorted(SCENARIOS.glob("*.toml"))
+NETWORKS = [p for p in SHIPPED if "[graph]" not in p.read_text(encoding="utf-8")]
+
+
+def words(p: Paragraph) -> str:
+    return "".join(s.value for s in p.prose)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_page_opens_by_saying_what_it_computes(path: Path) -> None:
+    page = explain(scenario.load(path))
+    first = page.sections[0].items[0]
+    assert isinstance(first, Paragraph)
+    opening = words(first)
+    assert opening.startswith("This page ")
+    assert "computed from the scenario file" in opening
+
+
+@pytest.mark.parametrize("path", NETWORKS, ids=lambda p: p.stem)
+def test_the_opening_names_the_computed_loss_and_the_parts_present(path: Path) -> None:
+    s = scenario.load_network(path)
+    r = run(s)
+    page = explain(scenario.load(path))
+    opening = words(page.sections[0].items[0])  # type: ignore[arg-type]
+    loss = show(float(r.evaluation.node(r.net.loss)), s.digits).latex
+    assert f"= {loss}" in opening
+    anchors = {x.anchor for x in page.sections}
+    assert ("training" in anchors) == ("of training" in opening)
+    assert ("verification" in anchors) == ("the source prints" in opening)
+    noun = "performance" if s.loss == "performance" else "loss"
+    assert f"to the {noun} " in opening
+
+
+def summary_of(path: Path) -> Section:
+    page = explain(scenario.load(path))
+    return next(x for x in page.sections if x.anchor == "summary")
+
+
+@pytest.mark.parametrize("path", NETWORKS, ids=lambda p: p.stem)
+def test_the_summary_table_is_every_parameter_before_and_after_the_trainers_first_step(
+    path: Path,
+) -> None:
+    """'after one step' is the page's update; the trainer (compiled code, not the page's
+    evaluation) reaches the same parameters after its first step."""
+    s = scenario.load_network(path)
+    r = run(s)
+    table = next(i for i in summary_of(path).items if isinstance(i, Table))
+    assert len(table.rows) == len(r.evaluation.updates)
+    first = r.training.steps[1] if len(r.training.steps) > 1 else None
+    index = {p.key: i for i, p in enumerate(r.net.params)}
+    for row, u in zip(table.rows, r.evaluation.updates, strict=True):
+        before, after = row[1][0].value, row[3][0].value
+        assert before == show(float(u.old), s.digits).latex
+        assert after == show(float(u.new), s.digits).latex
+        if first is not None and first.k == 1 and len(s.data) <= 1:
+            assert float(first.params[index[u.key]]) == pytest.approx(float(u.new), rel=1e-12)
+
+
+@pytest.mark.parametrize("path", NETWORKS, ids=lambda p: p.stem)
+def test_the_summary_states_the_update_rule_with_the_pages_sign_and_rate(path: Path) -> None:
+    s = scenario.load_network(path)
+    display = next(i for i in summary_of(path).items if isinstance(i, Display))
+    rule = display.rows[-1]
+    sign = "+" if s.loss == "performance" else "-"
+    assert rule.startswith(r"w^{+} &= w " + sign + " " + s.rate_symbol)
