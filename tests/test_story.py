@@ -79,3 +79,39 @@ def test_the_summary_states_the_update_rule_with_the_pages_sign_and_rate(path: P
     rule = display.rows[-1]
     sign = "+" if s.loss == "performance" else "-"
     assert rule.startswith(r"w^{+} &= w " + sign + " " + s.rate_symbol)
+
+
+def test_single_weight_ends_on_the_exact_minimum_y_over_i() -> None:
+    """Seed 001: C = (i·w − y)², so dC/dw = 2(i·w − y)·i is zero at w = y/i, exactly 1/3 for
+    i = 1.5, y = 0.5; computed here from the scenario's own numbers with fractions."""
+    from fractions import Fraction
+
+    path = SCENARIOS / "single-weight.toml"
+    s = scenario.load_network(path)
+    i = Fraction(str(s.input_values[0]))
+    y = Fraction(str(s.targets[0]))
+    best = y / i
+    display = [x for x in summary_of(path).items if isinstance(x, Display)][-1]
+    assert display.rows[-1].startswith(
+        rf"w^{{*}} &= \frac{{{best.numerator}}}{{{best.denominator}}}"
+    )
+
+
+def test_the_second_forward_pass_is_the_loss_at_the_updated_weights() -> None:
+    """Seed 002: a forward pass at the updated weights (evaluate.forward, float64) gives the
+    loss the summary prints."""
+    from explainer import evaluate
+    from explainer.arithmetic import ARITHMETIC
+
+    path = SCENARIOS / "mazur-2-2-2.toml"
+    s = scenario.load_network(path)
+    r = run(s)
+    new = {u.key: float(u.new) for u in r.evaluation.updates}
+    params = {p.key: new.get(p.key, float(p.value)) for p in r.net.params}
+    loss = float(evaluate.forward(r.net, params, ARITHMETIC["float64"])[r.net.loss])
+    said = next(
+        words(x)
+        for x in summary_of(path).items
+        if isinstance(x, Paragraph) and "second forward" in words(x)
+    )
+    assert f"= {show(loss, s.digits).latex}" in said

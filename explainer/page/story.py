@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sympy as sp
+
 from explainer import notation
 from explainer.derivation import Equation, Local, Partial
+from explainer.network import Network, sym
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text
 from explainer.page.words import plural, training_unit
@@ -117,6 +120,7 @@ def opening(ctx: Context, anchors: tuple[str, ...]) -> Paragraph:
 
 # ---------------------------------------------------------------- the summary
 
+WIDE_SUM = 3  # a sum over more paths than this is the page's to write out, not the summary's
 MAX_ROWS = 24  # parameters in the before-and-after table; a wider network's are in the JSON
 
 
@@ -129,7 +133,89 @@ def summary(ctx: Context) -> Section:
         Display(_rules(ctx)),
     ]
     items += _parameters(ctx)
+    items += _second_pass(ctx)
+    items += _exact_minimum(ctx)
     return Section("Summary", 2, tuple(items), "summary")
+
+
+def _second_pass(ctx: Context) -> list[Item]:
+    """Seed 002's check that the step helped: the loss of a forward pass with the new values."""
+    steps = ctx.results.run.training.steps
+    after = next((st for st in steps if st.k == 1), None)
+    if after is None or len(steps) < 2 or len(ctx.scenario.data) > 1:
+        return []
+    noun = NOUN[ctx.plan.direction]
+    moved = "down" if after.loss < steps[0].loss else "up"
+    return [
+        Paragraph(
+            text(
+                "A second forward pass, with the updated parameters, gives ",
+                math(f"{ctx.sym(ctx.net.loss)} = {ctx.num(after.loss)}"),
+                f", {moved} from ",
+                math(ctx.num(steps[0].loss)),
+                f": one step has moved the {noun} the way it should"
+                if (moved == "down") == (ctx.plan.direction == "descent")
+                else f": this step has moved the {noun} the wrong way (the rate is too large)",
+                ".",
+            )
+        )
+    ]
+
+
+def _exact_minimum(ctx: Context) -> list[Item]:
+    """Seed 001's closing step, for one weight and a loss polynomial in it: dC/dw in symbols,
+    then in the weight alone, and the weight where it is zero, solved exactly (sympy, over the
+    scenario's numbers as exact decimals)."""
+    net = ctx.net
+    if ctx.results.one_weight is None:
+        return []
+    key = net.trained[0].key
+    w = sym(key)
+    cost = _in_leaves(net, sym(net.loss))
+    exact = {sym(k): sp.Rational(repr(float(v))) for k, v in ctx.ev.nodes if k != key}
+    c = sp.expand(cost.subs(exact))
+    if not c.is_polynomial(w) or sp.degree(c, w) > 4:
+        return []
+    slope = sp.diff(c, w)
+    best = [r for r in sp.solve(slope, w) if r.is_real and sp.diff(slope, w).subs(w, r) > 0]
+    if len(best) != 1:
+        return []
+    names, _ = ctx.maps()
+    chain = next(e for e in ctx.chain.equations if e.partial == Partial(net.loss, key))
+    locals_ = {x.partial: x for x in ctx.chain.locals}
+    product = sp.Mul(*(locals_[f].textbook for f in chain.terms[0] if f in locals_), evaluate=False)
+    grad = ctx.partial(Partial(net.loss, key))
+    rows = (
+        f"{grad} &= {notation.latex(product, names)}",
+        f"&= {notation.latex(sp.factor(sp.diff(cost, w)), names)}",
+        rf"{ctx.sym(key)}^{{*}} &= {sp.latex(best[0])} \approx {ctx.num(float(best[0]))}",
+    )
+    return [
+        Paragraph(
+            text(
+                "The minimum, exactly: with ",
+                math(ctx.sym(key)),
+                " the only trained parameter, its derivative is a formula in it, and the "
+                "weight where that formula is zero is the minimum the steps approach:",
+            )
+        ),
+        Display(rows),
+        Paragraph(
+            text(
+                f"After {ctx.results.run.training.steps[-1].k} steps the weight is ",
+                math(ctx.num(ctx.results.run.training.steps[-1].params[0])),
+                ".",
+            )
+        ),
+    ]
+
+
+def _in_leaves(net: Network, expr: sp.Expr) -> sp.Expr:
+    """An expression with every computed node replaced by its formula, down to the leaves."""
+    computed = {sym(n.key): n.expr for n in net.nodes if n.expr is not None}
+    while expr.free_symbols & computed.keys():
+        expr = expr.subs(computed)
+    return expr
 
 
 def _key(ctx: Context) -> str:
@@ -155,7 +241,7 @@ def _rules(ctx: Context) -> tuple[str, ...]:
             _chain_row(ctx, equations[f])
             for term in top.terms
             for f in term
-            if f in equations and equations[f].kind == "sum"
+            if f in equations and equations[f].kind == "sum" and len(equations[f].terms) <= WIDE_SUM
         ]
     seen: set[tuple[str, bool]] = set()
     for x in _reached(target, equations, locals_):
