@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
+from explainer.activations import LOSSES
 from explainer.evaluate import Update
 from explainer.network import Network
 from explainer.page.context import Context
@@ -114,3 +116,54 @@ def update_row(ctx: Context, u: Update, op: str, change: str, change_numbers: st
 def bracketed(terms: list[str]) -> str:
     """A sum in parentheses, or its one term alone."""
     return terms[0] if len(terms) == 1 else rf"\left({' + '.join(terms)}\right)"
+
+
+def span(keys: Iterable[int]) -> str:
+    """Step or example numbers as runs: 0, 1, 2, 3, 50 → "0–3, 50" (ascending, each once)."""
+    runs: list[list[int]] = []
+    for k in sorted(set(keys)):
+        if runs and k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def loss_noun(net: Network) -> str:
+    """What the page calls its loss function: "loss", or "performance" for seed 003's P, a
+    function to maximise (the loss table says which)."""
+    return LOSSES[net.loss_rule].noun
+
+
+# A weight named with two indices, as seed 004's w21 (from h2 into o1), reads them source then
+# target; the textbook's w_ji reads target then source, and is the page's default when no
+# layer's names carry the two indices (Mazur's w1 … w8).
+_INDICES = re.compile(r"[A-Za-z]+_?(\d+)")
+
+
+def weight_sub(net: Network, source: str, target: str) -> str:
+    """The subscript of the weight from `source` into `target` (index letters such as "i",
+    "j"), in the order the page's own weight names use."""
+    decided = [_orders(net, li) for li in range(len(net.layers))]
+    orders = set().union(*(o for o in decided if len(o) == 1))  # w11 alone reads either way
+    return source + target if orders == {"source"} else target + source
+
+
+def _orders(net: Network, li: int) -> set[str]:
+    """The index orders every weight name of layer `li` agrees with: "source" (w_ij from the
+    i-th source into the j-th neuron), "target" (w_ji), both or neither."""
+    position = {k: i for i, k in enumerate(net.inputs, 1)}
+    position.update(
+        (net.neuron(name).out, i) for layer in net.layers for i, name in enumerate(layer, 1)
+    )
+    orders = {"source", "target"}
+    for j, name in enumerate(net.layers[li], 1):
+        n = net.neuron(name)
+        for src, w in zip(n.sources, n.weights, strict=True):
+            m = _INDICES.fullmatch(w)
+            i = position[src]
+            digits = m.group(1) if m else ""
+            orders -= {
+                o for o, sub in (("source", f"{i}{j}"), ("target", f"{j}{i}")) if digits != sub
+            }
+    return orders
