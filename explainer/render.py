@@ -175,6 +175,36 @@ def tex_columns(table: Table) -> str:
     return "".join(spec)
 
 
+def html_columns(table: Table) -> tuple[int, ...]:
+    """Per column, the width in ch of the box its numbers' integer parts are right-aligned in,
+    so that every decimal point of the column falls on the box's right edge (CSS has no
+    alignment on a character); 0 for a text column or one holding no plain numbers."""
+    widths = []
+    for i, numeric in enumerate(table.numeric):
+        found = (_number(row[i]) for row in table.rows) if numeric else ()
+        widths.append(max((_mathml().integer_width(n) for n in found if n is not None), default=0))
+    return tuple(widths)
+
+
+def html_cell(cell: Prose, numeric: bool, width: int) -> str:
+    """A table cell: a plain number in a column aligned on the point is split there (class
+    `point`); any other cell of a numeric column is right-aligned, a text cell left-aligned."""
+    number = _number(cell) if width else None
+    if number is not None:
+        return f'<td class="num point">{_mathml().aligned(number, width)}</td>'
+    return f'<td class="{"num" if numeric else "txt"}">{FORMATS["html"].prose(cell)}</td>'
+
+
+def figure_width(f: Figure) -> str:
+    """The width an HTML page shows a figure at, in ems of the figure's text (a caption's): the
+    scale at which its smallest label is as large as that text. The style sheet caps it at the
+    column's width; the SVG's viewBox keeps its aspect ratio."""
+    d = f.drawing
+    sizes = [drawing.SIZE_PT[s.size] for s in d.shapes if isinstance(s, drawing.Label)]
+    smallest_cm = min(sizes, default=max(drawing.SIZE_PT.values())) * drawing.PT
+    return f"{d.width / smallest_cm:.1f}em"
+
+
 def _fraction_width(number: str) -> int:
     """Digits after the point, counting a "× 10ᵏ" as eight more (the sign, the spaces and the exponent)."""
     mantissa, times, _ = number.partition(" \\times ")
@@ -288,8 +318,12 @@ def environment(
         tikz=lambda f: drawing.tikz(f.drawing),
         cell=tex_cell,
         columns=tex_columns,
+        html_columns=html_columns,
+        html_cell=html_cell,
+        figure_width=figure_width,
         github_math=github_math,
         kept=kept,
+        whole=whole,
         leads=leads,
     )
     return env
@@ -320,6 +354,20 @@ def leads(item: Item) -> bool:
     last = item.prose[-1]
     bold = all(seg.kind == "strong" for seg in item.prose)
     return bold or (last.kind == "text" and last.value.rstrip().endswith(":"))
+
+
+def whole(items: tuple[Item, ...], lines: float = 3.0) -> str:
+    """What `items` need to stay on one page together, after `lines` of text (a heading): a
+    section set as one box (the summary)."""
+    parts = [
+        f"{text_lines(i) + 1:.1f}\\baselineskip"
+        if isinstance(i, Paragraph)
+        else f"{2 + 1.3 * len(i.rows):.1f}\\baselineskip"
+        if isinstance(i, Table)
+        else FIRST_BLOCK[i.kind](i)
+        for i in items
+    ]
+    return f"\\dimexpr {lines:.1f}\\baselineskip+{'+'.join(parts)}\\relax"
 
 
 def kept(items: tuple[Item, ...], lines: float = 0.0) -> str:

@@ -21,7 +21,10 @@ FLAGS = [
 
 # The page itself runs no script (its Content-Security-Policy forbids one), so a probe page
 # loads it in a frame and measures it: every <math> element's box, whether fractions are laid out
-# as fractions (numerator above denominator), the visible text, and what the page fetched.
+# as fractions (numerator above denominator), the visible text, and what the page fetched; per
+# numeric table column, where each number's integer part ends and its fraction starts (its
+# decimal point); per figure, its width, the column's, its aspect ratio against its viewBox's,
+# its smallest text as shown and its caption's text size (all in CSS px).
 PROBE = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
 <iframe id="page" src="%s" style="width:1000px;height:800px"></iframe>
 <pre id="result"></pre>
@@ -41,6 +44,30 @@ document.getElementById("page").addEventListener("load", () => {
     scripts: d.querySelectorAll("script").length,
     fetched: w.performance.getEntriesByType("resource").map(e => e.name),
     text: d.body.innerText,
+    points: [...d.querySelectorAll("table.numbers")].map(table => {
+      const columns = {};
+      for (const td of table.querySelectorAll("td.point")) {
+        const whole = td.querySelector(".int math"), fraction = td.querySelector(".frac math");
+        (columns[td.cellIndex] ??= []).push({
+          point: whole.getBoundingClientRect().right,
+          fraction: fraction ? fraction.getBoundingClientRect().left : null,
+        });
+      }
+      return Object.values(columns);
+    }),
+    figures: [...d.querySelectorAll("figure")].map(figure => {
+      const svg = figure.querySelector("svg"), box = svg.getBoundingClientRect();
+      const view = svg.viewBox.baseVal, scale = box.width / view.width;
+      const sizes = [...svg.querySelectorAll("text")].map(t => parseFloat(t.getAttribute("font-size")));
+      const style = w.getComputedStyle(figure);
+      return {
+        width: box.width,
+        column: figure.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+        ratio: (box.height / box.width) / (view.height / view.width),
+        smallest_text: Math.min(...sizes) * scale,
+        caption_text: parseFloat(w.getComputedStyle(figure.querySelector("figcaption")).fontSize),
+      };
+    }),
   };
   document.getElementById("result").textContent = JSON.stringify(result);
 });
@@ -88,4 +115,11 @@ def screenshot(page: Path, png: Path) -> str:
         page.as_uri(),
         cwd=page.parent,
     )
+    return result.stderr
+
+
+def print_pdf(page: Path, pdf: Path) -> str:
+    """The page printed to `pdf` as Chromium prints it (its print style sheet, no header or
+    footer lines); returns Chromium's console log."""
+    result = run("--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri(), cwd=page.parent)
     return result.stderr
