@@ -164,12 +164,14 @@ class Loss:
     same numbers and differently signed textbook derivatives. Other losses give their own term,
     derivative and steps. `ascent`: an objective to maximise by gradient ascent (seed 003's
     performance function P = −½(d − z)², Δw = +r·∂P/∂w) rather than a loss to minimise.
+    `noun`: what the page calls the function ("the loss", "the performance").
     """
 
     name: str
     describe: str
     coefficient: Callable[[int], sp.Rational]
     ascent: bool = False
+    noun: str = "loss"
     term: Callable[[Expr, Expr], Expr] | None = None
     derivative: Callable[[Expr, Expr], Expr] | None = None
     steps: Callable[[Expr, Expr], tuple[Expr, ...]] | None = None
@@ -222,6 +224,7 @@ LOSSES: dict[str, Loss] = {
             "the performance function P = −½(d − z)², climbed by gradient ascent",
             lambda n: sp.Rational(-1, 2),
             ascent=True,
+            noun="performance",
         ),
         Loss(
             "cross_entropy",

@@ -136,3 +136,14 @@ def operator(by: str, ordinary: bool = False) -> str:
     """∂/∂by, the derivative applied to an expression."""
     d = "d" if ordinary else r"\partial "
     return rf"\frac{{{d.strip()}}}{{{d}{by}}}"
+
+
+def product(factors: list[sp.Expr], names: Mapping[sp.Symbol, str]) -> str:
+    """Factors printed one by one in the order given, joined by centred dots; in a product of
+    several, a sum, or a negative factor after the first, in parentheses."""
+    out = []
+    for i, x in enumerate(factors):
+        s = latex(x, names)
+        wrap = len(factors) > 1 and (isinstance(x, sp.Add) or (i > 0 and s.startswith("-")))
+        out.append(rf"\left({s}\right)" if wrap else s)
+    return r" \cdot ".join(out)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import sympy as sp
+
 from explainer import notation
+from explainer.derivation import Partial
 from explainer.evaluate import Blame, Share
+from explainer.network import sym
 from explainer.page.context import Context
-from explainer.page.model import Display, Item, Paragraph, Section, Table, math, text
+from explainer.page.model import Display, Item, Paragraph, Section, Seg, Table, math, text
+from explainer.page.words import weight_sub
+from explainer.scenario import neuron_key
 
 
 def error_split_section(ctx: Context) -> Section:
@@ -15,11 +21,13 @@ def error_split_section(ctx: Context) -> Section:
         return Section("", 2, ())
     shares, blames = ctx.results.split
     true = "-" + notation.partial(ctx.sym(net.loss), r"\mathrm{out}_j")
+    names = _indexed(ctx)
+    t, o = (names[sym(key or "")] for key in (net.outputs[0].target, net.outputs[0].out))
     items: list[Item] = [
         Paragraph(
             text(
                 "A popular shortcut hands each output's error ",
-                math(r"e_k = t_k - o_k"),
+                math(rf"e_k = {t} - {o}"),
                 " back to the weights that feed it, in proportion to their size (the loan "
                 "officers of a bank blamed in proportion to their part in a bad loan):",
             )
@@ -39,19 +47,54 @@ def error_split_section(ctx: Context) -> Section:
         )
     )
     items.append(_blames(ctx, blames, true))
+    items.append(Paragraph(text(*_gradient_of_a_weight(ctx, names))))
     items.append(
         Paragraph(
             text(
                 "The proportional split agrees with the gradient only where the weights into "
                 "an output add up to one, and the scaled form only where the output is linear "
                 "and the loss is ½Σ(t − o)²; a sigmoid output multiplies each error by ",
-                math(r"o_k(1 - o_k)"),
+                math(rf"{o}(1 - {o})"),
                 " first, which neither shortcut does. Backpropagation is the version that is "
                 "always right: it is the derivative.",
             )
         )
     )
     return Section("Splitting the error in proportion to the weights", 2, tuple(items), "split")
+
+
+def _indexed(ctx: Context) -> dict[sp.Symbol, str]:
+    """The page's own names with the neurons' names replaced by indices, k for the first output
+    and j for the hidden neuron its first weight comes from: o_o1 → o_k, t_o1 → t_k, o_h1 → o_j
+    (by the scenario's name patterns, as the page names every neuron)."""
+    s, k = ctx.scenario, ctx.net.outputs[0]
+    patterns = (
+        (k.out, s.names.out, "k"),
+        (k.net, s.names.net, "k"),
+        (k.target or "", s.names.target, "k"),
+        (k.sources[0], s.names.out, "j"),
+    )
+    return {sym(key): notation.default_symbol(neuron_key(p, i)) for key, p, i in patterns}
+
+
+def _gradient_of_a_weight(ctx: Context, names: dict[sp.Symbol, str]) -> list[Seg | str]:
+    """Seed 004's formula, ∂E/∂w = −(t_k − o_k)·o_k(1 − o_k)·o_j for a sigmoid output and
+    ½Σ(t − o)²: the page's own local factors of the first output's first weight, printed with
+    indices for the neurons, and the weight's indices in the order of the page's names."""
+    net = ctx.net
+    k = net.outputs[0]
+    chain = [Partial(net.loss, k.out), Partial(k.out, k.net), Partial(k.net, k.weights[0])]
+    locals_ = (ctx.d.local(f) for f in chain)
+    factors = [x.textbook for x in locals_ if x is not None and x.textbook != 1]
+    w = f"{ctx.sym(k.weights[0]).partition('_')[0]}_{{{weight_sub(net, 'j', 'k')}}}"
+    return [
+        "For a weight ",
+        math(w),
+        " from hidden neuron j into output k, the gradient is the product of the local "
+        "derivatives along its one path, ",
+        math(rf"{notation.partial(ctx.sym(net.loss), w)} = {notation.product(factors, names)}"),
+        ".",
+    ]
 
 
 def _shares(ctx: Context, shares: tuple[Share, ...]) -> list[Item]:

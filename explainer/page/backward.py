@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import sympy as sp
+
 from explainer import notation
 from explainer.activations import ACTIVATIONS
-from explainer.derivation import Equation, Local, Partial
+from explainer.derivation import Equation, LayerBlock, Local, Partial
+from explainer.evaluate import Update
 from explainer.network import sym
 from explainer.page.context import Context, Place
 from explainer.page.model import (
@@ -15,6 +18,7 @@ from explainer.page.model import (
     Paragraph,
     Prose,
     Section,
+    Seg,
     Table,
     math,
     strong,
@@ -25,11 +29,13 @@ from explainer.page.words import (
     chain_rows,
     layer_title,
     listing,
+    loss_noun,
     neuron_of,
     plural,
     terms,
     update_order,
     update_row,
+    weight_sub,
 )
 
 CHAIN = (
@@ -74,21 +80,62 @@ def backward_sections(ctx: Context) -> list[Section]:
         return [Section("Backward pass", 2, (Paragraph(nothing),), "backward")]
     intro = _intro(ctx)
     sections = [Section("Backward pass", 2, (Paragraph(intro),), "backward")]
+    early = _updated_early(ctx)
     for block, here in zip(d.layers, layer_contexts(ctx), strict=True):
+        first = _first_chain(here, block)
         items: list[Item] = []
         for nb in block.neurons:
             items.append(Paragraph(text(strong(f"Neuron {nb.neuron}"))))
             for p in (*nb.defines, *nb.gradients):
-                items += _shown(here, (block.layer, nb.neuron, p))
+                items += _shown(here, (block.layer, nb.neuron, p), first)
         for p in block.shared:
             shared = strong(f"Shared parameter {p.by}")
             items.append(
                 Paragraph(text(shared, " (used by several neurons, so its paths are summed)"))
             )
-            items += _shown(here, (block.layer, "", p))
+            items += _shown(here, (block.layer, "", p), first)
+        items += _early_updates(ctx, [u for u in early if net.param(u.key).layer == block.layer])
         title = layer_title(net, block.layer)
         sections.append(Section(title, 3, tuple(items), f"layer-{block.layer + 1}"))
     return sections
+
+
+def _places(block: LayerBlock) -> list[Place]:
+    """A layer block's places in reading order: each neuron's partials, then the shared ones."""
+    return [
+        *(
+            (block.layer, nb.neuron, p)
+            for nb in block.neurons
+            for p in (*nb.defines, *nb.gradients)
+        ),
+        *((block.layer, "", p) for p in block.shared),
+    ]
+
+
+def _first_chain(ctx: Context, block: LayerBlock) -> Partial | None:
+    """The partial whose words name the chain rule in this section: the first shown that uses
+    it, the loss differentiated by one output's term or a plain chain (not a δ, a sum or an
+    alias); later ones give only the equations they use."""
+    shown = (q for place in _places(block) for q in ctx.numbering.shows[place])
+    return next((q for q in shown if _names_the_chain_rule(ctx, q)), None)
+
+
+def _names_the_chain_rule(ctx: Context, q: Partial) -> bool:
+    if ctx.d.local(q) is not None:
+        return ctx.net.node(q.of).kind == "loss"
+    eq = ctx.d.equation(q)
+    return eq is not None and _wording(ctx, eq) == "chain"
+
+
+def _wording(ctx: Context, eq: Equation) -> str:
+    """How an equation is introduced: an alias, a δ (the loss by a net input), a sum over paths,
+    or a plain chain."""
+    p = eq.partial
+    if eq.kind == "alias":
+        return "alias"
+    if p.of == ctx.net.loss and any(n.has_net and n.net == p.by for n in ctx.net.neurons):
+        return "delta"
+    return "sum" if eq.kind == "sum" else "chain"
 
 
 def layer_contexts(ctx: Context) -> list[Context]:
@@ -105,7 +152,7 @@ def layer_contexts(ctx: Context) -> list[Context]:
     return out
 
 
-def _shown(ctx: Context, place: Place) -> list[Item]:
+def _shown(ctx: Context, place: Place, first: Partial | None) -> list[Item]:
     """What is newly shown at this place of the derivation: local factors derived, then the
     equation that uses them (the numbering decided which, up front)."""
     items: list[Item] = []
@@ -113,13 +160,25 @@ def _shown(ctx: Context, place: Place) -> list[Item]:
         local = ctx.d.local(p)
         eq = ctx.d.equation(p)
         if local is not None:
-            items += local_display(ctx, local)
+            items += local_display(ctx, local, p == first)
         elif eq is not None:
-            items += _equation(ctx, eq)
+            items += _equation(ctx, eq, p == first)
     return items
 
 
-def local_display(ctx: Context, x: Local) -> list[Item]:
+# How the loss's derivative by one output is introduced, by (the section names the chain rule
+# here, the loss has a term per output): the chain rule is named once a section.
+LOSS_NOTE = {
+    (True, True): " (its own term by the chain rule; the other outputs' terms do not contain it)",
+    (True, False): " (its own term by the chain rule)",
+    (False, True): " (its own term; the other outputs' terms do not contain it)",
+    (False, False): "",
+}
+
+
+def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
+    """A local derivative derived from its node's expression; `first`: the section names the
+    chain rule here."""
     p = x.partial
     net = ctx.net
     node = net.node(p.of)
@@ -143,13 +202,12 @@ def local_display(ctx: Context, x: Local) -> list[Item]:
             items.append(Paragraph(text(f"The activation's derivative, {act.derivative_note}:")))
     elif node.kind == "loss":
         forms += [notation.latex(step, ctx.names) for step in x.steps]
-        others = "; the other outputs' terms do not contain it" if len(net.outputs) > 1 else ""
         items.append(
             Paragraph(
                 text(
-                    "The loss differentiated with respect to ",
+                    f"The {loss_noun(net)} differentiated with respect to ",
                     math(ctx.sym(p.by)),
-                    f" (its own term by the chain rule{others}):",
+                    LOSS_NOTE[first, len(net.outputs) > 1] + ":",
                 )
             )
         )
@@ -161,7 +219,10 @@ def local_display(ctx: Context, x: Local) -> list[Item]:
                 text(
                     "Sequential update: ",
                     *listing(math(ctx.sym(k)) for k in early),
-                    " has already been updated above, so the new value is used here.",
+                    plural(len(early), " has", " have")
+                    + " already been updated above, so "
+                    + plural(len(early), "the new value is", "the new values are")
+                    + " used here.",
                 )
             )
         )
@@ -175,11 +236,11 @@ def local_display(ctx: Context, x: Local) -> list[Item]:
     return items
 
 
-def _equation(ctx: Context, eq: Equation) -> list[Item]:
+def _equation(ctx: Context, eq: Equation, first: bool) -> list[Item]:
     p = eq.partial
-    net = ctx.net
     refs = [f for term in eq.terms for f in term]
-    if eq.kind == "alias":
+    wording = _wording(ctx, eq)
+    if wording == "alias":
         (source,) = refs
         intro = text(
             "Only ",
@@ -204,15 +265,15 @@ def _equation(ctx: Context, eq: Equation) -> list[Item]:
     else:
         rows = chain_rows(ctx.partial(p), forms)
     used = ", ".join(dict.fromkeys(ctx.ref(f) for f in refs))
-    if p.of == net.loss and any(n.has_net and n.net == p.by for n in net.neurons):
+    if wording == "delta":
         what = text(
             "The error signal at the net input of neuron ",
-            neuron_of(net, p.by),
+            neuron_of(ctx.net, p.by),
             " (δ in the delta rule), with ",
             used,
             ":",
         )
-    elif eq.kind == "sum":
+    elif wording == "sum":
         what = text(
             math(ctx.sym(p.by)),
             " reaches ",
@@ -223,8 +284,8 @@ def _equation(ctx: Context, eq: Equation) -> list[Item]:
             used,
             ":",
         )
-    else:
-        what = text("By the chain rule, with ", used, ":")
+    else:  # the chain rule is named once a section, at its first plain chain
+        what = text("By the chain rule, with " if first else "With ", used, ":")
     return [Paragraph(what), Display(rows, ctx.tag(p))]
 
 
@@ -235,12 +296,30 @@ def _cancellation(ctx: Context, eq: Equation) -> list[str]:
     if simplified is None:
         return []
     forms = [ctx.d.local(f).textbook for f in eq.terms[0]]  # type: ignore[union-attr]
+    kept = _as_before(ctx, eq.terms[0], simplified)
     names, numbers = ctx.maps()
     return [
         r" \cdot ".join(notation.latex(f, names) for f in forms),
-        notation.latex(simplified, names),
-        notation.latex(simplified, numbers),
+        notation.product(kept, names),
+        notation.product(kept, numbers),
     ]
+
+
+def _as_before(ctx: Context, factors: tuple[Partial, ...], simplified: sp.Expr) -> list[sp.Expr]:
+    """A cancelled chain in the form the page gave its δ: a chain that begins with the factors
+    of an earlier cancelled one (∂L/∂w5 = ∂L/∂out · ∂out/∂net · ∂net/∂w5, after δ = o − t) is
+    that form times the rest, (o − t) · out_h1, not sympy's −out_h1 · (t − o); so δ keeps one
+    sign convention on every line. A factor 1 (a bias's input) is left out."""
+    heads = [
+        (len(e.terms[0]), ctx.results.cancelled[q])
+        for q in ctx.results.cancelled
+        if (e := ctx.d.equation(q)) and factors[: len(e.terms[0])] == e.terms[0] != factors
+    ]
+    if not heads:
+        return [simplified]
+    n, head = max(heads, key=lambda h: h[0])
+    rest = (ctx.d.local(f).textbook for f in factors[n:])  # type: ignore[union-attr]
+    return [head, *(x for x in rest if x != 1)]
 
 
 def _long_sum(ctx: Context, eq: Equation) -> tuple[str, ...]:
@@ -263,13 +342,10 @@ def _updates(ctx: Context) -> Section:
         return Section("Updates", 2, ())
     rate = s.rate_symbol
     ascent = ctx.plan.direction == "ascent"
-    op = "+" if ascent else "-"
-    rows = []
+    op = _OP[ascent]
     shown = _written_params(ctx)
-    for u in ctx.ev.updates:
-        if u.key in shown:
-            g = ctx.partial(Partial(net.loss, u.key))
-            rows.append(update_row(ctx, u, op, g, ctx.factor_num(u.gradient)))
+    early = _updated_early(ctx)
+    rest = [u for u in _in_order(ctx) if u.key in shown and u not in early]
     frozen = [p for p in net.params if not p.trained]
     items: list[Item] = [
         Paragraph(
@@ -280,11 +356,13 @@ def _updates(ctx: Context) -> Section:
                 math(
                     rf"w^{{+}} = w {op} {rate} \cdot {notation.partial(ctx.sym(net.loss), 'w', ctx.ordinary)}"
                 ),
-                "; " + update_order(net, ctx.plan.update) + ":",
+                "; " + update_order(net, ctx.plan.update),
+                *_updated_above(ctx, early, rest),
             )
         ),
-        Display(tuple(rows)),
     ]
+    if rest:
+        items.append(Display(_update_rows(ctx, rest)))
     if len(shown) < len(ctx.ev.updates):
         items.append(
             Paragraph(
@@ -306,6 +384,65 @@ def _updates(ctx: Context) -> Section:
             )
         )
     return Section("Updating the parameters", 2, tuple(items), "updates")
+
+
+_OP = {True: "+", False: "-"}  # ascent climbs ∂P/∂w, descent goes against ∂L/∂w
+
+
+def _update_rows(ctx: Context, updates: list[Update]) -> tuple[str, ...]:
+    op = _OP[ctx.plan.direction == "ascent"]
+    return tuple(
+        update_row(
+            ctx, u, op, ctx.partial(Partial(ctx.net.loss, u.key)), ctx.factor_num(u.gradient)
+        )
+        for u in updates
+    )
+
+
+def _in_order(ctx: Context) -> list[Update]:
+    """The updates in the order the step makes them: sequential, layer block by layer block
+    from the output, as the evaluation does; simultaneous, all at once, in declared order."""
+    if ctx.plan.update != "sequential":
+        return list(ctx.ev.updates)
+    rank = {block.layer: i for i, block in enumerate(ctx.d.layers)}
+    return sorted(ctx.ev.updates, key=lambda u: rank.get(ctx.net.param(u.key).layer, len(rank)))
+
+
+def _updated_early(ctx: Context) -> list[Update]:
+    """Sequential update: the (written-out) updates of every layer block but the last, made
+    before the layers below are differentiated through them, so shown at the end of their own
+    layer's section, where they happen."""
+    if ctx.plan.update != "sequential":
+        return []
+    shown = _written_params(ctx)
+    before = {block.layer for block in ctx.d.layers[:-1]}
+    return [u for u in _in_order(ctx) if u.key in shown and ctx.net.param(u.key).layer in before]
+
+
+def _early_updates(ctx: Context, updates: list[Update]) -> list[Item]:
+    """A layer's updates where a sequential step makes them: before the layer below is
+    differentiated, which then uses the new values."""
+    if not updates:
+        return []
+    lead = text(
+        "Sequential update: this layer's parameters are updated now, before the layer below is "
+        "differentiated through them:"
+    )
+    return [Paragraph(lead), Display(_update_rows(ctx, updates))]
+
+
+def _updated_above(ctx: Context, early: list[Update], rest: list[Update]) -> list[Seg | str]:
+    """The end of the updates' opening sentence: which layers were updated above already."""
+    if not early:
+        return [":"]
+    titles = dict.fromkeys(layer_title(ctx.net, ctx.net.param(u.key).layer).lower() for u in early)
+    return [
+        ". The parameters of the ",
+        *listing(titles),
+        " were updated above, at the end of ",
+        plural(len(titles), "its section", "their sections"),
+        "; the others:" if rest else ".",
+    ]
 
 
 def _written_params(ctx: Context) -> frozenset[str]:
@@ -359,7 +496,10 @@ def matrix_form(ctx: Context) -> Section:
             text(
                 "Each weight's gradient is its neuron's error signal at the net input times the "
                 "input the weight multiplies, ",
-                math(rf"\partial {ctx.sym(loss)} / \partial w_{{jk}} = \delta_j \cdot x_k"),
+                math(
+                    rf"\partial {ctx.sym(loss)} / \partial w_{{{weight_sub(net, 'k', 'j')}}} "
+                    r"= \delta_j \cdot x_k"
+                ),
                 ": the gradient matrix of a layer is the outer product of this column with the "
                 "layer's inputs, and the error reaching the layer below is ",
                 math(r"W^{\mathsf{T}} \delta"),

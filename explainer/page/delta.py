@@ -13,7 +13,14 @@ from explainer.network import Neuron, sym
 from explainer.page.backward import backward_sections, layer_contexts, local_display
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Section, math, strong, text
-from explainer.page.words import bracketed, chain_rows, layer_title, update_row
+from explainer.page.words import (
+    bracketed,
+    chain_rows,
+    layer_title,
+    loss_noun,
+    update_row,
+    weight_sub,
+)
 from explainer.quantities import DELTA_SIGN
 
 
@@ -31,16 +38,23 @@ def delta_layout(ctx: Context) -> list[Section]:
     dnet = notation.partial(e, r"\mathrm{net}_j")
     dout = notation.partial(e, r"\mathrm{out}_j")
     minus = "-" if sign < 0 else ""
+    # the weights' indices in the order of the page's own names: w_kj or w_jk from j into k
+    up, into = (rf"w_{{{weight_sub(net, a, b)}}}" for a, b in (("j", "k"), ("i", "j")))
     link = text(
         "Each neuron j carries an error signal ",
         math(rf"\delta_j = {minus}{dnet}"),
         " (the sign is this page's convention). By the chain rule ",
         math(rf"\delta_j = {minus}{dout} \cdot f'(\mathrm{{net}}_j)"),
-        ": for an output neuron the first factor comes from the loss; for a hidden neuron it is ",
-        math(r"\sum_k w_{kj}\,\delta_k"),
-        ", the deltas of the layer above weighted by the connections. Then ",
-        math(rf"{minus}{notation.partial(e, 'w_{ji}')} = \delta_j \cdot o_i"),
-        " for the weight from input ",
+        f": for an output neuron the first factor comes from the {loss_noun(net)}; for a hidden "
+        "neuron it is ",
+        math(rf"\sum_k {up}\,\delta_k"),
+        ", the deltas of the layer above weighted by the connections (",
+        math(up),
+        " from j into k). Then ",
+        math(rf"{minus}{notation.partial(e, into)} = \delta_j \cdot o_i"),
+        " for the weight ",
+        math(into),
+        " from input ",
         math("o_i"),
         " into neuron j, and every update is a multiple of ",
         math(r"\delta_j \cdot o_i"),

@@ -18,7 +18,15 @@ from explainer.page.model import (
     strong,
     text,
 )
-from explainer.page.words import chain_rows, equals, layer_title, listing, plural, update_order
+from explainer.page.words import (
+    chain_rows,
+    equals,
+    layer_title,
+    listing,
+    loss_noun,
+    plural,
+    update_order,
+)
 
 
 def setup(ctx: Context) -> Section:
@@ -92,7 +100,7 @@ def _loss(ctx: Context) -> Prose:
     """The loss, the learning rate, the update and the arithmetic."""
     s, plan = ctx.scenario, ctx.plan
     return text(
-        "Loss: ",
+        f"{loss_noun(ctx.net).capitalize()}: ",
         LOSSES[s.loss].describe,
         ", written ",
         math(ctx.sym(ctx.net.loss)),
@@ -137,7 +145,7 @@ def forward(ctx: Context) -> Section:
         items.append(Paragraph(text("The error of each output, then the total:")))
         items += [_node_display(ctx, t) for t in terms]
     else:
-        items.append(Paragraph(text("The loss:")))
+        items.append(Paragraph(text(f"The {loss_noun(net)}:")))
     items.append(_node_display(ctx, net.loss))
     return Section("Forward pass", 2, tuple(items), "forward")
 
