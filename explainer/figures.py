@@ -276,7 +276,12 @@ def _node_labels(
         if n.out in marks.targets:
             line = drawn.edge[(n.out, net.loss)]
             placer.first(
-                Label(_along(line.points[0], line.points[-1], t), marks.targets[n.out], over=line, style="label-plain")
+                Label(
+                    _along(line.points[0], line.points[-1], t),
+                    marks.targets[n.out],
+                    over=line,
+                    style="label-plain",
+                )
                 for t in ALONG_TARGET
             )
 
@@ -306,7 +311,15 @@ def _edge_labels(net: Network, li: int, marks: Marks, drawn: _Drawn, placer: Pla
                 style = "label-path" if (source, name) in drawn.lit else marks.edge_style
                 latex = long if full else short
                 out.append(
-                    [Label(_along(line.points[0], line.points[-1], t), latex, style=style, over=line) for t in ALONG]
+                    [
+                        Label(
+                            _along(line.points[0], line.points[-1], t),
+                            latex,
+                            style=style,
+                            over=line,
+                        )
+                        for t in ALONG
+                    ]
                 )
         return out
 
@@ -461,7 +474,7 @@ def log_scale(curve: tuple[tuple[int, float], ...]) -> bool:
 
 
 def loss_curve(
-    curve: tuple[tuple[int, float], ...], loss: str, unit: str, num: Num
+    curve: tuple[tuple[int, float], ...], loss: str, unit: str, num: Num, noun: str = "loss"
 ) -> Drawing | None:
     """The loss at each recorded step; log y when it spans more than LOG_SPAN."""
     if len(curve) < 3:
@@ -493,7 +506,7 @@ def loss_curve(
         )
     )
     scale = "log scale" if log else "linear scale"
-    return Drawing(14.0, 6.9, tuple(placer.shapes), f"The loss over {ks[-1]} {unit}s ({scale})")
+    return Drawing(14.0, 6.9, tuple(placer.shapes), f"The {noun} over {ks[-1]} {unit}s ({scale})")
 
 
 def one_weight(

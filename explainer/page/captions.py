@@ -10,7 +10,7 @@ from explainer.derivation import Partial
 from explainer.network import Network
 from explainer.page.context import Context
 from explainer.page.model import Figure, math, text
-from explainer.page.words import training_unit
+from explainer.page.words import loss_noun, training_unit
 
 THRESHOLD = " A bias below a neuron multiplies the constant input −1 (a threshold)."
 
@@ -98,11 +98,11 @@ def loss_figure(ctx: Context) -> Figure | None:
     """The loss over the training steps."""
     net, training = ctx.net, ctx.results.run.training
     several, unit = training_unit(ctx.scenario)
-    curve = figures.loss_curve(training.curve, ctx.sym(net.loss), unit, ctx.num)
+    curve = figures.loss_curve(training.curve, ctx.sym(net.loss), unit, ctx.num, loss_noun(net))
     if curve is None:
         return None
     caption = text(
-        "The loss ",
+        f"The {loss_noun(net)} ",
         math(ctx.sym(net.loss)),
         f" after each {unit}"
         + (" (mean over the examples)" if several else "")

@@ -17,7 +17,7 @@ from typing import Any
 from explainer.activations import ACTIVATIONS
 from explainer.page.context import Context
 from explainer.page.model import Item, Paragraph, Prose, Section, Table, math, text
-from explainer.page.words import listing, span, training_unit
+from explainer.page.words import listing, loss_noun, span, training_unit
 from explainer.precision import show
 from explainer.trainer import Step
 
@@ -229,10 +229,11 @@ def _summary(ctx: Context, unit: str) -> Prose:
             + ("the threshold was reached. " if ctx.results.reached else "the cap came first. ")
         )
     before, after = ctx.num(first.loss), ctx.num(last.loss)
+    noun = loss_noun(ctx.net)
     moved = (
-        (" the loss has gone from ", math(before), " to ", math(after))
+        (f" the {noun} has gone from ", math(before), " to ", math(after))
         if before != after
-        else (" the loss is still ", math(after))
+        else (f" the {noun} is still ", math(after))
     )
     return text(stop, f"After {last.k} {unit}s", *moved, ".")
 
