@@ -36,7 +36,11 @@ def test_every_format_is_the_shipped_page(
 
 def test_figures_are_the_shipped_svgs(mazur: explainer.Walkthrough) -> None:
     figures = mazur.figures()
-    assert sorted(figures) == ["mazur-2-2-2-loss.svg", "mazur-2-2-2-network.svg"]
+    assert sorted(figures) == [
+        "mazur-2-2-2-backward.svg",
+        "mazur-2-2-2-loss.svg",
+        "mazur-2-2-2-network.svg",
+    ]
     for name, svg in figures.items():
         assert svg == (OUTPUT / name).read_text("utf-8")
 
@@ -83,6 +87,7 @@ def test_save_writes_the_page_and_its_figures(tmp_path: Path) -> None:
     w = explainer.load("mazur-2-2-2", steps=3)
     written = w.save(tmp_path, ("md", "json"))
     assert [p.name for p in written] == [
+        "mazur-2-2-2-backward.svg",
         "mazur-2-2-2-loss.svg",
         "mazur-2-2-2-network.svg",
         "mazur-2-2-2.json",

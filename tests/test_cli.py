@@ -73,6 +73,7 @@ def test_build_check_detects_stale_then_fresh(
     assert main([*build, "--no-pdf"]) == 0
     made = sorted(p.name for p in out.iterdir())
     assert made == [
+        "small-backward.svg",
         "small-loss.svg",
         "small-network.svg",
         "small.html",

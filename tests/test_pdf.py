@@ -107,4 +107,4 @@ def test_mazur_pdf_shows_every_json_number_and_its_figures(tex: None, tmp_path: 
     missing = [k for k, v in shown.items() if show(v, 9).text not in text]
     assert [k for k in missing if "e" not in show(shown[k], 9).text] == []
     assert len(shown) > 60
-    assert text.count("Figure.") == 2  # the network and the loss curve
+    assert text.count("Figure.") == 3  # the network, its backward pass and the loss curve

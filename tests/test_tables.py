@@ -56,7 +56,8 @@ def page(path: Path) -> Explanation:
 
 
 def tables(e: Explanation) -> list[Table]:
-    return [i for s in e.sections for i in s.items if isinstance(i, Table)]
+    """The page's tables, but the summary's (the worked step's parameters, test_story.py)."""
+    return [i for s in e.sections if s.anchor != "summary" for i in s.items if isinstance(i, Table)]
 
 
 def section(e: Explanation, anchor: str) -> Section:
