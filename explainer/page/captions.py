@@ -26,7 +26,7 @@ def pictures(ctx: Context) -> dict[str, tuple[Figure, ...]]:
 def network_figure(ctx: Context) -> Figure | None:
     """The network with the highlighted parameter's chain-rule paths."""
     net, s = ctx.net, ctx.scenario
-    key = s.highlight or next((p.key for p in net.trained if p.kind == "weight"), "")
+    key = ctx.highlight
     if not key or _widest(net) > FIGURE_WIDTH:  # a thicket of edges: the tables instead
         return None
     values = {k: float(v) for k, v in ctx.ev.nodes}
@@ -53,7 +53,7 @@ def network_figure(ctx: Context) -> Figure | None:
 def backward_figure(ctx: Context) -> Figure | None:
     """The same network with the backward pass's results: ∂L/∂w on each edge, δ at each neuron."""
     net = ctx.net
-    key = ctx.scenario.highlight or next((p.key for p in net.trained if p.kind == "weight"), "")
+    key = ctx.highlight
     if not key or _widest(net) > FIGURE_WIDTH:
         return None
     known = dict(ctx.ev.partials)

@@ -113,6 +113,13 @@ class Context:
         return summarised(self.net)
 
     @property
+    def highlight(self) -> str:
+        """The parameter whose chain-rule paths the page shows: the scenario's choice, else
+        the first trained weight ("" when no weight is trained)."""
+        chosen = self.plan.scenario.highlight
+        return chosen or next((p.key for p in self.net.trained if p.kind == "weight"), "")
+
+    @property
     def scenario(self) -> Scenario:
         return self.plan.scenario
 

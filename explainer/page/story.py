@@ -219,10 +219,7 @@ def _in_leaves(net: Network, expr: sp.Expr) -> sp.Expr:
 
 
 def _key(ctx: Context) -> str:
-    net = ctx.net
-    return ctx.scenario.highlight or next(
-        (p.key for p in net.trained if p.kind == "weight"), net.trained[0].key
-    )
+    return ctx.highlight or ctx.net.trained[0].key
 
 
 def _rules(ctx: Context) -> tuple[str, ...]:
