@@ -164,7 +164,8 @@ class Loss:
     same numbers and differently signed textbook derivatives. Other losses give their own term,
     derivative and steps. `ascent`: an objective to maximise by gradient ascent (seed 003's
     performance function P = −½(d − z)², Δw = +r·∂P/∂w) rather than a loss to minimise.
-    `noun`: what the page calls the function ("the loss", "the performance").
+    `noun`: what the page calls the function ("the loss", "the performance"). `halved`: the ½
+    is there to cancel the 2 that the power rule brings down (Mazur, seed 003's "why the ½").
     """
 
     name: str
@@ -172,6 +173,7 @@ class Loss:
     coefficient: Callable[[int], sp.Rational]
     ascent: bool = False
     noun: str = "loss"
+    halved: bool = False
     term: Callable[[Expr, Expr], Expr] | None = None
     derivative: Callable[[Expr, Expr], Expr] | None = None
     steps: Callable[[Expr, Expr], tuple[Expr, ...]] | None = None
@@ -216,6 +218,7 @@ LOSSES: dict[str, Loss] = {
             "half_sse",
             "half the sum of squared errors, ½Σ(target − out)²",
             lambda n: sp.Rational(1, 2),
+            halved=True,
         ),
         Loss("sse", "the sum of squared errors, Σ(target − out)²", lambda n: sp.Integer(1)),
         Loss("mse", "the mean squared error, (1/n)Σ(target − out)²", lambda n: sp.Rational(1, n)),
@@ -225,6 +228,7 @@ LOSSES: dict[str, Loss] = {
             lambda n: sp.Rational(-1, 2),
             ascent=True,
             noun="performance",
+            halved=True,
         ),
         Loss(
             "cross_entropy",
@@ -278,9 +282,11 @@ def loss_derivative(loss: Loss, n_outputs: int, order: str, target: Expr, out: E
 
 
 def loss_derivative_steps(
-    loss: Loss, n_outputs: int, order: str, target: Expr, out: Expr
+    loss: Loss, n_outputs: int, order: str, target: Expr, out: Expr, at: int = 0
 ) -> tuple[Expr, ...]:
-    """The power rule written out, as Mazur does: 2 · ½(target − out)^{2−1} · (−1)."""
+    """The power rule written out, as Mazur does: 2 · ½(target − out)^{2−1} · (−1) + 0. With
+    several outputs, output `at`'s own term is differentiated and every other term gives 0, in
+    its place in the sum: the sum drops out (seed 004: "we get rid of the sum")."""
     if loss.steps:
         return loss.steps(target, out)
     c = loss.coefficient(n_outputs)
@@ -289,4 +295,8 @@ def loss_derivative_steps(
         sp.Pow, residual(order, target, out), unevaluated(sp.Add, sp.Integer(2), sp.S.NegativeOne)
     )
     factors = (sp.Integer(2),) + ((c,) if c != 1 else ()) + (power, inner)
-    return (unevaluated(sp.Mul, *factors),)
+    own = unevaluated(sp.Mul, *factors)
+    if n_outputs == 1:
+        return (own,)
+    zero = sp.S.Zero
+    return (unevaluated(sp.Add, *[zero] * at, own, *[zero] * (n_outputs - 1 - at)),)

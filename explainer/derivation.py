@@ -187,7 +187,7 @@ class _Builder:
             expression,
             _loss_slope(net.loss_rule, len(outputs), net.residual).xreplace({T: t, X: o}),
             loss_derivative(loss, len(outputs), net.residual, t, o),
-            loss_derivative_steps(loss, len(outputs), net.residual, t, o),
+            loss_derivative_steps(loss, len(outputs), net.residual, t, o, outputs.index(neuron)),
             loss.name,
         )
 

@@ -134,8 +134,10 @@ UNARY_AFTER = ("", "=", "(", "[", "≈", "→", "/")
 
 def _em(ch: str, before: str) -> float:
     """One character's width in ems, with the math spacing TeX puts around it."""
-    if ch in "=:≈→":
+    if ch in "=≈→":
         return 0.78 + 2 * 0.28  # a relation: thick spaces either side
+    if ch == ":":
+        return 0.28 + 8 / 18  # amsmath's \colon: 2mu before the colon, 6mu after
     if ch in BINARY:
         return 0.78 if before in UNARY_AFTER else 0.78 + 2 * 0.23
     if ch in EM:
@@ -269,7 +271,7 @@ def tikz(d: Drawing) -> str:
         else:
             x, y = s.at
             colour = f",text={_tikz_colour(st.fill)}" if st.fill != "none" else ""
-            back = ",fill=white,fill opacity=0.85,text opacity=1" if st.halo else ""
+            back = ",fill=white" if st.halo else ""
             size = r"\scriptsize" if s.size == "small" else r"\tiny"
             lines.append(
                 rf"\node[anchor={s.anchor},inner sep=1.5pt,font={size}{colour}{back}]"
@@ -334,6 +336,7 @@ SYMBOLS = {
     "ell": "ℓ",
     "to": "→",
     "approx": "≈",
+    "colon": ":",
     "left": "",
     "right": "",
     ",": "\u2009",
@@ -452,7 +455,7 @@ def _svg_label(s: Label, st: Style, h: float) -> list[str]:
     if st.halo:
         out.append(
             f'<rect x="{b.x0 * PX:.1f}" y="{h - b.y1 * PX:.1f}" width="{(b.x1 - b.x0) * PX:.1f}" '
-            f'height="{(b.y1 - b.y0) * PX:.1f}" fill="#ffffff" fill-opacity="0.85"/>'
+            f'height="{(b.y1 - b.y0) * PX:.1f}" fill="#ffffff"/>'
         )
     colour = st.fill if st.fill != "none" else INK
     out.append(

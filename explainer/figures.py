@@ -104,13 +104,13 @@ def backward_marks(net: Network, gradients: dict[str, float], names: Names, num:
     """The backward pass: each edge ∂L/∂w of its weight, each neuron ∂L/∂net (its δ), each
     bias ∂L/∂b; `gradients` is keyed by parameter and by net-input node."""
     edges = {
-        (src, n.name): (names(w), num(gradients[w]), f"{names(w)}: {num(gradients[w])}")
+        (src, n.name): (names(w), num(gradients[w]), rf"{names(w)}\colon {num(gradients[w])}")
         for n in net.neurons
         for src, w in zip(n.sources, n.weights, strict=True)
         if w in gradients
     }
     biases = {
-        n.bias: f"{names(n.bias)}: {num(gradients[n.bias])}"
+        n.bias: rf"{names(n.bias)}\colon {num(gradients[n.bias])}"
         for n in net.neurons
         if n.bias and n.bias in gradients
     }
@@ -275,15 +275,18 @@ def _node_labels(
     for n in net.outputs:
         if n.out in marks.targets:
             line = drawn.edge[(n.out, net.loss)]
-            placer.first(
-                Label(
-                    _along(line.points[0], line.points[-1], t),
-                    marks.targets[n.out],
-                    over=line,
-                    style="label-plain",
-                )
+            a, b = line.points[0], line.points[-1]
+            latex = marks.targets[n.out]
+            # beside the edge to the loss, clear of it; on it, under a halo, only as a last resort
+            beside = (
+                Label(_along(a, b, t), latex, anchor, style="label-plain")
                 for t in ALONG_TARGET
+                for anchor in BESIDE_EDGE
             )
+            on = (
+                Label(_along(a, b, t), latex, over=line, style="label-plain") for t in ALONG_TARGET
+            )
+            placer.first(itertools.chain(beside, on))
 
 
 def _layer(net: Network, n: Neuron) -> int:
@@ -293,6 +296,7 @@ def _layer(net: Network, n: Neuron) -> int:
 # Where along its edge a weight may be labelled, nearest the neuron it feeds (t = 0.66) first
 ALONG = tuple(sorted((i / 50 for i in range(7, 44)), key=lambda t: (abs(t - 0.66), t)))
 ALONG_TARGET = (0.5, 0.36, 0.64, 0.26, 0.74)
+BESIDE_EDGE = ("south", "north", "south east", "north east", "south west", "north west")
 
 
 def _edge_labels(net: Network, li: int, marks: Marks, drawn: _Drawn, placer: Placer) -> bool:
@@ -355,7 +359,7 @@ def _weight_table(net: Network, marks: Marks, layers: list[int], width: float) -
     ]
     if not rows:
         return _Table((), 0.0)
-    heads = [rf"\text{{into }} {_neuron_symbol(name)}:" for name, _ in rows]
+    heads = [rf"\text{{into }} {_neuron_symbol(name)}\colon" for name, _ in rows]
     left = 0.4 + max(box(Label((0.3, 0.0), h, "west")).x1 for h in heads)
     cell = max(box(Label((0.0, 0.0), x, "west")).x1 for _, row in rows for x in row) + 0.3
     across = max(1, int((width - 0.3 - left) // cell))
@@ -507,6 +511,35 @@ def loss_curve(
     )
     scale = "log scale" if log else "linear scale"
     return Drawing(14.0, 6.9, tuple(placer.shapes), f"The {noun} over {ks[-1]} {unit}s ({scale})")
+
+
+def fit(
+    targets: tuple[float, ...], forecasts: tuple[float, ...], target: str, output: str, num: Num
+) -> Drawing:
+    """Seed 000's plot of the fit: each unseen example's target (dashed) and the trained
+    network's forecast (a dot on a line), in the order of the file."""
+    n = len(targets)
+    xs = range(1, n + 1)
+    ticks = nice_ticks(min(*targets, *forecasts), max(*targets, *forecasts))
+    y = (min(ticks[0], *targets, *forecasts), max(ticks[-1], *targets, *forecasts))
+    ax = Axes(1.9, 1.2, 10.5, 5.0, (1.0, float(max(n, 2))), y)
+    shapes = _frame(ax, r"\text{unseen example}", "", num)
+    shapes += [
+        Path(tuple(ax.at(x, v) for x, v in zip(xs, targets, strict=True)), "target"),
+        Path(tuple(ax.at(x, v) for x, v in zip(xs, forecasts, strict=True)), "curve"),
+        *(Circle(ax.at(x, v), 0.06, "dot") for x, v in zip(xs, forecasts, strict=True)),
+    ]
+    placer = Placer(shapes, 14.0, 6.9)
+    right, top = ax.left + ax.width, ax.bottom + ax.height
+    places = (  # above the plot, where nothing is, right then left; then inside its corners
+        ((right, top + 0.1), "south east"),
+        ((ax.left + 0.2, top + 0.1), "south west"),
+        ((right, ax.bottom + 0.15), "south east"),
+        ((ax.left + 0.2, ax.bottom + 0.15), "south west"),
+    )
+    for latex in (rf"\text{{dashed: target }} {target}", rf"\text{{dots: forecast }} {output}"):
+        placer.first(Label(at, latex, anchor) for at, anchor in places)
+    return Drawing(14.0, 6.9, tuple(placer.shapes), "Targets and forecasts of the unseen examples")
 
 
 def one_weight(

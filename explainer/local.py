@@ -49,6 +49,8 @@ def _pow(a: Expr, b: Expr, out: Expr) -> tuple[Expr, ...]:
 class Rule:
     says: str  # one clause, for the page: how this gate passes gradients back
     forms: Callable[..., tuple[Expr, ...]]  # (operands…, out) → ∂out/∂operand, each in turn
+    # the rule in general, in LaTeX with operands u and v (not any page's names), after `says`
+    formula: str = ""
 
 
 SIGMOID, TANH = ACTIVATIONS["sigmoid"], ACTIVATIONS["tanh"]
@@ -65,27 +67,43 @@ RULES: dict[str, Rule] = {
         "a multiply gate swaps its inputs: each input's local derivative is the other input",
         lambda a, b, o: (b, a),
     ),
-    "div": Rule("a divide gate: d(a/b)/da = 1/b and d(a/b)/db = −a/b²", _div),
+    "div": Rule(
+        "a divide gate",
+        _div,
+        r"\frac{\partial (u/v)}{\partial u} = \frac{1}{v} \quad "
+        r"\frac{\partial (u/v)}{\partial v} = -\frac{u}{v^{2}}",
+    ),
     "pow": Rule(
-        "a power gate brings the exponent down: d(a^b)/da = b·a^(b − 1), and d(a^b)/db = a^b·ln a",
+        "a power gate brings the exponent down",
         _pow,
+        r"\frac{\partial u^{v}}{\partial u} = v \cdot u^{v - 1} \quad "
+        r"\frac{\partial u^{v}}{\partial v} = u^{v} \cdot \ln u",
     ),
     "neg": Rule("a negate gate flips the sign of the gradient", lambda a, o: (MinusOne,)),
     "exp": Rule("an exp gate's local derivative is its own output", lambda a, o: (o,)),
-    "log": Rule("a log gate: d(ln a)/da = 1/a", lambda a, o: (unevaluated(sp.Pow, a, MinusOne),)),
+    "log": Rule(
+        "a log gate",
+        lambda a, o: (unevaluated(sp.Pow, a, MinusOne),),
+        r"\frac{d \ln u}{d u} = \frac{1}{u}",
+    ),
     "sqrt": Rule(
-        "a square-root gate: d√a/da = 1/(2√a)",
+        "a square-root gate",
         lambda a, o: (unevaluated(sp.Pow, unevaluated(sp.Mul, sp.Integer(2), o), MinusOne),),
+        r"\frac{d \sqrt{u}}{d u} = \frac{1}{2 \sqrt{u}}",
     ),
     "abs": Rule(
         "an absolute-value gate passes the gradient on with the sign of its input",
         lambda a, o: (sp.sign(a),),
     ),
     "sigmoid": Rule(
-        "a sigmoid gate: σ′ = σ(1 − σ), in its own output", lambda a, o: (SIGMOID.derivative(a, o),)
+        "a sigmoid gate's local derivative is written in its own output",
+        lambda a, o: (SIGMOID.derivative(a, o),),
+        r"\sigma'(u) = \sigma(u) \cdot \left(1 - \sigma(u)\right)",
     ),
     "tanh": Rule(
-        "a tanh gate: tanh′ = 1 − tanh², in its own output", lambda a, o: (TANH.derivative(a, o),)
+        "a tanh gate's local derivative is written in its own output",
+        lambda a, o: (TANH.derivative(a, o),),
+        r"\tanh'(u) = 1 - \tanh^{2}(u)",
     ),
     "relu": Rule(
         "a ReLU gate passes the gradient where its input is positive, else 0",

@@ -43,7 +43,26 @@ def _tree(latex: str) -> ET.Element:
     except Exception as e:  # latex2mathml raises its own exception types for malformed input
         raise NotationError(f"this formula cannot be written as MathML ({e}): {latex}") from e
     _tighten(root)
+    _fences(root)
     return root
+
+
+TALL = frozenset({"mfrac", "munderover", "munder", "mover", "mtable"})
+
+
+def _fences(parent: ET.Element) -> None:
+    """\\left( … \\right) as TeX sets them: no space inside the brackets, and brackets of
+    the text's own size around anything no taller than a line. latex2mathml makes every such
+    fence stretchy, and Chromium sets a stretched bracket apart from what it holds."""
+    for group in parent.iter("mrow"):
+        fences = [c for c in group if c.tag == "mo" and c.get("fence") == "true"]
+        if not fences:
+            continue
+        tall = any(e.tag in TALL for c in group for e in c.iter())
+        for f in fences:
+            f.attrib.update(lspace="0", rspace="0")
+            if not tall:
+                f.set("stretchy", "false")
 
 
 def _serialized(elements: list[ET.Element]) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 
 from explainer import drawing
-from explainer.page.model import Explanation, Figure, Item, Paragraph, Prose, Table
+from explainer.page.model import Display, Explanation, Figure, Item, Paragraph, Prose, Table
 from explainer.resources import resource_dir
 from explainer.symbols import GREEK, GREEK_CAPITALS
 
@@ -323,22 +323,40 @@ def environment(
         figure_width=figure_width,
         github_math=github_math,
         kept=kept,
-        whole=whole,
+        breaks=breaks,
         leads=leads,
     )
     return env
 
 
 # What a heading, or a paragraph that leads into a block, keeps below it on its page (with
-# \needspace before it), so that no page ends on either: the whole block where it cannot break
+# \keepspace before it), so that no page ends on either: the whole block where it cannot break
 # (a display, a figure), else its first lines. A display row with fractions is about 2.4 lines.
 FIRST_BLOCK: dict[str, Callable[[Any], str]] = {
-    "display": lambda item: f"{2.4 * len(item.rows) + 1:.1f}\\baselineskip",
-    "figure": lambda item: f"{drawing.printed_height(item.drawing):.2f}cm+4\\baselineskip",
-    "table": lambda item: f"{2 + 1.3 * min(len(item.rows), 3):.1f}\\baselineskip",
+    "display": lambda item: f"{2.4 * _kept_rows(item) + 1:.1f}\\baselineskip",
+    "figure": lambda item: "3\\baselineskip",  # a float: it goes where it fits
+    "table": lambda item: f"{2 + 1.3 * _kept_rows(item):.1f}\\baselineskip",
     "paragraph": lambda item: "3\\baselineskip",
 }
 LINE = 85  # characters of text a line of the printed page holds, about
+# A table longer than this may break across pages (a longtable, its header repeated); a shorter
+# one is set whole.
+LONG_TABLE = 30
+
+
+def breaks(item: Table | Display) -> bool:
+    """Whether a block may break across pages: a long table; a display of separate equations
+    (every row its own left side, as a list of updates), never a derivation's chain of "= …"."""
+    if isinstance(item, Table):
+        return len(item.rows) > LONG_TABLE
+    return len(item.rows) > KEPT_ROWS and all(r.partition("&")[0].strip() for r in item.rows)
+
+
+KEPT_ROWS = 3  # what a heading or a lead keeps of a block that may break: its first rows
+
+
+def _kept_rows(item: Table | Display) -> int:
+    return min(len(item.rows), KEPT_ROWS) if breaks(item) else len(item.rows)
 
 
 def tex_keep(item: Item, lines: float) -> str:
@@ -354,20 +372,6 @@ def leads(item: Item) -> bool:
     last = item.prose[-1]
     bold = all(seg.kind == "strong" for seg in item.prose)
     return bold or (last.kind == "text" and last.value.rstrip().endswith(":"))
-
-
-def whole(items: tuple[Item, ...], lines: float = 3.0) -> str:
-    """What `items` need to stay on one page together, after `lines` of text (a heading): a
-    section set as one box (the summary)."""
-    parts = [
-        f"{text_lines(i) + 1:.1f}\\baselineskip"
-        if isinstance(i, Paragraph)
-        else f"{2 + 1.3 * len(i.rows):.1f}\\baselineskip"
-        if isinstance(i, Table)
-        else FIRST_BLOCK[i.kind](i)
-        for i in items
-    ]
-    return f"\\dimexpr {lines:.1f}\\baselineskip+{'+'.join(parts)}\\relax"
 
 
 def kept(items: tuple[Item, ...], lines: float = 0.0) -> str:

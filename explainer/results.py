@@ -66,6 +66,7 @@ class Results:
     cancelled: Mapping[Partial, sp.Expr]  # chains whose product cancels to a simpler form
     values: Values  # every quantity under its JSON key
     warnings: tuple[str, ...]  # saturated neurons
+    forecast: trainer.Forecast | None = None  # seed 000: unseen examples, after training
 
 
 def numbers(plan: Plan) -> tuple[compute.Run, compute.Run | None]:
@@ -126,6 +127,9 @@ def results(plan: Plan, values_only: bool = False) -> Results:
         cancelled={} if values_only else derivation.cancellations(page.chain),
         values=values(net, ev, training, page.schedule, s.delta_sign, split or False),
         warnings=evaluate.saturation_warnings(net, ev, s.path),
+        forecast=trainer.forecast(net, training.steps[-1].params, s.forecast)
+        if s.forecast
+        else None,
     )
 
 

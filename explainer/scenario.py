@@ -36,6 +36,8 @@ MODES = ("stochastic", "batch")
 PROFILES = ("chain", "delta", "single-weight")
 DELTA_SIGNS = ("minus", "plus")
 SECTIONS = ("setup", "forward", "backward", "updates", "training")
+# Activations a page may say it replaces: those with a differentiable stand-in.
+REPLACEABLE = tuple(a.name for a in ACTIVATIONS.values() if a.surrogate)
 # Significant digits shown when [display] digits is unset: enough for invented numbers, and few
 # enough that a table's column stays narrow. A scenario reproducing a published article sets the
 # article's own digits (mazur-2-2-2: 9); a claim is checked at its printed digits either way.
@@ -102,6 +104,11 @@ class Scenario:
     narrative: tuple[tuple[str, str], ...]  # section → the author's own prose for it
     claims: tuple[Claim, ...] = ()
     limits: Limits = DEFAULT  # the limits it was loaded under, which the later stages keep too
+    # seed 003: the activation the source started from (a step), which this page's layers
+    # replace by its differentiable stand-in; the page compares the two ("": none)
+    replaced: str = ""
+    # seed 000: examples the network never trains on, forecast after training (inputs, targets)
+    forecast: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
 
 
 TOP_KEYS = (
@@ -119,6 +126,7 @@ TOP_KEYS = (
     "notation",
     "data",
     "claims",
+    "forecast",
 )
 LAYER_KEYS = (
     "neurons",
@@ -345,6 +353,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         return _without_loss(file, stem, top, inputs, layers, limits)
     n_out = len(layers[-1].neurons)
     data = _data(file, top, inputs, layers, limits)
+    forecast = _data(file, top, inputs, layers, limits, "forecast")
     example = top.sub("example", ("inputs", "targets"), required=not data)
     if data and example.table:
         raise ScenarioError(
@@ -360,7 +369,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         "training", ("learning_rate", "steps", "update", "until_loss", "mode"), required=True
     )
     narrative = top.sub("narrative", SECTIONS)
-    display = top.sub("display", ("digits", "table_steps", "error_split", "highlight"))
+    display = top.sub("display", ("digits", "table_steps", "error_split", "highlight", "replaced"))
     notation = top.sub("notation", ("profile", "delta_sign", "rate_symbol"))
     names_t = top.sub("names", ("net", "out", "target", "loss", "loss_term"))
     names = Names(
@@ -390,12 +399,14 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         steps=training.get("steps", training.count(0, limits.steps), 1),
         until_loss=training.get("until_loss", training.positive, None),
         data=data,
+        forecast=forecast,
         mode=training.get("mode", training.choice(MODES), "stochastic"),
         update=training.get("update", training.choice(UPDATE_ORDERS), "simultaneous"),
         digits=display.get("digits", display.count(1, 15), DEFAULT_DIGITS),
         table_steps=display.get("table_steps", display.count(1, 1000), 10),
         error_split=display.get("error_split", display.boolean, False),
         highlight=display.get("highlight", display.name, ""),
+        replaced=display.get("replaced", display.choice(REPLACEABLE), ""),
         profile=notation.get("profile", notation.choice(PROFILES), "chain"),
         delta_sign=notation.get("delta_sign", notation.choice(DELTA_SIGNS), "minus"),
         rate_symbol=notation.get("rate_symbol", notation.latex, r"\eta"),
@@ -519,30 +530,36 @@ class _Graph:
 
 
 def _data(
-    file: str, top: Reader, inputs: tuple[str, ...], layers: tuple[Layer, ...], limits: Limits
+    file: str,
+    top: Reader,
+    inputs: tuple[str, ...],
+    layers: tuple[Layer, ...],
+    limits: Limits,
+    section: str = "data",
 ) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
-    """A training set, inline (lists of rows) or from a CSV file beside the scenario whose header
-    names the inputs, then one column per output neuron."""
-    r = top.sub("data", ("inputs", "targets", "csv"))
+    """A set of examples, inline (lists of rows) or from a CSV file beside the scenario whose
+    header names the inputs, then one column per output neuron: the training set ([data]) or
+    the unseen examples to forecast ([forecast])."""
+    r = top.sub(section, ("inputs", "targets", "csv"))
     if not r.table:
         return ()
     n_in, n_out = len(inputs), len(layers[-1].neurons)
     if "csv" in r.table:
         if set(r.table) != {"csv"}:
-            raise ScenarioError(file, "data", "either csv or inputs and targets", "both")
-        return _csv(file, r.get("csv", r.line), n_in, n_out, limits)
+            raise ScenarioError(file, section, "either csv or inputs and targets", "both")
+        return _csv(file, r.get("csv", r.line), n_in, n_out, limits, section)
     rows = r.table.get("inputs")
     if isinstance(rows, list) and len(rows) > limits.examples:
-        raise limits.exceeded(file, "data.inputs", "examples", "a training set", len(rows))
+        what = "a training set" if section == "data" else "a set of unseen examples"
+        raise limits.exceeded(file, f"{section}.inputs", "examples", what, len(rows))
     ins = r.get("inputs", r.list_of(r.list_of(r.number, n_in)))
     outs = r.get("targets", r.list_of(r.list_of(r.number, n_out), len(ins)))
     return tuple(zip(ins, outs, strict=True))
 
 
-def _csv_bytes(file: str, name: str, limits: Limits) -> bytes:
+def _csv_bytes(file: str, name: str, limits: Limits, where: str = "data.csv") -> bytes:
     """A CSV file's bytes: a regular file inside the scenario's folder (a relative path without
     '..', no link out of the folder, no device or pipe), at most `csv_bytes` long."""
-    where = "data.csv"
     rel = PurePosixPath(name)
     if not name or "\\" in name or rel.is_absolute() or ".." in rel.parts or ":" in name:
         raise ScenarioError(
@@ -556,11 +573,11 @@ def _csv_bytes(file: str, name: str, limits: Limits) -> bytes:
 
 
 def _csv(
-    file: str, name: str, n_in: int, n_out: int, limits: Limits
+    file: str, name: str, n_in: int, n_out: int, limits: Limits, section: str = "data"
 ) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
-    where = f"data.csv ({name})"
+    where = f"{section}.csv ({name})"
     try:
-        lines = _csv_bytes(file, name, limits).decode("utf-8").splitlines()
+        lines = _csv_bytes(file, name, limits, f"{section}.csv").decode("utf-8").splitlines()
     except UnicodeDecodeError:
         raise ScenarioError(file, where, "a UTF-8 text file", "other bytes") from None
     try:
@@ -762,6 +779,14 @@ def _check_profile(s: Scenario) -> None:
             "notation.profile",
             "a network with exactly one trained parameter for ordinary derivatives",
             f"{len(trained)} trained parameters",
+        )
+    stand_in = ACTIVATIONS[s.replaced].surrogate if s.replaced else ""
+    if stand_in and stand_in not in {x.activation for x in s.layers}:
+        raise ScenarioError(
+            s.path,
+            "display.replaced",
+            f"a network with a {stand_in} layer to stand in for the {s.replaced}",
+            "activations " + ", ".join(sorted({x.activation for x in s.layers})),
         )
     if s.highlight and s.highlight not in trained:
         raise ScenarioError(

@@ -198,6 +198,34 @@ def _numpy(
     return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), _thin(curve))
 
 
+@dataclass(frozen=True)
+class Forecast:
+    """The trained network on examples it never saw: each one's outputs, and the mean over
+    them of each example's loss (the training table's measure)."""
+
+    outputs: tuple[tuple[float, ...], ...]
+    loss: float
+
+
+@QUIET
+def forecast(
+    net: Network, params: tuple[float, ...], examples: tuple[tuple[Any, Any], ...]
+) -> Forecast:
+    """The forward pass of `examples` (inputs, targets) with the parameters `params`."""
+    theta = np.array(params, dtype=np.float64)
+    layers = [_Layer(net, names, theta) for names in net.layers]
+    x = np.array([i for i, _ in examples], dtype=np.float64)
+    t = np.array([o for _, o in examples], dtype=np.float64)
+    ts, os_ = sp.Symbol("t"), sp.Symbol("o")
+    rule = LOSSES[net.loss_rule]
+    term = compiled.vectorised(
+        (ts, os_), loss_term(rule, len(net.outputs), net.residual, ts, os_).doit()
+    )
+    out = _forward(layers, x)[0][-1]
+    loss = float(np.mean(np.sum(term(t, out), axis=1)))
+    return Forecast(tuple(tuple(map(float, row)) for row in out), loss)
+
+
 def _compiled(
     net: Network, run: Schedule, steps: int, record: Collection[int], start: Step | None
 ) -> Training | None:

@@ -90,7 +90,7 @@ def test_sequential_walkthrough_equals_its_training_loop() -> None:
 
 def test_sequential_page_shows_the_updated_weight() -> None:
     md = render_text(load("mazur-2-2-2-sequential"), "md")
-    assert "Sequential update" in md and "{w_{5}}^{+}" in md
+    assert "Sequential update" in md and "w_{5}^{+}" in md
 
 
 def loss_by_finite_differences(s: scenario.Scenario, key: str, h: float = 1e-6) -> float:

@@ -13,6 +13,20 @@ from tests.conftest import MINIMAL, WriteScenario
 # (id, old line, new line, key path the message must name, words it must contain)
 CASES = [
     (
+        "forecast row of the wrong width",
+        "[training]",
+        "[forecast]\ninputs = [[1.0]]\ntargets = [[0.5]]\n\n[training]",
+        "forecast.inputs[0]",
+        "a list of 2",
+    ),
+    (
+        "replaced activation unknown",
+        "[training]",
+        '[display]\nreplaced = "sigmoid"\n\n[training]',
+        "display.replaced",
+        '"step"',
+    ),
+    (
         "unknown top key",
         'title = "Minimal"',
         'title = "Minimal"\ncolour = "red"',
@@ -147,3 +161,28 @@ def test_one_bad_file_among_good_writes_nothing(
     out_dir = tmp_path / "out"
     assert main(["render", str(good), str(bad), "-o", str(out_dir)]) == 2
     assert not out_dir.exists()
+
+
+def test_a_replaced_step_needs_a_sigmoid_layer_to_stand_in(
+    write_scenario: WriteScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = MINIMAL.replace('activation = "sigmoid"', 'activation = "tanh"').replace(
+        "[training]", '[display]\nreplaced = "step"\n\n[training]'
+    )
+    path = write_scenario(text)
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert ": display.replaced:" in err and "a sigmoid layer" in err and "tanh" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_forecast_csv_is_checked_like_the_training_sets(
+    write_scenario: WriteScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_scenario(
+        MINIMAL.replace("[training]", '[forecast]\ncsv = "rows.csv"\n\n[training]')
+    )
+    (path.parent / "rows.csv").write_text("x1,x2,t\n1,2\n", encoding="utf-8")
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "forecast.csv (rows.csv), row 2" in err and "3 columns" in err

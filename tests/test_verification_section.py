@@ -180,7 +180,7 @@ def test_mazur_needs_two_conventions_and_seed_002_one_input_that_differs() -> No
     # No one alternative reproduces both of Mazur's errors: the section must say so.
     assert not set(f["E_total@1"].explained_by) & set(f["E_total@10000"].explained_by)
     mazur = sentence(path, MAZUR)
-    assert "the 2 that do not need two different conventions" in mazur
+    assert "reproduces. The other 2 need two different conventions" in mazur
     assert r"sequential updates for E_{\mathrm{total}} after 1 step" in mazur
     assert r"(9,999 instead of 10,000) for E_{\mathrm{total}} after 10,000 steps" in mazur
     seed = sentence(path, SEED_002)
@@ -198,8 +198,8 @@ def test_one_alternative_for_both_misses_is_said_so() -> None:
     both = ("sequential updates", "one step fewer")
     s = findings_section((finding("w1@1", both), finding("w2@1", both[::-1])), Names())
     text = words(next(x for x in s.items[1:] if isinstance(x, Paragraph)))
-    assert text.startswith("Of the source's 2 computed numbers, 0 reproduce;")
-    assert "are all reproduced by one alternative, sequential updates" in text
+    assert text.startswith("None of the source's 2 computed numbers reproduces. Both are")
+    assert "are reproduced by one alternative, sequential updates" in text
     assert "different conventions" not in text
 
 

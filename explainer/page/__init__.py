@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from explainer.page import asides, backward, captions, checks, delta, forward, story, training
+from explainer.page import (
+    asides,
+    backward,
+    captions,
+    checks,
+    delta,
+    forecast,
+    forward,
+    story,
+    training,
+)
 from explainer.page.context import Context, context
 from explainer.page.model import Explanation, Paragraph, Section, text
 from explainer.results import Results
@@ -32,10 +42,12 @@ BACKWARD: dict[str, Part] = {
 LAYOUT: tuple[Part, ...] = (
     _one(forward.setup),
     _one(forward.forward),
+    _one(asides.replaced_section),
     lambda ctx: BACKWARD[ctx.plan.profile](ctx),
     _one(training.no_gradient),
     _one(asides.error_split_section),
     _one(training.training),
+    _one(forecast.forecast),
     _one(story.summary),
     _one(checks.verification),
     _one(checks.gradient_check),

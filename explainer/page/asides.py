@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from explainer import notation
+from explainer.activations import ACTIVATIONS
 from explainer.derivation import Partial
 from explainer.evaluate import Blame, Share
 from explainer.network import sym
@@ -139,3 +140,60 @@ def _blames(ctx: Context, blames: tuple[Blame, ...], true: str) -> Table:
             )
         )
     return Table(header, tuple(rows), (False, True, True, True, False))
+
+
+def replaced_section(ctx: Context) -> Section:
+    """Seed 003: the source's neurons began as threshold units, a step, replaced by a sigmoid
+    because the chain rule needs a derivative. Each neuron's step and sigmoid side by side, at
+    this example's net inputs: the step's slope is 0, so every chain through it is 0."""
+    s, net = ctx.scenario, ctx.net
+    if not s.replaced:
+        return Section("", 2, ())
+    step = ACTIVATIONS[s.replaced]
+    smooth = ACTIVATIONS[step.surrogate]
+    neurons = [n for n in net.neurons if n.has_net and n.activation == smooth.name]
+    h, f = step.function_latex, smooth.function_latex
+    columns = (
+        r"\mathrm{net}",
+        rf"{h}(\mathrm{{net}})",
+        rf"{h}'(\mathrm{{net}})",
+        rf"{f}(\mathrm{{net}})",
+        rf"{f}'(\mathrm{{net}})",
+    )
+    header = (text("neuron"), *(text(math(x)) for x in columns))
+    rows = tuple(
+        (
+            text(n.name),
+            *(
+                text(math(ctx.num(v)))
+                for v in (
+                    ctx.ev.node(n.net),
+                    int(bool(step.forward(sp.Float(float(ctx.ev.node(n.net)))))),
+                    0,
+                    ctx.ev.node(n.out),
+                    ctx.ev.partial(Partial(n.out, n.net)),
+                )
+            ),
+        )
+        for n in neurons
+    )
+    named = step.describe.split(" (")[0]
+    x, y = sp.Symbol("net"), sp.Symbol("out")
+    names = {x: r"\mathrm{net}", y: f}
+    lead = text(
+        f"The source's neurons start as threshold units, whose activation is {step.describe}. "
+        f"Its derivative is "
+        f"{step.derivative_note}. Every product of the chain rule that passes a neuron holds "
+        f"that neuron's slope, so with {named} every gradient would be 0 and no weight would "
+        f"ever move. {smooth.describe.capitalize()}, ",
+        math(rf"{f}(\mathrm{{net}}) = {notation.latex(smooth.forward(x), names)}"),
+        ", is a smooth step whose slope, ",
+        math(rf"{f}' = {notation.latex(smooth.derivative(x, y), names)}"),
+        ", is never 0. Both, at this example's net inputs:",
+    )
+    return Section(
+        f"Why {smooth.describe.split(' (')[0]} and not {named}",
+        2,
+        (Paragraph(lead), Table(header, rows, (False, True, True, True, True, True))),
+        "replaced",
+    )

@@ -7,7 +7,7 @@ from typing import Any
 import sympy as sp
 
 from explainer import notation
-from explainer.activations import ACTIVATIONS
+from explainer.activations import ACTIVATIONS, LOSSES
 from explainer.derivation import Equation, LayerBlock, Local, Partial
 from explainer.evaluate import Update
 from explainer.network import sym
@@ -169,9 +169,10 @@ def _shown(ctx: Context, place: Place, first: Partial | None) -> list[Item]:
 # How the loss's derivative by one output is introduced, by (the section names the chain rule
 # here, the loss has a term per output): the chain rule is named once a section.
 LOSS_NOTE = {
-    (True, True): " (its own term by the chain rule; the other outputs' terms do not contain it)",
-    (True, False): " (its own term by the chain rule)",
-    (False, True): " (its own term; the other outputs' terms do not contain it)",
+    (True, True): " (by the chain rule; the other outputs' terms do not contain it, so each"
+    " gives 0 and the sum drops out)",
+    (True, False): " (by the chain rule)",
+    (False, True): " (the other outputs' terms give 0, and the sum drops out)",
     (False, False): "",
 }
 
@@ -233,7 +234,28 @@ def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
     ]
     rows = chain_rows(ctx.partial(p), forms)
     items.append(Display(rows, ctx.tag(p)))
+    if node.kind == "loss" and p.by == net.outputs[0].out:
+        items += _why_half(ctx, x)
     return items
+
+
+def _why_half(ctx: Context, x: Local) -> list[Item]:
+    """Why the loss is halved (Mazur; seed 003): 2 · ½ = 1 leaves the derivative bare."""
+    loss = LOSSES[ctx.net.loss_rule]
+    if not loss.halved:
+        return []
+    half, product = ("½", "1") if loss.coefficient(1) > 0 else ("(−½)", "−1")
+    return [
+        Paragraph(
+            text(
+                f"The ½ in the {loss_noun(ctx.net)} is there for this step: the power rule "
+                f"brings down the exponent 2, and 2 · {half} = {product}, so ",
+                math(f"{ctx.partial(x.partial)} = {notation.latex(x.textbook, ctx.names)}"),
+                " carries no constant factor. Any constant there would only rescale the "
+                "learning rate.",
+            )
+        )
+    ]
 
 
 def _equation(ctx: Context, eq: Equation, first: bool) -> list[Item]:

@@ -78,7 +78,9 @@ def backward_figure(ctx: Context) -> Figure | None:
             if marks.nodes
             else ()
         ),
-        ". Highlighted, as before: the paths from ",
+        ". Highlighted, as before: the "
+        + ("path" if figures.path_count(net, key) == 1 else "paths")
+        + " from ",
         math(loss),
         " back to ",
         math(ctx.sym(key)),

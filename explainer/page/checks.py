@@ -224,11 +224,16 @@ def _counted(g: Group, names: Names, trained: bool) -> Words:
         )
     if ok == n:
         return [f"All {n} of {g.whose} computed numbers reproduce."]
-    head = f"Of {g.whose} {n} computed numbers, {ok} {plural(ok, 'reproduces', 'reproduce')}; "
-    return [head, *_misses(g, names, trained)]
+    head = (
+        f"Of {g.whose} {n} computed numbers, {ok} {plural(ok, 'reproduces', 'reproduce')}. "
+        if ok
+        else f"None of {g.whose} {n} computed numbers reproduces. "
+    )
+    first, *rest = _misses(g, names, trained, others=ok > 0) or [""]
+    return [head, *([first[:1].upper() + first[1:]] if isinstance(first, str) else [first]), *rest]
 
 
-def _misses(g: Group, names: Names, trained: bool) -> Words:
+def _misses(g: Group, names: Names, trained: bool, others: bool = True) -> Words:
     """The numbers that do not reproduce: one alternative for them all, or several, each
     named with the number it reproduces; then those no alternative reproduces."""
     missed = [f for f in g.computed if not f.reproduced]
@@ -236,7 +241,7 @@ def _misses(g: Group, names: Names, trained: bool) -> Words:
     alone = [f for f in missed if not f.explained_by]
     clauses: list[Words] = []
     if len(explained) > 1:
-        clauses.append(_several(explained, len(alone) == 0, names, trained))
+        clauses.append(_several(explained, len(alone) == 0, names, trained, others))
     elif explained:
         f = explained[0]
         clauses.append([*_named(f.claim, names, trained), f" is reproduced by {_first(f)}"])
@@ -246,14 +251,22 @@ def _misses(g: Group, names: Names, trained: bool) -> Words:
     return [*_joined(clauses, "; "), "."] if clauses else []
 
 
-def _several(explained: list[Finding], all_missed: bool, names: Names, trained: bool) -> Words:
+def _several(
+    explained: list[Finding], all_missed: bool, names: Names, trained: bool, others: bool
+) -> Words:
     """Several numbers an alternative reproduces: by one alternative for all (the first they
-    share), or, when no alternative reproduces them all, the first of each."""
+    share), or, when no alternative reproduces them all, the first of each. `others`: some of
+    the source's numbers reproduce, so these are "the other k"."""
     k = len(explained)
-    these = f"the {k} that do not" if all_missed else f"the {k} that an alternative reproduces"
+    all_k = "both" if k == 2 else f"all {k}"
+    these = (
+        (f"the other {k}" if others else all_k)
+        if all_missed
+        else f"the {k} that an alternative reproduces"
+    )
     shared = [w for w in explained[0].explained_by if all(w in f.explained_by for f in explained)]
     if shared:
-        return [f"{these} are all reproduced by one alternative, {shared[0]}"]
+        return [f"{these} are reproduced by one alternative, {shared[0]}"]
     need = "two different conventions" if k == 2 else "more than one convention"
     every = "both" if k == 2 else f"all {k}"
     each = [[f"{_first(f)} for ", *_named(f.claim, names, trained)] for f in explained]

@@ -241,7 +241,9 @@ def _gate_items(p: Page, g: Gate, flows: tuple[Flow, ...]) -> list[Item]:
                 strong("Gate"),
                 " ",
                 math(f"{p.sym(g.out)} = {definition(p, g)}"),
-                f": {rule(g).says}. Upstream gradient ",
+                f": {rule(g).says}",
+                *((", ", math(rule(g).formula)) if rule(g).formula else ()),
+                ". Upstream gradient ",
                 math(f"{p.d(out, g.out)} = {p.num(p.results.run.gradients[g.out])}"),
                 ".",
             )
@@ -426,8 +428,9 @@ def build(results: GraphResults) -> Explanation:
         )
         for x in sections
     ]
-    last = sections[-1]
-    sections[-1] = Section(last.title, last.level, (*last.items, figure(p)), last.anchor)
+    # the circuit with every value and gradient, beside the gate table, as lecture notes draw it
+    first = sections[0]
+    sections[0] = Section(first.title, first.level, (*first.items, figure(p)), first.anchor)
     sections += [findings_section(results.findings, Names(p.sym, p.num)), checks(p)]
     return Explanation(
         name=s.name,

@@ -64,8 +64,8 @@ def _visit(d: Derivation, p: Partial, order: dict[Partial, None]) -> tuple[Parti
 
 
 def delta_numbering(d: Derivation, net: Network) -> Numbering:
-    """The delta profile: only an activation's derivative, derived step by step the first time
-    its rule is met, is a numbered display."""
+    """The delta profile: an activation's derivative, derived step by step the first time its
+    rule is met, and the loss's derivative by the first output are the numbered displays."""
     order: list[Partial] = []
     rules: set[str] = set()
     for block in d.layers:
@@ -76,6 +76,8 @@ def delta_numbering(d: Derivation, net: Network) -> Numbering:
                 order.append(act.partial)
             if act is not None:
                 rules.add(act.rule)
+            if n.out == net.outputs[0].out:  # the loss's derivative, derived once
+                order.append(Partial(net.loss, n.out))
     return Numbering({}, _tags(order), frozenset(order))
 
 
@@ -157,7 +159,10 @@ class Context:
         """Symbol names and numbers, with parameters already updated shown as w⁺ and new values."""
         names, numbers = dict(self.names), dict(self.numbers)
         for key, new in self.updated.items():
-            names[sym(key)] = f"{{{self.names[sym(key)]}}}^{{+}}"
+            name = self.names[sym(key)]
+            # w_{5}^{+} stacks the + over the index, as the update rows set w^{+}; a name with
+            # its own superscript is braced first (no double superscript)
+            names[sym(key)] = f"{{{name}}}^{{+}}" if "^" in name else f"{name}^{{+}}"
             numbers[sym(key)] = self.factor_num(new)
         return names, numbers
 

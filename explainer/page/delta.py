@@ -87,6 +87,8 @@ def _delta(ctx: Context, n: Neuron, sign: int) -> list[Item]:
     if n.target:
         err = ctx.d.local(Partial(net.loss, n.out))
         assert err is not None
+        if n.out == net.outputs[0].out:  # ∂P/∂z derived once, as the activation's slope is
+            items += local_display(ctx, err, first=False)
         form = err.textbook if sign > 0 else negated(err.textbook)
         factors.append(
             (notation.latex(form, names), notation.latex(form, numbers), isinstance(form, sp.Add))

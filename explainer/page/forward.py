@@ -47,9 +47,11 @@ def setup(ctx: Context) -> Section:
     items.append(
         Paragraph(
             text(
-                "Inputs: ",
+                "Input: " if len(net.inputs) == 1 else "Inputs: ",
                 *listing(equals(ctx, k, values[k]) for k in net.inputs),
-                ". Desired outputs (targets): ",
+                ". Desired output (target): "
+                if len(net.outputs) == 1
+                else ". Desired outputs (targets): ",
                 *listing(equals(ctx, n.target or "", values[n.target or ""]) for n in net.outputs),
                 ".",
             )

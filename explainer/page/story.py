@@ -16,6 +16,7 @@ import sympy as sp
 from explainer import notation
 from explainer.derivation import Equation, Local, Partial
 from explainer.network import Network, sym
+from explainer.page.backward import layer_contexts
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text
 from explainer.page.words import plural, training_unit
@@ -57,8 +58,14 @@ def _updates(ctx: Context) -> Prose:
 def _training(ctx: Context) -> Prose:
     steps = ctx.results.run.training.steps
     _, unit = training_unit(ctx.scenario)
+    noun = NOUN[ctx.plan.direction]
+    if steps[-1].loss == steps[0].loss:
+        return text(
+            f"then {steps[-1].k:,} {unit}s of training, in which the {noun} stays at ",
+            math(ctx.num(steps[0].loss)),
+        )
     return text(
-        f"then {steps[-1].k:,} {unit}s of training, in which the {NOUN[ctx.plan.direction]} goes from ",
+        f"then {steps[-1].k:,} {unit}s of training, in which the {noun} goes from ",
         math(ctx.num(steps[0].loss)),
         " to ",
         math(ctx.num(steps[-1].loss)),
@@ -145,12 +152,17 @@ def _second_pass(ctx: Context) -> list[Item]:
     if after is None or len(steps) < 2 or len(ctx.scenario.data) > 1:
         return []
     noun = NOUN[ctx.plan.direction]
+    given = text(
+        "A second forward pass, with the updated parameters, gives ",
+        math(f"{ctx.sym(ctx.net.loss)} = {ctx.num(after.loss)}"),
+    )
+    if after.loss == steps[0].loss:  # no gradient reached any parameter (a step activation)
+        return [Paragraph(given + text(f": the {noun} has not moved."))]
     moved = "down" if after.loss < steps[0].loss else "up"
     return [
         Paragraph(
-            text(
-                "A second forward pass, with the updated parameters, gives ",
-                math(f"{ctx.sym(ctx.net.loss)} = {ctx.num(after.loss)}"),
+            given
+            + text(
                 f", {moved} from ",
                 math(ctx.num(steps[0].loss)),
                 f": one step has moved the {noun} the way it should"
@@ -241,11 +253,15 @@ def _rules(ctx: Context) -> tuple[str, ...]:
             if f in equations and equations[f].kind == "sum" and len(equations[f].terms) <= WIDE_SUM
         ]
     seen: set[tuple[str, bool]] = set()
+    # sequential: the key's layer is differentiated through the layers above as updated (w5⁺)
+    blocks = [b.layer for b in ctx.d.layers]
+    layer = net.param(key).layer
+    here = layer_contexts(ctx)[blocks.index(layer)] if layer in blocks else ctx
+    names, _ = here.maps()
     for x in _reached(target, equations, locals_):
         kind = (x.rule, x.partial.by in {p.key for p in net.params})
         if kind not in seen:
             seen.add(kind)
-            names, _ = ctx.maps()
             rows.append(f"{ctx.partial(x.partial)} &= {notation.latex(x.textbook, names)}")
     op = "+" if ctx.plan.direction == "ascent" else "-"
     grad = notation.partial(ctx.sym(net.loss), "w", ctx.ordinary)

@@ -242,13 +242,14 @@ def _outputs(ctx: Context) -> Prose:
     net, last = ctx.net, ctx.results.run.training.steps[-1]
     outputs = net.outputs[:SHOWN_OUTPUTS]
     more = len(net.outputs) - len(outputs)
+    one = len(net.outputs) == 1
     return text(
-        " The outputs are ",
+        " The output is " if one else " The outputs are ",
         *listing(
             math(f"{ctx.sym(n.out)} = {ctx.num(o)}")
             for n, o in zip(outputs, last.outputs, strict=False)
         ),
-        " against the targets ",
+        " against the target " if one else " against the targets ",
         *listing(
             math(f"{ctx.sym(n.target or '')} = {ctx.num(t)}")
             for n, t in zip(outputs, ctx.scenario.targets, strict=False)
