@@ -104,13 +104,13 @@ def backward_marks(net: Network, gradients: dict[str, float], names: Names, num:
     """The backward pass: each edge ∂L/∂w of its weight, each neuron ∂L/∂net (its δ), each
     bias ∂L/∂b; `gradients` is keyed by parameter and by net-input node."""
     edges = {
-        (src, n.name): (names(w), num(gradients[w]), rf"{names(w)}\colon {num(gradients[w])}")
+        (src, n.name): (names(w), num(gradients[w]), rf"{names(w)}\colon {{{num(gradients[w])}}}")
         for n in net.neurons
         for src, w in zip(n.sources, n.weights, strict=True)
         if w in gradients
     }
     biases = {
-        n.bias: rf"{names(n.bias)}\colon {num(gradients[n.bias])}"
+        n.bias: rf"{names(n.bias)}\colon {{{num(gradients[n.bias])}}}"
         for n in net.neurons
         if n.bias and n.bias in gradients
     }
@@ -520,8 +520,10 @@ def fit(
     network's forecast (a dot on a line), in the order of the file."""
     n = len(targets)
     xs = range(1, n + 1)
-    ticks = nice_ticks(min(*targets, *forecasts), max(*targets, *forecasts))
-    y = (min(ticks[0], *targets, *forecasts), max(ticks[-1], *targets, *forecasts))
+    lo, hi = min(*targets, *forecasts), max(*targets, *forecasts)
+    pad = 0.06 * (hi - lo or 1.0)  # no point on the frame: a dashed line there is lost
+    ticks = nice_ticks(lo - pad, hi + pad)
+    y = (min(ticks[0], lo - pad), max(ticks[-1], hi + pad))
     ax = Axes(1.9, 1.2, 10.5, 5.0, (1.0, float(max(n, 2))), y)
     shapes = _frame(ax, r"\text{unseen example}", "", num)
     shapes += [
@@ -537,7 +539,10 @@ def fit(
         ((right, ax.bottom + 0.15), "south east"),
         ((ax.left + 0.2, ax.bottom + 0.15), "south west"),
     )
-    for latex in (rf"\text{{dashed: target }} {target}", rf"\text{{dots: forecast }} {output}"):
+    for latex in (
+        rf"\text{{dashed: target }} {target}",
+        rf"\text{{dots, joined: forecast }} {output}",
+    ):
         placer.first(Label(at, latex, anchor) for at, anchor in places)
     return Drawing(14.0, 6.9, tuple(placer.shapes), "Targets and forecasts of the unseen examples")
 

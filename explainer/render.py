@@ -146,10 +146,15 @@ def _number(cell: Prose) -> str | None:
     return None
 
 
+FRACTION_STRUT = r"\rule[-1.6ex]{0pt}{4.2ex}"
+
+
 def tex_cell(cell: Prose, numeric: bool, header: bool = False) -> str:
     """A LaTeX table cell. Numeric columns are dcolumn's D columns, aligned on the decimal point;
     a number goes in bare (the column is in math mode), anything else spans the column as text."""
     text = FORMATS["tex"].prose(cell)
+    if r"\frac" in text:  # a fraction is taller than a row: a strut keeps rows apart
+        text += FRACTION_STRUT
     if not numeric:
         return text
     number = None if header else _number(cell)

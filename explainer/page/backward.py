@@ -169,11 +169,15 @@ def _shown(ctx: Context, place: Place, first: Partial | None) -> list[Item]:
 # How the loss's derivative by one output is introduced, by (the section names the chain rule
 # here, the loss has a term per output): the chain rule is named once a section.
 LOSS_NOTE = {
-    (True, True): " (by the chain rule; the other outputs' terms do not contain it, so each"
-    " gives 0 and the sum drops out)",
+    (True, True): " (by the chain rule; {other} not contain it, so {gives} 0 and the sum drops"
+    " out)",
     (True, False): " (by the chain rule)",
-    (False, True): " (the other outputs' terms give 0, and the sum drops out)",
+    (False, True): " ({other} not contain it: {gives} 0, and the sum drops out)",
     (False, False): "",
+}
+OTHERS = {  # (one other output) → its words
+    True: {"other": "the other output's term does", "gives": "it gives"},
+    False: {"other": "the other outputs' terms do", "gives": "each gives"},
 }
 
 
@@ -208,7 +212,8 @@ def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
                 text(
                     f"The {loss_noun(net)} differentiated with respect to ",
                     math(ctx.sym(p.by)),
-                    LOSS_NOTE[first, len(net.outputs) > 1] + ":",
+                    LOSS_NOTE[first, len(net.outputs) > 1].format(**OTHERS[len(net.outputs) == 2])
+                    + ":",
                 )
             )
         )

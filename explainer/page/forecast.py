@@ -53,7 +53,7 @@ def forecast(ctx: Context) -> Section:
         math(target),
         " (dashed) and the trained network's forecast ",
         math(out),
-        " (dots), in the order of the file.",
+        " (dots, joined by a line), in the order of the file.",
     )
     numeric = (False, *([True] * (len(header) - 1)))
     return Section(

@@ -57,8 +57,10 @@ def _updates(ctx: Context) -> Prose:
 
 def _training(ctx: Context) -> Prose:
     steps = ctx.results.run.training.steps
-    _, unit = training_unit(ctx.scenario)
+    several, unit = training_unit(ctx.scenario)
     noun = NOUN[ctx.plan.direction]
+    if several:  # the worked example's loss is one example's; training's is the set's mean
+        noun += " (mean over the training set)"
     if steps[-1].loss == steps[0].loss:
         return text(
             f"then {steps[-1].k:,} {unit}s of training, in which the {noun} stays at ",
