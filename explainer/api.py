@@ -20,11 +20,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from explainer import output, pipeline, render
+from explainer import handouts, output, pipeline, render
 from explainer import scenario as scenarios
 from explainer.errors import UsageError
 from explainer.findings import Finding
 from explainer.limits import DEFAULT, Limits
+from explainer.output import write_files
 from explainer.page.model import Explanation
 from explainer.scenario import AnyScenario
 from explainer.settings import Options, Paper, check_paper
@@ -207,3 +208,41 @@ def shipped() -> list[str]:
 
 
 __all__ = ["Walkthrough", "from_dict", "load", "shipped"]
+
+
+def handout(
+    source: str | Path,
+    *,
+    variants: int = 1,
+    seed: int = 0,
+    roster: str | Path | None = None,
+    blank: Sequence[str] | None = None,
+    arithmetic: str | None = None,
+    fmt: str = "pdf",
+    paper: Paper = "a4",
+    output: str | Path | None = None,
+    limits: Limits = DEFAULT,
+) -> dict[str, str | bytes]:
+    """A teacher's handouts, as `explainer handout` makes them: per variant (or per student of
+    a roster CSV with id,name) an exercise sheet and an answer key, the combined sheets and
+    keys, and a one-page summary, by file name. With `output`, also written into that folder
+    (everything is made first, so an error writes nothing)."""
+    if not isinstance(source, str | Path):
+        raise UsageError(f"{source!r}: expected a scenario's name or the path of a .toml file")
+    s = scenarios.load(scenarios.locate(source), _limits(limits))
+    if not isinstance(s, scenarios.Scenario):
+        raise UsageError(f"{s.path}: handouts are made for network scenarios, not graphs")
+    options = handouts.HandoutOptions(
+        variants=variants,
+        seed=seed,
+        roster=Path(roster) if roster is not None else None,
+        blank=tuple(blank) if blank is not None else None,
+        fmt=fmt,
+        arithmetic=arithmetic,
+        paper=paper,
+        tex_seconds=s.limits.tex_seconds,
+    )
+    files = handouts.files(s, options)
+    if output is not None:
+        write_files({Path(output) / name: content for name, content in files.items()})
+    return files

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from explainer import cost, findings, limits, pdf, pipeline
+from explainer import cost, findings, handouts, limits, pdf, pipeline
 from explainer import scenario as scenarios
 from explainer.errors import ArithmeticModeError, ExplainerError, TexError, UsageError
 from explainer.output import replace_folder, write_files
@@ -289,6 +289,32 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if all(f.reproduced for found in results.values() for f in found) else 1
 
 
+def cmd_handout(args: argparse.Namespace) -> int:
+    """Student sheets, answer keys, the combined booklets and a summary for one scenario; all
+    made before anything is written."""
+    (s,) = load_all([args.scenario], args)
+    if not isinstance(s, Scenario):
+        raise UsageError(f"{s.path}: handouts are made for network scenarios, not graphs")
+    blank = tuple(x.strip() for x in args.blank.split(",") if x.strip()) if args.blank else None
+    options = handouts.HandoutOptions(
+        variants=args.variants,
+        seed=args.seed,
+        roster=Path(args.roster) if args.roster else None,
+        blank=blank,
+        fmt=args.format,
+        arithmetic=args.arithmetic,
+        paper=args.paper,
+        progress=sys.stderr.isatty(),
+        tex_seconds=args.limits.tex_seconds,
+    )
+    with working_on(s.path):
+        made = handouts.files(s, options)
+    out = Path(args.output or f"handouts/{s.name}")
+    write_files({out / name: content for name, content in made.items()})
+    print(f"explainer: {len(made)} files in {out}", file=sys.stderr)
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     loaded = [scenarios.load(path, args.limits) for path in shipped()]
     width = max(len(s.name) for s in loaded)
@@ -357,6 +383,29 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true", help="machine-readable findings")
     _common_options(v)
     v.set_defaults(run=cmd_verify)
+    h = sub.add_parser(
+        "handout", help="exercise sheets with blanks, answer keys and a summary, per variant"
+    )
+    h.add_argument("scenario", help="a scenario .toml file or a shipped name")
+    h.add_argument("--variants", type=_count(1, 1000), default=1, help="how many variants")
+    h.add_argument("--seed", type=_count(0, 2**32 - 1), default=0, help="the variants' seed")
+    h.add_argument("--roster", metavar="FILE.csv", help="one variant per student (id,name)")
+    h.add_argument(
+        "--blank",
+        metavar="WHAT",
+        help="what to leave blank, comma-separated: forward, local, gradients, updates, "
+        "backward, or quantity keys such as out_h1 (default: the scenario's [handout])",
+    )
+    h.add_argument("--format", "-f", choices=list(handouts.FORMATS), default="pdf")
+    h.add_argument(
+        "--arithmetic",
+        help="the key's arithmetic, paper:K (as a calculator gives) or float64 (default: the "
+        "scenario's [handout] arithmetic, else paper:4)",
+    )
+    h.add_argument("--paper", choices=["a4", "letter"], default="a4")
+    h.add_argument("-o", "--output", metavar="DIR", help="default handouts/<name>")
+    _common_options(h)
+    h.set_defaults(run=cmd_handout)
     ls = sub.add_parser("list", help="list the shipped scenarios")
     ls.set_defaults(run=cmd_list, limit=None)
     return p

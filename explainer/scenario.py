@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from explainer import graph_scenario
+from explainer import graph_scenario, handout_spec
 from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from explainer.claims import PRINTED, Claim, read_claims
 from explainer.errors import ScenarioError, UsageError
 from explainer.expressions import FUNCTIONS, Node, Op, Ref
+from explainer.handout_spec import NO_HANDOUT, HandoutSpec
 from explainer.limits import DEFAULT, Limits
 from explainer.reader import Reader, kind
 from explainer.resources import resource_dir
@@ -109,6 +110,7 @@ class Scenario:
     replaced: str = ""
     # seed 000: examples the network never trains on, forecast after training (inputs, targets)
     forecast: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
+    handout: HandoutSpec = NO_HANDOUT  # what a teacher's sheet leaves blank, how it varies
 
 
 TOP_KEYS = (
@@ -127,6 +129,7 @@ TOP_KEYS = (
     "data",
     "claims",
     "forecast",
+    "handout",
 )
 LAYER_KEYS = (
     "neurons",
@@ -400,6 +403,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         until_loss=training.get("until_loss", training.positive, None),
         data=data,
         forecast=forecast,
+        handout=handout_spec.read(top),
         mode=training.get("mode", training.choice(MODES), "stochastic"),
         update=training.get("update", training.choice(UPDATE_ORDERS), "simultaneous"),
         digits=display.get("digits", display.count(1, 15), DEFAULT_DIGITS),

@@ -139,7 +139,7 @@ def summary(ctx: Context) -> Section:
         return Section("", 2, ())
     items: list[Item] = [
         Paragraph(text("The rules this page used, in its own symbols:")),
-        Display(_rules(ctx)),
+        Display(rules(ctx)),
     ]
     items += _parameters(ctx)
     items += _second_pass(ctx)
@@ -236,7 +236,7 @@ def _key(ctx: Context) -> str:
     return ctx.highlight or ctx.net.trained[0].key
 
 
-def _rules(ctx: Context) -> tuple[str, ...]:
+def rules(ctx: Context) -> tuple[str, ...]:
     """The chain rule of the highlighted parameter, one local factor of each kind it uses, and
     the update rule."""
     net, d = ctx.net, ctx.chain

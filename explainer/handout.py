@@ -1,0 +1,253 @@
+"""Stage 5, explain (handouts): one variant's numbers → a teacher's sheet, with its blanks.
+
+A sheet is the worked step as questions: every forward value, every gradient of a trained
+parameter, every updated parameter (and, when asked for, every local factor), each with what it
+is computed from in the page's own symbols. A question is given (its number printed) or blank
+(a box on the student's sheet, the highlighted answer on the key). The same Sheet is rendered
+both ways; the summary sheet is one with nothing blank. Arranges; computes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from explainer import figures, notation
+from explainer.derivation import Partial
+from explainer.drawing import Drawing
+from explainer.errors import ScenarioError
+from explainer.handout_spec import BLANK_KINDS
+from explainer.page.context import Context
+from explainer.page.story import rules
+from explainer.results import Results
+from explainer.variants import Variant
+
+# A kind that stands for several (the whole backward pass).
+WIDER = {"backward": ("local", "gradients", "updates")}
+PART_TITLES = {
+    "forward": "Forward pass",
+    "local": "Local derivatives",
+    "gradients": "Gradients",
+    "updates": "Updated parameters",
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str  # the quantity's JSON key
+    kind: str  # forward | local | gradients | updates
+    symbol: str  # LaTeX
+    formula: str  # LaTeX: what it is computed from, in the page's symbols ("" none)
+    answer: str  # LaTeX: the number at the sheet's decimals
+    blank: bool
+    points: float
+
+
+@dataclass(frozen=True)
+class Part:
+    kind: str
+    title: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    scenario: str
+    variant: str  # "v07", a student's ID, or "" (the summary)
+    student: str
+    seed: int | None
+    givens: tuple[tuple[str, str], ...]  # (symbol, number) of every input, target and parameter
+    figure: Drawing
+    parts: tuple[Part, ...]
+    rules: tuple[str, ...]  # display rows: the chain rule, the local factors, the update
+    decimals: int
+    tolerance: str  # for graders: how far a careful answer may be from the key's
+
+    @property
+    def points(self) -> float:
+        return sum(q.points for p in self.parts for q in p.questions if q.blank)
+
+    @property
+    def blanks(self) -> tuple[Question, ...]:
+        return tuple(q for p in self.parts for q in p.questions if q.blank)
+
+
+def sheet(
+    ctx: Context,
+    exact: Results,
+    variant: Variant | None,
+    blank: tuple[str, ...],
+    decimals: int,
+    where: str = "handout.blank",
+) -> Sheet:
+    """One variant's sheet: `ctx` holds its numbers in the handout's arithmetic (the key's),
+    `exact` the same in float64 (for the graders' tolerance). `blank`: kinds and keys."""
+    s, net = ctx.scenario, ctx.net
+    num = _fixed(decimals)
+    every = _questions(ctx, num)
+    kinds, keys = _chosen(blank, {q.key for q in every}, s.path, where)
+    points = dict(s.handout.points)
+    marked = [
+        Question(
+            q.key,
+            q.kind,
+            q.symbol,
+            q.formula,
+            q.answer,
+            q.kind in kinds or q.key in keys,
+            points.get(q.key, points.get(q.kind, 0.0)) if q.kind in kinds or q.key in keys else 0.0,
+        )
+        for q in every
+    ]
+    parts = tuple(
+        Part(k, PART_TITLES[k], tuple(q for q in marked if q.kind == k))
+        for k in PART_TITLES
+        if k != "local" or any(q.kind == "local" and q.blank for q in marked)
+    )
+    hidden = {q.key for q in marked if q.blank}
+    values = {k: float(v) for k, v in ctx.ev.nodes}
+    marks = figures.forward_marks(net, values, ctx.sym, _as_given)  # the givens as written
+    computed = {n.out for n in net.neurons}
+    marks = figures.Marks(
+        {
+            k: num(values[k]) if k in computed else v
+            for k, v in marks.nodes.items()
+            if k not in hidden
+        },
+        marks.edges,
+        marks.biases,
+        marks.targets,
+        "" if net.loss in hidden else num(values[net.loss]),
+    )
+    givens = tuple(
+        (ctx.sym(k), _as_given(values[k]))
+        for k in (*net.inputs, *(n.target or "" for n in net.outputs), *(p.key for p in net.params))
+    )
+    return Sheet(
+        title=s.title,
+        scenario=s.name,
+        variant=variant.label if variant else "",
+        student=variant.student if variant else "",
+        seed=variant.seed if variant else None,
+        givens=givens,
+        figure=figures.network(net, marks, ctx.sym, ctx.highlight),
+        parts=parts,
+        rules=rules(ctx),
+        decimals=decimals,
+        tolerance=_tolerance(ctx, exact, [q for q in marked if q.blank], decimals),
+    )
+
+
+def _chosen(
+    blank: tuple[str, ...], keys: set[str], path: str, where: str
+) -> tuple[set[str], set[str]]:
+    """The kinds and the keys a blank list names; an unknown one is the scenario's error."""
+    kinds: set[str] = set()
+    named: set[str] = set()
+    for i, x in enumerate(blank):
+        if x in WIDER:
+            kinds.update(WIDER[x])
+        elif x in BLANK_KINDS:
+            kinds.add(x)
+        elif x in keys:
+            named.add(x)
+        else:
+            example = sorted(keys)[:3]
+            raise ScenarioError(
+                path,
+                f"{where}[{i}]",
+                f"a kind ({', '.join(BLANK_KINDS)}) or a quantity's key (e.g. "
+                f"{', '.join(example)})",
+                repr(x),
+            )
+    return kinds, named
+
+
+def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
+    """Every quantity of the worked step a sheet may ask for, in the order it is computed."""
+    net = ctx.net
+    names = ctx.names
+    out: list[Question] = []
+    for n in (node for node in net.nodes if node.kind in ("net", "out", "term", "loss")):
+        formula = notation.latex(n.display, names) if n.display is not None else ""
+        out.append(
+            Question(n.key, "forward", ctx.sym(n.key), formula, num(ctx.ev.node(n.key)), False, 0)
+        )
+    for x in ctx.results.run.chain.locals:
+        local = x.partial
+        out.append(
+            Question(
+                local.key,
+                "local",
+                ctx.partial(local),
+                notation.latex(x.textbook, names),
+                num(ctx.value(local)),
+                False,
+                0,
+            )
+        )
+    eta = ctx.scenario.rate_symbol
+    sign = "+" if ctx.plan.direction == "ascent" else "-"
+    for p in net.trained:
+        g = Partial(net.loss, p.key)
+        eq = ctx.results.run.chain.equation(g)
+        chain = (
+            " + ".join(r" \cdot ".join(ctx.partial(f) for f in t) for t in eq.terms) if eq else ""
+        )
+        out.append(Question(g.key, "gradients", ctx.partial(g), chain, num(ctx.value(g)), False, 0))
+    for u in ctx.ev.updates:
+        w = ctx.sym(u.key)
+        out.append(
+            Question(
+                f"{u.key}@1",
+                "updates",
+                f"{w}^{{+}}",
+                rf"{w} {sign} {eta} \cdot {ctx.partial(Partial(net.loss, u.key))}",
+                num(u.new),
+                False,
+                0,
+            )
+        )
+    return out
+
+
+def _fixed(decimals: int) -> Callable[[object], str]:
+    """A number as a calculator shows it: `decimals` places, rounded half up, a real minus."""
+    step = Decimal(1).scaleb(-decimals)
+
+    def shown(x: object) -> str:
+        d = Decimal(str(x)).quantize(step, ROUND_HALF_UP)
+        text = format(d, "f")
+        return "0" + text[text.index(".") :] if text.startswith("-0.") and d == 0 else text
+
+    return shown
+
+
+def _as_given(x: object) -> str:
+    """A given as the scenario or the grid wrote it: 0.05, not 0.0500."""
+    text = format(Decimal(repr(float(x))).normalize(), "f")  # type: ignore[arg-type]
+    return text if text != "-0" else "0"
+
+
+def _tolerance(ctx: Context, exact: Results, blanks: list[Question], decimals: int) -> str:
+    """How far the key's numbers (every intermediate rounded to `decimals`) are from exact
+    float64 ones, in units of the last decimal: a student who keeps more digits differs by
+    at most that much, so a grader accepts that."""
+    values = dict(exact.values)
+    key = dict(ctx.results.values)
+    worst = max(
+        (abs(float(key[q.key]) - float(values[q.key])) for q in blanks if q.key in values),
+        default=0.0,
+    )
+    unit = Decimal(1).scaleb(-decimals)
+    units = max(1, int((Decimal(repr(worst)) / unit).to_integral_value(ROUND_CEILING)))
+    if not math.isfinite(worst):
+        units = 1
+    return (
+        f"Every answer is worked to {decimals} decimals, each intermediate result rounded half "
+        f"up, as with a calculator. Working with more digits changes an answer by at most "
+        f"{units} in its last decimal place here, so accept answers within ±{units} there."
+    )

@@ -1,0 +1,88 @@
+"""Stage 6, render (handouts): Sheets → LaTeX, Markdown or HTML text, as students, graders and
+the board see them. The numbers are the Sheet's; a template lays them out."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from types import ModuleType
+
+from explainer import drawing
+from explainer.handout import Question, Sheet
+from explainer.render import FORMATS, PAPERS, environment
+
+# What a file holds, by (key, a summary): the title under the scenario's own.
+WHAT = {
+    (False, False): "Exercise sheet",
+    (True, False): "Answer key",
+    (False, True): "Summary",
+    (True, True): "Summary",
+}
+TEMPLATES = {"tex": "handout.tex.j2", "md": "handout.md.j2", "html": "handout.html.j2"}
+
+
+def render_sheets(
+    sheets: Sequence[Sheet],
+    fmt: str,
+    key: bool,
+    derivations: Sequence[str] = (),
+    paper: str = "a4",
+) -> str:
+    """Sheets one after another in one document (a page break between students); with
+    `derivations` (the worked page's body, one per sheet, in the same format) after each."""
+    f = FORMATS[fmt]
+    env = environment(f)
+    env.filters.update(
+        tikz_drawing=drawing.tikz,
+        svg_drawing=drawing.svg,
+        svg_data=_svg_data,
+        inline_math=lambda latex: _mathml().inline(latex),
+        display_math=lambda rows: _mathml().display(tuple(rows)),
+        box=box,
+        points=points,
+        side_by_side=side_by_side,
+        paired=paired,
+    )
+    summary = all(not s.variant for s in sheets)
+    return env.get_template(TEMPLATES[fmt]).render(
+        sheets=sheets,
+        key=key,
+        what=WHAT[key, summary],
+        derivations=derivations,
+        paper=PAPERS[paper],
+    )
+
+
+def _svg_data(d: drawing.Drawing) -> str:
+    """A figure as a data URI: a Markdown sheet carries its own picture."""
+    svg = drawing.svg(d, "figure")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+
+
+def _mathml() -> ModuleType:
+    from explainer import mathml  # slow to import: the HTML sheets only
+
+    return mathml
+
+
+def side_by_side(sheet: Sheet) -> list[tuple[tuple[str, str], ...]]:
+    """The summary's table: each part a pair of columns (symbol, value), row by row, a part
+    that runs out left empty."""
+    columns = [[(q.symbol, q.answer) for q in part.questions] for part in sheet.parts]
+    rows = max((len(c) for c in columns), default=0)
+    return [tuple(c[i] if i < len(c) else ("", "") for c in columns) for i in range(rows)]
+
+
+def paired(rows: Sequence[str]) -> list[str]:
+    """Aligned rows two to a line (the summary's rules, in half the height): amsmath's align
+    sets each further "&" pair as another column."""
+    return [" & ".join(rows[i : i + 2]) for i in range(0, len(rows), 2)]
+
+
+def box(q: Question) -> float:
+    """A blank's width in ems: room for the answer's characters and a little more."""
+    return round(0.6 * len(q.answer) + 2.0, 1)
+
+
+def points(x: float) -> str:
+    return f"{x:g}"

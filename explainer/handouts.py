@@ -1,0 +1,204 @@
+"""Interface (handouts): `explainer handout`, and `explainer.handouts(...)` from Python.
+
+One scenario → per variant a student sheet and an answer key, the combined sheets and the
+combined answer booklet, and a one-page summary. Every variant is drawn (variants.py), computed
+in the handout's arithmetic for the key and in float64 for the graders' tolerance, laid out
+(handout.py) and rendered (handout_render.py); PDFs are compiled on every core. Everything is
+made before anything is written, so a failure leaves the output folder as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import pypdf
+from tqdm import tqdm
+
+from explainer import handout, pdf, variants
+from explainer.compute import derive
+from explainer.errors import ScenarioError, UsageError
+from explainer.handout_render import render_sheets
+from explainer.page import build as page
+from explainer.page.context import context
+from explainer.render import render
+from explainer.results import results
+from explainer.scenario import Scenario
+from explainer.settings import Options, parse_arithmetic, resolve
+
+FORMATS = ("pdf", "tex", "md", "html")
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # a roster ID: also a file name
+MAX_VARIANTS = 1000
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class HandoutOptions:
+    variants: int = 1
+    seed: int = 0
+    roster: Path | None = None
+    blank: tuple[str, ...] | None = None  # None: the scenario's [handout] blank
+    fmt: str = "pdf"
+    arithmetic: str | None = None  # the key's; None: the scenario's [handout] arithmetic
+    paper: str = "a4"
+    progress: bool = False  # a progress bar on stderr
+    tex_seconds: int = 120
+
+
+def read_roster(path: Path) -> tuple[variants.Student, ...]:
+    """A roster CSV with a header naming `id` and `name`: one student a row, IDs unique."""
+    where = str(path)
+    try:
+        rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    except FileNotFoundError:
+        raise UsageError(f"{where}: no such roster file") from None
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ScenarioError(where, "", "a UTF-8 CSV file", type(e).__name__) from None
+    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["id", "name"]:
+        found = ", ".join(rows[0]) if rows else "an empty file"
+        raise ScenarioError(where, "row 1", "a header row: id,name", repr(found))
+    students: list[variants.Student] = []
+    seen: dict[str, int] = {}
+    for i, row in enumerate(rows[1:], start=2):
+        if not row or not any(c.strip() for c in row):
+            continue
+        ident = row[0].strip()
+        if not ID.fullmatch(ident):
+            raise ScenarioError(
+                where,
+                f"row {i}, id",
+                "an ID of letters, digits, '_' or '-' (at most 40)",
+                repr(ident),
+            )
+        if ident in seen:
+            raise ScenarioError(
+                where, f"row {i}, id", "an ID no other row has", f"{ident!r}, as row {seen[ident]}"
+            )
+        seen[ident] = i
+        students.append(variants.Student(ident, row[1].strip() if len(row) > 1 else ""))
+    if not students:
+        raise ScenarioError(where, "", "at least one student", "no rows")
+    return tuple(students)
+
+
+def files(s: Scenario, options: HandoutOptions) -> dict[str, str | bytes]:
+    """Every file of the batch by name: sheet-<id>, key-<id>, sheets, keys and summary."""
+    if options.fmt not in FORMATS:
+        raise UsageError(f"--format {options.fmt}: expected one of {', '.join(FORMATS)}")
+    if not 1 <= options.variants <= MAX_VARIANTS:
+        raise UsageError(f"--variants {options.variants}: expected 1 to {MAX_VARIANTS}")
+    spec = s.handout
+    blank = options.blank if options.blank is not None else spec.blank
+    where = "--blank" if options.blank is not None else "handout.blank"
+    roster = read_roster(options.roster) if options.roster else ()
+    derived = derive(s)
+    drawn = variants.for_students(s, derived, options.seed, options.variants, roster)
+    text = "tex" if options.fmt == "pdf" else options.fmt
+    made = worked(s, drawn, blank, where, text, options)
+    summary, _ = worked(s, [None], (), where, text, options)[0]
+    ext = text
+    docs: dict[str, str] = {}
+    for v, (sheet, solution) in zip(drawn, made, strict=True):
+        docs[f"sheet-{v.label}.{ext}"] = render_sheets([sheet], text, False, paper=options.paper)
+        docs[f"key-{v.label}.{ext}"] = render_sheets(
+            [sheet], text, True, [solution], paper=options.paper
+        )
+    sheets = [m[0] for m in made]
+    if options.fmt != "pdf":
+        docs[f"sheets.{ext}"] = render_sheets(sheets, text, False, paper=options.paper)
+        docs[f"keys.{ext}"] = render_sheets(
+            sheets, text, True, [m[1] for m in made], paper=options.paper
+        )
+    docs[f"summary.{ext}"] = render_sheets([summary], text, True, paper=options.paper)
+    if options.fmt != "pdf":
+        return dict(docs)
+    names = list(docs)
+    compiled = _each(
+        names,
+        lambda n: pdf.compile_pdf(docs[n], n.removesuffix(".tex"), options.tex_seconds),
+        options.progress,
+        "PDFs",
+        threads=os.cpu_count() or 1,
+    )
+    out: dict[str, bytes] = {
+        n.removesuffix(".tex") + ".pdf": b for n, b in zip(names, compiled, strict=True)
+    }
+    # the booklets are the variants' own PDFs one after another: the same pages, not compiled
+    # a second time
+    for kind, booklet in (("sheet", "sheets"), ("key", "keys")):
+        out[f"{booklet}.pdf"] = _joined([out[f"{kind}-{v.label}.pdf"] for v in drawn])
+    return dict(out)
+
+
+def worked(
+    s: Scenario,
+    drawn: Sequence[variants.Variant | None],
+    blank: tuple[str, ...],
+    where: str,
+    text: str,
+    options: HandoutOptions,
+) -> list[tuple[handout.Sheet, str]]:
+    """Each variant's sheet and its worked solution (the page's body in `text`); None: the
+    summary, the scenario's own givens with nothing blank."""
+    chosen = options.arithmetic or s.handout.arithmetic
+    arithmetic = parse_arithmetic(chosen)
+    decimals = arithmetic.decimals if arithmetic.kind == "paper" else 4
+
+    def one(v: variants.Variant | None) -> tuple[handout.Sheet, str]:
+        base = v.scenario if v else variants.worked_step(s)
+        keyed = results(resolve(base, Options(arithmetic=chosen)))
+        exact = results(resolve(base))
+        sheet = handout.sheet(context(keyed), exact, v, blank, decimals, where)
+        if not text:
+            return sheet, ""
+        page_text = render(
+            page(keyed), text, body_only=True, paper=options.paper, inline_figures=True
+        )
+        return sheet, page_text
+
+    return _each(drawn, one, options.progress and len(drawn) > 1, "variants")
+
+
+def sheets(
+    s: Scenario, drawn: Sequence[variants.Variant], blank: tuple[str, ...]
+) -> list[handout.Sheet]:
+    """The variants' sheets alone (no worked solutions): what a test checks the keys of."""
+    return [x for x, _ in worked(s, drawn, blank, "handout.blank", "", HandoutOptions())]
+
+
+def _joined(pdfs: Sequence[bytes]) -> bytes:
+    """PDFs one after another in one file; the same bytes for the same parts (pypdf writes
+    no date and an ID from the content)."""
+    writer = pypdf.PdfWriter()
+    for part in pdfs:
+        writer.append(io.BytesIO(part))
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _each(
+    items: Sequence[T],
+    f: Callable[[T], R],
+    progress: bool,
+    what: str,
+    threads: int = 1,
+) -> list[R]:
+    """f of every item, in order; on `threads` threads (pdflatex runs as its own process, so
+    threads keep every core busy); a progress bar on stderr when asked for."""
+    bar: Iterable[R]
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            bar = tqdm(pool.map(f, items), total=len(items), desc=what, disable=not progress)
+            return list(bar)
+    bar = tqdm(map(f, items), total=len(items), desc=what, disable=not progress)
+    return list(bar)

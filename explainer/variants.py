@@ -1,0 +1,191 @@
+"""Stage 4, evaluate (variants): one scenario, many sets of givens, each good to compute by hand.
+
+A variant's givens are drawn from the `[handout.vary]` grids by numpy's default_rng, seeded by
+the batch's seed and the variant's number (or a hash of the student's ID from a roster), so the
+same seed gives the same variants on any machine. A draw is kept when its computed numbers meet
+`[handout.constraints]`: no output saturated beyond the threshold, no gradient vanishingly small,
+no given with more decimals than allowed, and no two variants of a batch alike. A variant that
+fails is redrawn from the same stream; after `draws` failures the constraints are reported as
+impossible, naming the scenario and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from explainer import compute
+from explainer.compute import Derived
+from explainer.derivation import Partial
+from explainer.errors import ScenarioError
+from explainer.handout_spec import Constraints, Grid
+from explainer.network import Network, build
+from explainer.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Variant:
+    label: str  # on every page and in file names: "v07", or the student's ID
+    student: str  # the student's name from the roster, else ""
+    seed: int
+    stream: tuple[int, ...]  # the default_rng seed sequence: (seed, variant) or (seed, ID hash)
+    draws: int  # draws it took to meet the constraints
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class Student:
+    ident: str
+    name: str
+
+
+def for_students(
+    s: Scenario, derived: Derived, seed: int, count: int, roster: Sequence[Student] = ()
+) -> tuple[Variant, ...]:
+    """`count` numbered variants, or one per student of the roster."""
+    spec = s.handout
+    grids = dict(spec.vary)
+    capacity = _capacity(s, grids)
+    wanted = len(roster) or count
+    if wanted > capacity:
+        raise ScenarioError(
+            s.path,
+            "handout.vary",
+            f"grids that allow at least {wanted:,} different variants",
+            f"{capacity:,} possible",
+        )
+    seen: set[tuple[float, ...]] = set()
+    width = max(2, len(str(count)))
+    who = [(f"v{i:0{width}d}", "", (seed, i)) for i in range(1, count + 1)]
+    if roster:
+        who = [(x.ident, x.name, (seed, _hashed(x.ident))) for x in roster]
+    out = []
+    for label, name, stream in who:
+        variant, givens, draws = _draw(s, derived, grids, spec.constraints, stream, seen)
+        seen.add(givens)
+        out.append(Variant(label, name, seed, stream, draws, variant))
+    return tuple(out)
+
+
+def _hashed(ident: str) -> int:
+    """A student's ID as 64 bits of its SHA-256: the same on every machine and Python."""
+    return int.from_bytes(hashlib.sha256(ident.encode("utf-8")).digest()[:8], "big")
+
+
+def _capacity(s: Scenario, grids: dict[str, Grid]) -> int:
+    """How many different sets of givens the grids allow (capped, to stay a small integer)."""
+    total = 1
+    for kind, grid in grids.items():
+        total *= len(set(grid.values)) ** len(_slots(s, kind))
+        if total > 10**9:
+            return 10**9
+    return total
+
+
+def _slots(s: Scenario, kind: str) -> list[float]:
+    """The current values of one kind of given, in a fixed order."""
+    if kind == "weights":
+        return [w for layer in s.layers for row in layer.weights for w in row]
+    if kind == "biases":
+        return [b for layer in s.layers for b in layer.biases]
+    return list(s.input_values if kind == "inputs" else s.targets)
+
+
+def _draw(
+    s: Scenario,
+    derived: Derived,
+    grids: dict[str, Grid],
+    rules: Constraints,
+    stream: tuple[int, ...],
+    seen: set[tuple[float, ...]],
+) -> tuple[Scenario, tuple[float, ...], int]:
+    rng = np.random.default_rng(list(stream))
+    for draw in range(1, rules.draws + 1):
+        picked = {
+            k: [float(x) for x in rng.choice(g.values, len(_slots(s, k)))] for k, g in grids.items()
+        }
+        variant = _with(s, picked)
+        givens = tuple(x for k in sorted(picked) for x in picked[k])
+        if givens in seen or not _decimals_ok(variant, rules.decimals):
+            continue
+        net = build(variant)
+        if _good(net, compute.run(variant, derived=(net, derived[1])), rules):
+            return variant, givens, draw
+    raise ScenarioError(
+        s.path,
+        "handout.constraints",
+        f"constraints a variant drawn from handout.vary can meet within {rules.draws} draws",
+        f"none met them (variant stream {list(stream)})",
+    )
+
+
+def _with(s: Scenario, picked: dict[str, list[float]]) -> Scenario:
+    """The scenario with its givens replaced, one worked step and nothing to verify."""
+    layers = list(s.layers)
+    weights = iter(picked.get("weights", _slots(s, "weights")))
+    biases = iter(picked.get("biases", _slots(s, "biases")))
+    layers = [
+        dataclasses.replace(
+            layer,
+            weights=tuple(tuple(next(weights) for _ in row) for row in layer.weights),
+            biases=tuple(next(biases) for _ in layer.biases),
+        )
+        for layer in s.layers
+    ]
+    return dataclasses.replace(
+        s,
+        layers=tuple(layers),
+        input_values=tuple(picked.get("inputs", s.input_values)),
+        targets=tuple(picked.get("targets", s.targets)),
+        steps=1,
+        until_loss=None,
+        claims=(),
+    )
+
+
+def worked_step(s: Scenario) -> Scenario:
+    """The scenario's own givens, as a handout works them: one step, nothing to verify."""
+    return _with(s, {})
+
+
+def _decimals_ok(s: Scenario, decimals: int) -> bool:
+    """Every given (weights, biases, inputs, targets) has at most `decimals` decimals."""
+    givens = [*_slots(s, "weights"), *_slots(s, "biases"), *s.input_values, *s.targets]
+    return all(_places(x) <= decimals for x in givens)
+
+
+def _places(x: float) -> int:
+    """The decimals of x as written shortest (0.05 → 2, 3.0 → 0)."""
+    exponent = decimal.Decimal(repr(x)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 99
+
+
+def _good(net: Network, run: compute.Run, rules: Constraints) -> bool:
+    """No output saturated beyond the threshold, no trained parameter's gradient smaller in
+    size than `min_gradient`, every number finite."""
+    ev = run.evaluation
+    outs = [(n.activation, float(ev.node(n.out))) for n in net.neurons]
+    grads = [float(ev.partial(Partial(net.loss, p.key))) for p in net.trained]
+    return (
+        all(math.isfinite(x) for x in (*(o for _, o in outs), *grads))
+        and all(SATURATED.get(a, _never)(o, rules.saturation) is False for a, o in outs)
+        and all(abs(g) >= rules.min_gradient for g in grads)
+    )
+
+
+def _never(out: float, threshold: float) -> bool:
+    return False
+
+
+# When a neuron's output counts as saturated, by activation: its slope is then nearly 0 and
+# the sheet's numbers shrink to nothing. Unbounded activations never saturate.
+SATURATED: dict[str, Callable[[float, float], bool]] = {
+    "sigmoid": lambda out, t: not 1 - t <= out <= t,
+    "tanh": lambda out, t: abs(out) > t,
+}

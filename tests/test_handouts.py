@@ -1,0 +1,242 @@
+"""Teachers' handouts: every variant's key recomputed by hand, the constraints checked on the
+numbers, the same seed giving the same bytes, and bad input refused with nothing written."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from explainer import handouts, scenario, variants
+from explainer.cli import main
+from explainer.compute import derive
+from explainer.handout import Sheet
+from explainer.handouts import HandoutOptions
+from tests.conftest import SCENARIOS, tool
+
+MAZUR = SCENARIOS / "mazur-2-2-2.toml"
+
+
+def sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def by_hand(s: scenario.Scenario) -> dict[str, float]:
+    """The 2-2-2 network's worked step written out, independent of explainer's evaluation."""
+    (w1, w2), (w3, w4) = s.layers[0].weights
+    (w5, w6), (w7, w8) = s.layers[1].weights
+    (b1,), (b2,) = s.layers[0].biases, s.layers[1].biases
+    i1, i2 = s.input_values
+    t1, t2 = s.targets
+    h1, h2 = sigmoid(w1 * i1 + w2 * i2 + b1), sigmoid(w3 * i1 + w4 * i2 + b1)
+    o1, o2 = sigmoid(w5 * h1 + w6 * h2 + b2), sigmoid(w7 * h1 + w8 * h2 + b2)
+    d1, d2 = (o1 - t1) * o1 * (1 - o1), (o2 - t2) * o2 * (1 - o2)
+    e1, e2 = (d1 * w5 + d2 * w7) * h1 * (1 - h1), (d1 * w6 + d2 * w8) * h2 * (1 - h2)
+    g = {"w1": e1 * i1, "w2": e1 * i2, "w3": e2 * i1, "w4": e2 * i2}
+    g |= {"w5": d1 * h1, "w6": d1 * h2, "w7": d2 * h1, "w8": d2 * h2}
+    values = {"out_h1": h1, "out_h2": h2, "out_o1": o1, "out_o2": o2}
+    values["E_total"] = 0.5 * (t1 - o1) ** 2 + 0.5 * (t2 - o2) ** 2
+    values |= {f"dE_total/d{k}": v for k, v in g.items()}
+    weights = dict(zip(g, (w1, w2, w3, w4, w5, w6, w7, w8), strict=True))
+    values |= {f"{k}@1": weights[k] - s.learning_rate * v for k, v in g.items()}
+    return values
+
+
+@pytest.fixture(scope="module")
+def batch() -> tuple[tuple[variants.Variant, ...], list[Sheet]]:
+    s = scenario.load_network(MAZUR)
+    drawn = variants.for_students(s, derive(s), 7, 30)
+    return drawn, handouts.sheets(s, drawn, s.handout.blank)
+
+
+def test_every_keys_answers_match_the_network_worked_by_hand(
+    batch: tuple[tuple[variants.Variant, ...], list[Sheet]],
+) -> None:
+    """Each blank's highlighted answer is within the tolerance the key states of the same
+    quantity computed by hand in float64, for all 30 variants."""
+    drawn, sheets = batch
+    assert len(sheets) == 30
+    for v, sheet in zip(drawn, sheets, strict=True):
+        exact = by_hand(v.scenario)
+        units = int(sheet.tolerance.split("within ±")[1].split()[0])
+        assert units <= 3
+        checked = [q for q in sheet.blanks if q.key in exact]
+        assert len(checked) == 21  # 5 forward values, 8 gradients, 8 updated weights
+        for q in checked:
+            assert abs(float(q.answer) - exact[q.key]) <= (units + 0.5) * 1e-4, (v.label, q.key)
+
+
+def test_variants_meet_their_constraints_and_differ(
+    batch: tuple[tuple[variants.Variant, ...], list[Sheet]],
+) -> None:
+    drawn, _ = batch
+    rules = scenario.load_network(MAZUR).handout.constraints
+    givens = set()
+    for v in drawn:
+        exact = by_hand(v.scenario)
+        assert all(
+            1 - rules.saturation <= exact[k] <= rules.saturation for k in ("out_o1", "out_o2")
+        )
+        assert all(abs(exact[f"dE_total/dw{i}"]) >= rules.min_gradient for i in range(1, 9))
+        values = [*(w for row in v.scenario.layers[0].weights for w in row), *v.scenario.targets]
+        assert all(round(x, rules.decimals) == x for x in values)
+        givens.add((v.scenario.layers, v.scenario.input_values, v.scenario.targets))
+    assert len(givens) == 30
+
+
+def test_the_variant_is_on_every_page_and_the_answers_only_on_the_key(
+    batch: tuple[tuple[variants.Variant, ...], list[Sheet]],
+) -> None:
+    from explainer.handout_render import render_sheets
+
+    _, sheets = batch
+    sheet = sheets[6]
+    student, key = render_sheets([sheet], "tex", False), render_sheets([sheet], "tex", True)
+    assert r"\fancyhead[R]{\small Variant v07, seed 7}" in student
+    assert student.count(r"\blank{") == len(sheet.blanks) and r"\answer{" not in student
+    assert key.count(r"\answer{") == len(sheet.blanks) and r"\blank{" not in key
+    assert sheet.points == 11 * 1 + 8 * 2 + 8 * 1
+
+
+def test_the_same_seed_gives_the_same_files_and_another_seed_other_variants() -> None:
+    s = scenario.load_network(MAZUR)
+    options = HandoutOptions(variants=3, seed=11, fmt="tex")
+    first, again = handouts.files(s, options), handouts.files(s, options)
+    assert first == again
+    assert sorted(first) == sorted(
+        [
+            *(f"{k}-v0{i}.tex" for k in ("sheet", "key") for i in (1, 2, 3)),
+            "sheets.tex",
+            "keys.tex",
+            "summary.tex",
+        ]
+    )
+    other = handouts.files(s, HandoutOptions(variants=3, seed=12, fmt="tex"))
+    assert other["sheet-v01.tex"] != first["sheet-v01.tex"]
+
+
+def test_a_roster_keys_each_variant_by_the_students_id(tmp_path: Path) -> None:
+    s = scenario.load_network(MAZUR)
+    roster = tmp_path / "class.csv"
+    roster.write_text("id,name\nS001,Ada Lovelace\nS002,Alan Turing\n", encoding="utf-8")
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text("id,name\nS002,Alan Turing\nS001,Ada Lovelace\n", encoding="utf-8")
+    a = handouts.files(s, HandoutOptions(seed=3, roster=roster, fmt="md"))
+    b = handouts.files(s, HandoutOptions(seed=3, roster=swapped, fmt="md"))
+    assert a["sheet-S001.md"] == b["sheet-S001.md"]
+    assert "Ada Lovelace" in a["sheet-S001.md"]
+
+
+def test_a_blank_named_by_key_leaves_only_that_blank() -> None:
+    s = scenario.load_network(MAZUR)
+    files = handouts.files(s, HandoutOptions(seed=1, blank=("out_h1",), fmt="tex"))
+    sheet = files["sheet-v01.tex"]
+    assert isinstance(sheet, str) and sheet.count(r"\blank{") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "roster", "words"),
+    [
+        (["--blank", "out_h9"], None, "--blank[0]: expected a kind"),
+        (
+            ["--roster", "{roster}"],
+            "id,name\nS1,A\nS1,B\n",
+            "row 3, id: expected an ID no other row has",
+        ),
+        (["--roster", "{roster}"], "id,name\n,A\n", "row 2, id: expected an ID"),
+        (["--roster", "{roster}"], "name\nA\n", "row 1: expected a header row"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_nothing_written(
+    args: list[str],
+    roster: str | None,
+    words: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "class.csv"
+    if roster is not None:
+        path.write_text(roster, encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["handout", "mazur-2-2-2", "--format", "tex", "-o", str(out)]
+    code = main([*argv, *(a.replace("{roster}", str(path)) for a in args)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and words in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("decimals = 2", "decimals = 1", "handout.constraints"),  # 0.05 steps need 2 decimals
+        (  # 1 × 1 × 2² = 4 different variants at most
+            "weights = { from = 0.05, to = 0.95, step = 0.05 }\n"
+            "inputs = { from = 0.05, to = 0.5, step = 0.05 }\n"
+            "targets = [0.01, 0.05, 0.95, 0.99]",
+            "weights = [0.5]\ninputs = [0.1]\ntargets = [0.01, 0.99]",
+            "handout.vary",
+        ),
+    ],
+)
+def test_impossible_variants_are_a_clear_error(
+    old: str, new: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = MAZUR.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "m.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    out = tmp_path / "out"
+    variants_asked = "1" if key == "handout.constraints" else "5"
+    code = main(["handout", str(path), "--variants", variants_asked, "-f", "tex", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{path}: {key}:" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not tool("pdflatex"), reason="needs pdflatex")
+def test_pdfs_are_the_same_bytes_twice_and_the_summary_is_one_page(tmp_path: Path) -> None:
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert (
+            main(["handout", "mazur-2-2-2", "--variants", "2", "--seed", "7", "-o", str(out)]) == 0
+        )
+        runs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert runs[0] == runs[1]
+    assert sorted(runs[0]) == sorted(
+        [
+            "key-v01.pdf",
+            "key-v02.pdf",
+            "keys.pdf",
+            "sheet-v01.pdf",
+            "sheet-v02.pdf",
+            "sheets.pdf",
+            "summary.pdf",
+        ]
+    )
+    pages = {k: len(pypdf.PdfReader(io.BytesIO(v)).pages) for k, v in runs[0].items()}
+    assert pages["summary.pdf"] == 1
+    assert pages["keys.pdf"] == pages["key-v01.pdf"] + pages["key-v02.pdf"]
+    assert pages["sheets.pdf"] == pages["sheet-v01.pdf"] + pages["sheet-v02.pdf"]
+
+
+def test_the_python_api_makes_and_writes_the_same_files(tmp_path: Path) -> None:
+    import explainer
+
+    made = explainer.handout("mazur-2-2-2", variants=2, seed=7, fmt="md", output=tmp_path)
+    assert made == handouts.files(
+        scenario.load_network(MAZUR), HandoutOptions(variants=2, seed=7, fmt="md")
+    )
+    assert {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()} == made
+
+
+def test_the_keys_arithmetic_sets_the_decimals_of_every_answer() -> None:
+    s = scenario.load_network(MAZUR)
+    (v,) = variants.for_students(s, derive(s), 7, 1)
+    options = HandoutOptions(arithmetic="paper:3")
+    (sheet,) = [x for x, _ in handouts.worked(s, [v], s.handout.blank, "--blank", "", options)]
+    assert all(len(q.answer.split(".")[1]) == 3 for q in sheet.blanks)
+    assert "worked to 3 decimals" in sheet.tolerance
