@@ -243,9 +243,11 @@ def _tolerance(ctx: Context, exact: Results, blanks: list[Question], decimals: i
         default=0.0,
     )
     unit = Decimal(1).scaleb(-decimals)
-    units = max(1, int((Decimal(repr(worst)) / unit).to_integral_value(ROUND_CEILING)))
-    if not math.isfinite(worst):
-        units = 1
+    units = (
+        max(1, int((Decimal(repr(worst)) / unit).to_integral_value(ROUND_CEILING)))
+        if math.isfinite(worst)
+        else 1
+    )
     return (
         f"Every answer is worked to {decimals} decimals, each intermediate result rounded half "
         f"up, as with a calculator. Working with more digits changes an answer by at most "

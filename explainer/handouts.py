@@ -95,30 +95,26 @@ def files(s: Scenario, options: HandoutOptions) -> dict[str, str | bytes]:
         raise UsageError(f"--format {options.fmt}: expected one of {', '.join(FORMATS)}")
     if not 1 <= options.variants <= MAX_VARIANTS:
         raise UsageError(f"--variants {options.variants}: expected 1 to {MAX_VARIANTS}")
-    spec = s.handout
-    blank = options.blank if options.blank is not None else spec.blank
+    blank = options.blank if options.blank is not None else s.handout.blank
     where = "--blank" if options.blank is not None else "handout.blank"
     roster = read_roster(options.roster) if options.roster else ()
-    derived = derive(s)
-    drawn = variants.for_students(s, derived, options.seed, options.variants, roster)
-    text = "tex" if options.fmt == "pdf" else options.fmt
-    made = worked(s, drawn, blank, where, text, options)
-    summary, _ = worked(s, [None], (), where, text, options)[0]
-    ext = text
+    drawn = variants.for_students(s, derive(s), options.seed, options.variants, roster)
+    ext = "tex" if options.fmt == "pdf" else options.fmt
+    made = worked(s, drawn, blank, where, ext, options)
+    summary, _ = worked(s, [None], (), where, ext, options)[0]
     docs: dict[str, str] = {}
     for v, (sheet, solution) in zip(drawn, made, strict=True):
-        docs[f"sheet-{v.label}.{ext}"] = render_sheets([sheet], text, False, paper=options.paper)
+        docs[f"sheet-{v.label}.{ext}"] = render_sheets([sheet], ext, False, paper=options.paper)
         docs[f"key-{v.label}.{ext}"] = render_sheets(
-            [sheet], text, True, [solution], paper=options.paper
+            [sheet], ext, True, [solution], paper=options.paper
         )
-    sheets = [m[0] for m in made]
-    if options.fmt != "pdf":
-        docs[f"sheets.{ext}"] = render_sheets(sheets, text, False, paper=options.paper)
+    docs[f"summary.{ext}"] = render_sheets([summary], ext, True, paper=options.paper)
+    if options.fmt != "pdf":  # the booklets as sources; as PDFs they are joined below
+        every = [m[0] for m in made]
+        docs[f"sheets.{ext}"] = render_sheets(every, ext, False, paper=options.paper)
         docs[f"keys.{ext}"] = render_sheets(
-            sheets, text, True, [m[1] for m in made], paper=options.paper
+            every, ext, True, [m[1] for m in made], paper=options.paper
         )
-    docs[f"summary.{ext}"] = render_sheets([summary], text, True, paper=options.paper)
-    if options.fmt != "pdf":
         return dict(docs)
     names = list(docs)
     compiled = _each(
