@@ -82,7 +82,7 @@ def read(top: Reader) -> HandoutSpec:
             saturation=c.get("saturation", _fraction(c), 0.99),
             min_gradient=c.get("min_gradient", c.positive, 1e-4),
             decimals=c.get("decimals", c.count(0, 10), 2),
-            draws=c.get("draws", c.count(1, 100_000), 200),
+            draws=c.get("draws", c.count(1, 10_000), 200),
         ),
     )
 
