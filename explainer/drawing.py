@@ -249,11 +249,6 @@ def _scale(d: Drawing) -> float:
     return min(1.0, MAX_WIDTH / d.width, MAX_HEIGHT / d.height)
 
 
-def printed_height(d: Drawing) -> float:
-    """The drawing's height on the printed page, in cm."""
-    return d.height * _scale(d)
-
-
 def tikz(d: Drawing) -> str:
     """A tikzpicture, scaled down as a whole (labels too) when larger than the text block."""
     scale = _scale(d)

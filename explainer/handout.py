@@ -9,6 +9,7 @@ both ways; the summary sheet is one with nothing blank. Arranges; computes nothi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from explainer.errors import ScenarioError
 from explainer.handout_spec import BLANK_KINDS
 from explainer.page.context import Context
 from explainer.page.story import rules
+from explainer.precision import show, to_decimal
 from explainer.results import Results
 from explainer.variants import Variant
 
@@ -47,7 +49,6 @@ class Question:
 
 @dataclass(frozen=True)
 class Part:
-    kind: str
     title: str
     questions: tuple[Question, ...]
 
@@ -55,7 +56,6 @@ class Part:
 @dataclass(frozen=True)
 class Sheet:
     title: str
-    scenario: str
     variant: str  # "v07", a student's ID, or "" (the summary)
     student: str
     seed: int | None
@@ -91,19 +91,13 @@ def sheet(
     kinds, keys = _chosen(blank, {q.key for q in every}, s.path, where)
     points = dict(s.handout.points)
     marked = [
-        Question(
-            q.key,
-            q.kind,
-            q.symbol,
-            q.formula,
-            q.answer,
-            q.kind in kinds or q.key in keys,
-            points.get(q.key, points.get(q.kind, 0.0)) if q.kind in kinds or q.key in keys else 0.0,
-        )
+        dataclasses.replace(q, blank=True, points=points.get(q.key, points.get(q.kind, 0.0)))
+        if q.kind in kinds or q.key in keys
+        else q
         for q in every
     ]
     parts = tuple(
-        Part(k, PART_TITLES[k], tuple(q for q in marked if q.kind == k))
+        Part(PART_TITLES[k], tuple(q for q in marked if q.kind == k))
         for k in PART_TITLES
         if k != "local" or any(q.kind == "local" and q.blank for q in marked)
     )
@@ -128,7 +122,6 @@ def sheet(
     )
     return Sheet(
         title=s.title,
-        scenario=s.name,
         variant=variant.label if variant else "",
         student=variant.student if variant else "",
         seed=variant.seed if variant else None,
@@ -215,21 +208,22 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
 
 
 def _fixed(decimals: int) -> Callable[[object], str]:
-    """A number as a calculator shows it: `decimals` places, rounded half up, a real minus."""
+    """A number as a calculator shows it: `decimals` places, rounded half up."""
     step = Decimal(1).scaleb(-decimals)
 
     def shown(x: object) -> str:
-        d = Decimal(str(x)).quantize(step, ROUND_HALF_UP)
-        text = format(d, "f")
-        return "0" + text[text.index(".") :] if text.startswith("-0.") and d == 0 else text
+        d = to_decimal(x).quantize(step, ROUND_HALF_UP)
+        return format(abs(d) if d == 0 else d, "f")  # never "-0.0000"
 
     return shown
 
 
 def _as_given(x: object) -> str:
     """A given as the scenario or the grid wrote it: 0.05, not 0.0500."""
-    text = format(Decimal(repr(float(x))).normalize(), "f")  # type: ignore[arg-type]
-    return text if text != "-0" else "0"
+    return show(x, GIVEN_DIGITS).latex
+
+
+GIVEN_DIGITS = 15  # enough for any given a grid or a scenario writes, as written
 
 
 def _tolerance(ctx: Context, exact: Results, blanks: list[Question], decimals: int) -> str:

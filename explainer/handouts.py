@@ -151,7 +151,7 @@ def worked(
     def one(v: variants.Variant | None) -> tuple[handout.Sheet, str]:
         base = v.scenario if v else variants.worked_step(s)
         keyed = results(resolve(base, Options(arithmetic=chosen)))
-        exact = results(resolve(base))
+        exact = results(resolve(base), values_only=True)  # float64: the tolerance's
         sheet = handout.sheet(context(keyed), exact, v, blank, decimals, where)
         if not text:
             return sheet, ""

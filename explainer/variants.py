@@ -34,8 +34,6 @@ class Variant:
     label: str  # on every page and in file names: "v07", or the student's ID
     student: str  # the student's name from the roster, else ""
     seed: int
-    stream: tuple[int, ...]  # the default_rng seed sequence: (seed, variant) or (seed, ID hash)
-    draws: int  # draws it took to meet the constraints
     scenario: Scenario
 
 
@@ -67,9 +65,9 @@ def for_students(
         who = [(x.ident, x.name, (seed, _hashed(x.ident))) for x in roster]
     out = []
     for label, name, stream in who:
-        variant, givens, draws = _draw(s, derived, grids, spec.constraints, stream, seen)
+        variant, givens = _draw(s, derived, grids, spec.constraints, stream, seen)
         seen.add(givens)
-        out.append(Variant(label, name, seed, stream, draws, variant))
+        out.append(Variant(label, name, seed, variant))
     return tuple(out)
 
 
@@ -104,9 +102,9 @@ def _draw(
     rules: Constraints,
     stream: tuple[int, ...],
     seen: set[tuple[float, ...]],
-) -> tuple[Scenario, tuple[float, ...], int]:
+) -> tuple[Scenario, tuple[float, ...]]:
     rng = np.random.default_rng(list(stream))
-    for draw in range(1, rules.draws + 1):
+    for _ in range(rules.draws):
         picked = {
             k: [float(x) for x in rng.choice(g.values, len(_slots(s, k)))] for k, g in grids.items()
         }
@@ -116,7 +114,7 @@ def _draw(
             continue
         net = build(variant)
         if _good(net, compute.run(variant, derived=(net, derived[1])), rules):
-            return variant, givens, draw
+            return variant, givens
     raise ScenarioError(
         s.path,
         "handout.constraints",
