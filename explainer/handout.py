@@ -22,6 +22,7 @@ from explainer.errors import ScenarioError
 from explainer.handout_spec import BLANK_KINDS
 from explainer.page.context import Context
 from explainer.page.story import rules
+from explainer.page.words import updated_key
 from explainer.precision import show, to_decimal
 from explainer.results import Results
 from explainer.variants import Variant
@@ -126,7 +127,7 @@ def sheet(
         student=variant.student if variant else "",
         seed=variant.seed if variant else None,
         givens=givens,
-        figure=figures.network(net, marks, ctx.sym, ctx.highlight),
+        figure=figures.network(net, marks, ctx.sym, ""),  # no path singled out: a sheet asks all
         parts=parts,
         rules=rules(ctx),
         decimals=decimals,
@@ -195,7 +196,7 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
         w = ctx.sym(u.key)
         out.append(
             Question(
-                f"{u.key}@1",
+                updated_key(u.key),
                 "updates",
                 f"{w}^{{+}}",
                 rf"{w} {sign} {eta} \cdot {ctx.partial(Partial(net.loss, u.key))}",

@@ -156,7 +156,12 @@ def worked(
         if not text:
             return sheet, ""
         page_text = render(
-            page(keyed), text, body_only=True, paper=options.paper, inline_figures=True
+            page(keyed),
+            text,
+            body_only=True,
+            paper=options.paper,
+            inline_figures=True,
+            answers=frozenset(q.key for q in sheet.blanks),
         )
         return sheet, page_text
 

@@ -8,6 +8,7 @@ escaped for it. Templates place what the Explanation holds; they compute nothing
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import json
 import re
@@ -230,6 +231,10 @@ def _prose(
     return render
 
 
+# xcolor's (TikZ loads it): the handouts' answer colour, around math set as in the display
+TEX_ANSWER = r"\colorbox{{yellow!55}}{{$\displaystyle {}$}}"
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
@@ -239,6 +244,9 @@ class Format:
     escape: Callable[[str], str]
     prose: Callable[[Prose], str]
     compiled: bool = False  # the template's text is compiled to a binary (LaTeX → PDF)
+    # a number marked as an answer, in math: a box where the host draws one (GitHub's MathJax
+    # has \boxed), a highlight in print and in HTML (a class the handout's style sheet colours)
+    answer: Callable[[str], str] = lambda x: x
 
 
 FORMATS: dict[str, Format] = {
@@ -251,6 +259,7 @@ FORMATS: dict[str, Format] = {
             False,
             escape_markdown,
             _prose(escape_markdown, lambda m: f"${github_math(m)}$", lambda s: f"**{s}**"),
+            answer=lambda x: rf"\boxed{{{x}}}",
         ),
         Format(
             "tex",
@@ -259,6 +268,7 @@ FORMATS: dict[str, Format] = {
             True,
             escape_latex,
             _prose(escape_latex, lambda m: f"${m}$", lambda s: rf"\textbf{{{s}}}"),
+            answer=lambda x: TEX_ANSWER.format(x),
         ),
         Format("json", "json", "", False, str, lambda p: ""),
         Format(
@@ -268,6 +278,7 @@ FORMATS: dict[str, Format] = {
             False,
             escape_html,
             _prose(escape_html, lambda m: _mathml().inline(m), lambda s: f"<strong>{s}</strong>"),
+            answer=lambda x: rf"\class{{answer}}{{{x}}}",
         ),
         Format(
             "pdf",
@@ -277,6 +288,7 @@ FORMATS: dict[str, Format] = {
             escape_latex,
             _prose(escape_latex, lambda m: f"${m}$", lambda s: rf"\textbf{{{s}}}"),
             compiled=True,
+            answer=lambda x: TEX_ANSWER.format(x),
         ),
     )
 }
@@ -407,16 +419,45 @@ def render(
     body_only: bool = False,
     paper: str = "a4",
     inline_figures: bool = False,
+    answers: frozenset[str] = frozenset(),
 ) -> str:
     """The page in one format, as text; for a compiled format (PDF), the text it compiles.
-    `inline_figures`: Markdown with its figures embedded as data URIs instead of linked files."""
+    `inline_figures`: Markdown with its figures embedded as data URIs instead of linked files.
+    `answers`: keys of quantities whose values the page marks where it derives them (a key)."""
     f = FORMATS[fmt]
     if f.name == "json":
         return _json(explanation)
+    if answers:
+        explanation = answered(explanation, answers, f.answer)
     template = environment(f, inline_figures=inline_figures).get_template(f.template)
     return template.render(
         page=explanation, body_only=body_only and not f.compiled, paper=PAPERS[paper]
     )
+
+
+def answered(
+    explanation: Explanation, answers: frozenset[str], mark: Callable[[str], str]
+) -> Explanation:
+    """The page with the value of each answer marked where a display row ends in it: the number
+    after the row's last "=" (a number never holds one)."""
+
+    def row(latex: str, key: str) -> str:
+        if key not in answers:
+            return latex
+        head, equals, value = latex.rpartition("=")
+        assert equals and value.strip(), f"no value ends the row of {key}: {latex}"
+        return f"{head}= {mark(value.strip())}"
+
+    def item(x: Item) -> Item:
+        if not isinstance(x, Display) or not answers.intersection(x.ends):
+            return x
+        rows = tuple(row(r, k) for r, k in zip(x.rows, x.ends, strict=True))
+        return dataclasses.replace(x, rows=rows)
+
+    sections = tuple(
+        dataclasses.replace(s, items=tuple(item(x) for x in s.items)) for s in explanation.sections
+    )
+    return dataclasses.replace(explanation, sections=sections)
 
 
 def _mathml() -> ModuleType:

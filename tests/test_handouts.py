@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from pathlib import Path
 
 import pypdf
@@ -99,6 +100,29 @@ def test_the_variant_is_on_every_page_and_the_answers_only_on_the_key(
     assert student.count(r"\blank{") == len(sheet.blanks) and r"\answer{" not in student
     assert key.count(r"\answer{") == len(sheet.blanks) and r"\blank{" not in key
     assert sheet.points == 11 * 1 + 8 * 2 + 8 * 1
+
+
+BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
+
+
+@pytest.mark.parametrize("blank", [None, ("out_h1", "w3@1")])
+def test_the_worked_solution_marks_each_blanks_answer_where_it_is_derived(
+    blank: tuple[str, ...] | None,
+) -> None:
+    """The key's worked solution boxes exactly the blanks' values, each once, where a display
+    ends in it; the student's sheet boxes nothing."""
+    s = scenario.load_network(MAZUR)
+    files = handouts.files(s, HandoutOptions(seed=5, blank=blank, fmt="md"))
+    (sheet,) = handouts.sheets(
+        s, variants.for_students(s, derive(s), 5, 1), blank or s.handout.blank
+    )
+    key, student = files["key-v01.md"], files["sheet-v01.md"]
+    assert isinstance(key, str) and isinstance(student, str)
+    worked = key.partition("## The worked solution")[2]
+    boxed = sorted(float(x) for x in BOXED.findall(worked))
+    assert boxed == sorted(float(q.answer) for q in sheet.blanks)
+    assert len(boxed) == (27 if blank is None else 2)
+    assert not BOXED.search(student)
 
 
 def test_the_same_seed_gives_the_same_files_and_another_seed_other_variants() -> None:

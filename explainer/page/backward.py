@@ -27,6 +27,7 @@ from explainer.page.model import (
 from explainer.page.words import (
     WRAP_TERMS,
     chain_rows,
+    ending,
     layer_title,
     listing,
     loss_noun,
@@ -35,6 +36,7 @@ from explainer.page.words import (
     terms,
     update_order,
     update_row,
+    updated_key,
     weight_sub,
 )
 
@@ -238,7 +240,7 @@ def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
         ctx.num(ctx.value(p)),
     ]
     rows = chain_rows(ctx.partial(p), forms)
-    items.append(Display(rows, ctx.tag(p)))
+    items.append(Display(rows, ctx.tag(p), ending(rows, p.key)))
     if node.kind == "loss" and p.by == net.outputs[0].out:
         items += _why_half(ctx, x)
     return items
@@ -279,7 +281,7 @@ def _equation(ctx: Context, eq: Equation, first: bool) -> list[Item]:
             ":",
         )
         alias = f"{ctx.partial(p)} &= {ctx.partial(source)} = {ctx.num(ctx.value(p))}"
-        return [Paragraph(intro), Display((alias,), ctx.tag(p))]
+        return [Paragraph(intro), Display((alias,), ctx.tag(p), (p.key,))]
     symbolic = " + ".join(r" \cdot ".join(ctx.partial(f) for f in term) for term in eq.terms)
     numbers = " + ".join(
         r" \cdot ".join(ctx.factor_num(ctx.value(f)) for f in term) for term in eq.terms
@@ -313,7 +315,7 @@ def _equation(ctx: Context, eq: Equation, first: bool) -> list[Item]:
         )
     else:  # the chain rule is named once a section, at its first plain chain
         what = text("By the chain rule, with " if first else "With ", used, ":")
-    return [Paragraph(what), Display(rows, ctx.tag(p))]
+    return [Paragraph(what), Display(rows, ctx.tag(p), ending(rows, p.key))]
 
 
 def _cancellation(ctx: Context, eq: Equation) -> list[str]:
@@ -389,7 +391,7 @@ def _updates(ctx: Context) -> Section:
         ),
     ]
     if rest:
-        items.append(Display(_update_rows(ctx, rest)))
+        items.append(_update_display(ctx, rest))
     if len(shown) < len(ctx.ev.updates):
         items.append(
             Paragraph(
@@ -416,14 +418,16 @@ def _updates(ctx: Context) -> Section:
 _OP = {True: "+", False: "-"}  # ascent climbs ∂P/∂w, descent goes against ∂L/∂w
 
 
-def _update_rows(ctx: Context, updates: list[Update]) -> tuple[str, ...]:
+def _update_display(ctx: Context, updates: list[Update]) -> Display:
+    """One row per update, each ending in the parameter's new value."""
     op = _OP[ctx.plan.direction == "ascent"]
-    return tuple(
+    rows = tuple(
         update_row(
             ctx, u, op, ctx.partial(Partial(ctx.net.loss, u.key)), ctx.factor_num(u.gradient)
         )
         for u in updates
     )
+    return Display(rows, ends=tuple(updated_key(u.key) for u in updates))
 
 
 def _in_order(ctx: Context) -> list[Update]:
@@ -455,7 +459,7 @@ def _early_updates(ctx: Context, updates: list[Update]) -> list[Item]:
         "Sequential update: this layer's parameters are updated now, before the layer below is "
         "differentiated through them:"
     )
-    return [Paragraph(lead), Display(_update_rows(ctx, updates))]
+    return [Paragraph(lead), _update_display(ctx, updates)]
 
 
 def _updated_above(ctx: Context, early: list[Update], rest: list[Update]) -> list[Seg | str]:

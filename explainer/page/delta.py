@@ -19,6 +19,7 @@ from explainer.page.words import (
     layer_title,
     loss_noun,
     update_row,
+    updated_key,
     weight_sub,
 )
 from explainer.quantities import DELTA_SIGN
@@ -135,10 +136,11 @@ def _delta_updates(ctx: Context, layer: int, sign: int) -> list[Item]:
     op = "+" if ctx.plan.sign * sign > 0 else "-"  # ascent climbs ∂P/∂w, descent goes against
     rate = s.rate_symbol
     names, numbers = ctx.maps()
-    rows = []
+    rows, ends = [], []
     for u in ctx.ev.updates:
         if net.param(u.key).layer != layer:
             continue
+        ends.append(updated_key(u.key))
         users = [j for j in net.neurons if u.key in j.weights or u.key == j.bias]
         terms_sym, terms_num = [], []
         for j in users:
@@ -163,5 +165,5 @@ def _delta_updates(ctx: Context, layer: int, sign: int) -> list[Item]:
                 ":",
             )
         ),
-        Display(tuple(rows)),
+        Display(tuple(rows), ends=tuple(ends)),
     ]

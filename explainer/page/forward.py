@@ -20,6 +20,7 @@ from explainer.page.model import (
 )
 from explainer.page.words import (
     chain_rows,
+    ending,
     equals,
     layer_title,
     listing,
@@ -182,4 +183,4 @@ def _node_display(ctx: Context, key: str) -> Display:
             ctx.num(ctx.ev.node(key)),
         ],
     )
-    return Display(rows)
+    return Display(rows, ends=ending(rows, key))

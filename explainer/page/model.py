@@ -44,10 +44,13 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Display:
-    """Aligned display math: each row holds one `&` before its relation; the tag numbers it."""
+    """Aligned display math: each row holds one `&` before its relation; the tag numbers it.
+    `ends`, row by row: the JSON key of the quantity whose value the row ends with ("" none),
+    so that an answer key can mark that value."""
 
     rows: tuple[str, ...]
     tag: str = ""
+    ends: tuple[str, ...] = ()
     kind: Literal["display"] = "display"
 
 

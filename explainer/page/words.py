@@ -64,6 +64,16 @@ def chain_rows(lhs: str, forms: list[str]) -> tuple[str, ...]:
     return tuple(rows)
 
 
+def updated_key(key: str) -> str:
+    """A parameter's JSON key after the worked step (step 1): w5 → w5@1."""
+    return f"{key}@1"
+
+
+def ending(rows: tuple[str, ...], key: str) -> tuple[str, ...]:
+    """A Display's `ends` for a derivation of one quantity: its value ends the last row."""
+    return (*("" for _ in rows[1:]), key)
+
+
 WRAP_TERMS, WRAP = 6, 3  # a sum of more terms than WRAP_TERMS is written WRAP terms a line
 
 
