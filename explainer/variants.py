@@ -6,7 +6,9 @@ same seed gives the same variants on any machine. A draw is kept when its comput
 `[handout.constraints]`: no output saturated beyond the threshold, no gradient vanishingly small,
 no given with more decimals than allowed, and no two variants of a batch alike. A variant that
 fails is redrawn from the same stream; after `draws` failures the constraints are reported as
-impossible, naming the scenario and the key.
+impossible, naming the scenario and the key. A scenario that varies nothing gives one variant,
+or one per student, with its own givens, as its author chose them: no constraint is checked,
+since nothing could be redrawn.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ def for_students(
     grids = dict(spec.vary)
     capacity = _capacity(s, grids)
     wanted = len(roster) or count
+    if not grids and roster:  # nothing varies: every student the scenario's own numbers
+        return tuple(Variant(x.ident, x.name, seed, worked_step(s)) for x in roster)
+    if not grids and count == 1:  # the scenario's own numbers, as the author chose them
+        return (Variant("v01", "", seed, worked_step(s)),)
     if wanted > capacity:
         raise ScenarioError(
             s.path,
@@ -124,7 +130,8 @@ def _draw(
 
 
 def _with(s: Scenario, picked: dict[str, list[float]]) -> Scenario:
-    """The scenario with its givens replaced, one worked step and nothing to verify."""
+    """The scenario with its givens replaced: one worked step of one example (a training
+    set's first row, which the page works in full) and nothing to verify."""
     layers = list(s.layers)
     weights = iter(picked.get("weights", _slots(s, "weights")))
     biases = iter(picked.get("biases", _slots(s, "biases")))
@@ -144,6 +151,8 @@ def _with(s: Scenario, picked: dict[str, list[float]]) -> Scenario:
         steps=1,
         until_loss=None,
         claims=(),
+        data=(),
+        forecast=(),
     )
 
 

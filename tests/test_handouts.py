@@ -11,7 +11,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from explainer import handouts, scenario, variants
+from explainer import errors, handouts, scenario, variants
 from explainer.cli import main
 from explainer.compute import derive
 from explainer.handout import Sheet
@@ -264,3 +264,38 @@ def test_the_keys_arithmetic_sets_the_decimals_of_every_answer() -> None:
     (sheet,) = [x for x, _ in handouts.worked(s, [v], s.handout.blank, "--blank", "", options)]
     assert all(len(q.answer.split(".")[1]) == 3 for q in sheet.blanks)
     assert "worked to 3 decimals" in sheet.tolerance
+
+
+def test_a_scenario_that_varies_nothing_gives_its_own_numbers(tmp_path: Path) -> None:
+    """No [handout.vary]: one variant, or one per student, with the author's givens and no
+    constraint checked (Blanco's article is the sheet); more variants than that is an error."""
+    s = scenario.load_network(SCENARIOS / "blanco-performance.toml")
+    roster = tmp_path / "class.csv"
+    roster.write_text("id,name\nS1,Ada\nS2,Alan\n", encoding="utf-8")
+    for drawn in (
+        variants.for_students(s, derive(s), 3, 1),
+        variants.for_students(s, derive(s), 3, 1, handouts.read_roster(roster)),
+    ):
+        assert all(v.scenario == variants.worked_step(s) for v in drawn)
+    assert [v.label for v in drawn] == ["S1", "S2"]
+    with pytest.raises(errors.ScenarioError, match=r"handout\.vary"):
+        variants.for_students(s, derive(s), 3, 2)
+
+
+def test_a_training_set_gives_a_sheet_of_its_first_example() -> None:
+    """Serengil's sine is trained on a set of windows; its sheet works the first one, as the
+    page does, in the handout's paper arithmetic (which trains no set)."""
+    s = scenario.load_network(SCENARIOS / "serengil-sine.toml")
+    (v,) = variants.for_students(s, derive(s), 1, 1)
+    x, (target,) = s.data[0]
+    assert v.scenario.data == () and v.scenario.input_values == x
+    hidden = [
+        sigmoid(sum(w * xi for w, xi in zip(row, x, strict=True)) + b)
+        for row, b in zip(s.layers[0].weights, s.layers[0].biases, strict=True)
+    ]
+    ((w_out,), (b_out,)) = (s.layers[1].weights, s.layers[1].biases)
+    out = sigmoid(sum(w * h for w, h in zip(w_out, hidden, strict=True)) + b_out)
+    (sheet,) = handouts.sheets(s, (v,), ("forward",))
+    answers = {q.key: float(q.answer) for q in sheet.blanks}
+    assert abs(answers["out_o"] - out) <= 2e-4
+    assert abs(answers["E"] - (target - out) ** 2) <= 2e-4  # mse: one output, no ½
