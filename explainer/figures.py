@@ -151,7 +151,9 @@ def network(net: Network, marks: Marks, names: Names, key: str, title: str = "")
         width,
         height + table.height,
         (*_raised(placer.shapes, table.height), *table.shapes),
-        title or f"The network with the worked example's values; the paths to {key} highlighted",
+        title
+        or "The network with the worked example's values"
+        + (f"; the paths to {key} highlighted" if key else ""),
     )
 
 

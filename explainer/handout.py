@@ -60,7 +60,7 @@ class Sheet:
     variant: str  # "v07", a student's ID, or "" (the summary)
     student: str
     seed: int | None
-    givens: tuple[tuple[str, str], ...]  # (symbol, number) of every input, target and parameter
+    givens: tuple[tuple[str, str], ...]  # (symbol, number): inputs, targets, parameters, rate
     figure: Drawing
     parts: tuple[Part, ...]
     rules: tuple[str, ...]  # display rows: the chain rule, the local factors, the update
@@ -117,9 +117,16 @@ def sheet(
         marks.targets,
         "" if net.loss in hidden else num(values[net.loss]),
     )
-    givens = tuple(
-        (ctx.sym(k), _as_given(values[k]))
-        for k in (*net.inputs, *(n.target or "" for n in net.outputs), *(p.key for p in net.params))
+    givens = (
+        *(
+            (ctx.sym(k), _as_given(values[k]))
+            for k in (
+                *net.inputs,
+                *(n.target or "" for n in net.outputs),
+                *(p.key for p in net.params),
+            )
+        ),
+        (s.rate_symbol, _as_given(s.learning_rate)),  # the updates' step size
     )
     return Sheet(
         title=s.title,

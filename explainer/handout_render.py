@@ -3,12 +3,11 @@ the board see them. The numbers are the Sheet's; a template lays them out."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from types import ModuleType
 
 from explainer import drawing
-from explainer.handout import Question, Sheet
+from explainer.handout import Sheet
 from explainer.render import FORMATS, PAPERS, environment
 
 # What a file holds, by (key, a summary): the title under the scenario's own.
@@ -35,7 +34,7 @@ def render_sheets(
     env.filters.update(
         tikz_drawing=drawing.tikz,
         svg_drawing=drawing.svg,
-        svg_data=_svg_data,
+        figure_file=lambda sheet: f"figure-{sheet.variant or 'summary'}.svg",
         inline_math=lambda latex: _mathml().inline(latex),
         display_math=lambda rows: _mathml().display(tuple(rows)),
         box=box,
@@ -51,12 +50,6 @@ def render_sheets(
         derivations=derivations,
         paper=PAPERS[paper],
     )
-
-
-def _svg_data(d: drawing.Drawing) -> str:
-    """A figure as a data URI: a Markdown sheet carries its own picture."""
-    svg = drawing.svg(d, "figure")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
 def _mathml() -> ModuleType:
@@ -79,9 +72,12 @@ def paired(rows: Sequence[str]) -> list[str]:
     return [" & ".join(rows[i : i + 2]) for i in range(0, len(rows), 2)]
 
 
-def box(q: Question) -> float:
-    """A blank's width in ems: room for the answer's characters and a little more."""
-    return round(0.6 * len(q.answer) + 2.0, 1)
+def box(sheet: Sheet) -> float:
+    """Every blank's width in ems: room for the sheet's longest number, or a sign, a digit and
+    the decimals, and a little more. One width for all, so no box gives away its answer's sign
+    or size."""
+    longest = max((len(q.answer) for p in sheet.parts for q in p.questions), default=0)
+    return round(0.6 * max(longest, sheet.decimals + 3) + 2.0, 1)
 
 
 def points(x: float) -> str:

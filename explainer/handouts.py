@@ -10,6 +10,7 @@ made before anything is written, so a failure leaves the output folder as it was
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import re
@@ -22,13 +23,13 @@ from typing import TypeVar
 import pypdf
 from tqdm import tqdm
 
-from explainer import handout, pdf, variants
+from explainer import drawing, handout, pdf, variants
 from explainer.compute import derive
 from explainer.errors import ScenarioError, UsageError
 from explainer.handout_render import render_sheets
 from explainer.page import build as page
 from explainer.page.context import context
-from explainer.render import render
+from explainer.render import attachments, render
 from explainer.results import results
 from explainer.scenario import Scenario
 from explainer.settings import Options, parse_arithmetic, resolve
@@ -101,21 +102,22 @@ def files(s: Scenario, options: HandoutOptions) -> dict[str, str | bytes]:
     drawn = variants.for_students(s, derive(s), options.seed, options.variants, roster)
     ext = "tex" if options.fmt == "pdf" else options.fmt
     made = worked(s, drawn, blank, where, ext, options)
-    summary, _ = worked(s, [None], (), where, ext, options)[0]
+    (summary,) = worked(s, [None], (), where, ext, options)
     docs: dict[str, str] = {}
-    for v, (sheet, solution) in zip(drawn, made, strict=True):
-        docs[f"sheet-{v.label}.{ext}"] = render_sheets([sheet], ext, False, paper=options.paper)
+    for v, w in zip(drawn, made, strict=True):
+        docs[f"sheet-{v.label}.{ext}"] = render_sheets([w.sheet], ext, False, paper=options.paper)
         docs[f"key-{v.label}.{ext}"] = render_sheets(
-            [sheet], ext, True, [solution], paper=options.paper
+            [w.sheet], ext, True, [w.solution], paper=options.paper
         )
-    docs[f"summary.{ext}"] = render_sheets([summary], ext, True, paper=options.paper)
+    docs[f"summary.{ext}"] = render_sheets([summary.sheet], ext, True, paper=options.paper)
     if options.fmt != "pdf":  # the booklets as sources; as PDFs they are joined below
-        every = [m[0] for m in made]
+        every = [w.sheet for w in made]
         docs[f"sheets.{ext}"] = render_sheets(every, ext, False, paper=options.paper)
         docs[f"keys.{ext}"] = render_sheets(
-            every, ext, True, [m[1] for m in made], paper=options.paper
+            every, ext, True, [w.solution for w in made], paper=options.paper
         )
-        return dict(docs)
+        figures = (f for w in (*made, summary) for f in w.figures)
+        return {**docs, **dict(figures)}
     names = list(docs)
     compiled = _each(
         names,
@@ -134,6 +136,16 @@ def files(s: Scenario, options: HandoutOptions) -> dict[str, str | bytes]:
     return dict(out)
 
 
+@dataclass(frozen=True)
+class Worked:
+    """One variant's sheet, its worked solution (the page's body in the batch's format), and
+    the files a Markdown batch needs beside it (its figures: GitHub shows no data: images)."""
+
+    sheet: handout.Sheet
+    solution: str
+    figures: tuple[tuple[str, str], ...]
+
+
 def worked(
     s: Scenario,
     drawn: Sequence[variants.Variant | None],
@@ -141,38 +153,48 @@ def worked(
     where: str,
     text: str,
     options: HandoutOptions,
-) -> list[tuple[handout.Sheet, str]]:
-    """Each variant's sheet and its worked solution (the page's body in `text`); None: the
-    summary, the scenario's own givens with nothing blank."""
+) -> list[Worked]:
+    """Each variant's sheet and its worked solution (in `text`, "" none); None: the summary,
+    the scenario's own givens with nothing blank."""
     chosen = options.arithmetic or s.handout.arithmetic
     arithmetic = parse_arithmetic(chosen)
     decimals = arithmetic.decimals if arithmetic.kind == "paper" else 4
 
-    def one(v: variants.Variant | None) -> tuple[handout.Sheet, str]:
+    def one(v: variants.Variant | None) -> Worked:
         base = v.scenario if v else variants.worked_step(s)
         keyed = results(resolve(base, Options(arithmetic=chosen)))
         exact = results(resolve(base), values_only=True)  # float64: the tolerance's
         sheet = handout.sheet(context(keyed), exact, v, blank, decimals, where)
-        if not text:
-            return sheet, ""
-        page_text = render(
-            page(keyed),
+        figures: tuple[tuple[str, str], ...] = ()
+        if text == "md":
+            figures = ((figure_file(sheet), drawing.svg(sheet.figure, figure_file(sheet)[:-4])),)
+        if not text or v is None:
+            return Worked(sheet, "", figures)
+        # the variant's own page name: its figures' files and SVG ids are its own
+        explanation = dataclasses.replace(page(keyed), name=f"{s.name}-{v.label}")
+        solution = render(
+            explanation,
             text,
             body_only=True,
             paper=options.paper,
-            inline_figures=True,
             answers=frozenset(q.key for q in sheet.blanks),
+            keepspace=True,
         )
-        return sheet, page_text
+        return Worked(sheet, solution, (*figures, *attachments(explanation, text)))
 
     return _each(drawn, one, options.progress and len(drawn) > 1, "variants")
+
+
+def figure_file(sheet: handout.Sheet) -> str:
+    """The file a Markdown sheet links its network figure by: figure-v07.svg."""
+    return f"figure-{sheet.variant or 'summary'}.svg"
 
 
 def sheets(
     s: Scenario, drawn: Sequence[variants.Variant], blank: tuple[str, ...]
 ) -> list[handout.Sheet]:
     """The variants' sheets alone (no worked solutions): what a test checks the keys of."""
-    return [x for x, _ in worked(s, drawn, blank, "handout.blank", "", HandoutOptions())]
+    return [w.sheet for w in worked(s, drawn, blank, "handout.blank", "", HandoutOptions())]
 
 
 def _joined(pdfs: Sequence[bytes]) -> bytes:

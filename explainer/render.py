@@ -420,18 +420,22 @@ def render(
     paper: str = "a4",
     inline_figures: bool = False,
     answers: frozenset[str] = frozenset(),
+    keepspace: bool = False,
 ) -> str:
     """The page in one format, as text; for a compiled format (PDF), the text it compiles.
     `inline_figures`: Markdown with its figures embedded as data URIs instead of linked files.
-    `answers`: keys of quantities whose values the page marks where it derives them (a key)."""
+    `answers`: keys of quantities whose values the page marks where it derives them (a key).
+    `keepspace`: a LaTeX body that still keeps headings and leads with what follows them (for
+    a document that defines \\keepspace, as the handouts do)."""
     f = FORMATS[fmt]
     if f.name == "json":
         return _json(explanation)
     if answers:
         explanation = answered(explanation, answers, f.answer)
     template = environment(f, inline_figures=inline_figures).get_template(f.template)
+    body = body_only and not f.compiled
     return template.render(
-        page=explanation, body_only=body_only and not f.compiled, paper=PAPERS[paper]
+        page=explanation, body_only=body, keeps=not body or keepspace, paper=PAPERS[paper]
     )
 
 

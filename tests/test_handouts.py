@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pypdf
@@ -118,7 +119,7 @@ def test_the_worked_solution_marks_each_blanks_answer_where_it_is_derived(
     )
     key, student = files["key-v01.md"], files["sheet-v01.md"]
     assert isinstance(key, str) and isinstance(student, str)
-    worked = key.partition("## The worked solution")[2]
+    worked = key.partition("# The worked solution")[2]
     boxed = sorted(float(x) for x in BOXED.findall(worked))
     assert boxed == sorted(float(q.answer) for q in sheet.blanks)
     assert len(boxed) == (27 if blank is None else 2)
@@ -261,7 +262,7 @@ def test_the_keys_arithmetic_sets_the_decimals_of_every_answer() -> None:
     s = scenario.load_network(MAZUR)
     (v,) = variants.for_students(s, derive(s), 7, 1)
     options = HandoutOptions(arithmetic="paper:3")
-    (sheet,) = [x for x, _ in handouts.worked(s, [v], s.handout.blank, "--blank", "", options)]
+    (sheet,) = [w.sheet for w in handouts.worked(s, [v], s.handout.blank, "--blank", "", options)]
     assert all(len(q.answer.split(".")[1]) == 3 for q in sheet.blanks)
     assert "worked to 3 decimals" in sheet.tolerance
 
@@ -299,3 +300,39 @@ def test_a_training_set_gives_a_sheet_of_its_first_example() -> None:
     answers = {q.key: float(q.answer) for q in sheet.blanks}
     assert abs(answers["out_o"] - out) <= 2e-4
     assert abs(answers["E"] - (target - out) ** 2) <= 2e-4  # mse: one output, no ½
+
+
+def test_sheets_give_the_rate_one_box_width_and_their_figures_as_files() -> None:
+    """η is a given (the updates need it); every box is as wide as every other (none gives
+    away a sign); a Markdown batch links figure files it also writes (GitHub shows no data:
+    images)."""
+    s = scenario.load_network(MAZUR)
+    tex = handouts.files(s, HandoutOptions(variants=2, seed=7, fmt="tex"))
+    sheet = tex["sheet-v01.tex"]
+    assert isinstance(sheet, str)
+    assert r"\mbox{$\eta = 0.5$}" in sheet
+    assert len(set(re.findall(r"\\blank\{([\d.]+)\}", sheet))) == 1
+    md = handouts.files(s, HandoutOptions(variants=2, seed=7, fmt="md"))
+    linked = {
+        name
+        for text in md.values()
+        if isinstance(text, str)
+        for name in re.findall(r"\]\(([^)]+\.svg)\)", text)
+    }
+    assert linked and linked <= set(md) and "data:image" not in str(md["keys.md"])
+
+
+def test_on_paper_each_update_shows_the_rounded_step_it_subtracts() -> None:
+    """w⁺ = w − η·g = old − η·g = old − step = new, where step is η·g as carried: the last
+    subtraction is exact in the key's own decimals, so a student can follow every digit."""
+    s = scenario.load_network(MAZUR)
+    key = handouts.files(s, HandoutOptions(seed=7, fmt="md"))["key-v01.md"]
+    assert isinstance(key, str)
+    rows = [r for r in key.splitlines() if r.startswith("w_{") and "^{+} &=" in r]
+    assert len(rows) == 8
+    for row in rows:
+        *_, last_step, new = row.removesuffix(r" \\").split(" = ")
+        old, step = last_step.split(" - ")
+        value = BOXED.fullmatch(new)
+        assert value is not None, row
+        assert Decimal(old) - Decimal(step.strip("()")) == Decimal(value[1]), row

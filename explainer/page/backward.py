@@ -286,7 +286,9 @@ def _equation(ctx: Context, eq: Equation, first: bool) -> list[Item]:
     numbers = " + ".join(
         r" \cdot ".join(ctx.factor_num(ctx.value(f)) for f in term) for term in eq.terms
     )
-    cancelled = _cancellation(ctx, eq)
+    # on paper the value is the product of the carried (rounded) factors, which the cancelled
+    # form's own numbers can miss in the last decimal: the product is written, not the form
+    cancelled = _cancellation(ctx, eq) if ctx.plan.arithmetic.kind != "paper" else []
     forms = [symbolic, *(cancelled or [numbers]), ctx.num(ctx.value(p))]
     rows: tuple[str, ...]
     if sum(len(t) for t in eq.terms) > 3 and len(eq.terms) > 1:

@@ -110,8 +110,17 @@ def _loss(ctx: Context) -> Prose:
         ". Learning rate ",
         math(f"{s.rate_symbol} = {ctx.num(s.learning_rate)}"),
         f"; gradient {plan.direction}; {update_order(ctx.net, plan.update)}. Numbers are computed "
-        f"in {ctx.ev.describe}, shown to {plan.digits} significant digits, rounded half up.",
+        + SHOWN[plan.arithmetic.kind].format(how=ctx.ev.describe, digits=plan.digits),
     )
+
+
+# How the page's numbers are made and shown, by arithmetic: on paper every shown number is the
+# one carried, written without trailing zeros.
+SHOWN = {
+    "float64": "in {how}, shown to {digits} significant digits, rounded half up.",
+    "exact": "in {how}, shown to {digits} significant digits, rounded half up.",
+    "paper": "{how}; trailing zeros are not written.",
+}
 
 
 # What a neuron computes, by (has a bias, has an activation function): no sentence names a part

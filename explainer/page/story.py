@@ -61,13 +61,16 @@ def _training(ctx: Context) -> Prose:
     noun = NOUN[ctx.plan.direction]
     if several:  # the worked example's loss is one example's; training's is the set's mean
         noun += " (mean over the training set)"
+    k = steps[-1].k
+    run = (
+        f"then {k:,} {unit}s of training, in which the {noun}"
+        if k > 1
+        else f"then the {noun} after that {unit}, which"
+    )
     if steps[-1].loss == steps[0].loss:
-        return text(
-            f"then {steps[-1].k:,} {unit}s of training, in which the {noun} stays at ",
-            math(ctx.num(steps[0].loss)),
-        )
+        return text(f"{run} stays at ", math(ctx.num(steps[0].loss)))
     return text(
-        f"then {steps[-1].k:,} {unit}s of training, in which the {noun} goes from ",
+        f"{run} goes from ",
         math(ctx.num(steps[0].loss)),
         " to ",
         math(ctx.num(steps[-1].loss)),
@@ -122,7 +125,10 @@ def opening(ctx: Context, anchors: tuple[str, ...]) -> Paragraph:
                 f"This page works through backpropagation by hand for the network below, on {example}: "
             ),
             *joined,
-            *text(". Every number is computed from the scenario file. " + WHY[ctx.plan.direction]),
+            *text(
+                ". Every number is computed from the givens; none is typed in. "
+                + WHY[ctx.plan.direction]
+            ),
         )
     )
 

@@ -17,7 +17,7 @@ from typing import Any
 from explainer.activations import ACTIVATIONS
 from explainer.page.context import Context
 from explainer.page.model import Item, Paragraph, Prose, Section, Table, math, text
-from explainer.page.words import listing, loss_noun, span, training_unit
+from explainer.page.words import listing, loss_noun, plural, span, training_unit
 from explainer.precision import show
 from explainer.trainer import Step
 
@@ -57,7 +57,12 @@ def training(ctx: Context) -> Section:
         items += [Paragraph(summary + _predictions_note(ctx)), _predictions(ctx)]
     else:
         items.append(Paragraph(summary + _outputs(ctx)))
-    return Section(f"Training for many {unit}s", 2, tuple(items), "training")
+    title = (
+        f"Training for many {unit}s"
+        if steps[-1].k > 1
+        else f"The {loss_noun(ctx.net)} after one {unit}"
+    )
+    return Section(title, 2, tuple(items), "training")
 
 
 SHOWN_OUTPUTS = 4  # output columns of the training table; a wider network's are in the JSON
@@ -235,7 +240,7 @@ def _summary(ctx: Context, unit: str) -> Prose:
         if before != after
         else (f" the {noun} is still ", math(after))
     )
-    return text(stop, f"After {last.k} {unit}s", *moved, ".")
+    return text(stop, f"After {last.k} {plural(last.k, unit, unit + 's')}", *moved, ".")
 
 
 def _outputs(ctx: Context) -> Prose:

@@ -115,11 +115,16 @@ def neuron_of(net: Network, key: str) -> str:
 
 
 def update_row(ctx: Context, u: Update, op: str, change: str, change_numbers: str) -> str:
-    """w⁺ = w ∓ η · (change) = old ∓ rate · (numbers) = new, one aligned row."""
+    """w⁺ = w ∓ η · (change) = old ∓ rate · (numbers) = new, one aligned row; on paper with
+    the step η · (change) as carried (rounded) before it is added: = old ∓ step = new."""
     w, s = ctx.sym(u.key), ctx.scenario
+    carried = ""
+    if ctx.plan.arithmetic.kind == "paper":
+        step = u.change if op == "+" else -u.change  # new = old ∓ step
+        carried = f" = {ctx.num(u.old)} {op} {ctx.factor_num(step)}"
     return (
         rf"{w}^{{+}} &= {w} {op} {s.rate_symbol} \cdot {change} = {ctx.num(u.old)} {op} "
-        rf"{ctx.num(s.learning_rate)} \cdot {change_numbers} = {ctx.num(u.new)}"
+        rf"{ctx.num(s.learning_rate)} \cdot {change_numbers}{carried} = {ctx.num(u.new)}"
     )
 
 
