@@ -17,6 +17,11 @@ WHAT = {
     (False, True): "Summary",
     (True, True): "Summary",
 }
+# What the summary's numbers are, said on it: no variant's, so no student mistakes them for theirs.
+SUMMARY_NOTE = (
+    "The scenario's own worked example, one step of training: the same network and rules as "
+    "every variant, with other numbers."
+)
 TEMPLATES = {"tex": "handout.tex.j2", "md": "handout.md.j2", "html": "handout.html.j2"}
 
 
@@ -47,6 +52,7 @@ def render_sheets(
         sheets=sheets,
         key=key,
         what=WHAT[key, summary],
+        summary_note=SUMMARY_NOTE,
         derivations=derivations,
         paper=PAPERS[paper],
     )
