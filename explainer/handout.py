@@ -53,6 +53,11 @@ class Part:
     title: str
     questions: tuple[Question, ...]
 
+    @property
+    def points(self) -> float:
+        """What the part's blanks are worth: a table with none has no points column."""
+        return sum(q.points for q in self.questions if q.blank)
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -65,6 +70,7 @@ class Sheet:
     parts: tuple[Part, ...]
     rules: tuple[str, ...]  # display rows: the chain rule, the local factors, the update
     decimals: int
+    instructions: str  # for students: how to round, as the key's arithmetic does
     tolerance: str  # for graders: how far a careful answer may be from the key's
 
     @property
@@ -138,6 +144,7 @@ def sheet(
         parts=parts,
         rules=rules(ctx),
         decimals=decimals,
+        instructions=INSTRUCTIONS.format(decimals=decimals),
         tolerance=_tolerance(ctx, exact, [q for q in marked if q.blank], decimals),
     )
 
@@ -215,6 +222,15 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
     return out
 
 
+# The key's paper arithmetic in a student's words: every quantity the page shows is rounded
+# (Decimal's ROUND_HALF_UP: halves away from zero) and carried forward rounded.
+INSTRUCTIONS = (
+    "Work to {decimals} decimals: round each value you work out (each net input, output, error, "
+    "local derivative, gradient, and learning rate times gradient) half up, halves away from "
+    "zero, and go on with the rounded value."
+)
+
+
 def _fixed(decimals: int) -> Callable[[object], str]:
     """A number as a calculator shows it: `decimals` places, rounded half up."""
     step = Decimal(1).scaleb(-decimals)
@@ -251,7 +267,8 @@ def _tolerance(ctx: Context, exact: Results, blanks: list[Question], decimals: i
         else 1
     )
     return (
-        f"Every answer is worked to {decimals} decimals, each intermediate result rounded half "
-        f"up, as with a calculator. Working with more digits changes an answer by at most "
-        f"{units} in its last decimal place here, so accept answers within ±{units} there."
+        f"Every answer is worked to {decimals} decimals, each value rounded half up as the sheet "
+        f"asks. Keeping all the calculator's digits instead changes an answer by at most "
+        f"{units} in its last decimal place here, and rounding at other steps by about as "
+        f"much, so accept answers within ±{units} there."
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from explainer import drawing
-from explainer.handout import Sheet
+from explainer.handout import Question, Sheet
 from explainer.render import FORMATS, PAPERS, environment
 
 # What a file holds, by (key, a summary): the title under the scenario's own.
@@ -19,8 +19,8 @@ WHAT = {
 }
 # What the summary's numbers are, said on it: no variant's, so no student mistakes them for theirs.
 SUMMARY_NOTE = (
-    "The scenario's own worked example, one step of training: the same network and rules as "
-    "every variant, with other numbers."
+    "The scenario's own worked example, one step of training, with the network and the rules "
+    "every variant shares."
 )
 TEMPLATES = {"tex": "handout.tex.j2", "md": "handout.md.j2", "html": "handout.html.j2"}
 
@@ -43,6 +43,7 @@ def render_sheets(
         inline_math=lambda latex: _mathml().inline(latex),
         display_math=lambda rows: _mathml().display(tuple(rows)),
         box=box,
+        strut=strut,
         points=points,
         side_by_side=side_by_side,
         paired=paired,
@@ -76,6 +77,17 @@ def paired(rows: Sequence[str]) -> list[str]:
     """Aligned rows two to a line (the summary's rules, in half the height): amsmath's align
     sets each further "&" pair as another column."""
     return [" & ".join(rows[i : i + 2]) for i in range(0, len(rows), 2)]
+
+
+# A fill-in row's strut (depth, height in ex): room for display-size fractions, else for a box
+# to write in, else a plain row; boxes in adjacent rows never touch.
+STRUTS = {"fraction": (2.2, 6.2), "box": (1.6, 5.2), "plain": (1.2, 4.0)}
+
+
+def strut(q: Question) -> str:
+    kind = "fraction" if r"\frac" in q.formula + q.symbol else "box" if q.blank else "plain"
+    depth, height = STRUTS[kind]
+    return rf"\rule[-{depth}ex]{{0pt}}{{{height}ex}}"
 
 
 def box(sheet: Sheet) -> float:

@@ -156,8 +156,8 @@ def setup(p: Page) -> Section:
                 " back to the leaves, each gate multiplying the gradient that arrives from "
                 "above by its own local derivative. A leaf's gradient says how fast ",
                 math(out),
-                " changes as that leaf moves, all else held; every number is computed from the "
-                "scenario file.",
+                " changes as that leaf moves, all else held; every number on the page is computed from "
+                "these values.",
             )
         )
     ]

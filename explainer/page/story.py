@@ -65,7 +65,7 @@ def _training(ctx: Context) -> Prose:
     run = (
         f"then {k:,} {unit}s of training, in which the {noun}"
         if k > 1
-        else f"then the {noun} after that {unit}, which"
+        else f"then the {noun} after one {unit}, which"
     )
     if steps[-1].loss == steps[0].loss:
         return text(f"{run} stays at ", math(ctx.num(steps[0].loss)))
@@ -126,7 +126,7 @@ def opening(ctx: Context, anchors: tuple[str, ...]) -> Paragraph:
             ),
             *joined,
             *text(
-                ". Every number is computed from the givens; none is typed in. "
+                ". Every number on the page is computed from these givens. "
                 + WHY[ctx.plan.direction]
             ),
         )
