@@ -39,7 +39,7 @@ def render_sheets(
     env.filters.update(
         tikz_drawing=drawing.tikz,
         svg_drawing=drawing.svg,
-        figure_file=lambda sheet: f"figure-{sheet.variant or 'summary'}.svg",
+        figure_file=figure_file,
         inline_math=lambda latex: _mathml().inline(latex),
         display_math=lambda rows: _mathml().display(tuple(rows)),
         box=box,
@@ -57,6 +57,11 @@ def render_sheets(
         derivations=derivations,
         paper=PAPERS[paper],
     )
+
+
+def figure_file(sheet: Sheet) -> str:
+    """The file a Markdown sheet links its network figure by: figure-v07.svg."""
+    return f"figure-{sheet.variant or 'summary'}.svg"
 
 
 def _mathml() -> ModuleType:

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from explainer import drawing, handout, pdf, variants
 from explainer.compute import derive
 from explainer.errors import ScenarioError, UsageError
-from explainer.handout_render import render_sheets
+from explainer.handout_render import figure_file, render_sheets
 from explainer.page import build as page
 from explainer.page.context import context
 from explainer.render import attachments, render
@@ -183,11 +183,6 @@ def worked(
         return Worked(sheet, solution, (*figures, *attachments(explanation, text)))
 
     return _each(drawn, one, options.progress and len(drawn) > 1, "variants")
-
-
-def figure_file(sheet: handout.Sheet) -> str:
-    """The file a Markdown sheet links its network figure by: figure-v07.svg."""
-    return f"figure-{sheet.variant or 'summary'}.svg"
 
 
 def sheets(
