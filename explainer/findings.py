@@ -28,6 +28,11 @@ class Finding:
     # source) that follow from the value used here and not from the printed one.
     contradicts: tuple[Claim, ...] = ()
 
+    @property
+    def diagnosis(self) -> str:
+        """The verdict in words, with its cause: what `explainer verify` prints for it."""
+        return diagnosis(self)
+
 
 def as_dict(f: Finding) -> dict[str, Any]:
     return {

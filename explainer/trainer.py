@@ -233,7 +233,9 @@ def _compiled(
     (the numpy loop then runs and the overflow is reported as for any network)."""
     first = start.k if start else 0
     theta = list(start.params if start else [p.value for p in net.params])
-    sampled = curve_steps(steps)
+    # the loop trains from step `first` to each wanted step in turn: a step before `first`
+    # would set its counter back and train the steps from there a second time
+    sampled = frozenset(k for k in curve_steps(steps) if k >= first)
     try:
         full = frozenset(k for k in record if first <= k <= steps) | {first, steps}
         rows = compiled.loop_for(net, run)(theta, first, steps, full | sampled, full)

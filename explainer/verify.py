@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from explainer import evaluate, quantities, trainer, working
+from explainer import evaluate, quantities, settings, trainer, working
 from explainer.claims import Claim, claim_where
 from explainer.compute import Derived, Run, run, values
 from explainer.cost import STEPWISE_LIMIT, table_steps
@@ -27,6 +27,7 @@ from explainer.findings import Finding, contradiction
 from explainer.network import Network
 from explainer.precision import to_decimal
 from explainer.printed import at_places, places, rounds_to
+from explainer.quantities import CHANGE
 from explainer.scenario import Scenario
 
 Values = dict[str, Any]
@@ -86,7 +87,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
 
         def alternatives(c: Claim = claim) -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
             return (
-                candidates(c, base[c.key], base, variants, get),
+                candidates(c, base[c.key], base, variants, get, settings.direction(s.loss)),
                 _carried(s, shared, c, given_keys),
             )
 
@@ -286,6 +287,7 @@ def candidates(
     base: Values,
     variants: list[Variant],
     get: Callable[[Variant, int], Values | None],
+    direction: str = "descent",
 ) -> list[tuple[str, Any]]:
     """What each alternative gives for this claim, in the order the issue lists them."""
     name, k = _split(claim.key)
@@ -301,14 +303,31 @@ def candidates(
             found.append((v.what, result[claim.key]))
     if k is not None:
         for d, what in ((-1, "one step fewer"), (1, "one step more")):
-            key = f"{name}@{k + d}"
+            key = at_step(name, k + d)
             if key in base:
                 found.append((f"{what} ({k + d:,} instead of {k:,})", base[key]))
-    if name.startswith("delta_"):
-        found.append(("the other sign convention for δ", -computed))
-    elif to_decimal(computed) < 0:
-        found.append(("its magnitude, the sign dropped", -computed))
+    found.extend(_signs(name, computed, direction))
     return found
+
+
+def at_step(name: str, k: int) -> str:
+    """The key of a quantity after k steps: `name@k`, and at step 0 the starting value's own
+    key (`h1`, `w5`, `E_total`), which is where the worked step keeps it."""
+    return f"{name}@{k}" if k else name
+
+
+def _signs(name: str, computed: Any, direction: str) -> list[tuple[str, Any]]:
+    """The value with its sign turned: δ has two conventions; a change Δw may be printed as the
+    amount the update subtracts, η·∂E/∂w = −Δw (descent) or with the opposite sign (ascent); any
+    other negative value may be printed without its sign."""
+    if name.startswith("delta_"):
+        return [("the other sign convention for δ", -computed)]
+    if name.startswith(CHANGE):
+        how = "as the amount subtracted" if direction == "descent" else "with the opposite sign"
+        return [(f"printed {how}, −{name}", -computed)]
+    if to_decimal(computed) < 0:
+        return [("its magnitude, the sign dropped", -computed)]
+    return []
 
 
 MISPRINT_DIGITS = 4  # a misprint is claimed only of a number of at least this many digits
@@ -317,42 +336,48 @@ MISPRINT_DIGITS = 4  # a misprint is claimed only of a number of at least this m
 def _misprints(printed: str, candidates: list[tuple[str, Any]]) -> tuple[str, ...]:
     """Printed numbers one keystroke away from a candidate written to a few decimals around the
     printed ones: a digit dropped, doubled, or two neighbours swapped (0.3595 for 0.35895).
-    Short numbers are never called misprints: almost any two are one keystroke apart."""
+    Each number is named once, with the first (simplest) candidate that writes it, however
+    many alternatives give the same digits. Short numbers are never called misprints: almost
+    any two are one keystroke apart."""
     p = places(printed)
-    found = []
+    found: dict[str, str] = {}  # the number meant → the misprint, in words
     for what, x in candidates:
         for d in dict.fromkeys((p + 1, p, max(p - 1, 0))):
             text = str(at_places(x, f"{0:.{d}f}"))
-            if sum(c.isdigit() for c in text.lstrip("-0.")) < MISPRINT_DIGITS:
+            if text in found or sum(c.isdigit() for c in text.lstrip("-0.")) < MISPRINT_DIGITS:
                 continue
-            kind = _one_keystroke(printed, text)
-            if kind:
-                found.append(f"a misprint of {text} ({what} at {d} decimals), one digit {kind}")
-    return tuple(dict.fromkeys(found))
+            slip = _one_keystroke(printed, text)
+            if slip:
+                found[text] = f"a misprint of {text} ({what} at {d} decimals): {slip}"
+    return tuple(found.values())
 
 
 def _one_keystroke(printed: str, text: str) -> str:
-    """How `printed` differs from `text` by one digit: "dropped", "doubled", "swapped", or ""."""
+    """How `printed` differs from `text` by one keystroke, in words ("digit 9 dropped", "digit
+    9 doubled", "digits 9 and 1 transposed"), or ""."""
     n = len(text)
-    if len(printed) == n - 1 and any(
-        text[i].isdigit() and text[:i] + text[i + 1 :] == printed for i in range(n)
-    ):
-        return "dropped"
-    if len(printed) == n + 1 and any(
-        printed[i].isdigit()
-        and printed[i] == printed[i - 1]
-        and printed[:i] + printed[i + 1 :] == text
-        for i in range(1, n + 1)
-    ):
-        return "doubled"
-    if len(printed) == n and any(
-        text[i].isdigit()
-        and text[i + 1].isdigit()
-        and text[i] != text[i + 1]
-        and text[:i] + text[i + 1] + text[i] + text[i + 2 :] == printed
-        for i in range(n - 1)
-    ):
-        return "swapped"
+    if len(printed) == n - 1:
+        for i in range(n):
+            if text[i].isdigit() and text[:i] + text[i + 1 :] == printed:
+                return f"digit {text[i]} dropped"
+    if len(printed) == n + 1:
+        for i in range(1, n + 1):
+            if (
+                printed[i].isdigit()
+                and printed[i] == printed[i - 1]
+                and printed[:i] + printed[i + 1 :] == text
+            ):
+                return f"digit {printed[i]} doubled"
+    if len(printed) == n:
+        for i in range(n - 1):
+            a, b = text[i], text[i + 1]
+            if (
+                a.isdigit()
+                and b.isdigit()
+                and a != b
+                and text[:i] + b + a + text[i + 2 :] == printed
+            ):
+                return f"digits {a} and {b} transposed"
     return ""
 
 

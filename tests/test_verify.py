@@ -151,12 +151,15 @@ def test_a_misprinted_digit_is_diagnosed(write_scenario: WriteScenario, kind: st
         "doubled": text[:i] + text[i] + text[i:],
         "swapped": text[:i] + text[i + 1] + text[i] + text[i + 2 :],
     }[kind]
+    slip = {
+        "dropped": f"digit {text[i]} dropped",
+        "doubled": f"digit {text[i]} doubled",
+        "swapped": f"digits {text[i]} and {text[i + 1]} transposed",
+    }[kind]
     path = write_scenario(MINIMAL + f'\n[claims]\nout_h1 = "{printed}"\n')
     (f,) = verify(scenario.load_network(path))
     assert not f.reproduced
-    assert f"a misprint of {text} (the exact value at 5 decimals), one digit {kind}" in (
-        f.explained_by
-    )
+    assert f.explained_by == (f"a misprint of {text} (the exact value at 5 decimals): {slip}",)
 
 
 def test_short_numbers_are_not_called_misprints(write_scenario: WriteScenario) -> None:
