@@ -49,7 +49,7 @@ __all__ = [
 class Update:
     key: str
     old: Number
-    gradient: Number
+    gradient: Number  # the gradient the step took: in batch mode, the examples' mean
     new: Number
     change: Number  # new − old: −η·∂L/∂p descending, +η·∂P/∂p ascending
 
@@ -63,6 +63,9 @@ class Evaluation:
     describe: str = ""  # the arithmetic in words, for the page
     # ∂L/∂x_k for every network input x_k, at the starting weights (keyed as partials are)
     input_gradients: tuple[tuple[Partial, Number], ...] = ()
+    # batch mode: each example's gradient of every trained parameter (Derivation.gradients
+    # order), the worked example's first; the updates take their mean. Empty otherwise.
+    batch: tuple[tuple[Number, ...], ...] = ()
 
     @cached_property
     def _node_values(self) -> dict[str, Number]:
@@ -170,6 +173,47 @@ def evaluate(
         raise numeric_error(run.path, Fault("the worked step", reason(e)), step) from None
 
 
+class _Pass:
+    """One example's forward pass and its partials, each evaluated on first use: in `seen`, the
+    values local factors are evaluated at (a sequential step puts its new values there)."""
+
+    def __init__(
+        self,
+        net: Network,
+        d: Derivation,
+        ar: Arithmetic,
+        params: Mapping[str, Number],
+        carried: Mapping[str, Number],
+    ) -> None:
+        self.env = forward(net, params, ar, carried)
+        self.seen = dict(self.env)
+        self.partials: dict[Partial, Number] = {}
+        self._ar, self._carried = ar, carried
+        self._locals = {x.partial: x for x in d.locals}
+        self._equations = {x.partial: x for x in d.equations}
+
+    def get(self, p: Partial) -> Number:
+        if p not in self.partials:
+            with _guard(p.key):
+                if p.key in self._carried:
+                    self.partials[p] = self._carried[p.key]
+                elif p in self._locals:
+                    form = self._locals[p].textbook
+                    self.partials[p] = self._ar.settle(value(form, self.seen, self._ar))
+                else:
+                    terms = self._equations[p].terms
+                    self.partials[p] = self._ar.settle(_sum_of_products(terms, self.get))
+        return self.partials[p]
+
+
+def batch_examples(net: Network, run: Schedule) -> tuple[Network, ...]:
+    """The examples one update is made from: in batch mode every example of the training set
+    (the worked one first, as `net` holds it), else the worked example alone."""
+    if run.mode != "batch" or len(run.examples) < 2:
+        return (net,)
+    return (net, *(net.given((*x, *t)) for x, t in run.examples[1:]))
+
+
 def _evaluate(
     net: Network,
     d: Derivation,
@@ -179,36 +223,29 @@ def _evaluate(
     carried: Mapping[str, Number],
 ) -> Evaluation:
     params = dict(start) if start else _start(net, ar)
-    env = forward(net, params, ar, carried)
-    seen = dict(env)  # the values local factors are evaluated at
-    locals_ = {x.partial: x for x in d.locals}
-    equations = {x.partial: x for x in d.equations}
-    partials: dict[Partial, Number] = {}
-
-    def get(p: Partial) -> Number:
-        if p not in partials:
-            with _guard(p.key):
-                if p.key in carried:
-                    partials[p] = carried[p.key]
-                elif p in locals_:
-                    partials[p] = ar.settle(value(locals_[p].textbook, seen, ar))
-                else:
-                    partials[p] = ar.settle(_sum_of_products(equations[p].terms, get))
-        return partials[p]
-
-    new = _new_values(net, d, run, ar, params, get, seen)
+    # the worked example's pass (the page derives it in full), then the batch's others; the
+    # source's carried numbers are the worked example's
+    passes = [_Pass(net, d, ar, params, carried)]
+    passes += [_Pass(other, d, ar, params, {}) for other in batch_examples(net, run)[1:]]
+    first = passes[0]
+    new, gradients = _new_values(net, d, run, ar, params, passes)
     updates = tuple(
-        Update(key, params[key], get(g), new[key], new[key] - params[key]) for key, g in d.gradients
+        Update(key, params[key], gradients[key], new[key], new[key] - params[key])
+        for key, _ in d.gradients
     )
     with _guard(Partial(net.loss, net.inputs[0]).key):
-        inputs = _input_gradients(net, env, ar, partials)
+        inputs = _input_gradients(net, first.env, ar, first.partials)
+    batch = (
+        tuple(tuple(x.get(g) for _, g in d.gradients) for x in passes) if len(passes) > 1 else ()
+    )
     return Evaluation(
         ar.name,
-        tuple((n.key, env[n.key]) for n in net.nodes),
-        tuple(partials.items()),
+        tuple((n.key, first.env[n.key]) for n in net.nodes),
+        tuple(first.partials.items()),
         updates,
         ar.describe,
         inputs,
+        batch,
     )
 
 
@@ -271,32 +308,43 @@ def _new_values(
     run: Schedule,
     ar: Arithmetic,
     params: Mapping[str, Number],
-    get: Callable[[Partial], Number],
-    seen: dict[str, Number],
-) -> dict[str, Number]:
-    """Every trained parameter after the step, layer by layer from the output (sequential:
-    each layer's new values go into `seen`, where the layers below are evaluated)."""
+    passes: list[_Pass],
+) -> tuple[dict[str, Number], dict[str, Number]]:
+    """Every trained parameter after the step, layer by layer from the output, and the gradient
+    each update took: the worked example's, or in batch mode the mean over the examples,
+    (1/N)·Σ_n ∂L_n/∂p, the gradient of the epoch's loss (the mean of the examples' losses).
+    Sequential: each layer's new values go into every pass's `seen`, where the layers below
+    are evaluated (through the weights the batch's mean step has already moved)."""
     # descent: p − η·∂L/∂p; ascent (an objective to maximise): p + η·∂P/∂p
     rate = ar.number(run.learning_rate)
     if run.direction == "ascent":
         rate = -rate
     gradient = dict(d.gradients)
     new: dict[str, Number] = {}
+    taken: dict[str, Number] = {}
     for block in d.layers:
-        for p in (
-            *(q for nb in block.neurons for q in (*nb.defines, *nb.gradients)),
-            *block.shared,
-        ):
-            get(p)
+        for x in passes:
+            for p in (
+                *(q for nb in block.neurons for q in (*nb.defines, *nb.gradients)),
+                *block.shared,
+            ):
+                x.get(p)
         done = {}
         for key in gradient:
             if net.param(key).layer == block.layer:
                 with _guard(key):
-                    done[key] = ar.settle(params[key] - ar.settle(rate * get(gradient[key])))
+                    taken[key] = _mean(ar, [x.get(gradient[key]) for x in passes])
+                    done[key] = ar.settle(params[key] - ar.settle(rate * taken[key]))
         new.update(done)
         if run.update == "sequential":
-            seen.update(done)
-    return new
+            for x in passes:
+                x.seen.update(done)
+    return new, taken
+
+
+def _mean(ar: Arithmetic, xs: list[Number]) -> Number:
+    """One example's gradient as it is; several examples' mean, in the page's arithmetic."""
+    return xs[0] if len(xs) == 1 else ar.settle(_total(xs) / ar.number(len(xs)))
 
 
 def train_stepwise(

@@ -11,6 +11,7 @@ from explainer.activations import ACTIVATIONS, LOSSES
 from explainer.derivation import Equation, LayerBlock, Local, Partial
 from explainer.evaluate import Update
 from explainer.network import sym
+from explainer.page.batch import batch_gradients
 from explainer.page.context import Context, Place
 from explainer.page.model import (
     Display,
@@ -384,14 +385,14 @@ def _updates(ctx: Context) -> Section:
                 f"Gradient {'ascent' if ascent else 'descent'} moves "
                 f"{plural(len(net.trained), 'the parameter', 'each parameter')} a step "
                 f"{'along' if ascent else 'against'} its gradient, ",
-                math(
-                    rf"w^{{+}} = w {op} {rate} \cdot {notation.partial(ctx.sym(net.loss), 'w', ctx.ordinary)}"
-                ),
+                math(rf"w^{{+}} = w {op} {rate} \cdot {ctx.step_gradient('w')}"),
                 "; " + update_order(net, ctx.plan.update),
                 *_updated_above(ctx, early, rest),
             )
         ),
     ]
+    if ctx.ev.batch and not early:  # the mean the rows below take (sequential: shown above)
+        items[:0] = batch_gradients(ctx)
     if rest:
         items.append(_update_display(ctx, rest))
     if len(shown) < len(ctx.ev.updates):
@@ -424,9 +425,7 @@ def _update_display(ctx: Context, updates: list[Update]) -> Display:
     """One row per update, each ending in the parameter's new value."""
     op = _OP[ctx.plan.direction == "ascent"]
     rows = tuple(
-        update_row(
-            ctx, u, op, ctx.partial(Partial(ctx.net.loss, u.key)), ctx.factor_num(u.gradient)
-        )
+        update_row(ctx, u, op, ctx.step_gradient(ctx.sym(u.key)), ctx.factor_num(u.gradient))
         for u in updates
     )
     return Display(rows, ends=tuple(updated_key(u.key) for u in updates))
@@ -461,7 +460,13 @@ def _early_updates(ctx: Context, updates: list[Update]) -> list[Item]:
         "Sequential update: this layer's parameters are updated now, before the layer below is "
         "differentiated through them:"
     )
-    return [Paragraph(lead), _update_display(ctx, updates)]
+    # a batch's mean is shown before the first update that takes it
+    first = ctx.net.param(updates[0].key).layer == ctx.d.layers[0].layer
+    return [
+        *(batch_gradients(ctx) if first else ()),
+        Paragraph(lead),
+        _update_display(ctx, updates),
+    ]
 
 
 def _updated_above(ctx: Context, early: list[Update], rest: list[Update]) -> list[Seg | str]:

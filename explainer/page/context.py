@@ -169,6 +169,19 @@ class Context:
     def partial(self, p: Partial) -> str:
         return notation.partial(self.sym(p.of), self.sym(p.by), self.ordinary)
 
+    def step_gradient(self, by: str) -> str:
+        """The gradient an update takes, by the parameter `by` (LaTeX): ∂L/∂p, or in batch
+        mode the mean over the examples, written with a bar."""
+        g = notation.partial(self.sym(self.net.loss), by, self.ordinary)
+        return rf"\overline{{{g}}}" if self.ev.batch else g
+
+    def batch_mean(self) -> str:
+        """Batch mode's mean gradient defined, in LaTeX: the bar is (1/N)·Σ_n over the examples'
+        own losses, written L^{(n)}."""
+        n, loss = len(self.ev.batch), self.sym(self.net.loss)
+        each = notation.partial(f"{{{loss}}}^{{(n)}}", "w", self.ordinary)
+        return rf"{self.step_gradient('w')} = \frac{{1}}{{{n}}} \sum_{{n=1}}^{{{n}}} {each}"
+
     def tag(self, p: Partial) -> str:
         return self.numbering.tags[p]
 

@@ -11,6 +11,7 @@ from explainer.activations import negated
 from explainer.derivation import Partial
 from explainer.network import Neuron, sym
 from explainer.page.backward import backward_sections, layer_contexts, local_display
+from explainer.page.batch import batch_gradients
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Section, math, strong, text
 from explainer.page.words import (
@@ -154,14 +155,31 @@ def _delta_updates(ctx: Context, layer: int, sign: int) -> list[Item]:
             x_num = numbers[sym(x)] if x else ctx.factor_num(constant)
             terms_sym.append(rf"{delta_sym(j.name)} \cdot {x_sym}")
             terms_num.append(rf"{ctx.factor_num(_delta_value(ctx, j, sign))} \cdot {x_num}")
-        rows.append(update_row(ctx, u, op, bracketed(terms_sym), bracketed(terms_num)))
+        if ctx.ev.batch:  # the batch's mean of δ_j·o_i over the examples: sign·∂L/∂w, averaged
+            rows.append(
+                update_row(
+                    ctx,
+                    u,
+                    op,
+                    rf"\overline{{{bracketed(terms_sym)}}}",
+                    ctx.factor_num(sign * u.gradient),
+                )
+            )
+        else:
+            rows.append(update_row(ctx, u, op, bracketed(terms_sym), bracketed(terms_num)))
     if not rows:
         return []
+    product = r"\delta_j \cdot o_i"
     return [
+        *(batch_gradients(ctx) if layer == ctx.d.layers[0].layer else ()),
         Paragraph(
             text(
                 "Updates of this layer's parameters, ",
-                math(rf"w^{{+}} = w {op} {rate} \cdot \delta_j \cdot o_i"),
+                math(
+                    rf"w^{{+}} = w {op} {rate} \cdot "
+                    + (rf"\overline{{{product}}}" if ctx.ev.batch else product)
+                ),
+                " (the mean over the examples)" if ctx.ev.batch else "",
                 ":",
             )
         ),

@@ -50,8 +50,13 @@ def _backward(ctx: Context) -> Prose:
 def _updates(ctx: Context) -> Prose:
     way = "ascent" if ctx.plan.direction == "ascent" else "descent"
     rate = ctx.scenario.rate_symbol
+    batch = (
+        f"batch gradient {way}, from the mean of the {len(ctx.ev.batch)} examples' gradients, "
+        if ctx.ev.batch
+        else f"gradient {way} "
+    )
     return text(
-        f"one step of gradient {way} with ", math(f"{rate} = {ctx.num(ctx.scenario.learning_rate)}")
+        f"one step of {batch}with ", math(f"{rate} = {ctx.num(ctx.scenario.learning_rate)}")
     )
 
 
@@ -272,8 +277,9 @@ def rules(ctx: Context) -> tuple[str, ...]:
             seen.add(kind)
             rows.append(f"{ctx.partial(x.partial)} &= {notation.latex(x.textbook, names)}")
     op = "+" if ctx.plan.direction == "ascent" else "-"
-    grad = notation.partial(ctx.sym(net.loss), "w", ctx.ordinary)
-    rows.append(rf"w^{{+}} &= w {op} {ctx.scenario.rate_symbol} \cdot {grad}")
+    rows.append(rf"w^{{+}} &= w {op} {ctx.scenario.rate_symbol} \cdot {ctx.step_gradient('w')}")
+    if ctx.ev.batch:  # the mean a batch step takes
+        rows.append(ctx.batch_mean().replace(" = ", " &= ", 1))
     return tuple(rows)
 
 
@@ -306,11 +312,10 @@ def _parameters(ctx: Context) -> list[Item]:
                 )
             )
         ]
-    loss = ctx.sym(ctx.net.loss)
     header = (
         text("parameter"),
         text("before"),
-        text(math(notation.partial(loss, "w", ctx.ordinary))),
+        text(math(ctx.step_gradient("w"))),
         text("after one step"),
     )
     rows = tuple(
