@@ -4,12 +4,16 @@ network differentiated by central differences."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from explainer import pipeline, scenario
+from explainer import page, scenario
 from explainer.page.model import Display, Table
 from explainer.precision import show
+from explainer.results import Results, results
+from explainer.settings import resolve
 from tests.conftest import WriteScenario
 
 XOR = """\
@@ -55,6 +59,10 @@ def _loss(theta: np.ndarray, x: np.ndarray, t: float) -> float:
     return float(0.5 * (t - o) ** 2)
 
 
+def _computed(path: Path) -> Results:
+    return results(resolve(scenario.load_network(path)))
+
+
 def _gradients(theta: np.ndarray) -> np.ndarray:
     """Each example's gradient (a row each), by central differences."""
     eps = 1e-6
@@ -79,7 +87,7 @@ def test_the_worked_update_is_trainings_first(
 ) -> None:
     text = XOR.replace('mode = "batch"', f'mode = "batch"\nupdate = "{update}"')
     text += f'\n[notation]\nprofile = "{profile}"\n'
-    r = pipeline.compute(scenario.load(write_scenario(text)))
+    r = _computed(write_scenario(text))
     ev = r.run.evaluation
     first_epoch = np.array(r.run.training.at(1).params)
     worked = np.array([float(u.new) for u in ev.updates])
@@ -95,9 +103,8 @@ def test_the_worked_update_is_trainings_first(
 def test_the_page_shows_each_examples_gradient_then_the_mean_it_takes(
     write_scenario: WriteScenario,
 ) -> None:
-    r = pipeline.compute(scenario.load(write_scenario(XOR)))
-    page = pipeline.arrange(r)
-    (updating,) = [s for s in page.sections if s.anchor == "updates"]
+    r = _computed(write_scenario(XOR))
+    (updating,) = [s for s in page.build(r).sections if s.anchor == "updates"]
     tables = [i for i in updating.items if isinstance(i, Table)]
     heads = [c[0].value for t in tables for c in t.header[1:]]
     assert heads == ["example 1", "example 2", "example 3", "example 4", "mean"]
@@ -113,5 +120,5 @@ def test_the_page_shows_each_examples_gradient_then_the_mean_it_takes(
             assert shown == show(round(x, 10) + 0.0, digits).latex or abs(x) < 1e-9
     (display,) = [i for i in updating.items if isinstance(i, Display)]
     assert all(r"\overline{" in row for row in display.rows)
-    for row, u in zip(display.rows, r.run.evaluation.updates, strict=True):
-        assert row.endswith(f"= {show(u.new, digits).latex}")
+    for line, u in zip(display.rows, r.run.evaluation.updates, strict=True):
+        assert line.endswith(f"= {show(u.new, digits).latex}")
