@@ -99,10 +99,11 @@ def files(s: Scenario, options: HandoutOptions) -> dict[str, str | bytes]:
     blank = options.blank if options.blank is not None else s.handout.blank
     where = "--blank" if options.blank is not None else "handout.blank"
     roster = read_roster(options.roster) if options.roster else ()
-    drawn = variants.for_students(s, derive(s), options.seed, options.variants, roster)
+    derived = derive(s)
+    drawn = variants.for_students(s, derived, options.seed, options.variants, roster)
     ext = "tex" if options.fmt == "pdf" else options.fmt
     made = worked(s, drawn, blank, where, ext, options)
-    (summary,) = worked(s, [None], (), where, ext, options)
+    (summary,) = worked(variants.worked_step(s, derived), [None], (), where, ext, options)
     docs: dict[str, str] = {}
     for v, w in zip(drawn, made, strict=True):
         docs[f"sheet-{v.label}.{ext}"] = render_sheets([w.sheet], ext, False, paper=options.paper)
@@ -155,13 +156,13 @@ def worked(
     options: HandoutOptions,
 ) -> list[Worked]:
     """Each variant's sheet and its worked solution (in `text`, "" none); None: the summary,
-    the scenario's own givens with nothing blank."""
+    the givens of `s` with nothing blank."""
     chosen = options.arithmetic or s.handout.arithmetic
     arithmetic = parse_arithmetic(chosen)
     decimals = arithmetic.decimals if arithmetic.kind == "paper" else 4
 
     def one(v: variants.Variant | None) -> Worked:
-        base = v.scenario if v else variants.worked_step(s)
+        base = v.scenario if v else s
         keyed = results(resolve(base, Options(arithmetic=chosen)))
         exact = results(resolve(base), values_only=True)  # float64: the tolerance's
         sheet = handout.sheet(context(keyed), exact, v, blank, decimals, where)

@@ -6,9 +6,10 @@ same seed gives the same variants on any machine. A draw is kept when its comput
 `[handout.constraints]`: no output saturated beyond the threshold, no gradient vanishingly small,
 no given with more decimals than allowed, and no two variants of a batch alike. A variant that
 fails is redrawn from the same stream; after `draws` failures the constraints are reported as
-impossible, naming the scenario and the key. A scenario that varies nothing gives one variant,
-or one per student, with its own givens, as its author chose them: no constraint is checked,
-since nothing could be redrawn.
+impossible, naming the scenario and the key. A scenario that varies nothing gives one sheet, with
+its own givens as its author chose them (no constraint is checked, since nothing could be
+redrawn); more sheets than one, or a roster, are refused with what to add: a class is never
+handed the published example 30 times. A training set's sheet works one step of one example.
 """
 
 from __future__ import annotations
@@ -53,10 +54,19 @@ def for_students(
     grids = dict(spec.vary)
     capacity = _capacity(s, grids)
     wanted = len(roster) or count
-    if not grids and roster:  # nothing varies: every student the scenario's own numbers
-        return tuple(Variant(x.ident, x.name, seed, worked_step(s)) for x in roster)
-    if not grids and count == 1:  # the scenario's own numbers, as the author chose them
-        return (Variant("v01", "", seed, worked_step(s)),)
+    base = worked_step(s, derived)
+    if not grids and count == 1 and not roster:  # the scenario's own numbers, as its author chose
+        return (Variant("v01", "", seed, base),)
+    if not grids:  # never hand a class the published example: say what to add instead
+        asked = f"a roster of {len(roster):,} students" if roster else f"{count:,} variants"
+        raise ScenarioError(
+            s.path,
+            "handout.vary",
+            f"givens that differ between sheets for {asked}: a [handout.vary] table naming "
+            "weights, biases, inputs or targets and the values to draw them from, such as "
+            "weights = { from = 0.1, to = 0.9, step = 0.05 }",
+            "none: every sheet would be the scenario's own worked example",
+        )
     if wanted > capacity:
         raise ScenarioError(
             s.path,
@@ -71,7 +81,7 @@ def for_students(
         who = [(x.ident, x.name, (seed, _hashed(x.ident))) for x in roster]
     out = []
     for label, name, stream in who:
-        variant, givens = _draw(s, derived, grids, spec.constraints, stream, seen)
+        variant, givens = _draw(base, derived, grids, spec.constraints, stream, seen)
         seen.add(givens)
         out.append(Variant(label, name, seed, variant))
     return tuple(out)
@@ -156,9 +166,34 @@ def _with(s: Scenario, picked: dict[str, list[float]]) -> Scenario:
     )
 
 
-def worked_step(s: Scenario) -> Scenario:
-    """The scenario's own givens, as a handout works them: one step, nothing to verify."""
-    return _with(s, {})
+SCAN = 200  # a training set's examples tried, in order, for the one a sheet works
+
+
+def worked_step(s: Scenario, derived: Derived | None = None) -> Scenario:
+    """The givens a handout works, one step of one example with nothing to verify: the
+    scenario's own, or a training set's first example whose numbers meet
+    [handout.constraints] (XOR's first example, 0 and 0, has four zero gradients), titled with
+    the step and the example it is, since the scenario's own title is about a whole training."""
+    if not s.data:
+        return _with(s, {})
+    net, chain = derived or compute.derive(s)
+    rules = s.handout.constraints
+    for i, (x, t) in enumerate(s.data[:SCAN], start=1):
+        one = _with(dataclasses.replace(s, input_values=x, targets=t), {})
+        at = net.given((*x, *t))
+        if _good(at, compute.run(one, derived=(at, chain)), rules):
+            return dataclasses.replace(
+                one, title=f"{s.title}: one step on example {i} of {len(s.data):,}"
+            )
+    raise ScenarioError(
+        s.path,
+        "data",
+        "an example whose worked step meets handout.constraints, for the sheet to ask (no "
+        f"trained parameter's gradient below min_gradient = {rules.min_gradient:g}, no output "
+        f"saturated beyond {rules.saturation:g})",
+        f"none among the first {min(SCAN, len(s.data)):,} examples (a lower min_gradient "
+        "in [handout.constraints] admits more)",
+    )
 
 
 def _decimals_ok(s: Scenario, decimals: int) -> bool:

@@ -267,29 +267,101 @@ def test_the_keys_arithmetic_sets_the_decimals_of_every_answer() -> None:
     assert "worked to 3 decimals" in sheet.tolerance
 
 
-def test_a_scenario_that_varies_nothing_gives_its_own_numbers(tmp_path: Path) -> None:
-    """No [handout.vary]: one variant, or one per student, with the author's givens and no
-    constraint checked (Blanco's article is the sheet); more variants than that is an error."""
+def test_a_scenario_that_varies_nothing_gives_one_sheet_of_its_own_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No [handout.vary]: one sheet with the author's givens and no constraint checked
+    (Blanco's article is the sheet). A roster or more variants would hand every student the
+    published example (issue 24): refused, saying what to add, and nothing written."""
     s = scenario.load_network(SCENARIOS / "blanco-performance.toml")
+    (v,) = variants.for_students(s, derive(s), 3, 1)
+    assert v.scenario == variants.worked_step(s)
     roster = tmp_path / "class.csv"
     roster.write_text("id,name\nS1,Ada\nS2,Alan\n", encoding="utf-8")
-    for drawn in (
-        variants.for_students(s, derive(s), 3, 1),
-        variants.for_students(s, derive(s), 3, 1, handouts.read_roster(roster)),
-    ):
-        assert all(v.scenario == variants.worked_step(s) for v in drawn)
-    assert [v.label for v in drawn] == ["S1", "S2"]
-    with pytest.raises(errors.ScenarioError, match=r"handout\.vary"):
-        variants.for_students(s, derive(s), 3, 2)
+    out = tmp_path / "out"
+    for asked in (["--roster", str(roster)], ["--variants", "2"]):
+        code = main(["handout", "blanco-performance", "-f", "tex", "-o", str(out), *asked])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1
+        assert "blanco-performance.toml: handout.vary: expected givens that differ" in err
+        assert "weights = { from" in err and "the scenario's own worked example" in err
+        assert not out.exists()
 
 
-def test_a_training_set_gives_a_sheet_of_its_first_example() -> None:
-    """Serengil's sine is trained on a set of windows; its sheet works the first one, as the
-    page does, in the handout's paper arithmetic (which trains no set)."""
+XOR = """\
+title = "XOR over several epochs"
+
+[network]
+inputs = ["x1", "x2"]
+
+[[network.layers]]
+neurons = ["h1", "h2"]
+activation = "sigmoid"
+weights = [[0.5, -0.4], [0.3, 0.8]]
+bias = "per-neuron"
+biases = [0.1, -0.2]
+
+[[network.layers]]
+neurons = ["o"]
+activation = "sigmoid"
+weights = [[0.7, -0.6]]
+bias = "per-neuron"
+biases = [0.05]
+
+[data]
+inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]
+targets = [[0], [1], [1], [0]]
+
+[training]
+learning_rate = 0.5
+steps = 1000
+"""
+
+
+def test_a_training_sets_sheet_works_an_example_whose_answers_are_not_zero(
+    tmp_path: Path,
+) -> None:
+    """XOR's first example (0, 0) zeroes four of its nine gradients, and so do the next two;
+    the sheet asks the fourth, one step, and its title says so (issue 24)."""
+    path = tmp_path / "xor.toml"
+    path.write_text(XOR, encoding="utf-8")
+    s = scenario.load_network(path)
+    (v,) = variants.for_students(s, derive(s), 1, 1)
+    assert v.scenario.input_values == (1.0, 1.0) and v.scenario.targets == (0.0,)
+    assert v.scenario.data == () and v.scenario.steps == 1
+    made = handouts.files(s, HandoutOptions(fmt="md"))
+    for name in ("sheet-v01.md", "key-v01.md", "summary.md"):
+        assert str(made[name]).startswith("# XOR over several epochs: one step on example 4 of 4\n")
+    (sheet,) = handouts.sheets(s, (v,), ("gradients",))
+    # by hand: h = σ(W·(1, 1) + b), o = σ(w5·h1 + w6·h2 + b_o), ∂E/∂w = δ·input, ½(t − o)²
+    h1, h2 = sigmoid(0.5 - 0.4 + 0.1), sigmoid(0.3 + 0.8 - 0.2)
+    o = sigmoid(0.7 * h1 - 0.6 * h2 + 0.05)
+    d = (o - 0) * o * (1 - o)
+    e1, e2 = d * 0.7 * h1 * (1 - h1), d * -0.6 * h2 * (1 - h2)
+    expected = {"w1": e1, "w2": e1, "w3": e2, "w4": e2, "w5": d * h1, "w6": d * h2}
+    answers = {q.key: float(q.answer) for q in sheet.blanks}
+    for k, g in expected.items():
+        assert abs(answers[f"dE_total/d{k}"] - g) <= 2e-4 and abs(g) > 1e-3
+
+
+def test_a_training_set_with_no_example_a_sheet_can_ask_is_refused(tmp_path: Path) -> None:
+    """Every example zeroes a gradient (x2 is always 0): said, naming the constraint."""
+    path = tmp_path / "zero.toml"
+    path.write_text(XOR.replace("[[0, 0], [0, 1], [1, 0], [1, 1]]", "[[0, 0], [1, 0]] "), "utf-8")
+    path.write_text(path.read_text("utf-8").replace("[[0], [1], [1], [0]]", "[[0], [1]]"), "utf-8")
+    s = scenario.load_network(path)
+    with pytest.raises(errors.ScenarioError, match=r"zero\.toml: data: expected an example"):
+        variants.for_students(s, derive(s), 1, 1)
+
+
+def test_the_sine_sheet_works_its_first_window() -> None:
+    """Serengil's sine is trained on a set of windows; its first meets the constraints, so the
+    sheet works it, in the handout's paper arithmetic (which trains no set)."""
     s = scenario.load_network(SCENARIOS / "serengil-sine.toml")
     (v,) = variants.for_students(s, derive(s), 1, 1)
     x, (target,) = s.data[0]
     assert v.scenario.data == () and v.scenario.input_values == x
+    assert v.scenario.title.endswith(f": one step on example 1 of {len(s.data)}")
     hidden = [
         sigmoid(sum(w * xi for w, xi in zip(row, x, strict=True)) + b)
         for row, b in zip(s.layers[0].weights, s.layers[0].biases, strict=True)
@@ -336,3 +408,15 @@ def test_on_paper_each_update_shows_the_rounded_step_it_subtracts() -> None:
         value = BOXED.fullmatch(new)
         assert value is not None, row
         assert Decimal(old) - Decimal(step.strip("()")) == Decimal(value[1]), row
+
+
+def test_a_graph_scenario_is_refused_as_the_readme_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Handouts are made for networks only, for now; README says so (issue 24)."""
+    readme = (SCENARIOS.parent / "README.md").read_text(encoding="utf-8")
+    assert "a `[graph]` scenario (a circuit) is refused with exit 2" in readme
+    out = tmp_path / "out"
+    assert main(["handout", "circuit-add-multiply", "-f", "md", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "handouts are made for network scenarios, not graphs" in err and not out.exists()
