@@ -73,13 +73,15 @@ class Walkthrough:
     def markdown(self, inline_figures: bool = False) -> str:
         """The page as Markdown. Its figures are linked as `<name>-<figure>.svg` files beside it
         (`save` writes them), or with `inline_figures` embedded as data URIs."""
-        return render.render(self._page, "md", inline_figures=inline_figures)
+        return render.render(
+            self._page, "md", inline_figures=_flag("inline_figures", inline_figures)
+        )
 
     def latex(self, body_only: bool = False, paper: Paper | None = None) -> str:
         """The page as a LaTeX document for pdflatex, or with `body_only` the body to paste
         into your own (it needs amsmath, dcolumn and TikZ)."""
         chosen = self._plan.paper if paper is None else check_paper(paper)
-        return render.render(self._page, "tex", body_only, chosen)
+        return render.render(self._page, "tex", _flag("body_only", body_only), chosen)
 
     def html(self) -> str:
         """The page as one self-contained HTML file (MathML, inline SVG, no script)."""
@@ -96,17 +98,18 @@ class Walkthrough:
     def pdf(self, path: str | Path | None = None) -> bytes:
         """The page compiled by TeX Live; written to `path` too when given. Raises TexError
         (with TeX's log) when it does not compile, UsageError when TeX Live is missing."""
+        where = None if path is None else _path("path", path)
         data = pipeline.compile_pdf(self._page, self._plan.paper, self.scenario.limits.tex_seconds)
-        if path is not None:
-            output.write_files({Path(path): data})
+        if where is not None:
+            output.write_files({where: data})
         return data
 
     def save(self, folder: str | Path, formats: str | Sequence[str] = ("md",)) -> list[Path]:
         """Write the page into `folder` in each format (`md` with its SVG figures, `tex`,
         `html`, `json`, `pdf`; one name or several), every file whole or not at all; returns
         the paths written."""
-        out = Path(folder)
-        wanted = [formats] if isinstance(formats, str) else list(formats)
+        out = _path("folder", folder)
+        wanted = [formats] if isinstance(formats, str) else _strings("formats", formats)
         unknown = [f for f in wanted if f not in render.FORMATS]
         if unknown or not wanted:
             raise UsageError(
@@ -156,8 +159,10 @@ def load(
     "mazur-2-2-2"), checked as the command line checks it. The keyword arguments are the
     command line's options: steps and digits override the scenario's; arithmetic is
     "float64", "exact" or "paper:K[:half-up|truncate]"."""
-    if not isinstance(source, str | Path):
-        raise UsageError(f"{source!r}: expected a scenario's name or the path of a .toml file")
+    if not isinstance(source, str | Path) or not str(source):
+        raise UsageError(
+            f"{_shown(source)}: expected a scenario's name or the path of a .toml file"
+        )
     s = scenarios.load(scenarios.locate(source), _limits(limits))
     return from_scenario(s, steps, digits, arithmetic, check_gradients, paper)
 
@@ -191,6 +196,39 @@ def from_scenario(
     paper: Paper,
 ) -> Walkthrough:
     return Walkthrough(s, Options(steps, digits, arithmetic, check_gradients, paper))
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise UsageError(f"{name} = {_shown(value)}: expected True or False")
+    return value
+
+
+def _path(name: str, value: object) -> Path:
+    """A file or folder the caller names: a str or Path, not empty (which would be the current
+    folder by accident)."""
+    if not isinstance(value, str | Path) or not str(value) or "\x00" in str(value):
+        raise UsageError(f"{name} = {_shown(value)}: expected a path (a str or pathlib.Path)")
+    return Path(value)
+
+
+def _strings(name: str, value: object) -> list[str]:
+    """A list or tuple of strings (not one string, which would be read letter by letter)."""
+    if not isinstance(value, list | tuple) or not all(isinstance(x, str) for x in value):
+        raise UsageError(f"{name} = {_shown(value)}: expected a list of strings")
+    return list(value)
+
+
+def _whole(name: str, value: object, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise UsageError(f"{name} = {_shown(value)}: expected a whole number from {lo} to {hi:,}")
+    return value
+
+
+def _shown(value: object) -> str:
+    """A value as an error message quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:50]}… ({type(value).__name__})"
 
 
 def _limits(limits: object) -> Limits:
@@ -227,22 +265,36 @@ def handout(
     a roster CSV with id,name) an exercise sheet and an answer key, the combined sheets and
     keys, and a one-page summary, by file name. With `output`, also written into that folder
     (everything is made first, so an error writes nothing)."""
-    if not isinstance(source, str | Path):
-        raise UsageError(f"{source!r}: expected a scenario's name or the path of a .toml file")
-    s = scenarios.load(scenarios.locate(source), _limits(limits))
-    if not isinstance(s, scenarios.Scenario):
-        raise UsageError(f"{s.path}: handouts are made for network scenarios, not graphs")
+    if not isinstance(source, str | Path) or not str(source):
+        raise UsageError(
+            f"{_shown(source)}: expected a scenario's name or the path of a .toml file"
+        )
+    if arithmetic is not None and not isinstance(arithmetic, str):
+        raise UsageError(
+            f"arithmetic = {_shown(arithmetic)}: expected None, paper:K, float64 or exact"
+        )
+    if fmt not in handouts.FORMATS:
+        raise UsageError(f"fmt = {_shown(fmt)}: expected one of {', '.join(handouts.FORMATS)}")
     options = handouts.HandoutOptions(
-        variants=variants,
-        seed=seed,
-        roster=Path(roster) if roster is not None else None,
-        blank=tuple(blank) if blank is not None else None,
+        variants=_whole("variants", variants, 1, handouts.MAX_VARIANTS),
+        seed=_whole("seed", seed, 0, 2**32 - 1),
+        roster=None if roster is None else _path("roster", roster),
+        blank=None if blank is None else tuple(_strings("blank", blank)),
         fmt=fmt,
         arithmetic=arithmetic,
-        paper=paper,
-        tex_seconds=s.limits.tex_seconds,
+        paper=check_paper(paper),
+        limits=_limits(limits),
     )
-    files = handouts.files(s, options)
-    if output is not None:
-        write_files({Path(output) / name: content for name, content in files.items()})
+    where = None if output is None else _path("output", output)
+    s = scenarios.load(scenarios.locate(source), options.limits)
+    if not isinstance(s, scenarios.Scenario):
+        raise UsageError(f"{s.path}: handouts are made for network scenarios, not graphs")
+    try:
+        files = handouts.files(s, options)
+    except handouts.Unset as e:  # a student's name no font has: the others are still written
+        if where is not None:
+            write_files({where / name: content for name, content in e.files.items()})
+        raise
+    if where is not None:
+        write_files({where / name: content for name, content in files.items()})
     return files

@@ -10,6 +10,7 @@ one exact constant.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +22,7 @@ from explainer.activations import unevaluated
 from explainer.errors import ScenarioError
 from explainer.expressions import Node, Num, Op, Ref, names
 from explainer.graph_scenario import GraphScenario
+from explainer.limits import Limits
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ class _Splitter:
             return args[0]
         expr = VALUE[node.op](*args)
         if not any(isinstance(a, sp.Symbol) for a in args):  # constants only: fold
-            return _constant(expr, self.s.path, where)
+            return _constant(expr, self.s.path, where, self.s.limits)
         out = name or self.fresh()
         self.gates.append(Gate(out, node.op, args, expr, bool(name), self.node))
         return sp.Symbol(out)
@@ -136,19 +138,49 @@ class _Splitter:
 POWER_OF_CONSTANTS = 1_000  # largest exponent folded: 10 ** 10 ** 10 would never finish
 
 
-def _constant(expr: sp.Expr, file: str, where: str) -> sp.Expr:
-    """An operation on constants alone, folded into one exact constant."""
-    if isinstance(expr, sp.Pow) and not abs(expr.args[1]) <= POWER_OF_CONSTANTS:
-        raise ScenarioError(
-            file,
-            where,
-            f"a power of constants with an exponent of at most {POWER_OF_CONSTANTS:,}",
-            "a larger one",
-        )
+def magnitude(c: sp.Expr) -> float:
+    """log10 of an exact rational constant's numerator or denominator, the larger (math.log10
+    takes integers of any size: a number of a million digits is never written out to be
+    counted); 0 for a constant that is not rational (√2, e)."""
+    if not isinstance(c, sp.Rational) or c == 0:
+        return 0.0
+    return max(math.log10(abs(int(c.p))), math.log10(int(c.q)))
+
+
+def digits(c: sp.Expr) -> int:
+    """The digits of an exact rational constant's numerator or denominator, the larger."""
+    return 1 + math.floor(magnitude(c)) if isinstance(c, sp.Rational) and c != 0 else 0
+
+
+def _constant(expr: sp.Expr, file: str, where: str, limits: Limits) -> sp.Expr:
+    """An operation on constants alone, folded into one exact constant of at most
+    `exact_digits` digits: a power's size is known before it is computed (digits of the base
+    times the exponent), so ((9 ** 999) ** 999) ** 999 is refused, never computed."""
+    if isinstance(expr, sp.Pow):
+        base, exponent = expr.args
+        if not abs(exponent) <= POWER_OF_CONSTANTS:
+            raise ScenarioError(
+                file,
+                where,
+                f"a power of constants with an exponent of at most {POWER_OF_CONSTANTS:,}",
+                "a larger one",
+            )
+        multiple = abs(exponent.p) if isinstance(exponent, sp.Rational) else POWER_OF_CONSTANTS
+        size = 1 + math.floor(magnitude(base) * multiple)
+        if size > limits.exact_digits:
+            raise _too_large(file, where, limits, f"about {size:,} digits")
     c = expr.doit()
+    if digits(c) > limits.exact_digits:
+        raise _too_large(file, where, limits, f"{digits(c):,} digits")
     if not c.is_finite or not c.is_real:
         raise ScenarioError(file, where, "constants with a finite real value", str(c))
     return c
+
+
+def _too_large(file: str, where: str, limits: Limits, found: str) -> ScenarioError:
+    return limits.exceeded(
+        file, where, "exact_digits", "operations on constants folded into a constant", found
+    )
 
 
 def split(s: GraphScenario) -> Circuit:

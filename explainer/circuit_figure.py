@@ -25,6 +25,7 @@ SYMBOL: dict[str, str] = {
     "sub": "-",
     "mul": r"\times",
     "div": r"\div",
+    "pow": "x^y",  # both operands wires: a constant operand is written in (x^2, 2^x)
     "neg": "-x",
     "exp": "e^x",
     "log": r"\ln",

@@ -41,7 +41,7 @@ CLAIM_KEY = re.compile(rf"(?:d{_KEY}/d{_KEY}|Δ?{_KEY})(?:@([0-9]+))?")
 
 def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
     r = top.sub("claims", tuple(top.table.get("claims", {}) or ()))
-    claims = []
+    claims: list[Claim] = []
     for key, raw in r.table.items():
         where = r.key(key)
         m = CLAIM_KEY.fullmatch(key)
@@ -52,8 +52,8 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
                 "a quantity's key such as w5, w5@1, Δw5@1 or dE_total/dw5",
                 repr(key),
             )
-        if m.group(1) and int(m.group(1)) > limits.steps:
-            raise limits.exceeded(r.file, where, "steps", "a claimed step", int(m.group(1)))
+        if m.group(1):
+            limits.step(r.file, where, m.group(1), "a claimed step")
         note: str = ""
         source: str = ""
         work: Node | None = None
@@ -70,6 +70,10 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
         values = raw if isinstance(raw, list) else [raw]
         if not values:
             raise ScenarioError(r.file, where, "at least one printed value", "an empty list")
+        if len(claims) + len(values) > limits.claims:
+            raise limits.exceeded(
+                r.file, where, "claims", "printed numbers", len(claims) + len(values)
+            )
         for i, value in enumerate(values):
             at = f"{where}[{i}]" if isinstance(raw, list) else where
             printed = _printed(r, at, value, limits)

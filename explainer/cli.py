@@ -5,6 +5,7 @@ prints them on one line and chooses the exit code (0 ok, 1 stale output or faile
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -19,7 +20,7 @@ from types import FrameType
 
 from explainer import cost, findings, handouts, limits, pdf, pipeline
 from explainer import scenario as scenarios
-from explainer.errors import ArithmeticModeError, ExplainerError, TexError, UsageError
+from explainer.errors import ArithmeticModeError, ExplainerError, OutputError, TexError, UsageError
 from explainer.output import replace_folder, write_files
 from explainer.page.model import Explanation
 from explainer.pipeline import Options, compile_pdf, explain, explain_values
@@ -146,11 +147,29 @@ def _rendered(page: Explanation, s: AnyScenario, args: argparse.Namespace) -> st
             raise kept_log(e, Path(args.output), page.name) from None
 
 
+def emit(text: str | bytes) -> None:
+    """Text or bytes on standard output, flushed: a full device is a located error (exit 2); a
+    closed pipe (`| head`) raises BrokenPipeError, which main ends quietly on."""
+    try:
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise OutputError(f"standard output: cannot write ({e.strerror or e})") from None
+
+
+def say(line: str) -> None:
+    emit(line + "\n")
+
+
 def _to_stdout(text: str | bytes, page: Explanation, fmt: str) -> int:
-    if isinstance(text, bytes):
-        sys.stdout.buffer.write(text)
-    else:
-        sys.stdout.write(text)
+    emit(text)
     figures = attachments(page, fmt)
     if figures:
         print(
@@ -160,15 +179,36 @@ def _to_stdout(text: str | bytes, page: Explanation, fmt: str) -> int:
     return 0
 
 
+class Several(ExplainerError):
+    """Bad input in several files of one command: each file's error, said on its own line."""
+
+    def __init__(self, errors: list[ExplainerError], of: int) -> None:
+        super().__init__(f"{len(errors)} of {of} scenarios are bad input; nothing was written")
+        self.errors = errors
+
+
 def build_files(
     sources: list[Path], args: argparse.Namespace
 ) -> tuple[dict[str, str | bytes], list[Explanation]]:
     """Every text format of every scenario by file name, each scenario explained once; and the
-    pages."""
+    pages. A folder of files from several hands is read whole: every bad file is named, each
+    on its line, and none of the folder's pages is written (build writes the output folder as
+    one set, which `build --check` then compares whole; a set short of the bad files' pages
+    would pass for a complete build)."""
+    loaded: list[AnyScenario] = []
+    pages: list[Explanation] = []
+    errors: list[ExplainerError] = []
+    for source in sources:
+        try:
+            (s,) = load_all([str(source)], args)
+            unique([*loaded, s])
+            pages.extend(explain_all([s], Options()).values())
+            loaded.append(s)
+        except ExplainerError as e:
+            errors.append(e)
+    if errors:
+        raise errors[0] if len(sources) == 1 else Several(errors, len(sources))
     files: dict[str, str | bytes] = {}
-    loaded = load_all([str(p) for p in sources], args)
-    unique(loaded)
-    pages = list(explain_all(loaded, Options()).values())
     for page in pages:
         with working_on(page.name):
             for fmt in BUILD_FORMATS:
@@ -236,7 +276,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not args.no_pdf and pdf.available():
         pdfs, failed = build_pdfs(pages, out, args.limits.tex_seconds)
     replace_folder(out, {**files, **pdfs})
-    print(f"wrote {len(files)} files and {len(pdfs)} PDFs to {out}/")
+    say(f"wrote {len(files)} files and {len(pdfs)} PDFs to {out}/")
     if not args.no_pdf and not pdf.available():
         print(f"explainer: note: no PDFs: {pdf.INSTALL}", file=sys.stderr)
     for line in failed:
@@ -265,7 +305,7 @@ def check(out: Path, files: dict[str, str | bytes]) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"{out}/ is up to date ({len(files)} files)")
+    say(f"{out}/ is up to date ({len(files)} files)")
     return 0
 
 
@@ -276,7 +316,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         with working_on(s.path):
             results[s.name] = pipeline.findings(s)
     if args.json:
-        print(
+        say(
             json.dumps(
                 {name: [findings.as_dict(f) for f in found] for name, found in results.items()},
                 indent=2,
@@ -285,7 +325,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         )
     else:
         for name, found in results.items():
-            print(findings.table(name, found))
+            say(findings.table(name, found))
     return 0 if all(f.reproduced for found in results.values() for f in found) else 1
 
 
@@ -305,21 +345,27 @@ def cmd_handout(args: argparse.Namespace) -> int:
         arithmetic=args.arithmetic,
         paper=args.paper,
         progress=sys.stderr.isatty(),
-        tex_seconds=args.limits.tex_seconds,
+        limits=args.limits,
     )
-    with working_on(s.path):
-        made = handouts.files(s, options)
     out = Path(args.output or f"handouts/{s.name}")
+    unset: tuple[str, ...] = ()
+    with working_on(s.path):
+        try:
+            made = handouts.files(s, options)
+        except handouts.Unset as e:  # a student's name no font has: the others are written
+            made, unset = e.files, e.rows
     write_files({out / name: content for name, content in made.items()})
     print(f"explainer: {len(made)} files in {out}", file=sys.stderr)
-    return 0
+    for row in unset:
+        print(f"explainer: error: {one_line(row)}", file=sys.stderr)
+    return 2 if unset else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     loaded = [scenarios.load(path, args.limits) for path in shipped()]
     width = max(len(s.name) for s in loaded)
     for s in loaded:
-        print(f"{s.name:{width}}  {s.title}")
+        say(f"{s.name:{width}}  {s.title}")
     return 0
 
 
@@ -399,7 +445,8 @@ def parser() -> argparse.ArgumentParser:
     h.add_argument("--format", "-f", choices=list(handouts.FORMATS), default="pdf")
     h.add_argument(
         "--arithmetic",
-        help="the key's arithmetic, paper:K (as a calculator gives) or float64 (default: the "
+        help="the key's arithmetic: paper:K (every value rounded as it is worked, as with a "
+        "calculator), float64 or exact (every digit kept, the answers rounded) (default: the "
         "scenario's [handout] arithmetic, else paper:4)",
     )
     h.add_argument("--paper", choices=["a4", "letter"], default="a4")
@@ -448,11 +495,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.limits = limits.parse(args.limit)
         return int(args.run(args))
     except ExplainerError as e:
-        print(f"explainer: error: {one_line(e)}", file=sys.stderr)
+        for each in (*getattr(e, "errors", ()), e):
+            print(f"explainer: error: {one_line(each)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("explainer: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): end quietly, as other tools do
+        _closed_stdout()
+        return CLOSED_PIPE
     except Exception as e:  # the last resort: a bug of ours, said in one line
         if args.debug:
             raise (e.__cause__ if isinstance(e, Bug) else None) or e from None
@@ -466,6 +517,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
+
+
+CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool its pipe's reader closed
+
+
+def _closed_stdout() -> None:
+    """Standard output pointed at /dev/null, so that Python's flush at exit finds no closed
+    pipe to complain of on standard error."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _bytes(content: str | bytes) -> bytes:

@@ -41,6 +41,15 @@ class TexError(ExplainerError):
         self.log = log
 
 
+class MissingCharacter(TexError):
+    """A character that no installed font has (an emoji in a student's name): the document
+    cannot be set, and `character` says which."""
+
+    def __init__(self, message: str, character: str, log: bytes = b"") -> None:
+        super().__init__(message, log)
+        self.character = character
+
+
 class NotationError(ExplainerError):
     """A formula the notation produced that an output format cannot write (MathML)."""
 

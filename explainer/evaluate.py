@@ -354,23 +354,29 @@ def train_stepwise(
     steps: int,
     ar: Arithmetic,
     record: Callable[[int], bool],
+    start: Step | None = None,
 ) -> Training:
     """Training by repeating the walkthrough's own evaluation, in any arithmetic (exact, on
-    paper): slow, one full evaluation per step, for the few steps a page or a check needs."""
+    paper): slow, one full evaluation per step, for the few steps a page or a check needs.
+    From `start`: continued from that recorded step (its row is the first)."""
     try:
-        params = _start(net, ar)
+        params = (
+            dict(zip((p.key for p in net.params), start.params, strict=True))
+            if start
+            else _start(net, ar)
+        )
     except Fault as fault:
         raise numeric_error(run.path, fault, None) from None
     rows = []
     curve = []
-    for k in range(steps + 1):
+    for k in range(start.k if start else 0, steps + 1):
         if k < steps:
             ev = evaluate(net, d, run, ar, params, step=k)
             node: Callable[[str], Number] = ev.node
         else:  # after the last update: its forward pass only
             node = _forward_at(net, run, ar, params, k).__getitem__
         curve.append((k, float(node(net.loss))))
-        if k in (0, steps) or record(k):
+        if k in (0, steps) or record(k) or (start and k == start.k):
             rows.append(
                 Step(
                     k,

@@ -99,15 +99,11 @@ def check_claims(
         lambda spec, _: keys(c, backprop.run(c, locals_, arithmetic.arithmetic(spec)))
     )
     get = verify.cached()
+    carry = verify.carried_forward(s.claims, leaves, lambda kept: _carried(c, locals_, kept))
 
     def alternatives(claim: Claim) -> verify.Alternatives:
         def found() -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
-            return (
-                verify.candidates(claim, base[claim.key], base, variants, get),
-                verify.carried_forward(
-                    s.claims, claim, leaves, lambda kept: _carried(c, locals_, kept)
-                ),
-            )
+            return (verify.candidates(claim, base[claim.key], base, variants, get), carry(claim))
 
         return found
 

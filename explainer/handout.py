@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from explainer import figures, notation
 from explainer.derivation import Partial
@@ -144,7 +145,7 @@ def sheet(
         parts=parts,
         rules=rules(ctx),
         decimals=decimals,
-        instructions=INSTRUCTIONS.format(decimals=decimals),
+        instructions=INSTRUCTIONS[ctx.plan.arithmetic.kind].format(decimals=decimals),
         tolerance=_tolerance(ctx, exact, [q for q in marked if q.blank], decimals),
     )
 
@@ -222,13 +223,24 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
     return out
 
 
-# The key's paper arithmetic in a student's words: every quantity the page shows is rounded
-# (Decimal's ROUND_HALF_UP: halves away from zero) and carried forward rounded.
-INSTRUCTIONS = (
-    "Work to {decimals} decimals: round each value you work out (each net input, output, error, "
-    "local derivative, gradient, and learning rate times gradient) half up, halves away from "
-    "zero, and go on with the rounded value."
-)
+# How a student works, in their words, by the key's arithmetic. On paper: every quantity the
+# page shows is rounded (Decimal's ROUND_HALF_UP: halves away from zero) and carried forward
+# rounded; otherwise every digit is kept and only the answers are rounded.
+INSTRUCTIONS = {
+    "paper": (
+        "Work to {decimals} decimals: round each value you work out (each net input, output, "
+        "error, local derivative, gradient, and learning rate times gradient) half up, halves "
+        "away from zero, and go on with the rounded value."
+    ),
+    "float64": (
+        "Keep every digit your calculator shows as you go on, and write each answer rounded to "
+        "{decimals} decimals, half up (halves away from zero)."
+    ),
+    "exact": (
+        "Work exactly, in fractions, and write each answer as a decimal rounded to {decimals} "
+        "decimals, half up (halves away from zero)."
+    ),
+}
 
 
 def _fixed(decimals: int) -> Callable[[object], str]:
@@ -250,14 +262,19 @@ def _as_given(x: object) -> str:
 GIVEN_DIGITS = 15  # enough for any given a grid or a scenario writes, as written
 
 
-def _tolerance(ctx: Context, exact: Results, blanks: list[Question], decimals: int) -> str:
-    """How far the key's numbers (every intermediate rounded to `decimals`) are from exact
-    float64 ones, in units of the last decimal: a student who keeps more digits differs by
-    at most that much, so a grader accepts that."""
-    values = dict(exact.values)
-    key = dict(ctx.results.values)
+def _tolerance(ctx: Context, measure: Results, blanks: list[Question], decimals: int) -> str:
+    """How far the key's answers are from those worked the other way (a key on paper from every
+    digit kept; a key that keeps every digit from every value rounded to `decimals`), in units
+    of the last decimal: a careful student who works the other way differs by at most that
+    much, so a grader accepts that."""
+    values = dict(measure.values)
+    key = dict(ctx.results.values)  # exact arithmetic keeps fractions as JSON does: "6/5"
     worst = max(
-        (abs(float(key[q.key]) - float(values[q.key])) for q in blanks if q.key in values),
+        (
+            abs(float(Fraction(key[q.key])) - float(Fraction(values[q.key])))
+            for q in blanks
+            if q.key in values
+        ),
         default=0.0,
     )
     unit = Decimal(1).scaleb(-decimals)
@@ -266,9 +283,24 @@ def _tolerance(ctx: Context, exact: Results, blanks: list[Question], decimals: i
         if math.isfinite(worst)
         else 1
     )
-    return (
-        f"Every answer is worked to {decimals} decimals, each value rounded half up as the sheet "
-        f"asks. Keeping all the calculator's digits instead changes an answer by at most "
-        f"{units} in its last decimal place here, and rounding at other steps by about as "
-        f"much, so accept answers within ±{units} there."
-    )
+    return TOLERANCE[ctx.plan.arithmetic.kind].format(decimals=decimals, units=units)
+
+
+# The graders' note, by the key's arithmetic: how the key was worked, and the other way.
+_ON_PAPER = (
+    "Every answer is worked to {decimals} decimals, each value rounded half up as the sheet "
+    "asks. Keeping all the calculator's digits instead changes an answer by at most {units} in "
+    "its last decimal place here, and rounding at other steps by about as much, so accept "
+    "answers within ±{units} there."
+)
+_EVERY_DIGIT = (
+    "Every answer is worked {how} and rounded to {{decimals}} decimals at the end, as the sheet "
+    "asks. Rounding each value to {{decimals}} decimals as it is worked out instead changes an "
+    "answer by at most {{units}} in its last decimal place here, so accept answers within "
+    "±{{units}} there."
+)
+TOLERANCE = {
+    "paper": _ON_PAPER,
+    "float64": _EVERY_DIGIT.format(how="with every digit kept"),
+    "exact": _EVERY_DIGIT.format(how="exactly, in fractions,"),
+}

@@ -25,13 +25,14 @@ from tqdm import tqdm
 
 from explainer import drawing, handout, pdf, variants
 from explainer.compute import derive
-from explainer.errors import ScenarioError, UsageError
+from explainer.errors import ExplainerError, MissingCharacter, ScenarioError, UsageError
 from explainer.handout_render import figure_file, render_sheets
+from explainer.limits import DEFAULT, Limits
 from explainer.page import build as page
 from explainer.page.context import context
 from explainer.render import attachments, render
 from explainer.results import results
-from explainer.scenario import Scenario
+from explainer.scenario import Scenario, read_regular
 from explainer.settings import Options, parse_arithmetic, resolve
 
 FORMATS = ("pdf", "tex", "md", "html")
@@ -39,6 +40,15 @@ ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # a roster ID: also a file n
 MAX_VARIANTS = 1000
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class Unset(ExplainerError):
+    """Students whose documents no installed font can set (one line each in `rows`); `files`
+    holds everything else of the batch, which the caller still writes."""
+
+    def __init__(self, files: dict[str, str | bytes], rows: tuple[str, ...]) -> None:
+        super().__init__("; ".join(rows))
+        self.files, self.rows = files, rows
 
 
 @dataclass(frozen=True)
@@ -51,43 +61,57 @@ class HandoutOptions:
     arithmetic: str | None = None  # the key's; None: the scenario's [handout] arithmetic
     paper: str = "a4"
     progress: bool = False  # a progress bar on stderr
-    tex_seconds: int = 120
+    limits: Limits = DEFAULT  # the roster's, and TeX's time
 
 
-def read_roster(path: Path) -> tuple[variants.Student, ...]:
-    """A roster CSV with a header naming `id` and `name`: one student a row, IDs unique."""
+def read_roster(path: Path, limits: Limits = DEFAULT) -> tuple[variants.Student, ...]:
+    """A roster CSV with a header naming `id` and `name`: one student a row, IDs unique, at
+    most `students` rows."""
     where = str(path)
-    try:
-        rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
-    except FileNotFoundError:
-        raise UsageError(f"{where}: no such roster file") from None
-    except (UnicodeDecodeError, csv.Error) as e:
-        raise ScenarioError(where, "", "a UTF-8 CSV file", type(e).__name__) from None
-    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["id", "name"]:
-        found = ", ".join(rows[0]) if rows else "an empty file"
-        raise ScenarioError(where, "row 1", "a header row: id,name", repr(found))
     students: list[variants.Student] = []
     seen: dict[str, int] = {}
-    for i, row in enumerate(rows[1:], start=2):
+    for i, row in enumerate(_rows(path, limits)[1:], start=2):
         if not row or not any(c.strip() for c in row):
             continue
+        if len(students) == limits.students:
+            raise limits.exceeded(where, f"row {i}", "students", "a roster", "more rows")
         ident = row[0].strip()
         if not ID.fullmatch(ident):
             raise ScenarioError(
                 where,
                 f"row {i}, id",
                 "an ID of letters, digits, '_' or '-' (at most 40)",
-                repr(ident),
+                repr(ident[:80]),
             )
         if ident in seen:
             raise ScenarioError(
                 where, f"row {i}, id", "an ID no other row has", f"{ident!r}, as row {seen[ident]}"
             )
         seen[ident] = i
-        students.append(variants.Student(ident, row[1].strip() if len(row) > 1 else ""))
+        students.append(variants.Student(ident, row[1].strip() if len(row) > 1 else "", i))
     if not students:
         raise ScenarioError(where, "", "at least one student", "no rows")
     return tuple(students)
+
+
+def _rows(path: Path, limits: Limits) -> list[list[str]]:
+    """The roster's rows, its header checked: a regular file of at most `roster_bytes`, UTF-8
+    with or without the byte-order mark that spreadsheet programs write first."""
+    where = str(path)
+    try:
+        data = read_regular(where, "", path, limits, "roster_bytes", follow=True)
+    except ScenarioError as e:
+        if e.found == "no such file":
+            raise UsageError(f"{where}: no such roster file") from None
+        raise
+    try:
+        rows = list(csv.reader(data.decode("utf-8-sig").splitlines()))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ScenarioError(where, "", "a UTF-8 CSV file", type(e).__name__) from None
+    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["id", "name"]:
+        found = ", ".join(rows[0]) if rows else "an empty file"
+        raise ScenarioError(where, "row 1", "a header row: id,name", repr(found[:80]))
+    return rows
 
 
 def files(s: Scenario, options: HandoutOptions) -> dict[str, str | bytes]:
@@ -98,7 +122,7 @@ def files(s: Scenario, options: HandoutOptions) -> dict[str, str | bytes]:
         raise UsageError(f"--variants {options.variants}: expected 1 to {MAX_VARIANTS}")
     blank = options.blank if options.blank is not None else s.handout.blank
     where = "--blank" if options.blank is not None else "handout.blank"
-    roster = read_roster(options.roster) if options.roster else ()
+    roster = read_roster(options.roster, options.limits) if options.roster else ()
     derived = derive(s)
     drawn = variants.for_students(s, derived, options.seed, options.variants, roster)
     ext = "tex" if options.fmt == "pdf" else options.fmt
@@ -119,22 +143,58 @@ def files(s: Scenario, options: HandoutOptions) -> dict[str, str | bytes]:
         )
         figures = (f for w in (*made, summary) for f in w.figures)
         return {**docs, **dict(figures)}
+    return _pdfs(docs, drawn, options)
+
+
+def _pdfs(
+    docs: dict[str, str], drawn: Sequence[variants.Variant], options: HandoutOptions
+) -> dict[str, str | bytes]:
+    """The documents compiled on every core, and the booklets joined from the variants' own
+    PDFs. A student's name with a character no installed font has costs that student's sheet
+    and key, not the class's: the others are made, and Unset names each row left out."""
+
+    def compiled(n: str) -> bytes | MissingCharacter:
+        try:
+            return pdf.compile_pdf(docs[n], n.removesuffix(".tex"), options.limits.tex_seconds)
+        except MissingCharacter as e:
+            return e
+
     names = list(docs)
-    compiled = _each(
-        names,
-        lambda n: pdf.compile_pdf(docs[n], n.removesuffix(".tex"), options.tex_seconds),
-        options.progress,
-        "PDFs",
-        threads=os.cpu_count() or 1,
-    )
+    made = _each(names, compiled, options.progress, "PDFs", threads=os.cpu_count() or 1)
+    pdfs = {n.removesuffix(".tex"): b for n, b in zip(names, made, strict=True)}
+    if isinstance(pdfs["summary"], MissingCharacter):  # in the title: no sheet can be set
+        raise pdfs["summary"]
+    left_out = [
+        v for v in drawn if any(isinstance(pdfs[f"{k}-{v.label}"], Exception) for k in KINDS)
+    ]
+    gone = {f"{k}-{v.label}" for v in left_out for k in KINDS}
     out: dict[str, bytes] = {
-        n.removesuffix(".tex") + ".pdf": b for n, b in zip(names, compiled, strict=True)
+        f"{n}.pdf": b for n, b in pdfs.items() if n not in gone and isinstance(b, bytes)
     }
     # the booklets are the variants' own PDFs one after another: the same pages, not compiled
     # a second time
-    for kind, booklet in (("sheet", "sheets"), ("key", "keys")):
-        out[f"{booklet}.pdf"] = _joined([out[f"{kind}-{v.label}.pdf"] for v in drawn])
+    kept = [v for v in drawn if v not in left_out]
+    for kind, booklet in KINDS.items():
+        if kept:
+            out[f"{booklet}.pdf"] = _joined([out[f"{kind}-{v.label}.pdf"] for v in kept])
+    if left_out:
+        raise Unset(dict(out), tuple(_unset(v, pdfs, options.roster) for v in left_out))
     return dict(out)
+
+
+KINDS = {"sheet": "sheets", "key": "keys"}  # a variant's documents, and the booklet of each
+
+
+def _unset(
+    v: variants.Variant, pdfs: dict[str, bytes | MissingCharacter], roster: Path | None
+) -> str:
+    """Why a student's documents are left out, naming the roster's row and the character."""
+    error = next(e for k in KINDS if isinstance(e := pdfs[f"{k}-{v.label}"], MissingCharacter))
+    row = f"{roster}: row {v.row}, " if roster is not None and v.row else ""
+    return (
+        f"{row}{v.label} {v.student!r}: no installed font has the character {error.character} "
+        f"(U+{ord(error.character):04X}), so this student's sheet and key are not written"
+    )
 
 
 @dataclass(frozen=True)
@@ -164,8 +224,11 @@ def worked(
     def one(v: variants.Variant | None) -> Worked:
         base = v.scenario if v else s
         keyed = results(resolve(base, Options(arithmetic=chosen)))
-        exact = results(resolve(base), values_only=True)  # float64: the tolerance's
-        sheet = handout.sheet(context(keyed), exact, v, blank, decimals, where)
+        # the tolerance's measure: a key on paper against every digit kept (float64), a key
+        # that keeps every digit against the sheet's paper arithmetic
+        other = "float64" if arithmetic.kind == "paper" else f"paper:{decimals}"
+        measure = results(resolve(base, Options(arithmetic=other)), values_only=True)
+        sheet = handout.sheet(context(keyed), measure, v, blank, decimals, where)
         figures: tuple[tuple[str, str], ...] = ()
         if text == "md":
             figures = ((figure_file(sheet), drawing.svg(sheet.figure, figure_file(sheet)[:-4])),)

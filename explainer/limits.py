@@ -30,6 +30,9 @@ class Limits:
     seconds: int = 900  # a run's forecast time (cost.py), its checks' trainings included
     table_values: int = 200_000  # values the training tables keep: rows × parameters
     gates: int = 200  # operators, brackets and calls in a graph's expressions, all nodes together
+    claims: int = 10_000  # printed numbers in [claims] (each is checked, and each miss diagnosed)
+    students: int = 1_000  # rows of a handout's roster: a sheet and a key each
+    roster_bytes: int = 1_000_000  # a roster CSV file
 
     def exceeded(self, file: str, key: str, name: str, what: str, found: object) -> ScenarioError:
         """The error for a limit exceeded: where, which limit, how to raise it, what was found."""
@@ -49,8 +52,19 @@ class Limits:
         digits = sum(c.isdigit() for c in mantissa)
         if digits > self.printed_digits:
             raise self.exceeded(file, key, "printed_digits", what, digits)
+        size = exponent.lstrip("+-").lstrip("0")
+        if len(size) > len(str(self.exponent)):  # counted before int() reads it (≤ 4,300 digits)
+            raise self.exceeded(file, key, "exponent", what, f"an exponent of {len(size):,} digits")
         if exponent and abs(int(exponent)) > self.exponent:
             raise self.exceeded(file, key, "exponent", what, int(exponent))
+
+    def step(self, file: str, key: str, digits: str, what: str) -> int:
+        """A step written as digits (a claim's `@k`) within `steps`, its length checked before
+        int() reads it (Python refuses to convert more than 4,300 digits)."""
+        if len(digits.lstrip("0")) > len(str(self.steps)) or int(digits) > self.steps:
+            shown = int(digits) if len(digits) <= 30 else f"a step of {len(digits):,} digits"
+            raise self.exceeded(file, key, "steps", what, shown)
+        return int(digits)
 
 
 DEFAULT = Limits()
@@ -72,6 +86,9 @@ DESCRIBE = {
     "seconds": "seconds a run is forecast to take, the trainings of its claims included",
     "table_values": "values kept for the training tables (rows × parameters)",
     "gates": "operators, brackets and calls written in a graph's expressions (or a claim's working)",
+    "claims": "printed numbers in a scenario's [claims], each checked and each miss diagnosed",
+    "students": "rows of a handout's roster, each a sheet and a key",
+    "roster_bytes": "bytes in a handout's roster CSV file",
 }
 
 

@@ -1,7 +1,7 @@
 """Writing pages to disk, all or nothing.
 
-`write_files` replaces each file atomically (a temporary file beside it, then a rename), only
-after every page has been rendered. `replace_folder`, for `build`, makes a whole new version of
+`write_files` writes a whole set: every file in full to a temporary file beside it, and only
+then all renamed into place, so a full disk leaves none of the set. `replace_folder`, for `build`, makes a whole new version of
 the output folder in a staging folder beside it (hard links to the files it keeps, the new files
 written in) and swaps the two in one atomic step (renameat2's RENAME_EXCHANGE on Linux; two
 renames elsewhere, which the next run finishes), so a build killed at any moment leaves the old
@@ -18,6 +18,7 @@ import glob
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -35,14 +36,54 @@ Content = str | bytes
 
 
 def write_files(files: Mapping[Path, Content]) -> None:
-    """Write every file, each replaced atomically; an unwritable place is an OutputError."""
-    for folder in sorted({p.parent for p in files}):
+    """Write every file, all or none: each is written in full to a temporary file beside its
+    place first (a full disk or an unwritable folder is then an OutputError naming the file,
+    with nothing of the set written), and only then are they all renamed into place."""
+    folders = sorted({p.parent for p in files})
+    for folder in folders:
         remove_stale_temp_files(folder)
-    for path, content in files.items():
-        _write(path, content)
+    # the folders this write makes, removed again if the set cannot be written
+    new = {d for f in folders for d in (f, *f.parents) if not d.exists()}
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, content in files.items():
+            staged.append((_staged(path, content), path))
+        with _signals_held():  # Ctrl-C or SIGTERM waits until the set is in place
+            while staged:
+                tmp, path = staged[0]
+                try:
+                    os.replace(tmp, path)
+                except OSError as e:
+                    raise OutputError(f"{path}: cannot write ({e.strerror or e})") from None
+                staged.pop(0)
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if staged:
+            _remove_empty(new)
+
+
+def _remove_empty(folders: set[Path]) -> None:
+    """The folders a failed write made (none it found), deepest first, where they are empty."""
+    for folder in sorted(folders, key=lambda f: -len(f.parts)):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _write(path: Path, content: Content) -> None:
+    os.replace(_staged(path, content), path)
+
+
+def _staged(path: Path, content: Content) -> str:
+    """`content` written in full to a temporary file beside `path`, whose name it returns. A
+    path that is there already must be a file: the rename would replace a device (/dev/zero),
+    a pipe or a link itself, not write into it."""
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            raise OutputError(
+                f"{path}: there is a device, pipe, folder or link there, not a file to replace"
+            )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP}{os.getpid()}-")
@@ -52,13 +93,13 @@ def _write(path: Path, content: Content) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a page is for reading
-        os.replace(tmp, path)
     except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(e, OSError):
             raise OutputError(f"{path}: cannot write ({e.strerror or e})") from None
         raise
+    return tmp
 
 
 def _umask() -> int:

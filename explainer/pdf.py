@@ -1,4 +1,4 @@
-"""Stage 7, compile: LaTeX → PDF with pdflatex, run as an untrusted job.
+"""Stage 7, compile: LaTeX → PDF with pdflatex (LuaLaTeX for other scripts), run as an untrusted job.
 
 The document's text comes from a scenario file that may come from a stranger, so pdflatex runs
 - on a fixed file name, `page.tex` in a private temporary folder (never a name from the user,
@@ -19,22 +19,41 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-from explainer.errors import TexError
+from explainer.errors import MissingCharacter, TexError
 from explainer.processes import alive
 
 INSTALL = (
     "install TeX Live (Debian: apt-get install texlive-latex-base "
     "texlive-latex-recommended texlive-latex-extra texlive-pictures lmodern)"
 )
-PACKAGES = ("tikz.sty", "dcolumn.sty", "lmodern.sty")  # what the LaTeX page loads beyond the base
-RUNS = 4  # pdflatex passes at most, until the log asks for no rerun
+LUA_INSTALL = (
+    "install LuaLaTeX and fonts for other scripts (Debian: apt-get install texlive-luatex "
+    "fonts-dejavu-core fonts-noto-cjk)"
+)
+
+
+@dataclass(frozen=True)
+class Engine:
+    command: str
+    packages: tuple[str, ...]  # what the templates load beyond LaTeX's base, for this engine
+
+
+# pdflatex sets every page whose text is in Latin scripts (T1); a document it cannot set (a
+# title or a student's name in Cyrillic, Greek or Chinese) is compiled by LuaLaTeX instead, with
+# fonts for those scripts (templates/fonts.tex.j2). Same input, same engine, same bytes.
+PDFLATEX = Engine("pdflatex", ("tikz.sty", "dcolumn.sty", "lmodern.sty"))
+LUALATEX = Engine("lualatex", ("tikz.sty", "dcolumn.sty", "fontspec.sty", "luaotfload.sty"))
+PACKAGES = PDFLATEX.packages
+RUNS = 4  # passes at most, until the log asks for no rerun
 TEMP_PREFIX = "explainer-tex-"
 FLAGS = ("-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape")
 SAFE_ENV = {
@@ -45,39 +64,86 @@ SAFE_ENV = {
     "openout_any": "p",
     "shell_escape": "f",
 }
+BEYOND = re.compile(r"Unicode character (.) \(U\+[0-9A-F]+\)")  # pdflatex: no glyph set up
+MISSING = re.compile(r"Missing character: There is no (.) \((U\+[0-9A-F]+)\)")  # LuaTeX
 
 
-def available() -> bool:
-    """pdflatex with the packages the page uses (checked with kpsewhich where it is)."""
-    if not shutil.which("pdflatex"):
+def available(engine: Engine = PDFLATEX) -> bool:
+    """The engine with the packages the templates load (checked with kpsewhich where it is)."""
+    if not shutil.which(engine.command):
         return False
     if not shutil.which("kpsewhich"):
         return True
     found = subprocess.run(
-        ["kpsewhich", *PACKAGES], capture_output=True, text=True, check=False
+        ["kpsewhich", *engine.packages], capture_output=True, text=True, check=False
     ).stdout.split()
-    return len(found) == len(PACKAGES)
+    return len(found) == len(engine.packages)
 
 
 def compile_pdf(tex: str, name: str, seconds: int = 120) -> bytes:
-    """The PDF of `tex`; `name` only names the document in an error, which carries TeX's log
-    (nothing is written outside the temporary folder here)."""
+    """The PDF of `tex`, by pdflatex or, for a document pdflatex has no glyphs for, by
+    LuaLaTeX; `name` only names the document in an error, which carries TeX's log (nothing is
+    written outside the temporary folder here). A character no font has is a MissingCharacter
+    error naming it."""
     if not shutil.which("pdflatex"):
         raise TexError(f"--format pdf needs pdflatex, which is not installed: {INSTALL}")
     remove_stale_folders()
+    try:
+        return _compile(PDFLATEX, tex, name, seconds)
+    except TexError as e:
+        beyond = BEYOND.search(e.log.decode("utf-8", errors="replace"))
+        if beyond is None:
+            raise
+        if not available(LUALATEX):
+            raise TexError(
+                f"{name}.tex: the character {beyond[1]} needs LuaLaTeX: {LUA_INSTALL}", e.log
+            ) from None
+    return _compile(LUALATEX, tex, name, seconds)
+
+
+def _compile(engine: Engine, tex: str, name: str, seconds: int) -> bytes:
     with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as folder:
         work = Path(folder)
         (work / "page.tex").write_text(tex, encoding="utf-8")
         for _ in range(RUNS):
-            code = _run(["pdflatex", *FLAGS, "page.tex"], work, seconds)
+            code = _passed(engine, work, seconds)
             log = work / "page.log"
+            kept = log.read_bytes() if log.exists() else b""
             if code != 0:
-                why = f"took longer than {seconds} s and was stopped" if code is None else "failed"
-                kept = log.read_bytes() if log.exists() else b""
-                raise TexError(f"{name}.tex: pdflatex {why}", kept)
-            if "Rerun" not in log.read_text(encoding="utf-8", errors="replace"):
+                raise _failed(engine, name, seconds, code, kept)
+            if b"Rerun" not in kept:
                 break
         return (work / "page.pdf").read_bytes()
+
+
+def _passed(engine: Engine, work: Path, seconds: int) -> int | None:
+    """One pass; LuaLaTeX's first in this process alone, since it builds the font index that
+    the passes on other cores then read."""
+    if engine is LUALATEX and not _LUA_READY.is_set():
+        with _FIRST_LUA:
+            code = _run([engine.command, *FLAGS, "page.tex"], work, seconds)
+            _LUA_READY.set()
+            return code
+    return _run([engine.command, *FLAGS, "page.tex"], work, seconds)
+
+
+def _failed(engine: Engine, name: str, seconds: int, code: int | None, log: bytes) -> TexError:
+    if code is None:
+        return TexError(
+            f"{name}.tex: {engine.command} took longer than {seconds} s and was stopped", log
+        )
+    missing = MISSING.search(log.decode("utf-8", errors="replace"))
+    if missing:
+        return MissingCharacter(
+            f"{name}.tex: no installed font has the character {missing[1]} ({missing[2]})",
+            missing[1],
+            log,
+        )
+    return TexError(f"{name}.tex: {engine.command} failed", log)
+
+
+_FIRST_LUA = threading.Lock()
+_LUA_READY = threading.Event()
 
 
 def _run(command: list[str], cwd: Path, seconds: int) -> int | None:

@@ -68,7 +68,7 @@ def values(
         )
         out.update(split(*computed))
     for step in training.steps[1:]:
-        out.update(_at(net, step))
+        out.update(at_step(net, step))
     return tuple(out.items())
 
 
@@ -85,7 +85,7 @@ def split(shares: tuple[Share, ...], blames: tuple[Blame, ...]) -> dict[str, flo
     return out
 
 
-def _at(net: Network, step: Step) -> dict[str, float | str]:
+def at_step(net: Network, step: Step) -> dict[str, float | str]:
     """One recorded step: the loss, the outputs, every other neuron's weighted sum and output
     (of the first example), and the trained parameters, each as `<key>@k`."""
     k = step.k

@@ -41,7 +41,8 @@ class Reader:
 
     def __init__(self, file: str, table: Mapping[str, Any], path: str, allowed: tuple[str, ...]):
         self.file, self.table, self.path = file, table, path
-        unknown = [k for k in table if k not in allowed]
+        known = frozenset(allowed)  # a claims table allows its own keys: a set, not a scan
+        unknown = [k for k in table if k not in known]
         if unknown:
             raise ScenarioError(
                 file,
@@ -53,8 +54,8 @@ class Reader:
     def key(self, k: str | int) -> str:
         if isinstance(k, int):
             return f"{self.path}[{k}]"
-        if not BARE_KEY.fullmatch(k):  # quoted as TOML writes it: claims."w1 + w2"
-            k = json.dumps(k if len(k) <= 40 else f"{k[:40]}…")
+        if len(k) > 40 or not BARE_KEY.fullmatch(k):  # quoted as TOML writes it: claims."w1 + w2"
+            k = json.dumps(k if len(k) <= 40 else f"{k[:40]}…", ensure_ascii=False)
         return f"{self.path}.{k}" if self.path else k
 
     def fail(self, key: str, expected: str, value: object) -> ScenarioError:

@@ -132,7 +132,20 @@ def escape_html(s: str) -> str:
     return html.escape(s, quote=True)
 
 
+# A word of two or more Greek letters (a name, Σωκράτης) stays text, for LuaLaTeX's Greek font;
+# a lone letter (σ′ = σ(1 − σ), η = 0.5) is a symbol, set as math by either engine.
+GREEK_WORD = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]{2,}")
+
+
 def escape_latex(s: str) -> str:
+    out, done = [], 0
+    for word in GREEK_WORD.finditer(s):
+        out += [_escape_latex(s[done : word.start()]), word.group()]
+        done = word.end()
+    return "".join(out) + _escape_latex(s[done:])
+
+
+def _escape_latex(s: str) -> str:
     return "".join(TEX_SPECIAL.get(c) or TEX_UNICODE.get(c) or _greek(c) or c for c in s)
 
 

@@ -182,6 +182,10 @@ def load(path: str | Path, limits: Limits = DEFAULT) -> AnyScenario:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(file, "", "valid TOML", str(e)) from None
+    except ValueError:  # tomllib's int() of an integer longer than Python converts (4,300 digits)
+        raise ScenarioError(
+            file, "", "valid TOML with integers of a sensible size", "an integer too long to read"
+        ) from None
     except RecursionError:  # a nesting our count missed; tomllib recurses per level
         raise ScenarioError(file, "", "arrays and tables nested less deeply", "deeper") from None
     depth = _depth(raw)  # dotted keys (a.b.c = 1) nest too, without brackets
@@ -231,8 +235,8 @@ def _plain(value: Any, origin: str, key: str, limits: Limits, depth: int = 1) ->
             out[k] = _plain(v, origin, f"{key}.{k}" if key else k, limits, depth + 1)
         return out
     if isinstance(value, list | tuple) or hasattr(value, "tolist"):  # a numpy array or scalar
-        items = value.tolist() if hasattr(value, "tolist") else value
-        if not isinstance(items, list):
+        items = value.tolist() if hasattr(value, "tolist") else list(value)
+        if not isinstance(items, list):  # a numpy scalar's tolist() is the number itself
             return _plain(items, origin, key, limits, depth)
         return [_plain(v, origin, f"{key}[{i}]", limits, depth + 1) for i, v in enumerate(items)]
     if isinstance(value, TOML_SCALARS):
@@ -256,11 +260,15 @@ def _depth(raw: dict[str, Any]) -> int:
     return deepest
 
 
-def read_regular(file: str, key: str, path: Path, limits: Limits, limit: str) -> bytes:
+def read_regular(
+    file: str, key: str, path: Path, limits: Limits, limit: str, follow: bool = False
+) -> bytes:
     """A regular file's bytes, at most the limit `limit` of them; a device, pipe or folder is
-    refused before it is read (opened without blocking, so a pipe cannot hang us)."""
+    refused before it is read (opened without blocking, so a pipe cannot hang us). A link is
+    refused too, unless `follow` (a file the user names, not one a scenario names)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise ScenarioError(file, key, "a file", "no such file") from None
     except OSError as e:

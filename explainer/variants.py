@@ -38,12 +38,14 @@ class Variant:
     student: str  # the student's name from the roster, else ""
     seed: int
     scenario: Scenario
+    row: int = 0  # the student's row in the roster file (its header is row 1), else 0
 
 
 @dataclass(frozen=True)
 class Student:
     ident: str
     name: str
+    row: int = 0  # in the roster file, its header row 1
 
 
 def for_students(
@@ -76,14 +78,15 @@ def for_students(
         )
     seen: set[tuple[float, ...]] = set()
     width = max(2, len(str(count)))
-    who = [(f"v{i:0{width}d}", "", (seed, i)) for i in range(1, count + 1)]
+    who = [Student(f"v{i:0{width}d}", "") for i in range(1, count + 1)]
+    streams = [(seed, i) for i in range(1, count + 1)]
     if roster:
-        who = [(x.ident, x.name, (seed, _hashed(x.ident))) for x in roster]
+        who, streams = list(roster), [(seed, _hashed(x.ident)) for x in roster]
     out = []
-    for label, name, stream in who:
+    for student, stream in zip(who, streams, strict=True):
         variant, givens = _draw(base, derived, grids, spec.constraints, stream, seen)
         seen.add(givens)
-        out.append(Variant(label, name, seed, variant))
+        out.append(Variant(student.ident, student.name, seed, variant, student.row))
     return tuple(out)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from explainer import evaluate, quantities, settings, trainer, working
+from explainer import compute, evaluate, quantities, settings, trainer, working
 from explainer.claims import Claim, claim_where
 from explainer.compute import Derived, Run, run, values
 from explainer.cost import STEPWISE_LIMIT, table_steps
@@ -81,6 +81,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
 
     known(s.path, s.claims, base)
     given_keys = base_inputs(s, derived[0])
+    carry = _carrier(s, shared, given_keys)
     initial = {p.key for p in derived[0].params}  # a printed initial parameter: given too
     findings = []
     for claim in s.claims:
@@ -88,7 +89,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
         def alternatives(c: Claim = claim) -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
             return (
                 candidates(c, base[c.key], base, variants, get, settings.direction(s.loss)),
-                _carried(s, shared, c, given_keys),
+                carry(c),
             )
 
         def remark(c: Claim = claim) -> tuple[Claim, ...] | None:
@@ -167,41 +168,65 @@ def judge(
 CARRIED = "the source's printed"
 
 
-def _carried(
-    s: Scenario, shared: Run, claim: Claim, given: Mapping[str, object]
-) -> tuple[str, ...]:
-    """The worked step recomputed with the source's other printed numbers in place of the exact
-    ones, each alone and then all together: a source that rounds what it prints and computes
-    on with the rounded number. Only for quantities of the worked step (no training steps)."""
-    if not _in_worked_step(claim.key, s):
-        return ()
-    return carried_forward(s.claims, claim, given, lambda carried: _worked_step(s, shared, carried))
+Carrier = Callable[[Claim], tuple[str, ...]]
+
+
+def _carrier(s: Scenario, shared: Run, given: Mapping[str, object]) -> Carrier:
+    """For a claim, the worked step recomputed with the source's other printed numbers in place
+    of the exact ones, each alone and then all together: a source that rounds what it prints and
+    computes on with the rounded number. Only for quantities of the worked step (no training
+    steps)."""
+    explain = carried_forward(s.claims, given, lambda carried: _worked_step(s, shared, carried))
+    return lambda claim: explain(claim) if _in_worked_step(claim.key, s) else ()
+
+
+CARRIED_MAX = 50  # the source's printed values of the worked step tried as carried forward
 
 
 def carried_forward(
     claims: tuple[Claim, ...],
-    claim: Claim,
     given: Mapping[str, object],
     recompute: Callable[[dict[str, float]], Values | None],
-) -> tuple[str, ...]:
-    """The first of the source's other printed values (each alone, then all together) that,
-    put in place of the exact value and computed on, gives the printed `claim`."""
-    others = {
-        c.key: c.printed
-        for c in claims
-        if c.key != claim.key and c.key not in given and "@" not in c.key
-    }
-    trials = [{k: p} for k, p in others.items()]
-    if len(others) > 1:
-        trials.append(dict(others))
-    found = []
-    for carried in trials:
-        got = recompute({k: float(p) for k, p in carried.items()})
-        if got is not None and claim.key in got and rounds_to(got[claim.key], claim.printed):
-            listed = " and ".join(f"{k} = {p}" for k, p in carried.items())
-            found.append(f"{CARRIED} {listed} carried forward in place of the exact value")
-            break  # one substitution that explains it is the simplest answer
-    return tuple(found)
+) -> Carrier:
+    """For a claim, the first of the source's other printed values (each alone, then all
+    together) that, put in place of the exact value and computed on, gives its printed number.
+    At most CARRIED_MAX printed quantities are tried, the first in the file, and each
+    substitution is computed once for all the claims it is tried for, so the work grows with
+    the printed quantities, not with the claims times them."""
+    printed: dict[str, str] = {}  # a quantity printed twice: its last printing, as TOML reads
+    for c in claims:
+        if (
+            c.key not in given
+            and "@" not in c.key
+            and (c.key in printed or len(printed) < CARRIED_MAX)
+        ):
+            printed[c.key] = c.printed
+    done: dict[frozenset[tuple[str, str]], Values | None] = {}
+
+    def got(carried: dict[str, str]) -> Values | None:
+        trial = frozenset(carried.items())
+        if trial not in done:
+            done[trial] = recompute({k: float(p) for k, p in carried.items()})
+        return done[trial]
+
+    def explain(claim: Claim) -> tuple[str, ...]:
+        others = {k: p for k, p in printed.items() if k != claim.key}
+        trials = [{k: p} for k, p in others.items()]
+        if len(others) > 1:
+            trials.append(others)
+        for carried in trials:
+            values = got(carried)
+            if (
+                values is not None
+                and claim.key in values
+                and rounds_to(values[claim.key], claim.printed)
+            ):
+                listed = " and ".join(f"{k} = {p}" for k, p in carried.items())
+                # one substitution that explains it is the simplest answer
+                return (f"{CARRIED} {listed} carried forward in place of the exact value",)
+        return ()
+
+    return explain
 
 
 def _in_worked_step(key: str, s: Scenario) -> bool:
@@ -303,14 +328,14 @@ def candidates(
             found.append((v.what, result[claim.key]))
     if k is not None:
         for d, what in ((-1, "one step fewer"), (1, "one step more")):
-            key = at_step(name, k + d)
+            key = step_key(name, k + d)
             if key in base:
                 found.append((f"{what} ({k + d:,} instead of {k:,})", base[key]))
     found.extend(_signs(name, computed, direction))
     return found
 
 
-def at_step(name: str, k: int) -> str:
+def step_key(name: str, k: int) -> str:
     """The key of a quantity after k steps: `name@k`, and at step 0 the starting value's own
     key (`h1`, `w5`, `E_total`), which is where the worked step keeps it."""
     return f"{name}@{k}" if k else name
@@ -429,33 +454,29 @@ def on_paper(values_in: Callable[[str, int], Values | None]) -> list[Variant]:
 
 
 def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Variant]:
-    def to_step(
-        changed: Scenario, k: int, spec: str = "float64", reuse: Derived | None = None
-    ) -> Values:
-        """`changed` trained to step k, recording the steps read there."""
-        record = frozenset(j for j in near if j <= k)
-        return values(dataclasses.replace(changed, steps=k), spec, record, reuse)
+    """Each alternative convention, built and derived once and trained on demand: to a claim's
+    step when asked, on from the step it reached for the claims after (compute.Continued)."""
+
+    def trained(changed: Scenario, spec: str = "float64", reuse: Derived | None = None) -> Any:
+        return compute.Continued(changed, spec, near, reuse).values
 
     # on paper, training repeats the worked step: a few steps only
+    papers = {spec: trained(s, spec, derived) for spec in (f"paper:{d}:{r}" for d, r, _ in PAPER)}
     out = (
-        []
-        if s.data
-        else on_paper(lambda spec, k: None if k > STEPWISE_LIMIT else to_step(s, k, spec, derived))
+        [] if s.data else on_paper(lambda spec, k: None if k > STEPWISE_LIMIT else papers[spec](k))
     )
     other = "sequential" if s.update == "simultaneous" else "simultaneous"
+    # the same network and derivation, another update order
     out.append(
-        Variant(  # the same network and derivation, another update order
-            f"{other} updates",
-            lambda k: to_step(dataclasses.replace(s, update=other), k, reuse=derived),
-        )
+        Variant(f"{other} updates", trained(dataclasses.replace(s, update=other), reuse=derived))
     )
     if any(layer.biases for layer in s.layers):
-        trained = any(layer.train_biases for layer in s.layers if layer.biases)
-        layers = tuple(dataclasses.replace(layer, train_biases=not trained) for layer in s.layers)
+        frozen = any(layer.train_biases for layer in s.layers if layer.biases)
+        layers = tuple(dataclasses.replace(layer, train_biases=not frozen) for layer in s.layers)
         out.append(
             Variant(
-                "biases frozen" if trained else "biases trained",
-                lambda k: to_step(dataclasses.replace(s, layers=layers), k),
+                "biases frozen" if frozen else "biases trained",
+                trained(dataclasses.replace(s, layers=layers)),
             )
         )
     halves = {
@@ -464,7 +485,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
     }
     if s.loss in halves:
         loss, what = halves[s.loss]
-        out.append(Variant(what, lambda k: to_step(dataclasses.replace(s, loss=loss), k)))
+        out.append(Variant(what, trained(dataclasses.replace(s, loss=loss))))
     return out
 
 

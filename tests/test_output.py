@@ -13,9 +13,10 @@ import pytest
 
 from explainer import scenario
 from explainer.page.model import Explanation, Paragraph
-from explainer.pipeline import explain, render_text
+from explainer.pipeline import Options, explain, render_text
 from explainer.render import escape_latex, escape_markdown, github_math
 from explainer.scenario import AnyScenario
+from explainer.settings import Paper
 from tests.conftest import MINIMAL, OUTPUT, SCENARIOS, WriteScenario, tool
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -280,3 +281,42 @@ def test_a_wide_network_is_summarised_and_nothing_overruns_the_margin(
         pytest.skip("pdflatex is not installed (CI installs TeX Live)")
     log = compile_latex(text_page(s, "tex"), tmp_path)
     assert "Overfull \\hbox" not in log
+
+
+def dense(n: int) -> dict[str, object]:
+    """benchmarks/peers.py's [n, n, n] network: no biases, weight (i, j) = ((7i + 3j) mod 11 −
+    5)/20, inputs 0.1, targets 0.5, one step."""
+
+    def weights(first: int) -> list[list[float]]:
+        return [
+            [((i * 7 + j * 3) % 11 - 5) / 20 for j in range(n)] for i in range(first, first + n)
+        ]
+
+    def names(letter: str) -> list[str]:
+        return [f"{letter}{k + 1}" for k in range(n)]
+
+    return {
+        "title": f"A [{n}, {n}, {n}] sigmoid network",
+        "network": {
+            "inputs": names("i"),
+            "layers": [
+                {"neurons": names("h"), "activation": "sigmoid", "weights": weights(0)},
+                {"neurons": names("o"), "activation": "sigmoid", "weights": weights(n)},
+            ],
+        },
+        "example": {"inputs": [0.1] * n, "targets": [0.5] * n},
+        "loss": {"function": "half_sse"},
+        "training": {"learning_rate": 0.5},
+    }
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_the_dense_8_8_8_page_has_no_overfull_line(tmp_path: Path, paper: Paper) -> None:
+    """Its summary's sentence "gives E = 0.0007305, down from 0.0008313" ran 0.2 to 4.6 pt
+    into the margin (issue 24): a line TeX cannot break well is spaced out instead."""
+    if not tool("pdflatex"):
+        pytest.skip("pdflatex is not installed (CI installs TeX Live)")
+    s = scenario.from_mapping(dense(8), "dense-8")
+    tex = render_text(s, "tex", Options(paper=paper))
+    assert isinstance(tex, str)
+    assert "Overfull \\hbox" not in compile_latex(tex, tmp_path)

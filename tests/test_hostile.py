@@ -1,0 +1,212 @@
+"""Inputs that crashed or hung explainer (issue 24), each now a located exit 2 or a correct page:
+a variable exponent, a folded constant too large to hold, a claimed step of thousands of digits,
+claims by the ten thousand, and verification work that grew with the square of the claims."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from explainer import cli, compute, evaluate, pipeline, scenario, trainer, verify
+from explainer.cli import main
+from tests.conftest import SCENARIOS, WriteScenario
+
+POWER = """\
+title = "A variable exponent"
+
+[graph]
+leaves = { x = 2, y = 3 }
+nodes = { f = "x ** y" }
+"""
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex", "html", "json"])
+def test_a_variable_exponent_renders_with_both_gradients(
+    write_scenario: WriteScenario, fmt: str, tmp_path: Path
+) -> None:
+    """f = x**y: ∂f/∂x = y·x^(y−1) = 12 and ∂f/∂y = x^y·ln x = 8 ln 2; its gate is drawn x^y
+    (it exited 70, KeyError 'pow', in the figure's table of gate symbols)."""
+    path = write_scenario(POWER)
+    assert main(["render", str(path), "-f", fmt, "-o", str(tmp_path / "out")]) == 0
+    values = dict(pipeline.explain_values(scenario.load(path)).values)
+    assert values["f"] == 8 and values["df/dx"] == 12
+    assert values["df/dy"] == pytest.approx(8 * math.log(2), rel=1e-15)
+
+
+def test_a_variable_exponent_of_a_negative_base_is_located(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_scenario(POWER.replace("x = 2", "x = -2"))
+    assert main(["render", str(path)]) == 2
+    assert "graph.nodes.f: df/dy" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["((9 ** 999) ** 999) ** 999 * x", "9 ** 999 * 9 ** 999 * x", "(9 ** 999) ** 3 * x"],
+)
+def test_a_folded_constant_too_large_to_hold_is_refused_before_it_is_computed(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str], expression: str
+) -> None:
+    """Every exponent within the limit, the folded constant not: its size is known from the
+    digits of the base times the exponent, so nothing is computed (it ran past 300 s)."""
+    text = f'title = "t"\n[graph]\nleaves = {{ x = 2 }}\nnodes = {{ f = "{expression}" }}\n'
+    assert main(["render", str(write_scenario(text)), "-f", "json"]) == 2
+    err = capsys.readouterr().err
+    assert "graph.nodes.f: expected operations on constants folded into a constant" in err
+    assert "exact_digits = 1,000" in err
+
+
+def test_a_constant_within_the_limit_is_still_folded(write_scenario: WriteScenario) -> None:
+    """9**999 has 954 digits: folded, exact (its float is inf, which is then the error)."""
+    text = 'title = "t"\n[graph]\nleaves = { x = 2 }\nnodes = { f = "(1/3) ** 999 * x" }\n'
+    values = dict(pipeline.explain_values(scenario.load(write_scenario(text))).values)
+    assert values["df/dx"] == pytest.approx(3.0**-999, rel=1e-12)
+
+
+SINGLE = (SCENARIOS / "single-weight.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("claim", "words"),
+    [
+        ('"w@' + "9" * 5000 + '" = "0.3"', "found a step of 5,000 digits"),
+        ('"w@2" = "1e' + "9" * 5000 + '"', "found an exponent of 5,000 digits"),
+    ],
+)
+def test_numbers_of_thousands_of_digits_are_limits_not_crashes(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str], claim: str, words: str
+) -> None:
+    """Python refuses int() of more than 4,300 digits: the length is checked first."""
+    path = write_scenario(SINGLE + claim + "\n")
+    assert main(["verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1 and len(err) < 400
+
+
+def test_an_integer_too_long_for_python_is_bad_toml(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_scenario(SINGLE.replace("learning_rate = 0.1", "learning_rate = 1" + "0" * 5000))
+    assert main(["verify", str(path)]) == 2
+    assert "expected valid TOML with integers of a sensible size" in capsys.readouterr().err
+
+
+def test_claims_are_counted_against_a_named_limit(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = SINGLE.split("[claims]")[0] + "[claims]\n"
+    many = base + "C = [" + ", ".join(f'"0.{k}"' for k in range(1, 10_002)) + "]\n"
+    assert main(["verify", str(write_scenario(many))]) == 2
+    err = capsys.readouterr().err
+    assert "claims.C: expected printed numbers within the limit claims = 10,000" in err
+    assert main(["verify", str(write_scenario(many)), "--limit", "claims=20000"]) == 1
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Calls of module.name, each counted with the steps it was asked to train."""
+    calls: list[int] = []
+    real = getattr(module, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_the_work_of_a_claim_repeated_many_times_does_not_grow_with_it(
+    write_scenario: WriteScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One quantity printed 2,000 times, every time wrong: each carried-forward substitution
+    is computed once for all of them (it was once per claim, times the other claims)."""
+    base = SINGLE.split("[claims]")[0] + '[claims]\na = "1.2"\n"dC/da" = "1.4"\n'
+    many = base + "C = [" + ", ".join(f'"0.{k}"' for k in range(1, 2_001)) + "]\n"
+    worked = _counting(monkeypatch, verify, "_worked_step")
+    found = verify.verify(scenario.load_network(write_scenario(many)))
+    assert len(found) == 2_002
+    assert len(worked) <= 3  # a = 1.2 alone, dC/da = 1.4 alone, both together
+
+
+def test_claims_at_many_steps_train_each_convention_once(
+    write_scenario: WriteScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claims at steps 1 … 60, all wrong: each alternative is derived once and trained on from
+    the step it reached, so the steps trained are about the last claim's, per alternative, not
+    1 + 2 + … + 60 (the page took three minutes for 300 such claims)."""
+    mazur = (SCENARIOS / "mazur-2-2-2.toml").read_text(encoding="utf-8").split("[claims]")[0]
+    mazur = mazur.replace("steps = 10000", "steps = 1")
+    claims = "".join(f'"E_total@{k}" = "0.5"\n' for k in range(1, 61))
+    path = write_scenario(mazur + "[claims]\n" + claims)
+    steps: list[int] = []
+    for module, name in ((trainer, "train"), (evaluate, "train_stepwise")):
+        real = getattr(module, name)
+
+        def counted(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            out = _real(*args, **kwargs)
+            steps.append(out.steps[-1].k - out.steps[0].k)
+            return out
+
+        monkeypatch.setattr(module, name, counted)
+    derived = _counting(monkeypatch, compute, "derive")
+    found = verify.verify(scenario.load_network(path))
+    assert not any(f.reproduced for f in found)
+    alternatives = 18 + 3  # on paper (1-9 decimals, two roundings), update order, biases, the ½
+    assert len(derived) <= alternatives
+    assert sum(steps) <= (alternatives + 2) * 61
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`explainer verify … --json | head`: the reader has gone when the findings are written;
+    explainer ends as other tools do, with no message (it exited 70, "Broken pipe")."""
+    command = [sys.executable, "-m", "explainer", "verify", "mazur-2-2-2", "--json"]
+    p = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()  # long before the run has anything to write
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == cli.CLOSED_PIPE
+    assert err == b""
+
+
+def test_a_full_device_on_standard_output_is_a_located_error() -> None:
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "explainer", "verify", "mazur-2-2-2", "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr.decode() == (
+        "explainer: error: standard output: cannot write (No space left on device)\n"
+    )
+
+
+def test_a_folder_of_bad_files_names_every_one_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    (folder / "good.toml").write_text(SINGLE, encoding="utf-8")
+    (folder / "no-inputs.toml").write_text('title = "t"\n[network]\n', encoding="utf-8")
+    (folder / "not-toml.toml").write_text("title = \n", encoding="utf-8")
+    (folder / "diverges.toml").write_text(
+        POWER.replace("x = 2", "x = -2"), encoding="utf-8"
+    )  # valid, but undefined: ln(−2)
+    out = tmp_path / "out"
+    assert main(["build", "--scenarios", str(folder), "-o", str(out), "--no-pdf"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": ")[2] for line in lines[:3]] == [
+        str(folder / "diverges.toml"),
+        str(folder / "no-inputs.toml"),
+        str(folder / "not-toml.toml"),
+    ]
+    assert lines[3] == "explainer: error: 3 of 4 scenarios are bad input; nothing was written"
+    assert not out.exists()
