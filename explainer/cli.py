@@ -207,7 +207,7 @@ def build_files(
         except ExplainerError as e:
             errors.append(e)
     if errors:
-        raise errors[0] if len(sources) == 1 else Several(errors, len(sources))
+        raise errors[0] if len(errors) == 1 else Several(errors, len(sources))
     files: dict[str, str | bytes] = {}
     for page in pages:
         with working_on(page.name):
