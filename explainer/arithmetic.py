@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
@@ -166,6 +166,8 @@ def value(expr: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> Number:
         return env[expr.name]
     if expr.is_Number:
         return ar.constant(expr)
+    if expr is sp.E:  # sympy's own name for exp(1), which a folded exp(1) becomes
+        return ar.functions[sp.exp](ar.constant(sp.S.One))
     if isinstance(expr, sp.Piecewise):
         return _piecewise(expr, env, ar)
     args = [value(a, env, ar) for a in expr.args]
@@ -214,9 +216,25 @@ _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     sp.GreaterThan: lambda a, b: a >= b,
     sp.StrictLessThan: lambda a, b: a < b,
     sp.LessThan: lambda a, b: a <= b,
+    sp.Eq: lambda a, b: a == b,
+    sp.Ne: lambda a, b: a != b,
 }
 
 
+# Conditions sympy's own derivatives join (the derivative of a node as one gate: max inside a
+# relu gives And(x > 0, y < x), or an ITE): each part evaluated in the arithmetic.
+_LOGIC: dict[type, Callable[[Iterable[bool]], bool]] = {sp.And: all, sp.Or: any}
+
+
 def _holds(condition: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> bool:
+    if condition is sp.true or condition is sp.false:
+        return bool(condition)
+    if type(condition) in _LOGIC:
+        return _LOGIC[type(condition)](_holds(c, env, ar) for c in condition.args)
+    if isinstance(condition, sp.Not):
+        return not _holds(condition.args[0], env, ar)
+    if isinstance(condition, sp.ITE):  # if c then a else b, of conditions
+        c, then, otherwise = condition.args
+        return _holds(then if _holds(c, env, ar) else otherwise, env, ar)
     lhs, rhs = (value(a, env, ar) for a in condition.args)
     return bool(_COMPARE[type(condition)](lhs, rhs))

@@ -9,10 +9,10 @@ downstream gradients. Any arithmetic mode (float64, exact, on paper), as for net
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -136,17 +136,20 @@ def _located(what: str, at: str, path: str) -> Iterator[Callable[[Number], Numbe
 H = 1e-6
 
 
-def central_differences(c: Circuit) -> dict[str, float]:
+def central_differences(c: Circuit) -> dict[str, float | None]:
     """∂output/∂leaf by (f(x + h) − f(x − h)) / 2h in float64, h = 10⁻⁶: independent of the
-    local derivatives."""
-    out = {}
+    local derivatives. None where x ± h steps to where f is undefined (1/relu(x) at x = 1e-9)."""
+    out: dict[str, float | None] = {}
     for i, (name, v) in enumerate(c.leaves):
         moved = []
         for x in (v + H, v - H):
             leaves = (*c.leaves[:i], (name, x), *c.leaves[i + 1 :])
             shifted = dataclasses.replace(c, leaves=leaves)
-            moved.append(float(forward(shifted, ARITHMETIC["float64"])[c.output]))
-        out[name] = (moved[0] - moved[1]) / (2 * H)
+            try:
+                moved.append(float(forward(shifted, ARITHMETIC["float64"])[c.output]))
+            except NumericError:
+                break
+        out[name] = (moved[0] - moved[1]) / (2 * H) if len(moved) == 2 else None
     return out
 
 
@@ -162,7 +165,7 @@ def written_out(c: Circuit) -> int:
     return size[c.output]
 
 
-def symbolic(c: Circuit) -> dict[str, float] | None:
+def symbolic(c: Circuit) -> dict[str, float | None] | None:
     """∂output/∂leaf as sympy.diff of the whole expression, evaluated at the leaves: independent
     of the gates and of the backward pass. None when the expression written out is longer than
     WHOLE_LIMIT operations (sympy.diff of it would take minutes)."""
@@ -170,10 +173,18 @@ def symbolic(c: Circuit) -> dict[str, float] | None:
         return None
     real = {sp.Symbol(n): sp.Symbol(n, real=True) for n, _ in c.leaves}  # d|x|/dx = sign(x)
     whole = c.whole().xreplace(real)
-    at = {real[sp.Symbol(n)]: _rational(v) for n, v in c.leaves}
-    return {n: float(sp.diff(whole, real[sp.Symbol(n)]).subs(at).evalf(30)) for n, _ in c.leaves}
+    # evaluated numerically at 30 digits, each leaf's decimal as a 40-digit float (evalf's
+    # subs): put in as exact rationals, 24 ** x1 at x1 = 3333333333333333/10**16 is a root
+    # sympy would try to take exactly, for minutes
+    at = {real[sp.Symbol(n)]: sp.Float(repr(v), 40) for n, v in c.leaves}
+    return {n: _real(sp.diff(whole, real[sp.Symbol(n)]).evalf(30, subs=at)) for n, _ in c.leaves}
 
 
-def _rational(x: float) -> sp.Rational:
-    f = Fraction(repr(x))
-    return sp.Rational(f.numerator, f.denominator)
+def _real(x: sp.Expr) -> float | None:
+    """A derivative's value as a float; None where it is not a finite real number (sympy takes
+    (−17) ** −e⁹⁴ as complex, where float64 rounds the exponent to an even integer)."""
+    try:
+        value = complex(x)
+    except (TypeError, ValueError):
+        return None
+    return value.real if value.imag == 0 and math.isfinite(value.real) else None

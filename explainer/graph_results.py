@@ -31,7 +31,7 @@ class LeafCheck:
     leaf: str
     backward: float
     symbolic: float | None  # None: the whole expression is too long to differentiate at once
-    estimate: float
+    estimate: float | None  # None: a step of h reaches where the expression is undefined
 
 
 @dataclass(frozen=True)

@@ -82,13 +82,14 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
     known(s.path, s.claims, base)
     given_keys = base_inputs(s, derived[0])
     carry = _carrier(s, shared, given_keys)
+    direction = settings.direction(s.loss)
     initial = {p.key for p in derived[0].params}  # a printed initial parameter: given too
     findings = []
     for claim in s.claims:
 
         def alternatives(c: Claim = claim) -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
             return (
-                candidates(c, base[c.key], base, variants, get, settings.direction(s.loss)),
+                candidates(c, base[c.key], base, variants, get, direction),
                 carry(c),
             )
 

@@ -227,7 +227,7 @@ def test_gradients_equal_sympy_diff_and_finite_differences(s: GraphScenario) -> 
     if _kinked(r):  # no derivative at a kink: each method takes its own convention there
         return
     for check in r.checks:
-        assert check.symbolic is not None
+        assert check.symbolic is not None and check.estimate is not None
         scale = max(1.0, abs(check.symbolic))
         assert abs(check.backward - check.symbolic) <= 1e-9 * scale, check
         assert abs(check.backward - check.estimate) <= 1e-5 * scale, check

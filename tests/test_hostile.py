@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
-from explainer import cli, compute, evaluate, pipeline, scenario, trainer, verify
+from explainer import cli, compute, evaluate, graph_results, pipeline, scenario, trainer, verify
 from explainer.cli import main
+from explainer.graph_scenario import GraphScenario
+from explainer.settings import Options, resolve_graph
 from tests.conftest import SCENARIOS, WriteScenario
 
 POWER = """\
@@ -210,3 +212,62 @@ def test_a_folder_of_bad_files_names_every_one_and_writes_nothing(
     ]
     assert lines[3] == "explainer: error: 3 of 4 scenarios are bad input; nothing was written"
     assert not out.exists()
+
+
+@pytest.mark.parametrize("expression", ["x * exp(1)", "x ** exp(1)", "max(x, exp(1))"])
+def test_exp_of_one_folds_to_a_constant_the_arithmetic_evaluates(
+    write_scenario: WriteScenario, expression: str
+) -> None:
+    """exp(1) folds to sympy's E, which no arithmetic evaluated (exit 70; found by the fuzzer)."""
+    text = f'title = "t"\n[graph]\nleaves = {{ x = 2 }}\nnodes = {{ f = "{expression}" }}\n'
+    values = dict(pipeline.explain_values(scenario.load(write_scenario(text))).values)
+    by_hand = {"x * exp(1)": math.e, "x ** exp(1)": math.e * 2 ** (math.e - 1), "max(x, exp(1))": 0}
+    assert values["df/dx"] == pytest.approx(by_hand[expression], rel=1e-12)
+
+
+def test_a_node_whose_derivative_joins_conditions_is_evaluated(
+    write_scenario: WriteScenario,
+) -> None:
+    """As one gate, max(relu(x − 1), y)·x differentiates (sympy) into a bracket on an
+    if-then-else of conditions, which no arithmetic evaluated (exit 70; found by the fuzzer).
+    At x = 2, y = 0.5: f = max(1, 0.5)·2, ∂f/∂x = max(…) + x·1 = 3, ∂f/∂y = x·0 = 0."""
+    text = (
+        'title = "t"\n[graph]\nleaves = { x = 2, y = 0.5 }\n'
+        'nodes = { f = "max(relu(x - 1), y) * x" }\ngates = "nodes"\n'
+    )
+    values = dict(pipeline.explain_values(scenario.load(write_scenario(text))).values)
+    assert (values["f"], values["df/dx"], values["df/dy"]) == (2, 3, 0)
+
+
+def test_a_finite_difference_that_steps_where_the_expression_is_undefined(
+    write_scenario: WriteScenario, tmp_path: Path
+) -> None:
+    """1/relu(x) at x = 10⁻⁹: the backward pass is −10¹⁸, but x − h is below 0, where relu is 0
+    and 1/0 undefined; the check leaves that cell empty (the page failed, naming no file)."""
+    path = write_scenario(
+        'title = "t"\n[graph]\nleaves = { x = 1e-9 }\nnodes = { f = "1 / relu(x)" }\n'
+    )
+    out = tmp_path / "out"
+    assert main(["render", str(path), "--check-gradients", "-o", str(out)]) == 0
+    page = (out / "case.md").read_text(encoding="utf-8")
+    assert "| $x$ | $-1 \\times 10^{18}$ | $-1 \\times 10^{18}$ | — |" in page
+    assert "A difference whose step reaches where the expression is undefined" in page
+
+
+def test_sympys_check_of_an_irrational_power_takes_no_exact_root(tmp_path: Path) -> None:
+    """24 ** x at x = 0.3333333333333333: the check once put the leaf in as the exact rational
+    3333333333333333/10¹⁶ and sympy tried the root exactly, for minutes; now evaluated at 30
+    digits: ∂f/∂x = 24^x · ln 24."""
+    path = tmp_path / "root.toml"
+    path.write_text(
+        'title = "t"\n[graph]\nleaves = { x = 0.3333333333333333 }\nnodes = { f = "24 ** x" }\n',
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "explainer", "render", str(path), "--check-gradients"]
+    command += ["-f", "json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    s = scenario.load(path)
+    assert isinstance(s, GraphScenario)
+    (x,) = graph_results.results(resolve_graph(s, Options(check_gradients=True))).checks
+    assert x.symbolic == pytest.approx(24**0.3333333333333333 * math.log(24), rel=1e-14)

@@ -15,7 +15,7 @@ from typing import Any
 import sympy as sp
 
 from explainer import circuit_figure, notation
-from explainer.backprop import Flow, written_out
+from explainer.backprop import WHOLE_LIMIT, Flow, written_out
 from explainer.circuit import Circuit, Gate
 from explainer.expressions import Node, Num, Op, Ref
 from explainer.graph_results import GraphResults
@@ -375,9 +375,25 @@ def checks(p: Page) -> Section:
             text(math(p.sym(x.leaf))),
             text(math(p.num(x.backward))),
             text(math(p.num(x.symbolic)) if x.symbolic is not None else "—"),
-            text(math(p.num(x.estimate))),
+            text(math(p.num(x.estimate)) if x.estimate is not None else "—"),
         )
         for x in p.results.checks
+    )
+    whole = written_out(p.c) <= WHOLE_LIMIT  # sympy.diff of the whole expression was taken
+    undefined = "".join(
+        words
+        for missing, words in (
+            (
+                any(x.estimate is None for x in p.results.checks),
+                " A difference whose step reaches where the expression is undefined is left empty.",
+            ),
+            (
+                whole and any(x.symbolic is None for x in p.results.checks),
+                " Where sympy's exact value is not a finite real number (a negative number to "
+                "an irrational power), its cell is left empty.",
+            ),
+        )
+        if missing
     )
     if not rows:
         return Section("", 2, ())
@@ -393,10 +409,11 @@ def checks(p: Page) -> Section:
                     " with ",
                     math(r"h = 10^{-6}"),
                     "."
-                    if p.results.checks[0].symbolic is not None
+                    if whole
                     else f". The whole expression written out has {written_out(p.c):,} "
                     "operations (values used several times repeat), too long for sympy.diff; "
                     "its column is left empty.",
+                    undefined,
                 )
             ),
             Table(

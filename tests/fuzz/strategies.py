@@ -272,7 +272,7 @@ PLAIN_CONSTANTS = st.sampled_from(["1", "2", "0.5", "-3", "1e-3", "3.25"]) | st.
     -100, 100
 ).map(str)
 # ordinary numbers six times as often as hostile ones, so that most graphs get computed
-CONSTANTS = st.one_of(*[PLAIN_CONSTANTS] * 6, HOSTILE_CONSTANTS)
+CONSTANTS: st.SearchStrategy[str] = st.one_of(*[PLAIN_CONSTANTS] * 6, HOSTILE_CONSTANTS)
 GARBAGE = st.sampled_from(
     [
         "x ^ 2",
@@ -304,20 +304,21 @@ GARBAGE = st.sampled_from(
 
 
 @st.composite
-def expressions(draw: st.DrawFn, names: list[str], garbage: bool = False, depth: int = 0) -> str:
-    """An expression of the graph grammar over `names` (mostly names, not constants); with
-    `garbage`, now and then a piece outside the grammar."""
+def expressions(draw: st.DrawFn, names: list[str], hostile: bool = False, depth: int = 0) -> str:
+    """An expression of the graph grammar over `names` (mostly names, not constants); if
+    `hostile`, with constants too large to hold and pieces outside the grammar now and then."""
     if depth > 4 or (depth and draw(st.integers(0, 3)) == 0):  # a node itself: an operation
-        if names and draw(st.integers(0, 3)):
+        use_name = draw(st.integers(0, 3)) > 0
+        if use_name and len(names) > 0:
             return draw(st.sampled_from(names))
-        return draw(CONSTANTS)
-    kinds = [*["binary"] * 5, "unary", "call", "call", *(["garbage"] if garbage else [])]
+        return draw(CONSTANTS if hostile else PLAIN_CONSTANTS)
+    kinds = [*["binary"] * 5, "unary", "call", "call", *(["garbage"] if hostile else [])]
     kind = draw(st.sampled_from(kinds))
     if kind == "garbage":
         return draw(GARBAGE)
 
     def inner() -> str:
-        return draw(expressions(names, garbage, depth + 1))
+        return draw(expressions(names, hostile, depth + 1))
 
     if kind == "unary":
         return f"-({inner()})"
@@ -330,32 +331,33 @@ def expressions(draw: st.DrawFn, names: list[str], garbage: bool = False, depth:
 
 @st.composite
 def graphs(draw: st.DrawFn) -> dict[str, Any]:
-    """A [graph] scenario: leaves, nodes each an expression of the names before it (sometimes
-    of names after it, or itself), an output, a gate grouping, digits, and claims."""
-    leaves = {
-        f"x{i}": draw(st.floats(-5, 5) | st.sampled_from([0.0, -1.0, 1e300]))
-        for i in range(draw(st.integers(1, 4)))
-    }
+    """A [graph] scenario: leaves, nodes each an expression of the names before it, every value
+    feeding the output, and digits and claims; one graph in three hostile (names after it or
+    itself, constants too large, text outside the grammar, a wrong output or grouping)."""
+    hostile = draw(st.integers(0, 2)) == 0
+    leaf = st.floats(0.1, 3) | st.floats(-5, 5)
+    if hostile:
+        leaf = leaf | st.sampled_from([0.0, -1.0, 1e300, float("nan")])
+    leaves = {f"x{i}": draw(leaf) for i in range(draw(st.integers(1, 4)))}
     names = list(leaves)
     nodes: dict[str, str] = {}
-    garbage = draw(st.integers(0, 9)) == 0  # one graph in ten has text outside the grammar
     count = draw(st.integers(1, 5))
     for i in range(count):
-        ahead = [*names, f"n{i}", f"n{i + 1}"] if draw(st.integers(0, 19)) == 0 else names
-        nodes[f"n{i}"] = draw(expressions(ahead, garbage))
-        if i == count - 1 and draw(st.integers(0, 9)):  # every value feeds the output, mostly
+        ahead = [*names, f"n{i}", f"n{i + 1}"] if hostile and draw(st.booleans()) else names
+        nodes[f"n{i}"] = draw(expressions(ahead, hostile))
+        if i == count - 1 and not (hostile and draw(st.booleans())):  # every value feeds it
             nodes[f"n{i}"] += " * (" + " + ".join(names) + ")"
         names.append(f"n{i}")
     graph: dict[str, Any] = {"leaves": leaves, "nodes": nodes}
     if draw(st.booleans()):
-        graph["output"] = draw(st.sampled_from([*names, "nope"]))
+        graph["output"] = draw(st.sampled_from([*names, "nope"])) if hostile else names[-1]
     if draw(st.booleans()):
-        graph["gates"] = draw(st.sampled_from(["operations", "nodes", "other"]))
+        graph["gates"] = draw(st.sampled_from(["operations", "nodes", *(["other"] * hostile)]))
     doc: dict[str, Any] = {"title": "g", "graph": graph}
     if draw(st.booleans()):
-        doc["display"] = {"digits": draw(st.integers(0, 16))}
+        doc["display"] = {"digits": draw(st.integers(0 if hostile else 1, 16 if hostile else 9))}
     if draw(st.booleans()):
-        keys = [*names, *(f"d{names[-1]}/d{n}" for n in names), "nope", "dn0/dx0@3"]
+        keys = [*names, *(f"d{names[-1]}/d{n}" for n in names), *(["nope"] * hostile)]
         doc["claims"] = draw(claim_tables(keys))
     return doc
 
@@ -404,7 +406,7 @@ def claim_tables(draw: st.DrawFn, keys: list[str]) -> dict[str, Any]:
             operand = draw(st.sampled_from(keys))
             value = {
                 "value": value,
-                "work": draw(expressions(["a", "b"], True)),
+                "work": draw(expressions(["a", "b"], draw(st.booleans()))),
                 "operands": {"a": {"key": operand, "value": draw(PRINTED)}, "b": draw(PRINTED)},
             }
         elif shape == 4:
