@@ -154,30 +154,52 @@ def central_differences(c: Circuit) -> dict[str, float | None]:
 
 
 WHOLE_LIMIT = 300  # operations in the whole expression written out, for sympy.diff of it
+KINK_LIMIT = 16  # max, min, relu and |·| among them: each doubles the cases sympy carries
+KINKED = ("max", "min", "relu", "abs")
+_CASES = (sp.Max, sp.Min, sp.Abs, sp.Piecewise)
 
 
-def written_out(c: Circuit) -> int:
-    """How many operations the output has written out as one expression: a value used k times
-    counts k times, so a deep graph that reuses its values grows exponentially."""
-    size = {n: 0 for n, _ in c.leaves}
+@dataclass(frozen=True)
+class Size:
+    """The output written out as one expression: a value used k times counts k times, so a deep
+    graph that reuses its values grows exponentially."""
+
+    operations: int
+    kinks: int  # operations with cases (max, min, relu, |·|, a node as one gate holding one)
+
+    @property
+    def writable(self) -> bool:
+        """Small enough for sympy.diff of the whole (larger, it takes minutes)."""
+        return self.operations <= WHOLE_LIMIT and self.kinks <= KINK_LIMIT
+
+
+def written_out(c: Circuit) -> Size:
+    size = {n: Size(0, 0) for n, _ in c.leaves}
     for g in c.gates:
-        size[g.out] = 1 + sum(size[a.name] for a in g.args if isinstance(a, sp.Symbol))
+        inner = [size[a.name] for a in g.args if isinstance(a, sp.Symbol)]
+        kinked = g.op in KINKED or (g.op == "node" and g.expr.has(*_CASES))
+        size[g.out] = Size(
+            1 + sum(x.operations for x in inner), int(kinked) + sum(x.kinks for x in inner)
+        )
     return size[c.output]
 
 
 def symbolic(c: Circuit) -> dict[str, float | None] | None:
     """∂output/∂leaf as sympy.diff of the whole expression, evaluated at the leaves: independent
-    of the gates and of the backward pass. None when the expression written out is longer than
-    WHOLE_LIMIT operations (sympy.diff of it would take minutes)."""
-    if written_out(c) > WHOLE_LIMIT:
+    of the gates and of the backward pass. None when the expression written out is too large
+    (Size.writable: sympy.diff of it would take minutes)."""
+    if not written_out(c).writable:
         return None
     real = {sp.Symbol(n): sp.Symbol(n, real=True) for n, _ in c.leaves}  # d|x|/dx = sign(x)
     whole = c.whole().xreplace(real)
-    # evaluated numerically at 30 digits, each leaf's decimal as a 40-digit float (evalf's
-    # subs): put in as exact rationals, 24 ** x1 at x1 = 3333333333333333/10**16 is a root
-    # sympy would try to take exactly, for minutes
+    # evaluated numerically, each leaf's decimal put in as a 40-digit float, so that sympy
+    # computes in floats as it rebuilds the tree: put in as exact rationals, 24 ** x1 at
+    # x1 = 3333333333333333/10**16 is a root sympy would try to take exactly, for minutes
+    # (and evalf's own subs= substitutes again at every piecewise, for as long)
     at = {real[sp.Symbol(n)]: sp.Float(repr(v), 40) for n, v in c.leaves}
-    return {n: _real(sp.diff(whole, real[sp.Symbol(n)]).evalf(30, subs=at)) for n, _ in c.leaves}
+    return {
+        n: _real(sp.diff(whole, real[sp.Symbol(n)]).xreplace(at).evalf(30)) for n, _ in c.leaves
+    }
 
 
 def _real(x: sp.Expr) -> float | None:

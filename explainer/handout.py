@@ -13,7 +13,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 from explainer import figures, notation
@@ -248,7 +248,10 @@ def _fixed(decimals: int) -> Callable[[object], str]:
     step = Decimal(1).scaleb(-decimals)
 
     def shown(x: object) -> str:
-        d = to_decimal(x).quantize(step, ROUND_HALF_UP)
+        exact = to_decimal(x)
+        with localcontext() as room:  # every digit before the point, however many, and the K after
+            room.prec = max(28, exact.adjusted() + decimals + 2)
+            d = exact.quantize(step, ROUND_HALF_UP)
         return format(abs(d) if d == 0 else d, "f")  # never "-0.0000"
 
     return shown

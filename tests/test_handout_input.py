@@ -10,6 +10,7 @@ import re
 import stat
 import subprocess
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,19 @@ def test_a_device_pipe_or_link_in_the_way_is_never_replaced(tmp_path: Path) -> N
     assert stat.S_ISFIFO(os.lstat(tmp_path / "single-weight.json").st_mode)
     assert (tmp_path / "single-weight.md").is_symlink()
     assert not (tmp_path / "elsewhere.md").exists()
+
+
+def test_a_key_with_answers_of_many_digits(tmp_path: Path) -> None:
+    """i = w = 10⁸: a = 10¹⁶ and dC/dw = 2(a − y)·i ≈ 2·10²⁴, more digits with its four
+    decimals than decimal's default 28 (an InvalidOperation, exit 70; found by the fuzzer)."""
+    text = (Path(__file__).parent.parent / "scenarios" / "single-weight.toml").read_text("utf-8")
+    text = text.replace("weights = [[0.8]]", "weights = [[1e8]]")
+    text = text.replace("inputs = [1.5]", "inputs = [1e8]")
+    text = text.replace("learning_rate = 0.1", "learning_rate = 1e-30")  # a step that stays finite
+    path = tmp_path / "large.toml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["handout", str(path), "-f", "md", "-o", str(out), "--arithmetic", "float64"]) == 0
+    key = (out / "key-v01.md").read_text(encoding="utf-8")
+    gradient = 2 * (1e16 - 0.5) * 1e8  # in float64, as the key computes it: 2e24
+    assert rf"\boxed{{{Decimal(repr(gradient)):.4f}}}" in key

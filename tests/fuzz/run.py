@@ -43,7 +43,8 @@ SHARES = {
     "api": 1.5,
 }
 EXPECTED = {"exit 0", "exit 1", "exit 2", "returned", "ExplainerError", "hang"}  # the rest: bugs
-Row = tuple[str, float, bool, int, str]  # kind, seconds, clean, files outside, first line said
+# kind, seconds, clean, files outside, first line said, and for a defect the example itself
+Row = tuple[str, float, bool, int, str, str]
 
 
 def run(task: tuple[str, int, int]) -> tuple[str, list[Row]]:
@@ -64,6 +65,7 @@ def run(task: tuple[str, int, int]) -> tuple[str, list[Row]]:
     def one(example: Any) -> None:
         outcome: Outcome = target.run(example)
         said = outcome.message.strip().splitlines()
+        broke = not outcome.clean or outcome.seconds > SLOW
         rows.append(
             (
                 outcome.kind,
@@ -71,6 +73,7 @@ def run(task: tuple[str, int, int]) -> tuple[str, list[Row]]:
                 outcome.clean,
                 len(outcome.outside),
                 said[0] if said else "",
+                repr(example)[:4000] if broke else "",
             )
         )
 
@@ -78,11 +81,14 @@ def run(task: tuple[str, int, int]) -> tuple[str, list[Row]]:
     return name, rows
 
 
-def tasks(examples: int, jobs: int, seed: int) -> list[tuple[str, int, int]]:
-    """The examples split by SHARES, each target's into `jobs` parts with seeds of their own."""
-    total = sum(SHARES.values())
+def tasks(examples: int, jobs: int, seed: int, only: list[str]) -> list[tuple[str, int, int]]:
+    """The examples split by SHARES among the targets `only`, each target's into `jobs` parts
+    with seeds of their own (a target's seeds are the same whichever others run)."""
+    total = sum(SHARES[name] for name in only)
     out = []
     for i, (name, share) in enumerate(SHARES.items()):
+        if name not in only:
+            continue
         count = round(examples * share / total)
         for j in range(jobs):
             part = count // jobs + (1 if j < count % jobs else 0)
@@ -99,8 +105,8 @@ def table(results: dict[str, list[Row]], seconds: float) -> str:
     )
     lines = [header, "|" + " --- |" * 11]
     totals: Counter[str] = Counter()
-    for name in SHARES:
-        rows = results.get(name, [])
+    for name in [n for n in SHARES if n in results]:
+        rows = results[name]
         kinds = Counter(kind for kind, *_ in rows)
         counts = {
             "examples": len(rows),
@@ -109,8 +115,8 @@ def table(results: dict[str, list[Row]], seconds: float) -> str:
             "bad": kinds["exit 2"] + kinds["ExplainerError"],
             "bug": sum(v for k, v in kinds.items() if k not in EXPECTED),
             "hang": kinds["hang"],
-            "unclean": sum(1 for _, _, clean, _, _ in rows if not clean),
-            "outside": sum(outside for *_, outside, _ in rows),
+            "unclean": sum(1 for _, _, clean, *_ in rows if not clean),
+            "outside": sum(row[3] for row in rows),
             "slow": sum(1 for _, s, *_ in rows if s > SLOW),
         }
         slowest = max((s for _, s, *_ in rows), default=0.0)
@@ -131,12 +137,13 @@ def table(results: dict[str, list[Row]], seconds: float) -> str:
 
 
 def defects(results: dict[str, list[Row]]) -> list[str]:
-    """One line per example that broke a promise: its target, how it ended, what it said."""
+    """One line per example that broke a promise: its target, how it ended, what it said, and
+    the example (to make it a test)."""
     return [
-        f"{name}: {kind} after {s:.1f} s: {said[:200]}"
+        f"{name}: {kind} after {s:.1f} s: {said[:200]}\n    {example}"
         for name, rows in results.items()
-        for kind, s, clean, outside, said in rows
-        if not clean or kind == "hang" or s > SLOW
+        for kind, s, clean, _, said, example in rows
+        if not clean or s > SLOW
     ]
 
 
@@ -146,11 +153,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=multiprocessing.cpu_count())
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--write", metavar="FILE.md", help="also write the table into this file")
+    p.add_argument(
+        "--only",
+        metavar="TARGET",
+        action="append",
+        choices=list(SHARES),
+        help="run only this target (again for several)",
+    )
     args = p.parse_args(argv)
     start = time.monotonic()
     results: dict[str, list[Row]] = {}
     with multiprocessing.get_context("spawn").Pool(args.jobs, maxtasksperchild=1) as pool:
-        for name, rows in pool.imap_unordered(run, tasks(args.examples, args.jobs, args.seed)):
+        chosen = tasks(args.examples, args.jobs, args.seed, args.only or list(SHARES))
+        for name, rows in pool.imap_unordered(run, chosen):
             results.setdefault(name, []).extend(rows)
             print(f"{name}: {len(results[name]):,} examples done", file=sys.stderr, flush=True)
     text = table(results, time.monotonic() - start)
