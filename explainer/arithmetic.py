@@ -7,6 +7,7 @@ them). `value` evaluates a sympy expression in any of them, never through sympy'
 
 from __future__ import annotations
 
+import decimal
 import functools
 import operator
 from collections.abc import Callable, Iterable, Mapping
@@ -60,7 +61,11 @@ def _decimal_tanh(x: Decimal) -> Decimal:
 # Functions every mode computes exactly, in its own numbers.
 EXACTLY: dict[type, Callable[[Number], Number]] = {
     sp.Abs: abs,
-    sp.sign: lambda x: int(x > 0) - int(x < 0),
+    sp.sign: lambda x: x / abs(x) if x else x * 0,  # ±1 or 0 in the mode's own numbers
+    # every mode computes in real numbers: sympy writes |exp(z)| as exp(re(z)) for a z it cannot
+    # prove real, and re(z) is z there
+    sp.re: lambda x: x,
+    sp.im: lambda x: x * 0,
 }
 
 ARITHMETIC: dict[str, Arithmetic] = {
@@ -160,10 +165,20 @@ def arithmetic(spec: str, exact_digits: int = 1_000) -> Arithmetic:
     return mode(parse_arithmetic(spec), exact_digits)
 
 
+NOT_FINITE: dict[sp.Basic, type[ArithmeticError]] = {
+    sp.zoo: ZeroDivisionError,
+    sp.nan: decimal.InvalidOperation,
+    sp.oo: OverflowError,
+    -sp.oo: OverflowError,
+}
+
+
 def value(expr: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> Number:
     """Evaluate a sympy expression over `ar`, with symbols looked up by name in `env`."""
     if expr.is_Symbol:
         return env[expr.name]
+    if expr in NOT_FINITE:  # sympy's own ∞ and undefined (0**-1 in a derivative is zoo)
+        raise NOT_FINITE[expr]()
     if expr.is_Number:
         return ar.constant(expr)
     if expr is sp.E:  # sympy's own name for exp(1), which a folded exp(1) becomes

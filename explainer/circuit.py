@@ -10,6 +10,7 @@ one exact constant.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -192,17 +193,25 @@ def split(s: GraphScenario) -> Circuit:
         assert isinstance(node, Op)  # the loader refuses a bare name or constants alone
         if s.grouping == "nodes" and not all(isinstance(a, Ref | Num) for a in node.args):
             args = tuple(sp.Symbol(n) for n in names(node))
-            sp_.gates.append(Gate(name, "node", args, expression(node), True, name))
+            folded = expression(
+                node, functools.partial(_constant, file=s.path, where=where, limits=s.limits)
+            )
+            sp_.gates.append(Gate(name, "node", args, folded, True, name))
         else:
             sp_.gate(node, name, where)
     return Circuit(s.leaves, tuple(sp_.gates), s.output, s.nodes)
 
 
-def expression(node: Node) -> sp.Expr:
-    """An expression as written, in the names it uses (a node as one gate; a claim's working)."""
+def expression(node: Node, constant: Callable[[sp.Expr], sp.Expr] = lambda e: e) -> sp.Expr:
+    """An expression as written, in the names it uses (a node as one gate; a claim's working);
+    an operation on constants alone goes through `constant` (a node's are folded and checked
+    as a gate's are: no complex log(-3), no constant too large to hold)."""
     if isinstance(node, Ref):
         return sp.Symbol(node.name)
     if isinstance(node, Num):
         return number(node.text)
-    args = tuple(expression(a) for a in node.args)
-    return args[0] if node.op == "pos" else VALUE[node.op](*args)
+    args = tuple(expression(a, constant) for a in node.args)
+    if node.op == "pos":
+        return args[0]
+    built = VALUE[node.op](*args)
+    return built if any(a.free_symbols for a in args) else constant(built)

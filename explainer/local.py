@@ -146,6 +146,10 @@ def _diff(expr: Expr, wire: str, wires: tuple[str, ...]) -> Expr:
     real = {sp.Symbol(w): sp.Symbol(w, real=True) for w in wires}
     d = sp.diff(expr.xreplace(real), real[sp.Symbol(wire)])
     d = d.replace(sp.Heaviside, lambda x, *_: bracket(x > 0))
+    # |x ** y| differentiates into re() and im() parts, since x ** y may be complex for real
+    # x and y; every value of a circuit is real (a complex one is refused as not finite), so
+    # re(u) is u and im(u) is 0
+    d = d.replace(sp.re, lambda u: u).replace(sp.im, lambda u: sp.S.Zero)
     return d.xreplace({v: k for k, v in real.items()})
 
 

@@ -4,6 +4,7 @@ claims by the ten thousand, and verification work that grew with the square of t
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -271,3 +272,42 @@ def test_sympys_check_of_an_irrational_power_takes_no_exact_root(tmp_path: Path)
     assert isinstance(s, GraphScenario)
     (x,) = graph_results.results(resolve_graph(s, Options(check_gradients=True))).checks
     assert x.symbolic == pytest.approx(24**0.3333333333333333 * math.log(24), rel=1e-14)
+
+
+FOUND = [  # (expression, gates, arithmetic, leaves, expected ∂f/∂leaf or the error's words)
+    # sympy writes |exp(x)| as exp(re(x)) for an x it cannot prove real: f = 2e, ∂f/∂x = 2e
+    ("abs(exp(x)) * y", "nodes", "float64", {"x": 1, "y": 2}, {"x": 2 * math.e, "y": math.e}),
+    # sign() of the |·| gate in paper arithmetic was a Python int the decimals refused: at x = 2,
+    # ∂f/∂x = sign(x − 3)·x + |x − 3| = −2 + 1
+    ("abs(x - 3) * x", "operations", "paper:2", {"x": 2}, {"x": -1}),
+    # a constant of a node as one gate is checked as a gate's constant is: log(−3) is complex
+    ("max(x, 1 + log(-3)) * x", "nodes", "float64", {"x": 2}, "constants with a finite real"),
+    # 0 ** y at y = 0 differentiates to 0 ** y · ln 0: sympy's nan, now the located error
+    ("relu(x) ** y", "nodes", "float64", {"x": -1, "y": 0}, "df/dy: an undefined operation"),
+]
+
+
+@pytest.mark.parametrize(("expression", "gates", "arithmetic", "leaves", "expected"), FOUND)
+def test_what_the_fuzzer_found_in_graphs(
+    write_scenario: WriteScenario,
+    capsys: pytest.CaptureFixture[str],
+    expression: str,
+    gates: str,
+    arithmetic: str,
+    leaves: dict[str, float],
+    expected: dict[str, float] | str,
+) -> None:
+    """Each exited 70 (an int where decimals were, re() and zoo that no arithmetic evaluated,
+    a complex constant sympy could not compare)."""
+    written = ", ".join(f"{k} = {v}" for k, v in leaves.items())
+    text = f'title = "t"\n[graph]\nleaves = {{ {written} }}\nnodes = {{ f = "{expression}" }}\n'
+    path = write_scenario(text + f'gates = "{gates}"\n')
+    code = main(["render", str(path), "-f", "json", "--arithmetic", arithmetic])
+    out, err = capsys.readouterr()
+    if isinstance(expected, str):
+        assert code == 2 and expected in err and err.count("\n") == 1
+        return
+    assert code == 0, err
+    values = json.loads(out)["values"]
+    for leaf, gradient in expected.items():
+        assert values[f"df/d{leaf}"] == pytest.approx(gradient, rel=1e-12)
