@@ -256,22 +256,23 @@ def test_a_finite_difference_that_steps_where_the_expression_is_undefined(
 
 
 def test_sympys_check_of_an_irrational_power_takes_no_exact_root(tmp_path: Path) -> None:
-    """24 ** x at x = 0.3333333333333333: the check once put the leaf in as the exact rational
-    3333333333333333/10¹⁶ and sympy tried the root exactly, for minutes; now evaluated at 30
+    """24 ** x at x = 2.7960232613677047: the check put the leaf in as an exact rational of 16
+    digits and sympy took the root exactly, for minutes; now it is evaluated in floats of 40
     digits: ∂f/∂x = 24^x · ln 24."""
+    x = 2.7960232613677047
     path = tmp_path / "root.toml"
     path.write_text(
-        'title = "t"\n[graph]\nleaves = { x = 0.3333333333333333 }\nnodes = { f = "24 ** x" }\n',
+        f'title = "t"\n[graph]\nleaves = {{ x = {x!r} }}\nnodes = {{ f = "24 ** x" }}\n',
         encoding="utf-8",
     )
     command = [sys.executable, "-m", "explainer", "render", str(path), "--check-gradients"]
-    command += ["-f", "json"]
+    command += ["-f", "md", "-o", str(tmp_path / "out")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     s = scenario.load(path)
     assert isinstance(s, GraphScenario)
-    (x,) = graph_results.results(resolve_graph(s, Options(check_gradients=True))).checks
-    assert x.symbolic == pytest.approx(24**0.3333333333333333 * math.log(24), rel=1e-14)
+    (check,) = graph_results.results(resolve_graph(s, Options(check_gradients=True))).checks
+    assert check.symbolic == pytest.approx(24**x * math.log(24), rel=1e-14)
 
 
 FOUND = [  # (expression, gates, arithmetic, leaves, expected ∂f/∂leaf or the error's words)
