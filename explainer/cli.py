@@ -346,6 +346,7 @@ def cmd_handout(args: argparse.Namespace) -> int:
         paper=args.paper,
         progress=sys.stderr.isatty(),
         limits=args.limits,
+        note=lambda words: print(f"explainer: note: {one_line(words)}", file=sys.stderr),
     )
     out = Path(args.output or f"handouts/{s.name}")
     unset: tuple[str, ...] = ()
