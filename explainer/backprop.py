@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import sympy as sp
@@ -184,22 +185,73 @@ def written_out(c: Circuit) -> Size:
     return size[c.output]
 
 
-def symbolic(c: Circuit) -> dict[str, float | None] | None:
+# Python calls sympy may make for the check (the shipped circuits need 3,000 to 160,000): past
+# them it is stopped and its column left empty. A count, not a clock, so that the page is the
+# same on every machine; on ours, 3 million calls take a few seconds.
+SYMBOLIC_CALLS = 3_000_000
+LeftOut = Literal["", "operations", "cases", "work"]
+
+
+@dataclass(frozen=True)
+class Symbolic:
+    """sympy.diff of the whole expression by each leaf, evaluated there (None where that is not
+    a finite real number), or the reason the check is left out: the expression written out
+    has too many operations, or too many with cases, or sympy's work ran past SYMBOLIC_CALLS."""
+
+    values: Mapping[str, float | None]
+    left_out: LeftOut = ""
+
+
+class _OutOfWork(Exception):
+    """sympy ran past its budget of calls."""
+
+
+@contextmanager
+def _budget(calls: int) -> Iterator[None]:
+    """The Python calls made inside counted (in this thread), _OutOfWork past `calls`."""
+    made = 0
+    previous = sys.gettrace()
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal made
+        made += 1
+        if made > calls:
+            raise _OutOfWork
+        # None: no line events, only the calls are counted
+
+    sys.settrace(count)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
+
+
+def symbolic(c: Circuit, calls: int = SYMBOLIC_CALLS) -> Symbolic:
     """∂output/∂leaf as sympy.diff of the whole expression, evaluated at the leaves: independent
-    of the gates and of the backward pass. None when the expression written out is too large
-    (Size.writable: sympy.diff of it would take minutes)."""
-    if not written_out(c).writable:
-        return None
+    of the gates and of the backward pass; left out when the expression written out is too
+    large (Size.writable) or sympy's work runs past `calls`."""
+    size = written_out(c)
+    if not size.writable:
+        return Symbolic({}, "operations" if size.operations > WHOLE_LIMIT else "cases")
     real = {sp.Symbol(n): sp.Symbol(n, real=True) for n, _ in c.leaves}  # d|x|/dx = sign(x)
-    whole = c.whole().xreplace(real)
     # evaluated numerically, each leaf's decimal put in as a 40-digit float, so that sympy
     # computes in floats as it rebuilds the tree: put in as exact rationals, 24 ** x1 at
     # x1 = 3333333333333333/10**16 is a root sympy would try to take exactly, for minutes
     # (and evalf's own subs= substitutes again at every piecewise, for as long)
     at = {real[sp.Symbol(n)]: sp.Float(repr(v), 40) for n, v in c.leaves}
-    return {
-        n: _real(sp.diff(whole, real[sp.Symbol(n)]).xreplace(at).evalf(30)) for n, _ in c.leaves
-    }
+    try:
+        with _budget(calls):
+            whole = c.whole().xreplace(real)
+            return Symbolic({n: _at(whole, real[sp.Symbol(n)], at) for n, _ in c.leaves})
+    except _OutOfWork:
+        return Symbolic({}, "work")
+
+
+def _at(whole: sp.Expr, leaf: sp.Symbol, at: Mapping[sp.Symbol, sp.Float]) -> float | None:
+    try:
+        return _real(sp.diff(whole, leaf).xreplace(at).evalf(30))
+    except (TypeError, ValueError, ArithmeticError):  # a complex comparison in a case, 1/0
+        return None
 
 
 def _real(x: sp.Expr) -> float | None:

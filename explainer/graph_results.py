@@ -43,6 +43,7 @@ class GraphResults:
     findings: tuple[Finding, ...]
     checks: tuple[LeafCheck, ...]
     values: Values
+    symbolic_left_out: backprop.LeftOut = ""  # why sympy.diff of the whole is not in checks
 
 
 def keys(c: Circuit, run: Backprop) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
     ar = arithmetic.mode(plan.arithmetic, s.limits.exact_digits)
     run = backprop.run(c, locals_, ar, path=s.path)
     found = () if values_only or not s.claims else check_claims(plan, c, locals_, run)
-    checks = () if values_only or not plan.check_gradients else _leaf_checks(c, run)
+    checks, left_out = ((), "") if values_only or not plan.check_gradients else _leaf_checks(c, run)
     return GraphResults(
         plan=plan,
         circuit=c,
@@ -69,18 +70,19 @@ def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
         run=run,
         findings=found,
         checks=checks,
+        symbolic_left_out=left_out,
         values=tuple((k, as_json(v)) for k, v in keys(c, run).items()),
     )
 
 
-def _leaf_checks(c: Circuit, run: Backprop) -> tuple[LeafCheck, ...]:
+def _leaf_checks(c: Circuit, run: Backprop) -> tuple[tuple[LeafCheck, ...], backprop.LeftOut]:
+    """Each leaf's gradient three ways, and why sympy's column is left out ("" when it is not)."""
     symbolic, estimates = backprop.symbolic(c), backprop.central_differences(c)
-    return tuple(
-        LeafCheck(
-            n, float(run.gradients[n]), None if symbolic is None else symbolic[n], estimates[n]
-        )
+    checks = tuple(
+        LeafCheck(n, float(run.gradients[n]), symbolic.values.get(n), estimates[n])
         for n, _ in c.leaves
     )
+    return checks, symbolic.left_out
 
 
 def check_claims(

@@ -13,7 +13,17 @@ from typing import Any
 
 import pytest
 
-from explainer import cli, compute, evaluate, graph_results, pipeline, scenario, trainer, verify
+from explainer import (
+    cli,
+    compute,
+    evaluate,
+    graph_results,
+    pipeline,
+    render,
+    scenario,
+    trainer,
+    verify,
+)
 from explainer.cli import main
 from explainer.graph_scenario import GraphScenario
 from explainer.settings import Options, resolve_graph
@@ -312,3 +322,25 @@ def test_what_the_fuzzer_found_in_graphs(
     values = json.loads(out)["values"]
     for leaf, gradient in expected.items():
         assert values[f"df/d{leaf}"] == pytest.approx(gradient, rel=1e-12)
+
+
+def test_sympys_check_is_stopped_by_a_count_of_its_work(write_scenario: WriteScenario) -> None:
+    """A graph whose whole expression sympy.diff took 25 s to differentiate (expanding powers
+    inside tanh; found by the fuzzer): stopped after SYMBOLIC_CALLS of sympy's calls, a count,
+    so the page is the same on any machine; the column is empty and the page says why. The
+    backward pass and the finite differences still agree."""
+    path = write_scenario(
+        'title = "g"\n[graph]\nleaves = { x0 = 0.4175078353301621 }\n'
+        "nodes = { n0 = '(exp((log((0.5 / x0)) ** x0)) - x0)', n1 = '(((((x0 - 1) * (n0 ** "
+        "3.25)) ** 2) / -(n0)) / sigmoid((n0 / sqrt((x0 ** x0)))))', n2 = '((x0 + ((x0 + (n0 "
+        "+ n0)) * tanh((x0 - n1)))) ** -26) * (x0 + n0 + n1)' }\n"
+    )
+    s = scenario.load(path)
+    assert isinstance(s, GraphScenario)
+    r = graph_results.results(resolve_graph(s, Options(check_gradients=True)))
+    assert r.symbolic_left_out == "work"
+    (check,) = r.checks
+    assert check.symbolic is None and check.estimate is not None
+    assert check.backward == pytest.approx(check.estimate, rel=1e-5)
+    page = render.render(pipeline.arrange(r), "md")
+    assert "sympy.diff of the whole expression was stopped after 3,000,000 steps" in page

@@ -15,7 +15,7 @@ from typing import Any
 import sympy as sp
 
 from explainer import circuit_figure, notation
-from explainer.backprop import KINK_LIMIT, WHOLE_LIMIT, Flow, Size, written_out
+from explainer.backprop import KINK_LIMIT, SYMBOLIC_CALLS, Flow, written_out
 from explainer.circuit import Circuit, Gate
 from explainer.expressions import Node, Num, Op, Ref
 from explainer.graph_results import GraphResults
@@ -369,19 +369,19 @@ def figure(p: Page) -> Figure:
     return Figure("circuit", drawing, caption)
 
 
-def _too_large(size: Size) -> str:
-    """Why sympy.diff of the whole expression is left out (values used several times repeat
-    in it)."""
-    if size.operations > WHOLE_LIMIT:
-        return (
-            f". The whole expression written out has {size.operations:,} operations (values "
-            "used several times repeat), too long for sympy.diff; its column is left empty."
-        )
-    return (
-        f". The whole expression written out has {size.kinks:,} operations with cases (max, "
-        f"min, ReLU, |·|; values used several times repeat), more than the {KINK_LIMIT} whose "
-        "cases sympy.diff can carry in good time; its column is left empty."
-    )
+def _left_out(p: Page) -> str:
+    """Why sympy.diff of the whole expression is not in the table (values used several times
+    repeat in the expression written out)."""
+    size = written_out(p.c)
+    return {
+        "operations": f". The whole expression written out has {size.operations:,} operations "
+        "(values used several times repeat), too long for sympy.diff; its column is left empty.",
+        "cases": f". The whole expression written out has {size.kinks:,} operations with cases "
+        f"(max, min, ReLU, |·|; values used several times repeat), more than the {KINK_LIMIT} "
+        "whose cases sympy.diff can carry in good time; its column is left empty.",
+        "work": ". sympy.diff of the whole expression was stopped after "
+        f"{SYMBOLIC_CALLS:,} steps of its work, without a result; its column is left empty.",
+    }[p.results.symbolic_left_out]
 
 
 def checks(p: Page) -> Section:
@@ -394,7 +394,7 @@ def checks(p: Page) -> Section:
         )
         for x in p.results.checks
     )
-    size = written_out(p.c)  # sympy.diff of the whole expression was taken when it is writable
+    taken = not p.results.symbolic_left_out  # sympy.diff of the whole expression is there
     undefined = "".join(
         words
         for missing, words in (
@@ -403,7 +403,7 @@ def checks(p: Page) -> Section:
                 " A difference whose step reaches where the expression is undefined is left empty.",
             ),
             (
-                size.writable and any(x.symbolic is None for x in p.results.checks),
+                taken and any(x.symbolic is None for x in p.results.checks),
                 " Where sympy's exact value is not a finite real number (a negative number to "
                 "an irrational power), its cell is left empty.",
             ),
@@ -423,7 +423,7 @@ def checks(p: Page) -> Section:
                     math(r"\frac{f(x + h) - f(x - h)}{2h}"),
                     " with ",
                     math(r"h = 10^{-6}"),
-                    "." if size.writable else _too_large(size),
+                    "." if taken else _left_out(p),
                     undefined,
                 )
             ),
