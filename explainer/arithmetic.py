@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -120,6 +121,10 @@ class _TooLarge(ArithmeticError):
     """A number past a size limit of ours (not the machine's)."""
 
 
+class NotReal(ArithmeticError):
+    """A value that is not a real number: every mode computes in the reals."""
+
+
 ROUNDINGS = {"half-up": ROUND_HALF_UP, "truncate": ROUND_DOWN}
 PAPER_CONTEXT = Context(prec=60)
 
@@ -165,11 +170,30 @@ def arithmetic(spec: str, exact_digits: int = 1_000) -> Arithmetic:
     return mode(parse_arithmetic(spec), exact_digits)
 
 
-NOT_FINITE: dict[sp.Basic, type[ArithmeticError]] = {
-    sp.zoo: ZeroDivisionError,
-    sp.nan: decimal.InvalidOperation,
-    sp.oo: OverflowError,
-    -sp.oo: OverflowError,
+def _raise(error: ArithmeticError) -> Callable[[Arithmetic], Number]:
+    def fault(ar: Arithmetic) -> Number:
+        raise error
+
+    return fault
+
+
+def _pi(ar: Arithmetic) -> Number:
+    if ar.name == "exact":
+        return _irrational("π")(ar.constant(sp.S.One))
+    return ar.number(math.pi)
+
+
+# sympy's own constants, as each mode takes them: e (a folded exp(1) becomes sympy's E), π,
+# and those that are no real number: i (the log of a negative base, in ∂(−95)^y/∂y), ∞, zoo
+# (0 ** −1 in a derivative) and nan, each then a located arithmetic error.
+ATOMS: dict[sp.Basic, Callable[[Arithmetic], Number]] = {
+    sp.E: lambda ar: ar.functions[sp.exp](ar.constant(sp.S.One)),
+    sp.pi: _pi,
+    sp.I: _raise(NotReal("not a real number (the log of a negative number, in a power's rule)")),
+    sp.zoo: _raise(ZeroDivisionError()),
+    sp.nan: _raise(decimal.InvalidOperation()),
+    sp.oo: _raise(OverflowError()),
+    -sp.oo: _raise(OverflowError()),
 }
 
 
@@ -177,12 +201,10 @@ def value(expr: sp.Basic, env: Mapping[str, Number], ar: Arithmetic) -> Number:
     """Evaluate a sympy expression over `ar`, with symbols looked up by name in `env`."""
     if expr.is_Symbol:
         return env[expr.name]
-    if expr in NOT_FINITE:  # sympy's own ∞ and undefined (0**-1 in a derivative is zoo)
-        raise NOT_FINITE[expr]()
+    if expr in ATOMS:
+        return ATOMS[expr](ar)
     if expr.is_Number:
         return ar.constant(expr)
-    if expr is sp.E:  # sympy's own name for exp(1), which a folded exp(1) becomes
-        return ar.functions[sp.exp](ar.constant(sp.S.One))
     if isinstance(expr, sp.Piecewise):
         return _piecewise(expr, env, ar)
     args = [value(a, env, ar) for a in expr.args]

@@ -21,6 +21,7 @@ from explainer.arithmetic import (
     ARITHMETIC,
     QUIET,
     Arithmetic,
+    NotReal,
     Number,
     _TooLarge,
     arithmetic,
@@ -127,7 +128,7 @@ def _guard(key: str) -> Iterator[None]:
 
 
 def reason(e: ArithmeticError) -> str:
-    if isinstance(e, _TooLarge):
+    if isinstance(e, _TooLarge | NotReal):
         return str(e)
     if isinstance(e, ZeroDivisionError):
         return "a division by zero"

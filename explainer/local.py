@@ -140,11 +140,21 @@ def local(g: Gate) -> tuple[Local, ...]:
     return tuple(out)
 
 
+class _RealAbs(sp.Function):  # type: ignore[misc]  # sympy has no types
+    """|u| of a real u: d|u|/du = sign(u) (0 at 0, as the |·| gate's rule)."""
+
+    def fdiff(self, argindex: int = 1) -> Expr:
+        return sp.sign(self.args[0])
+
+
 def _diff(expr: Expr, wire: str, wires: tuple[str, ...]) -> Expr:
     """sympy.diff of a whole node by one wire, the wires real (so d|x|/dx is sign(x), not an
     expression in re and im) and each Heaviside step (from max and min) written as a bracket."""
     real = {sp.Symbol(w): sp.Symbol(w, real=True) for w in wires}
-    d = sp.diff(expr.xreplace(real), real[sp.Symbol(wire)])
+    # |u| as a function whose derivative is sign(u)·u′: sympy's Abs takes u complex where it
+    # cannot prove it real (tanh(x ** 3.25)) and writes the derivative in re, im, sin, atan2
+    d = sp.diff(expr.xreplace(real).replace(sp.Abs, _RealAbs), real[sp.Symbol(wire)])
+    d = d.replace(_RealAbs, sp.Abs)
     d = d.replace(sp.Heaviside, lambda x, *_: bracket(x > 0))
     # |x ** y| differentiates into re() and im() parts, since x ** y may be complex for real
     # x and y; every value of a circuit is real (a complex one is refused as not finite), so

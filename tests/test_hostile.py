@@ -295,6 +295,21 @@ FOUND = [  # (expression, gates, arithmetic, leaves, expected ∂f/∂leaf or th
     ("max(x, 1 + log(-3)) * x", "nodes", "float64", {"x": 2}, "constants with a finite real"),
     # 0 ** y at y = 0 differentiates to 0 ** y · ln 0: sympy's nan, now the located error
     ("relu(x) ** y", "nodes", "float64", {"x": -1, "y": 0}, "df/dy: an undefined operation"),
+    # ∂(−95)^x/∂x = (−95)^x · (ln 95 + iπ): sympy's i and π, now "not a real number"
+    ("(-95) ** x * y", "operations", "float64", {"x": 2, "y": 1}, "not a real number"),
+    # |tanh(x ** 3.25)| as one gate: sympy took u complex and wrote its derivative in re, im,
+    # sin and atan2; now sign(u)·u′: at x = 0.5, y = 2, with u = tanh(x^3.25),
+    # ∂f/∂x = y·sign(u)·(1 − u²)·3.25·x^2.25 and ∂f/∂y = |u|
+    (
+        "abs(tanh(x ** 3.25)) * y",
+        "nodes",
+        "float64",
+        {"x": 0.5, "y": 2},
+        {
+            "x": 2 * (1 - math.tanh(0.5**3.25) ** 2) * 3.25 * 0.5**2.25,
+            "y": math.tanh(0.5**3.25),
+        },
+    ),
 ]
 
 
