@@ -178,6 +178,38 @@ def _constant(expr: sp.Expr, file: str, where: str, limits: Limits) -> sp.Expr:
     return c
 
 
+NOT_REAL = (sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo)
+
+
+def _real_node(expr: sp.Expr, file: str, where: str) -> None:
+    """A node as one gate holds no constant that is no finite real number once sympy rebuilds
+    it over real wires, as differentiating it does: sympy simplifies as it builds (x / x is 1,
+    so sqrt(-sqrt(x / x)) is i; log(x − x) is zoo), and such a constant cannot even be
+    compared in a max or min."""
+    real = {w: sp.Symbol(w.name, real=True) for w in expr.free_symbols}
+    try:
+        built = expr.xreplace(real)
+    except (TypeError, ValueError) as e:  # sympy's "The argument 'I' is not comparable"
+        quoted = str(e).split("'")
+        what = quoted[1][:80] if len(quoted) > 2 else "a value"
+        raise ScenarioError(
+            file,
+            where,
+            "a max or min of real numbers",
+            f"one of {what}, which is not a real number",
+        ) from None
+    if not any(built.has(bad) for bad in NOT_REAL):
+        return
+    found = next(  # the largest constant part that holds one, as sympy writes it
+        a
+        for a in sp.preorder_traversal(built)
+        if not a.free_symbols and any(a.has(bad) for bad in NOT_REAL)
+    )
+    raise ScenarioError(
+        file, where, "an expression whose constants are finite real numbers", str(found)
+    )
+
+
 def _too_large(file: str, where: str, limits: Limits, found: str) -> ScenarioError:
     return limits.exceeded(
         file, where, "exact_digits", "operations on constants folded into a constant", found
@@ -196,6 +228,7 @@ def split(s: GraphScenario) -> Circuit:
             folded = expression(
                 node, functools.partial(_constant, file=s.path, where=where, limits=s.limits)
             )
+            _real_node(folded, s.path, where)
             sp_.gates.append(Gate(name, "node", args, folded, True, name))
         else:
             sp_.gate(node, name, where)

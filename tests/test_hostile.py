@@ -359,3 +359,26 @@ def test_sympys_check_is_stopped_by_a_count_of_its_work(write_scenario: WriteSce
     assert check.backward == pytest.approx(check.estimate, rel=1e-5)
     page = render.render(pipeline.arrange(r), "md")
     assert "sympy.diff of the whole expression was stopped after 3,000,000 steps" in page
+
+
+@pytest.mark.parametrize(
+    ("expression", "found"),
+    [
+        ("min(x * x, sqrt(-(sqrt(x / x)))) * x", "one of I, which is not a real number"),
+        ("max(x, log(x - x)) * x", "one of zoo, which is not a real number"),
+        ("sqrt(-(exp(x / x))) * x", "constants are finite real numbers, found I"),
+    ],
+)
+def test_a_node_sympy_builds_into_no_real_number_is_located(
+    write_scenario: WriteScenario,
+    capsys: pytest.CaptureFixture[str],
+    expression: str,
+    found: str,
+) -> None:
+    """As one gate, sympy simplifies as it builds: x / x is 1, so sqrt(−sqrt(x / x)) is i and
+    log(x − x) is zoo, which a max or min cannot compare (exit 70; found by the fuzzer)."""
+    text = f'title = "t"\n[graph]\nleaves = {{ x = 2 }}\nnodes = {{ f = "{expression}" }}\n'
+    path = write_scenario(text + 'gates = "nodes"\n')
+    assert main(["render", str(path), "-f", "json"]) == 2
+    err = capsys.readouterr().err
+    assert "graph.nodes.f: expected" in err and found in err and err.count("\n") == 1
