@@ -131,12 +131,23 @@ class _Splitter:
         expr = VALUE[node.op](*args)
         if not any(isinstance(a, sp.Symbol) for a in args):  # constants only: fold
             return _constant(expr, self.s.path, where, self.s.limits)
+        if node.op == "pow":
+            _exponent(args[1], self.s.path, where)
         out = name or self.fresh()
         self.gates.append(Gate(out, node.op, args, expr, bool(name), self.node))
         return sp.Symbol(out)
 
 
 POWER_OF_CONSTANTS = 1_000  # largest exponent folded: 10 ** 10 ** 10 would never finish
+
+
+def _exponent(e: sp.Expr, file: str, where: str) -> None:
+    """A constant exponent within POWER_OF_CONSTANTS: sympy expands x ** 916132832 term by term
+    where it simplifies, for ever, and no lecture's circuit needs one."""
+    if e.is_Number and not abs(e) <= POWER_OF_CONSTANTS:
+        raise ScenarioError(
+            file, where, f"a power with an exponent of at most {POWER_OF_CONSTANTS:,}", str(e)
+        )
 
 
 def magnitude(c: sp.Expr) -> float:
@@ -186,6 +197,9 @@ def _real_node(expr: sp.Expr, file: str, where: str) -> None:
     it over real wires, as differentiating it does: sympy simplifies as it builds (x / x is 1,
     so sqrt(-sqrt(x / x)) is i; log(x − x) is zoo), and such a constant cannot even be
     compared in a max or min."""
+    for power in sp.preorder_traversal(expr):
+        if isinstance(power, sp.Pow):
+            _exponent(power.args[1], file, where)
     real = {w: sp.Symbol(w.name, real=True) for w in expr.free_symbols}
     try:
         built = expr.xreplace(real)

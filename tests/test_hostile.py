@@ -382,3 +382,17 @@ def test_a_node_sympy_builds_into_no_real_number_is_located(
     assert main(["render", str(path), "-f", "json"]) == 2
     err = capsys.readouterr().err
     assert "graph.nodes.f: expected" in err and found in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("gates", ["operations", "nodes"])
+def test_a_constant_exponent_is_bounded(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str], gates: str
+) -> None:
+    """(x + 1) ** 916132832: sympy expanded such a power term by term while it simplified a
+    node, for ever (found by the fuzzer); an exponent is at most 1,000, as a power of
+    constants is."""
+    text = 'title = "t"\n[graph]\nleaves = { x = 2 }\nnodes = { f = "(x + 1) ** 916132832" }\n'
+    path = write_scenario(text + f'gates = "{gates}"\n')
+    assert main(["render", str(path), "-f", "json"]) == 2
+    err = capsys.readouterr().err
+    assert "graph.nodes.f: expected a power with an exponent of at most 1,000" in err
