@@ -192,6 +192,14 @@ def _constant(expr: sp.Expr, file: str, where: str, limits: Limits) -> sp.Expr:
 NOT_REAL = (sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo)
 
 
+def real_parts(expr: sp.Expr) -> sp.Expr:
+    """An expression of real values with sympy's real and imaginary parts taken: re(u) is u and
+    im(u) is 0. sympy, not knowing the wires real, writes |exp(x)| as exp(re(x)) and
+    |33 ** exp(x)| as 33 ** (exp(re(x))·cos(im(x))); every value of a circuit is real (a complex
+    one is refused as not finite), so these are exp(x) and 33 ** exp(x)."""
+    return expr.replace(sp.re, lambda u: u).replace(sp.im, lambda u: sp.S.Zero)
+
+
 def _real_node(expr: sp.Expr, file: str, where: str) -> None:
     """A node as one gate holds no constant that is no finite real number once sympy rebuilds
     it over real wires, as differentiating it does: sympy simplifies as it builds (x / x is 1,
@@ -242,6 +250,7 @@ def split(s: GraphScenario) -> Circuit:
             folded = expression(
                 node, functools.partial(_constant, file=s.path, where=where, limits=s.limits)
             )
+            folded = real_parts(folded)
             _real_node(folded, s.path, where)
             sp_.gates.append(Gate(name, "node", args, folded, True, name))
         else:

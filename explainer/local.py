@@ -16,7 +16,7 @@ from typing import Any
 import sympy as sp
 
 from explainer.activations import ACTIVATIONS, unevaluated
-from explainer.circuit import Circuit, Gate
+from explainer.circuit import Circuit, Gate, real_parts
 
 Expr = Any  # a sympy expression (sympy ships no precise types)
 One, MinusOne = sp.S.One, sp.S.NegativeOne
@@ -156,10 +156,7 @@ def _diff(expr: Expr, wire: str, wires: tuple[str, ...]) -> Expr:
     d = sp.diff(expr.xreplace(real).replace(sp.Abs, _RealAbs), real[sp.Symbol(wire)])
     d = d.replace(_RealAbs, sp.Abs)
     d = d.replace(sp.Heaviside, lambda x, *_: bracket(x > 0))
-    # |x ** y| differentiates into re() and im() parts, since x ** y may be complex for real
-    # x and y; every value of a circuit is real (a complex one is refused as not finite), so
-    # re(u) is u and im(u) is 0
-    d = d.replace(sp.re, lambda u: u).replace(sp.im, lambda u: sp.S.Zero)
+    d = real_parts(d)  # sympy's re() and im() of values it cannot prove real
     return d.xreplace({v: k for k, v in real.items()})
 
 

@@ -295,6 +295,16 @@ FOUND = [  # (expression, gates, arithmetic, leaves, expected ∂f/∂leaf or th
     ("max(x, 1 + log(-3)) * x", "nodes", "float64", {"x": 2}, "constants with a finite real"),
     # 0 ** y at y = 0 differentiates to 0 ** y · ln 0: sympy's nan, now the located error
     ("relu(x) ** y", "nodes", "float64", {"x": -1, "y": 0}, "df/dy: an undefined operation"),
+    # |−33 ** exp(x)| as one gate: sympy wrote 33 ** (exp(re(x))·cos(im(x))), and no mode has
+    # cos; its real parts taken when the gate is built: at x = 0.5, f = 33^(e^x)·x,
+    # ∂f/∂x = 33^(e^x)·(ln 33·e^x·x + 1)
+    (
+        "abs(-33 ** exp(x)) * x",
+        "nodes",
+        "float64",
+        {"x": 0.5},
+        {"x": 33 ** math.exp(0.5) * (math.log(33) * math.exp(0.5) * 0.5 + 1)},
+    ),
     # ∂(−95)^x/∂x = (−95)^x · (ln 95 + iπ): sympy's i and π, now "not a real number"
     ("(-95) ** x * y", "operations", "float64", {"x": 2, "y": 1}, "not a real number"),
     # |tanh(x ** 3.25)| as one gate: sympy took u complex and wrote its derivative in re, im,
