@@ -189,14 +189,15 @@ def written_out(c: Circuit) -> Size:
 # them it is stopped and its column left empty. A count, not a clock, so that the page is the
 # same on every machine; on ours, 3 million calls take a few seconds.
 SYMBOLIC_CALLS = 3_000_000
-LeftOut = Literal["", "operations", "cases", "work"]
+LeftOut = Literal["", "operations", "cases", "work", "undefined"]
 
 
 @dataclass(frozen=True)
 class Symbolic:
     """sympy.diff of the whole expression by each leaf, evaluated there (None where that is not
     a finite real number), or the reason the check is left out: the expression written out
-    has too many operations, or too many with cases, or sympy's work ran past SYMBOLIC_CALLS."""
+    has too many operations, or too many with cases, sympy's work ran past SYMBOLIC_CALLS, or
+    sympy could not build the whole expression (a case of it is undefined)."""
 
     values: Mapping[str, float | None]
     left_out: LeftOut = ""
@@ -245,6 +246,8 @@ def symbolic(c: Circuit, calls: int = SYMBOLIC_CALLS) -> Symbolic:
             return Symbolic({n: _at(whole, real[sp.Symbol(n)], at) for n, _ in c.leaves})
     except _OutOfWork:
         return Symbolic({}, "work")
+    except (TypeError, ValueError):  # a case sympy cannot compare: log(relu(x)) holds log(0)
+        return Symbolic({}, "undefined")
 
 
 def _at(whole: sp.Expr, leaf: sp.Symbol, at: Mapping[sp.Symbol, sp.Float]) -> float | None:

@@ -381,6 +381,8 @@ def _left_out(p: Page) -> str:
         "whose cases sympy.diff can carry in good time; its column is left empty.",
         "work": ". sympy.diff of the whole expression was stopped after "
         f"{SYMBOLIC_CALLS:,} steps of its work, without a result; its column is left empty.",
+        "undefined": ". sympy could not build the whole expression over real numbers (one of "
+        "its cases is undefined, such as the log of 0 inside a ReLU); its column is left empty.",
     }[p.results.symbolic_left_out]
 
 
