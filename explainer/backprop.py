@@ -244,7 +244,7 @@ def symbolic(c: Circuit, calls: int = SYMBOLIC_CALLS) -> Symbolic:
         with _budget(calls):
             whole = c.whole().xreplace(real)
             return Symbolic({n: _at(whole, real[sp.Symbol(n)], at) for n, _ in c.leaves})
-    except _OutOfWork:
+    except (_OutOfWork, MemoryError):  # sympy's work, or a number it builds, past all bounds
         return Symbolic({}, "work")
     except (TypeError, ValueError):  # a case sympy cannot compare: log(relu(x)) holds log(0)
         return Symbolic({}, "undefined")
@@ -253,8 +253,8 @@ def symbolic(c: Circuit, calls: int = SYMBOLIC_CALLS) -> Symbolic:
 def _at(whole: sp.Expr, leaf: sp.Symbol, at: Mapping[sp.Symbol, sp.Float]) -> float | None:
     try:
         return _real(sp.diff(whole, leaf).xreplace(at).evalf(30))
-    except (TypeError, ValueError, ArithmeticError):  # a complex comparison in a case, 1/0
-        return None
+    except (TypeError, ValueError, ArithmeticError, MemoryError):  # a complex case, 1/0, or
+        return None  # a number too large for memory (exp(n) ** x ** n at 40 digits)
 
 
 def _real(x: sp.Expr) -> float | None:

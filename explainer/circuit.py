@@ -189,9 +189,6 @@ def _constant(expr: sp.Expr, file: str, where: str, limits: Limits) -> sp.Expr:
     return c
 
 
-NOT_REAL = (sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo)
-
-
 def real_parts(expr: sp.Expr) -> sp.Expr:
     """An expression of real values with sympy's real and imaginary parts taken: re(u) is u and
     im(u) is 0. sympy, not knowing the wires real, writes |exp(x)| as exp(re(x)) and
@@ -201,10 +198,9 @@ def real_parts(expr: sp.Expr) -> sp.Expr:
 
 
 def _real_node(expr: sp.Expr, file: str, where: str) -> None:
-    """A node as one gate holds no constant that is no finite real number once sympy rebuilds
-    it over real wires, as differentiating it does: sympy simplifies as it builds (x / x is 1,
-    so sqrt(-sqrt(x / x)) is i; log(x − x) is zoo), and such a constant cannot even be
-    compared in a max or min."""
+    """A node as one gate holds no complex constant once sympy rebuilds it over real wires, as
+    differentiating it does: sympy simplifies as it builds (x / x is 1, so sqrt(-sqrt(x / x))
+    is i), and neither i nor zoo (log(x − x)) can be compared in a max or min."""
     for power in sp.preorder_traversal(expr):
         if isinstance(power, sp.Pow):
             _exponent(power.args[1], file, where)
@@ -220,12 +216,10 @@ def _real_node(expr: sp.Expr, file: str, where: str) -> None:
             "a max or min of real numbers",
             f"one of {what}, which is not a real number",
         ) from None
-    if not any(built.has(bad) for bad in NOT_REAL):
+    if not built.has(sp.I):  # zoo or ∞ in a case (1/relu(x)) is a located error where taken
         return
-    found = next(  # the largest constant part that holds one, as sympy writes it
-        a
-        for a in sp.preorder_traversal(built)
-        if not a.free_symbols and any(a.has(bad) for bad in NOT_REAL)
+    found = next(  # the largest constant part that holds i, as sympy writes it
+        a for a in sp.preorder_traversal(built) if not a.free_symbols and a.has(sp.I)
     )
     raise ScenarioError(
         file, where, "an expression whose constants are finite real numbers", str(found)

@@ -58,7 +58,7 @@ def keys(c: Circuit, run: Backprop) -> dict[str, Any]:
 def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
     s = plan.scenario
     c = circuit.split(s)
-    locals_ = local.derive(c)
+    locals_ = local.derive(c, s.path)
     ar = arithmetic.mode(plan.arithmetic, s.limits.exact_digits)
     run = backprop.run(c, locals_, ar, path=s.path)
     found = () if values_only or not s.claims else check_claims(plan, c, locals_, run)

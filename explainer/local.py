@@ -17,6 +17,7 @@ import sympy as sp
 
 from explainer.activations import ACTIVATIONS, unevaluated
 from explainer.circuit import Circuit, Gate, real_parts
+from explainer.errors import ScenarioError
 
 Expr = Any  # a sympy expression (sympy ships no precise types)
 One, MinusOne = sp.S.One, sp.S.NegativeOne
@@ -160,9 +161,23 @@ def _diff(expr: Expr, wire: str, wires: tuple[str, ...]) -> Expr:
     return d.xreplace({v: k for k, v in real.items()})
 
 
-def derive(c: Circuit) -> tuple[Local, ...]:
-    """Every gate's local derivatives, in the order the backward pass takes them (last gate first)."""
-    return tuple(x for g in reversed(c.gates) for x in local(g))
+def derive(c: Circuit, path: str = "") -> tuple[Local, ...]:
+    """Every gate's local derivatives, in the order the backward pass takes them (last gate
+    first). A node as one gate that sympy cannot differentiate over real numbers (it builds
+    a zoo it cannot compare) is the scenario's error, at that node."""
+    out: list[Local] = []
+    for g in reversed(c.gates):
+        try:
+            out += local(g)
+        except (TypeError, ValueError) as e:  # sympy's "Invalid comparison of non-real zoo"
+            raise ScenarioError(
+                path,
+                f"graph.nodes.{g.node}",
+                "a node sympy can differentiate as one gate over real numbers (or gates = "
+                '"operations", a gate per operation)',
+                str(e)[:100],
+            ) from None
+    return tuple(out)
 
 
 def rule(g: Gate) -> Rule:
