@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import sympy as sp
 
+from explainer import work
 from explainer.arithmetic import ARITHMETIC, Arithmetic, value
 from explainer.circuit import Circuit
 from explainer.errors import NumericError
@@ -185,10 +185,6 @@ def written_out(c: Circuit) -> Size:
     return size[c.output]
 
 
-# Python calls sympy may make for the check (the shipped circuits need 3,000 to 160,000): past
-# them it is stopped and its column left empty. A count, not a clock, so that the page is the
-# same on every machine; on ours, 3 million calls take a few seconds.
-SYMBOLIC_CALLS = 3_000_000
 LeftOut = Literal["", "operations", "cases", "work", "undefined"]
 
 
@@ -196,38 +192,14 @@ LeftOut = Literal["", "operations", "cases", "work", "undefined"]
 class Symbolic:
     """sympy.diff of the whole expression by each leaf, evaluated there (None where that is not
     a finite real number), or the reason the check is left out: the expression written out
-    has too many operations, or too many with cases, sympy's work ran past SYMBOLIC_CALLS, or
-    sympy could not build the whole expression (a case of it is undefined)."""
+    has too many operations, or too many with cases, sympy's work ran past its bound
+    (work.SYMPY_CALLS), or sympy could not build the whole expression (a case is undefined)."""
 
     values: Mapping[str, float | None]
     left_out: LeftOut = ""
 
 
-class _OutOfWork(Exception):
-    """sympy ran past its budget of calls."""
-
-
-@contextmanager
-def _budget(calls: int) -> Iterator[None]:
-    """The Python calls made inside counted (in this thread), _OutOfWork past `calls`."""
-    made = 0
-    previous = sys.gettrace()
-
-    def count(frame: object, event: str, arg: object) -> None:
-        nonlocal made
-        made += 1
-        if made > calls:
-            raise _OutOfWork
-        # None: no line events, only the calls are counted
-
-    sys.settrace(count)
-    try:
-        yield
-    finally:
-        sys.settrace(previous)
-
-
-def symbolic(c: Circuit, calls: int = SYMBOLIC_CALLS) -> Symbolic:
+def symbolic(c: Circuit, calls: int = work.SYMPY_CALLS) -> Symbolic:
     """∂output/∂leaf as sympy.diff of the whole expression, evaluated at the leaves: independent
     of the gates and of the backward pass; left out when the expression written out is too
     large (Size.writable) or sympy's work runs past `calls`."""
@@ -241,10 +213,10 @@ def symbolic(c: Circuit, calls: int = SYMBOLIC_CALLS) -> Symbolic:
     # (and evalf's own subs= substitutes again at every piecewise, for as long)
     at = {real[sp.Symbol(n)]: sp.Float(repr(v), 40) for n, v in c.leaves}
     try:
-        with _budget(calls):
+        with work.bounded(calls):
             whole = c.whole().xreplace(real)
             return Symbolic({n: _at(whole, real[sp.Symbol(n)], at) for n, _ in c.leaves})
-    except (_OutOfWork, MemoryError):  # sympy's work, or a number it builds, past all bounds
+    except (work.OutOfWork, MemoryError):  # sympy's work, or a number it builds, past all bounds
         return Symbolic({}, "work")
     except (TypeError, ValueError):  # a case sympy cannot compare: log(relu(x)) holds log(0)
         return Symbolic({}, "undefined")

@@ -19,6 +19,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from explainer import work
 from explainer.activations import unevaluated
 from explainer.errors import ScenarioError
 from explainer.expressions import Node, Num, Op, Ref, names
@@ -197,6 +198,25 @@ def real_parts(expr: sp.Expr) -> sp.Expr:
     return expr.replace(sp.re, lambda u: u).replace(sp.im, lambda u: sp.S.Zero)
 
 
+def _whole_node(node: Node, s: GraphScenario, where: str) -> sp.Expr:
+    """A named node as one gate: built by sympy, its constants folded and checked, its real
+    parts taken, within a bound of sympy's work; what sympy cannot build (a comparison of
+    nan in a ReLU) is the scenario's error at the node."""
+    fold = functools.partial(_constant, file=s.path, where=where, limits=s.limits)
+    try:
+        with work.bounded():
+            built = real_parts(expression(node, fold))
+    except (TypeError, ValueError, work.OutOfWork, MemoryError) as e:
+        found = (
+            "too much of sympy's work" if isinstance(e, work.OutOfWork | MemoryError) else str(e)
+        )
+        raise ScenarioError(
+            s.path, where, "a node sympy can build as one gate over real numbers", found[:100]
+        ) from None
+    _real_node(built, s.path, where)
+    return built
+
+
 def _real_node(expr: sp.Expr, file: str, where: str) -> None:
     """A node as one gate holds no complex constant once sympy rebuilds it over real wires, as
     differentiating it does: sympy simplifies as it builds (x / x is 1, so sqrt(-sqrt(x / x))
@@ -241,12 +261,7 @@ def split(s: GraphScenario) -> Circuit:
         assert isinstance(node, Op)  # the loader refuses a bare name or constants alone
         if s.grouping == "nodes" and not all(isinstance(a, Ref | Num) for a in node.args):
             args = tuple(sp.Symbol(n) for n in names(node))
-            folded = expression(
-                node, functools.partial(_constant, file=s.path, where=where, limits=s.limits)
-            )
-            folded = real_parts(folded)
-            _real_node(folded, s.path, where)
-            sp_.gates.append(Gate(name, "node", args, folded, True, name))
+            sp_.gates.append(Gate(name, "node", args, _whole_node(node, s, where), True, name))
         else:
             sp_.gate(node, name, where)
     return Circuit(s.leaves, tuple(sp_.gates), s.output, s.nodes)

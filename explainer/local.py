@@ -15,6 +15,7 @@ from typing import Any
 
 import sympy as sp
 
+from explainer import work
 from explainer.activations import ACTIVATIONS, unevaluated
 from explainer.circuit import Circuit, Gate, real_parts
 from explainer.errors import ScenarioError
@@ -164,18 +165,25 @@ def _diff(expr: Expr, wire: str, wires: tuple[str, ...]) -> Expr:
 def derive(c: Circuit, path: str = "") -> tuple[Local, ...]:
     """Every gate's local derivatives, in the order the backward pass takes them (last gate
     first). A node as one gate that sympy cannot differentiate over real numbers (it builds
-    a zoo it cannot compare) is the scenario's error, at that node."""
+    a zoo it cannot compare), or not within its bound of work, is the scenario's error, at
+    that node."""
     out: list[Local] = []
     for g in reversed(c.gates):
         try:
-            out += local(g)
-        except (TypeError, ValueError) as e:  # sympy's "Invalid comparison of non-real zoo"
+            with work.bounded():  # a node as one gate is sympy's to differentiate: bounded
+                out += local(g)
+        except (TypeError, ValueError, work.OutOfWork, MemoryError) as e:
+            found = (
+                f"more than {work.SYMPY_CALLS:,} steps of sympy's work"
+                if isinstance(e, work.OutOfWork | MemoryError)
+                else str(e)[:100]  # sympy's "Invalid comparison of non-real zoo"
+            )
             raise ScenarioError(
                 path,
                 f"graph.nodes.{g.node}",
                 "a node sympy can differentiate as one gate over real numbers (or gates = "
-                '"operations", a gate per operation)',
-                str(e)[:100],
+                '"operations", a gate per operation, or smaller nodes)',
+                found,
             ) from None
     return tuple(out)
 

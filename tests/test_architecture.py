@@ -35,6 +35,7 @@ STAGES = {
     "precision": "foundation",
     "activations": "foundation",
     "symbols": "foundation",
+    "work": "foundation",
     "reader": "load",
     "claims": "load",
     "expressions": "load",

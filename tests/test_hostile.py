@@ -351,7 +351,7 @@ def test_what_the_fuzzer_found_in_graphs(
 
 def test_sympys_check_is_stopped_by_a_count_of_its_work(write_scenario: WriteScenario) -> None:
     """A graph whose whole expression sympy.diff took 25 s to differentiate (expanding powers
-    inside tanh; found by the fuzzer): stopped after SYMBOLIC_CALLS of sympy's calls, a count,
+    inside tanh; found by the fuzzer): stopped after work.SYMPY_CALLS of sympy's calls, a count,
     so the page is the same on any machine; the column is empty and the page says why. The
     backward pass and the finite differences still agree."""
     path = write_scenario(
@@ -432,3 +432,37 @@ def test_a_whole_expression_sympy_cannot_build_leaves_its_check_out(
     assert check.backward == pytest.approx(by_hand, rel=1e-12)
     assert check.estimate == pytest.approx(by_hand, rel=1e-6)
     assert "sympy could not build the whole expression" in render.render(pipeline.arrange(r), "md")
+
+
+BOUNDED = (  # nested nodes as one gate each, found by the fuzzer: sympy's assumptions about
+    # every subexpression of n3's derivative ran for minutes
+    'title = "g"\n[graph]\nleaves = { x0 = 1.548417154734608, x1 = 1.1, x2 = 3.503989039878359 }\n'
+    "nodes = { n0 = '(x2 / -(((x1 - -80) ** ((x2 - x1) * (x1 - x2)))))', "
+    "n1 = '((exp(1e-3) ** sqrt(n0)) * ((((x0 / 18) * x2) / (-(3.25) / x1)) + (x1 * (-(x2) - "
+    "(0.5 / x1)))))', n2 = 'sqrt((1 - (((57 - n1) * -42) * ((x1 + n0) / (n1 * x0)))))', "
+    "n3 = 'tanh(min(((x1 + sigmoid(n1)) ** -97), -((x2 - relu(n1)))))', "
+    "n4 = 'abs(n3) * (x0 + x1 + x2 + n0 + n1 + n2 + n3)' }\n"
+    'output = "n4"\ngates = "nodes"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (BOUNDED, "graph.nodes.n3: expected a node sympy can differentiate as one gate"),
+        (  # sympy compares a nan while it builds the node
+            'title = "g"\n[graph]\nleaves = { x0 = 1.5, x1 = 2 }\nnodes = { n0 = "(-3 - (relu('
+            '((x1 - x0) - (x1 - x0))) - -(((x1 / x0) + sqrt(x0))))) * (x0 + x1)" }\n'
+            'gates = "nodes"\n',
+            "graph.nodes.n0: expected a node sympy can build as one gate over real numbers",
+        ),
+    ],
+)
+def test_sympys_work_on_a_node_is_bounded_and_located(
+    write_scenario: WriteScenario, capsys: pytest.CaptureFixture[str], text: str, words: str
+) -> None:
+    """A node as one gate is sympy's to build and to differentiate: within a count of its work
+    (work.SYMPY_CALLS), and what it cannot do is bad input at that node, never a hang or 70."""
+    assert main(["verify", str(write_scenario(text))]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1

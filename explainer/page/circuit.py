@@ -15,7 +15,7 @@ from typing import Any
 import sympy as sp
 
 from explainer import circuit_figure, notation
-from explainer.backprop import KINK_LIMIT, SYMBOLIC_CALLS, Flow, written_out
+from explainer.backprop import KINK_LIMIT, Flow, written_out
 from explainer.circuit import Circuit, Gate
 from explainer.expressions import Node, Num, Op, Ref
 from explainer.graph_results import GraphResults
@@ -36,6 +36,7 @@ from explainer.page.model import (
 )
 from explainer.page.words import listing
 from explainer.precision import show
+from explainer.work import SYMPY_CALLS
 
 
 @dataclass(frozen=True)
@@ -380,7 +381,7 @@ def _left_out(p: Page) -> str:
         f"(max, min, ReLU, |·|; values used several times repeat), more than the {KINK_LIMIT} "
         "whose cases sympy.diff can carry in good time; its column is left empty.",
         "work": ". sympy.diff of the whole expression was stopped after "
-        f"{SYMBOLIC_CALLS:,} steps of its work, without a result; its column is left empty.",
+        f"{SYMPY_CALLS:,} steps of its work, without a result; its column is left empty.",
         "undefined": ". sympy could not build the whole expression over real numbers (one of "
         "its cases is undefined, such as the log of 0 inside a ReLU); its column is left empty.",
     }[p.results.symbolic_left_out]
