@@ -15,7 +15,9 @@ output folder); and the slowest example, with how many took over SLOW seconds.
 from __future__ import annotations
 
 import argparse
+import datetime
 import multiprocessing
+import platform
 import sys
 import time
 from collections import Counter
@@ -174,7 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in found:
         print(line)
     if args.write:
-        Path(args.write).write_text(text + "".join(f"\n- {x}" for x in found), encoding="utf-8")
+        head = (
+            f"# The fuzz net: {args.examples:,} examples (seed {args.seed})\n\n"
+            f"{datetime.date.today()}, {platform.platform()}, {args.jobs} processes, Python "
+            f"{platform.python_version()}: `python tests/fuzz/run.py --examples {args.examples} "
+            f"--seed {args.seed}`.\n\n"
+        )
+        body = text + "".join(f"\n- {x}" for x in found)
+        Path(args.write).write_text(head + body, encoding="utf-8")
     return 1 if found else 0
 
 
