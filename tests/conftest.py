@@ -60,6 +60,38 @@ steps = 3
 """
 
 
+# XOR's training set on a 2-2-1 sigmoid network: its first example (0, 0) zeroes the gradients
+# of the first layer's weights, and the next two half of them.
+XOR = """\
+title = "XOR over several epochs"
+
+[network]
+inputs = ["x1", "x2"]
+
+[[network.layers]]
+neurons = ["h1", "h2"]
+activation = "sigmoid"
+weights = [[0.5, -0.4], [0.3, 0.8]]
+bias = "per-neuron"
+biases = [0.1, -0.2]
+
+[[network.layers]]
+neurons = ["o"]
+activation = "sigmoid"
+weights = [[0.7, -0.6]]
+bias = "per-neuron"
+biases = [0.05]
+
+[data]
+inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]
+targets = [[0], [1], [1], [0]]
+
+[training]
+learning_rate = 0.5
+steps = 20
+"""
+
+
 def tool(name: str) -> bool:
     """Whether an external tool is here; in CI a missing tool is a failure, never a skip."""
     if shutil.which(name):

@@ -14,37 +14,10 @@ from explainer.page.model import Display, Table
 from explainer.precision import show
 from explainer.results import Results, results
 from explainer.settings import resolve
+from tests.conftest import XOR as BASE
 from tests.conftest import WriteScenario
 
-XOR = """\
-title = "XOR by batch gradient descent"
-
-[network]
-inputs = ["x1", "x2"]
-
-[[network.layers]]
-neurons = ["h1", "h2"]
-activation = "sigmoid"
-weights = [[0.5, -0.4], [0.3, 0.8]]
-bias = "per-neuron"
-biases = [0.1, -0.2]
-
-[[network.layers]]
-neurons = ["o"]
-activation = "sigmoid"
-weights = [[0.7, -0.6]]
-bias = "per-neuron"
-biases = [0.05]
-
-[data]
-inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]
-targets = [[0], [1], [1], [0]]
-
-[training]
-learning_rate = 0.5
-steps = 20
-mode = "batch"
-"""
+XOR = BASE.replace("steps = 20", 'steps = 20\nmode = "batch"')
 # the parameters in the scenario's order: w1..w4, b_h1, b_h2, w5, w6, b_o
 START = np.array([0.5, -0.4, 0.3, 0.8, 0.1, -0.2, 0.7, -0.6, 0.05])
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)

@@ -17,7 +17,7 @@ from explainer.cli import main
 from explainer.compute import derive
 from explainer.handout import Sheet
 from explainer.handouts import HandoutOptions
-from tests.conftest import SCENARIOS, tool
+from tests.conftest import SCENARIOS, XOR, tool
 
 MAZUR = SCENARIOS / "mazur-2-2-2.toml"
 
@@ -286,36 +286,6 @@ def test_a_scenario_that_varies_nothing_gives_one_sheet_of_its_own_numbers(
         assert "blanco-performance.toml: handout.vary: expected givens that differ" in err
         assert "weights = { from" in err and "the scenario's own worked example" in err
         assert not out.exists()
-
-
-XOR = """\
-title = "XOR over several epochs"
-
-[network]
-inputs = ["x1", "x2"]
-
-[[network.layers]]
-neurons = ["h1", "h2"]
-activation = "sigmoid"
-weights = [[0.5, -0.4], [0.3, 0.8]]
-bias = "per-neuron"
-biases = [0.1, -0.2]
-
-[[network.layers]]
-neurons = ["o"]
-activation = "sigmoid"
-weights = [[0.7, -0.6]]
-bias = "per-neuron"
-biases = [0.05]
-
-[data]
-inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]
-targets = [[0], [1], [1], [0]]
-
-[training]
-learning_rate = 0.5
-steps = 1000
-"""
 
 
 def test_a_training_sets_sheet_works_an_example_whose_answers_are_not_zero(
