@@ -250,6 +250,13 @@ def test_a_node_whose_derivative_joins_conditions_is_evaluated(
     assert (values["f"], values["df/dx"], values["df/dy"]) == (2, 3, 0)
 
 
+def _checked(path: Path) -> graph_results.GraphResults:
+    """A graph scenario's results with --check-gradients."""
+    s = scenario.load(path)
+    assert isinstance(s, GraphScenario)
+    return graph_results.results(resolve_graph(s, Options(check_gradients=True)))
+
+
 def test_a_finite_difference_that_steps_where_the_expression_is_undefined(
     write_scenario: WriteScenario, tmp_path: Path
 ) -> None:
@@ -279,9 +286,7 @@ def test_sympys_check_of_an_irrational_power_takes_no_exact_root(tmp_path: Path)
     command += ["-f", "md", "-o", str(tmp_path / "out")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    s = scenario.load(path)
-    assert isinstance(s, GraphScenario)
-    (check,) = graph_results.results(resolve_graph(s, Options(check_gradients=True))).checks
+    (check,) = _checked(path).checks
     assert check.symbolic == pytest.approx(24**x * math.log(24), rel=1e-14)
 
 
@@ -360,9 +365,7 @@ def test_sympys_check_is_stopped_by_a_count_of_its_work(write_scenario: WriteSce
         "3.25)) ** 2) / -(n0)) / sigmoid((n0 / sqrt((x0 ** x0)))))', n2 = '((x0 + ((x0 + (n0 "
         "+ n0)) * tanh((x0 - n1)))) ** -26) * (x0 + n0 + n1)' }\n"
     )
-    s = scenario.load(path)
-    assert isinstance(s, GraphScenario)
-    r = graph_results.results(resolve_graph(s, Options(check_gradients=True)))
+    r = _checked(path)
     assert r.symbolic_left_out == "work"
     (check,) = r.checks
     assert check.symbolic is None and check.estimate is not None
@@ -423,9 +426,7 @@ def test_a_whole_expression_sympy_cannot_build_leaves_its_check_out(
         'title = "t"\n[graph]\nleaves = { x = 2.36 }\n'
         'nodes = { f = "abs(relu(log(relu(92 + x)))) * x" }\n'
     )
-    s = scenario.load(path)
-    assert isinstance(s, GraphScenario)
-    r = graph_results.results(resolve_graph(s, Options(check_gradients=True)))
+    r = _checked(path)
     assert r.symbolic_left_out == "undefined"
     (check,) = r.checks
     by_hand = math.log(94.36) + 2.36 / 94.36  # f = ln(92 + x)·x for x > −91
