@@ -159,10 +159,7 @@ def load(
     "mazur-2-2-2"), checked as the command line checks it. The keyword arguments are the
     command line's options: steps and digits override the scenario's; arithmetic is
     "float64", "exact" or "paper:K[:half-up|truncate]"."""
-    if not isinstance(source, str | Path) or not str(source):
-        raise UsageError(
-            f"{_shown(source)}: expected a scenario's name or the path of a .toml file"
-        )
+    _source(source)
     s = scenarios.load(scenarios.locate(source), _limits(limits))
     return from_scenario(s, steps, digits, arithmetic, check_gradients, paper)
 
@@ -196,6 +193,13 @@ def from_scenario(
     paper: Paper,
 ) -> Walkthrough:
     return Walkthrough(s, Options(steps, digits, arithmetic, check_gradients, paper))
+
+
+def _source(source: object) -> None:
+    if not isinstance(source, str | Path) or not str(source):
+        raise UsageError(
+            f"{_shown(source)}: expected a scenario's name or the path of a .toml file"
+        )
 
 
 def _flag(name: str, value: object) -> bool:
@@ -265,10 +269,7 @@ def handout(
     a roster CSV with id,name) an exercise sheet and an answer key, the combined sheets and
     keys, and a one-page summary, by file name. With `output`, also written into that folder
     (everything is made first, so an error writes nothing)."""
-    if not isinstance(source, str | Path) or not str(source):
-        raise UsageError(
-            f"{_shown(source)}: expected a scenario's name or the path of a .toml file"
-        )
+    _source(source)
     if arithmetic is not None and not isinstance(arithmetic, str):
         raise UsageError(
             f"arithmetic = {_shown(arithmetic)}: expected None, paper:K, float64 or exact"
@@ -286,15 +287,16 @@ def handout(
         limits=_limits(limits),
     )
     where = None if output is None else _path("output", output)
+    files: dict[str, str | bytes] = {}
     s = scenarios.load(scenarios.locate(source), options.limits)
     if not isinstance(s, scenarios.Scenario):
         raise UsageError(f"{s.path}: handouts are made for network scenarios, not graphs")
     try:
         files = handouts.files(s, options)
     except handouts.Unset as e:  # a student's name no font has: the others are still written
-        if where is not None:
-            write_files({where / name: content for name, content in e.files.items()})
+        files = e.files
         raise
-    if where is not None:
-        write_files({where / name: content for name, content in files.items()})
+    finally:
+        if where is not None and files:
+            write_files({where / name: content for name, content in files.items()})
     return files

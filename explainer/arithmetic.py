@@ -170,9 +170,9 @@ def arithmetic(spec: str, exact_digits: int = 1_000) -> Arithmetic:
     return mode(parse_arithmetic(spec), exact_digits)
 
 
-def _raise(error: ArithmeticError) -> Callable[[Arithmetic], Number]:
+def _raise(error: type[ArithmeticError], *words: str) -> Callable[[Arithmetic], Number]:
     def fault(ar: Arithmetic) -> Number:
-        raise error
+        raise error(*words)  # a new one each time: a raised exception carries its traceback
 
     return fault
 
@@ -189,11 +189,11 @@ def _pi(ar: Arithmetic) -> Number:
 ATOMS: dict[sp.Basic, Callable[[Arithmetic], Number]] = {
     sp.E: lambda ar: ar.functions[sp.exp](ar.constant(sp.S.One)),
     sp.pi: _pi,
-    sp.I: _raise(NotReal("not a real number (the log of a negative number, in a power's rule)")),
-    sp.zoo: _raise(ZeroDivisionError()),
-    sp.nan: _raise(decimal.InvalidOperation()),
-    sp.oo: _raise(OverflowError()),
-    -sp.oo: _raise(OverflowError()),
+    sp.I: _raise(NotReal, "not a real number (the log of a negative number, in a power's rule)"),
+    sp.zoo: _raise(ZeroDivisionError),
+    sp.nan: _raise(decimal.InvalidOperation),
+    sp.oo: _raise(OverflowError),
+    -sp.oo: _raise(OverflowError),
 }
 
 

@@ -171,13 +171,7 @@ def _constant(expr: sp.Expr, file: str, where: str, limits: Limits) -> sp.Expr:
     times the exponent), so ((9 ** 999) ** 999) ** 999 is refused, never computed."""
     if isinstance(expr, sp.Pow):
         base, exponent = expr.args
-        if not abs(exponent) <= POWER_OF_CONSTANTS:
-            raise ScenarioError(
-                file,
-                where,
-                f"a power of constants with an exponent of at most {POWER_OF_CONSTANTS:,}",
-                "a larger one",
-            )
+        _exponent(exponent, file, where)
         multiple = abs(exponent.p) if isinstance(exponent, sp.Rational) else POWER_OF_CONSTANTS
         size = 1 + math.floor(magnitude(base) * multiple)
         if size > limits.exact_digits:
@@ -206,14 +200,11 @@ def _whole_node(node: Node, s: GraphScenario, where: str) -> sp.Expr:
     try:
         with work.bounded():
             built = real_parts(expression(node, fold))
+            _real_node(built, s.path, where)
     except (TypeError, ValueError, work.OutOfWork, MemoryError) as e:
-        found = (
-            "too much of sympy's work" if isinstance(e, work.OutOfWork | MemoryError) else str(e)
-        )
         raise ScenarioError(
-            s.path, where, "a node sympy can build as one gate over real numbers", found[:100]
+            s.path, where, "a node sympy can build as one gate over real numbers", work.said(e)
         ) from None
-    _real_node(built, s.path, where)
     return built
 
 

@@ -167,25 +167,24 @@ def derive(c: Circuit, path: str = "") -> tuple[Local, ...]:
     first). A node as one gate that sympy cannot differentiate over real numbers (it builds
     a zoo it cannot compare), or not within its bound of work, is the scenario's error, at
     that node."""
-    out: list[Local] = []
-    for g in reversed(c.gates):
-        try:
-            with work.bounded():  # a node as one gate is sympy's to differentiate: bounded
-                out += local(g)
-        except (TypeError, ValueError, work.OutOfWork, MemoryError) as e:
-            found = (
-                f"more than {work.SYMPY_CALLS:,} steps of sympy's work"
-                if isinstance(e, work.OutOfWork | MemoryError)
-                else str(e)[:100]  # sympy's "Invalid comparison of non-real zoo"
-            )
-            raise ScenarioError(
-                path,
-                f"graph.nodes.{g.node}",
-                "a node sympy can differentiate as one gate over real numbers (or gates = "
-                '"operations", a gate per operation, or smaller nodes)',
-                found,
-            ) from None
-    return tuple(out)
+    return tuple(
+        x for g in reversed(c.gates) for x in (_node(g, path) if g.op == "node" else local(g))
+    )
+
+
+def _node(g: Gate, path: str) -> tuple[Local, ...]:
+    """A node as one gate, sympy's to differentiate: within its bound of work (work.py)."""
+    try:
+        with work.bounded():
+            return local(g)
+    except (TypeError, ValueError, work.OutOfWork, MemoryError) as e:
+        raise ScenarioError(
+            path,
+            f"graph.nodes.{g.node}",
+            "a node sympy can differentiate as one gate over real numbers (or gates = "
+            '"operations", a gate per operation, or smaller nodes)',
+            work.said(e),
+        ) from None
 
 
 def rule(g: Gate) -> Rule:

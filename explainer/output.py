@@ -1,8 +1,8 @@
 """Writing pages to disk, all or nothing.
 
 `write_files` writes a whole set: every file in full to a temporary file beside it, and only
-then all renamed into place, so a full disk leaves none of the set. `replace_folder`, for `build`, makes a whole new version of
-the output folder in a staging folder beside it (hard links to the files it keeps, the new files
+then all renamed into place, so a full disk leaves none of the set. `replace_folder`, for
+`build`, makes a whole new version of the output folder in a staging folder beside it (hard links to the files it keeps, the new files
 written in) and swaps the two in one atomic step (renameat2's RENAME_EXCHANGE on Linux; two
 renames elsewhere, which the next run finishes), so a build killed at any moment leaves the old
 set whole or the new set whole, never a mix. What a killed run leaves behind (temporary files,

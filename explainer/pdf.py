@@ -37,7 +37,7 @@ INSTALL = (
 )
 LUA_INSTALL = (
     "install LuaLaTeX and fonts for other scripts (Debian: apt-get install texlive-luatex "
-    "fonts-dejavu-core fonts-noto-cjk)"
+    "fonts-cmu fonts-dejavu-core fonts-noto-cjk)"
 )
 
 

@@ -39,3 +39,11 @@ def bounded(calls: int = SYMPY_CALLS) -> Iterator[None]:
         yield
     finally:
         sys.settrace(previous)
+
+
+def said(e: BaseException) -> str:
+    """What stopped a bounded sympy computation, for an error message: the bound, or sympy's own
+    words ("Invalid comparison of non-real zoo"), cut short."""
+    if isinstance(e, OutOfWork | MemoryError):
+        return f"more than {SYMPY_CALLS:,} steps of sympy's work"
+    return str(e)[:100]
