@@ -289,8 +289,6 @@ def handout(
     where = None if output is None else _path("output", output)
     files: dict[str, str | bytes] = {}
     s = scenarios.load(scenarios.locate(source), options.limits)
-    if not isinstance(s, scenarios.Scenario):
-        raise UsageError(f"{s.path}: handouts are made for network scenarios, not graphs")
     try:
         files = handouts.files(s, options)
     except handouts.Unset as e:  # a student's name no font has: the others are still written

@@ -9,6 +9,7 @@ downstream gradients. Any arithmetic mode (float64, exact, on paper), as for net
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -52,11 +53,18 @@ class Backprop:
 
 
 def forward(
-    c: Circuit, ar: Arithmetic, carried: Mapping[str, float] | None = None, path: str = ""
+    c: Circuit,
+    ar: Arithmetic,
+    carried: Mapping[str, float] | None = None,
+    path: str = "",
+    at: Mapping[str, Number] | None = None,
 ) -> dict[str, Number]:
-    """Every wire's value; `carried` puts a printed value in place of a wire's computed one."""
+    """Every wire's value; `carried` puts a printed value in place of a wire's computed one;
+    `at`: leaves' values already in the arithmetic (a training step's), in place of the
+    scenario's."""
     carried = carried or {}
     env: dict[str, Number] = {name: ar.number(v) for name, v in c.leaves}
+    env.update(at or {})
     env.update((k, ar.number(v)) for k, v in carried.items() if k in env)
     with np.errstate(all="ignore"):
         for g in c.gates:
@@ -68,25 +76,51 @@ def forward(
     return env
 
 
+Moved = Callable[[str, Number, Number], Number]  # (leaf, its value, its gradient) → new value
+
+
+def leaves_first(c: Circuit, locals_: tuple[Local, ...]) -> tuple[Local, ...]:
+    """The backward pass's order with, at each gate, the derivatives by leaves before those by
+    other wires: a sequential update moves a leaf before the gate passes the gradient on."""
+    leaves = {n for n, _ in c.leaves}
+    return tuple(
+        x
+        for _, flows in itertools.groupby(locals_, key=lambda x: x.gate)
+        for x in sorted(flows, key=lambda x: x.wire not in leaves)  # stable: leaves, then wires
+    )
+
+
 def backward(
     c: Circuit,
     locals_: tuple[Local, ...],
     env: Mapping[str, Number],
     ar: Arithmetic,
     path: str = "",
+    moved: Mapping[str, Moved] | None = None,
 ) -> tuple[tuple[Flow, ...], dict[str, Number]]:
-    """The flows, last gate first, and each wire's gradient (their sum)."""
+    """The flows, last gate first, and each wire's gradient (their sum). `moved`: a sequential
+    update, by trained leaf: once a leaf's gradient is complete (every gate it feeds has sent
+    its share back) it takes its new value, and every local derivative taken after that reads
+    it (∂net_o1/∂out_h1 = w5⁺), as a source that updates the output layer before it
+    differentiates the layers below."""
     grads: dict[str, Number] = {c.output: ar.constant(sp.S.One)}
     flows = []
+    seen = dict(env)
+    pending = {w: len(c.consumers(w)) for w in (moved or {})}
+    order = leaves_first(c, locals_) if moved else locals_
     with np.errstate(all="ignore"):
-        for x in locals_:
+        for x in order:
             up, at = grads[x.gate], where(c, x.gate)
             with _located(f"d{x.gate}/d{x.wire}", at, path) as check:
-                here = check(ar.settle(value(x.form, env, ar)))
+                here = check(ar.settle(value(x.form, seen, ar)))
             with _located(f"d{c.output}/d{x.wire}", at, path) as check:
                 down = check(ar.settle(up * here))
                 flows.append(Flow(x.gate, x.wire, x.form, here, up, down))
                 grads[x.wire] = check(ar.settle(grads[x.wire] + down)) if x.wire in grads else down
+            if moved and x.wire in moved:
+                pending[x.wire] -= 1
+                if not pending[x.wire]:
+                    seen[x.wire] = moved[x.wire](x.wire, seen[x.wire], grads[x.wire])
     for w in c.wires:
         grads.setdefault(w, ar.constant(sp.S.Zero))
     return tuple(flows), grads
@@ -98,9 +132,11 @@ def run(
     ar: Arithmetic,
     carried: Mapping[str, float] | None = None,
     path: str = "",
+    at: Mapping[str, Number] | None = None,
+    moved: Mapping[str, Moved] | None = None,
 ) -> Backprop:
-    env = forward(c, ar, carried, path)
-    flows, grads = backward(c, locals_, env, ar, path)
+    env = forward(c, ar, carried, path, at)
+    flows, grads = backward(c, locals_, env, ar, path, moved)
     return Backprop(ar.describe, env, flows, grads)
 
 

@@ -20,11 +20,11 @@ from fractions import Fraction
 import sympy as sp
 
 from explainer import work
-from explainer.activations import unevaluated
 from explainer.errors import ScenarioError
 from explainer.expressions import Node, Num, Op, Ref, names
 from explainer.graph_scenario import GraphScenario
 from explainer.limits import Limits
+from explainer.operations import OPERATIONS
 
 
 @dataclass(frozen=True)
@@ -70,33 +70,8 @@ def number(text: str) -> sp.Rational:
     return sp.Rational(f.numerator, f.denominator)
 
 
-def _sigmoid(x: sp.Expr) -> sp.Expr:
-    return 1 / (1 + sp.exp(-x))
-
-
-def _relu(x: sp.Expr) -> sp.Expr:
-    return sp.Piecewise((x, x > 0), (0, True))
-
-
 # The value of each operation, built unevaluated so it keeps the order written.
-VALUE: dict[str, Callable[..., sp.Expr]] = {
-    "add": lambda a, b: unevaluated(sp.Add, a, b),
-    "sub": lambda a, b: unevaluated(sp.Add, a, unevaluated(sp.Mul, sp.S.NegativeOne, b)),
-    "mul": lambda a, b: unevaluated(sp.Mul, a, b),
-    "div": lambda a, b: unevaluated(sp.Mul, a, unevaluated(sp.Pow, b, sp.S.NegativeOne)),
-    "pow": lambda a, b: unevaluated(sp.Pow, a, b),
-    "neg": lambda a: unevaluated(sp.Mul, sp.S.NegativeOne, a),
-    "pos": lambda a: a,
-    "exp": sp.exp,
-    "log": sp.log,
-    "sqrt": lambda a: unevaluated(sp.Pow, a, sp.S.Half),
-    "abs": sp.Abs,
-    "sigmoid": _sigmoid,
-    "tanh": sp.tanh,
-    "relu": _relu,
-    "max": lambda a, b: sp.Max(a, b, evaluate=False),
-    "min": lambda a, b: sp.Min(a, b, evaluate=False),
-}
+VALUE: dict[str, Callable[..., sp.Expr]] = {k: o.value for k, o in OPERATIONS.items()}
 
 
 class _Splitter:

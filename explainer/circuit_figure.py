@@ -15,28 +15,13 @@ import sympy as sp
 
 from explainer.circuit import Circuit, Gate
 from explainer.drawing import Circle, Drawing, Label, Path, Point, Shape, extent
+from explainer.operations import OPERATIONS
 
 Names = Callable[[str], str]
 Num = Callable[[float], str]
 
 RADIUS, DY, GAP = 0.3, 1.5, 0.35  # cm: smallest gate radius, row spacing, gap between columns
-SYMBOL: dict[str, str] = {
-    "add": "+",
-    "sub": "-",
-    "mul": r"\times",
-    "div": r"\div",
-    "pow": "x^y",  # both operands wires: a constant operand is written in (x^2, 2^x)
-    "neg": "-x",
-    "exp": "e^x",
-    "log": r"\ln",
-    "sqrt": r"\sqrt{x}",
-    "abs": r"|x|",
-    "sigmoid": r"\sigma",
-    "tanh": r"\tanh",
-    "relu": r"\mathrm{ReLU}",
-    "max": r"\max",
-    "min": r"\min",
-}
+SYMBOL: dict[str, str] = {k: o.symbol for k, o in OPERATIONS.items()}
 
 
 def gate_symbol(g: Gate, constant: Callable[[sp.Expr], str]) -> str:
@@ -92,10 +77,13 @@ def circuit(
     num: Num,
     constant: Callable[[sp.Expr], str],
 ) -> Drawing:
+    """The circuit with each wire's value above it and its gradient below; a wire missing from
+    `values` shows its name alone, one missing from `gradients` nothing below (a student's
+    sheet shows the givens and leaves the rest to be worked out)."""
     depth = _depths(c)
     row = _rows(c, depth)
-    above = {w: f"{names(w)} = {num(values[w])}" for w in c.wires}
-    below = {w: num(gradients[w]) for w in c.wires}
+    above = {w: f"{names(w)} = {num(values[w])}" if w in values else names(w) for w in c.wires}
+    below = {w: num(gradients[w]) if w in gradients else "" for w in c.wires}
     symbol = {g.out: gate_symbol(g, constant) for g in c.gates}
     radius = {out: max(RADIUS, _fitting(sym)) for out, sym in symbol.items()}
     columns = max(depth.values())
@@ -143,7 +131,8 @@ def circuit(
             shapes.append(Path(tuple(dict.fromkeys((end, bend, (gx - radius[g.out], gy)))), "wire"))
         middle = (start + end[0]) / 2
         labels.append(Label((middle, y + 0.05), above[w], "south", style="label-value"))
-        labels.append(Label((middle, y - 0.05), below[w], "north", style="label-gradient"))
+        if below[w]:
+            labels.append(Label((middle, y - 0.05), below[w], "north", style="label-gradient"))
     for out, circle in gates.items():
         shapes.append(circle)
         labels.append(Label(circle.at, symbol[out], "center", "small", "label-plain", circle))
@@ -151,7 +140,7 @@ def circuit(
         width,
         height,
         (*shapes, *labels),
-        f"The circuit of {names(c.output)}: values above the wires, gradients below",
+        f"The circuit of {c.output}: values above the wires, gradients below",  # plain text
     )
 
 

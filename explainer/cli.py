@@ -333,8 +333,6 @@ def cmd_handout(args: argparse.Namespace) -> int:
     """Student sheets, answer keys, the combined booklets and a summary for one scenario; all
     made before anything is written."""
     (s,) = load_all([args.scenario], args)
-    if not isinstance(s, Scenario):
-        raise UsageError(f"{s.path}: handouts are made for network scenarios, not graphs")
     blank = tuple(x.strip() for x in args.blank.split(",") if x.strip()) if args.blank else None
     options = handouts.HandoutOptions(
         variants=args.variants,

@@ -244,6 +244,15 @@ MAX_WIDTH = 15.5  # cm: narrower than the text block on A4 and on Letter with 2.
 MAX_HEIGHT = 19.0  # cm: well within the text block's height, with room for the caption
 
 
+MIN_PT = 6.0  # \tiny in an 11pt document: no label is printed smaller
+
+
+def legible(d: Drawing) -> bool:
+    """Whether every label is printed at MIN_PT or more, at the scale the drawing prints at."""
+    scale = _scale(d)
+    return all(SIZE_PT[x.size] * scale >= MIN_PT for x in d.shapes if isinstance(x, Label))
+
+
 def _scale(d: Drawing) -> float:
     """The factor a drawing larger than the text block is printed at."""
     return min(1.0, MAX_WIDTH / d.width, MAX_HEIGHT / d.height)

@@ -22,19 +22,8 @@ from typing import Any
 
 from explainer.errors import ScenarioError
 from explainer.limits import Limits
+from explainer.operations import FUNCTIONS
 
-# one argument each, except max and min (two): the gates a lecture draws
-FUNCTIONS: dict[str, int] = {
-    "exp": 1,
-    "log": 1,
-    "sqrt": 1,
-    "abs": 1,
-    "sigmoid": 1,
-    "tanh": 1,
-    "relu": 1,
-    "max": 2,
-    "min": 2,
-}
 BINARY: dict[type, str] = {
     ast.Add: "add",
     ast.Sub: "sub",

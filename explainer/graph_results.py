@@ -9,17 +9,22 @@ expression and central finite differences.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from explainer import arithmetic, backprop, circuit, local, verify
+from explainer import arithmetic, backprop, circuit, graph_training, local, trainer, verify
+from explainer.arithmetic import Arithmetic
 from explainer.backprop import Backprop
 from explainer.circuit import Circuit
 from explainer.claims import Claim
+from explainer.cost import STEPWISE_LIMIT, table_steps
 from explainer.errors import NumericError
 from explainer.findings import Finding
+from explainer.graph_scenario import GraphScenario
+from explainer.graph_training import Descent
 from explainer.local import Local
-from explainer.quantities import Values, as_json
+from explainer.quantities import CHANGE, Values, as_json
 from explainer.settings import ArithmeticSpec, GraphPlan
 
 
@@ -44,15 +49,65 @@ class GraphResults:
     checks: tuple[LeafCheck, ...]
     values: Values
     symbolic_left_out: backprop.LeftOut = ""  # why sympy.diff of the whole is not in checks
+    training: Descent | None = None  # the leaves' descent, for a graph with [training]
 
 
-def keys(c: Circuit, run: Backprop) -> dict[str, Any]:
+def keys(
+    c: Circuit,
+    run: Backprop,
+    descent: Descent | None = None,
+    steps: frozenset[int] | None = None,
+) -> dict[str, Any]:
     """Every wire's value (`q`), each local derivative (`dq/dx`) and each gradient of the output
-    (`df/dx`)."""
+    (`df/dx`); for a graph that learns, each trained leaf after the worked step (`w0@1`) and
+    the change it made (`Δw0@1`), then each recorded step's trained leaves and named nodes
+    (`w0@3`, `L@3`; not the fixed leaves, nor the unnamed wires g1, g2, … of one gate each)."""
     out: dict[str, Any] = dict(run.values)
     out.update((f"d{f.gate}/d{f.wire}", f.local) for f in run.flows)
     out.update((f"d{c.output}/d{w}", run.gradients[w]) for w in c.wires)
+    if descent is None:
+        return out
+    out.update((f"{u.key}@1", u.new) for u in descent.updates)
+    out.update((f"{CHANGE}{u.key}@1", u.change) for u in descent.updates)
+    shown = [u.key for u in descent.updates] + [g.out for g in c.gates if g.named]
+    for step in descent.steps[1:]:  # `steps`: those the table shows (None: every recorded one)
+        if steps is None or step.k in steps:
+            out.update((f"{w}@{step.k}", step.values[w]) for w in shown)
     return out
+
+
+def _descent(
+    plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...], ar: Arithmetic, steps: int
+) -> Descent | None:
+    """The leaves' training, recording the table's steps and each claimed step with one before
+    and one after (verification reads them)."""
+    s = plan.scenario
+    if s.training is None:
+        return None
+    near = {k + d for c_ in s.claims if (k := verify.claimed_step(c_.key)) for d in (-1, 0, 1)}
+    record = table_steps(steps, s.table_steps) | near
+    return graph_training.train(
+        c, locals_, ar, s.training, steps, record.__contains__, trainer.curve_steps(steps), s.path
+    )
+
+
+def _pass(
+    s: GraphScenario,
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    ar: Arithmetic,
+    carried: dict[str, float] | None = None,
+) -> Backprop:
+    """The worked step's forward and backward pass, through the leaves a sequential update has
+    already moved where the scenario's training is sequential."""
+    return backprop.run(c, locals_, ar, carried, s.path, moved=graph_training.moves(s.training, ar))
+
+
+def shown(plan: GraphPlan, descent: Descent | None) -> frozenset[int]:
+    """The training steps the page's table and JSON show: the first few, then 10, 100, …, and
+    the last one taken (`until_loss` may stop before the plan's)."""
+    last = {descent.taken} if descent else set()
+    return table_steps(plan.steps, plan.scenario.table_steps) | last
 
 
 def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
@@ -60,8 +115,9 @@ def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
     c = circuit.split(s)
     locals_ = local.derive(c, s.path)
     ar = arithmetic.mode(plan.arithmetic, s.limits.exact_digits)
-    run = backprop.run(c, locals_, ar, path=s.path)
-    found = () if values_only or not s.claims else check_claims(plan, c, locals_, run)
+    run = _pass(s, c, locals_, ar)
+    descent = _descent(plan, c, locals_, ar, plan.steps)
+    found = () if values_only or not s.claims else check_claims(plan, c, locals_, run, descent)
     checks, left_out = ((), "") if values_only or not plan.check_gradients else _leaf_checks(c, run)
     return GraphResults(
         plan=plan,
@@ -71,7 +127,10 @@ def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
         findings=found,
         checks=checks,
         symbolic_left_out=left_out,
-        values=tuple((k, as_json(v)) for k, v in keys(c, run).items()),
+        values=tuple(
+            (k, as_json(v)) for k, v in keys(c, run, descent, shown(plan, descent)).items()
+        ),
+        training=descent,
     )
 
 
@@ -86,22 +145,50 @@ def _leaf_checks(c: Circuit, run: Backprop) -> tuple[tuple[LeafCheck, ...], back
 
 
 def check_claims(
-    plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...], page: Backprop
+    plan: GraphPlan,
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    page: Backprop,
+    descent: Descent | None = None,
 ) -> tuple[Finding, ...]:
     """The source's printed numbers against the float64 run (the page's own when it is
     float64), each that does not reproduce diagnosed as for networks: recomputed on paper (1 to
-    9 decimals, rounded or truncated), truncated, its sign dropped, with the source's other
-    printed values carried forward, as a misprint."""
+    9 decimals, rounded or truncated), truncated, its sign dropped, one step fewer or more, with
+    the source's other printed values carried forward, as a misprint."""
     s = plan.scenario
     float64 = arithmetic.mode(ArithmeticSpec())
-    base = keys(c, page if plan.arithmetic.kind == "float64" else backprop.run(c, locals_, float64))
+    if plan.arithmetic.kind != "float64":
+        page = _pass(s, c, locals_, float64)
+        descent = _descent(plan, c, locals_, float64, plan.steps)
+    base = keys(c, page, descent)
     verify.known(s.path, s.claims, base)
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
-    variants = verify.on_paper(
-        lambda spec, _: keys(c, backprop.run(c, locals_, arithmetic.arithmetic(spec)))
-    )
+
+    def on_paper(spec: str, k: int) -> dict[str, Any] | None:
+        ar = arithmetic.arithmetic(spec)
+        if k > STEPWISE_LIMIT:  # one full pass per step: past this, left out
+            return None
+        return keys(c, _pass(s, c, locals_, ar), _descent(plan, c, locals_, ar, k))
+
+    variants = verify.on_paper(on_paper)
+    if s.training:  # the other update order, trained to the claim's step
+        other = "sequential" if s.training.update == "simultaneous" else "simultaneous"
+        flipped = dataclasses.replace(
+            plan,
+            scenario=dataclasses.replace(s, training=dataclasses.replace(s.training, update=other)),
+        )
+        variants.append(
+            verify.Variant(
+                f"{other} updates",
+                lambda k: keys(
+                    c,
+                    _pass(flipped.scenario, c, locals_, float64),
+                    _descent(flipped, c, locals_, float64, max(k, 1)),
+                ),
+            )
+        )
     get = verify.cached()
-    carry = verify.carried_forward(s.claims, leaves, lambda kept: _carried(c, locals_, kept))
+    carry = verify.carried_forward(s.claims, leaves, lambda kept: _carried(s, c, locals_, kept))
 
     def alternatives(claim: Claim) -> verify.Alternatives:
         def found() -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
@@ -120,12 +207,12 @@ def check_claims(
 
 
 def _carried(
-    c: Circuit, locals_: tuple[Local, ...], kept: dict[str, float]
+    s: GraphScenario, c: Circuit, locals_: tuple[Local, ...], kept: dict[str, float]
 ) -> dict[str, Any] | None:
     wires = {k: v for k, v in kept.items() if k in set(c.wires)}
     if not wires:
         return None
     try:
-        return keys(c, backprop.run(c, locals_, arithmetic.mode(ArithmeticSpec()), carried=wires))
+        return keys(c, _pass(s, c, locals_, arithmetic.mode(ArithmeticSpec()), wires))
     except NumericError:
         return None

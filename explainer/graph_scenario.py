@@ -16,16 +16,47 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, cast
 
+from explainer import handout_spec
 from explainer.claims import Claim, read_claims
 from explainer.errors import ScenarioError
-from explainer.expressions import FUNCTIONS, Node, Op, operations, parse_at, refs
+from explainer.expressions import Node, Op, operations, parse_at, refs
+from explainer.handout_spec import NO_HANDOUT, HandoutSpec
 from explainer.limits import DEFAULT, Limits
+from explainer.operations import FUNCTIONS
 from explainer.reader import NAME, Reader, kind
 
 Grouping = Literal["operations", "nodes"]
 GROUPINGS = ("operations", "nodes")
-TOP_KEYS = ("title", "source", "description", "graph", "display", "symbols", "narrative", "claims")
-SECTIONS = ("setup", "forward", "backward")
+UPDATE_ORDERS = ("simultaneous", "sequential")
+TOP_KEYS = (
+    "title",
+    "source",
+    "description",
+    "graph",
+    "training",
+    "handout",
+    "display",
+    "symbols",
+    "narrative",
+    "claims",
+)
+SECTIONS = ("setup", "forward", "backward", "updates", "training")
+
+
+@dataclass(frozen=True)
+class GraphTraining:
+    """Gradient descent on chosen leaves: each step every trained leaf p becomes
+    p − η·∂f/∂p, where f is the output (a loss, or any quantity to make smaller), all of them
+    from the same forward and backward pass (simultaneous), or each as soon as its gradient is
+    complete (sequential)."""
+
+    train: tuple[str, ...]  # the leaves that learn, in the order the leaves are written
+    learning_rate: float
+    steps: int
+    until_loss: float | None = None  # stop once the output is below this
+    # sequential: each trained leaf moves as soon as its gradient is complete, and the
+    # backward pass goes on through the moved value (a network's layer-by-layer update)
+    update: str = "simultaneous"
 
 
 @dataclass(frozen=True)
@@ -44,6 +75,9 @@ class GraphScenario:
     narrative: tuple[tuple[str, str], ...]
     claims: tuple[Claim, ...] = ()
     limits: Limits = DEFAULT
+    training: GraphTraining | None = None  # None: the gradients only, nothing learns
+    handout: HandoutSpec = NO_HANDOUT  # [handout.vary] names leaves
+    table_steps: int = 10  # a training table's first steps in full, then 10, 100, 1000, …
 
 
 def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> GraphScenario:
@@ -54,7 +88,7 @@ def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -
     names = [n for n, _ in leaves] + [n for n, _ in nodes]
     output = graph.get("output", graph.choice(tuple(n for n, _ in nodes)), nodes[-1][0])
     _check_used(graph, leaves, nodes, output)
-    display = top.sub("display", ("digits",))
+    display = top.sub("display", ("digits", "table_steps"))
     narrative = top.sub("narrative", SECTIONS)
     raw_symbols = top.table.get("symbols", {})
     symbols_t = top.sub("symbols", tuple(raw_symbols) if isinstance(raw_symbols, dict) else ())
@@ -71,12 +105,42 @@ def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -
         output=output,
         grouping=cast(Grouping, graph.get("gates", graph.choice(GROUPINGS), "operations")),
         digits=display.get("digits", display.count(1, 15), 6),
+        table_steps=display.get("table_steps", display.count(1, 1000), 10),
         symbols=symbols,
         narrative=tuple(
             (k, narrative.get(k, narrative.prose)) for k in SECTIONS if k in narrative.table
         ),
         claims=read_claims(top, limits),
         limits=limits,
+        training=_training(top, leaves, limits),
+        handout=handout_spec.read(top, tuple(n for n, _ in leaves)),
+    )
+
+
+def _training(
+    top: Reader, leaves: tuple[tuple[str, float], ...], limits: Limits
+) -> GraphTraining | None:
+    if "training" not in top.table:
+        return None
+    t = top.sub("training", ("train", "learning_rate", "steps", "until_loss", "update"))
+    names = [n for n, _ in leaves]
+    where = t.key("train")
+    raw = t.table.get("train")
+    if not isinstance(raw, list) or not raw:
+        raise t.fail(where, 'a list of the leaves that learn, e.g. ["w0", "w1"]', raw)
+    for i, name in enumerate(raw):
+        if name not in names:
+            raise ScenarioError(
+                t.file, f"{where}[{i}]", f"a leaf of the graph ({', '.join(names)})", kind(name)
+            )
+    if len(set(raw)) < len(raw):
+        raise ScenarioError(t.file, where, "each leaf once", "a leaf named twice")
+    return GraphTraining(
+        train=tuple(n for n in names if n in raw),
+        learning_rate=t.get("learning_rate", t.positive),
+        steps=t.get("steps", t.count(1, limits.steps), 1),
+        until_loss=t.get("until_loss", t.positive, None),
+        update=t.get("update", t.choice(UPDATE_ORDERS), "simultaneous"),
     )
 
 

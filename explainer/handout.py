@@ -73,6 +73,12 @@ class Sheet:
     decimals: int
     instructions: str  # for students: how to round, as the key's arithmetic does
     tolerance: str  # for graders: how far a careful answer may be from the key's
+    drawn: str = "network"  # what the figure draws, in the words of its alternative text
+    # what the summary's numbers are, said on it: no variant's, so no student takes them for theirs
+    summary_note: str = (
+        "The scenario's own worked example, one step of training, with the network and the "
+        "rules every variant shares."
+    )
 
     @property
     def points(self) -> float:
@@ -94,24 +100,11 @@ def sheet(
     """One variant's sheet: `ctx` holds its numbers in the handout's arithmetic (the key's),
     `exact` the same in float64 (for the graders' tolerance). `blank`: kinds and keys."""
     s, net = ctx.scenario, ctx.net
-    num = _fixed(decimals)
-    every = _questions(ctx, num)
-    kinds, keys = _chosen(blank, {q.key for q in every}, s.path, where)
-    points = dict(s.handout.points)
-    marked = [
-        dataclasses.replace(q, blank=True, points=points.get(q.key, points.get(q.kind, 0.0)))
-        if q.kind in kinds or q.key in keys
-        else q
-        for q in every
-    ]
-    parts = tuple(
-        Part(PART_TITLES[k], tuple(q for q in marked if q.kind == k))
-        for k in PART_TITLES
-        if k != "local" or any(q.kind == "local" and q.blank for q in marked)
-    )
+    num = fixed(decimals)
+    marked, parts = marked_parts(_questions(ctx, num), blank, dict(s.handout.points), s.path, where)
     hidden = {q.key for q in marked if q.blank}
     values = {k: float(v) for k, v in ctx.ev.nodes}
-    marks = figures.forward_marks(net, values, ctx.sym, _as_given)  # the givens as written
+    marks = figures.forward_marks(net, values, ctx.sym, as_given)  # the givens as written
     computed = {n.out for n in net.neurons}
     marks = figures.Marks(
         {
@@ -126,14 +119,14 @@ def sheet(
     )
     givens = (
         *(
-            (ctx.sym(k), _as_given(values[k]))
+            (ctx.sym(k), as_given(values[k]))
             for k in (
                 *net.inputs,
                 *(n.target or "" for n in net.outputs),
                 *(p.key for p in net.params),
             )
         ),
-        (s.rate_symbol, _as_given(s.learning_rate)),  # the updates' step size
+        (s.rate_symbol, as_given(s.learning_rate)),  # the updates' step size
     )
     return Sheet(
         title=s.title,
@@ -145,9 +138,37 @@ def sheet(
         parts=parts,
         rules=rules(ctx),
         decimals=decimals,
-        instructions=INSTRUCTIONS[ctx.plan.arithmetic.kind].format(decimals=decimals),
+        instructions=INSTRUCTIONS[ctx.plan.arithmetic.kind].format(
+            decimals=decimals, values=NETWORK_VALUES
+        ),
         tolerance=_tolerance(ctx, exact, [q for q in marked if q.blank], decimals),
     )
+
+
+def marked_parts(
+    every: list[Question],
+    blank: tuple[str, ...],
+    points: dict[str, float],
+    path: str,
+    where: str,
+) -> tuple[list[Question], tuple[Part, ...]]:
+    """The questions with those `blank` names (kinds or keys) made blanks worth their points,
+    and the parts of the sheet: one per kind, in PART_TITLES order; local derivatives only
+    where one is blank, and no part without a question."""
+    kinds, keys = _chosen(blank, {q.key for q in every}, path, where)
+    marked = [
+        dataclasses.replace(q, blank=True, points=points.get(q.key, points.get(q.kind, 0.0)))
+        if q.kind in kinds or q.key in keys
+        else q
+        for q in every
+    ]
+    parts = tuple(
+        Part(PART_TITLES[k], tuple(q for q in marked if q.kind == k))
+        for k in PART_TITLES
+        if (k != "local" or any(q.kind == "local" and q.blank for q in marked))
+        and any(q.kind == k for q in marked)
+    )
+    return marked, parts
 
 
 def _chosen(
@@ -223,13 +244,17 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
     return out
 
 
+# What a student works out, as a sheet's instructions list it.
+NETWORK_VALUES = (
+    "each net input, output, error, local derivative, gradient, and learning rate times gradient"
+)
+
 # How a student works, in their words, by the key's arithmetic. On paper: every quantity the
 # page shows is rounded (Decimal's ROUND_HALF_UP: halves away from zero) and carried forward
 # rounded; otherwise every digit is kept and only the answers are rounded.
 INSTRUCTIONS = {
     "paper": (
-        "Work to {decimals} decimals: round each value you work out (each net input, output, "
-        "error, local derivative, gradient, and learning rate times gradient) half up, halves "
+        "Work to {decimals} decimals: round each value you work out ({values}) half up, halves "
         "away from zero, and go on with the rounded value."
     ),
     "float64": (
@@ -243,7 +268,7 @@ INSTRUCTIONS = {
 }
 
 
-def _fixed(decimals: int) -> Callable[[object], str]:
+def fixed(decimals: int) -> Callable[[object], str]:
     """A number as a calculator shows it: `decimals` places, rounded half up."""
     step = Decimal(1).scaleb(-decimals)
 
@@ -257,7 +282,7 @@ def _fixed(decimals: int) -> Callable[[object], str]:
     return shown
 
 
-def _as_given(x: object) -> str:
+def as_given(x: object) -> str:
     """A given as the scenario or the grid wrote it: 0.05, not 0.0500."""
     return show(x, GIVEN_DIGITS).latex
 
@@ -266,12 +291,22 @@ GIVEN_DIGITS = 15  # enough for any given a grid or a scenario writes, as writte
 
 
 def _tolerance(ctx: Context, measure: Results, blanks: list[Question], decimals: int) -> str:
+    return tolerance(ctx.plan.arithmetic.kind, ctx.results.values, measure.values, blanks, decimals)
+
+
+def tolerance(
+    kind: str,
+    key_values: tuple[tuple[str, float | str], ...],
+    measured: tuple[tuple[str, float | str], ...],
+    blanks: list[Question],
+    decimals: int,
+) -> str:
     """How far the key's answers are from those worked the other way (a key on paper from every
     digit kept; a key that keeps every digit from every value rounded to `decimals`), in units
     of the last decimal: a careful student who works the other way differs by at most that
-    much, so a grader accepts that."""
-    values = dict(measure.values)
-    key = dict(ctx.results.values)  # exact arithmetic keeps fractions as JSON does: "6/5"
+    much, so a grader accepts that. `kind`: the key's arithmetic."""
+    values = dict(measured)
+    key = dict(key_values)  # exact arithmetic keeps fractions as JSON does: "6/5"
     worst = max(
         (
             abs(float(Fraction(key[q.key])) - float(Fraction(values[q.key])))
@@ -286,7 +321,7 @@ def _tolerance(ctx: Context, measure: Results, blanks: list[Question], decimals:
         if math.isfinite(worst)
         else 1
     )
-    return TOLERANCE[ctx.plan.arithmetic.kind].format(decimals=decimals, units=units)
+    return TOLERANCE[kind].format(decimals=decimals, units=units)
 
 
 # The graders' note, by the key's arithmetic: how the key was worked, and the other way.

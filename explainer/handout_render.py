@@ -17,11 +17,6 @@ WHAT = {
     (False, True): "Summary",
     (True, True): "Summary",
 }
-# What the summary's numbers are, said on it: no variant's, so no student mistakes them for theirs.
-SUMMARY_NOTE = (
-    "The scenario's own worked example, one step of training, with the network and the rules "
-    "every variant shares."
-)
 TEMPLATES = {"tex": "handout.tex.j2", "md": "handout.md.j2", "html": "handout.html.j2"}
 
 
@@ -53,7 +48,6 @@ def render_sheets(
         sheets=sheets,
         key=key,
         what=WHAT[key, summary],
-        summary_note=SUMMARY_NOTE,
         derivations=derivations,
         paper=PAPERS[paper],
     )

@@ -58,26 +58,27 @@ class HandoutSpec:
     blank: tuple[str, ...] = DEFAULT_BLANK  # kinds and keys, as written (keys checked later)
     points: tuple[tuple[str, float], ...] = ()  # kind or key → points per blank
     arithmetic: str = "paper:4"
-    vary: tuple[tuple[str, Grid], ...] = ()  # VARIED name → its grid, in VARIED order
+    vary: tuple[tuple[str, Grid], ...] = ()  # a varied name → its grid, in `varied` order
     constraints: Constraints = DEFAULT_CONSTRAINTS
 
 
 NO_HANDOUT = HandoutSpec()  # a scenario without a [handout] table
 
 
-def read(top: Reader) -> HandoutSpec:
-    """The `[handout]` table of a scenario (the defaults where it has none)."""
+def read(top: Reader, varied: tuple[str, ...] = VARIED) -> HandoutSpec:
+    """The `[handout]` table of a scenario (the defaults where it has none). `varied`: what
+    `[handout.vary]` may name (a network's kinds of given; a graph's leaves by name)."""
     r = top.sub("handout", ("blank", "points", "arithmetic", "vary", "constraints"))
     if not r.table:
         return NO_HANDOUT
     points_t = r.sub("points", tuple(r.table.get("points", {}) or ()))
-    vary_t = r.sub("vary", VARIED)
+    vary_t = r.sub("vary", varied)
     c = r.sub("constraints", ("saturation", "min_gradient", "decimals", "draws"))
     return HandoutSpec(
         blank=r.get("blank", r.list_of(r.line), DEFAULT_BLANK),
         points=tuple((k, points_t.get(k, points_t.positive)) for k in points_t.table),
         arithmetic=r.get("arithmetic", r.line, "paper:4"),
-        vary=tuple((k, _grid(vary_t, k)) for k in VARIED if k in vary_t.table),
+        vary=tuple((k, _grid(vary_t, k)) for k in varied if k in vary_t.table),
         constraints=Constraints(
             saturation=c.get("saturation", _fraction(c), 0.99),
             min_gradient=c.get("min_gradient", c.positive, 1e-4),

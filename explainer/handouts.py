@@ -18,22 +18,25 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pypdf
 from tqdm import tqdm
 
-from explainer import drawing, handout, pdf, variants
+from explainer import drawing, graph_handout, graph_results, graph_variants, handout, pdf, variants
 from explainer.compute import derive
 from explainer.errors import ExplainerError, MissingCharacter, ScenarioError, UsageError
+from explainer.graph_scenario import GraphScenario
 from explainer.handout_render import figure_file, render_sheets
 from explainer.limits import DEFAULT, Limits
 from explainer.page import build as page
+from explainer.page import circuit as graph_page
 from explainer.page.context import context
+from explainer.page.model import Explanation
 from explainer.render import attachments, render
 from explainer.results import results
 from explainer.scenario import Scenario, read_regular
-from explainer.settings import Options, parse_arithmetic, resolve
+from explainer.settings import Options, parse_arithmetic, resolve, resolve_graph
 
 FORMATS = ("pdf", "tex", "md", "html")
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # a roster ID: also a file name
@@ -121,7 +124,7 @@ def _rows(path: Path, limits: Limits) -> list[list[str]]:
     return rows
 
 
-def files(s: Scenario, options: HandoutOptions) -> dict[str, str | bytes]:
+def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str | bytes]:
     """Every file of the batch by name: sheet-<id>, key-<id>, sheets, keys and summary."""
     if options.fmt not in FORMATS:
         raise UsageError(f"--format {options.fmt}: expected one of {', '.join(FORMATS)}")
@@ -137,11 +140,18 @@ def files(s: Scenario, options: HandoutOptions) -> dict[str, str | bytes]:
             f"{s.path}: {count:,} sheets and keys: this may take about "
             f"{max(2, round(seconds / 60))} minutes"
         )
-    derived = derive(s)
-    drawn = variants.for_students(s, derived, options.seed, options.variants, roster)
     ext = "tex" if options.fmt == "pdf" else options.fmt
+    summary_of: Scenario | GraphScenario
+    if isinstance(s, GraphScenario):
+        key = options.arithmetic or s.handout.arithmetic
+        drawn = graph_variants.for_students(s, options.seed, options.variants, roster, key)
+        summary_of = graph_variants.worked_step(s)
+    else:
+        derived = derive(s)
+        drawn = variants.for_students(s, derived, options.seed, options.variants, roster)
+        summary_of = variants.worked_step(s, derived)
     made = worked(s, drawn, blank, where, ext, options)
-    (summary,) = worked(variants.worked_step(s, derived), [None], (), where, ext, options)
+    (summary,) = worked(summary_of, [None], (), where, ext, options)
     docs: dict[str, str] = {}
     for v, w in zip(drawn, made, strict=True):
         docs[f"sheet-{v.label}.{ext}"] = render_sheets([w.sheet], ext, False, paper=options.paper)
@@ -222,7 +232,7 @@ class Worked:
 
 
 def worked(
-    s: Scenario,
+    s: Scenario | GraphScenario,
     drawn: Sequence[variants.Variant | None],
     blank: tuple[str, ...],
     where: str,
@@ -235,21 +245,33 @@ def worked(
     arithmetic = parse_arithmetic(chosen)
     decimals = arithmetic.decimals if arithmetic.kind == "paper" else 4
 
+    # the tolerance's measure: a key on paper against every digit kept (float64), a key that
+    # keeps every digit against the sheet's paper arithmetic
+    other = "float64" if arithmetic.kind == "paper" else f"paper:{decimals}"
+
     def one(v: variants.Variant | None) -> Worked:
         base = v.scenario if v else s
-        keyed = results(resolve(base, Options(arithmetic=chosen)))
-        # the tolerance's measure: a key on paper against every digit kept (float64), a key
-        # that keeps every digit against the sheet's paper arithmetic
-        other = "float64" if arithmetic.kind == "paper" else f"paper:{decimals}"
-        measure = results(resolve(base, Options(arithmetic=other)), values_only=True)
-        sheet = handout.sheet(context(keyed), measure, v, blank, decimals, where)
+        keyed: Any
+        built: Callable[[Any], Explanation]
+        if isinstance(base, GraphScenario):
+            keyed = graph_results.results(resolve_graph(base, Options(arithmetic=chosen)))
+            measured = graph_results.results(
+                resolve_graph(base, Options(arithmetic=other)), values_only=True
+            )
+            sheet = graph_handout.sheet(keyed, measured, v, blank, decimals, where)
+            built = graph_page.build
+        else:
+            keyed = results(resolve(base, Options(arithmetic=chosen)))
+            measure = results(resolve(base, Options(arithmetic=other)), values_only=True)
+            sheet = handout.sheet(context(keyed), measure, v, blank, decimals, where)
+            built = page
         figures: tuple[tuple[str, str], ...] = ()
         if text == "md":
             figures = ((figure_file(sheet), drawing.svg(sheet.figure, figure_file(sheet)[:-4])),)
         if not text or v is None:
             return Worked(sheet, "", figures)
         # the variant's own page name: its figures' files and SVG ids are its own
-        explanation = dataclasses.replace(page(keyed), name=f"{s.name}-{v.label}")
+        explanation = dataclasses.replace(built(keyed), name=f"{s.name}-{v.label}")
         solution = render(
             explanation,
             text,
@@ -264,7 +286,7 @@ def worked(
 
 
 def sheets(
-    s: Scenario, drawn: Sequence[variants.Variant], blank: tuple[str, ...]
+    s: Scenario | GraphScenario, drawn: Sequence[variants.Variant], blank: tuple[str, ...]
 ) -> list[handout.Sheet]:
     """The variants' sheets alone (no worked solutions): what a test checks the keys of."""
     return [w.sheet for w in worked(s, drawn, blank, "handout.blank", "", HandoutOptions())]

@@ -1,6 +1,6 @@
 """Stage 3, derive (circuits): each gate's local derivatives, in the form lecture notes print.
 
-One row per operation: add distributes (each local derivative is 1), multiply swaps its inputs,
+One row per operation (operations.OPERATIONS holds the rules): add distributes (each local derivative is 1), multiply swaps its inputs,
 max routes to the larger, exp keeps itself, σ′ = σ(1 − σ) and tanh′ = 1 − tanh² in the gate's own
 output, d/dx 1/x = −1/x². `[c]` is 1 where the condition c holds, else 0 (Iverson's bracket). A
 gate that is a whole named node (`gates = "nodes"`) gets sympy.diff of its expression. A test
@@ -9,117 +9,22 @@ proves every row equals sympy.diff of the gate's value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
 from explainer import work
-from explainer.activations import ACTIVATIONS, unevaluated
+from explainer.activations import unevaluated
 from explainer.circuit import Circuit, Gate, real_parts
 from explainer.errors import ScenarioError
+from explainer.operations import OPERATIONS, Rule, bracket
 
 Expr = Any  # a sympy expression (sympy ships no precise types)
 One, MinusOne = sp.S.One, sp.S.NegativeOne
 
 
-def bracket(condition: sp.Basic) -> Expr:
-    """Iverson's [c]: 1 where c holds, else 0."""
-    return sp.Piecewise((One, condition), (sp.S.Zero, True))
-
-
-def _div(a: Expr, b: Expr, out: Expr) -> tuple[Expr, ...]:
-    over_b_squared = unevaluated(
-        sp.Pow, unevaluated(sp.Pow, b, sp.Integer(2)), MinusOne
-    )  # 1/b², as printed
-    return (
-        unevaluated(sp.Pow, b, MinusOne),
-        unevaluated(sp.Mul, MinusOne, over_b_squared)
-        if a == 1
-        else unevaluated(sp.Mul, MinusOne, a, over_b_squared),
-    )
-
-
-def _pow(a: Expr, b: Expr, out: Expr) -> tuple[Expr, ...]:
-    exponent = b - 1 if b.is_Number else unevaluated(sp.Add, b, MinusOne)
-    down = unevaluated(sp.Mul, b, a if exponent == 1 else unevaluated(sp.Pow, a, exponent))
-    return down, unevaluated(sp.Mul, out, sp.log(a))
-
-
-@dataclass(frozen=True)
-class Rule:
-    says: str  # one clause, for the page: how this gate passes gradients back
-    forms: Callable[..., tuple[Expr, ...]]  # (operands…, out) → ∂out/∂operand, each in turn
-    # the rule in general, in LaTeX with operands u and v (not any page's names), after `says`
-    formula: str = ""
-
-
-SIGMOID, TANH = ACTIVATIONS["sigmoid"], ACTIVATIONS["tanh"]
-RULES: dict[str, Rule] = {
-    "add": Rule(
-        "an add gate passes the upstream gradient to each input unchanged",
-        lambda a, b, o: (One, One),
-    ),
-    "sub": Rule(
-        "a subtract gate passes it on, negated for the input subtracted",
-        lambda a, b, o: (One, MinusOne),
-    ),
-    "mul": Rule(
-        "a multiply gate swaps its inputs: each input's local derivative is the other input",
-        lambda a, b, o: (b, a),
-    ),
-    "div": Rule(
-        "a divide gate",
-        _div,
-        r"\frac{\partial (u/v)}{\partial u} = \frac{1}{v} \quad "
-        r"\frac{\partial (u/v)}{\partial v} = -\frac{u}{v^{2}}",
-    ),
-    "pow": Rule(
-        "a power gate brings the exponent down",
-        _pow,
-        r"\frac{\partial u^{v}}{\partial u} = v \cdot u^{v - 1} \quad "
-        r"\frac{\partial u^{v}}{\partial v} = u^{v} \cdot \ln u",
-    ),
-    "neg": Rule("a negate gate flips the sign of the gradient", lambda a, o: (MinusOne,)),
-    "exp": Rule("an exp gate's local derivative is its own output", lambda a, o: (o,)),
-    "log": Rule(
-        "a log gate",
-        lambda a, o: (unevaluated(sp.Pow, a, MinusOne),),
-        r"\frac{d \ln u}{d u} = \frac{1}{u}",
-    ),
-    "sqrt": Rule(
-        "a square-root gate",
-        lambda a, o: (unevaluated(sp.Pow, unevaluated(sp.Mul, sp.Integer(2), o), MinusOne),),
-        r"\frac{d \sqrt{u}}{d u} = \frac{1}{2 \sqrt{u}}",
-    ),
-    "abs": Rule(
-        "an absolute-value gate passes the gradient on with the sign of its input",
-        lambda a, o: (sp.sign(a),),
-    ),
-    "sigmoid": Rule(
-        "a sigmoid gate's local derivative is written in its own output",
-        lambda a, o: (SIGMOID.derivative(a, o),),
-        r"\sigma'(u) = \sigma(u) \cdot \left(1 - \sigma(u)\right)",
-    ),
-    "tanh": Rule(
-        "a tanh gate's local derivative is written in its own output",
-        lambda a, o: (TANH.derivative(a, o),),
-        r"\tanh'(u) = 1 - \tanh^{2}(u)",
-    ),
-    "relu": Rule(
-        "a ReLU gate passes the gradient where its input is positive, else 0",
-        lambda a, o: (bracket(a > 0),),
-    ),
-    "max": Rule(
-        "a max gate routes the gradient to the larger input (the first, on a tie)",
-        lambda a, b, o: (bracket(a >= b), bracket(b > a)),
-    ),
-    "min": Rule(
-        "a min gate routes the gradient to the smaller input (the first, on a tie)",
-        lambda a, b, o: (bracket(a <= b), bracket(b < a)),
-    ),
-}
+RULES: dict[str, Rule] = {k: o.rule for k, o in OPERATIONS.items()}
 NODE = Rule("a whole node as one gate: its partial derivatives by sympy", lambda *_: ())
 
 

@@ -25,9 +25,10 @@ from explainer import graph_scenario, handout_spec
 from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from explainer.claims import PRINTED, Claim, read_claims
 from explainer.errors import ScenarioError, UsageError
-from explainer.expressions import FUNCTIONS, Node, Op, Ref
+from explainer.expressions import Node, Op, Ref
 from explainer.handout_spec import NO_HANDOUT, HandoutSpec
 from explainer.limits import DEFAULT, Limits
+from explainer.operations import FUNCTIONS
 from explainer.reader import Reader, kind
 from explainer.resources import resource_dir
 

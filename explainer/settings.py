@@ -157,28 +157,36 @@ def _is_int(x: object) -> bool:
 
 @dataclass(frozen=True)
 class GraphPlan:
-    """A graph scenario's run: no training, so only the digits, the arithmetic and the checks."""
+    """A graph scenario's run: the digits, the arithmetic, the checks, and the steps of its
+    training (0 for a graph whose leaves do not learn)."""
 
     scenario: GraphScenario
     digits: int
     arithmetic: ArithmeticSpec
     check_gradients: bool
     paper: Paper
+    steps: int = 0
 
 
 def resolve_graph(scenario: GraphScenario, options: Options = Options()) -> GraphPlan:
-    if options.steps is not None:
+    training = scenario.training
+    if options.steps is not None and training is None:
         raise UsageError(
-            f"steps = {options.steps!r}: {scenario.path} is a computational graph, which is "
-            "not trained (give --steps to network scenarios only)"
+            f"steps = {options.steps!r}: {scenario.path} is a computational graph that is "
+            "not trained (it has no [training] table; give --steps to a graph with one, or to a "
+            "network)"
         )
     _check(options, scenario.limits.steps)
+    if options.steps is not None and options.steps < 1:
+        raise UsageError(f"steps = {options.steps!r}: a graph trains for at least one step")
+    steps = training.steps if training else 0
     return GraphPlan(
         scenario=scenario,
         digits=options.digits or scenario.digits,
         arithmetic=parse_arithmetic(options.arithmetic),
         check_gradients=options.check_gradients,
         paper=options.paper,
+        steps=options.steps if options.steps is not None else steps,
     )
 
 

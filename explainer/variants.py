@@ -20,6 +20,7 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ class Variant:
     label: str  # on every page and in file names: "v07", or the student's ID
     student: str  # the student's name from the roster, else ""
     seed: int
-    scenario: Scenario
+    scenario: Any  # the Scenario or GraphScenario of this variant's givens
     row: int = 0  # the student's row in the roster file (its header is row 1), else 0
 
 
@@ -54,24 +55,49 @@ def for_students(
     """`count` numbered variants, or one per student of the roster."""
     spec = s.handout
     grids = dict(spec.vary)
-    capacity = _capacity(s, grids)
-    wanted = len(roster) or count
     base = worked_step(s, derived)
-    if not grids and count == 1 and not roster:  # the scenario's own numbers, as its author chose
+
+    def draw(stream: tuple[int, ...], seen: set[tuple[float, ...]]) -> Drawn:
+        return _draw(base, derived, grids, spec.constraints, stream, seen)
+
+    return choose(s.path, base, bool(grids), _capacity(s, grids), draw, seed, count, roster)
+
+
+Drawn = tuple[Any, tuple[float, ...]]  # a variant's scenario, and its givens (to tell them apart)
+VARIED_WORDS = "weights, biases, inputs or targets"
+
+
+def choose(
+    path: str,
+    base: Any,
+    varies: bool,
+    capacity: int,
+    draw: Callable[[tuple[int, ...], set[tuple[float, ...]]], Drawn],
+    seed: int,
+    count: int,
+    roster: Sequence[Student] = (),
+    what: str = VARIED_WORDS,
+    example: str = "weights",
+) -> tuple[Variant, ...]:
+    """The variants of any scenario (a network's, a graph's): `base` its worked step as the
+    author wrote it, `draw` one variant from a stream that is not among `seen`; `what`: the
+    names [handout.vary] may give, for the message that asks for them."""
+    wanted = len(roster) or count
+    if not varies and count == 1 and not roster:  # the scenario's own numbers, as its author chose
         return (Variant("v01", "", seed, base),)
-    if not grids:  # never hand a class the published example: say what to add instead
+    if not varies:  # never hand a class the published example: say what to add instead
         asked = f"a roster of {len(roster):,} students" if roster else f"{count:,} variants"
         raise ScenarioError(
-            s.path,
+            path,
             "handout.vary",
             f"givens that differ between sheets for {asked}: a [handout.vary] table naming "
-            "weights, biases, inputs or targets and the values to draw them from, such as "
-            "weights = { from = 0.1, to = 0.9, step = 0.05 }",
+            f"{what} and the values to draw them from, such as "
+            f"{example} = {{ from = 0.1, to = 0.9, step = 0.05 }}",
             "none: every sheet would be the scenario's own worked example",
         )
     if wanted > capacity:
         raise ScenarioError(
-            s.path,
+            path,
             "handout.vary",
             f"grids that allow at least {wanted:,} different variants",
             f"{capacity:,} possible",
@@ -84,7 +110,7 @@ def for_students(
         who, streams = list(roster), [(seed, _hashed(x.ident)) for x in roster]
     out = []
     for student, stream in zip(who, streams, strict=True):
-        variant, givens = _draw(base, derived, grids, spec.constraints, stream, seen)
+        variant, givens = draw(stream, seen)
         seen.add(givens)
         out.append(Variant(student.ident, student.name, seed, variant, student.row))
     return tuple(out)
@@ -202,10 +228,10 @@ def worked_step(s: Scenario, derived: Derived | None = None) -> Scenario:
 def _decimals_ok(s: Scenario, decimals: int) -> bool:
     """Every given (weights, biases, inputs, targets) has at most `decimals` decimals."""
     givens = [*_slots(s, "weights"), *_slots(s, "biases"), *s.input_values, *s.targets]
-    return all(_places(x) <= decimals for x in givens)
+    return all(places(x) <= decimals for x in givens)
 
 
-def _places(x: float) -> int:
+def places(x: float) -> int:
     """The decimals of x as written shortest (0.05 → 2, 3.0 → 0)."""
     exponent = decimal.Decimal(repr(x)).normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 99

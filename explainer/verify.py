@@ -43,6 +43,11 @@ def _split(key: str) -> tuple[str, int | None]:
     return (name, int(k)) if k.isdigit() else (key, None)
 
 
+def claimed_step(key: str) -> int | None:
+    """The step a claim's key names (`w5@3` → 3), None for the worked step's own quantities."""
+    return _split(key)[1]
+
+
 @dataclass(frozen=True)
 class Variant:
     """One alternative: a description and the values it gives, trained to a step `upto` (a

@@ -21,8 +21,11 @@ import explainer
 from explainer import backprop, circuit, graph_results, local
 from explainer.cli import main
 from explainer.errors import ScenarioError
+from explainer.expressions import BINARY as OPERATORS
+from explainer.expressions import UNARY as SIGNS
 from explainer.expressions import ExpressionError, names, parse
 from explainer.graph_scenario import GraphScenario
+from explainer.operations import FUNCTIONS, OPERATIONS
 from explainer.pipeline import explain_values
 from explainer.scenario import from_mapping, load
 from explainer.settings import Options, resolve_graph
@@ -138,7 +141,7 @@ OPS = {
 }
 
 
-@pytest.mark.parametrize("op", sorted(local.RULES))
+@pytest.mark.parametrize("op", sorted(OPERATIONS))
 @pytest.mark.parametrize(("x", "y"), [(0.7, 1.3), (2.5, -0.4), (1.9, 0.6)])
 def test_every_rule_is_the_derivative_of_its_gate(op: str, x: float, y: float) -> None:
     """The textbook form of each local derivative, with the gate's output put in, equals
@@ -155,7 +158,11 @@ def test_every_rule_is_the_derivative_of_its_gate(op: str, x: float, y: float) -
 
 
 def test_every_operation_of_the_grammar_has_a_rule() -> None:
-    assert set(OPS) == set(local.RULES)
+    """One table: what the parser reads (its functions by name, its operators by type), what
+    the splitter builds and the derivation differentiates are the rows of OPERATIONS."""
+    assert set(OPS) == set(OPERATIONS) == set(local.RULES) == set(circuit.VALUE)
+    written = set(FUNCTIONS) | set(OPERATORS.values()) | (set(SIGNS.values()) - {"pos"})
+    assert written == set(OPERATIONS)
 
 
 # ---------------------------------------------------------------- random graphs

@@ -378,15 +378,3 @@ def test_on_paper_each_update_shows_the_rounded_step_it_subtracts() -> None:
         value = BOXED.fullmatch(new)
         assert value is not None, row
         assert Decimal(old) - Decimal(step.strip("()")) == Decimal(value[1]), row
-
-
-def test_a_graph_scenario_is_refused_as_the_readme_says(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Handouts are made for networks only, for now; README says so (issue 24)."""
-    readme = (SCENARIOS.parent / "README.md").read_text(encoding="utf-8")
-    assert "a `[graph]` scenario (a circuit) is refused with exit 2" in readme
-    out = tmp_path / "out"
-    assert main(["handout", "circuit-add-multiply", "-f", "md", "-o", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert "handouts are made for network scenarios, not graphs" in err and not out.exists()

@@ -12,7 +12,16 @@ import numpy as np
 import pytest
 
 from explainer import scenario
-from explainer.drawing import PT, Circle, Drawing, Label, box, extent, printed_pt
+from explainer.drawing import (
+    MIN_PT,  # \tiny in an 11pt document: no label smaller
+    PT,
+    Circle,
+    Drawing,
+    Label,
+    box,
+    extent,
+    printed_pt,
+)
 from explainer.drawing import Path as Line
 from explainer.layout import Placer, clashes
 from explainer.limits import DEFAULT
@@ -22,7 +31,6 @@ from explainer.scenario import Scenario, _network
 from tests.conftest import SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
-MIN_PT = 6.0  # \tiny in an 11pt document: no label is printed smaller
 
 
 def figures_of(s: Scenario | Any) -> dict[str, Drawing]:

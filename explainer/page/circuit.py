@@ -8,6 +8,7 @@ gates; the leaves' gradients; the circuit figure; the published numbers checked.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +18,12 @@ import sympy as sp
 from explainer import circuit_figure, notation
 from explainer.backprop import KINK_LIMIT, Flow, written_out
 from explainer.circuit import Circuit, Gate
+from explainer.drawing import legible
 from explainer.expressions import Node, Num, Op, Ref
 from explainer.graph_results import GraphResults
 from explainer.local import rule
+from explainer.operations import OPERATIONS
+from explainer.page import descent
 from explainer.page.checks import Names, findings_section
 from explainer.page.context import as_factor
 from explainer.page.model import (
@@ -78,24 +82,8 @@ def page(results: GraphResults) -> Page:
 
 
 # How a gate's definition is written, from its operands' LaTeX (already parenthesised).
-DEFINITION: dict[str, Callable[..., str]] = {
-    "add": lambda a, b: f"{a} + {b}",
-    "sub": lambda a, b: f"{a} - {b}",
-    "mul": lambda a, b: rf"{a} \cdot {b}",
-    "div": lambda a, b: rf"\frac{{{a}}}{{{b}}}",
-    "pow": lambda a, b: f"{{{a}}}^{{{b}}}",
-    "neg": lambda a: f"-{a}",
-    "exp": lambda a: f"e^{{{a}}}",
-    "log": lambda a: rf"\ln {a}",
-    "sqrt": lambda a: rf"\sqrt{{{a}}}",
-    "abs": lambda a: rf"\left|{a}\right|",
-    "sigmoid": lambda a: rf"\sigma\left({a}\right)",
-    "tanh": lambda a: rf"\tanh\left({a}\right)",
-    "relu": lambda a: rf"\operatorname{{ReLU}}\left({a}\right)",
-    "max": lambda a, b: rf"\max\left({a}, {b}\right)",
-    "min": lambda a, b: rf"\min\left({a}, {b}\right)",
-}
-BARE = ("div", "pow", "exp", "sqrt", "abs", "sigmoid", "tanh", "relu", "max", "min")
+DEFINITION: dict[str, Callable[..., str]] = {k: o.written for k, o in OPERATIONS.items()}
+BARE = tuple(k for k, o in OPERATIONS.items() if o.bare)
 
 
 def definition(p: Page, g: Gate, numbers: bool = False) -> str:
@@ -228,7 +216,7 @@ def forward(p: Page) -> Section:
         2,
         (
             Paragraph(text("Each gate computes its value from its inputs, in order:")),
-            Display(rows),
+            Display(rows, ends=tuple(g.out for g in p.c.gates)),
         ),
         "forward",
     )
@@ -250,18 +238,21 @@ def _gate_items(p: Page, g: Gate, flows: tuple[Flow, ...]) -> list[Item]:
             )
         )
     ]
-    rows = []
+    rows, ends = [], []  # ends: the key each row's value is (an answer key marks it)
     for f in flows:
         rows.append(f"{p.d(g.out, f.wire)} &= {_local(p, f)}")
+        ends.append(f"d{g.out}/d{f.wire}")
         if g.out == out:  # upstream is 1: the local derivative is the gradient
             continue
         product = rf"{p.d(out, g.out)} \cdot {p.d(g.out, f.wire)}"
         numbers = rf"{p.factor(f.upstream)} \cdot {p.factor(f.local)} = {p.num(f.downstream)}"
         if len(c.consumers(f.wire)) > 1:  # one share of its gradient; the sum comes later
             rows.append(f"{product} &= {numbers}")
+            ends.append("")
         else:
             rows.append(f"{p.d(out, f.wire)} &= {product} = {numbers}")
-    items.append(Display(tuple(rows)))
+            ends.append(f"d{out}/d{f.wire}")
+    items.append(Display(tuple(rows), ends=tuple(ends)))
     return items
 
 
@@ -294,7 +285,8 @@ def _sum_items(p: Page, wire: str) -> list[Item]:
             (
                 f"{p.d(out, wire)} &= {terms}",
                 f"&= {numbers} = {p.num(p.results.run.gradients[wire])}",
-            )
+            ),
+            ends=("", f"d{out}/d{wire}"),
         ),
     ]
 
@@ -351,21 +343,44 @@ def gradients(p: Page) -> Section:
     return Section("The gradients of the leaves", 2, tuple(items), "gradients")
 
 
-def figure(p: Page) -> Figure:
+def _shown(x: float, digits: int) -> str:
+    return show(x, digits).latex
+
+
+FIGURE_DIGITS = 3  # the fewest significant digits a circuit's labels are cut to, to fit
+
+
+def figure(p: Page) -> Figure | Paragraph:
+    """The circuit with every value and gradient; where labels at the page's digits would make
+    it too wide to print them legibly, at fewer digits (the caption says how many); where even
+    those do not fit, a sentence that says so in its place."""
     run = p.results.run
-    drawing = circuit_figure.circuit(
-        p.c,
-        {k: float(v) for k, v in run.values.items()},
-        {k: float(v) for k, v in run.gradients.items()},
-        p.sym,
-        p.num,
-        lambda e: p.latex(e),
-    )
+    digits = p.results.plan.digits
+    for shown in range(digits, min(digits, FIGURE_DIGITS) - 1, -1):
+        drawing = circuit_figure.circuit(
+            p.c,
+            {k: float(v) for k, v in run.values.items()},
+            {k: float(v) for k, v in run.gradients.items()},
+            p.sym,
+            functools.partial(_shown, digits=shown),
+            lambda e: p.latex(e),
+        )
+        if legible(drawing):
+            break
+    else:
+        return Paragraph(
+            text(
+                f"The circuit, {len(p.c.leaves)} leaves and {len(p.c.gates)} gates, is too large "
+                "to draw with legible labels on a page; the gates are listed above, and every "
+                "value and gradient is worked below."
+            )
+        )
+    fewer = f", to {shown} significant digits" if shown < digits else ""
     caption = text(
         "The circuit: each gate a circle, each wire labelled above with its value (blue) and "
         "below with the gradient of ",
         math(p.sym(p.c.output)),
-        " with respect to it (orange).",
+        f" with respect to it (orange){fewer}.",
     )
     return Figure("circuit", drawing, caption)
 
@@ -449,7 +464,14 @@ def build(results: GraphResults) -> Explanation:
     p = page(results)
     s = results.plan.scenario
     prose = {k: " ".join(v.split()) for k, v in s.narrative}
-    sections = [setup(p), forward(p), backward(p), gradients(p)]
+    sections = [
+        setup(p),
+        forward(p),
+        backward(p),
+        gradients(p),
+        descent.updates(results, p.sym, p.num),
+        descent.training(results, p.sym, p.num),
+    ]
     sections = [
         Section(
             x.title,

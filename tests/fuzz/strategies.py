@@ -15,7 +15,7 @@ from typing import Any, Literal
 from hypothesis import strategies as st
 
 from explainer.activations import ACTIVATIONS, LOSSES
-from explainer.expressions import FUNCTIONS
+from explainer.operations import FUNCTIONS
 from tests.conftest import SCENARIOS
 
 STEPS = 20  # the shipped scenarios are trained for at most this many steps here (speed)

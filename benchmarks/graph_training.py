@@ -1,0 +1,102 @@
+"""Time a graph's training (issue 25): the loop generated from the gates (graph_step.py)
+against repeating the page's own backward pass, and Mazur's network trained as a graph against
+the same network trained as a network (its own compiled loop, compiled.py).
+
+    python -m pip install -e . && python benchmarks/graph_training.py [--rounds N]
+
+Each figure is the median over the rounds of one training in this process, after one warm-up
+run (the loop is generated and compiled once per graph and kept); µs per step. Writes
+benchmarks/graph_training.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from explainer import arithmetic, circuit, compute, graph_training, local, settings, trainer
+from explainer.graph_scenario import GraphScenario
+from explainer.scenario import Scenario, load
+
+HERE = Path(__file__).resolve().parent
+SCENARIOS = HERE.parent / "scenarios"
+
+
+def median_seconds(run: Callable[[], object], rounds: int) -> float:
+    run()  # warm-up: generated code compiled, sympy's caches filled
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def graph_runs(name: str, steps: int) -> dict[str, Callable[[], object]]:
+    s = load(SCENARIOS / f"{name}.toml")
+    assert isinstance(s, GraphScenario) and s.training is not None
+    c = circuit.split(s)
+    locals_ = local.derive(c)
+    ar = arithmetic.arithmetic("float64")
+    t, last = s.training, frozenset({0, steps})
+    sample = trainer.curve_steps(steps)
+    return {
+        "compiled": lambda: graph_training.train(
+            c, locals_, ar, t, steps, last.__contains__, sample
+        ),
+        "stepwise": lambda: graph_training.stepwise(
+            c, locals_, ar, t, steps, last.__contains__, sample
+        ),
+    }
+
+
+def network_run(name: str, steps: int) -> Callable[[], object]:
+    s = load(SCENARIOS / f"{name}.toml")
+    assert isinstance(s, Scenario)
+    net, _ = compute.derive(s)
+    run = settings.schedule(s)
+    return lambda: trainer.train(net, run, steps, (0, steps))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    rows = []
+    for name, steps, network in (
+        ("circuit-neuron-training", 10_000, None),
+        ("mazur-2-2-2-graph", 10_000, "mazur-2-2-2"),
+    ):
+        runs = graph_runs(name, steps)
+        fast = median_seconds(runs["compiled"], args.rounds)
+        slow = median_seconds(runs["stepwise"], 1)  # seconds each: one round is enough
+        row = [name, f"{steps:,}", f"{fast / steps * 1e6:.1f}", f"{slow / steps * 1e6:.0f}"]
+        row.append(f"{slow / fast:.0f}×")
+        if network:
+            net = median_seconds(network_run(network, steps), args.rounds)
+            row.append(f"{net / steps * 1e6:.1f} ({network})")
+        else:
+            row.append("—")
+        rows.append(row)
+        print(" | ".join(row), flush=True)
+    head = (
+        "| graph | steps | compiled µs/step | stepwise µs/step | ratio | network form µs/step |\n"
+        "| --- | ---: | ---: | ---: | ---: | --- |\n"
+    )
+    text = (
+        f"# Training a graph\n\nRun {datetime.date.today()} on {platform.machine()}, Python "
+        f"{platform.python_version()}: `python benchmarks/graph_training.py --rounds "
+        f"{args.rounds}`. Medians; the stepwise pass timed once.\n\n"
+        + head
+        + "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    )
+    (HERE / "graph_training.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

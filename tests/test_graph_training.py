@@ -1,0 +1,293 @@
+"""A graph that learns: its trained leaves after k steps against gradient descent written
+independently (plain Python, central differences of the whole expression), the compiled loop
+against the stepwise pass, exact arithmetic against fractions by hand, claims at steps with
+their diagnoses, and the [training] table's errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from explainer import arithmetic, circuit, graph_results, graph_step, graph_training, local
+from explainer.cli import main
+from explainer.errors import ScenarioError
+from explainer.graph_scenario import GraphScenario
+from explainer.pipeline import explain, explain_values, findings
+from explainer.scenario import from_mapping, load
+from explainer.settings import Options, resolve_graph
+from tests.conftest import SCENARIOS
+
+NEURON = SCENARIOS / "circuit-neuron-training.toml"
+
+
+def graph(
+    nodes: dict[str, str], leaves: dict[str, float], training: dict[str, Any], **more: Any
+) -> GraphScenario:
+    raw = {"title": "t", "graph": {"leaves": leaves, "nodes": nodes, **more}, "training": training}
+    s = from_mapping(raw, "g")
+    assert isinstance(s, GraphScenario)
+    return s
+
+
+def graph_of(raw: dict[str, Any]) -> GraphScenario:
+    s = from_mapping(raw, "g")
+    assert isinstance(s, GraphScenario)
+    return s
+
+
+def values(s: Any, **options: Any) -> dict[str, Any]:
+    return dict(explain_values(s, Options(**options)).values)
+
+
+def _neuron_loss(w0: float, w1: float, w2: float) -> float:
+    # the shipped scenario's graph written out by hand: L = (t − σ(w0·x0 + w1·x1 + w2))²
+    x0, x1, t = -1.0, -2.0, 1.0
+    f = 1.0 / (1.0 + math.exp(-(w0 * x0 + w1 * x1 + w2)))
+    return (t - f) ** 2
+
+
+def _descend(loss: Any, start: list[float], rate: float, steps: int) -> list[list[float]]:
+    """Gradient descent with central-difference gradients: shares nothing with explainer."""
+    h, path, p = 1e-6, [list(start)], list(start)
+    for _ in range(steps):
+        g = []
+        for i in range(len(p)):
+            up, down = list(p), list(p)
+            up[i] += h
+            down[i] -= h
+            g.append((loss(*up) - loss(*down)) / (2 * h))
+        p = [x - rate * gi for x, gi in zip(p, g, strict=True)]
+        path.append(list(p))
+    return path
+
+
+def test_the_shipped_neuron_trains_as_independent_gradient_descent() -> None:
+    s = load(NEURON)
+    assert isinstance(s, GraphScenario) and s.training is not None
+    v = values(s)
+    path = _descend(_neuron_loss, [2.0, -3.0, -3.0], s.training.learning_rate, s.training.steps)
+    for k in range(1, s.training.steps + 1):
+        for i, leaf in enumerate(("w0", "w1", "w2")):
+            assert v[f"{leaf}@{k}"] == pytest.approx(path[k][i], abs=1e-8)
+        assert v[f"L@{k}"] == pytest.approx(_neuron_loss(*path[k]), abs=1e-10)
+    # the worked update is the first step, and its change is new − old
+    assert v["w0@1"] == pytest.approx(2.0 - s.training.learning_rate * v["dL/dw0"], abs=1e-15)
+    assert v["Δw1@1"] == pytest.approx(v["w1@1"] - v["w1"], abs=1e-15)
+    # the fixed leaves do not move, and have no keys after step 0
+    assert "x0@1" not in v and "t@3" not in v
+
+
+def test_more_steps_from_the_command_line(tmp_path: Path) -> None:
+    s = load(NEURON)
+    v = values(s, steps=40)
+    path = _descend(_neuron_loss, [2.0, -3.0, -3.0], 1.0, 40)
+    assert v["w2@40"] == pytest.approx(path[40][2], abs=1e-7)
+    assert v["L@40"] < v["L@10"] < v["L"]
+
+
+GRAPHS = [
+    # (nodes, leaves, trained): a sigmoid neuron, a ReLU with a max, a shared leaf, a power
+    (
+        {"s": "w*x + b", "f": "1 / (1 + exp(-s))", "L": "(t - f)**2"},
+        {"w": 0.5, "x": 1.5, "b": -0.2, "t": 0.0},
+        ["w", "b"],
+    ),
+    ({"h": "relu(a*x - 1)", "m": "max(h, a)", "L": "(m - 3)**2 / 2"}, {"a": 2.0, "x": 1.25}, ["a"]),
+    ({"q": "w*w + w*v + 4", "L": "sqrt(q) + log(1 + v*v)"}, {"w": 1.5, "v": 0.5}, ["w", "v"]),
+    ({"y": "tanh(a*x)", "L": "abs(y - 0.25)"}, {"a": 0.7, "x": 2.0}, ["a"]),
+]
+
+
+@pytest.mark.parametrize(("nodes", "leaves", "trained"), GRAPHS)
+def test_the_compiled_loop_is_the_stepwise_pass(
+    nodes: dict[str, str], leaves: dict[str, float], trained: list[str]
+) -> None:
+    s = graph(nodes, leaves, {"train": trained, "learning_rate": 0.1, "steps": 25})
+    assert s.training is not None
+    c = circuit.split(s)
+    locals_ = local.derive(c)
+    assert graph_step.loop_for(c, locals_, s.training.train) is not None
+    ar = arithmetic.arithmetic("float64")
+    every = frozenset(range(26))
+    fast = graph_training.train(c, locals_, ar, s.training, 25, every.__contains__, every)
+    slow = graph_training.stepwise(c, locals_, ar, s.training, 25, every.__contains__, every)
+    assert [x.k for x in fast.steps] == [x.k for x in slow.steps] == list(range(26))
+    for a, b in zip(fast.steps, slow.steps, strict=True):
+        for w in c.wires:
+            assert float(a.values[w]) == pytest.approx(float(b.values[w]), rel=1e-12, abs=1e-14)
+    assert [k for k, _ in fast.curve] == [k for k, _ in slow.curve]
+
+
+def test_exact_arithmetic_is_gradient_descent_in_fractions() -> None:
+    # L = (w·x − t)², ∂L/∂w = 2x(w·x − t): by hand in fractions, three steps with η = 1/10
+    s = graph(
+        {"y": "w*x", "L": "(y - t)**2"},
+        {"w": 0.8, "x": 1.5, "t": 0.5},
+        {"train": ["w"], "learning_rate": 0.1, "steps": 3},
+    )
+    v = values(s, arithmetic="exact")
+    w, x, t, eta = Fraction(4, 5), Fraction(3, 2), Fraction(1, 2), Fraction(1, 10)
+    for k in (1, 2, 3):
+        w = w - eta * 2 * x * (w * x - t)
+        assert Fraction(v[f"w@{k}"]) == w
+    assert Fraction(v["L@3"]) == (w * x - t) ** 2
+
+
+def test_until_loss_stops_the_training_early() -> None:
+    s = graph(
+        {"y": "w*x", "L": "(y - t)**2"},
+        {"w": 0.8, "x": 1.5, "t": 0.5},
+        {"train": ["w"], "learning_rate": 0.1, "steps": 500, "until_loss": 1e-6},
+    )
+    v = values(s)
+    last = max(int(k.split("@")[1]) for k in v if k.startswith("L@"))
+    w, k = 0.8, 0  # by hand: the first step whose loss is below 10⁻⁶
+    while (1.5 * w - 0.5) ** 2 >= 1e-6:
+        w, k = w - 0.1 * 2 * 1.5 * (1.5 * w - 0.5), k + 1
+    assert last == k < 500 and v[f"L@{last}"] < 1e-6
+    page = explain(s)
+    text = json.dumps([str(x) for x in page.sections])
+    assert "below the stopping value" in text
+
+
+def test_claims_at_steps_are_checked_and_diagnosed() -> None:
+    s = load(NEURON)
+    assert isinstance(s, GraphScenario)
+    v = values(s)
+    raw = {
+        "title": "t",
+        "graph": {
+            "leaves": dict(s.leaves),
+            "nodes": {"s": "w0*x0 + w1*x1 + w2", "f": "sigmoid(s)", "L": "(t - f)**2"},
+            "output": "L",
+        },
+        "training": {"train": ["w0", "w1", "w2"], "learning_rate": 1, "steps": 3},
+        "claims": {
+            "w0@3": f"{v['w0@3']:.4f}",
+            "L@3": f"{v['L@2']:.4f}",  # the loss one step early
+            "Δw2@1": f"{-v['Δw2@1']:.4f}",  # the change printed as the amount subtracted
+        },
+    }
+    checked = {f.claim.key: f for f in findings(from_mapping(raw, "g"))}
+    assert checked["w0@3"].reproduced
+    assert not checked["L@3"].reproduced
+    assert "one step fewer (2 instead of 3)" in checked["L@3"].diagnosis
+    assert "amount subtracted" in checked["Δw2@1"].diagnosis
+    # more steps on the command line move no verdict
+    more = graph_results.results(resolve_graph(graph_of(raw), Options(steps=50)))
+    assert {f.claim.key: f.reproduced for f in more.findings} == {
+        k: f.reproduced for k, f in checked.items()
+    }
+
+
+def test_the_page_shows_each_update_and_the_training_table() -> None:
+    page = explain(load(NEURON))
+    anchors = [x.anchor for x in page.sections]
+    assert anchors.index("gradients") < anchors.index("updates") < anchors.index("training")
+    updates = next(x for x in page.sections if x.anchor == "updates")
+    rows = [r for item in updates.items if item.kind == "display" for r in item.rows]
+    assert len(rows) == 3 and all(
+        r.startswith(("w_{0}^{+}", "w_{1}^{+}", "w_{2}^{+}")) for r in rows
+    )
+    table = next(
+        i for x in page.sections if x.anchor == "training" for i in x.items if i.kind == "table"
+    )
+    assert len(table.rows) == 4  # steps 0 to 3
+
+
+@pytest.mark.parametrize(
+    ("training", "key", "expected"),
+    [
+        ({"train": "w", "learning_rate": 0.1}, "training.train", "a list of the leaves"),
+        ({"train": ["w", "z"], "learning_rate": 0.1}, "training.train[1]", "a leaf of the graph"),
+        ({"train": ["w", "w"], "learning_rate": 0.1}, "training.train", "each leaf once"),
+        ({"train": ["w"], "learning_rate": -1}, "training.learning_rate", "positive"),
+        ({"train": ["w"], "learning_rate": 0.1, "steps": 0}, "training.steps", ""),
+        ({"train": ["w"], "learning_rate": 0.1, "momentum": 0.9}, "training.momentum", ""),
+    ],
+)
+def test_a_bad_training_table_is_located(training: dict[str, Any], key: str, expected: str) -> None:
+    with pytest.raises(ScenarioError) as e:
+        graph({"y": "w*x", "L": "(y - t)**2"}, {"w": 0.8, "x": 1.5, "t": 0.5}, training)
+    assert e.value.key == key
+    assert expected in str(e.value)
+
+
+def test_a_diverging_training_names_the_quantity(
+    write_scenario: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_scenario(
+        'title = "d"\n[graph]\nleaves = { w = 3, x = 2 }\nnodes = { y = "w*w*x" }\n'
+        '[training]\ntrain = ["w"]\nlearning_rate = 50\nsteps = 300\n',
+        "diverge",
+    )
+    assert main(["render", str(path), "--format", "json"]) == 2
+    err = capsys.readouterr().err
+    assert "graph.nodes.y" in err and "training steps" in err and "Traceback" not in err
+
+
+def _json(name: str) -> dict[str, Any]:
+    return dict(explain_values(load(SCENARIOS / f"{name}.toml")).values)
+
+
+def test_mazur_as_a_graph_computes_every_value_the_network_form_does() -> None:
+    network, graph_form = _json("mazur-2-2-2"), _json("mazur-2-2-2-graph")
+    common = [k for k in network if k in graph_form]
+    # all but the layered view's own quantities: δ and the per-output terms' shares
+    left = sorted(set(network) - set(common))
+    assert all(k.startswith(("delta_", "dE_o1/", "dE_o2/")) for k in left), left
+    assert len(common) >= 280 and "E_total@10000" in common and "dE_total/di1" in common
+    for k in common:
+        assert graph_form[k] == pytest.approx(network[k], abs=1e-12), k
+
+
+def test_mazur_as_a_graph_gets_the_network_forms_verdicts() -> None:
+    network = {f.claim.key: f for f in findings(load(SCENARIOS / "mazur-2-2-2.toml"))}
+    graph_form = findings(load(SCENARIOS / "mazur-2-2-2-graph.toml"))
+    for f in graph_form:
+        if f.claim.key in network and f.claim.printed == network[f.claim.key].claim.printed:
+            assert f.reproduced == network[f.claim.key].reproduced
+            assert f.diagnosis == network[f.claim.key].diagnosis
+    assert "sequential updates" in {f.claim.key: f for f in graph_form}["E_total@1"].diagnosis
+
+
+def test_a_sequential_graph_update_is_the_networks_layer_by_layer_update() -> None:
+    # the network moves w5…w8 before it differentiates the hidden layer; the graph moves each
+    # leaf once its gradient is complete: the same numbers (but for the inputs' gradients,
+    # which the network takes at the starting weights)
+    def sequential(name: str) -> dict[str, Any]:
+        raw = tomllib.loads((SCENARIOS / f"{name}.toml").read_text(encoding="utf-8"))
+        raw["training"].update(update="sequential", steps=30)
+        return dict(explain_values(from_mapping(raw, name)).values)
+
+    network, graph_form = sequential("mazur-2-2-2"), sequential("mazur-2-2-2-graph")
+    common = [k for k in network if k in graph_form and not k.startswith("dE_total/di")]
+    assert "dnet_o1/dout_h1" in common and "w1@30" in common
+    for k in common:
+        assert graph_form[k] == pytest.approx(network[k], abs=1e-12), k
+
+
+def test_the_compiled_sequential_loop_is_the_stepwise_pass() -> None:
+    s = load(SCENARIOS / "mazur-2-2-2-graph.toml")
+    assert isinstance(s, GraphScenario) and s.training is not None
+    t = dataclasses.replace(s.training, update="sequential")
+    c = circuit.split(s)
+    locals_ = local.derive(c)
+    ar = arithmetic.arithmetic("float64")
+    every = frozenset(range(21))
+    fast = graph_training.train(c, locals_, ar, t, 20, every.__contains__, every)
+    slow = graph_training.stepwise(c, locals_, ar, t, 20, every.__contains__, every)
+    for a, b in zip(fast.steps, slow.steps, strict=True):
+        for w in c.wires:
+            assert float(a.values[w]) == pytest.approx(float(b.values[w]), rel=1e-12, abs=1e-15)
+    simultaneous = graph_training.train(c, locals_, ar, s.training, 20, every.__contains__, every)
+    assert float(simultaneous.at(20).values["w1"]) != pytest.approx(
+        float(fast.at(20).values["w1"]), abs=1e-9
+    )
