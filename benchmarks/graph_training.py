@@ -19,9 +19,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from explainer import arithmetic, circuit, compute, graph_training, local, settings, trainer
-from explainer.graph_scenario import GraphScenario
-from explainer.scenario import Scenario, load
+from explainer.derive import local
+from explainer.evaluate import arithmetic, compute, graph_training, trainer
+from explainer.graph import circuit
+from explainer.read import settings
+from explainer.read.graph_scenario import GraphScenario
+from explainer.read.scenario import Scenario, load
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE.parent / "scenarios"

@@ -56,8 +56,11 @@ from typing import Any
 
 import numpy as np
 
-from explainer import Limits, compiled, network, scenario, trainer
-from explainer.settings import schedule
+from explainer import Limits
+from explainer.evaluate import compiled, trainer
+from explainer.graph import network
+from explainer.read import scenario
+from explainer.read.settings import schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 MAZUR = ROOT / "scenarios" / "mazur-2-2-2.toml"

@@ -30,9 +30,10 @@ def wall(command: list[str], repeat: int) -> float:
 
 
 def training(repeat: int) -> float:
-    from explainer import network, scenario
-    from explainer.settings import schedule
-    from explainer.trainer import train
+    from explainer.evaluate.trainer import train
+    from explainer.graph import network
+    from explainer.read import scenario
+    from explainer.read.settings import schedule
 
     s = scenario.load(ROOT / "scenarios" / "mazur-2-2-2.toml")
     net, run = network.build(s), schedule(s)

@@ -11,7 +11,8 @@ expected and what was found.
 """
 
 from explainer.api import Walkthrough, from_dict, handout, load, shipped
-from explainer.errors import (
+from explainer.check.findings import Finding
+from explainer.foundation.errors import (
     ExplainerError,
     NumericError,
     OutputError,
@@ -19,8 +20,7 @@ from explainer.errors import (
     TexError,
     UsageError,
 )
-from explainer.findings import Finding
-from explainer.limits import Limits
+from explainer.foundation.limits import Limits
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,5 @@
-"""The Python API: a scenario in, a Walkthrough out, every format and check a method of it.
+"""Interface (the Python API): a scenario in, a Walkthrough out, every format and check a method
+of it.
 
     >>> import explainer
     >>> w = explainer.load("mazur-2-2-2", steps=100)
@@ -20,15 +21,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from explainer import handouts, output, pipeline, render
-from explainer import scenario as scenarios
-from explainer.errors import UsageError
-from explainer.findings import Finding
-from explainer.limits import DEFAULT, Limits
-from explainer.output import write_files
+from explainer import pipeline
+from explainer.check.findings import Finding
+from explainer.foundation.errors import UsageError
+from explainer.foundation.limits import DEFAULT, Limits
+from explainer.handouts import batch as handouts
 from explainer.page.model import Explanation
-from explainer.scenario import AnyScenario
-from explainer.settings import Options, Paper, check_paper
+from explainer.read import scenario as scenarios
+from explainer.read.scenario import AnyScenario
+from explainer.read.settings import Options, Paper, check_paper
+from explainer.render import formats as render
+from explainer.render import output
+from explainer.render.output import write_files
 
 
 class Walkthrough:

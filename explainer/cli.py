@@ -1,6 +1,6 @@
-"""Command line: `explainer render | build | list`. The only place that catches our errors,
-prints them on one line and chooses the exit code (0 ok, 1 stale output or failed check,
-2 bad input)."""
+"""Interface (the command line): `explainer render | build | list`. The only place
+that catches our errors, prints them on one line and chooses the exit code (0 ok, 1 stale output
+or failed check, 2 bad input)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from explainer import cost, findings, handouts, limits, pdf, pipeline
-from explainer import scenario as scenarios
-from explainer.errors import ArithmeticModeError, ExplainerError, OutputError, TexError, UsageError
-from explainer.output import replace_folder, write_files
+from explainer import pipeline
+from explainer.check import findings
+from explainer.foundation import limits
+from explainer.foundation.errors import (
+    ArithmeticModeError,
+    ExplainerError,
+    OutputError,
+    TexError,
+    UsageError,
+)
+from explainer.handouts import batch as handouts
 from explainer.page.model import Explanation
 from explainer.pipeline import Options, compile_pdf, explain, explain_values
-from explainer.render import FORMATS, attachments, render
-from explainer.scenario import AnyScenario, Scenario
+from explainer.read import cost
+from explainer.read import scenario as scenarios
+from explainer.read.scenario import AnyScenario, Scenario
+from explainer.render import pdf
+from explainer.render.formats import FORMATS, attachments, render
+from explainer.render.output import replace_folder, write_files
 
 REPORT = "the project's issue tracker"
 LONG_RUN = 60  # seconds: a run forecast to take longer says so before it starts

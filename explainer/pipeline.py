@@ -13,17 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from explainer import page, pdf, render, results, verify
-from explainer.findings import Finding
-from explainer.graph_scenario import GraphScenario
+from explainer import page
+from explainer.check import results, verify
+from explainer.check.findings import Finding
 from explainer.page.model import Explanation
-from explainer.scenario import AnyScenario, Scenario
-from explainer.settings import Options, resolve, resolve_graph
+from explainer.read.graph_scenario import GraphScenario
+from explainer.read.scenario import AnyScenario, Scenario
+from explainer.read.settings import Options, resolve, resolve_graph
+from explainer.render import formats as render
+from explainer.render import pdf
 
 if TYPE_CHECKING:
     from typing import TypeAlias
 
-    from explainer import graph_results
+    from explainer.check import graph_results
 
     AnyResults: TypeAlias = results.Results | graph_results.GraphResults
 
@@ -68,7 +71,7 @@ def _of_network(r: AnyResults) -> results.Results:
 
 
 def _of_graph(r: AnyResults) -> graph_results.GraphResults:
-    from explainer.graph_results import GraphResults  # loaded with the graph's first stage
+    from explainer.check.graph_results import GraphResults  # loaded with the graph's first stage
 
     assert isinstance(r, GraphResults)
     return r
@@ -82,12 +85,12 @@ KINDS: dict[type, Kind] = {
         findings=lambda s: verify.verify(_network(s)),
     ),
     GraphScenario: Kind(
-        results=lambda s, o, values_only: _lazy("graph_results").results(
+        results=lambda s, o, values_only: _lazy("check.graph_results").results(
             resolve_graph(_graph(s), o), values_only
         ),
         page=lambda r: _lazy("page.circuit").build(_of_graph(r)),
         values=lambda r: _lazy("page.circuit").values_only(_of_graph(r)),
-        findings=lambda s: _lazy("graph_results").results(resolve_graph(_graph(s))).findings,
+        findings=lambda s: _lazy("check.graph_results").results(resolve_graph(_graph(s))).findings,
     ),
 }
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from explainer.limits import DEFAULT
-from explainer.scenario import Scenario, _network
+from explainer.foundation.limits import DEFAULT
+from explainer.read.scenario import Scenario, _network
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 BIAS_MODES = ("none", "shared", "per-neuron")

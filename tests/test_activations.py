@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from explainer.activations import (
+from explainer.rules.activations import (
     ACTIVATIONS,
     LOSSES,
     RESIDUALS,

@@ -1,9 +1,11 @@
-"""The stages run one way: no module imports a later stage, and every module has a stage.
+"""The stages run one way: no module imports a later stage, the folders are the stages, and
+every module's first line names its stage.
 
-    foundation → load → build → derive → evaluate → explain → render → compile → interface
+    foundation → rules → read → graph → derive → evaluate → check → draw → page → render
+        → handouts → interface (api, cli, pipeline)
 
 A back-edge (the view computing, the loader importing the printer) fails here with the edge
-named. A new module must be given its stage in STAGES.
+named. A new folder or top-level module must be given its stage in STAGES.
 """
 
 from __future__ import annotations
@@ -17,76 +19,39 @@ PACKAGE = Path(__file__).resolve().parent.parent / "explainer"
 
 ORDER = (
     "foundation",
-    "load",
-    "build",
+    "rules",
+    "read",
+    "graph",
     "derive",
     "evaluate",
-    "explain",
+    "check",
+    "draw",
+    "page",
     "render",
-    "compile",
+    "handouts",
     "interface",
 )
-STAGES = {
-    # rule tables, limits, errors, number formatting, the symbol grammar: used by every stage
-    "errors": "foundation",
-    "limits": "foundation",
-    "processes": "foundation",
-    "resources": "foundation",
-    "precision": "foundation",
-    "activations": "foundation",
-    "symbols": "foundation",
-    "work": "foundation",
-    "operations": "foundation",
-    "reader": "load",
-    "claims": "load",
-    "expressions": "load",
-    "graph_scenario": "load",
-    "scenario": "load",
-    "settings": "load",
-    "cost": "load",
-    "handout_spec": "load",
-    "network": "build",
-    "circuit": "build",
-    "local": "derive",
-    "derivation": "derive",
-    "arithmetic": "evaluate",
-    "evaluate": "evaluate",
-    "trainer": "evaluate",
-    "compiled": "evaluate",
-    "compute": "evaluate",
-    "quantities": "evaluate",
-    "samples": "evaluate",
-    "findings": "evaluate",
-    "verify": "evaluate",
-    "autograd": "evaluate",
-    "results": "evaluate",
-    "backprop": "evaluate",
-    "graph_results": "evaluate",
-    "graph_step": "evaluate",
-    "graph_training": "evaluate",
-    "printed": "evaluate",
-    "working": "evaluate",
-    "variants": "evaluate",
-    "graph_variants": "evaluate",
-    "notation": "explain",
-    "drawing": "explain",
-    "layout": "explain",
-    "figures": "explain",
-    "handout": "explain",
-    "graph_handout": "explain",
-    "circuit_figure": "explain",
-    "page": "explain",
-    "render": "render",
-    "mathml": "render",
-    "handout_render": "render",
-    "pdf": "compile",
-    "output": "compile",
+STAGES = {folder: folder for folder in ORDER if folder != "interface"} | {
     "pipeline": "interface",
     "api": "interface",
     "cli": "interface",
-    "handouts": "interface",
     "__init__": "interface",
     "__main__": "interface",
+}
+# how a module's docstring names its stage on line 1 ("Stage 4, evaluate (…): …")
+FIRST_WORDS = {
+    "foundation": ("Foundation",),
+    "rules": ("Rules", "Foundation"),
+    "read": ("Stage 1, ",),
+    "graph": ("Stage 2, ",),
+    "derive": ("Stage 3, ",),
+    "evaluate": ("Stage 4, ",),
+    "check": ("Stage 4, ", "Stage 5, "),
+    "draw": ("Stage 5, explain", "Stage 6, explain"),
+    "page": ("Stage 5, explain",),
+    "render": ("Stage 6, render", "Stage 7, compile", "Stage 8, "),
+    "handouts": ("Stage ", "Interface"),
+    "interface": ("Interface", "The whole pipeline", "explainer:", "`python -m"),
 }
 
 
@@ -159,9 +124,25 @@ def test_the_check_catches_a_back_edge() -> None:
     relatively, or inside a function) is reported."""
     source = (
         "from explainer.page.model import Explanation\n"
-        "from . import derivation\n"
-        "def f():\n    from .render import render\n"
+        "from .. import derive\n"
+        "def f():\n    from ..render import formats\n"
     )
-    found = imports_of(source, "explainer")
-    assert found == {"explainer.page.model", "explainer.derivation", "explainer.render"}
-    assert later_stages("explainer.evaluate", found) == ["explainer.page.model", "explainer.render"]
+    found = imports_of(source, "explainer.evaluate")
+    assert found == {"explainer.page.model", "explainer.derive", "explainer.render"}
+    assert later_stages("explainer.evaluate.worked", found) == [
+        "explainer.page.model",
+        "explainer.render",
+    ]
+
+
+def test_no_module_is_left_outside_a_stage_folder() -> None:
+    """The folders are the stages: at the top only the three ways in and the package itself."""
+    top = sorted(p.stem for p in PACKAGE.glob("*.py"))
+    assert top == ["__init__", "__main__", "api", "cli", "pipeline"]
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_modules_first_line_names_its_stage(path: Path) -> None:
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    stage = stage_of(name_of(path))
+    assert doc.startswith(FIRST_WORDS[stage]), f"{path.name}: {doc.splitlines()[:1]} ({stage})"

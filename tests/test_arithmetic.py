@@ -9,10 +9,14 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from explainer import derivation, evaluate, network, scenario, trainer
 from explainer.cli import main
-from explainer.precision import show
-from explainer.settings import schedule
+from explainer.derive import derivation
+from explainer.evaluate import trainer
+from explainer.evaluate import worked as evaluate
+from explainer.foundation.precision import show
+from explainer.graph import network
+from explainer.read import scenario
+from explainer.read.settings import schedule
 from tests.conftest import SCENARIOS
 
 

@@ -6,16 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from explainer import derivation, evaluate, network, scenario
-from explainer.derivation import Partial
+from explainer.derive import derivation
+from explainer.derive.derivation import Partial
+from explainer.evaluate import worked as evaluate
+from explainer.graph import network
+from explainer.read import scenario
 from tests import networks
 from tests.conftest import SCENARIOS
 
 pytest.importorskip("torch", reason="PyTorch is not installed (pip install -e '.[torch]')")
 
-from explainer import autograd
-from explainer.scenario import Scenario
-from explainer.settings import schedule
+from explainer.evaluate import autograd
+from explainer.read.scenario import Scenario
+from explainer.read.settings import schedule
 
 SHIPPED = sorted(
     p

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explainer import page, scenario
+from explainer import page
+from explainer.check.results import Results, results
+from explainer.foundation.precision import show
 from explainer.page.model import Display, Table
-from explainer.precision import show
-from explainer.results import Results, results
-from explainer.settings import resolve
+from explainer.read import scenario
+from explainer.read.settings import resolve
 from tests.conftest import XOR as BASE
 from tests.conftest import WriteScenario
 

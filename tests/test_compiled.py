@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from explainer import compiled, network, trainer
-from explainer.scenario import Scenario, load_network
-from explainer.settings import schedule
+from explainer.evaluate import compiled, trainer
+from explainer.graph import network
+from explainer.read.scenario import Scenario, load_network
+from explainer.read.settings import schedule
 from tests import networks
 from tests.conftest import SCENARIOS
 

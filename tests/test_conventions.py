@@ -11,12 +11,16 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from explainer import derivation, evaluate, network, scenario, trainer
-from explainer.derivation import Partial
-from explainer.evaluate import Blame
+from explainer.derive import derivation
+from explainer.derive.derivation import Partial
+from explainer.evaluate import trainer
+from explainer.evaluate import worked as evaluate
+from explainer.evaluate.worked import Blame
+from explainer.graph import network
 from explainer.page.model import Explanation, Table
 from explainer.pipeline import explain, render_text
-from explainer.settings import schedule
+from explainer.read import scenario
+from explainer.read.settings import schedule
 from tests.conftest import SCENARIOS, WriteScenario
 
 

@@ -21,14 +21,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from explainer.activations import ACTIVATIONS, LOSSES, RESIDUALS
-from explainer.derivation import Derivation, Partial, derive
-from explainer.evaluate import ARITHMETIC, Evaluation, evaluate, forward
-from explainer.network import Network, build, full_loss, sym
-from explainer.scenario import BIAS_MODES, UPDATE_ORDERS, Scenario
-from explainer.scenario import load_network as load
-from explainer.settings import schedule
-from explainer.trainer import train
+from explainer.derive.derivation import Derivation, Partial, derive
+from explainer.evaluate.trainer import train
+from explainer.evaluate.worked import ARITHMETIC, Evaluation, evaluate, forward
+from explainer.graph.network import Network, build, full_loss, sym
+from explainer.read.scenario import BIAS_MODES, UPDATE_ORDERS, Scenario
+from explainer.read.scenario import load_network as load
+from explainer.read.settings import schedule
+from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from tests import networks
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

@@ -10,14 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explainer import derivation, evaluate, figures, network, scenario
-from explainer.compute import run
-from explainer.derivation import Partial
-from explainer.drawing import Circle, Label, runs, svg, tikz
-from explainer.drawing import Path as Line
+from explainer.derive import derivation
+from explainer.derive.derivation import Partial
+from explainer.draw import figures
+from explainer.draw.drawing import Circle, Label, runs, svg, tikz
+from explainer.draw.drawing import Path as Line
+from explainer.evaluate import worked as evaluate
+from explainer.evaluate.compute import run
+from explainer.foundation.precision import show
+from explainer.graph import network
 from explainer.page.model import Figure
 from explainer.pipeline import explain
-from explainer.precision import show
+from explainer.read import scenario
 from tests.conftest import SCENARIOS, WriteScenario
 from tests.test_output import TANH_3
 
@@ -232,7 +236,7 @@ def test_until_loss_curve_runs_to_the_stop() -> None:
 
 
 def test_large_drawings_are_scaled_to_the_text_block() -> None:
-    from explainer.drawing import Drawing
+    from explainer.draw.drawing import Drawing
 
     assert "scale=0.500," in tikz(Drawing(31.0, 5.0, (), ""))
     assert "scale=0.633," in tikz(Drawing(10.0, 30.0, (), ""))

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from explainer import errors, handouts
 from explainer.cli import main
-from explainer.handouts import HandoutOptions
-from explainer.scenario import load
+from explainer.foundation import errors
+from explainer.handouts import batch as handouts
+from explainer.handouts.batch import HandoutOptions
+from explainer.read.scenario import load
 from tests.conftest import SCENARIOS
 
 NEURON = SCENARIOS / "circuit-sigmoid-neuron.toml"

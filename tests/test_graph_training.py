@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 
-from explainer import arithmetic, circuit, graph_results, graph_step, graph_training, local
+from explainer.check import graph_results
 from explainer.cli import main
-from explainer.errors import ScenarioError
-from explainer.graph_scenario import GraphScenario
+from explainer.derive import local
+from explainer.evaluate import arithmetic, graph_step, graph_training
+from explainer.foundation.errors import ScenarioError
+from explainer.graph import circuit
 from explainer.pipeline import explain, explain_values, findings
-from explainer.scenario import from_mapping, load
-from explainer.settings import Options, resolve_graph
+from explainer.read.graph_scenario import GraphScenario
+from explainer.read.scenario import from_mapping, load
+from explainer.read.settings import Options, resolve_graph
 from tests.conftest import SCENARIOS
 
 NEURON = SCENARIOS / "circuit-neuron-training.toml"

@@ -18,17 +18,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import explainer
-from explainer import backprop, circuit, graph_results, local
+from explainer.check import graph_results
 from explainer.cli import main
-from explainer.errors import ScenarioError
-from explainer.expressions import BINARY as OPERATORS
-from explainer.expressions import UNARY as SIGNS
-from explainer.expressions import ExpressionError, names, parse
-from explainer.graph_scenario import GraphScenario
-from explainer.operations import FUNCTIONS, OPERATIONS
+from explainer.derive import local
+from explainer.evaluate import backprop
+from explainer.foundation.errors import ScenarioError
+from explainer.graph import circuit
 from explainer.pipeline import explain_values
-from explainer.scenario import from_mapping, load
-from explainer.settings import Options, resolve_graph
+from explainer.read.expressions import BINARY as OPERATORS
+from explainer.read.expressions import UNARY as SIGNS
+from explainer.read.expressions import ExpressionError, names, parse
+from explainer.read.graph_scenario import GraphScenario
+from explainer.read.scenario import from_mapping, load
+from explainer.read.settings import Options, resolve_graph
+from explainer.rules.operations import FUNCTIONS, OPERATIONS
 from tests.conftest import SCENARIOS
 
 GRAPHS = ("circuit-add-multiply", "circuit-sigmoid-neuron", "scalar-expression")
@@ -326,7 +329,7 @@ def _printed(x: float, decimals: int) -> str:
 def _findings(claims: dict[str, str]) -> dict[str, Any]:
     s = load(SCENARIOS / "circuit-sigmoid-neuron.toml")
     assert isinstance(s, GraphScenario)
-    from explainer.claims import Claim
+    from explainer.read.claims import Claim
 
     with_claims = GraphScenario(
         **{**s.__dict__, "claims": tuple(Claim(k, v, "") for k, v in claims.items())}

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 import explainer
-from explainer import output
 from explainer.cli import main
-from explainer.errors import ExplainerError
+from explainer.foundation.errors import ExplainerError
+from explainer.render import output
 from tests.conftest import tool
 
 

@@ -12,11 +12,14 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from explainer import errors, handouts, scenario, variants
 from explainer.cli import main
-from explainer.compute import derive
-from explainer.handout import Sheet
-from explainer.handouts import HandoutOptions
+from explainer.evaluate.compute import derive
+from explainer.foundation import errors
+from explainer.handouts import batch as handouts
+from explainer.handouts import variants
+from explainer.handouts.batch import HandoutOptions
+from explainer.handouts.sheet import Sheet
+from explainer.read import scenario
 from tests.conftest import SCENARIOS, XOR, tool
 
 MAZUR = SCENARIOS / "mazur-2-2-2.toml"
@@ -92,7 +95,7 @@ def test_variants_meet_their_constraints_and_differ(
 def test_the_variant_is_on_every_page_and_the_answers_only_on_the_key(
     batch: tuple[tuple[variants.Variant, ...], list[Sheet]],
 ) -> None:
-    from explainer.handout_render import render_sheets
+    from explainer.handouts.typeset import render_sheets
 
     _, sheets = batch
     sheet = sheets[6]

@@ -13,20 +13,16 @@ from typing import Any
 
 import pytest
 
-from explainer import (
-    cli,
-    compute,
-    evaluate,
-    graph_results,
-    pipeline,
-    render,
-    scenario,
-    trainer,
-    verify,
-)
+from explainer import cli, pipeline
+from explainer.check import graph_results, verify
 from explainer.cli import main
-from explainer.graph_scenario import GraphScenario
-from explainer.settings import Options, resolve_graph
+from explainer.evaluate import compute, trainer
+from explainer.evaluate import worked as evaluate
+from explainer.foundation import work
+from explainer.read import scenario
+from explainer.read.graph_scenario import GraphScenario
+from explainer.read.settings import Options, resolve_graph
+from explainer.render import formats as render
 from tests.conftest import SCENARIOS, WriteScenario
 
 POWER = """\
@@ -467,3 +463,22 @@ def test_sympys_work_on_a_node_is_bounded_and_located(
     assert main(["verify", str(write_scenario(text))]) == 2
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1
+
+
+def test_the_bound_on_work_holds_where_the_work_catches_every_exception() -> None:
+    """sympy catches `Exception` in places; a tracer that raises is switched off. Past the
+    count, the stop must reach the caller even through such a handler (found when the stage
+    folders changed which sympy call was the 3,000,001st: a verify that ran for minutes)."""
+
+    def stubborn() -> int:
+        done = 0
+        for _ in range(200_000):
+            try:
+                (lambda: None)()
+            except Exception:
+                continue
+            done += 1
+        return done
+
+    with pytest.raises(work.OutOfWork), work.bounded(1_000):
+        stubborn()

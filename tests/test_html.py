@@ -18,10 +18,11 @@ from typing import cast
 
 import pytest
 
-from explainer import mathml, scenario
 from explainer.page.model import Prose, Table
 from explainer.pipeline import explain
-from explainer.render import DECIMAL, render
+from explainer.read import scenario
+from explainer.render import mathml
+from explainer.render.formats import DECIMAL, render
 from tests import browser
 from tests.conftest import MINIMAL, ROOT, SCENARIOS, WriteScenario, tool
 from tests.test_output import NASTY, page_ends, run_in_headings
@@ -139,8 +140,8 @@ def test_chromium_lays_out_the_math(laid_out: Measured, path: Path) -> None:
 
 
 def test_a_formula_mathml_cannot_write_is_our_error() -> None:
-    from explainer import mathml
-    from explainer.errors import NotationError
+    from explainer.foundation.errors import NotationError
+    from explainer.render import mathml
 
     with pytest.raises(NotationError, match="MathML"):
         mathml.inline("w^{a}^{+}")

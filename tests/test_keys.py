@@ -20,13 +20,13 @@ import pytest
 import sympy as sp
 
 import explainer
-from explainer import scenario
-from explainer.claims import CLAIM_KEY
 from explainer.cli import main
-from explainer.compute import values
-from explainer.network import Network, build, full_loss, sym
-from explainer.scenario import AnyScenario, Scenario
-from explainer.settings import direction
+from explainer.evaluate.compute import values
+from explainer.graph.network import Network, build, full_loss, sym
+from explainer.read import scenario
+from explainer.read.claims import CLAIM_KEY
+from explainer.read.scenario import AnyScenario, Scenario
+from explainer.read.settings import direction
 from tests import networks
 from tests.conftest import MINIMAL, ROOT, SCENARIOS, WriteScenario
 

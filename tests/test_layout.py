@@ -11,23 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from explainer import scenario
-from explainer.drawing import (
-    MIN_PT,  # \tiny in an 11pt document: no label smaller
-    PT,
-    Circle,
-    Drawing,
-    Label,
-    box,
-    extent,
-    printed_pt,
-)
-from explainer.drawing import Path as Line
-from explainer.layout import Placer, clashes
-from explainer.limits import DEFAULT
+from explainer.draw.drawing import MIN_PT, PT, Circle, Drawing, Label, box, extent, printed_pt
+from explainer.draw.drawing import Path as Line
+from explainer.draw.layout import Placer, clashes
+from explainer.foundation.limits import DEFAULT
 from explainer.page.model import Figure
 from explainer.pipeline import explain
-from explainer.scenario import Scenario, _network
+from explainer.read import scenario
+from explainer.read.scenario import Scenario, _network
 from tests.conftest import SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))

@@ -13,7 +13,7 @@ import pytest
 from nbclient import NotebookClient
 
 import explainer
-from explainer.precision import show
+from explainer.foundation.precision import show
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "quickstart.ipynb"
 

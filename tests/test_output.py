@@ -11,12 +11,12 @@ from pathlib import Path
 import cmarkgfm
 import pytest
 
-from explainer import scenario
 from explainer.page.model import Explanation, Paragraph
 from explainer.pipeline import Options, explain, render_text
-from explainer.render import escape_latex, escape_markdown, github_math
-from explainer.scenario import AnyScenario
-from explainer.settings import Paper
+from explainer.read import scenario
+from explainer.read.scenario import AnyScenario
+from explainer.read.settings import Paper
+from explainer.render.formats import escape_latex, escape_markdown, github_math
 from tests.conftest import MINIMAL, OUTPUT, SCENARIOS, WriteScenario, tool
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -229,7 +229,7 @@ def test_the_github_check_catches_an_unescaped_control_symbol() -> None:
 
 def test_numeric_columns_align_on_the_decimal_point() -> None:
     from explainer.page.model import Table, math, text
-    from explainer.render import tex_cell, tex_columns
+    from explainer.render.formats import tex_cell, tex_columns
 
     rows = tuple(
         (text("k"), text(math(n)), text("ok")) for n in ("0.5", "-12.25", r"3.51 \times 10^{-5}")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from explainer import pdf
 from explainer.cli import main
-from explainer.errors import TexError
+from explainer.foundation.errors import TexError
+from explainer.render import pdf
 from tests.conftest import tool
 
 
@@ -77,7 +77,7 @@ def test_mazur_pdf_shows_every_json_number_and_its_figures(tex: None, tmp_path: 
     """Done-when of issue 5: the PDF's numbers are the JSON's, and its figures are there."""
     import json
 
-    from explainer.precision import show
+    from explainer.foundation.precision import show
 
     if not tool("pdftotext"):
         pytest.skip("pdftotext is not installed (CI installs poppler-utils)")

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from explainer.derivation import Partial, derive
-from explainer.evaluate import Evaluation, Training, evaluate
-from explainer.network import Network, build
-from explainer.scenario import Scenario
-from explainer.scenario import load_network as load
-from explainer.settings import schedule
-from explainer.trainer import train
+from explainer.derive.derivation import Partial, derive
+from explainer.evaluate.trainer import train
+from explainer.evaluate.worked import Evaluation, Training, evaluate
+from explainer.graph.network import Network, build
+from explainer.read.scenario import Scenario
+from explainer.read.scenario import load_network as load
+from explainer.read.settings import schedule
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

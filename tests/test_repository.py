@@ -49,8 +49,8 @@ def test_code_quality_gate(command: list[str]) -> None:
 
 
 def test_readme_scenario_example_renders(tmp_path: Path) -> None:
-    from explainer import scenario
     from explainer.pipeline import Options, render_text
+    from explainer.read import scenario
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```toml\n(.*?)```", readme, flags=re.S)
@@ -64,7 +64,7 @@ def test_readme_scenario_example_renders(tmp_path: Path) -> None:
 
 def test_readme_limits_table_is_the_code_s() -> None:
     """Safety's table lists every limit with the default and meaning `explainer.limits` has."""
-    from explainer.limits import DEFAULT, DESCRIBE
+    from explainer.foundation.limits import DEFAULT, DESCRIBE
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     (table,) = re.findall(r"<!-- limits -->\n(.*?)<!-- /limits -->", readme, flags=re.S)

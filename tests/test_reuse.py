@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from explainer import results, trainer
+from explainer.check import results
 from explainer.cli import main
-from explainer.evaluate import Step, Training
-from explainer.network import Network
-from explainer.scenario import load_network as load
-from explainer.settings import Schedule, resolve
+from explainer.evaluate import trainer
+from explainer.evaluate.worked import Step, Training
+from explainer.graph.network import Network
+from explainer.read.scenario import load_network as load
+from explainer.read.settings import Schedule, resolve
 from tests.conftest import WriteScenario
 
 SINGLE = (

@@ -10,15 +10,15 @@ import math
 import pytest
 import sympy as sp
 
-from explainer import scenario
-from explainer.compute import run
-from explainer.network import sym
+from explainer.check.results import results
+from explainer.evaluate.compute import run
+from explainer.foundation.precision import show
+from explainer.graph.network import sym
 from explainer.page.model import Paragraph, Section, Table
 from explainer.pipeline import explain
-from explainer.precision import show
-from explainer.render import render
-from explainer.results import results
-from explainer.settings import resolve
+from explainer.read import scenario
+from explainer.read.settings import resolve
+from explainer.render.formats import render
 from tests.conftest import SCENARIOS
 
 

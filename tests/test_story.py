@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from explainer import scenario
-from explainer.compute import run
+from explainer.evaluate.compute import run
+from explainer.foundation.precision import show
 from explainer.page.model import Display, Paragraph, Section, Table
 from explainer.pipeline import explain
-from explainer.precision import show
+from explainer.read import scenario
 from tests.conftest import SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -100,8 +100,8 @@ def test_single_weight_ends_on_the_exact_minimum_y_over_i() -> None:
 def test_the_second_forward_pass_is_the_loss_at_the_updated_weights() -> None:
     """Seed 002: a forward pass at the updated weights (evaluate.forward, float64) gives the
     loss the summary prints."""
-    from explainer import evaluate
-    from explainer.arithmetic import ARITHMETIC
+    from explainer.evaluate import worked as evaluate
+    from explainer.evaluate.arithmetic import ARITHMETIC
 
     path = SCENARIOS / "mazur-2-2-2.toml"
     s = scenario.load_network(path)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from explainer import compute, notation, scenario
+from explainer.evaluate import compute
+from explainer.page import notation
 from explainer.page.model import Explanation, Paragraph, Prose, Section, Table
 from explainer.page.training import (
     LINE_DIGITS,
@@ -30,7 +31,8 @@ from explainer.page.training import (
 )
 from explainer.page.words import span
 from explainer.pipeline import explain
-from explainer.scenario import Scenario
+from explainer.read import scenario
+from explainer.read.scenario import Scenario
 from tests.conftest import MINIMAL, SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))

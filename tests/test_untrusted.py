@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from explainer import pdf, trainer
-from explainer import scenario as scenarios
 from explainer.cli import main
-from explainer.errors import TexError
-from explainer.network import build
-from explainer.settings import schedule
+from explainer.evaluate import trainer
+from explainer.foundation.errors import TexError
+from explainer.graph.network import build
+from explainer.read import scenario as scenarios
+from explainer.read.settings import schedule
+from explainer.render import pdf
 from tests.conftest import MINIMAL, SCENARIOS, WriteScenario, tex_processes, tool
 
 EXAMPLE = "[example]\ninputs = [1.0, 2.0]\ntargets = [0.25]\n"

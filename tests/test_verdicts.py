@@ -11,12 +11,14 @@ import math
 import pytest
 
 import explainer
-from explainer import compute, pipeline, scenario, trainer
-from explainer.claims import Claim
-from explainer.compute import values
-from explainer.findings import Finding
-from explainer.settings import Options, schedule
-from explainer.verify import verify
+from explainer import pipeline
+from explainer.check.findings import Finding
+from explainer.check.verify import verify
+from explainer.evaluate import compute, trainer
+from explainer.evaluate.compute import values
+from explainer.read import scenario
+from explainer.read.claims import Claim
+from explainer.read.settings import Options, schedule
 from tests.conftest import SCENARIOS
 
 MAZUR = SCENARIOS / "mazur-2-2-2.toml"

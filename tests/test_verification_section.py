@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from explainer import pipeline, render, scenario
-from explainer.claims import Claim
-from explainer.findings import Finding
+from explainer import pipeline
+from explainer.check.findings import Finding
 from explainer.page.checks import Names, findings_section
 from explainer.page.model import Explanation, Paragraph, Prose, Section, Table
+from explainer.read import scenario
+from explainer.read.claims import Claim
+from explainer.render import formats as render
 from tests.conftest import MINIMAL, SCENARIOS, WriteScenario
 
 WITH_CLAIMS = sorted(p.stem for p in SCENARIOS.glob("*.toml") if "\n[claims]" in p.read_text())

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from explainer import scenario
-from explainer.claims import Claim
+from explainer.check.findings import Finding
+from explainer.check.printed import rounds_to
+from explainer.check.verify import verify
 from explainer.cli import main
-from explainer.compute import values
-from explainer.findings import Finding
-from explainer.printed import rounds_to
-from explainer.verify import verify
+from explainer.evaluate.compute import values
+from explainer.read import scenario
+from explainer.read.claims import Claim
 from tests.conftest import MINIMAL, SCENARIOS, WriteScenario
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from explainer import scenario
-from explainer.activations import LOSSES
-from explainer.derivation import derive
-from explainer.network import Network, build
+from explainer.derive.derivation import derive
+from explainer.graph.network import Network, build
 from explainer.page.model import Explanation, Paragraph, Section, Seg
 from explainer.pipeline import explain, render_text
-from explainer.scenario import Scenario
+from explainer.read import scenario
+from explainer.read.scenario import Scenario
+from explainer.rules.activations import LOSSES
 from tests.conftest import SCENARIOS
 
 NETWORKS = [p for p in sorted(SCENARIOS.glob("*.toml")) if "[network]" in p.read_text()]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from explainer.check.verify import OWN_WORKING, verify
 from explainer.cli import main
-from explainer.errors import ScenarioError
-from explainer.scenario import load_network
-from explainer.verify import OWN_WORKING, verify
+from explainer.foundation.errors import ScenarioError
+from explainer.read.scenario import load_network
 from tests.conftest import SCENARIOS
 
 MAZUR = (SCENARIOS / "mazur-2-2-2.toml").read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from explainer.check.results import Results
 from explainer.page import (
     asides,
     backward,
@@ -24,8 +25,7 @@ from explainer.page import (
 )
 from explainer.page.context import Context, context
 from explainer.page.model import Explanation, Paragraph, Section, text
-from explainer.results import Results
-from explainer.scenario import SECTIONS
+from explainer.read.scenario import SECTIONS
 
 Part = Callable[[Context], list[Section]]
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sympy as sp
 
-from explainer import notation
-from explainer.activations import ACTIVATIONS
-from explainer.derivation import Partial
-from explainer.evaluate import Blame, Share
-from explainer.network import sym
+from explainer.derive.derivation import Partial
+from explainer.evaluate.worked import Blame, Share
+from explainer.graph.network import sym
+from explainer.page import notation
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Section, Seg, Table, math, text
 from explainer.page.words import weight_sub
-from explainer.scenario import neuron_key
+from explainer.read.scenario import neuron_key
+from explainer.rules.activations import ACTIVATIONS
 
 
 def error_split_section(ctx: Context) -> Section:

@@ -6,11 +6,10 @@ from typing import Any
 
 import sympy as sp
 
-from explainer import notation
-from explainer.activations import ACTIVATIONS, LOSSES
-from explainer.derivation import Equation, LayerBlock, Local, Partial
-from explainer.evaluate import Update
-from explainer.network import sym
+from explainer.derive.derivation import Equation, LayerBlock, Local, Partial
+from explainer.evaluate.worked import Update
+from explainer.graph.network import sym
+from explainer.page import notation
 from explainer.page.batch import batch_gradients
 from explainer.page.context import Context, Place
 from explainer.page.model import (
@@ -40,6 +39,7 @@ from explainer.page.words import (
     updated_key,
     weight_sub,
 )
+from explainer.rules.activations import ACTIVATIONS, LOSSES
 
 CHAIN = (
     " directly, so {it} split by the chain rule into local derivatives, starting at the output "

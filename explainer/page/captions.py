@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from explainer import figures, notation
-from explainer.derivation import Partial
-from explainer.network import Network
+from explainer.derive.derivation import Partial
+from explainer.draw import figures
+from explainer.graph.network import Network
+from explainer.page import notation
 from explainer.page.context import Context
 from explainer.page.model import Figure, math, text
 from explainer.page.words import loss_noun, training_unit

@@ -6,16 +6,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from explainer import notation
-from explainer.claims import Claim
-from explainer.findings import Finding, diagnosis
-from explainer.network import sym
+from explainer.check.findings import Finding, diagnosis
+from explainer.evaluate.quantities import CHANGE
+from explainer.foundation.precision import show
+from explainer.graph.network import sym
+from explainer.page import notation
 from explainer.page.context import Context
 from explainer.page.delta import delta_sym
 from explainer.page.model import Item, Paragraph, Section, Seg, Table, math, strong, text
 from explainer.page.words import plural, training_unit
-from explainer.precision import show
-from explainer.quantities import CHANGE
+from explainer.read.claims import Claim
 
 Words = list[Seg | str]
 

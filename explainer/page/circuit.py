@@ -15,15 +15,15 @@ from typing import Any
 
 import sympy as sp
 
-from explainer import circuit_figure, notation
-from explainer.backprop import KINK_LIMIT, Flow, written_out
-from explainer.circuit import Circuit, Gate
-from explainer.drawing import legible
-from explainer.expressions import Node, Num, Op, Ref
-from explainer.graph_results import GraphResults
-from explainer.local import rule
-from explainer.operations import OPERATIONS
-from explainer.page import descent
+from explainer.check.graph_results import GraphResults
+from explainer.derive.local import rule
+from explainer.draw import circuit_figure
+from explainer.draw.drawing import legible
+from explainer.evaluate.backprop import KINK_LIMIT, Flow, written_out
+from explainer.foundation.precision import show
+from explainer.foundation.work import SYMPY_CALLS
+from explainer.graph.circuit import Circuit, Gate
+from explainer.page import descent, notation
 from explainer.page.checks import Names, findings_section
 from explainer.page.context import as_factor
 from explainer.page.model import (
@@ -39,8 +39,8 @@ from explainer.page.model import (
     text,
 )
 from explainer.page.words import listing
-from explainer.precision import show
-from explainer.work import SYMPY_CALLS
+from explainer.read.expressions import Node, Num, Op, Ref
+from explainer.rules.operations import OPERATIONS
 
 
 @dataclass(frozen=True)

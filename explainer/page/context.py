@@ -17,14 +17,14 @@ from typing import Any
 
 import sympy as sp
 
-from explainer import notation
-from explainer.derivation import Derivation, Partial
-from explainer.evaluate import Evaluation
-from explainer.network import Network, sym
-from explainer.precision import show
-from explainer.results import Results
-from explainer.scenario import Scenario
-from explainer.settings import Plan
+from explainer.check.results import Results
+from explainer.derive.derivation import Derivation, Partial
+from explainer.evaluate.worked import Evaluation
+from explainer.foundation.precision import show
+from explainer.graph.network import Network, sym
+from explainer.page import notation
+from explainer.read.scenario import Scenario
+from explainer.read.settings import Plan
 
 # Where a partial is shown first: (layer, neuron or "" for a shared parameter, the partial the
 # derivation lists there) → the partials newly shown at that place, in order.

@@ -6,10 +6,10 @@ from typing import Any
 
 import sympy as sp
 
-from explainer import notation
-from explainer.activations import negated
-from explainer.derivation import Partial
-from explainer.network import Neuron, sym
+from explainer.derive.derivation import Partial
+from explainer.evaluate.quantities import DELTA_SIGN
+from explainer.graph.network import Neuron, sym
+from explainer.page import notation
 from explainer.page.backward import backward_sections, layer_contexts, local_display
 from explainer.page.batch import batch_gradients
 from explainer.page.context import Context
@@ -23,7 +23,7 @@ from explainer.page.words import (
     updated_key,
     weight_sub,
 )
-from explainer.quantities import DELTA_SIGN
+from explainer.rules.activations import negated
 
 
 def delta_sym(name: str) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from explainer import figures
-from explainer.graph_results import GraphResults, shown
+from explainer.check.graph_results import GraphResults, shown
+from explainer.draw import figures
 from explainer.page.context import as_factor
 from explainer.page.model import Display, Figure, Item, Paragraph, Section, Table, math, text
 from explainer.page.training import LINE_DIGITS, Merged, column_width, merged, numbers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from explainer import figures
+from explainer.draw import figures
 from explainer.page.context import Context
 from explainer.page.model import Figure, Paragraph, Section, Table, math, text
 from explainer.page.words import loss_noun, training_unit

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from explainer import notation
-from explainer.activations import ACTIVATIONS, LOSSES
-from explainer.network import Network
+from explainer.graph.network import Network
+from explainer.page import notation
 from explainer.page.context import Context
 from explainer.page.model import (
     Display,
@@ -28,6 +27,7 @@ from explainer.page.words import (
     plural,
     update_order,
 )
+from explainer.rules.activations import ACTIVATIONS, LOSSES
 
 
 def setup(ctx: Context) -> Section:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from explainer.drawing import Drawing
+from explainer.draw.drawing import Drawing
 
 SegKind = Literal["text", "math", "strong"]
 

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from explainer import notation
-from explainer.derivation import Equation, Local, Partial
-from explainer.network import Network, sym
+from explainer.derive.derivation import Equation, Local, Partial
+from explainer.graph.network import Network, sym
+from explainer.page import notation
 from explainer.page.backward import layer_contexts
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text

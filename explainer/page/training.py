@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from explainer.activations import ACTIVATIONS
+from explainer.evaluate.trainer import Step
+from explainer.foundation.precision import show
 from explainer.page.context import Context
 from explainer.page.model import Item, Paragraph, Prose, Section, Table, math, text
 from explainer.page.words import listing, loss_noun, plural, span, training_unit
-from explainer.precision import show
-from explainer.trainer import Step
+from explainer.rules.activations import ACTIVATIONS
 
 Cells = tuple[str, ...]  # a row's numbers, LaTeX at the page's digits
 Merged = tuple[tuple[tuple[int, ...], Cells], ...]  # (steps or examples, their one row)

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from explainer.activations import LOSSES
-from explainer.evaluate import Update
-from explainer.network import Network
+from explainer.evaluate.worked import Update
+from explainer.graph.network import Network
 from explainer.page.context import Context
 from explainer.page.model import Seg, math
-from explainer.scenario import Scenario
+from explainer.read.scenario import Scenario
+from explainer.rules.activations import LOSSES
 
 
 def listing(items: Iterable[Seg | str], last: str = "and") -> list[Seg | str]:

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
-from explainer.activations import ACTIVATIONS, LOSSES
-from explainer.operations import FUNCTIONS
+from explainer.rules.activations import ACTIVATIONS, LOSSES
+from explainer.rules.operations import FUNCTIONS
 from tests.conftest import SCENARIOS
 
 STEPS = 20  # the shipped scenarios are trained for at most this many steps here (speed)
@@ -356,10 +356,59 @@ def graphs(draw: st.DrawFn) -> dict[str, Any]:
     doc: dict[str, Any] = {"title": "g", "graph": graph}
     if draw(st.booleans()):
         doc["display"] = {"digits": draw(st.integers(0 if hostile else 1, 16 if hostile else 9))}
+    keys = [*names, *(f"d{names[-1]}/d{n}" for n in names), *(["nope"] * hostile)]
+    if draw(st.booleans()):  # the graph learns: some leaves trained, claims at steps
+        doc["training"] = draw(graph_training(list(leaves), hostile))
+        steps = doc["training"].get("steps", 1)
+        keys += [f"{n}@{k}" for n in names[-1:] for k in (1, steps) if isinstance(k, int)]
     if draw(st.booleans()):
-        keys = [*names, *(f"d{names[-1]}/d{n}" for n in names), *(["nope"] * hostile)]
         doc["claims"] = draw(claim_tables(keys))
+    if draw(st.integers(0, 3)) == 0:  # a handout table naming leaves (or not)
+        doc["handout"] = draw(graph_handout(list(leaves), hostile))
     return doc
+
+
+@st.composite
+def graph_handout(draw: st.DrawFn, leaves: list[str], hostile: bool) -> dict[str, Any]:
+    """A [handout] table whose [handout.vary] names some leaves (hostile: a network's kind)."""
+    grid = st.lists(st.sampled_from([-2.0, -1.0, 0.5, 1.0, 2.0]), min_size=1, max_size=4)
+    vary = {n: draw(grid) for n in leaves if draw(st.booleans())}
+    if hostile and draw(st.booleans()):
+        vary["weights"] = [0.1]
+    return {"vary": vary, "constraints": {"decimals": 1, "draws": 5}}
+
+
+@st.composite
+def graph_training(draw: st.DrawFn, leaves: list[str], hostile: bool) -> dict[str, Any]:
+    """A [training] table: some leaves, a rate, a few steps, sometimes a stopping value or the
+    sequential order; hostile: an unknown leaf, a leaf twice, a rate of 0, steps past the limit."""
+    train = draw(st.lists(st.sampled_from(leaves), min_size=1, max_size=len(leaves), unique=True))
+    table: dict[str, Any] = {
+        "train": train,
+        "learning_rate": draw(st.sampled_from([0.01, 0.1, 0.5, 2.0])),
+    }
+    if draw(st.booleans()):
+        table["steps"] = draw(st.integers(1, 60))
+    if draw(st.booleans()):
+        table["until_loss"] = draw(st.sampled_from([1e-3, 0.5]))
+    if draw(st.booleans()):
+        table["update"] = draw(st.sampled_from(["simultaneous", "sequential"]))
+    if hostile:
+        table.update(
+            draw(
+                st.sampled_from(
+                    [
+                        {"train": ["nope"]},
+                        {"train": train * 2},
+                        {"learning_rate": 0},
+                        {"steps": 10**9},
+                        {"update": "sideways"},
+                        {"train": "x0"},
+                    ]
+                )
+            )
+        )
+    return table
 
 
 # -- Claims -------------------------------------------------------------------------------------

@@ -171,6 +171,8 @@ def graph(example: tuple[dict[str, Any], str, str]) -> Outcome:
     argv = [command, "g.toml", *LIMITS]
     if command == "render":
         argv += ["-f", fmt, "-o", "out", "--check-gradients"]
+    if command == "handout":  # a circuit's sheets: text formats (PDFs are the LaTeX tests')
+        argv += ["-f", "tex" if fmt == "pdf" else fmt, "-o", "out", "--variants", "2"]
     return run_cli(argv, {"g.toml": _content(S.toml(doc))})
 
 
@@ -230,7 +232,9 @@ TARGETS: dict[str, Target] = {
     "networks": Target(st.tuples(S.networks(), FORMATS, st.sampled_from(S.ARITHMETIC)), network),
     "mutated": Target(st.tuples(S.mutations(), FORMATS, st.sampled_from(S.ARITHMETIC)), mutated),
     "bytes": Target(st.tuples(S.byte_mutations(), FORMATS), mutated_bytes),
-    "graphs": Target(st.tuples(S.graphs(), FORMATS, st.sampled_from(["render", "verify"])), graph),
+    "graphs": Target(
+        st.tuples(S.graphs(), FORMATS, st.sampled_from(["render", "verify", "handout"])), graph
+    ),
     "claims": Target(st.tuples(S.claimed(), st.sampled_from(["verify", "render"])), claims),
     "handouts": Target(S.handout_runs(), handout),
     "api": Target(S.api_calls(), api),

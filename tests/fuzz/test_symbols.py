@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from explainer import drawing, mathml, pdf, symbols
-from explainer.symbols import GREEK
+from explainer.draw import drawing
+from explainer.foundation import symbols
+from explainer.foundation.symbols import GREEK
+from explainer.render import mathml, pdf
 
 
 def generate(rng: random.Random, depth: int = 0) -> str:

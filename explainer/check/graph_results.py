@@ -1,0 +1,221 @@
+"""Stage 4, evaluate (everything a circuit's page shows): GraphPlan → GraphResults.
+
+The gates and their local derivatives, the forward and backward pass in the page's arithmetic,
+every quantity under its JSON key, the source's printed numbers checked (with the same
+diagnoses as for networks: rounding on paper, a printed value carried forward, a dropped sign, a
+misprint), and, with --check-gradients, each leaf's gradient beside sympy.diff of the whole
+expression and central finite differences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from explainer.check import verify
+from explainer.check.findings import Finding
+from explainer.derive import local
+from explainer.derive.local import Local
+from explainer.evaluate import arithmetic, backprop, graph_training, trainer
+from explainer.evaluate.arithmetic import Arithmetic
+from explainer.evaluate.backprop import Backprop
+from explainer.evaluate.graph_training import Descent
+from explainer.evaluate.quantities import CHANGE, Values, as_json
+from explainer.foundation.errors import NumericError
+from explainer.graph import circuit
+from explainer.graph.circuit import Circuit
+from explainer.read.claims import Claim
+from explainer.read.cost import STEPWISE_LIMIT, table_steps
+from explainer.read.graph_scenario import GraphScenario
+from explainer.read.settings import ArithmeticSpec, GraphPlan
+
+
+@dataclass(frozen=True)
+class LeafCheck:
+    """One leaf's gradient three ways: the backward pass, sympy.diff of the whole expression,
+    and central finite differences (h = 10⁻⁶)."""
+
+    leaf: str
+    backward: float
+    symbolic: float | None  # None: the whole expression is too long to differentiate at once
+    estimate: float | None  # None: a step of h reaches where the expression is undefined
+
+
+@dataclass(frozen=True)
+class GraphResults:
+    plan: GraphPlan
+    circuit: Circuit
+    locals: tuple[Local, ...]
+    run: Backprop
+    findings: tuple[Finding, ...]
+    checks: tuple[LeafCheck, ...]
+    values: Values
+    symbolic_left_out: backprop.LeftOut = ""  # why sympy.diff of the whole is not in checks
+    training: Descent | None = None  # the leaves' descent, for a graph with [training]
+
+
+def keys(
+    c: Circuit,
+    run: Backprop,
+    descent: Descent | None = None,
+    steps: frozenset[int] | None = None,
+) -> dict[str, Any]:
+    """Every wire's value (`q`), each local derivative (`dq/dx`) and each gradient of the output
+    (`df/dx`); for a graph that learns, each trained leaf after the worked step (`w0@1`) and
+    the change it made (`Δw0@1`), then each recorded step's trained leaves and named nodes
+    (`w0@3`, `L@3`; not the fixed leaves, nor the unnamed wires g1, g2, … of one gate each)."""
+    out: dict[str, Any] = dict(run.values)
+    out.update((f"d{f.gate}/d{f.wire}", f.local) for f in run.flows)
+    out.update((f"d{c.output}/d{w}", run.gradients[w]) for w in c.wires)
+    if descent is None:
+        return out
+    out.update((f"{u.key}@1", u.new) for u in descent.updates)
+    out.update((f"{CHANGE}{u.key}@1", u.change) for u in descent.updates)
+    shown = [u.key for u in descent.updates] + [g.out for g in c.gates if g.named]
+    for step in descent.steps[1:]:  # `steps`: those the table shows (None: every recorded one)
+        if steps is None or step.k in steps:
+            out.update((f"{w}@{step.k}", step.values[w]) for w in shown)
+    return out
+
+
+def _descent(
+    plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...], ar: Arithmetic, steps: int
+) -> Descent | None:
+    """The leaves' training, recording the table's steps and each claimed step with one before
+    and one after (verification reads them)."""
+    s = plan.scenario
+    if s.training is None:
+        return None
+    near = {k + d for c_ in s.claims if (k := verify.claimed_step(c_.key)) for d in (-1, 0, 1)}
+    record = table_steps(steps, s.table_steps) | near
+    return graph_training.train(
+        c, locals_, ar, s.training, steps, record.__contains__, trainer.curve_steps(steps), s.path
+    )
+
+
+def _pass(
+    s: GraphScenario,
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    ar: Arithmetic,
+    carried: dict[str, float] | None = None,
+) -> Backprop:
+    """The worked step's forward and backward pass, through the leaves a sequential update has
+    already moved where the scenario's training is sequential."""
+    return backprop.run(c, locals_, ar, carried, s.path, moved=graph_training.moves(s.training, ar))
+
+
+def shown(plan: GraphPlan, descent: Descent | None) -> frozenset[int]:
+    """The training steps the page's table and JSON show: the first few, then 10, 100, …, and
+    the last one taken (`until_loss` may stop before the plan's)."""
+    last = {descent.taken} if descent else set()
+    return table_steps(plan.steps, plan.scenario.table_steps) | last
+
+
+def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
+    s = plan.scenario
+    c = circuit.split(s)
+    locals_ = local.derive(c, s.path)
+    ar = arithmetic.mode(plan.arithmetic, s.limits.exact_digits)
+    run = _pass(s, c, locals_, ar)
+    descent = _descent(plan, c, locals_, ar, plan.steps)
+    found = () if values_only or not s.claims else check_claims(plan, c, locals_, run, descent)
+    checks, left_out = ((), "") if values_only or not plan.check_gradients else _leaf_checks(c, run)
+    return GraphResults(
+        plan=plan,
+        circuit=c,
+        locals=locals_,
+        run=run,
+        findings=found,
+        checks=checks,
+        symbolic_left_out=left_out,
+        values=tuple(
+            (k, as_json(v)) for k, v in keys(c, run, descent, shown(plan, descent)).items()
+        ),
+        training=descent,
+    )
+
+
+def _leaf_checks(c: Circuit, run: Backprop) -> tuple[tuple[LeafCheck, ...], backprop.LeftOut]:
+    """Each leaf's gradient three ways, and why sympy's column is left out ("" when it is not)."""
+    symbolic, estimates = backprop.symbolic(c), backprop.central_differences(c)
+    checks = tuple(
+        LeafCheck(n, float(run.gradients[n]), symbolic.values.get(n), estimates[n])
+        for n, _ in c.leaves
+    )
+    return checks, symbolic.left_out
+
+
+def check_claims(
+    plan: GraphPlan,
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    page: Backprop,
+    descent: Descent | None = None,
+) -> tuple[Finding, ...]:
+    """The source's printed numbers against the float64 run (the page's own when it is
+    float64), each that does not reproduce diagnosed as for networks: recomputed on paper (1 to
+    9 decimals, rounded or truncated), truncated, its sign dropped, one step fewer or more, with
+    the source's other printed values carried forward, as a misprint."""
+    s = plan.scenario
+    float64 = arithmetic.mode(ArithmeticSpec())
+    if plan.arithmetic.kind != "float64":
+        page = _pass(s, c, locals_, float64)
+        descent = _descent(plan, c, locals_, float64, plan.steps)
+    base = keys(c, page, descent)
+    verify.known(s.path, s.claims, base)
+    leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
+
+    def on_paper(spec: str, k: int) -> dict[str, Any] | None:
+        ar = arithmetic.arithmetic(spec)
+        if k > STEPWISE_LIMIT:  # one full pass per step: past this, left out
+            return None
+        return keys(c, _pass(s, c, locals_, ar), _descent(plan, c, locals_, ar, k))
+
+    variants = verify.on_paper(on_paper)
+    if s.training:  # the other update order, trained to the claim's step
+        other = "sequential" if s.training.update == "simultaneous" else "simultaneous"
+        flipped = dataclasses.replace(
+            plan,
+            scenario=dataclasses.replace(s, training=dataclasses.replace(s.training, update=other)),
+        )
+        variants.append(
+            verify.Variant(
+                f"{other} updates",
+                lambda k: keys(
+                    c,
+                    _pass(flipped.scenario, c, locals_, float64),
+                    _descent(flipped, c, locals_, float64, max(k, 1)),
+                ),
+            )
+        )
+    get = verify.cached()
+    carry = verify.carried_forward(s.claims, leaves, lambda kept: _carried(s, c, locals_, kept))
+
+    def alternatives(claim: Claim) -> verify.Alternatives:
+        def found() -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
+            return (verify.candidates(claim, base[claim.key], base, variants, get), carry(claim))
+
+        return found
+
+    return verify.ranked(
+        tuple(
+            verify.judge(claim, base, verify.no_alternatives)
+            if claim.key in leaves
+            else verify.judge(claim, base, alternatives(claim))
+            for claim in s.claims
+        )
+    )
+
+
+def _carried(
+    s: GraphScenario, c: Circuit, locals_: tuple[Local, ...], kept: dict[str, float]
+) -> dict[str, Any] | None:
+    wires = {k: v for k, v in kept.items() if k in set(c.wires)}
+    if not wires:
+        return None
+    try:
+        return keys(c, _pass(s, c, locals_, arithmetic.mode(ArithmeticSpec()), wires))
+    except NumericError:
+        return None

@@ -1,0 +1,541 @@
+"""Stage 5, check (verification): checking published numbers: every claim of a scenario against the
+computed value, and for each that does not reproduce, what the author probably did — found by
+recomputing under alternative conventions and arithmetic, never from a table of known answers.
+
+A printed value is reproduced when the computed value, rounded half up to the printed number of
+decimals, is the printed value (a tolerance of half a unit in the last printed decimal).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from explainer.check import working
+from explainer.check.findings import Finding, contradiction
+from explainer.check.printed import at_places, places, rounds_to
+from explainer.evaluate import compute, quantities, trainer
+from explainer.evaluate import worked as evaluate
+from explainer.evaluate.compute import Derived, Run, run, values
+from explainer.evaluate.quantities import CHANGE
+from explainer.evaluate.worked import Training
+from explainer.foundation.errors import ArithmeticModeError, NumericError, ScenarioError
+from explainer.foundation.precision import to_decimal
+from explainer.graph.network import Network
+from explainer.read import settings
+from explainer.read.claims import Claim, claim_where
+from explainer.read.cost import STEPWISE_LIMIT, table_steps
+from explainer.read.scenario import Scenario
+
+Values = dict[str, Any]
+
+
+def _distance(x: Any, printed: str) -> Decimal:
+    d = to_decimal(x)
+    return abs(d - Decimal(printed)) if d.is_finite() else Decimal("Infinity")
+
+
+def _split(key: str) -> tuple[str, int | None]:
+    name, _, k = key.partition("@")
+    return (name, int(k)) if k.isdigit() else (key, None)
+
+
+def claimed_step(key: str) -> int | None:
+    """The step a claim's key names (`w5@3` → 3), None for the worked step's own quantities."""
+    return _split(key)[1]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One alternative: a description and the values it gives, trained to a step `upto` (a
+    claim's own step: a claim of step 1 does not train the alternative 10,000 steps), computed
+    on first use. An alternative without training ignores `upto`."""
+
+    what: str
+    compute: Callable[[int], Values | None]
+
+
+def near(s: Scenario) -> frozenset[int]:
+    """The training steps verification reads: each claimed step, one before and one after."""
+    ks = {k for c in s.claims if (k := _split(c.key)[1]) is not None}
+    return frozenset(k + d for k in ks for d in (-1, 0, 1) if k + d >= 0)
+
+
+def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
+    """Every claim of `s` checked, and each that does not reproduce diagnosed. `shared`: the
+    page's own float64 run of `s` (recording the steps `near(s)`), reused as the base instead of
+    training the same convention twice."""
+    around = near(s)
+    steps = max([s.steps, *around])
+    base_s = dataclasses.replace(s, steps=steps)
+    record = around | table_steps(steps, s.table_steps)  # as one run of `steps` records
+    if shared is None:
+        shared = run(base_s, record=record)
+    derived = shared.derived
+    training = extended(shared, s.steps, steps, record)
+    base = dict(
+        quantities.values(
+            shared.net, shared.evaluation, training, shared.schedule, s.delta_sign, s.error_split
+        )
+    )
+    variants = _variants(base_s, around, derived)
+    get = cached()
+
+    known(s.path, s.claims, base)
+    given_keys = base_inputs(s, derived[0])
+    carry = _carrier(s, shared, given_keys)
+    direction = settings.direction(s.loss)
+    initial = {p.key for p in derived[0].params}  # a printed initial parameter: given too
+    findings = []
+    for claim in s.claims:
+
+        def alternatives(c: Claim = claim) -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
+            return (
+                candidates(c, base[c.key], base, variants, get, direction),
+                carry(c),
+            )
+
+        def remark(c: Claim = claim) -> tuple[Claim, ...] | None:
+            return _contradicts(s, c, base, derived)
+
+        if claim.key in given_keys:  # a printed input: checked against the author's other numbers
+            findings.append(judge(claim, base, no_alternatives, remark))
+        elif claim.key in initial:
+            findings.append(judge(claim, base, no_alternatives))
+        else:
+            findings.append(judge(claim, base, alternatives))
+    return ranked(tuple(findings))
+
+
+def no_alternatives() -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
+    """No alternatives: a printed input is not recomputed."""
+    return [], ()
+
+
+Alternatives = Callable[[], tuple[list[tuple[str, Any]], tuple[str, ...]]]
+
+
+OWN_WORKING = "the source's own working on its printed operands"
+
+
+def judge(
+    claim: Claim,
+    base: Values,
+    alternatives: Alternatives,
+    remark: Callable[[], tuple[Claim, ...] | None] = tuple,
+) -> Finding:
+    """One claim: reproduced, or explained by the alternatives that give the printed number
+    (the source's own printed values carried forward first), or as a last resort by a
+    misprint; with the nearest alternatives when nothing explains it. `alternatives` gives
+    (what each alternative computes, the carried-forward explanations); none for a printed
+    input, which `remark` checks against the source's other numbers instead (the printed
+    numbers that follow from the value used here and not from the printed one; None when the
+    printed one overflows). A claim that prints its working has it checked too (working.py)."""
+    computed = base[claim.key]
+    shown = str(at_places(computed, claim.printed))
+    work = working.check(claim, base)
+    words = work.words if work else ""
+    given = alternatives is no_alternatives  # a printed input, not recomputed
+    if rounds_to(computed, claim.printed):
+        return Finding(claim, float(computed), shown, True, (), (), working=words, given=given)
+    candidates, carried = alternatives()
+    if work and work.gives_printed:  # the source's own arithmetic on its rounded operands
+        carried = (OWN_WORKING, *carried)
+    searched = bool(candidates) or bool(carried)
+    good = (*carried, *(what for what, x in candidates if rounds_to(x, claim.printed)))
+    if not good and searched:
+        good = _misprints(claim.printed, [("the exact value", computed), *candidates])
+    nearest = (
+        ()
+        if good
+        else tuple(
+            (what, str(at_places(x, claim.printed)))
+            for what, x in sorted(candidates, key=lambda c: _distance(c[1], claim.printed))[:3]
+        )
+    )
+    broken = remark()
+    return Finding(
+        claim,
+        float(computed),
+        shown,
+        False,
+        good,
+        nearest,
+        contradiction(claim, float(computed), broken),
+        words,
+        given=given,
+        contradicts=broken or (),
+    )
+
+
+CARRIED = "the source's printed"
+
+
+Carrier = Callable[[Claim], tuple[str, ...]]
+
+
+def _carrier(s: Scenario, shared: Run, given: Mapping[str, object]) -> Carrier:
+    """For a claim, the worked step recomputed with the source's other printed numbers in place
+    of the exact ones, each alone and then all together: a source that rounds what it prints and
+    computes on with the rounded number. Only for quantities of the worked step (no training
+    steps)."""
+    explain = carried_forward(s.claims, given, lambda carried: _worked_step(s, shared, carried))
+    return lambda claim: explain(claim) if _in_worked_step(claim.key, s) else ()
+
+
+CARRIED_MAX = 50  # the source's printed values of the worked step tried as carried forward
+
+
+def carried_forward(
+    claims: tuple[Claim, ...],
+    given: Mapping[str, object],
+    recompute: Callable[[dict[str, float]], Values | None],
+) -> Carrier:
+    """For a claim, the first of the source's other printed values (each alone, then all
+    together) that, put in place of the exact value and computed on, gives its printed number.
+    At most CARRIED_MAX printed quantities are tried, the first in the file, and each
+    substitution is computed once for all the claims it is tried for, so the work grows with
+    the printed quantities, not with the claims times them."""
+    printed: dict[str, str] = {}  # a quantity printed twice: its last printing, as TOML reads
+    for c in claims:
+        if (
+            c.key not in given
+            and "@" not in c.key
+            and (c.key in printed or len(printed) < CARRIED_MAX)
+        ):
+            printed[c.key] = c.printed
+    done: dict[frozenset[tuple[str, str]], Values | None] = {}
+
+    def got(carried: dict[str, str]) -> Values | None:
+        trial = frozenset(carried.items())
+        if trial not in done:
+            done[trial] = recompute({k: float(p) for k, p in carried.items()})
+        return done[trial]
+
+    def explain(claim: Claim) -> tuple[str, ...]:
+        others = {k: p for k, p in printed.items() if k != claim.key}
+        trials = [{k: p} for k, p in others.items()]
+        if len(others) > 1:
+            trials.append(others)
+        for carried in trials:
+            values = got(carried)
+            if (
+                values is not None
+                and claim.key in values
+                and rounds_to(values[claim.key], claim.printed)
+            ):
+                listed = " and ".join(f"{k} = {p}" for k, p in carried.items())
+                # one substitution that explains it is the simplest answer
+                return (f"{CARRIED} {listed} carried forward in place of the exact value",)
+        return ()
+
+    return explain
+
+
+def _in_worked_step(key: str, s: Scenario) -> bool:
+    _, k = _split(key)
+    return k is None or (k == 1 and not s.data)
+
+
+def _worked_step(s: Scenario, shared: Run, carried: dict[str, float]) -> Values | None:
+    empty = Training(steps=(), predictions=())
+    try:
+        ev = evaluate.evaluate(
+            shared.net, shared.chain, shared.schedule, "float64", carried=carried
+        )
+        found = quantities.values(
+            shared.net, ev, empty, shared.schedule, s.delta_sign, s.error_split
+        )
+    except NumericError:  # the carried values overflow, or zero the split's denominator
+        return None
+    return dict(found)
+
+
+def ranked(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Each finding's explanations, those that explain most of the source's numbers first (a
+    source that rounds everywhere is not "truncating" once); carried printed values count as one
+    way of working, whichever value is carried."""
+
+    def family(what: str) -> str:
+        return CARRIED if what.startswith(CARRIED) else what
+
+    count = Counter(family(w) for f in findings for w in f.explained_by)
+    out = []
+    for f in findings:
+        ordered = tuple(sorted(f.explained_by, key=lambda w: -count[family(w)]))
+        out.append(
+            dataclasses.replace(f, explained_by=ordered, caution=_caution(ordered, count, family))
+        )
+    return tuple(out)
+
+
+def _caution(ordered: tuple[str, ...], count: Counter[str], family: Callable[[str], str]) -> str:
+    """When several causes give the same printed number: which of them fit it only by
+    coincidence (they explain no other number of the source, while the first explains more),
+    or that nothing the source prints tells them apart."""
+    families = list(dict.fromkeys(family(w) for w in ordered))
+    if len(families) < 2:
+        return ""
+    lead = count[families[0]]
+    alone = [w for w in families[1:] if count[w] == 1]
+    if lead > 1 and alone:
+        return (
+            f"{len(alone)} other cause{'s' if len(alone) > 1 else ''} give{'' if len(alone) > 1 else 's'} "
+            f"this number too but explain{'' if len(alone) > 1 else 's'} nothing else the source "
+            f"prints, so {'they fit' if len(alone) > 1 else 'it fits'} only by coincidence; the first "
+            f"accounts for {lead} of the source's numbers"
+        )
+    if all(count[w] == lead for w in families):
+        return (
+            f"{len(families)} causes give this number and nothing else the source prints tells "
+            "them apart"
+        )
+    return ""
+
+
+def known(path: str, claims: tuple[Claim, ...], base: Values) -> None:
+    """A claim on a quantity the scenario does not compute is a mistake in the file (a typo in
+    the key, or a name the network does not use): bad input, with the nearest keys it has."""
+    for claim in claims:
+        where = claim_where(claim.key)
+        wanted = [(where, claim.key)]
+        wanted += [(f"{where}.operands.{name}", key) for name, key, _ in claim.operands]
+        for at, key in wanted:  # a working's operands are quantities too
+            if key not in base:
+                near = difflib.get_close_matches(key, list(base), n=3, cutoff=0.5)
+                hint = f" (nearest: {', '.join(near)})" if near else ""
+                raise ScenarioError(
+                    path, at, f"the key of a quantity this scenario computes{hint}", repr(key)
+                )
+
+
+def candidates(
+    claim: Claim,
+    computed: Any,
+    base: Values,
+    variants: list[Variant],
+    get: Callable[[Variant, int], Values | None],
+    direction: str = "descent",
+) -> list[tuple[str, Any]]:
+    """What each alternative gives for this claim, in the order the issue lists them."""
+    name, k = _split(claim.key)
+    found: list[tuple[str, Any]] = [
+        (
+            f"the exact value truncated to {places(claim.printed)} decimals, not rounded",
+            at_places(computed, claim.printed, ROUND_DOWN),
+        )
+    ]
+    for v in variants:
+        result = get(v, 1 if k is None else k)
+        if result is not None and claim.key in result:
+            found.append((v.what, result[claim.key]))
+    if k is not None:
+        for d, what in ((-1, "one step fewer"), (1, "one step more")):
+            key = step_key(name, k + d)
+            if key in base:
+                found.append((f"{what} ({k + d:,} instead of {k:,})", base[key]))
+    found.extend(_signs(name, computed, direction))
+    return found
+
+
+def step_key(name: str, k: int) -> str:
+    """The key of a quantity after k steps: `name@k`, and at step 0 the starting value's own
+    key (`h1`, `w5`, `E_total`), which is where the worked step keeps it."""
+    return f"{name}@{k}" if k else name
+
+
+def _signs(name: str, computed: Any, direction: str) -> list[tuple[str, Any]]:
+    """The value with its sign turned: δ has two conventions; a change Δw may be printed as the
+    amount the update subtracts, η·∂E/∂w = −Δw (descent) or with the opposite sign (ascent); any
+    other negative value may be printed without its sign."""
+    if name.startswith("delta_"):
+        return [("the other sign convention for δ", -computed)]
+    if name.startswith(CHANGE):
+        how = "as the amount subtracted" if direction == "descent" else "with the opposite sign"
+        return [(f"printed {how}, −{name}", -computed)]
+    if to_decimal(computed) < 0:
+        return [("its magnitude, the sign dropped", -computed)]
+    return []
+
+
+MISPRINT_DIGITS = 4  # a misprint is claimed only of a number of at least this many digits
+
+
+def _misprints(printed: str, candidates: list[tuple[str, Any]]) -> tuple[str, ...]:
+    """Printed numbers one keystroke away from a candidate written to a few decimals around the
+    printed ones: a digit dropped, doubled, or two neighbours swapped (0.3595 for 0.35895).
+    Each number is named once, with the first (simplest) candidate that writes it, however
+    many alternatives give the same digits. Short numbers are never called misprints: almost
+    any two are one keystroke apart."""
+    p = places(printed)
+    found: dict[str, str] = {}  # the number meant → the misprint, in words
+    for what, x in candidates:
+        for d in dict.fromkeys((p + 1, p, max(p - 1, 0))):
+            text = str(at_places(x, f"{0:.{d}f}"))
+            if text in found or sum(c.isdigit() for c in text.lstrip("-0.")) < MISPRINT_DIGITS:
+                continue
+            slip = _one_keystroke(printed, text)
+            if slip:
+                found[text] = f"a misprint of {text} ({what} at {d} decimals): {slip}"
+    return tuple(found.values())
+
+
+def _one_keystroke(printed: str, text: str) -> str:
+    """How `printed` differs from `text` by one keystroke, in words ("digit 9 dropped", "digit
+    9 doubled", "digits 9 and 1 transposed"), or ""."""
+    n = len(text)
+    if len(printed) == n - 1:
+        for i in range(n):
+            if text[i].isdigit() and text[:i] + text[i + 1 :] == printed:
+                return f"digit {text[i]} dropped"
+    if len(printed) == n + 1:
+        for i in range(1, n + 1):
+            if (
+                printed[i].isdigit()
+                and printed[i] == printed[i - 1]
+                and printed[:i] + printed[i + 1 :] == text
+            ):
+                return f"digit {printed[i]} doubled"
+    if len(printed) == n:
+        for i in range(n - 1):
+            a, b = text[i], text[i + 1]
+            if (
+                a.isdigit()
+                and b.isdigit()
+                and a != b
+                and text[:i] + b + a + text[i + 2 :] == printed
+            ):
+                return f"digits {a} and {b} transposed"
+    return ""
+
+
+def extended(shared: Run, page_steps: int, steps: int, record: frozenset[int]) -> Training:
+    """The run's training continued to `steps` (verification reads a step or two past the
+    page's), from where it ended: the same loop, so the same numbers as one longer run."""
+    last = shared.training.steps[-1]
+    if last.k >= steps or last.k < page_steps:  # done, or stopped early
+        return shared.training
+    more = trainer.train(shared.net, shared.schedule, steps, record, start=last)
+    # diverging past the page's steps is the same error as on the page
+    evaluate.check_finite(shared.schedule.path, shared.net, shared.evaluation, more)
+    return dataclasses.replace(shared.training, steps=(*shared.training.steps, *more.steps[1:]))
+
+
+def cached() -> Callable[[Variant, int], Values | None]:
+    """Each alternative's values to a step, computed on first use; None for one that cannot be
+    computed (its numbers overflow, or its arithmetic cannot take a function)."""
+    cache: dict[tuple[str, int], Values | None] = {}
+
+    def get(v: Variant, upto: int) -> Values | None:
+        if (v.what, upto) not in cache:
+            try:
+                cache[v.what, upto] = v.compute(upto)
+            except (NumericError, ArithmeticModeError):
+                cache[v.what, upto] = None
+        return cache[v.what, upto]
+
+    return get
+
+
+PAPER = tuple(
+    (decimals, rounding, how)
+    for decimals in range(1, 10)
+    for rounding, how in (("half-up", "rounded half up"), ("truncate", "truncated"))
+)
+
+
+def on_paper(values_in: Callable[[str, int], Values | None]) -> list[Variant]:
+    """Every intermediate rounded half up or truncated to 1 to 9 decimals: `values_in` takes
+    the arithmetic, "paper:K:rounding", and the step to train to."""
+    return [
+        Variant(
+            f"every intermediate {how} to {d} decimals",
+            functools.partial(values_in, f"paper:{d}:{r}"),
+        )
+        for d, r, how in PAPER
+    ]
+
+
+def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Variant]:
+    """Each alternative convention, built and derived once and trained on demand: to a claim's
+    step when asked, on from the step it reached for the claims after (compute.Continued)."""
+
+    def trained(changed: Scenario, spec: str = "float64", reuse: Derived | None = None) -> Any:
+        return compute.Continued(changed, spec, near, reuse).values
+
+    # on paper, training repeats the worked step: a few steps only
+    papers = {spec: trained(s, spec, derived) for spec in (f"paper:{d}:{r}" for d, r, _ in PAPER)}
+    out = (
+        [] if s.data else on_paper(lambda spec, k: None if k > STEPWISE_LIMIT else papers[spec](k))
+    )
+    other = "sequential" if s.update == "simultaneous" else "simultaneous"
+    # the same network and derivation, another update order
+    out.append(
+        Variant(f"{other} updates", trained(dataclasses.replace(s, update=other), reuse=derived))
+    )
+    if any(layer.biases for layer in s.layers):
+        frozen = any(layer.train_biases for layer in s.layers if layer.biases)
+        layers = tuple(dataclasses.replace(layer, train_biases=not frozen) for layer in s.layers)
+        out.append(
+            Variant(
+                "biases frozen" if frozen else "biases trained",
+                trained(dataclasses.replace(s, layers=layers)),
+            )
+        )
+    halves = {
+        "half_sse": ("sse", "without the ½ in the loss"),
+        "sse": ("half_sse", "with a ½ in the loss"),
+    }
+    if s.loss in halves:
+        loss, what = halves[s.loss]
+        out.append(Variant(what, trained(dataclasses.replace(s, loss=loss))))
+    return out
+
+
+def base_inputs(s: Scenario, net: Network) -> dict[str, tuple[str, int]]:
+    """Keys the scenario gives rather than computes: inputs and targets (of the worked example)."""
+    keys = {k: ("input", i) for i, k in enumerate(s.inputs)}
+    keys.update((n.target or "", ("target", i)) for i, n in enumerate(net.outputs))
+    return keys
+
+
+def _put(xs: tuple[float, ...], i: int, x: float) -> tuple[float, ...]:
+    return (*xs[:i], x, *xs[i + 1 :])
+
+
+def _contradicts(
+    s: Scenario, claim: Claim, base: Values, derived: Derived
+) -> tuple[Claim, ...] | None:
+    """A printed input that differs from the scenario's: which of the printed numbers (of every
+    source) follow from the scenario's value and not from the printed one; None when with the
+    printed one the numbers overflow or are undefined."""
+    net, chain = derived
+    kind, i = base_inputs(s, net)[claim.key]  # once per printed input that differs
+    printed = float(claim.printed)
+    if kind == "input":
+        changed = dataclasses.replace(s, input_values=_put(s.input_values, i, printed))
+    else:
+        changed = dataclasses.replace(s, targets=_put(s.targets, i, printed))
+    ks = frozenset(k for c in s.claims if (k := _split(c.key)[1]) is not None)
+    try:
+        other = values(
+            dataclasses.replace(changed, steps=max([s.steps, *ks])),
+            record=ks,
+            derived=(net.given((*changed.input_values, *changed.targets)), chain),
+        )
+    except NumericError:
+        return None
+    return tuple(
+        c
+        for c in s.claims
+        if c.key != claim.key
+        and c.key in base
+        and rounds_to(base[c.key], c.printed)
+        and not rounds_to(other[c.key], c.printed)
+    )

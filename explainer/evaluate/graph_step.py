@@ -1,0 +1,235 @@
+"""Stage 4, evaluate (the compiled step): a graph's training as one generated function,
+straight-line code over floats per step, written from the gates and their local derivatives.
+
+The code is generated from the circuit the derivation already holds, never from a scenario's
+text: per step, each gate's value from its inputs (the forward pass), then, last gate first,
+upstream × local = downstream with the shares of a wire summed (the backward pass), then
+p ← p − η·∂f/∂p for every trained leaf. Every sum and product folds left to right in the order
+sympy holds its terms, as `arithmetic.value` evaluates them, so the float64 numbers are the
+stepwise pass's own. The language is one row of PRINTERS: how a number, a name, an operation
+and a case are written; a printer for another language is another row.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from explainer.derive.local import Local
+from explainer.evaluate.backprop import leaves_first
+from explainer.graph.circuit import Circuit
+
+
+class NotCompiled(Exception):
+    """An expression the printer has no row for (the stepwise pass computes it instead)."""
+
+
+@dataclass(frozen=True)
+class Printer:
+    """How one language writes the step's code."""
+
+    number: Callable[[float], str]
+    functions: Mapping[type, str]  # one-argument sympy functions → the callable's name
+    power: Callable[[str, sp.Expr, str], str]  # (base, exponent as sympy, exponent's code)
+    case: Callable[[str, str, str], str]  # (condition, then, otherwise)
+    compare: Mapping[type, str]
+    logic: Mapping[type, str]  # And, Or → the infix operator
+    negate: Callable[[str], str]
+    extreme: Mapping[type, str]  # Max, Min → the function's name
+
+
+def _python_power(base: str, exponent: sp.Expr, code: str) -> str:
+    # as arithmetic.value: an integer power directly, a negative one as its reciprocal, any
+    # other through math.pow (which refuses a negative base, as the reals do)
+    if exponent.is_Integer:
+        e = int(exponent)
+        return f"{base} ** {e}" if e >= 0 else f"1 / {base} ** {-e}"
+    return f"pow_({base}, {code})"
+
+
+PRINTERS: dict[str, Printer] = {
+    "python": Printer(
+        number=repr,
+        functions={
+            sp.exp: "exp",
+            sp.log: "log",
+            sp.tanh: "tanh",
+            sp.sech: "sech",
+            sp.Abs: "abs",
+            sp.sign: "sign",
+            sp.re: "",  # every mode computes in the reals: re(z) is z
+        },
+        power=_python_power,
+        case=lambda c, a, b: f"({a} if {c} else {b})",
+        compare={
+            sp.StrictGreaterThan: ">",
+            sp.GreaterThan: ">=",
+            sp.StrictLessThan: "<",
+            sp.LessThan: "<=",
+            sp.Eq: "==",
+            sp.Ne: "!=",
+        },
+        logic={sp.And: " and ", sp.Or: " or "},
+        negate=lambda c: f"(not {c})",
+        extreme={sp.Max: "max", sp.Min: "min"},
+    ),
+}
+
+# sympy's constants a step may contain, as float64 takes them (arithmetic.ATOMS)
+CONSTANTS: dict[sp.Basic, float] = {sp.E: math.exp(1.0), sp.pi: math.pi}
+
+
+class _Code:
+    """One expression as code in one language, over the variable names given."""
+
+    def __init__(self, printer: Printer, names: Mapping[str, str]) -> None:
+        self.p, self.names = printer, names
+
+    def expr(self, e: sp.Basic) -> str:
+        p = self.p
+        if e.is_Symbol:
+            return self.names[e.name]
+        if e in CONSTANTS:
+            return p.number(CONSTANTS[e])
+        if e.is_Number:
+            if not e.is_finite:
+                raise NotCompiled(str(e))
+            return p.number(float(e))
+        if isinstance(e, sp.Add | sp.Mul):
+            return (
+                "(" + (" + " if isinstance(e, sp.Add) else " * ").join(map(self.expr, e.args)) + ")"
+            )
+        if isinstance(e, sp.Pow):
+            return "(" + p.power(self.expr(e.args[0]), e.args[1], self.expr(e.args[1])) + ")"
+        if isinstance(e, sp.Piecewise):
+            return self._cases(e.args)
+        if type(e) in p.extreme:
+            return f"{p.extreme[type(e)]}({', '.join(map(self.expr, e.args))})"
+        if type(e) in p.functions and len(e.args) == 1:
+            return f"{p.functions[type(e)]}({self.expr(e.args[0])})"
+        raise NotCompiled(type(e).__name__)
+
+    def _cases(self, pieces: tuple[Any, ...]) -> str:
+        (piece, condition), rest = pieces[0], pieces[1:]
+        if condition is sp.true or not rest:
+            if condition is not sp.true:  # no piece applies past the last: as value() refuses
+                raise NotCompiled("a case without an otherwise")
+            return self.expr(piece)
+        return self.p.case(self.condition(condition), self.expr(piece), self._cases(rest))
+
+    def condition(self, c: sp.Basic) -> str:
+        p = self.p
+        if c is sp.true or c is sp.false:
+            return "True" if c is sp.true else "False"
+        if type(c) in p.logic:
+            return "(" + p.logic[type(c)].join(map(self.condition, c.args)) + ")"
+        if isinstance(c, sp.Not):
+            return p.negate(self.condition(c.args[0]))
+        if isinstance(c, sp.ITE):
+            a, b, d = (self.condition(x) for x in c.args)
+            return p.case(a, b, d)
+        if type(c) in p.compare:
+            lhs, rhs = (self.expr(x) for x in c.args)
+            return f"({lhs} {p.compare[type(c)]} {rhs})"
+        raise NotCompiled(type(c).__name__)
+
+
+Loop = Callable[..., tuple[list[tuple[int, tuple[float, ...]]], list[tuple[int, float]]]]
+
+
+def source(
+    c: Circuit, locals_: tuple[Local, ...], train: tuple[str, ...], sequential: bool = False
+) -> str:
+    """The training loop as Python source:
+
+        loop(leaf values, steps, rate, record, sample, until) → (rows, curve)
+
+    rows: (k, every wire's value) for each step k that `record(k)` asks for, and the last;
+    curve: (k, the output) for each k in `sample`. `until`: stop once the output is below it.
+    """
+    wires = c.wires
+    names = {w: f"v{i}" for i, w in enumerate(wires)}
+    grads = {w: f"d{i}" for i, w in enumerate(wires)}
+    code = _Code(PRINTERS["python"], names)
+    leaves = [names[n] for n, _ in c.leaves]
+    out = names[c.output]
+    body = [f"{names[g.out]} = {code.expr(g.expr)}" for g in c.gates]
+    body += [
+        f"if k in sample: curve.append((k, {out}))",
+        f"if record(k) or k == steps or (until is not None and {out} < until):",
+        f"    rows.append((k, ({', '.join(names[w] for w in wires)},)))",
+        "    if k == steps or (until is not None and " + out + " < until): break",
+        f"{grads[c.output]} = 1.0",
+    ]
+    seen = {c.output}
+    # sequential: a trained leaf moves once its gradient is complete, and every local
+    # derivative after that reads the moved value (backprop.backward's `moved`)
+    pending = {w: len(c.consumers(w)) for w in train} if sequential else {}
+    # only the gradients a trained leaf's needs: a gate's, if it lies on a path to one
+    needed = set(train)
+    for gate in c.gates:
+        if needed.intersection(gate.inputs):
+            needed.add(gate.out)
+    for x in leaves_first(c, locals_) if sequential else locals_:
+        if x.wire not in needed:
+            continue
+        down = f"{grads[x.gate]} * {code.expr(x.form)}"  # upstream × local, summed per wire
+        g = grads[x.wire]
+        body.append(f"{g} = {g} + {down}" if x.wire in seen else f"{g} = {down}")
+        seen.add(x.wire)
+        if x.wire in pending:
+            pending[x.wire] -= 1
+            if not pending[x.wire]:
+                body.append(f"{names[x.wire]} = {names[x.wire]} - rate * {g}")
+    for leaf in () if sequential else train:  # a leaf no gate reaches has gradient 0: stays
+        if leaf in seen:
+            body.append(f"{names[leaf]} = {names[leaf]} - rate * {grads[leaf]}")
+    check = " and ".join(f"isfinite({names[leaf]})" for leaf in train)
+    body.append(f"if not ({check}): raise OverflowError('not finite')")
+    lines = [
+        f"def loop({', '.join(leaves)}, steps, rate, record, sample, until):",
+        "    rows, curve = [], []",
+        "    for k in range(steps + 1):",
+        *("        " + line for line in body),
+        "    return rows, curve",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _sign(x: float) -> float:
+    return x / abs(x) if x else x * 0  # as arithmetic.EXACTLY: ±1, or 0
+
+
+RUNTIME: dict[str, Any] = {
+    "exp": math.exp,
+    "log": math.log,
+    "tanh": math.tanh,
+    "sech": lambda x: 1 / math.cosh(x),
+    "sign": _sign,
+    "pow_": math.pow,
+    "isfinite": math.isfinite,
+}
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(text: str) -> Loop:
+    scope: dict[str, Any] = dict(RUNTIME)
+    exec(compile(text, "<explainer graph step>", "exec"), scope)  # our own code, never a file's
+    loop: Loop = scope["loop"]
+    return loop
+
+
+def loop_for(
+    c: Circuit, locals_: tuple[Local, ...], train: tuple[str, ...], sequential: bool = False
+) -> Loop | None:
+    """The compiled loop of one graph, or None where the printer has no row for one of its
+    expressions (the stepwise pass then trains it)."""
+    try:
+        return _compiled(source(c, locals_, train, sequential))
+    except NotCompiled:
+        return None

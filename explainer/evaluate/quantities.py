@@ -1,0 +1,103 @@
+"""Stage 4, evaluate (keys): every computed quantity under its stable JSON key.
+
+The key of a quantity lives with its number: `w5`, `dE_total/dw5`, `dE_total/di1` (an input's
+gradient), `w5@1` (after one update), `Δw5@1` (the change it made), `E_total@10000`, `out_h1@10`,
+`delta_o1`, `share_w5` (the error split). JSON, the page's claims and verification all read these
+keys; no later stage invents one.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from explainer.derive.derivation import Partial
+from explainer.evaluate import worked as evaluate
+from explainer.evaluate.worked import Blame, Evaluation, Share, Step, Training
+from explainer.graph.network import Network
+from explainer.read.settings import Schedule
+
+DELTA_SIGN = {"minus": -1, "plus": 1}  # δ_j = sign · ∂L/∂net_j
+CHANGE = "Δ"  # Δw5@1 = w5@1 − w5, the change the worked step makes (U+0394)
+
+Values = tuple[tuple[str, float | str], ...]
+Split = tuple[tuple[Share, ...], tuple[Blame, ...]]
+
+
+def as_json(x: Any) -> float | str:
+    """A number for JSON: a float, or an exact fraction as the string "6/5"."""
+    if isinstance(x, Fraction) and x.denominator != 1:
+        return str(x)
+    return float(x)
+
+
+def deltas(net: Network, ev: Evaluation, sign: str) -> dict[str, Any]:
+    """δ_j = sign·∂L/∂net_j for every neuron whose ∂L/∂net_j the derivation has."""
+    partials = dict(ev.partials)
+    return {
+        n.name: DELTA_SIGN[sign] * partials[Partial(net.loss, n.net)]
+        for n in net.neurons
+        if Partial(net.loss, n.net) in partials
+    }
+
+
+def values(
+    net: Network,
+    ev: Evaluation,
+    training: Training,
+    run: Schedule,
+    delta_sign: str,
+    error_split: bool | Split,
+) -> Values:
+    """The worked step's nodes, partials, input gradients, updates and their changes, δ terms
+    (in every profile: a source may print δ beside a chain-rule derivation) and (seed 004) the
+    error split; then each recorded training step's loss, every neuron's weighted sum and
+    output, and the trained parameters as `<key>@k`."""
+    out: dict[str, float | str] = {k: as_json(v) for k, v in ev.nodes}
+    out.update((p.key, as_json(v)) for p, v in ev.partials)
+    out.update((p.key, as_json(v)) for p, v in ev.input_gradients)
+    if not run.several:  # with a training set, @1 is after the first epoch, not this step
+        out.update((f"{u.key}@1", as_json(u.new)) for u in ev.updates)
+        out.update((f"{CHANGE}{u.key}@1", as_json(u.change)) for u in ev.updates)
+    out.update((f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, delta_sign).items())
+    if error_split:  # computed here, or already by the caller (the page shows it too)
+        computed = (
+            error_split
+            if not isinstance(error_split, bool)
+            else evaluate.error_split(net, ev, run.path)
+        )
+        out.update(split(*computed))
+    for step in training.steps[1:]:
+        out.update(at_step(net, step))
+    return tuple(out.items())
+
+
+def split(shares: tuple[Share, ...], blames: tuple[Blame, ...]) -> dict[str, float | str]:
+    """Seed 004's error split under keys: each output's error `error_o1` = target − out, each
+    weight's share of it `share_w5` = e_k·w_kj/Σ_j' w_kj', and what reaches each hidden neuron,
+    `split_h1` (the shares added up) and `scaled_h1` (the j-th entry of Wᵀe)."""
+    out: dict[str, float | str] = {}
+    for x in shares:
+        out[f"error_{x.output}"] = as_json(x.error)
+    out.update((f"share_{x.weight}", as_json(x.value)) for x in shares)
+    out.update((f"split_{b.neuron}", as_json(b.proportional)) for b in blames)
+    out.update((f"scaled_{b.neuron}", as_json(b.scaled)) for b in blames)
+    return out
+
+
+def at_step(net: Network, step: Step) -> dict[str, float | str]:
+    """One recorded step: the loss, the outputs, every other neuron's weighted sum and output
+    (of the first example), and the trained parameters, each as `<key>@k`."""
+    k = step.k
+    out: dict[str, float | str] = {f"{net.loss}@{k}": as_json(step.loss)}
+    out.update((f"{n.out}@{k}", as_json(o)) for n, o in zip(net.outputs, step.outputs, strict=True))
+    for n, (z, o) in zip(net.neurons, step.neurons, strict=True) if step.neurons else ():
+        if n.has_net:
+            out[f"{n.net}@{k}"] = as_json(z)
+        out.setdefault(f"{n.out}@{k}", as_json(o))
+    out.update(
+        (f"{p.key}@{k}", as_json(v))
+        for p, v in zip(net.params, step.params, strict=True)
+        if p.trained
+    )
+    return out

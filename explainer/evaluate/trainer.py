@@ -1,0 +1,313 @@
+"""Stage 4, evaluate (training loop): many steps of gradient descent, vectorised with numpy.
+
+Per step: one matrix product per layer forward and back. It is a separate implementation from the
+walkthrough's own evaluation (evaluate.py), which the tests check it against step by step.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from explainer.evaluate import compiled
+from explainer.evaluate.arithmetic import QUIET
+from explainer.graph.network import Network
+from explainer.read.settings import Schedule
+from explainer.rules.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
+
+# The training loop ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """The state after k updates (k epochs, with a training set): the parameters, and the
+    forward pass they give. `loss` is the mean over the examples of each example's loss."""
+
+    k: int
+    loss: float
+    outputs: tuple[float, ...]  # of the first example
+    params: tuple[float, ...]  # in Network.params order
+    neurons: tuple[tuple[float, float], ...] = ()  # (net, out) of the first example, per neuron
+
+
+@dataclass(frozen=True)
+class Training:
+    steps: tuple[Step, ...]  # the recorded ones, k ascending; always k = 0 and the last
+    predictions: tuple[tuple[float, ...], ...]  # every example's outputs after the last step
+    curve: tuple[tuple[int, float], ...] = ()  # (k, loss) at CURVE_POINTS steps, for the plot
+
+    def at(self, k: int) -> Step:
+        return next(s for s in self.steps if s.k == k)
+
+
+@functools.cache
+def _numpy_rule(activation: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """An activation and its derivative as numpy functions, written once per activation."""
+    act = ACTIVATIONS[activation]
+    x, y = sp.Symbol("x"), sp.Symbol("y")
+    return (
+        compiled.vectorised((x,), act.forward(x)),
+        compiled.vectorised((x, y), act.derivative(x, y).doit()),
+    )
+
+
+class _Layer:
+    """One layer's parameters as matrices: net = W·x + B·β, with B mapping bias parameters β
+    to neurons (a column per bias; a shared bias is one column of ones)."""
+
+    def __init__(self, net: Network, names: tuple[str, ...], theta: np.ndarray) -> None:
+        index = {p.key: i for i, p in enumerate(net.params)}
+        neurons = [net.neuron(n) for n in names]
+        self.f, self.f_prime = _numpy_rule(neurons[0].activation)
+        self.w_index = np.array([[index[k] for k in n.weights] for n in neurons], dtype=np.intp)
+        biases = list(dict.fromkeys(n.bias for n in neurons if n.bias))
+        self.b_index = np.array([index[b] for b in biases], dtype=np.intp)
+        sign = neurons[0].bias_input
+        self.spread = np.array([[sign * (n.bias == b) for b in biases] for n in neurons])
+        self.w = theta[self.w_index]
+        self.b = theta[self.b_index]
+        trained = np.array([float(net.params[i].trained) for i in self.w_index.ravel()])
+        # η per weight: one number where the layer trains all its weights (a scalar times a
+        # matrix is one pass fewer than a matrix times a matrix, and the same products)
+        self.w_rate: np.ndarray | float = (
+            float(trained[0])
+            if trained.size and (trained == trained[0]).all()
+            else trained.reshape(self.w.shape)
+        )
+        self.b_rate = np.array([float(net.params[i].trained) for i in self.b_index])
+        self.trains_biases = bool(self.b_rate.any())
+        self.frozen_bias = self.spread @ self.b  # B·β, constant while the biases are not trained
+
+    def scale(self, rate: float) -> None:
+        self.w_rate *= rate
+        self.b_rate *= rate
+
+    def store(self, theta: np.ndarray) -> None:
+        theta[self.w_index] = self.w
+        theta[self.b_index] = self.b
+
+
+def converged(run: Schedule, loss: float) -> bool:
+    """The stopping rule: a loss below `until_loss`, or for an objective climbed by gradient
+    ascent (P ≤ 0, best at 0), −P below it."""
+    distance = -loss if run.direction == "ascent" else loss
+    return run.until_loss is not None and distance < run.until_loss
+
+
+CURVE_POINTS = 400
+
+
+def curve_steps(total: int) -> frozenset[int]:
+    """The steps a loss curve samples: all of them, or CURVE_POINTS evenly spread."""
+    if total <= CURVE_POINTS:
+        return frozenset(range(total + 1))
+    return frozenset(round(i * total / CURVE_POINTS) for i in range(CURVE_POINTS + 1))
+
+
+def train(
+    net: Network,
+    run: Schedule,
+    steps: int,
+    record: Collection[int] = (),
+    start: Step | None = None,
+) -> Training:
+    """Gradient descent for `steps` updates or epochs (fewer if the loss falls below `until_loss`).
+
+    Simultaneous: every gradient from the weights of the same forward pass. Sequential: each
+    layer is updated as soon as its gradients are known, and the layer below is differentiated
+    through the updated weights. A training set is taken in order, one update per example
+    (stochastic) or one per epoch from the mean gradient (batch). Recorded: every k in
+    `record`, plus k = 0 and the last. From `start`: the same loop continued from that
+    recorded state (its row is the first).
+    """
+    if compiled.compilable(net, run):
+        fast = _compiled(net, run, steps, record, start)
+        if fast is not None:
+            return fast
+    return _numpy(net, run, steps, record, start)
+
+
+@QUIET
+def _numpy(
+    net: Network,
+    run: Schedule,
+    steps: int,
+    record: Collection[int],
+    start: Step | None,
+) -> Training:
+    """The loop over numpy arrays: any network, training set and stopping rule."""
+    first = start.k if start else 0
+    theta = np.array(start.params if start else [p.value for p in net.params], dtype=np.float64)
+    layers = [_Layer(net, names, theta) for names in net.layers]
+    rule = LOSSES[net.loss_rule]
+    for layer in layers:
+        layer.scale(-run.learning_rate if run.direction == "ascent" else run.learning_rate)
+    examples = run.examples
+    x_all = np.array([x for x, _ in examples], dtype=np.float64)
+    t_all = np.array([t for _, t in examples], dtype=np.float64)
+    n = len(net.outputs)
+    ts, os_ = sp.Symbol("t"), sp.Symbol("o")
+    term = compiled.vectorised((ts, os_), loss_term(rule, n, net.residual, ts, os_).doit())
+    d_term = compiled.vectorised((ts, os_), loss_derivative(rule, n, net.residual, ts, os_).doit())
+    batches = (
+        [slice(i, i + 1) for i in range(len(examples))]
+        if run.mode == "stochastic"
+        else [slice(0, len(examples))]
+    )
+    sequential = run.update == "sequential"
+    watch = run.until_loss is not None
+    rows: list[Step] = []
+    sampled = curve_steps(steps) if not watch else frozenset()
+    stride = 1  # with until_loss, every stride-th step's loss is kept for the curve
+    curve: list[tuple[int, float]] = []
+    whole = len(batches) == 1  # one update from every example: its forward pass is x_all's
+    for k in range(first, steps + 1):
+        ahead = None
+        if watch or k in (first, steps) or k in record or k in sampled:
+            outs, nets = _forward(layers, x_all)
+            ahead = (outs, nets) if whole else None
+            out = outs[-1]
+            loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
+            done = k == steps or (watch and converged(run, loss))
+            if k in sampled or done or (watch and k % stride == 0):
+                curve.append((k, loss))
+            if len(curve) > 2 * CURVE_POINTS and not done:  # until_loss: a bounded, even sample
+                curve, stride = curve[::2], stride * 2
+            if k in (first, steps) or done or k in record:
+                for layer in layers:
+                    layer.store(theta)
+                rows.append(
+                    Step(
+                        k,
+                        loss,
+                        tuple(map(float, out[0])),
+                        tuple(map(float, theta)),
+                        _first_example(outs, nets),
+                    )
+                )
+            if done:
+                break
+        for batch in batches:
+            _update(layers, x_all[batch], t_all[batch], d_term, sequential, ahead)
+    final = _forward(layers, x_all)[0][-1]
+    return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), _thin(curve))
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The trained network on examples it never saw: each one's outputs, and the mean over
+    them of each example's loss (the training table's measure)."""
+
+    outputs: tuple[tuple[float, ...], ...]
+    loss: float
+
+
+@QUIET
+def forecast(
+    net: Network, params: tuple[float, ...], examples: tuple[tuple[Any, Any], ...]
+) -> Forecast:
+    """The forward pass of `examples` (inputs, targets) with the parameters `params`."""
+    theta = np.array(params, dtype=np.float64)
+    layers = [_Layer(net, names, theta) for names in net.layers]
+    x = np.array([i for i, _ in examples], dtype=np.float64)
+    t = np.array([o for _, o in examples], dtype=np.float64)
+    ts, os_ = sp.Symbol("t"), sp.Symbol("o")
+    rule = LOSSES[net.loss_rule]
+    term = compiled.vectorised(
+        (ts, os_), loss_term(rule, len(net.outputs), net.residual, ts, os_).doit()
+    )
+    out = _forward(layers, x)[0][-1]
+    loss = float(np.mean(np.sum(term(t, out), axis=1)))
+    return Forecast(tuple(tuple(map(float, row)) for row in out), loss)
+
+
+def _compiled(
+    net: Network, run: Schedule, steps: int, record: Collection[int], start: Step | None
+) -> Training | None:
+    """The same training by the compiled loop (compiled.py), or None where its floats overflow
+    (the numpy loop then runs and the overflow is reported as for any network)."""
+    first = start.k if start else 0
+    theta = list(start.params if start else [p.value for p in net.params])
+    # the loop trains from step `first` to each wanted step in turn: a step before `first`
+    # would set its counter back and train the steps from there a second time
+    sampled = frozenset(k for k in curve_steps(steps) if k >= first)
+    try:
+        full = frozenset(k for k in record if first <= k <= steps) | {first, steps}
+        rows = compiled.loop_for(net, run)(theta, first, steps, full | sampled, full)
+    except (ArithmeticError, ValueError):  # math.exp overflows where numpy gives inf
+        return None
+    recorded = tuple(  # a full row is (k, loss, outputs, neurons, params)
+        Step(row[0], row[1], row[2], row[4], row[3]) for row in rows if len(row) > 2
+    )
+    curve = tuple((k, loss) for k, loss, *_ in rows if k in sampled or k == steps)
+    return Training(recorded, (recorded[-1].outputs,), _thin(list(curve)))
+
+
+def _first_example(
+    outs: list[np.ndarray], nets: list[np.ndarray]
+) -> tuple[tuple[float, float], ...]:
+    """(net, out) of every neuron for the first example, layer by layer (Network.neurons order)."""
+    return tuple(
+        (float(z), float(o))
+        for layer_nets, layer_outs in zip(nets, outs[1:], strict=True)
+        for z, o in zip(layer_nets[0], layer_outs[0], strict=True)
+    )
+
+
+def _thin(curve: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
+    """At most CURVE_POINTS + 1 points, evenly spread, the first and last kept (with until_loss
+    the loop keeps a sample of at most 2·CURVE_POINTS, since where training stops is known only
+    at the end)."""
+    n = len(curve)
+    if n <= CURVE_POINTS + 1:
+        return tuple(curve)
+    return tuple(curve[round(i * (n - 1) / CURVE_POINTS)] for i in range(CURVE_POINTS + 1))
+
+
+def _forward(layers: list[_Layer], x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Rows are examples: outs[0] = x, outs[i + 1] = f(nets[i]), nets[i] = outs[i]·Wᵀ + B·β."""
+    outs, nets = [x], []
+    for layer in layers:
+        z = outs[-1] @ layer.w.T
+        if layer.trains_biases:
+            z = z + layer.spread @ layer.b
+        elif layer.b.size:
+            z = z + layer.frozen_bias
+        nets.append(z)
+        outs.append(layer.f(z))
+    return outs, nets
+
+
+def _update(
+    layers: list[_Layer],
+    x: np.ndarray,
+    t: np.ndarray,
+    d_term: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    sequential: bool,
+    ahead: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+) -> None:
+    """One gradient step from the mean gradient of the rows of x (`ahead`: their forward pass,
+    where the step's record has computed it)."""
+    outs, nets = ahead or _forward(layers, x)
+    upstream = d_term(t, outs[-1])  # ∂L/∂out per example and output
+    if len(x) > 1:
+        upstream = upstream / len(
+            x
+        )  # the mean over the batch: every gradient below is linear in it
+    for i in range(len(layers) - 1, -1, -1):
+        layer = layers[i]
+        delta = upstream * layer.f_prime(nets[i], outs[i + 1])
+        if i and not sequential:
+            upstream = delta @ layer.w  # from the weights before this step's update
+        # Σ over the rows of δᵀ·out; for one row the outer product, the same products, faster
+        step = np.outer(delta[0], outs[i][0]) if len(x) == 1 else delta.T @ outs[i]
+        layer.w -= layer.w_rate * step
+        if layer.trains_biases:
+            layer.b = layer.b - layer.b_rate * (delta @ layer.spread).sum(axis=0)
+        if i and sequential:
+            upstream = delta @ layer.w  # from the weights this step already updated

@@ -1,0 +1,259 @@
+"""Stage 1, load (graph scenarios): a computational graph as lecture notes draw it.
+
+    [graph]
+    leaves = { x = -2, y = 5, z = -4 }     # named inputs with their values, in order
+    nodes = { q = "x + y", f = "q * z" }    # each an expression of leaves and earlier nodes
+    output = "f"                            # differentiated (default: the last node)
+    gates = "operations"                    # one gate per operation written, or "nodes"
+
+There is no loss, no target and no layer: the output's gradient is 1 and the gradients flow back
+gate by gate. Expressions are read by `expressions.parse` (a whitelist over Python's parser);
+nothing in the file is evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict, cast
+
+from explainer.foundation.errors import ScenarioError
+from explainer.foundation.limits import DEFAULT, Limits
+from explainer.read import handout_spec
+from explainer.read.claims import Claim, read_claims
+from explainer.read.expressions import Node, Op, operations, parse_at, refs
+from explainer.read.handout_spec import NO_HANDOUT, HandoutSpec
+from explainer.read.reader import NAME, Reader, kind
+from explainer.rules.operations import FUNCTIONS
+
+Grouping = Literal["operations", "nodes"]
+GROUPINGS = ("operations", "nodes")
+UPDATE_ORDERS = ("simultaneous", "sequential")
+TOP_KEYS = (
+    "title",
+    "source",
+    "description",
+    "graph",
+    "training",
+    "handout",
+    "display",
+    "symbols",
+    "narrative",
+    "claims",
+)
+SECTIONS = ("setup", "forward", "backward", "updates", "training")
+
+
+@dataclass(frozen=True)
+class GraphTraining:
+    """Gradient descent on chosen leaves: each step every trained leaf p becomes
+    p − η·∂f/∂p, where f is the output (a loss, or any quantity to make smaller), all of them
+    from the same forward and backward pass (simultaneous), or each as soon as its gradient is
+    complete (sequential)."""
+
+    train: tuple[str, ...]  # the leaves that learn, in the order the leaves are written
+    learning_rate: float
+    steps: int
+    until_loss: float | None = None  # stop once the output is below this
+    # sequential: each trained leaf moves as soon as its gradient is complete, and the
+    # backward pass goes on through the moved value (a network's layer-by-layer update)
+    update: str = "simultaneous"
+
+
+@dataclass(frozen=True)
+class GraphScenario:
+    path: str
+    name: str
+    title: str
+    source: str
+    description: str
+    leaves: tuple[tuple[str, float], ...]  # name, value; in the order written
+    nodes: tuple[tuple[str, Node], ...]  # name, parsed expression; each refers to earlier names
+    output: str
+    grouping: Grouping  # a gate per operation written, or a gate per named node
+    digits: int
+    symbols: tuple[tuple[str, str], ...]  # name → LaTeX, the author's overrides
+    narrative: tuple[tuple[str, str], ...]
+    claims: tuple[Claim, ...] = ()
+    limits: Limits = DEFAULT
+    training: GraphTraining | None = None  # None: the gradients only, nothing learns
+    handout: HandoutSpec = NO_HANDOUT  # [handout.vary] names leaves
+    table_steps: int = 10  # a training table's first steps in full, then 10, 100, 1000, …
+
+
+def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> GraphScenario:
+    top = Reader(file, raw, "", TOP_KEYS)
+    graph = top.sub("graph", ("leaves", "nodes", "output", "gates"), required=True)
+    leaves = _leaves(graph)
+    nodes = _nodes(graph, [n for n, _ in leaves], limits)
+    names = [n for n, _ in leaves] + [n for n, _ in nodes]
+    output = graph.get("output", graph.choice(tuple(n for n, _ in nodes)), nodes[-1][0])
+    _check_used(graph, leaves, nodes, output)
+    display = top.sub("display", ("digits", "table_steps"))
+    narrative = top.sub("narrative", SECTIONS)
+    raw_symbols = top.table.get("symbols", {})
+    symbols_t = top.sub("symbols", tuple(raw_symbols) if isinstance(raw_symbols, dict) else ())
+    symbols = tuple((k, symbols_t.latex(symbols_t.key(k), v)) for k, v in symbols_t.table.items())
+    for k, _ in symbols:
+        if k not in names:
+            raise ScenarioError(
+                file, symbols_t.key(k), "a name the graph defines", "an unknown name"
+            )
+    return GraphScenario(
+        **heading(file, stem, top),
+        leaves=leaves,
+        nodes=nodes,
+        output=output,
+        grouping=cast(Grouping, graph.get("gates", graph.choice(GROUPINGS), "operations")),
+        digits=display.get("digits", display.count(1, 15), 6),
+        table_steps=display.get("table_steps", display.count(1, 1000), 10),
+        symbols=symbols,
+        narrative=tuple(
+            (k, narrative.get(k, narrative.prose)) for k in SECTIONS if k in narrative.table
+        ),
+        claims=read_claims(top, limits),
+        limits=limits,
+        training=_training(top, leaves, limits),
+        handout=handout_spec.read(top, tuple(n for n, _ in leaves)),
+    )
+
+
+def _training(
+    top: Reader, leaves: tuple[tuple[str, float], ...], limits: Limits
+) -> GraphTraining | None:
+    if "training" not in top.table:
+        return None
+    t = top.sub("training", ("train", "learning_rate", "steps", "until_loss", "update"))
+    names = [n for n, _ in leaves]
+    where = t.key("train")
+    raw = t.table.get("train")
+    if not isinstance(raw, list) or not raw:
+        raise t.fail(where, 'a list of the leaves that learn, e.g. ["w0", "w1"]', raw)
+    for i, name in enumerate(raw):
+        if name not in names:
+            raise ScenarioError(
+                t.file, f"{where}[{i}]", f"a leaf of the graph ({', '.join(names)})", kind(name)
+            )
+    if len(set(raw)) < len(raw):
+        raise ScenarioError(t.file, where, "each leaf once", "a leaf named twice")
+    return GraphTraining(
+        train=tuple(n for n in names if n in raw),
+        learning_rate=t.get("learning_rate", t.positive),
+        steps=t.get("steps", t.count(1, limits.steps), 1),
+        until_loss=t.get("until_loss", t.positive, None),
+        update=t.get("update", t.choice(UPDATE_ORDERS), "simultaneous"),
+    )
+
+
+class Heading(TypedDict):
+    path: str
+    name: str
+    title: str
+    source: str
+    description: str
+
+
+def heading(file: str, stem: str, top: Reader) -> Heading:
+    """What every scenario has: where it came from, its name, title, source and description."""
+    return Heading(
+        path=file,
+        name=stem,
+        title=top.get("title", top.line),
+        source=top.get("source", top.line, ""),
+        description=top.get("description", top.prose, ""),
+    )
+
+
+def _name(r: Reader, key: str, name: str) -> str:
+    if not NAME.fullmatch(name) or name in FUNCTIONS:
+        raise ScenarioError(
+            r.file,
+            key,
+            "a name of letters and digits, at most one '_', not a function's name "
+            f"({', '.join(FUNCTIONS)})",
+            kind(name),
+        )
+    return name
+
+
+def _table(graph: Reader, key: str, example: str) -> dict[str, Any]:
+    raw = graph.table.get(key)
+    if not isinstance(raw, dict) or not raw:
+        raise graph.fail(graph.key(key), f"a table of names and {example}", raw)
+    return raw
+
+
+def _leaves(graph: Reader) -> tuple[tuple[str, float], ...]:
+    leaves = graph.sub("leaves", tuple(_table(graph, "leaves", "values, e.g. { x = -2 }")))
+    return tuple(
+        (_name(graph, leaves.key(k), k), leaves.number(leaves.key(k), v))
+        for k, v in leaves.table.items()
+    )
+
+
+def _nodes(graph: Reader, known: list[str], limits: Limits) -> tuple[tuple[str, Node], ...]:
+    table = graph.sub("nodes", tuple(_table(graph, "nodes", 'expressions, e.g. { q = "x + y" }')))
+    seen = list(known)
+    total = 0
+    out = []
+    for name, text in table.table.items():
+        where = table.key(name)
+        _name(graph, where, name)
+        if name in seen:
+            raise ScenarioError(graph.file, where, "a name not used before", f"{name} again")
+        written = graph.line(where, text)
+        total += operations(written)
+        if total > limits.gates:
+            raise limits.exceeded(graph.file, where, "gates", "a graph", total)
+        node = parse_at(graph.file, where, written, limits)
+        if not isinstance(node, Op) or node.op == "pos" or not refs(node):
+            raise ScenarioError(
+                graph.file,
+                where,
+                "an operation on leaves or earlier nodes",
+                "a bare name" if refs(node) else "constants only",
+            )
+        for ref in refs(node):
+            if ref.name == name:
+                raise ScenarioError(
+                    graph.file,
+                    where,
+                    f"an expression of leaves and earlier nodes (column {ref.column})",
+                    f"{name} referring to itself",
+                )
+            if ref.name not in seen:
+                raise ScenarioError(
+                    graph.file,
+                    where,
+                    f"a leaf or an earlier node (column {ref.column}; defined so far: "
+                    f"{', '.join(seen)})",
+                    repr(ref.name),
+                )
+        seen.append(name)
+        out.append((name, node))
+    return tuple(out)
+
+
+def _check_used(
+    graph: Reader,
+    leaves: tuple[tuple[str, float], ...],
+    nodes: tuple[tuple[str, Node], ...],
+    output: str,
+) -> None:
+    """Every leaf and node feeds the output: a value that does not is a mistake in the file."""
+    feeds = dict(nodes)
+    needed, todo = {output}, [output]
+    while todo:
+        for r in refs(feeds[todo.pop()]):
+            if r.name not in needed:
+                needed.add(r.name)
+                if r.name in feeds:
+                    todo.append(r.name)
+    for name in [n for n, _ in leaves] + [n for n, _ in nodes]:
+        if name not in needed:
+            section = "leaves" if name not in feeds else "nodes"
+            raise ScenarioError(
+                graph.file,
+                f"graph.{section}.{name}",
+                f"a value the output {output} depends on",
+                "one it does not depend on",
+            )

@@ -1,0 +1,810 @@
+"""Stage 1, load: read a scenario TOML file, validate every key, build a frozen `Scenario`.
+
+The only module that sees raw dicts. It never evaluates a string from the file: names are checked
+against a pattern, LaTeX symbols against an allow-list, and numbers come from TOML's own types.
+Every error names the file, the key path, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import decimal
+import math
+import numbers
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from explainer.foundation.errors import ScenarioError, UsageError
+from explainer.foundation.limits import DEFAULT, Limits
+from explainer.foundation.resources import resource_dir
+from explainer.read import graph_scenario, handout_spec
+from explainer.read.claims import PRINTED, Claim, read_claims
+from explainer.read.expressions import Node, Op, Ref
+from explainer.read.handout_spec import NO_HANDOUT, HandoutSpec
+from explainer.read.reader import Reader, kind
+from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS
+from explainer.rules.operations import FUNCTIONS
+
+BIAS_MODES = ("none", "shared", "per-neuron")
+UPDATE_ORDERS = ("simultaneous", "sequential")
+MODES = ("stochastic", "batch")
+PROFILES = ("chain", "delta", "single-weight")
+DELTA_SIGNS = ("minus", "plus")
+SECTIONS = ("setup", "forward", "backward", "updates", "training")
+# Activations a page may say it replaces: those with a differentiable stand-in.
+REPLACEABLE = tuple(a.name for a in ACTIVATIONS.values() if a.surrogate)
+# Significant digits shown when [display] digits is unset: enough for invented numbers, and few
+# enough that a table's column stays narrow. A scenario reproducing a published article sets the
+# article's own digits (mazur-2-2-2: 9); a claim is checked at its printed digits either way.
+DEFAULT_DIGITS = 4
+
+
+@dataclass(frozen=True)
+class Layer:
+    neurons: tuple[str, ...]
+    activation: str
+    weights: tuple[tuple[float, ...], ...]  # weights[j][k]: from source k into neuron j
+    weight_names: tuple[tuple[str, ...], ...]
+    bias: str  # one of BIAS_MODES
+    biases: tuple[float, ...]  # one per neuron (per-neuron), one (shared) or none
+    bias_names: tuple[str, ...]
+    train_weights: bool
+    train_biases: bool
+    bias_input: float  # the constant the bias multiplies: 1, or −1 for a threshold (seed 003)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Key patterns; `{neuron}` stands for a neuron's name (net_{neuron} → net_h1)."""
+
+    net: str
+    out: str
+    target: str
+    loss: str
+    loss_term: str  # "" when the loss has no named per-output terms
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: str
+    name: str
+    title: str
+    source: str
+    description: str
+    inputs: tuple[str, ...]
+    layers: tuple[Layer, ...]
+    input_values: tuple[float, ...]  # the example worked in full (the data set's first row)
+    targets: tuple[float, ...]
+    # A training set: (inputs, targets) per example; empty for a single example. With data,
+    # `steps` counts epochs, and `mode` says how an epoch updates: stochastic, once per example
+    # in order; batch, once per epoch with the mean of the examples' gradients.
+    data: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]
+    mode: str
+    loss: str
+    residual: str
+    names: Names
+    symbols: tuple[tuple[str, str], ...]  # key → LaTeX, the author's overrides
+    learning_rate: float
+    steps: int
+    until_loss: float | None  # stop early once the loss is below this; `steps` is then a cap
+    update: str  # simultaneous: all gradients from one forward pass; sequential: output layer
+    # first, hidden-layer derivatives using the already updated weights
+    digits: int
+    table_steps: int
+    error_split: bool  # seed 004: the output error split in proportion to the weights
+    highlight: str  # the parameter whose chain-rule paths the network figure marks ("": default)
+    profile: str  # notation: chain (Mazur), delta (seeds 003, 004), single-weight (seed 001)
+    delta_sign: str  # delta profile: "minus", δ = −∂E/∂net; "plus", δ = +∂E/∂net
+    rate_symbol: str  # LaTeX for the learning rate: \eta (Mazur) or r (seed 001)
+    narrative: tuple[tuple[str, str], ...]  # section → the author's own prose for it
+    claims: tuple[Claim, ...] = ()
+    limits: Limits = DEFAULT  # the limits it was loaded under, which the later stages keep too
+    # seed 003: the activation the source started from (a step), which this page's layers
+    # replace by its differentiable stand-in; the page compares the two ("": none)
+    replaced: str = ""
+    # seed 000: examples the network never trains on, forecast after training (inputs, targets)
+    forecast: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
+    handout: HandoutSpec = NO_HANDOUT  # what a teacher's sheet leaves blank, how it varies
+
+
+TOP_KEYS = (
+    "title",
+    "source",
+    "description",
+    "network",
+    "example",
+    "loss",
+    "training",
+    "display",
+    "names",
+    "symbols",
+    "narrative",
+    "notation",
+    "data",
+    "claims",
+    "forecast",
+    "handout",
+)
+LAYER_KEYS = (
+    "neurons",
+    "activation",
+    "weights",
+    "weight_names",
+    "bias",
+    "biases",
+    "bias_names",
+    "bias_input",
+    "train_weights",
+    "train_biases",
+)
+
+
+AnyScenario = Scenario | graph_scenario.GraphScenario
+
+
+def shipped() -> list[Path]:
+    """The scenario files that come with explainer."""
+    return sorted(resource_dir("scenarios").glob("*.toml"))
+
+
+def locate(name: str | Path) -> Path:
+    """A scenario argument: a path to a .toml file, or the name of a shipped scenario."""
+    path = Path(name)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    candidate = resource_dir("scenarios") / f"{name}.toml"
+    if candidate.exists():
+        return candidate
+    known = ", ".join(p.stem for p in shipped())
+    raise UsageError(
+        f"{name}: no such file and no shipped scenario of that name (shipped: {known})"
+    )
+
+
+def load(path: str | Path, limits: Limits = DEFAULT) -> AnyScenario:
+    """Read and validate one scenario file (untrusted: every limit applies before the work)."""
+    p = Path(path)
+    file = str(path)
+    try:
+        text = read_regular(file, "", p, limits, "file_bytes").decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(file, "", "a UTF-8 text file", str(e)) from None
+    depth = nesting(text)
+    if depth > limits.nesting:
+        raise limits.exceeded(file, "", "nesting", "arrays and tables nested", depth)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(file, "", "valid TOML", str(e)) from None
+    except ValueError:  # tomllib's int() of an integer longer than Python converts (4,300 digits)
+        raise ScenarioError(
+            file, "", "valid TOML with integers of a sensible size", "an integer too long to read"
+        ) from None
+    except RecursionError:  # a nesting our count missed; tomllib recurses per level
+        raise ScenarioError(file, "", "arrays and tables nested less deeply", "deeper") from None
+    depth = _depth(raw)  # dotted keys (a.b.c = 1) nest too, without brackets
+    if depth > limits.nesting:
+        raise limits.exceeded(file, "", "nesting", "keys and tables nested", depth)
+    return _build(file, safe_name(p.stem), raw, limits)
+
+
+def load_network(path: str | Path, limits: Limits = DEFAULT) -> Scenario:
+    """A network scenario's file (a graph's is refused: it has no network)."""
+    s = load(path, limits)
+    if not isinstance(s, Scenario):
+        raise ScenarioError(str(path), "graph", "a [network] scenario", "a computational graph")
+    return s
+
+
+def from_mapping(
+    data: Mapping[str, Any], name: str = "scenario", limits: Limits = DEFAULT
+) -> AnyScenario:
+    """A scenario from a mapping with the file format's keys (the Python API's
+    `explainer.scenario`): validated exactly as a file is, errors naming `<name>` and the key.
+    Values must be what TOML gives: str, int, float, bool, lists (tuples too) and mappings. A
+    `[data] csv` path is read relative to the current folder."""
+    origin = f"<{name}>"
+    raw = _plain(data, origin, "", limits)
+    if not isinstance(raw, dict):
+        raise ScenarioError(origin, "", "a mapping of the scenario's tables", kind(raw))
+    depth = _depth(raw)
+    if depth > limits.nesting:
+        raise limits.exceeded(origin, "", "nesting", "keys and tables nested", depth)
+    return _build(origin, safe_name(name), raw, limits)
+
+
+TOML_SCALARS = (str, bool, int, float)
+
+
+def _plain(value: Any, origin: str, key: str, limits: Limits, depth: int = 1) -> Any:
+    """A copy of a mapping's value as TOML would give it (tuples as lists), or a located error
+    (a mapping that contains itself stops at the nesting limit)."""
+    if depth > limits.nesting:
+        raise limits.exceeded(origin, key, "nesting", "keys and tables nested", depth)
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ScenarioError(origin, key, "string keys", kind(k))
+            out[k] = _plain(v, origin, f"{key}.{k}" if key else k, limits, depth + 1)
+        return out
+    if isinstance(value, list | tuple) or hasattr(value, "tolist"):  # a numpy array or scalar
+        items = value.tolist() if hasattr(value, "tolist") else list(value)
+        if not isinstance(items, list):  # a numpy scalar's tolist() is the number itself
+            return _plain(items, origin, key, limits, depth)
+        return [_plain(v, origin, f"{key}[{i}]", limits, depth + 1) for i, v in enumerate(items)]
+    if isinstance(value, TOML_SCALARS):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real | decimal.Decimal):  # Fraction, Decimal: as TOML's float
+        return float(value)
+    raise ScenarioError(origin, key, "a string, number, boolean, list or table", kind(value))
+
+
+def _depth(raw: dict[str, Any]) -> int:
+    """How deep tables and arrays nest in parsed TOML, walked without recursion."""
+    deepest = 0
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(raw, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = value.values() if isinstance(value, dict) else value
+        stack += [(c, depth + 1) for c in children if isinstance(c, dict | list)]
+    return deepest
+
+
+def read_regular(
+    file: str, key: str, path: Path, limits: Limits, limit: str, follow: bool = False
+) -> bytes:
+    """A regular file's bytes, at most the limit `limit` of them; a device, pipe or folder is
+    refused before it is read (opened without blocking, so a pipe cannot hang us). A link is
+    refused too, unless `follow` (a file the user names, not one a scenario names)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ScenarioError(file, key, "a file", "no such file") from None
+    except OSError as e:
+        raise ScenarioError(file, key, "a readable file", e.strerror or "unreadable") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ScenarioError(file, key, "a regular file", "a device, pipe or folder")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(getattr(limits, limit) + 1)
+    except OSError as e:
+        raise ScenarioError(file, key, "a readable file", e.strerror or "unreadable") from None
+    finally:
+        os.close(fd)
+    if len(data) > getattr(limits, limit):
+        raise limits.exceeded(file, key, limit, "a file", "a larger file")
+    return data
+
+
+def safe_name(stem: str) -> str:
+    """The scenario's name for its output files: the file's stem with anything but letters,
+    digits, '.', '_' and '-' replaced by '-', never starting with '.' or '-' (an option to a
+    tool, a hidden file, '..')."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).lstrip(".-") or "scenario"
+
+
+_STRINGS = re.compile(r'"""|\'\'\'|"|\'|#|[\[{\]}]')
+
+
+def nesting(text: str) -> int:
+    """How deep arrays and inline tables nest in a TOML text, counted without recursion (so
+    before tomllib recurses once per level); table headers count too, an upper bound."""
+    depth = deepest = 0
+    i = 0
+    while (m := _STRINGS.search(text, i)) is not None:
+        t, i = m.group(), m.end()
+        if t in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif t in "]}":
+            depth = max(0, depth - 1)
+        elif t == "#":
+            i = _after(text, "\n", i)
+        elif t in ('"""', "'''"):
+            i = _after(text, t, i, escapes=t == '"""')
+        else:
+            i = _after(text, t, i, escapes=t == '"')
+    return deepest
+
+
+def _after(text: str, end: str, i: int, escapes: bool = False) -> int:
+    """The index just past the next `end` from i (with `escapes`, a backslash escapes one
+    character), or the end of the text."""
+    if not escapes:
+        j = text.find(end, i)
+        return len(text) if j < 0 else _closing(text, end, j + len(end))
+    for m in _ESCAPED[end].finditer(text, i):
+        if m.group() == end:
+            return _closing(text, end, m.end())
+    return len(text)
+
+
+def _closing(text: str, end: str, i: int) -> int:
+    """Past a multi-line string's closing quotes: up to two more quote characters belong to
+    its text (TOML allows them there)."""
+    extra = 0
+    while len(end) == 3 and extra < 2 and text.startswith(end[0], i):
+        i, extra = i + 1, extra + 1
+    return i
+
+
+_ESCAPED = {e: re.compile(r"\\.|" + re.escape(e), re.DOTALL) for e in ('"', '"""')}
+
+
+def _build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> AnyScenario:
+    """A network scenario, or with a `[graph]` table and no `[network]`, a graph scenario."""
+    if "graph" in raw and "network" not in raw:
+        return graph_scenario.build(file, stem, raw, limits)
+    return _network(file, stem, raw, limits)
+
+
+def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnyScenario:
+    top = Reader(file, raw, "", TOP_KEYS)
+    net = top.sub("network", ("inputs", "layers"), required=True)
+    inputs = net.get("inputs", net.list_of(net.name))
+    layers_raw = net.get("layers", net.list_of(lambda k, v: v))
+    if len(layers_raw) > limits.layers:  # before each is read
+        raise limits.exceeded(file, "network.layers", "layers", "a network", len(layers_raw))
+    layers = _layers(file, layers_raw, len(inputs))
+    _check_size(file, limits, len(inputs), layers)
+
+    loss_raw = raw.get("loss")
+    if isinstance(loss_raw, dict) and loss_raw.get("function") == "none":
+        return _without_loss(file, stem, top, inputs, layers, limits)
+    n_out = len(layers[-1].neurons)
+    data = _data(file, top, inputs, layers, limits)
+    forecast = _data(file, top, inputs, layers, limits, "forecast")
+    example = top.sub("example", ("inputs", "targets"), required=not data)
+    if data and example.table:
+        raise ScenarioError(
+            file, "example", "no [example] beside [data] (the first row is worked in full)", "both"
+        )
+    input_values = (
+        data[0][0] if data else example.get("inputs", example.list_of(example.number, len(inputs)))
+    )
+    targets = data[0][1] if data else example.get("targets", example.list_of(example.number, n_out))
+
+    loss = top.sub("loss", ("function", "residual"))
+    training = top.sub(
+        "training", ("learning_rate", "steps", "update", "until_loss", "mode"), required=True
+    )
+    narrative = top.sub("narrative", SECTIONS)
+    display = top.sub("display", ("digits", "table_steps", "error_split", "highlight", "replaced"))
+    notation = top.sub("notation", ("profile", "delta_sign", "rate_symbol"))
+    names_t = top.sub("names", ("net", "out", "target", "loss", "loss_term"))
+    names = Names(
+        net=names_t.get("net", names_t.pattern, "net_{neuron}"),
+        out=names_t.get("out", names_t.pattern, "out_{neuron}"),
+        target=names_t.get("target", names_t.pattern, "target_{neuron}"),
+        loss=names_t.get("loss", names_t.name, "E_total"),
+        loss_term=names_t.get(
+            "loss_term", names_t.optional_pattern, "E_{neuron}" if n_out > 1 else ""
+        ),
+    )
+    raw_symbols = top.table.get("symbols", {})
+    symbols_t = top.sub("symbols", tuple(raw_symbols) if isinstance(raw_symbols, dict) else ())
+    symbols = tuple((k, symbols_t.latex(symbols_t.key(k), v)) for k, v in symbols_t.table.items())
+
+    scenario = Scenario(
+        **graph_scenario.heading(file, stem, top),
+        inputs=inputs,
+        layers=layers,
+        input_values=input_values,
+        targets=targets,
+        loss=loss.get("function", loss.choice(LOSSES), "half_sse"),
+        residual=loss.get("residual", loss.choice(RESIDUALS), "target-out"),
+        names=names,
+        symbols=symbols,
+        learning_rate=training.get("learning_rate", training.positive),
+        steps=training.get("steps", training.count(0, limits.steps), 1),
+        until_loss=training.get("until_loss", training.positive, None),
+        data=data,
+        forecast=forecast,
+        handout=handout_spec.read(top),
+        mode=training.get("mode", training.choice(MODES), "stochastic"),
+        update=training.get("update", training.choice(UPDATE_ORDERS), "simultaneous"),
+        digits=display.get("digits", display.count(1, 15), DEFAULT_DIGITS),
+        table_steps=display.get("table_steps", display.count(1, 1000), 10),
+        error_split=display.get("error_split", display.boolean, False),
+        highlight=display.get("highlight", display.name, ""),
+        replaced=display.get("replaced", display.choice(REPLACEABLE), ""),
+        profile=notation.get("profile", notation.choice(PROFILES), "chain"),
+        delta_sign=notation.get("delta_sign", notation.choice(DELTA_SIGNS), "minus"),
+        rate_symbol=notation.get("rate_symbol", notation.latex, r"\eta"),
+        narrative=tuple(
+            (k, narrative.get(k, narrative.prose)) for k in SECTIONS if k in narrative.table
+        ),
+    )
+    _check_keys(scenario, symbols_t)
+    return dataclasses.replace(scenario, claims=read_claims(top, limits), limits=limits)
+
+
+# A network without a loss is differentiated as a computational graph: each neuron's weighted
+# sum and output one gate each (gates = "nodes"), its output's gradient 1.
+GRAPH_ACTIVATIONS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu"}
+WITHOUT_LOSS = tuple(
+    k
+    for k in TOP_KEYS
+    if k not in ("training", "data", "names", "notation", "symbols", "narrative")
+)
+
+
+def _without_loss(
+    file: str,
+    stem: str,
+    top: Reader,
+    inputs: tuple[str, ...],
+    layers: tuple[Layer, ...],
+    limits: Limits,
+) -> graph_scenario.GraphScenario:
+    """`[loss] function = "none"`: the network's one output differentiated directly, with
+    respect to every weight, bias and input, on the same core as a computational graph."""
+    Reader(file, top.table, "", WITHOUT_LOSS)  # nothing to train, no targets to name
+    Reader(file, top.table["loss"], "loss", ("function",))
+    if len(layers[-1].neurons) != 1:
+        raise ScenarioError(
+            file,
+            "loss.function",
+            "one output neuron to differentiate without a loss",
+            f"{len(layers[-1].neurons)} output neurons",
+        )
+    example = top.sub("example", ("inputs",), required=True)
+    values = example.get("inputs", example.list_of(example.number, len(inputs)))
+    display = top.sub("display", ("digits",))
+    g = _Graph(file)
+    for i, (name, value) in enumerate(zip(inputs, values, strict=True)):
+        g.leaf(name, value, f"network.inputs[{i}]")
+    sources: tuple[str, ...] = inputs
+    for li, layer in enumerate(layers):
+        if layer.activation not in (*GRAPH_ACTIVATIONS, "identity", "none"):
+            raise ScenarioError(
+                file,
+                f"network.layers[{li}].activation",
+                "a differentiable activation (sigmoid, tanh, relu, identity, none) without a loss",
+                repr(layer.activation),
+            )
+        sources = tuple(g.neuron(li, layer, j, sources) for j in range(len(layer.neurons)))
+    leaves, nodes = tuple(g.leaves), tuple(g.nodes)
+    return graph_scenario.GraphScenario(
+        **graph_scenario.heading(file, stem, top),
+        leaves=leaves,
+        nodes=nodes,
+        output=sources[0],
+        grouping="nodes",
+        digits=display.get("digits", display.count(1, 15), DEFAULT_DIGITS),
+        symbols=(),
+        narrative=(),
+        claims=read_claims(top, limits),
+        limits=limits,
+    )
+
+
+class _Graph:
+    """A network's leaves and nodes as a graph scenario has them, each name defined once."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.leaves: list[tuple[str, float]] = []
+        self.nodes: list[tuple[str, Node]] = []
+        self.seen: dict[str, str] = {}  # name → the key that defines it
+
+    def define(self, name: str, where: str) -> None:
+        if name in FUNCTIONS or name in self.seen:
+            first = f"defined at {self.seen[name]}" if name in self.seen else "a function's name"
+            raise ScenarioError(self.file, where, "a name used once", f"{name} ({first})")
+        self.seen[name] = where
+
+    def leaf(self, name: str, value: float, where: str) -> None:
+        self.define(name, where)
+        self.leaves.append((name, value))
+
+    def neuron(self, li: int, layer: Layer, j: int, sources: tuple[str, ...]) -> str:
+        """Neuron j's weighted sum (a threshold subtracts) and output; the output's name."""
+        at = f"network.layers[{li}]"
+        terms: list[Node] = []
+        for k, src in enumerate(sources):
+            self.leaf(layer.weight_names[j][k], layer.weights[j][k], f"{at}.weight_names[{j}][{k}]")
+            terms.append(Op("mul", (Ref(layer.weight_names[j][k], 0), Ref(src, 0)), 0))
+        total = terms[0]
+        for t in terms[1:]:
+            total = Op("add", (total, t), 0)
+        if layer.bias_names:
+            shared = layer.bias == "shared"
+            b = layer.bias_names[0 if shared else j]
+            if not (shared and j):  # a shared bias is one leaf
+                self.leaf(
+                    b, layer.biases[0 if shared else j], f"{at}.bias_names[{0 if shared else j}]"
+                )
+            total = Op("sub" if layer.bias_input == -1 else "add", (total, Ref(b, 0)), 0)
+        name, net, out = layer.neurons[j], f"net_{layer.neurons[j]}", f"out_{layer.neurons[j]}"
+        if layer.activation not in GRAPH_ACTIVATIONS:  # identity, none: the output is the sum
+            self.define(out, f"{at}.neurons[{j}]")
+            self.nodes.append((out, total))
+            return out
+        for n in (net, out):
+            self.define(n, f"{at}.neurons[{j}] ({name})")
+        self.nodes += [
+            (net, total),
+            (out, Op(GRAPH_ACTIVATIONS[layer.activation], (Ref(net, 0),), 0)),
+        ]
+        return out
+
+
+def _data(
+    file: str,
+    top: Reader,
+    inputs: tuple[str, ...],
+    layers: tuple[Layer, ...],
+    limits: Limits,
+    section: str = "data",
+) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
+    """A set of examples, inline (lists of rows) or from a CSV file beside the scenario whose
+    header names the inputs, then one column per output neuron: the training set ([data]) or
+    the unseen examples to forecast ([forecast])."""
+    r = top.sub(section, ("inputs", "targets", "csv"))
+    if not r.table:
+        return ()
+    n_in, n_out = len(inputs), len(layers[-1].neurons)
+    if "csv" in r.table:
+        if set(r.table) != {"csv"}:
+            raise ScenarioError(file, section, "either csv or inputs and targets", "both")
+        return _csv(file, r.get("csv", r.line), n_in, n_out, limits, section)
+    rows = r.table.get("inputs")
+    if isinstance(rows, list) and len(rows) > limits.examples:
+        what = "a training set" if section == "data" else "a set of unseen examples"
+        raise limits.exceeded(file, f"{section}.inputs", "examples", what, len(rows))
+    ins = r.get("inputs", r.list_of(r.list_of(r.number, n_in)))
+    outs = r.get("targets", r.list_of(r.list_of(r.number, n_out), len(ins)))
+    return tuple(zip(ins, outs, strict=True))
+
+
+def _csv_bytes(file: str, name: str, limits: Limits, where: str = "data.csv") -> bytes:
+    """A CSV file's bytes: a regular file inside the scenario's folder (a relative path without
+    '..', no link out of the folder, no device or pipe), at most `csv_bytes` long."""
+    rel = PurePosixPath(name)
+    if not name or "\\" in name or rel.is_absolute() or ".." in rel.parts or ":" in name:
+        raise ScenarioError(
+            file, where, "a relative path inside the scenario's folder, without '..'", repr(name)
+        )
+    folder = Path(file).parent.resolve()
+    path = (folder / rel).resolve()
+    if not path.is_relative_to(folder):
+        raise ScenarioError(file, where, "a file inside the scenario's folder", "a link out of it")
+    return read_regular(file, where, path, limits, "csv_bytes")
+
+
+def _csv(
+    file: str, name: str, n_in: int, n_out: int, limits: Limits, section: str = "data"
+) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
+    where = f"{section}.csv ({name})"
+    try:
+        lines = _csv_bytes(file, name, limits, f"{section}.csv").decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ScenarioError(file, where, "a UTF-8 text file", "other bytes") from None
+    try:
+        rows = list(csv.reader(x for x in lines if x.strip() and not x.startswith("#")))
+    except csv.Error as e:
+        raise ScenarioError(file, where, "CSV rows of numbers", str(e)) from None
+    if len(rows) < 2:
+        raise ScenarioError(
+            file, where, "a header row and at least one data row", f"{len(rows)} rows"
+        )
+    if len(rows) - 1 > limits.examples:
+        raise limits.exceeded(file, where, "examples", "a training set", len(rows) - 1)
+    if all(PRINTED.fullmatch(cell.strip()) for cell in rows[0]):
+        raise ScenarioError(file, f"{where}, row 1", "a header row naming the columns", "numbers")
+    data = []
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) != n_in + n_out:
+            raise ScenarioError(
+                file,
+                f"{where}, row {i}",
+                f"{n_in + n_out} columns ({n_in} inputs, {n_out} targets)",
+                f"{len(row)}",
+            )
+        bad = next((c for c in row if not PRINTED.fullmatch(c.strip())), None)
+        if bad is not None:
+            raise ScenarioError(file, f"{where}, row {i}", "numbers", repr(bad[:40]))
+        values = [float(x) for x in row]
+        if not all(math.isfinite(v) for v in values):
+            raise ScenarioError(file, f"{where}, row {i}", "finite numbers", "a number too large")
+        data.append((tuple(values[:n_in]), tuple(values[n_in:])))
+    return tuple(data)
+
+
+def _check_size(file: str, limits: Limits, n_inputs: int, layers: tuple[Layer, ...]) -> None:
+    """Neurons and parameters within their limits."""
+    if n_inputs > limits.neurons:
+        raise limits.exceeded(file, "network.inputs", "neurons", "inputs", n_inputs)
+    for i, layer in enumerate(layers):
+        if len(layer.neurons) > limits.neurons:
+            where = f"network.layers[{i}].neurons"
+            raise limits.exceeded(file, where, "neurons", "a layer", len(layer.neurons))
+    if parameters(layers) > limits.parameters:
+        where = "network.layers"
+        raise limits.exceeded(file, where, "parameters", "a network", parameters(layers))
+
+
+def parameters(layers: tuple[Layer, ...]) -> int:
+    """Weights and biases, trained or not."""
+    weights = sum(len(layer.weight_names) * len(layer.weight_names[0]) for layer in layers)
+    return weights + sum(len(layer.bias_names) for layer in layers)
+
+
+def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]:
+    layers: list[Layer] = []
+    fan_in = n_inputs
+    weight_no, bias_no = 1, 1
+    for i, table in enumerate(raw):
+        key = f"network.layers[{i}]"
+        if not isinstance(table, dict):
+            raise ScenarioError(file, key, "a table ([[network.layers]])", kind(table))
+        r = Reader(file, table, key, LAYER_KEYS)
+        neurons = r.get("neurons", r.list_of(r.name))
+        activation = r.get("activation", r.choice(ACTIVATIONS))
+        row = r.list_of(r.number, fan_in)
+        weights = r.get("weights", r.list_of(row, len(neurons)))
+        default_w = tuple(
+            tuple(f"w{weight_no + j * fan_in + k}" for k in range(fan_in))
+            for j in range(len(neurons))
+        )
+        weight_no += len(neurons) * fan_in
+        weight_names = r.get(
+            "weight_names", r.list_of(r.list_of(r.name, fan_in), len(neurons)), default_w
+        )
+        bias = r.get("bias", r.choice(BIAS_MODES), "none")
+        n_bias = {"none": 0, "shared": 1, "per-neuron": len(neurons)}[bias]
+        biases = r.get(
+            "biases", r.list_of(r.number, n_bias, min_length=0), () if n_bias == 0 else ...
+        )
+        default_b = (f"b{bias_no}",) if bias == "shared" else tuple(f"b_{n}" for n in neurons)
+        bias_no += bias == "shared"
+        bias_names = r.get(
+            "bias_names", r.list_of(r.name, n_bias, min_length=0), default_b[:n_bias]
+        )
+        layers.append(
+            Layer(
+                neurons=neurons,
+                activation=activation,
+                weights=weights,
+                weight_names=weight_names,
+                bias=bias,
+                biases=biases,
+                bias_names=bias_names,
+                train_weights=r.get("train_weights", r.boolean, True),
+                train_biases=r.get("train_biases", r.boolean, True),
+                bias_input=r.get("bias_input", r.choice_number((1.0, -1.0)), 1.0),
+            )
+        )
+        fan_in = len(neurons)
+    if not layers:
+        raise ScenarioError(file, "network.layers", "at least one layer", "none")
+    return tuple(layers)
+
+
+def neuron_key(pattern: str, neuron: str) -> str:
+    return pattern.replace("{neuron}", neuron)
+
+
+def all_keys(s: Scenario) -> list[tuple[str, str]]:
+    """Every name the scenario defines, with the key path that defines it, in declared order."""
+    keys = [(n, f"network.inputs[{i}]") for i, n in enumerate(s.inputs)]
+    for i, layer in enumerate(s.layers):
+        where = f"network.layers[{i}]"
+        keys += [(n, f"{where}.weight_names") for row in layer.weight_names for n in row]
+        keys += [(n, f"{where}.bias_names") for n in layer.bias_names]
+        for n in layer.neurons:
+            out, net = neuron_key(s.names.out, n), neuron_key(s.names.net, n)
+            keys.append((out, f"{where}.neurons"))
+            if ACTIVATIONS[layer.activation].has_net:
+                keys.append((net, "names.net" if net == out else f"{where}.neurons"))
+    out_layer = s.layers[-1]
+    keys += [(neuron_key(s.names.target, n), "names.target") for n in out_layer.neurons]
+    if s.names.loss_term:
+        keys += [(neuron_key(s.names.loss_term, n), "names.loss_term") for n in out_layer.neurons]
+    keys.append((s.names.loss, "names.loss"))
+    return keys
+
+
+def _check_keys(s: Scenario, symbols: Reader) -> None:
+    _check_patterns(s)
+    seen = _check_names(s)
+    _check_profile(s)
+    for key, _ in s.symbols:
+        if key not in seen:
+            raise ScenarioError(
+                s.path, symbols.key(key), "a name the network defines", "an unknown name"
+            )
+
+
+def _check_patterns(s: Scenario) -> None:
+    n_all = sum(len(layer.neurons) for layer in s.layers)
+    n_out = len(s.layers[-1].neurons)
+    for pattern, where, used_by in (
+        (s.names.net, "names.net", n_all),
+        (s.names.out, "names.out", n_all),
+        (s.names.target, "names.target", n_out),
+        (s.names.loss_term, "names.loss_term", n_out),
+    ):
+        if pattern and "{neuron}" not in pattern and used_by > 1:
+            raise ScenarioError(s.path, where, "a pattern containing {neuron}", repr(pattern))
+    if s.loss == "cross_entropy" and s.layers[-1].activation != "sigmoid":
+        raise ScenarioError(
+            s.path,
+            f"network.layers[{len(s.layers) - 1}].activation",
+            '"sigmoid" for the cross-entropy loss (its outputs must lie in (0, 1))',
+            repr(s.layers[-1].activation),
+        )
+
+
+# Prefixes of the keys of computed quantities that are not nodes of the network (δ terms and
+# seed 004's error split, named in quantities.py): no name the scenario defines starts with one.
+RESERVED = ("delta_", "error_", "share_", "split_", "scaled_")
+
+
+def _check_names(s: Scenario) -> dict[str, str]:
+    """Every name the network defines, each once and none starting with a RESERVED prefix:
+    name → key."""
+    seen: dict[str, str] = {}
+    for key, where in all_keys(s):
+        if key.startswith(RESERVED):
+            raise ScenarioError(
+                s.path,
+                where,
+                f"a name not starting with {', '.join(RESERVED[:-1])} or {RESERVED[-1]} "
+                "(kept for δ and the error split)",
+                repr(key),
+            )
+        if key in seen:
+            raise ScenarioError(
+                s.path, where, f"a name not used elsewhere ({seen[key]} has it)", repr(key)
+            )
+        seen[key] = where
+    return seen
+
+
+def _check_profile(s: Scenario) -> None:
+    trained = [
+        n for layer in s.layers for row in layer.weight_names for n in row if layer.train_weights
+    ] + [n for layer in s.layers for n in layer.bias_names if layer.train_biases]
+    if s.error_split and len(s.layers) < 2:
+        raise ScenarioError(
+            s.path,
+            "display.error_split",
+            "a network with a hidden layer to split the error back to",
+            f"{len(s.layers)} layer",
+        )
+    if s.profile == "single-weight" and len(trained) != 1:
+        raise ScenarioError(
+            s.path,
+            "notation.profile",
+            "a network with exactly one trained parameter for ordinary derivatives",
+            f"{len(trained)} trained parameters",
+        )
+    stand_in = ACTIVATIONS[s.replaced].surrogate if s.replaced else ""
+    if stand_in and stand_in not in {x.activation for x in s.layers}:
+        raise ScenarioError(
+            s.path,
+            "display.replaced",
+            f"a network with a {stand_in} layer to stand in for the {s.replaced}",
+            "activations " + ", ".join(sorted({x.activation for x in s.layers})),
+        )
+    if s.highlight and s.highlight not in trained:
+        raise ScenarioError(
+            s.path,
+            "display.highlight",
+            f"a trained parameter ({', '.join(trained)})",
+            repr(s.highlight),
+        )

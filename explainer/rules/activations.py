@@ -1,0 +1,303 @@
+"""Rules (activations and losses): rule tables of activation and loss functions as sympy expressions,
+with their textbook derivatives.
+
+Stage: none of its own; `network.py` and `derivation.py` look rules up here. No numbers, no
+formatting. Each rule keeps the derivative in the form a textbook prints (σ′ = σ(1 − σ), not the
+`cosh` form `sympy.simplify` gives), built unevaluated so that it prints in that order; a test
+proves every form (and every intermediate step) equals `sympy.diff` of the function itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import sympy as sp
+
+Expr: TypeAlias = sp.Expr
+
+
+def unevaluated(cls: type, *args: Expr) -> Expr:
+    """An unevaluated sympy node: kept in the order written, as a textbook prints it."""
+    return cls(*args, evaluate=False)
+
+
+def _neg(x: Expr) -> Expr:
+    return unevaluated(sp.Mul, sp.S.NegativeOne, x)
+
+
+def _minus(a: Expr, b: Expr) -> Expr:
+    return unevaluated(sp.Add, a, _neg(b))
+
+
+@dataclass(frozen=True)
+class Activation:
+    """out = f(net). `derivative(net, out)` is ∂out/∂net in textbook form (may use either symbol)."""
+
+    name: str
+    function_latex: str  # how f is named in an equation: out = \sigma(net)
+    describe: str  # one clause for prose: "the logistic sigmoid"
+    forward: Callable[[Expr], Expr]
+    derivative: Callable[[Expr, Expr], Expr]
+    # The derivation of f′ step by step, each an expression in net (a chain of equalities).
+    steps: Callable[[Expr], tuple[Expr, ...]]
+    derivative_note: str = ""
+    has_net: bool = True  # False: the neuron's output *is* its weighted sum (seed 001's a = i·w)
+    # A differentiable stand-in for an activation whose derivative is zero almost everywhere, so
+    # the page can show that learning proceeds once it is swapped in (the step → the sigmoid).
+    surrogate: str = ""
+
+    @property
+    def differentiable(self) -> bool:
+        return not self.surrogate
+
+
+def _sigmoid(x: Expr) -> Expr:
+    return 1 / (1 + sp.exp(-x))
+
+
+def _sigmoid_steps(x: Expr) -> tuple[Expr, ...]:
+    e = sp.exp(_neg(x))
+    one_plus_e = unevaluated(sp.Add, sp.S.One, e)
+    return (
+        # d/dx (1 + e^{-x})^{-1} by the chain rule
+        unevaluated(
+            sp.Mul, sp.S.NegativeOne, unevaluated(sp.Pow, one_plus_e, sp.Integer(-2)), _neg(e)
+        ),
+        unevaluated(sp.Mul, e, unevaluated(sp.Pow, one_plus_e, sp.Integer(-2))),
+        unevaluated(
+            sp.Mul,
+            unevaluated(sp.Pow, one_plus_e, sp.S.NegativeOne),
+            unevaluated(
+                sp.Mul,
+                _minus(one_plus_e, sp.S.One),
+                unevaluated(sp.Pow, one_plus_e, sp.S.NegativeOne),
+            ),
+        ),
+        unevaluated(sp.Mul, _sigmoid(x), _minus(sp.S.One, _sigmoid(x))),
+    )
+
+
+def _tanh_steps(x: Expr) -> tuple[Expr, ...]:
+    return (
+        unevaluated(sp.Pow, sp.sech(x), sp.Integer(2)),
+        _minus(sp.S.One, unevaluated(sp.Pow, sp.tanh(x), 2)),
+    )
+
+
+def _relu(x: Expr) -> Expr:
+    return sp.Piecewise((x, x > 0), (0, True))
+
+
+def _step_at_zero(x: Expr) -> Expr:
+    return sp.Piecewise((1, x > 0), (0, True))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "sigmoid",
+            r"\sigma",
+            "the logistic sigmoid",
+            forward=_sigmoid,
+            derivative=lambda net, out: unevaluated(sp.Mul, out, _minus(sp.S.One, out)),
+            steps=_sigmoid_steps,
+            derivative_note="the sigmoid's derivative expressed in terms of its own output",
+        ),
+        Activation(
+            "tanh",
+            r"\tanh",
+            "the hyperbolic tangent",
+            forward=sp.tanh,
+            derivative=lambda net, out: _minus(sp.S.One, unevaluated(sp.Pow, out, sp.Integer(2))),
+            steps=_tanh_steps,
+            derivative_note="tanh′ = 1 − tanh², again in terms of the output",
+        ),
+        Activation(
+            "relu",
+            r"\operatorname{ReLU}",
+            "the rectifier, ReLU(x) = max(0, x)",
+            forward=_relu,
+            derivative=lambda net, out: _step_at_zero(net),
+            steps=lambda x: (),
+            derivative_note="a step: 1 where net > 0, else 0 (at net = 0 we take 0, a convention)",
+        ),
+        Activation(
+            "step",
+            r"H",
+            "the Heaviside step (1 where net > 0, else 0)",
+            forward=_step_at_zero,
+            derivative=lambda net, out: sp.S.Zero,
+            steps=lambda x: (),
+            derivative_note="zero wherever it is defined (and undefined at net = 0): no gradient "
+            "flows back through a step",
+            surrogate="sigmoid",
+        ),
+        Activation(
+            "identity",
+            r"\operatorname{id}",
+            "the identity",
+            forward=lambda x: x,
+            derivative=lambda net, out: sp.S.One,
+            steps=lambda x: (),
+        ),
+        Activation(
+            "none",
+            "",
+            "none (the output is the weighted sum itself)",
+            forward=lambda x: x,
+            derivative=lambda net, out: sp.S.One,
+            steps=lambda x: (),
+            has_net=False,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """The loss as a sum over the outputs of one term per output.
+
+    Squared losses: the term is `coefficient(n) · residual²`, the residual written target − out
+    (Mazur: ½(target − out)²) or out − target (seed 001: C = (a − y)²); the two orders give the
+    same numbers and differently signed textbook derivatives. Other losses give their own term,
+    derivative and steps. `ascent`: an objective to maximise by gradient ascent (seed 003's
+    performance function P = −½(d − z)², Δw = +r·∂P/∂w) rather than a loss to minimise.
+    `noun`: what the page calls the function ("the loss", "the performance"). `halved`: the ½
+    is there to cancel the 2 that the power rule brings down (Mazur, seed 003's "why the ½").
+    """
+
+    name: str
+    describe: str
+    coefficient: Callable[[int], sp.Rational]
+    ascent: bool = False
+    noun: str = "loss"
+    halved: bool = False
+    term: Callable[[Expr, Expr], Expr] | None = None
+    derivative: Callable[[Expr, Expr], Expr] | None = None
+    steps: Callable[[Expr, Expr], tuple[Expr, ...]] | None = None
+
+
+def _log(x: Expr) -> Expr:
+    return sp.log(x, evaluate=False)
+
+
+def _bce(t: Expr, o: Expr) -> Expr:
+    """−[t ln o + (1 − t) ln(1 − o)]"""
+    return _neg(
+        unevaluated(
+            sp.Add,
+            unevaluated(sp.Mul, t, _log(o)),
+            unevaluated(sp.Mul, _minus(sp.S.One, t), _log(_minus(sp.S.One, o))),
+        )
+    )
+
+
+def _bce_derivative(t: Expr, o: Expr) -> Expr:
+    """(o − t) / (o(1 − o)): with a sigmoid output, o(1 − o) cancels and δ = o − t."""
+    return unevaluated(
+        sp.Mul,
+        _minus(o, t),
+        unevaluated(sp.Pow, unevaluated(sp.Mul, o, _minus(sp.S.One, o)), sp.S.NegativeOne),
+    )
+
+
+def _bce_steps(t: Expr, o: Expr) -> tuple[Expr, ...]:
+    first = unevaluated(sp.Mul, t, unevaluated(sp.Pow, o, sp.S.NegativeOne))
+    second = unevaluated(
+        sp.Mul, _minus(sp.S.One, t), unevaluated(sp.Pow, _minus(sp.S.One, o), sp.S.NegativeOne)
+    )
+    return (unevaluated(sp.Add, _neg(first), second),)
+
+
+LOSSES: dict[str, Loss] = {
+    rule.name: rule
+    for rule in (
+        Loss(
+            "half_sse",
+            "half the sum of squared errors, ½Σ(target − out)²",
+            lambda n: sp.Rational(1, 2),
+            halved=True,
+        ),
+        Loss("sse", "the sum of squared errors, Σ(target − out)²", lambda n: sp.Integer(1)),
+        Loss("mse", "the mean squared error, (1/n)Σ(target − out)²", lambda n: sp.Rational(1, n)),
+        Loss(
+            "performance",
+            "the performance function P = −½(d − z)², climbed by gradient ascent",
+            lambda n: sp.Rational(-1, 2),
+            ascent=True,
+            noun="performance",
+            halved=True,
+        ),
+        Loss(
+            "cross_entropy",
+            "the binary cross-entropy −Σ[t ln o + (1 − t) ln(1 − o)]",
+            lambda n: sp.Integer(1),
+            term=_bce,
+            derivative=_bce_derivative,
+            steps=_bce_steps,
+        ),
+    )
+}
+
+RESIDUALS = ("target-out", "out-target")
+
+
+def residual(order: str, target: Expr, out: Expr) -> Expr:
+    return _minus(target, out) if order == "target-out" else _minus(out, target)
+
+
+def _times(k: Expr, x: Expr) -> Expr:
+    """k·x, written x for k = 1 and −x for k = −1."""
+    if k == 1:
+        return x
+    return _neg(x) if k == -1 else unevaluated(sp.Mul, k, x)
+
+
+def negated(x: Expr) -> Expr:
+    """−x in textbook form: −(−(t − o)) is written t − o, −2(a − y) as 2(a − y) negated."""
+    if isinstance(x, sp.Mul) and x.args and x.args[0].is_Number:
+        k, rest = -x.args[0], x.args[1:]
+        body = rest[0] if len(rest) == 1 else unevaluated(sp.Mul, *rest)
+        return _times(k, body)
+    return _neg(x)
+
+
+def loss_term(loss: Loss, n_outputs: int, order: str, target: Expr, out: Expr) -> Expr:
+    """One output's share of the loss, e.g. ½(target − out)²."""
+    if loss.term:
+        return loss.term(target, out)
+    square = unevaluated(sp.Pow, residual(order, target, out), sp.Integer(2))
+    return _times(loss.coefficient(n_outputs), square)
+
+
+def loss_derivative(loss: Loss, n_outputs: int, order: str, target: Expr, out: Expr) -> Expr:
+    """∂(loss term)/∂out in textbook form: −(target − out) for ½(target − out)², 2(a − y) for
+    (a − y)², d − z for −½(d − z)²."""
+    if loss.derivative:
+        return loss.derivative(target, out)
+    c = 2 * loss.coefficient(n_outputs)
+    return _times(-c if order == "target-out" else c, residual(order, target, out))
+
+
+def loss_derivative_steps(
+    loss: Loss, n_outputs: int, order: str, target: Expr, out: Expr, at: int = 0
+) -> tuple[Expr, ...]:
+    """The power rule written out, as Mazur does: 2 · ½(target − out)^{2−1} · (−1) + 0. With
+    several outputs, output `at`'s own term is differentiated and every other term gives 0, in
+    its place in the sum: the sum drops out (seed 004: "we get rid of the sum")."""
+    if loss.steps:
+        return loss.steps(target, out)
+    c = loss.coefficient(n_outputs)
+    inner = sp.S.NegativeOne if order == "target-out" else sp.S.One
+    power = unevaluated(
+        sp.Pow, residual(order, target, out), unevaluated(sp.Add, sp.Integer(2), sp.S.NegativeOne)
+    )
+    factors = (sp.Integer(2),) + ((c,) if c != 1 else ()) + (power, inner)
+    own = unevaluated(sp.Mul, *factors)
+    if n_outputs == 1:
+        return (own,)
+    zero = sp.S.Zero
+    return (unevaluated(sp.Add, *[zero] * at, own, *[zero] * (n_outputs - 1 - at)),)
