@@ -1,0 +1,43 @@
+"""Stage 2, build (a network as a graph): a layered network's nodes as one circuit, the seam on
+which the one engine is being built.
+
+Every quantity of the network is a wire: its inputs, parameters and targets are the leaves (in
+the order the network computes with them), each weighted sum, activation, loss term and the
+loss a gate whose value is the node's own sympy expression. A neuron's activation with a row in
+the operations table (sigmoid, tanh, ReLU) is a gate of that operation, so that its local
+derivative is the textbook one in its own output, σ′ = σ(1 − σ); every other node is one gate
+differentiated by sympy. The gate of a node keeps the node's key, so the circuit's JSON keys
+(`out_h1`, `dE_total/dw5`, `dnet_o1/dout_h1`) are the network's own. The objective is the
+loss; a source that climbs its objective (gradient ascent on P) is descended on −P by the
+caller.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from explainer.graph.circuit import Circuit, Gate
+from explainer.graph.network import Network
+from explainer.rules.operations import OPERATIONS
+
+
+def circuit(net: Network) -> Circuit:
+    example = dict(net.example)
+    values = {p.key: p.value for p in net.params} | example
+    leaves = tuple((n.key, float(values[n.key])) for n in net.nodes if n.expr is None)
+    gates = tuple(_gate(net, n.key) for n in net.nodes if n.expr is not None)
+    return Circuit(leaves, gates, net.loss, ())
+
+
+def _gate(net: Network, key: str) -> Gate:
+    node = net.node(key)
+    assert node.expr is not None
+    if node.kind == "out":
+        neuron = net.neuron(node.neuron or "")
+        if neuron.activation in OPERATIONS:  # the operation's own gate: its textbook rule
+            arg = sp.Symbol(neuron.net)
+            return Gate(key, neuron.activation, (arg,), node.expr, True, key)
+    # the node's inputs in the order the network lists its nodes, each once
+    order = {n.key: i for i, n in enumerate(net.nodes)}
+    inputs = sorted((s.name for s in node.expr.free_symbols), key=order.__getitem__)
+    return Gate(key, "node", tuple(sp.Symbol(n) for n in inputs), node.expr, True, key)
