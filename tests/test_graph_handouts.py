@@ -146,3 +146,13 @@ def test_circuit_sheets_and_keys_compile_to_pdf(tex: None, tmp_path: Path) -> No
     md = md_batch(NEURON, variants=2, seed=1)["key-v01.md"]
     for printed in dict(ROW.findall(md.split("# The worked solution")[0])).values():
         assert printed.replace("-", "−") in words or printed in words
+
+
+def test_a_blank_kind_a_graph_has_nothing_of_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    argv = ["handout", "circuit-sigmoid-neuron", "--blank", "updates", "-f", "md", "-o", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "nothing to ask" in err and not out.exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sympy as sp
 
 from explainer.check import graph_results
 from explainer.cli import main
@@ -294,3 +295,71 @@ def test_the_compiled_sequential_loop_is_the_stepwise_pass() -> None:
     assert float(simultaneous.at(20).values["w1"]) != pytest.approx(
         float(fast.at(20).values["w1"]), abs=1e-9
     )
+
+
+# ---------------------------------------------------------------- found in review
+
+
+def test_a_forward_value_past_float_range_is_located_in_the_compiled_loop(
+    write_scenario: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the compiled loop once checked only the trained leaves: L = inf reached the JSON
+    path = write_scenario(
+        'title = "t"\n[graph]\nleaves = { w = 1, x = 3, t = 1 }\nnodes = { e = "w*x - t", '
+        'L = "e*e" }\n[training]\ntrain = ["w"]\nlearning_rate = 1\nsteps = 200\n'
+    )
+    assert main(["render", str(path), "--format", "json"]) == 2
+    err = capsys.readouterr().err
+    assert "graph.nodes.L" in err and "after 126 training steps" in err
+
+
+def test_a_leaf_too_large_to_carry_on_paper_is_located(
+    write_scenario: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_scenario(
+        'title = "t"\n[graph]\nleaves = { w = 1e300, x = 2, t = 3 }\nnodes = { L = "(w*x - t)**2" }\n'
+    )
+    assert main(["render", str(path), "--format", "json", "--arithmetic", "paper:4"]) == 2
+    assert "graph.leaves.w" in capsys.readouterr().err
+
+
+def test_fewer_steps_on_the_command_line_keep_the_claims_of_later_steps() -> None:
+    s = load(SCENARIOS / "mazur-2-2-2-graph.toml")
+    assert isinstance(s, GraphScenario)
+    few = graph_results.results(resolve_graph(s, Options(steps=1)))
+    own = {f.claim.key: (f.reproduced, f.diagnosis) for f in findings(s)}
+    assert {f.claim.key: (f.reproduced, f.diagnosis) for f in few.findings} == own
+    assert "E_total@1" in dict(few.values) and "E_total@10000" not in dict(few.values)
+
+
+def test_a_sequential_step_differentiates_one_gate_at_one_point() -> None:
+    # L = (p·q − 1.5)², both trained: swapping p and q swaps their gradients
+    def gradients(p: float, q: float) -> tuple[float, float]:
+        s = graph(
+            {"L": "(p*q - 1.5)**2"},
+            {"p": p, "q": q},
+            {"train": ["p", "q"], "learning_rate": 0.1, "update": "sequential"},
+        )
+        v = values(s)
+        return v["dL/dp"], v["dL/dq"]
+
+    dp, dq = gradients(0.5, 2.0)
+    assert gradients(2.0, 0.5) == (dq, dp)
+    assert (dp, dq) == pytest.approx((2 * (1.0 - 1.5) * 2.0, 2 * (1.0 - 1.5) * 0.5), abs=1e-15)
+
+
+@pytest.mark.parametrize("arithmetic", ["float64", "exact"])
+def test_a_stopping_value_met_at_the_start_takes_no_step(arithmetic: str) -> None:
+    s = graph(
+        {"y": "w*x", "L": "(y - 1)**2"},
+        {"w": 0.6, "x": 2.0},
+        {"train": ["w"], "learning_rate": 0.1, "steps": 5, "until_loss": 0.5},
+    )
+    v = values(s, arithmetic=arithmetic)
+    assert not [k for k in v if "@" in k]
+
+
+def test_the_printer_brackets_a_negative_base() -> None:
+    code = graph_step._Code(graph_step.PRINTERS["python"], {})
+    text = code.expr(sp.Pow(sp.Integer(-2), sp.Integer(2), evaluate=False))
+    assert eval(text) == 4.0

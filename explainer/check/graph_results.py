@@ -160,9 +160,14 @@ def check_claims(
     the source's other printed values carried forward, as a misprint."""
     s = plan.scenario
     float64 = arithmetic.mode(ArithmeticSpec())
+    # a claim is of the source's step whatever --steps asks the page for: trained to one past
+    # the last claimed step (its "one step more"), and past the page's own steps if fewer
+    claimed = [k for c_ in s.claims if (k := verify.claimed_step(c_.key)) is not None]
+    steps = max(plan.steps, *(k + 1 for k in claimed)) if s.training else 0
     if plan.arithmetic.kind != "float64":
         page = _pass(s, c, locals_, float64)
-        descent = _descent(plan, c, locals_, float64, plan.steps)
+    if plan.arithmetic.kind != "float64" or steps > plan.steps:
+        descent = _descent(plan, c, locals_, float64, steps)
     base = keys(c, page, descent)
     verify.known(s.path, s.claims, base)
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}

@@ -63,7 +63,10 @@ def forward(
     `at`: leaves' values already in the arithmetic (a training step's), in place of the
     scenario's."""
     carried = carried or {}
-    env: dict[str, Number] = {name: ar.number(v) for name, v in c.leaves}
+    env: dict[str, Number] = {}
+    for name, v in c.leaves:
+        with _located(name, f"graph.leaves.{name}", path) as check:
+            env[name] = check(ar.number(v))
     env.update(at or {})
     env.update((k, ar.number(v)) for k, v in carried.items() if k in env)
     with np.errstate(all="ignore"):
@@ -100,16 +103,24 @@ def backward(
 ) -> tuple[tuple[Flow, ...], dict[str, Number]]:
     """The flows, last gate first, and each wire's gradient (their sum). `moved`: a sequential
     update, by trained leaf: once a leaf's gradient is complete (every gate it feeds has sent
-    its share back) it takes its new value, and every local derivative taken after that reads
-    it (∂net_o1/∂out_h1 = w5⁺), as a source that updates the output layer before it
-    differentiates the layers below."""
+    its share back) it takes its new value, as soon as the gate has taken its derivatives by
+    all its leaves (so that w·v, both trained, is differentiated at one point), and every local
+    derivative taken after that reads it (∂net_o1/∂out_h1 = w5⁺), as a source that updates
+    the output layer before it differentiates the layers below."""
     grads: dict[str, Number] = {c.output: ar.constant(sp.S.One)}
     flows = []
     seen = dict(env)
     pending = {w: len(c.consumers(w)) for w in (moved or {})}
     order = leaves_first(c, locals_) if moved else locals_
+    leaves = {n for n, _ in c.leaves}
+    ready: list[str] = []  # complete, moved once the gate's derivatives by leaves are all taken
+    gate = ""
     with np.errstate(all="ignore"):
         for x in order:
+            if ready and (x.gate != gate or x.wire not in leaves) and moved:
+                seen.update((w, moved[w](w, seen[w], grads[w])) for w in ready)
+                ready = []
+            gate = x.gate
             up, at = grads[x.gate], where(c, x.gate)
             with _located(f"d{x.gate}/d{x.wire}", at, path) as check:
                 here = check(ar.settle(value(x.form, seen, ar)))
@@ -120,7 +131,7 @@ def backward(
             if moved and x.wire in moved:
                 pending[x.wire] -= 1
                 if not pending[x.wire]:
-                    seen[x.wire] = moved[x.wire](x.wire, seen[x.wire], grads[x.wire])
+                    ready.append(x.wire)
     for w in c.wires:
         grads.setdefault(w, ar.constant(sp.S.Zero))
     return tuple(flows), grads

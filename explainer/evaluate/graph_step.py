@@ -6,7 +6,8 @@ text: per step, each gate's value from its inputs (the forward pass), then, last
 upstream × local = downstream with the shares of a wire summed (the backward pass), then
 p ← p − η·∂f/∂p for every trained leaf. Every sum and product folds left to right in the order
 sympy holds its terms, as `arithmetic.value` evaluates them, so the float64 numbers are the
-stepwise pass's own. The language is one row of PRINTERS: how a number, a name, an operation
+stepwise pass's but where math's exp and tanh differ from numpy's in the last place (a test
+holds the two to 10⁻¹²). The language is one row of PRINTERS: how a number, a name, an operation
 and a case are written; a printer for another language is another row.
 """
 
@@ -48,8 +49,8 @@ def _python_power(base: str, exponent: sp.Expr, code: str) -> str:
     # other through math.pow (which refuses a negative base, as the reals do)
     if exponent.is_Integer:
         e = int(exponent)
-        return f"{base} ** {e}" if e >= 0 else f"1 / {base} ** {-e}"
-    return f"pow_({base}, {code})"
+        return f"({base}) ** {e}" if e >= 0 else f"1 / ({base}) ** {-e}"
+    return f"pow_({base}, {code})"  # (the caller brackets the base: -2.0 ** 2 is −4)
 
 
 PRINTERS: dict[str, Printer] = {
@@ -161,7 +162,7 @@ def source(
     body = [f"{names[g.out]} = {code.expr(g.expr)}" for g in c.gates]
     body += [
         f"if k in sample: curve.append((k, {out}))",
-        f"if record(k) or k == steps or (until is not None and {out} < until):",
+        f"if not k or record(k) or k == steps or (until is not None and {out} < until):",
         f"    rows.append((k, ({', '.join(names[w] for w in wires)},)))",
         "    if k == steps or (until is not None and " + out + " < until): break",
         f"{grads[c.output]} = 1.0",
@@ -175,9 +176,16 @@ def source(
     for gate in c.gates:
         if needed.intersection(gate.inputs):
             needed.add(gate.out)
+    given = {n for n, _ in c.leaves}
+    ready: list[str] = []  # moved once the gate has its derivatives by all its leaves
+    at_gate = ""
     for x in leaves_first(c, locals_) if sequential else locals_:
         if x.wire not in needed:
             continue
+        if ready and (x.gate != at_gate or x.wire not in given):
+            body += [f"{names[w]} = {names[w]} - rate * {grads[w]}" for w in ready]
+            ready = []
+        at_gate = x.gate
         down = f"{grads[x.gate]} * {code.expr(x.form)}"  # upstream × local, summed per wire
         g = grads[x.wire]
         body.append(f"{g} = {g} + {down}" if x.wire in seen else f"{g} = {down}")
@@ -185,12 +193,19 @@ def source(
         if x.wire in pending:
             pending[x.wire] -= 1
             if not pending[x.wire]:
-                body.append(f"{names[x.wire]} = {names[x.wire]} - rate * {g}")
+                ready.append(x.wire)
+    body += [f"{names[w]} = {names[w]} - rate * {grads[w]}" for w in ready]
     for leaf in () if sequential else train:  # a leaf no gate reaches has gradient 0: stays
         if leaf in seen:
             body.append(f"{names[leaf]} = {names[leaf]} - rate * {grads[leaf]}")
-    check = " and ".join(f"isfinite({names[leaf]})" for leaf in train)
-    body.append(f"if not ({check}): raise OverflowError('not finite')")
+    # every wire finite, as the stepwise pass checks each (∞ and nan survive a sum; a sum of
+    # finite values that overflows only sends the step to the stepwise pass, which is exact)
+    every = " + ".join([*(names[w] for w in wires), *sorted(grads[w] for w in seen)])
+    body.insert(
+        len(c.gates),
+        f"if not isfinite({' + '.join(names[w] for w in wires)}): raise OverflowError('not finite')",
+    )
+    body.append(f"if not isfinite({every}): raise OverflowError('not finite')")
     lines = [
         f"def loop({', '.join(leaves)}, steps, rate, record, sample, until):",
         "    rows, curve = [], []",

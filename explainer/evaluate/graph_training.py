@@ -146,7 +146,7 @@ def train(
     first = backprop.run(c, locals_, ar, path=path, moved=moves(t, ar))  # the page's own pass
     wires = c.wires
     return Descent(
-        updates(first, t.train, t.learning_rate, ar) if steps else (),
+        updates(first, t.train, t.learning_rate, ar) if rows[-1][0] else (),  # 0: stopped at once
         tuple(
             Recorded(k, dict(zip(wires, map(np.float64, values), strict=True)))
             for k, values in rows

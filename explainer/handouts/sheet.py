@@ -163,6 +163,14 @@ def marked_parts(
         else q
         for q in every
     ]
+    if blank and not any(q.blank for q in marked):  # kinds this scenario has nothing of
+        raise ScenarioError(
+            path,
+            where,
+            "blanks naming at least one quantity this scenario computes (a graph that does not "
+            "learn has no updates)",
+            f"{', '.join(blank)}: nothing to ask",
+        )
     parts = tuple(
         Part(PART_TITLES[k], tuple(q for q in marked if q.kind == k))
         for k in PART_TITLES
