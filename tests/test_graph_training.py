@@ -32,9 +32,15 @@ NEURON = SCENARIOS / "circuit-neuron-training.toml"
 
 
 def graph(
-    nodes: dict[str, str], leaves: dict[str, float], training: dict[str, Any], **more: Any
+    nodes: dict[str, str],
+    leaves: dict[str, float],
+    training: dict[str, Any],
+    claims: dict[str, Any] | None = None,
+    **more: Any,
 ) -> GraphScenario:
     raw = {"title": "t", "graph": {"leaves": leaves, "nodes": nodes, **more}, "training": training}
+    if claims:
+        raw["claims"] = claims
     s = from_mapping(raw, "g")
     assert isinstance(s, GraphScenario)
     return s
@@ -363,3 +369,15 @@ def test_the_printer_brackets_a_negative_base() -> None:
     code = graph_step._Code(graph_step.PRINTERS["python"], {})
     text = code.expr(sp.Pow(sp.Integer(-2), sp.Integer(2), evaluate=False))
     assert eval(text) == 4.0
+
+
+def test_claims_with_no_step_on_a_graph_that_learns_are_verified() -> None:
+    # found by the fuzzer: with no claim at a step, the steps to train to were max() of one
+    s = graph(
+        {"y": "w*x", "L": "(y - 1)**2"},
+        {"w": 0.6, "x": 2.0},
+        {"train": ["w"], "learning_rate": 0.1},
+        claims={"dL/dw": "0.8"},
+    )
+    (finding,) = findings(s)
+    assert finding.reproduced

@@ -163,7 +163,7 @@ def check_claims(
     # a claim is of the source's step whatever --steps asks the page for: trained to one past
     # the last claimed step (its "one step more"), and past the page's own steps if fewer
     claimed = [k for c_ in s.claims if (k := verify.claimed_step(c_.key)) is not None]
-    steps = max(plan.steps, *(k + 1 for k in claimed)) if s.training else 0
+    steps = max([plan.steps, *(k + 1 for k in claimed)]) if s.training else 0
     if plan.arithmetic.kind != "float64":
         page = _pass(s, c, locals_, float64)
     if plan.arithmetic.kind != "float64" or steps > plan.steps:

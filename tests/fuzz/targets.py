@@ -172,7 +172,8 @@ def graph(example: tuple[dict[str, Any], str, str]) -> Outcome:
     if command == "render":
         argv += ["-f", fmt, "-o", "out", "--check-gradients"]
     if command == "handout":  # a circuit's sheets: text formats (PDFs are the LaTeX tests')
-        argv += ["-f", "tex" if fmt == "pdf" else fmt, "-o", "out", "--variants", "2"]
+        shown = fmt if fmt in ("md", "tex", "html") else "md"  # a handout has no json or pdf
+        argv += ["-f", shown, "-o", "out", "--variants", "2"]
     return run_cli(argv, {"g.toml": _content(S.toml(doc))})
 
 
