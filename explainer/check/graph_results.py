@@ -80,17 +80,30 @@ def keys(
 
 
 def _descent(
-    plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...], ar: Arithmetic, steps: int
+    plan: GraphPlan,
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    ar: Arithmetic,
+    steps: int,
+    first: Backprop | None = None,
 ) -> Descent | None:
     """The leaves' training, recording the table's steps and each claimed step with one before
-    and one after (verification reads them)."""
+    and one after (verification reads them); `first`: the worked step's pass, where the caller
+    has it in this arithmetic."""
     s = plan.scenario
     if s.training is None:
         return None
-    near = {k + d for c_ in s.claims if (k := verify.claimed_step(c_.key)) for d in (-1, 0, 1)}
-    record = table_steps(steps, s.table_steps) | near
+    record = table_steps(steps, s.table_steps) | verify.near(s)
     return graph_training.train(
-        c, locals_, ar, s.training, steps, record.__contains__, trainer.curve_steps(steps), s.path
+        c,
+        locals_,
+        ar,
+        s.training,
+        steps,
+        record.__contains__,
+        trainer.curve_steps(steps),
+        s.path,
+        first,
     )
 
 
@@ -119,7 +132,7 @@ def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
     locals_ = local.derive(c, s.path)
     ar = arithmetic.mode(plan.arithmetic, s.limits.exact_digits)
     run = _pass(s, c, locals_, ar)
-    descent = _descent(plan, c, locals_, ar, plan.steps)
+    descent = _descent(plan, c, locals_, ar, plan.steps, run)
     found = () if values_only or not s.claims else check_claims(plan, c, locals_, run, descent)
     checks, left_out = ((), "") if values_only or not plan.check_gradients else _leaf_checks(c, run)
     return GraphResults(
@@ -162,21 +175,24 @@ def check_claims(
     float64 = arithmetic.mode(ArithmeticSpec())
     # a claim is of the source's step whatever --steps asks the page for: trained to one past
     # the last claimed step (its "one step more"), and past the page's own steps if fewer
-    claimed = [k for c_ in s.claims if (k := verify.claimed_step(c_.key)) is not None]
-    steps = max([plan.steps, *(k + 1 for k in claimed)]) if s.training else 0
+    steps = max([plan.steps, *verify.near(s)]) if s.training else 0
     if plan.arithmetic.kind != "float64":
         page = _pass(s, c, locals_, float64)
     if plan.arithmetic.kind != "float64" or steps > plan.steps:
-        descent = _descent(plan, c, locals_, float64, steps)
+        descent = _descent(plan, c, locals_, float64, steps, page)
     base = keys(c, page, descent)
     verify.known(s.path, s.claims, base)
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
 
+    def trained(p: GraphPlan, ar: Arithmetic, k: int) -> dict[str, Any]:
+        """An alternative's keys: its worked step, and its training to the claim's step."""
+        run = _pass(p.scenario, c, locals_, ar)
+        return keys(c, run, _descent(p, c, locals_, ar, k, run))
+
     def on_paper(spec: str, k: int) -> dict[str, Any] | None:
-        ar = arithmetic.arithmetic(spec)
         if k > STEPWISE_LIMIT:  # one full pass per step: past this, left out
             return None
-        return keys(c, _pass(s, c, locals_, ar), _descent(plan, c, locals_, ar, k))
+        return trained(plan, arithmetic.arithmetic(spec), k)
 
     variants = verify.on_paper(on_paper)
     if s.training:  # the other update order, trained to the claim's step
@@ -188,11 +204,7 @@ def check_claims(
         variants.append(
             verify.Variant(
                 f"{other} updates",
-                lambda k: keys(
-                    c,
-                    _pass(flipped.scenario, c, locals_, float64),
-                    _descent(flipped, c, locals_, float64, max(k, 1)),
-                ),
+                lambda k: trained(flipped, float64, max(k, 1)),
             )
         )
     get = verify.cached()

@@ -31,6 +31,7 @@ from explainer.graph.network import Network
 from explainer.read import settings
 from explainer.read.claims import Claim, claim_where
 from explainer.read.cost import STEPWISE_LIMIT, table_steps
+from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario
 
 Values = dict[str, Any]
@@ -46,11 +47,6 @@ def _split(key: str) -> tuple[str, int | None]:
     return (name, int(k)) if k.isdigit() else (key, None)
 
 
-def claimed_step(key: str) -> int | None:
-    """The step a claim's key names (`w5@3` → 3), None for the worked step's own quantities."""
-    return _split(key)[1]
-
-
 @dataclass(frozen=True)
 class Variant:
     """One alternative: a description and the values it gives, trained to a step `upto` (a
@@ -61,7 +57,7 @@ class Variant:
     compute: Callable[[int], Values | None]
 
 
-def near(s: Scenario) -> frozenset[int]:
+def near(s: Scenario | GraphScenario) -> frozenset[int]:
     """The training steps verification reads: each claimed step, one before and one after."""
     ks = {k for c in s.claims if (k := _split(c.key)[1]) is not None}
     return frozenset(k + d for k in ks for d in (-1, 0, 1) if k + d >= 0)

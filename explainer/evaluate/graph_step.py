@@ -198,14 +198,13 @@ def source(
     for leaf in () if sequential else train:  # a leaf no gate reaches has gradient 0: stays
         if leaf in seen:
             body.append(f"{names[leaf]} = {names[leaf]} - rate * {grads[leaf]}")
-    # every wire finite, as the stepwise pass checks each (∞ and nan survive a sum; a sum of
-    # finite values that overflows only sends the step to the stepwise pass, which is exact)
-    every = " + ".join([*(names[w] for w in wires), *sorted(grads[w] for w in seen)])
-    body.insert(
-        len(c.gates),
-        f"if not isfinite({' + '.join(names[w] for w in wires)}): raise OverflowError('not finite')",
-    )
-    body.append(f"if not isfinite({every}): raise OverflowError('not finite')")
+    # every value finite, as the stepwise pass checks each: the forward pass's before it is
+    # recorded, the gradients and moved leaves after the step (∞ and nan survive a sum; a sum
+    # of finite values that overflows only sends the step to the stepwise pass, which is exact)
+    forward = " + ".join(names[w] for w in wires)
+    after = " + ".join([*(names[leaf] for leaf in train), *sorted(grads[w] for w in seen)])
+    body.insert(len(c.gates), f"if not isfinite({forward}): raise OverflowError('not finite')")
+    body.append(f"if not isfinite({after}): raise OverflowError('not finite')")
     lines = [
         f"def loop({', '.join(leaves)}, steps, rate, record, sample, until):",
         "    rows, curve = [], []",

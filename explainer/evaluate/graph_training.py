@@ -130,9 +130,11 @@ def train(
     record: Record,
     sample: frozenset[int],
     path: str = "",
+    first: Backprop | None = None,
 ) -> Descent:
     """`steps` steps of descent (fewer where `until_loss` stops them), recording the steps
-    `record` asks for; the compiled loop in float64 where it can take the graph."""
+    `record` asks for; the compiled loop in float64 where it can take the graph. `first`: the
+    worked step's own pass (the page has it), whose update is the first step's."""
     sequential = t.update == "sequential"
     loop = graph_step.loop_for(c, locals_, t.train, sequential) if ar.name == "float64" else None
     if loop is None:
@@ -143,7 +145,7 @@ def train(
         )
     except (ArithmeticError, ValueError):  # a fault: the stepwise pass names where
         return stepwise(c, locals_, ar, t, steps, record, sample, path)
-    first = backprop.run(c, locals_, ar, path=path, moved=moves(t, ar))  # the page's own pass
+    first = first or backprop.run(c, locals_, ar, path=path, moved=moves(t, ar))
     wires = c.wires
     return Descent(
         updates(first, t.train, t.learning_rate, ar) if rows[-1][0] else (),  # 0: stopped at once
