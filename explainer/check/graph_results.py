@@ -64,18 +64,21 @@ def keys(
     """Every wire's value (`q`), each local derivative (`dq/dx`) and each gradient of the output
     (`df/dx`); for a graph that learns, each trained leaf after the worked step (`w0@1`) and
     the change it made (`Δw0@1`), then each recorded step's trained leaves and named nodes
-    (`w0@3`, `L@3`; not the fixed leaves, nor the unnamed wires g1, g2, … of one gate each)."""
+    (`w0@3`, `L@3`; not the fixed leaves, nor the unnamed wires g1, g2, … of one gate each).
+    With a training set a step is an epoch: `L@3` is the output's mean over the examples after
+    three epochs, and the named nodes other than the output are not recorded."""
     out: dict[str, Any] = dict(run.values)
     out.update((f"d{f.gate}/d{f.wire}", f.local) for f in run.flows)
     out.update((f"d{c.output}/d{w}", run.gradients[w]) for w in c.wires)
     if descent is None:
         return out
-    out.update((f"{u.key}@1", u.new) for u in descent.updates)
-    out.update((f"{CHANGE}{u.key}@1", u.change) for u in descent.updates)
+    if not descent.epochs:  # with a training set, @1 is after the first epoch, not this step
+        out.update((f"{u.key}@1", u.new) for u in descent.updates)
+        out.update((f"{CHANGE}{u.key}@1", u.change) for u in descent.updates)
     shown = [u.key for u in descent.updates] + [g.out for g in c.gates if g.named]
     for step in descent.steps[1:]:  # `steps`: those the table shows (None: every recorded one)
         if steps is None or step.k in steps:
-            out.update((f"{w}@{step.k}", step.values[w]) for w in shown)
+            out.update((f"{w}@{step.k}", step.values[w]) for w in shown if w in step.values)
     return out
 
 
@@ -104,6 +107,7 @@ def _descent(
         trainer.curve_steps(steps),
         s.path,
         first,
+        s.data,
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,30 +143,18 @@ class _Code:
 Loop = Callable[..., tuple[list[tuple[int, tuple[float, ...]]], list[tuple[int, float]]]]
 
 
-def source(
-    c: Circuit, locals_: tuple[Local, ...], train: tuple[str, ...], sequential: bool = False
-) -> str:
-    """The training loop as Python source:
-
-        loop(leaf values, steps, rate, record, sample, until) → (rows, curve)
-
-    rows: (k, every wire's value) for each step k that `record(k)` asks for, and the last;
-    curve: (k, the output) for each k in `sample`. `until`: stop once the output is below it.
-    """
-    wires = c.wires
-    names = {w: f"v{i}" for i, w in enumerate(wires)}
-    grads = {w: f"d{i}" for i, w in enumerate(wires)}
-    code = _Code(PRINTERS["python"], names)
-    leaves = [names[n] for n, _ in c.leaves]
-    out = names[c.output]
-    body = [f"{names[g.out]} = {code.expr(g.expr)}" for g in c.gates]
-    body += [
-        f"if k in sample: curve.append((k, {out}))",
-        f"if not k or record(k) or k == steps or (until is not None and {out} < until):",
-        f"    rows.append((k, ({', '.join(names[w] for w in wires)},)))",
-        "    if k == steps or (until is not None and " + out + " < until): break",
-        f"{grads[c.output]} = 1.0",
-    ]
+def _backward(
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    train: tuple[str, ...],
+    sequential: bool,
+    code: _Code,
+    grads: Mapping[str, str],
+) -> tuple[list[str], set[str]]:
+    """The backward pass's lines, last gate first (upstream × local = downstream, the shares of
+    a wire summed), and the wires whose gradient it assigns."""
+    names = code.names
+    body = [f"{grads[c.output]} = 1.0"]
     seen = {c.output}
     # sequential: a trained leaf moves once its gradient is complete, and every local
     # derivative after that reads the moved value (backprop.backward's `moved`)
@@ -195,22 +183,81 @@ def source(
             if not pending[x.wire]:
                 ready.append(x.wire)
     body += [f"{names[w]} = {names[w]} - rate * {grads[w]}" for w in ready]
+    return body, seen
+
+
+def _names(c: Circuit) -> tuple[dict[str, str], dict[str, str]]:
+    wires = c.wires
+    return {w: f"v{i}" for i, w in enumerate(wires)}, {w: f"d{i}" for i, w in enumerate(wires)}
+
+
+def source(
+    c: Circuit, locals_: tuple[Local, ...], train: tuple[str, ...], sequential: bool = False
+) -> str:
+    """The training loop as Python source:
+
+        loop(leaf values, steps, rate, record, sample, until) → (rows, curve)
+
+    rows: (k, every wire's value) for each step k that `record(k)` asks for, and the last;
+    curve: (k, the output) for each k in `sample`. `until`: stop once the output is below it.
+    """
+    wires = c.wires
+    names, grads = _names(c)
+    code = _Code(PRINTERS["python"], names)
+    leaves = [names[n] for n, _ in c.leaves]
+    out = names[c.output]
+    body = [f"{names[g.out]} = {code.expr(g.expr)}" for g in c.gates]
+    body += [
+        f"if k in sample: curve.append((k, {out}))",
+        f"if not k or record(k) or k == steps or (until is not None and {out} < until):",
+        f"    rows.append((k, ({', '.join(names[w] for w in wires)},)))",
+        "    if k == steps or (until is not None and " + out + " < until): break",
+    ]
+    backward, seen = _backward(c, locals_, train, sequential, code, grads)
+    body += backward
     for leaf in () if sequential else train:  # a leaf no gate reaches has gradient 0: stays
         if leaf in seen:
             body.append(f"{names[leaf]} = {names[leaf]} - rate * {grads[leaf]}")
-    # every value finite, as the stepwise pass checks each: the forward pass's before it is
-    # recorded, the gradients and moved leaves after the step (∞ and nan survive a sum; a sum
-    # of finite values that overflows only sends the step to the stepwise pass, which is exact)
-    forward = " + ".join(names[w] for w in wires)
-    after = " + ".join([*(names[leaf] for leaf in train), *sorted(grads[w] for w in seen)])
-    body.insert(len(c.gates), f"if not isfinite({forward}): raise OverflowError('not finite')")
-    body.append(f"if not isfinite({after}): raise OverflowError('not finite')")
+    body.insert(len(c.gates), _finite(names[w] for w in wires))
+    body.append(_finite([*(names[leaf] for leaf in train), *sorted(grads[w] for w in seen)]))
     lines = [
         f"def loop({', '.join(leaves)}, steps, rate, record, sample, until):",
         "    rows, curve = [], []",
         "    for k in range(steps + 1):",
         *("        " + line for line in body),
         "    return rows, curve",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _finite(names: Iterable[str]) -> str:
+    # every value finite, as the stepwise pass checks each: the forward pass's before it is
+    # recorded, the gradients and moved leaves after the step (∞ and nan survive a sum; a sum
+    # of finite values that overflows only sends the step to the stepwise pass, which is exact)
+    return f"if not isfinite({' + '.join(names)}): raise OverflowError('not finite')"
+
+
+def pass_source(c: Circuit, locals_: tuple[Local, ...], train: tuple[str, ...]) -> str:
+    """One example's pass as Python source, for a training set's loop (graph_training.epochs):
+
+    output(leaf values) → the output
+    gradient(leaf values) → (∂f/∂p for each trained leaf p, in order)
+    """
+    names, grads = _names(c)
+    code = _Code(PRINTERS["python"], names)
+    leaves = ", ".join(names[n] for n, _ in c.leaves)
+    forward = [f"{names[g.out]} = {code.expr(g.expr)}" for g in c.gates]
+    forward.append(_finite(names[w] for w in c.wires))
+    backward, seen = _backward(c, locals_, train, False, code, grads)
+    taken = [grads[w] if w in seen else "0.0" for w in train]  # no gate reaches it: 0
+    backward.append(_finite(sorted(grads[w] for w in seen)))
+    lines = [
+        f"def output({leaves}):",
+        *("    " + line for line in forward),
+        f"    return {names[c.output]}",
+        f"def gradient({leaves}):",
+        *("    " + line for line in forward + backward),
+        f"    return ({', '.join(taken)},)",
     ]
     return "\n".join(lines) + "\n"
 
@@ -231,11 +278,10 @@ RUNTIME: dict[str, Any] = {
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(text: str) -> Loop:
+def _compiled(text: str) -> dict[str, Any]:
     scope: dict[str, Any] = dict(RUNTIME)
     exec(compile(text, "<explainer graph step>", "exec"), scope)  # our own code, never a file's
-    loop: Loop = scope["loop"]
-    return loop
+    return scope
 
 
 def loop_for(
@@ -244,6 +290,20 @@ def loop_for(
     """The compiled loop of one graph, or None where the printer has no row for one of its
     expressions (the stepwise pass then trains it)."""
     try:
-        return _compiled(source(c, locals_, train, sequential))
+        loop: Loop = _compiled(source(c, locals_, train, sequential))["loop"]
     except NotCompiled:
         return None
+    return loop
+
+
+Pass = tuple[Callable[..., float], Callable[..., tuple[float, ...]]]
+
+
+def pass_for(c: Circuit, locals_: tuple[Local, ...], train: tuple[str, ...]) -> Pass | None:
+    """One example's compiled output and gradient, or None where the printer has no row for
+    one of the graph's expressions."""
+    try:
+        scope = _compiled(pass_source(c, locals_, train))
+    except NotCompiled:
+        return None
+    return scope["output"], scope["gradient"]

@@ -9,6 +9,7 @@ backward pass, which also names the quantity at fault.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -18,10 +19,10 @@ from explainer.derive.local import Local
 from explainer.evaluate import backprop, graph_step
 from explainer.evaluate.arithmetic import Arithmetic
 from explainer.evaluate.backprop import Backprop, Number
-from explainer.evaluate.worked import Update
+from explainer.evaluate.worked import Update, mean
 from explainer.foundation.errors import NumericError
 from explainer.graph.circuit import Circuit
-from explainer.read.graph_scenario import GraphTraining
+from explainer.read.graph_scenario import GraphData, GraphTraining
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,14 @@ class Recorded:
 @dataclass(frozen=True)
 class Descent:
     updates: tuple[Update, ...]  # the first step, worked on the page
-    steps: tuple[Recorded, ...]  # the recorded ones, k ascending; always 0 and the last
+    # the recorded ones, k ascending; always 0 and the last. With a training set a step is an
+    # epoch, and a row holds the trained leaves and the output's mean over the examples.
+    steps: tuple[Recorded, ...]
     curve: tuple[tuple[int, float], ...]  # (k, output) at the loss curve's sample steps
+    # batch mode: each example's gradient of each trained leaf at step 0, the worked
+    # example's first; the first update takes their mean. Empty otherwise.
+    batch: tuple[tuple[Number, ...], ...] = ()
+    epochs: bool = False  # a step is an epoch over a training set
 
     @property
     def taken(self) -> int:
@@ -52,10 +59,20 @@ def updates(
 ) -> tuple[Update, ...]:
     """Each trained leaf after one step of descent from the pass `run`:
     new = p − η·∂f/∂p, each product carried as the arithmetic carries it (rounded on paper)."""
+    return moved(run.values, run.gradients, train, rate, ar)
+
+
+def moved(
+    values: Mapping[str, Number],
+    gradients: Mapping[str, Number],
+    train: tuple[str, ...],
+    rate: float,
+    ar: Arithmetic,
+) -> tuple[Update, ...]:
     eta = ar.number(rate)
     out = []
     for leaf in train:
-        old, g = run.values[leaf], run.gradients[leaf]
+        old, g = values[leaf], gradients[leaf]
         new = ar.settle(old - ar.settle(eta * g))
         out.append(Update(leaf, old, g, new, ar.settle(new - old)))
     return tuple(out)
@@ -131,10 +148,13 @@ def train(
     sample: frozenset[int],
     path: str = "",
     first: Backprop | None = None,
+    data: GraphData | None = None,
 ) -> Descent:
     """`steps` steps of descent (fewer where `until_loss` stops them), recording the steps
     `record` asks for; the compiled loop in float64 where it can take the graph. `first`: the
     worked step's own pass (the page has it), whose update is the first step's."""
+    if data is not None:
+        return epochs(c, locals_, ar, t, data, steps, record, sample, path, first)
     sequential = t.update == "sequential"
     loop = graph_step.loop_for(c, locals_, t.train, sequential) if ar.name == "float64" else None
     if loop is None:
@@ -155,3 +175,145 @@ def train(
         ),
         tuple(curve),
     )
+
+
+Leaves = Mapping[str, Number]
+
+
+@dataclass(frozen=True)
+class _Example:
+    """One example's pass at given leaf values: the output alone, and the trained leaves'
+    gradients (through the moved leaves, where the update is sequential)."""
+
+    output: Callable[[Leaves], Number]
+    gradient: Callable[[Leaves], Mapping[str, Number]]
+
+
+def _stepwise_example(
+    c: Circuit, locals_: tuple[Local, ...], ar: Arithmetic, t: GraphTraining, path: str
+) -> _Example:
+    how = moves(t, ar)
+    return _Example(
+        lambda at: backprop.forward(c, ar, path=path, at=at)[c.output],
+        lambda at: backprop.run(c, locals_, ar, path=path, at=at, moved=how).gradients,
+    )
+
+
+def _compiled_example(c: Circuit, locals_: tuple[Local, ...], t: GraphTraining) -> _Example | None:
+    compiled = graph_step.pass_for(c, locals_, t.train) if t.update == "simultaneous" else None
+    if compiled is None:
+        return None
+    output, gradient = compiled
+    order = [n for n, _ in c.leaves]
+    return _Example(
+        # as Python floats, whose overflow raises (numpy's only warns)
+        lambda at: output(*(float(at[n]) for n in order)),
+        lambda at: dict(zip(t.train, gradient(*(float(at[n]) for n in order)), strict=True)),
+    )
+
+
+def epochs(
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    ar: Arithmetic,
+    t: GraphTraining,
+    data: GraphData,
+    steps: int,
+    record: Record,
+    sample: frozenset[int],
+    path: str = "",
+    first: Backprop | None = None,
+) -> Descent:
+    """Training on a data set, a step an epoch: stochastic, an update per example in the
+    rows' order; batch, one update from the mean of the examples' gradients,
+    (1/N)·Σₙ ∂fₙ/∂p. Each recorded epoch's output is the mean over the examples of the output
+    at its leaves. In float64 each example's pass is the compiled one (graph_step.pass_for);
+    in any other arithmetic, or on a fault, the page's own pass, which names it."""
+    start = {n: ar.number(v) for n, v in c.leaves}
+    examples = [
+        {n: ar.number(v) for n, v in data.example(i).items()} for i in range(len(data.rows))
+    ]
+    stepwise = _stepwise_example(c, locals_, ar, t, path)
+    fast = _compiled_example(c, locals_, t) if ar.name == "float64" else None
+    rows, curve = None, None
+    if fast is not None:
+        try:
+            rows, curve = _epochs(t, start, examples, ar, steps, record, sample, fast, c.output)
+        except (ArithmeticError, ValueError, _After):  # a fault: the stepwise pass names where
+            rows = None
+    if rows is None or curve is None:
+        try:
+            rows, curve = _epochs(t, start, examples, ar, steps, record, sample, stepwise, c.output)
+        except _After as e:
+            if not e.k:
+                raise e.error from None
+            raise NumericError(
+                f"{e.error}, after {e.k:,} training {'epoch' if e.k == 1 else 'epochs'} (a "
+                "smaller learning rate or fewer epochs avoid it)"
+            ) from None
+    # the first update, worked on the page: from the page's own pass (example 1), or in batch
+    # mode from every example's, through the stepwise pass in the page's arithmetic
+    page = first or backprop.run(c, locals_, ar, path=path, moved=moves(t, ar))
+    batch: tuple[tuple[Number, ...], ...] = ()
+    if t.mode == "batch":
+        each = [page.gradients, *(stepwise.gradient({**start, **x}) for x in examples[1:])]
+        batch = tuple(tuple(g[w] for w in t.train) for g in each)
+        taken = {w: mean(ar, [g[w] for g in each]) for w in t.train}
+        first_step = moved(start, taken, t.train, t.learning_rate, ar)
+    else:
+        first_step = updates(page, t.train, t.learning_rate, ar)
+    return Descent(first_step if rows[-1].k else (), tuple(rows), tuple(curve), batch, True)
+
+
+class _After(Exception):
+    """A numeric fault in epoch k (0: at the starting values)."""
+
+    def __init__(self, k: int, error: NumericError) -> None:
+        self.k, self.error = k, error
+
+
+def _epochs(
+    t: GraphTraining,
+    start: dict[str, Number],
+    examples: list[dict[str, Number]],
+    ar: Arithmetic,
+    steps: int,
+    record: Record,
+    sample: frozenset[int],
+    one: _Example,
+    output: str,
+) -> tuple[list[Recorded], list[tuple[int, float]]]:
+    leaves = dict(start)
+    eta = ar.number(t.learning_rate)
+    rows: list[Recorded] = []
+    curve: list[tuple[int, float]] = []
+    for k in range(steps + 1):
+        try:
+            loss = mean(ar, [one.output({**leaves, **x}) for x in examples])
+            if not _finite(loss):  # a sum of finite outputs can overflow
+                raise NumericError(f"the mean of {output} over the training set is not finite")
+            if k in sample:
+                curve.append((k, float(loss)))
+            done = k == steps or _stop(t.until_loss, loss)
+            if k == 0 or record(k) or done:
+                rows.append(Recorded(k, {**{w: leaves[w] for w in t.train}, output: loss}))
+            if done:
+                break
+            if t.mode == "batch":
+                each = [one.gradient({**leaves, **x}) for x in examples]
+                avg = {w: mean(ar, [e[w] for e in each]) for w in t.train}
+                leaves.update((w, ar.settle(leaves[w] - ar.settle(eta * avg[w]))) for w in t.train)
+                continue
+            for x in examples:
+                g = one.gradient({**leaves, **x})
+                leaves.update((w, ar.settle(leaves[w] - ar.settle(eta * g[w]))) for w in t.train)
+        except NumericError as e:
+            raise _After(k, e) from None
+    return rows, curve
+
+
+def _finite(x: Number) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:  # an exact number past float range
+        return False

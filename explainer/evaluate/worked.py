@@ -334,7 +334,7 @@ def _new_values(
         for key in gradient:
             if net.param(key).layer == block.layer:
                 with _guard(key):
-                    taken[key] = _mean(ar, [x.get(gradient[key]) for x in passes])
+                    taken[key] = mean(ar, [x.get(gradient[key]) for x in passes])
                     done[key] = ar.settle(params[key] - ar.settle(rate * taken[key]))
         new.update(done)
         if run.update == "sequential":
@@ -343,7 +343,7 @@ def _new_values(
     return new, taken
 
 
-def _mean(ar: Arithmetic, xs: list[Number]) -> Number:
+def mean(ar: Arithmetic, xs: list[Number]) -> Number:
     """One example's gradient as it is; several examples' mean, in the page's arithmetic."""
     return xs[0] if len(xs) == 1 else ar.settle(_total(xs) / ar.number(len(xs)))
 

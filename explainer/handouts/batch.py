@@ -37,8 +37,9 @@ from explainer.page import build as page
 from explainer.page import circuit as graph_page
 from explainer.page.context import context
 from explainer.page.model import Explanation
+from explainer.read.files import read_regular
 from explainer.read.graph_scenario import GraphScenario
-from explainer.read.scenario import Scenario, read_regular
+from explainer.read.scenario import Scenario
 from explainer.read.settings import Options, parse_arithmetic, resolve, resolve_graph
 from explainer.render import pdf
 from explainer.render.formats import attachments, render

@@ -164,6 +164,7 @@ def setup(p: Page) -> Section:
         )
     )
     items.append(Display(tuple(f"{p.sym(n)} &= {written(p, e)}" for n, e in c.written)))
+    items += descent.data_set(p.results, p.sym, p.num)
     unnamed = [g for g in c.gates if not g.named]
     if unnamed:
         items.append(

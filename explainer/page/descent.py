@@ -12,12 +12,55 @@ from explainer.check.graph_results import GraphResults, shown
 from explainer.draw import figures
 from explainer.page.context import as_factor
 from explainer.page.model import Display, Figure, Item, Paragraph, Section, Table, math, text
-from explainer.page.training import LINE_DIGITS, Merged, column_width, merged, numbers
+from explainer.page.training import (
+    LINE_DIGITS,
+    Merged,
+    blocks,
+    column_width,
+    merged,
+    numbers,
+    step_columns,
+)
 from explainer.page.words import listing, plural, span
 
 Sym = Callable[[str], str]
 Num = Callable[[Any], str]
 RATE = r"\eta"
+DATA_ROWS = 12  # a longer training set's first rows (every one is in the scenario)
+
+
+def data_set(r: GraphResults, sym: Sym, num: Num) -> list[Item]:
+    """The training set's rows: the leaves each example gives, example 1 the one worked."""
+    data, t = r.plan.scenario.data, r.plan.scenario.training
+    if data is None or t is None:
+        return []
+    n = len(data.rows)
+    shown = data.rows[:DATA_ROWS]
+    more = f" (the first {len(shown)} of the {n:,})" if n > len(shown) else ""
+    how = (
+        "an epoch updates the trained leaves once, from the mean of the examples' gradients (batch)"
+        if t.mode == "batch"
+        else "an epoch takes the examples in order, updating the trained leaves after each "
+        "(stochastic)"
+    )
+    return [
+        Paragraph(
+            text(
+                f"A training set of {n:,} {plural(n, 'example', 'examples')} gives ",
+                *listing([math(sym(x)) for x in data.leaves]),
+                f" their values{more}; example 1 is the one this page works in full (the "
+                f"values above), and {how}:",
+            )
+        ),
+        Table(
+            (text("example"), *(text(math(sym(x))) for x in data.leaves)),
+            tuple(
+                (text(f"{i}"), *numbers(tuple(num(v) for v in row)))
+                for i, row in enumerate(shown, start=1)
+            ),
+            (False, *(True for _ in data.leaves)),
+        ),
+    ]
 
 
 def updates(r: GraphResults, sym: Sym, num: Num) -> Section:
@@ -29,9 +72,10 @@ def updates(r: GraphResults, sym: Sym, num: Num) -> Section:
     leaves = [sym(u.key) for u in d.updates]
     rate = num(t.learning_rate)
     d_out = rf"\frac{{\partial {sym(out)}}}{{\partial p}}"
+    batch = bool(d.batch)  # the mean of the examples' gradients, written with a bar
     rows = tuple(
         rf"{sym(u.key)}^{{+}} &= {sym(u.key)} - {RATE} \cdot "
-        rf"\frac{{\partial {sym(out)}}}{{\partial {sym(u.key)}}} = {num(u.old)} - "
+        rf"{_gradient(sym(out), sym(u.key), batch)} = {num(u.old)} - "
         rf"{as_factor(rate)} \cdot {as_factor(num(u.gradient))} = {num(u.new)}"
         for u in d.updates
     )
@@ -46,15 +90,68 @@ def updates(r: GraphResults, sym: Sym, num: Num) -> Section:
                 *listing([math(x) for x in leaves]),
                 " learn",
                 "s" if len(leaves) == 1 else "",
-                ", all from the gradients of the one backward pass above (a simultaneous update)",
+                *_from(r, sym(out)),
                 "; the other leaves are given and stay as they are."
                 if len(leaves) < len(r.circuit.leaves)
                 else ".",
             )
         ),
-        Display(rows, ends=tuple(f"{u.key}@1" for u in d.updates)),
+        *_batch(r, sym, num),
+        Display(rows, ends=() if d.epochs else tuple(f"{u.key}@1" for u in d.updates)),
     ]
     return Section("Updating the trained leaves", 2, tuple(items), "updates")
+
+
+def _gradient(out: str, leaf: str, batch: bool) -> str:
+    d = rf"\frac{{\partial {out}}}{{\partial {leaf}}}"
+    return rf"\overline{{{d}}}" if batch else d
+
+
+def _from(r: GraphResults, out: str) -> tuple[str | Any, ...]:
+    s = r.plan.scenario
+    if s.data is None:
+        return (", all from the gradients of the one backward pass above (a simultaneous update)",)
+    if s.training is not None and s.training.mode == "batch":
+        return (
+            ", one update for the whole epoch, from the mean of the examples' gradients, ",
+            math(
+                rf"{_gradient(out, 'p', True)} = \frac{{1}}{{N}} \sum_{{n=1}}^{{N}} "
+                rf"\frac{{\partial {out}_{{n}}}}{{\partial p}}"
+            ),
+            " over the ",
+            math(f"N = {len(s.data.rows):,}"),
+            " examples",
+        )
+    return (
+        ", from example 1's gradients above; the epoch goes on with example 2 at the moved "
+        "values, and so on through the set",
+    )
+
+
+def _batch(r: GraphResults, sym: Sym, num: Num) -> list[Item]:
+    """Each example's gradient of each trained leaf, and their mean (a batch step's)."""
+    d = r.training
+    if d is None or not d.batch:
+        return []
+    columns = [(f"example {n}", [num(g) for g in row]) for n, row in enumerate(d.batch, start=1)]
+    columns.append(("mean", [num(u.gradient) for u in d.updates]))
+    widths = (column_width(head, cells) for head, cells in columns)
+    return [
+        Paragraph(
+            text("Every example's gradients, computed as example 1's above, and their mean:")
+        ),
+        *(
+            Table(
+                (text("leaf"), *(text(columns[c][0]) for c in block)),
+                tuple(
+                    (text(math(sym(u.key))), *numbers(tuple(columns[c][1][i] for c in block)))
+                    for i, u in enumerate(d.updates)
+                ),
+                (False, *([True] * len(block))),
+            )
+            for block in blocks(len(columns), step_columns(widths))
+        ),
+    ]
 
 
 def training(r: GraphResults, sym: Sym, num: Num) -> Section:
@@ -63,7 +160,9 @@ def training(r: GraphResults, sym: Sym, num: Num) -> Section:
     if t is None or d is None or len(d.steps) < 2:
         return Section("", 2, ())
     c = r.circuit
-    columns = [u.key for u in d.updates] + [g.out for g in c.gates if g.named]
+    # with a training set the output is its mean over the examples, the only node recorded
+    named = [c.output] if d.epochs else [g.out for g in c.gates if g.named]
+    columns = [u.key for u in d.updates] + named
     table = shown(r.plan, d)
     rows = merged(
         (st.k, tuple(num(st.values[w]) for w in columns)) for st in d.steps if st.k in table
@@ -71,18 +170,17 @@ def training(r: GraphResults, sym: Sym, num: Num) -> Section:
     first, last = d.steps[0], d.steps[-1]
     out = sym(c.output)
     stopped = last.k < r.plan.steps
+    step, steps = ("epoch", "epochs") if d.epochs else ("step", "steps")
     items: list[Item] = [
         Paragraph(
             text(
-                "Repeating forward pass, backward pass and update from the values above (step "
-                "0). The row for step k shows the trained leaves after k updates and the "
-                "forward pass they give.",
+                *_repeating(r, out),
             )
         ),
         *_tables(columns, rows, sym),
         Paragraph(
             text(
-                f"After {last.k:,} step{'s' if last.k != 1 else ''} ",
+                f"After {last.k:,} {plural(last.k, step, steps)} ",
                 math(out),
                 " has gone from ",
                 math(num(first.values[c.output])),
@@ -90,7 +188,7 @@ def training(r: GraphResults, sym: Sym, num: Num) -> Section:
                 math(num(last.values[c.output])),
                 (
                     f", below the stopping value {num(t.until_loss)}, before the "
-                    f"{r.plan.steps:,} steps asked for."
+                    f"{r.plan.steps:,} {steps} asked for."
                     if stopped and t.until_loss is not None
                     else "."
                 ),
@@ -100,8 +198,25 @@ def training(r: GraphResults, sym: Sym, num: Num) -> Section:
     figure = _curve(r, sym, num)
     if figure:
         items.append(figure)
-    title = f"Training for {last.k:,} {plural(last.k, 'step', 'steps')}"
+    title = f"Training for {last.k:,} {plural(last.k, step, steps)}"
     return Section(title, 2, tuple(items), "training")
+
+
+def _repeating(r: GraphResults, out: str) -> tuple[str | Any, ...]:
+    data = r.plan.scenario.data
+    if data is None:
+        return (
+            "Repeating forward pass, backward pass and update from the values above (step "
+            "0). The row for step k shows the trained leaves after k updates and the "
+            "forward pass they give.",
+        )
+    n = len(data.rows)
+    return (
+        "Repeating the epoch from the values above (epoch 0). The row for epoch k shows the "
+        "trained leaves after k epochs and, in the column ",
+        math(out),
+        f", its mean over the {n:,} {plural(n, 'example', 'examples')} at those leaves.",
+    )
 
 
 def _tables(columns: list[str], rows: Merged, sym: Sym) -> list[Table]:
@@ -128,8 +243,12 @@ def _curve(r: GraphResults, sym: Sym, num: Num) -> Figure | None:
     d = r.training
     assert d is not None
     out = sym(r.circuit.output)
-    drawing = figures.loss_curve(d.curve, out, "step", num, "output")
+    step, what = ("epoch", "mean output") if d.epochs else ("step", "output")
+    drawing = figures.loss_curve(d.curve, out, step, num, what)
     if drawing is None:
         return None
     log = ", on a log scale" if figures.log_scale(d.curve) else ""
-    return Figure("loss", drawing, text("The output ", math(out), f" after each step{log}."))
+    over = " over the training set" if d.epochs else ""
+    return Figure(
+        "loss", drawing, text(f"The {what} ", math(out), f"{over} after each {step}{log}.")
+    )

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypedDict, cast
 
 from explainer.foundation.errors import ScenarioError
 from explainer.foundation.limits import DEFAULT, Limits
-from explainer.read import handout_spec
+from explainer.read import files, handout_spec
 from explainer.read.claims import Claim, read_claims
 from explainer.read.expressions import Node, Op, operations, parse_at, refs
 from explainer.read.handout_spec import NO_HANDOUT, HandoutSpec
@@ -28,12 +28,14 @@ from explainer.rules.operations import FUNCTIONS
 Grouping = Literal["operations", "nodes"]
 GROUPINGS = ("operations", "nodes")
 UPDATE_ORDERS = ("simultaneous", "sequential")
+MODES = ("stochastic", "batch")
 TOP_KEYS = (
     "title",
     "source",
     "description",
     "graph",
     "training",
+    "data",
     "handout",
     "display",
     "symbols",
@@ -57,6 +59,21 @@ class GraphTraining:
     # sequential: each trained leaf moves as soon as its gradient is complete, and the
     # backward pass goes on through the moved value (a network's layer-by-layer update)
     update: str = "simultaneous"
+    # with a [data] set, a step is an epoch: stochastic, one update per example in order;
+    # batch, one update from the mean of the examples' gradients
+    mode: str = "stochastic"
+
+
+@dataclass(frozen=True)
+class GraphData:
+    """A training set: each row gives the named leaves their values for one example. The first
+    row is the example the page works in full, so it is the leaves' written values."""
+
+    leaves: tuple[str, ...]  # in the order the rows give them
+    rows: tuple[tuple[float, ...], ...]  # one value per leaf of `leaves`, per example
+
+    def example(self, n: int) -> dict[str, float]:
+        return dict(zip(self.leaves, self.rows[n], strict=True))
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,7 @@ class GraphScenario:
     training: GraphTraining | None = None  # None: the gradients only, nothing learns
     handout: HandoutSpec = NO_HANDOUT  # [handout.vary] names leaves
     table_steps: int = 10  # a training table's first steps in full, then 10, 100, 1000, …
+    data: GraphData | None = None  # a training set binding some leaves per example
 
 
 def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> GraphScenario:
@@ -98,6 +116,8 @@ def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -
             raise ScenarioError(
                 file, symbols_t.key(k), "a name the graph defines", "an unknown name"
             )
+    training = _training(top, leaves, limits)
+    data = _data(top, leaves, training, limits)
     return GraphScenario(
         **heading(file, stem, top),
         leaves=leaves,
@@ -112,7 +132,8 @@ def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -
         ),
         claims=read_claims(top, limits),
         limits=limits,
-        training=_training(top, leaves, limits),
+        training=training,
+        data=data,
         handout=handout_spec.read(top, tuple(n for n, _ in leaves)),
     )
 
@@ -122,7 +143,7 @@ def _training(
 ) -> GraphTraining | None:
     if "training" not in top.table:
         return None
-    t = top.sub("training", ("train", "learning_rate", "steps", "until_loss", "update"))
+    t = top.sub("training", ("train", "learning_rate", "steps", "until_loss", "update", "mode"))
     names = [n for n, _ in leaves]
     where = t.key("train")
     raw = t.table.get("train")
@@ -135,13 +156,86 @@ def _training(
             )
     if len(set(raw)) < len(raw):
         raise ScenarioError(t.file, where, "each leaf once", "a leaf named twice")
+    update = t.get("update", t.choice(UPDATE_ORDERS), "simultaneous")
+    mode = t.get("mode", t.choice(MODES), "stochastic")
+    if update == "sequential" and mode == "batch":
+        expected = '"simultaneous" with mode = "batch" (one update per epoch, from the mean)'
+        raise t.fail(t.key("update"), expected, update)
     return GraphTraining(
         train=tuple(n for n in names if n in raw),
         learning_rate=t.get("learning_rate", t.positive),
         steps=t.get("steps", t.count(1, limits.steps), 1),
         until_loss=t.get("until_loss", t.positive, None),
-        update=t.get("update", t.choice(UPDATE_ORDERS), "simultaneous"),
+        update=update,
+        mode=mode,
     )
+
+
+def _data(
+    top: Reader,
+    leaves: tuple[tuple[str, float], ...],
+    training: GraphTraining | None,
+    limits: Limits,
+) -> GraphData | None:
+    """`[data]`: `leaves` and `rows` (one list of numbers per example), or a `csv` file beside
+    the scenario whose header names the leaves."""
+    r = top.sub("data", ("leaves", "rows", "csv"))
+    t = top.sub("training", tuple(top.table.get("training", {})))
+    if not r.table:
+        if "mode" in t.table:
+            raise t.fail(t.key("mode"), "a mode only beside a [data] set", t.table["mode"])
+        return None
+    if training is None:
+        raise ScenarioError(r.file, "data", "a [training] table beside [data]", "none")
+    names = [n for n, _ in leaves]
+    if "csv" in r.table:
+        if set(r.table) != {"csv"}:
+            raise ScenarioError(r.file, "data", "either csv or leaves and rows", "both")
+        name = r.get("csv", r.line)
+        header, rows = files.csv_table(r.file, name, limits, "data", None, "")
+        bound = _bound(r, f"data.csv ({name}), header", header, names, training)
+    else:
+        bound = _bound(r, r.key("leaves"), r.table.get("leaves"), names, training)
+        rows = _rows(r, len(bound), limits)
+    data = GraphData(bound, rows)
+    written = dict(leaves)
+    for leaf, v in data.example(0).items():
+        if written[leaf] != v:
+            raise ScenarioError(
+                r.file,
+                f"graph.leaves.{leaf}",
+                f"the data set's first row, {v!r} (the example the page works in full)",
+                repr(written[leaf]),
+            )
+    return data
+
+
+def _rows(r: Reader, width: int, limits: Limits) -> tuple[tuple[float, ...], ...]:
+    raw = r.table.get("rows")
+    if isinstance(raw, list) and len(raw) > limits.examples:
+        raise limits.exceeded(r.file, r.key("rows"), "examples", "a training set", len(raw))
+    rows = r.get("rows", r.list_of(r.list_of(r.number, width)))
+    return tuple(tuple(row) for row in rows)
+
+
+def _bound(
+    r: Reader, where: str, raw: Any, names: list[str], training: GraphTraining
+) -> tuple[str, ...]:
+    """The leaves a data set binds: each a leaf of the graph, once, none of them trained."""
+    if not isinstance(raw, list | tuple) or not raw:
+        raise r.fail(where, 'a list of the leaves each row gives, e.g. ["x", "t"]', raw)
+    for i, name in enumerate(raw):
+        if name not in names:
+            raise ScenarioError(
+                r.file, f"{where}[{i}]", f"a leaf of the graph ({', '.join(names)})", kind(name)
+            )
+        if name in training.train:
+            raise ScenarioError(
+                r.file, f"{where}[{i}]", "a leaf that is given, not trained", f"{name}, trained"
+            )
+    if len(set(raw)) < len(raw):
+        raise ScenarioError(r.file, where, "each leaf once", "a leaf named twice")
+    return tuple(raw)
 
 
 class Heading(TypedDict):

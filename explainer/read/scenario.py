@@ -7,26 +7,23 @@ Every error names the file, the key path, what was expected and what was found.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import decimal
-import math
 import numbers
-import os
 import re
-import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from explainer.foundation.errors import ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
 from explainer.foundation.resources import resource_dir
 from explainer.read import graph_scenario, handout_spec
-from explainer.read.claims import PRINTED, Claim, read_claims
+from explainer.read.claims import Claim, read_claims
 from explainer.read.expressions import Node, Op, Ref
+from explainer.read.files import csv_table, read_regular
 from explainer.read.handout_spec import NO_HANDOUT, HandoutSpec
 from explainer.read.reader import Reader, kind
 from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS
@@ -259,33 +256,6 @@ def _depth(raw: dict[str, Any]) -> int:
         children = value.values() if isinstance(value, dict) else value
         stack += [(c, depth + 1) for c in children if isinstance(c, dict | list)]
     return deepest
-
-
-def read_regular(
-    file: str, key: str, path: Path, limits: Limits, limit: str, follow: bool = False
-) -> bytes:
-    """A regular file's bytes, at most the limit `limit` of them; a device, pipe or folder is
-    refused before it is read (opened without blocking, so a pipe cannot hang us). A link is
-    refused too, unless `follow` (a file the user names, not one a scenario names)."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise ScenarioError(file, key, "a file", "no such file") from None
-    except OSError as e:
-        raise ScenarioError(file, key, "a readable file", e.strerror or "unreadable") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ScenarioError(file, key, "a regular file", "a device, pipe or folder")
-        with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(getattr(limits, limit) + 1)
-    except OSError as e:
-        raise ScenarioError(file, key, "a readable file", e.strerror or "unreadable") from None
-    finally:
-        os.close(fd)
-    if len(data) > getattr(limits, limit):
-        raise limits.exceeded(file, key, limit, "a file", "a larger file")
-    return data
 
 
 def safe_name(stem: str) -> str:
@@ -570,58 +540,12 @@ def _data(
     return tuple(zip(ins, outs, strict=True))
 
 
-def _csv_bytes(file: str, name: str, limits: Limits, where: str = "data.csv") -> bytes:
-    """A CSV file's bytes: a regular file inside the scenario's folder (a relative path without
-    '..', no link out of the folder, no device or pipe), at most `csv_bytes` long."""
-    rel = PurePosixPath(name)
-    if not name or "\\" in name or rel.is_absolute() or ".." in rel.parts or ":" in name:
-        raise ScenarioError(
-            file, where, "a relative path inside the scenario's folder, without '..'", repr(name)
-        )
-    folder = Path(file).parent.resolve()
-    path = (folder / rel).resolve()
-    if not path.is_relative_to(folder):
-        raise ScenarioError(file, where, "a file inside the scenario's folder", "a link out of it")
-    return read_regular(file, where, path, limits, "csv_bytes")
-
-
 def _csv(
     file: str, name: str, n_in: int, n_out: int, limits: Limits, section: str = "data"
 ) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
-    where = f"{section}.csv ({name})"
-    try:
-        lines = _csv_bytes(file, name, limits, f"{section}.csv").decode("utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise ScenarioError(file, where, "a UTF-8 text file", "other bytes") from None
-    try:
-        rows = list(csv.reader(x for x in lines if x.strip() and not x.startswith("#")))
-    except csv.Error as e:
-        raise ScenarioError(file, where, "CSV rows of numbers", str(e)) from None
-    if len(rows) < 2:
-        raise ScenarioError(
-            file, where, "a header row and at least one data row", f"{len(rows)} rows"
-        )
-    if len(rows) - 1 > limits.examples:
-        raise limits.exceeded(file, where, "examples", "a training set", len(rows) - 1)
-    if all(PRINTED.fullmatch(cell.strip()) for cell in rows[0]):
-        raise ScenarioError(file, f"{where}, row 1", "a header row naming the columns", "numbers")
-    data = []
-    for i, row in enumerate(rows[1:], start=2):
-        if len(row) != n_in + n_out:
-            raise ScenarioError(
-                file,
-                f"{where}, row {i}",
-                f"{n_in + n_out} columns ({n_in} inputs, {n_out} targets)",
-                f"{len(row)}",
-            )
-        bad = next((c for c in row if not PRINTED.fullmatch(c.strip())), None)
-        if bad is not None:
-            raise ScenarioError(file, f"{where}, row {i}", "numbers", repr(bad[:40]))
-        values = [float(x) for x in row]
-        if not all(math.isfinite(v) for v in values):
-            raise ScenarioError(file, f"{where}, row {i}", "finite numbers", "a number too large")
-        data.append((tuple(values[:n_in]), tuple(values[n_in:])))
-    return tuple(data)
+    columns = f"{n_in} inputs, {n_out} targets"
+    _, rows = csv_table(file, name, limits, section, n_in + n_out, columns)
+    return tuple((row[:n_in], row[n_in:]) for row in rows)
 
 
 def _check_size(file: str, limits: Limits, n_inputs: int, layers: tuple[Layer, ...]) -> None:
