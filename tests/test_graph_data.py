@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,14 @@ from explainer.derive import local
 from explainer.evaluate import arithmetic, graph_training
 from explainer.foundation.errors import ScenarioError
 from explainer.graph import circuit
+from explainer.handouts import batch as handouts
+from explainer.handouts.batch import HandoutOptions
 from explainer.pipeline import explain, explain_values, findings
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import from_mapping, load
 from explainer.read.settings import Options
 
+ROW = re.compile(r"^\| \$(.+?)\$ \| .*? \| \$\\boxed\{(-?[\d.]+)\}\$ ✔ \|$", re.M)
 ROWS = [[1.0, 2.0], [2.0, 3.0], [3.0, 4.5], [-1.0, 0.25]]
 START = {"w": 0.5, "b": 0.0}
 
@@ -226,3 +230,25 @@ def test_render_a_data_set_from_the_command_line(write_scenario: Any, tmp_path: 
     page = (out / "fit.md").read_text(encoding="utf-8")
     assert "A training set of 4 examples" in page and "| 4 | $-1$ | $0.25$ |" in page
     assert "Training for 3 epochs" in page
+
+
+@pytest.mark.parametrize("mode", ["stochastic", "batch"])
+def test_a_handout_works_the_first_example_and_its_own_update(
+    mode: str, write_scenario: Any
+) -> None:
+    x0, t0 = ROWS[0]
+    path = write_scenario(
+        f'title = "fit"\n[graph]\nleaves = {{ w = 0.5, b = 0.0, x = {x0}, t = {t0} }}\n'
+        'nodes = { y = "w * x + b", L = "(y - t)**2" }\n'
+        f'[training]\ntrain = ["w", "b"]\nlearning_rate = 0.1\nsteps = 3\nmode = "{mode}"\n'
+        f'[data]\nleaves = ["x", "t"]\nrows = {ROWS}\n[handout]\n',
+        "fit",
+    )
+    made = handouts.files(load(path), HandoutOptions(fmt="md"))
+    key = made["key-v01.md"]
+    assert isinstance(key, str)
+    answers = {name: float(v) for name, v in ROW.findall(key)}
+    # the sheet's rule p⁺ = p − η·∂L/∂p with example 1's gradient, 2(wx + b − t)·x
+    r = START["w"] * x0 + START["b"] - t0
+    assert answers["w^{+}"] == pytest.approx(START["w"] - 0.1 * 2 * r * x0, abs=5e-5)
+    assert answers["b^{+}"] == pytest.approx(START["b"] - 0.1 * 2 * r, abs=5e-5)

@@ -381,3 +381,36 @@ def test_claims_with_no_step_on_a_graph_that_learns_are_verified() -> None:
     )
     (finding,) = findings(s)
     assert finding.reproduced
+
+
+@pytest.mark.parametrize(
+    ("written", "factor", "diagnosis"),
+    [
+        ("(t - f)**2", 0.5, "with a ½ in the output"),
+        ("(t - f)**2 / 2", 2.0, "without the ½ in the output"),
+        ("0.5 * (t - f)**2", 2.0, "without the ½ in the output"),
+    ],
+)
+def test_the_half_of_a_squared_error_is_a_diagnosis(
+    written: str, factor: float, diagnosis: str
+) -> None:
+    s = load(NEURON)
+    assert isinstance(s, GraphScenario)
+    nodes = {"s": "w0*x0 + w1*x1 + w2", "f": "sigmoid(s)", "L": written}
+    training = {"train": ["w0", "w1", "w2"], "learning_rate": 1, "steps": 3}
+    v = values(graph(nodes, dict(s.leaves), training, output="L"))
+    # the source's gradient and its weight after three steps, by the other convention: its
+    # gradient is `factor` times ours (by hand, the same graph with the output scaled)
+    other = {"L": f"({written}) * {factor}"}
+    w = values(graph({**nodes, **other}, dict(s.leaves), training, output="L"))
+    assert w["dL/dw0"] == pytest.approx(factor * v["dL/dw0"], rel=1e-12)
+    claims = {"dL/dw0": f"{w['dL/dw0']:.4f}", "w0@3": f"{w['w0@3']:.4f}"}
+    checked = findings(graph(nodes, dict(s.leaves), training, claims, output="L"))
+    assert all(not f.reproduced and diagnosis in f.diagnosis for f in checked)
+
+
+def test_an_output_that_is_not_a_squared_error_has_no_half() -> None:
+    s = graph(
+        {"y": "w*x", "L": "y**3"}, {"w": 0.8, "x": 1.5}, {"train": ["w"], "learning_rate": 0.1}
+    )
+    assert graph_results.halved(s) is None

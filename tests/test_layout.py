@@ -152,3 +152,19 @@ def test_label_boxes_hold_texs_own_text(tex: None, tmp_path: Path) -> None:
         guess = extent(x.latex, x.size)[0]
         assert real - 0.02 <= guess <= real * 1.35 + 0.05, (x.latex, real, guess)
         assert box(x).x1 - box(x).x0 > guess
+
+
+def test_a_gate_is_not_drawn_on_a_wire_that_runs_through_its_column() -> None:
+    # × wants the middle row of w and x, where b runs on to the + gate a column later
+    s = scenario.from_mapping(
+        {
+            "title": "t",
+            "graph": {
+                "leaves": {"w": 0.5, "b": 0.0, "x": 1.0, "t": 2.0},
+                "nodes": {"y": "w * x + b", "L": "(y - t)**2"},
+            },
+        },
+        "through",
+    )
+    (drawing,) = figures_of(s).values()
+    assert _described(drawing) == []

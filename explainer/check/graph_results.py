@@ -27,6 +27,7 @@ from explainer.graph import circuit
 from explainer.graph.circuit import Circuit
 from explainer.read.claims import Claim
 from explainer.read.cost import STEPWISE_LIMIT, table_steps
+from explainer.read.expressions import Node, Num, Op
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.settings import ArithmeticSpec, GraphPlan
 
@@ -188,10 +189,15 @@ def check_claims(
     verify.known(s.path, s.claims, base)
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
 
-    def trained(p: GraphPlan, ar: Arithmetic, k: int) -> dict[str, Any]:
+    def trained(
+        p: GraphPlan,
+        ar: Arithmetic,
+        k: int,
+        built: tuple[Circuit, tuple[Local, ...]] = (c, locals_),
+    ) -> dict[str, Any]:
         """An alternative's keys: its worked step, and its training to the claim's step."""
-        run = _pass(p.scenario, c, locals_, ar)
-        return keys(c, run, _descent(p, c, locals_, ar, k, run))
+        run = _pass(p.scenario, *built, ar)
+        return keys(built[0], run, _descent(p, *built, ar, k, run))
 
     def on_paper(spec: str, k: int) -> dict[str, Any] | None:
         if k > STEPWISE_LIMIT:  # one full pass per step: past this, left out
@@ -211,6 +217,13 @@ def check_claims(
                 lambda k: trained(flipped, float64, max(k, 1)),
             )
         )
+    half = halved(s)
+    if half is not None:  # the ½ of a squared error, written or left out
+        what, other_s = half
+        other_c = circuit.split(other_s)
+        built = (other_c, local.derive(other_c, s.path))
+        other_plan = dataclasses.replace(plan, scenario=other_s)
+        variants.append(verify.Variant(what, lambda k: trained(other_plan, float64, k, built)))
     get = verify.cached()
     carry = verify.carried_forward(s.claims, leaves, lambda kept: _carried(s, c, locals_, kept))
 
@@ -240,3 +253,52 @@ def _carried(
         return keys(c, _pass(s, c, locals_, arithmetic.mode(ArithmeticSpec()), wires))
     except NumericError:
         return None
+
+
+def halved(s: GraphScenario) -> tuple[str, GraphScenario] | None:
+    """The graph with the ½ of a squared-error output left out, or put in where it has none
+    (½(t − y)² and (t − y)² are both written as "the" squared error): its output doubled or
+    halved, every gradient with it. None for an output that is not a squared error."""
+    e = dict(s.nodes)[s.output]
+    inner = _without_half(e)
+    if not _squared(inner if inner is not None else e):
+        return None
+    if inner is not None:
+        return "without the ½ in the output", _with_output(s, Op("mul", (Num("2", 0), e), 0))
+    return "with a ½ in the output", _with_output(s, Op("div", (e, Num("2", 0)), 0))
+
+
+def _is(n: Node, value: float) -> bool:
+    return isinstance(n, Num) and float(n.text) == value
+
+
+def _without_half(e: Node) -> Node | None:
+    """x for ½·x written as x / 2, 0.5 * x, x * 0.5 or 1/2 * x; None for any other form."""
+    if not isinstance(e, Op) or len(e.args) != 2:
+        return None
+    a, b = e.args
+    if e.op == "div" and _is(b, 2):
+        return a
+    if e.op == "mul":
+        for half, x in ((a, b), (b, a)):
+            if _is(half, 0.5) or (
+                isinstance(half, Op)
+                and half.op == "div"
+                and _is(half.args[0], 1)
+                and _is(half.args[1], 2)
+            ):
+                return x
+    return None
+
+
+def _squared(e: Node) -> bool:
+    """A square, or a sum of squares (a squared error over several outputs)."""
+    if isinstance(e, Op) and e.op == "pow":
+        return _is(e.args[1], 2)
+    if isinstance(e, Op) and e.op == "add":
+        return all(_squared(x) for x in e.args)
+    return False
+
+
+def _with_output(s: GraphScenario, e: Node) -> GraphScenario:
+    return dataclasses.replace(s, nodes=tuple((n, e if n == s.output else x) for n, x in s.nodes))

@@ -55,17 +55,23 @@ def _depths(c: Circuit) -> dict[str, int]:
 
 def _rows(c: Circuit, depth: Mapping[str, int]) -> dict[str, float]:
     """Each wire's row in its column: leaves as declared; a gate near the mean row of its
-    inputs, in that order, without two in one place."""
+    inputs, in that order, without two in one place, and off the row of a wire that runs on
+    through its column to a later one (which would strike the gate)."""
     row: dict[str, float] = {n: float(i) for i, (n, _) in enumerate(c.leaves)}
+    reach = {w: max((depth[g.out] for g in c.consumers(w)), default=0) for w in c.wires}
     for col in range(1, max(depth.values()) + 1):
         gates = [g for g in c.gates if depth[g.out] == col]
+        through = [row[w] for w in row if depth[w] < col < reach[w]]
         wanted = sorted(
             ((sum(row[w] for w in g.inputs) / len(g.inputs), i, g.out) for i, g in enumerate(gates))
         )
         last = -1e9
         for want, _, out in wanted:
-            row[out] = max(want, last + 1)
-            last = row[out]
+            at = max(want, last + 1)
+            while any(abs(at - r) < 0.5 for r in through):  # half a row clears the wire
+                at += 0.5
+            row[out] = at
+            last = at
     return row
 
 

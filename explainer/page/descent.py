@@ -177,7 +177,7 @@ def training(r: GraphResults, sym: Sym, num: Num) -> Section:
                 *_repeating(r, out),
             )
         ),
-        *_tables(columns, rows, sym),
+        *_tables(columns, rows, sym, step),
         Paragraph(
             text(
                 f"After {last.k:,} {plural(last.k, step, steps)} ",
@@ -219,11 +219,11 @@ def _repeating(r: GraphResults, out: str) -> tuple[str | Any, ...]:
     )
 
 
-def _tables(columns: list[str], rows: Merged, sym: Sym) -> list[Table]:
+def _tables(columns: list[str], rows: Merged, sym: Sym, unit: str = "step") -> list[Table]:
     """The training table, its quantity columns split into as few tables as the page's width
     holds (the step column in each): Mazur's network as a graph has 19."""
     widths = [column_width(sym(w), [cells[i] for _, cells in rows]) for i, w in enumerate(columns)]
-    step = column_width("step", [span(ks) for ks, _ in rows])
+    step = column_width(unit, [span(ks) for ks, _ in rows])
     groups: list[list[int]] = [[]]
     for i, w in enumerate(widths):  # columns in order, a new table when the line is full
         if groups[-1] and step + sum(widths[j] for j in groups[-1]) + w > LINE_DIGITS:
@@ -231,7 +231,7 @@ def _tables(columns: list[str], rows: Merged, sym: Sym) -> list[Table]:
         groups[-1].append(i)
     return [
         Table(
-            (text("step"), *(text(math(sym(columns[i]))) for i in block)),
+            (text(unit), *(text(math(sym(columns[i]))) for i in block)),
             tuple((text(span(ks)), *numbers(tuple(cells[i] for i in block))) for ks, cells in rows),
             (False, *(True for _ in block)),
         )
