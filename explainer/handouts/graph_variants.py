@@ -29,9 +29,7 @@ def worked_step(s: GraphScenario) -> GraphScenario:
     """The givens a sheet works: one step (for a graph that learns), nothing to verify. A
     training set's sheet works its first example alone, the update from that example's own
     gradient (the rule the sheet states; a batch's mean would need every example's pass)."""
-    t = s.training and dataclasses.replace(
-        s.training, steps=1, until_loss=None, mode="stochastic"
-    )
+    t = s.training and dataclasses.replace(s.training, steps=1, until_loss=None, mode="stochastic")
     return dataclasses.replace(s, training=t, claims=(), data=None)
 
 
