@@ -25,7 +25,6 @@ from explainer.evaluate.quantities import CHANGE, Values, as_json
 from explainer.foundation.errors import NumericError
 from explainer.graph import circuit
 from explainer.graph.circuit import Circuit
-from explainer.read.claims import Claim
 from explainer.read.cost import STEPWISE_LIMIT, table_steps
 from explainer.read.expressions import Node, Num, Op
 from explainer.read.graph_scenario import GraphScenario
@@ -186,7 +185,6 @@ def check_claims(
     if plan.arithmetic.kind != "float64" or steps > plan.steps:
         descent = _descent(plan, c, locals_, float64, steps, page)
     base = keys(c, page, descent)
-    verify.known(s.path, s.claims, base)
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
 
     def trained(
@@ -199,47 +197,44 @@ def check_claims(
         run = _pass(p.scenario, *built, ar)
         return keys(built[0], run, _descent(p, *built, ar, k, run))
 
-    def on_paper(spec: str, k: int) -> dict[str, Any] | None:
-        if k > STEPWISE_LIMIT:  # one full pass per step: past this, left out
-            return None
-        return trained(plan, arithmetic.arithmetic(spec), k)
+    def variants() -> list[verify.Variant]:
+        def on_paper(spec: str, k: int) -> dict[str, Any] | None:
+            if k > STEPWISE_LIMIT:  # one full pass per step: past this, left out
+                return None
+            return trained(plan, arithmetic.arithmetic(spec), k)
 
-    variants = verify.on_paper(on_paper)
-    if s.training:  # the other update order, trained to the claim's step
-        other = "sequential" if s.training.update == "simultaneous" else "simultaneous"
-        flipped = dataclasses.replace(
-            plan,
-            scenario=dataclasses.replace(s, training=dataclasses.replace(s.training, update=other)),
-        )
-        variants.append(
-            verify.Variant(
-                f"{other} updates",
-                lambda k: trained(flipped, float64, max(k, 1)),
+        out = verify.on_paper(on_paper)
+        if s.training:  # the other update order, trained to the claim's step
+            other = "sequential" if s.training.update == "simultaneous" else "simultaneous"
+            flipped = dataclasses.replace(
+                plan,
+                scenario=dataclasses.replace(
+                    s, training=dataclasses.replace(s.training, update=other)
+                ),
             )
-        )
-    half = halved(s)
-    if half is not None:  # the ½ of a squared error, written or left out
-        what, other_s = half
-        other_c = circuit.split(other_s)
-        built = (other_c, local.derive(other_c, s.path))
-        other_plan = dataclasses.replace(plan, scenario=other_s)
-        variants.append(verify.Variant(what, lambda k: trained(other_plan, float64, k, built)))
-    get = verify.cached()
-    carry = verify.carried_forward(s.claims, leaves, lambda kept: _carried(s, c, locals_, kept))
+            out.append(
+                verify.Variant(f"{other} updates", lambda k: trained(flipped, float64, max(k, 1)))
+            )
+        half = halved(s)
+        if half is not None:  # the ½ of a squared error, written or left out
+            what, other_s = half
+            other_c = circuit.split(other_s)
+            built = (other_c, local.derive(other_c, s.path))
+            other_plan = dataclasses.replace(plan, scenario=other_s)
+            out.append(verify.Variant(what, lambda k: trained(other_plan, float64, k, built)))
+        return out
 
-    def alternatives(claim: Claim) -> verify.Alternatives:
-        def found() -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
-            return (verify.candidates(claim, base[claim.key], base, variants, get), carry(claim))
-
-        return found
-
-    return verify.ranked(
-        tuple(
-            verify.judge(claim, base, verify.no_alternatives)
-            if claim.key in leaves
-            else verify.judge(claim, base, alternatives(claim))
-            for claim in s.claims
-        )
+    return verify.checked(
+        s.path,
+        s.claims,
+        verify.Side(
+            base=base,
+            variants=variants,
+            given=leaves,
+            carry=verify.carried_forward(
+                s.claims, leaves, lambda kept: _carried(s, c, locals_, kept)
+            ),
+        ),
     )
 
 

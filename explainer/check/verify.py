@@ -80,32 +80,68 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
             shared.net, shared.evaluation, training, shared.schedule, s.delta_sign, s.error_split
         )
     )
-    variants = _variants(base_s, around, derived)
-    get = cached()
-
-    known(s.path, s.claims, base)
     given_keys = base_inputs(s, derived[0])
-    carry = _carrier(s, shared, given_keys)
-    direction = settings.direction(s.loss)
-    initial = {p.key for p in derived[0].params}  # a printed initial parameter: given too
+    return checked(
+        s.path,
+        s.claims,
+        Side(
+            base=base,
+            variants=lambda: _variants(base_s, around, derived),
+            given=given_keys,
+            fixed=frozenset(p.key for p in derived[0].params),  # printed starting values
+            carry=_carrier(s, shared, given_keys),
+            direction=settings.direction(s.loss),
+            remark=lambda c: _contradicts(s, c, base, derived),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Side:
+    """What one form of scenario gives verification: every key's float64 value (`base`), its
+    alternative conventions (built when a claim first needs them), the keys the source gives
+    rather than computes (inputs, targets, leaves: checked against its other numbers, never
+    recomputed), printed starting values (checked, with no alternatives), the printed values
+    carried forward, and the direction of the updates (for the sign of a change)."""
+
+    base: Values
+    variants: Callable[[], list[Variant]]
+    given: Mapping[str, object]
+    carry: Carrier
+    fixed: frozenset[str] = frozenset()
+    direction: str = "descent"
+    remark: Callable[[Claim], tuple[Claim, ...] | None] | None = None
+
+
+def _remark(side: Side, claim: Claim) -> Callable[[], tuple[Claim, ...] | None]:
+    remark = side.remark
+    return (lambda: remark(claim)) if remark else tuple
+
+
+def checked(path: str, claims: tuple[Claim, ...], side: Side) -> tuple[Finding, ...]:
+    """Every claim checked against `side`, and each that does not reproduce diagnosed: the one
+    verification of both forms of scenario, a network and a graph."""
+    base = side.base
+    known(path, claims, base)
+    get = cached()
+    variants: list[Variant] = []
+
+    def alternatives(c: Claim) -> Alternatives:
+        def found() -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
+            if not variants:
+                variants.extend(side.variants())
+            return candidates(c, base[c.key], base, variants, get, side.direction), side.carry(c)
+
+        return found
+
     findings = []
-    for claim in s.claims:
-
-        def alternatives(c: Claim = claim) -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
-            return (
-                candidates(c, base[c.key], base, variants, get, direction),
-                carry(c),
-            )
-
-        def remark(c: Claim = claim) -> tuple[Claim, ...] | None:
-            return _contradicts(s, c, base, derived)
-
-        if claim.key in given_keys:  # a printed input: checked against the author's other numbers
-            findings.append(judge(claim, base, no_alternatives, remark))
-        elif claim.key in initial:
+    for claim in claims:
+        if claim.key in side.given:  # a printed input: checked against the source's others
+            findings.append(judge(claim, base, no_alternatives, _remark(side, claim)))
+        elif claim.key in side.fixed:
             findings.append(judge(claim, base, no_alternatives))
         else:
-            findings.append(judge(claim, base, alternatives))
+            findings.append(judge(claim, base, alternatives(claim)))
     return ranked(tuple(findings))
 
 
