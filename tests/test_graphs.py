@@ -24,7 +24,7 @@ from explainer.derive import local
 from explainer.evaluate import backprop
 from explainer.foundation.errors import ScenarioError
 from explainer.graph import circuit
-from explainer.pipeline import explain_values
+from explainer.pipeline import explain, explain_values
 from explainer.read.expressions import BINARY as OPERATORS
 from explainer.read.expressions import UNARY as SIGNS
 from explainer.read.expressions import ExpressionError, names, parse
@@ -500,3 +500,18 @@ def test_a_network_without_a_loss_defines_each_name_once(
     with pytest.raises(ScenarioError) as e:
         load(path)
     assert e.value.key == key and "a name used once" in str(e.value)
+
+
+def test_prose_for_a_section_the_graph_has_not_goes_to_the_one_before() -> None:
+    # no [training]: no updates section; the author's words stay, in the backward pass
+    s = from_mapping(
+        {
+            "title": "t",
+            "graph": {"leaves": {"x": 1.0, "y": 2.0}, "nodes": {"f": "x*y"}},
+            "narrative": {"updates": "Nothing learns here."},
+        },
+        "n",
+    )
+    page = explain(s)
+    (home,) = [x for x in page.sections if "Nothing learns here." in repr(x.items)]
+    assert home.anchor == "backward"

@@ -24,8 +24,8 @@ from explainer.page import (
     training,
 )
 from explainer.page.context import Context, context
-from explainer.page.model import Explanation, Paragraph, Section, text
-from explainer.read.scenario import SECTIONS
+from explainer.page.model import Explanation, Section
+from explainer.page.narrative import with_narrative
 
 Part = Callable[[Context], list[Section]]
 
@@ -64,7 +64,7 @@ def build(results: Results) -> Explanation:
         Section(x.title, x.level, (*x.items, *pictures.get(x.anchor, ())), x.anchor)
         for x in sections
     )
-    told = _with_narrative(tuple(x for x in placed if x.items), dict(s.narrative))
+    told = with_narrative(tuple(x for x in placed if x.items), dict(s.narrative))
     return Explanation(
         name=s.name,
         title=s.title,
@@ -95,23 +95,3 @@ def _opened(ctx: Context, sections: tuple[Section, ...]) -> tuple[Section, ...]:
     first, *rest = sections
     lead = story.opening(ctx, tuple(x.anchor for x in sections))
     return (Section(first.title, first.level, (lead, *first.items), first.anchor), *rest)
-
-
-def _with_narrative(sections: tuple[Section, ...], prose: dict[str, str]) -> tuple[Section, ...]:
-    """The author's own prose for a section, first in it, as written (escaped when rendered).
-    Where a page has no such section (the delta profile updates inside the backward pass), the
-    prose goes to the nearest section before it."""
-    order = list(SECTIONS)
-    present = [x.anchor for x in sections]
-    home: dict[str, list[str]] = {}
-    for key, words in prose.items():
-        at = next(a for a in reversed(order[: order.index(key) + 1]) if a in present)
-        home.setdefault(at, []).append(" ".join(words.split()))
-    return tuple(
-        Section(
-            x.title, x.level, (*(Paragraph(text(w)) for w in home[x.anchor]), *x.items), x.anchor
-        )
-        if x.anchor in home
-        else x
-        for x in sections
-    )

@@ -38,6 +38,7 @@ from explainer.page.model import (
     strong,
     text,
 )
+from explainer.page.narrative import with_narrative
 from explainer.page.words import listing
 from explainer.read.expressions import Node, Num, Op, Ref
 from explainer.rules.operations import OPERATIONS
@@ -464,7 +465,6 @@ def checks(p: Page) -> Section:
 def build(results: GraphResults) -> Explanation:
     p = page(results)
     s = results.plan.scenario
-    prose = {k: " ".join(v.split()) for k, v in s.narrative}
     sections = [
         setup(p),
         forward(p),
@@ -473,24 +473,17 @@ def build(results: GraphResults) -> Explanation:
         descent.updates(results, p.sym, p.num),
         descent.training(results, p.sym, p.num),
     ]
-    sections = [
-        Section(
-            x.title,
-            x.level,
-            (*((Paragraph(text(prose[x.anchor])),) if x.anchor in prose else ()), *x.items),
-            x.anchor,
-        )
-        for x in sections
-    ]
     # the circuit with every value and gradient, beside the gate table, as lecture notes draw it
     first = sections[0]
     sections[0] = Section(first.title, first.level, (*first.items, figure(p)), first.anchor)
     sections += [findings_section(results.findings, Names(p.sym, p.num)), checks(p)]
+    # the author's prose, each in its section or the nearest before it the page has
+    told = with_narrative(tuple(x for x in sections if x.items), dict(s.narrative))
     return Explanation(
         name=s.name,
         title=s.title,
         source=s.source,
-        sections=tuple(x for x in sections if x.items),
+        sections=told,
         values=results.values,
         arithmetic=results.run.arithmetic,
     )
