@@ -20,7 +20,7 @@ import explainer
 from explainer.cli import main
 from explainer.foundation.errors import ExplainerError
 from explainer.render import output
-from tests.conftest import tool
+from tests.conftest import SCENARIOS, tool
 
 
 def test_an_exact_key_keeps_every_digit_and_says_so(
@@ -283,3 +283,27 @@ def test_a_key_with_answers_of_many_digits(tmp_path: Path) -> None:
     key = (out / "key-v01.md").read_text(encoding="utf-8")
     gradient = 2 * (1e16 - 0.5) * 1e8  # in float64, as the key computes it: 2e24
     assert rf"\boxed{{{Decimal(repr(gradient)):.4f}}}" in key
+
+
+@pytest.mark.parametrize(
+    ("table", "command", "words"),
+    [
+        # the key's arithmetic is the file's: named as handout.arithmetic, found at render too
+        ('arithmetic = "bogus"', "render", "handout.arithmetic: expected float64, exact"),
+        ('arithmetic = "bogus"', "handout", "handout.arithmetic: expected float64, exact"),
+        # points for a name no question has would be worth nothing, silently
+        ("points = { gradients = 2, nosuch = 1 }", "handout", "handout.points.nosuch: expected"),
+    ],
+)
+def test_a_handout_table_is_checked_where_it_is_written(
+    table: str, command: str, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipped = SCENARIOS / "single-weight.toml"
+    text = shipped.read_text(encoding="utf-8")
+    path = tmp_path / "sw.toml"
+    path.write_text(text.split("[handout]")[0] + f"[handout]\n{table}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main([command, str(path), "-f", "md", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "--arithmetic" not in err and "Traceback" not in err
+    assert not out.exists()

@@ -157,6 +157,7 @@ def marked_parts(
     and the parts of the sheet: one per kind, in PART_TITLES order; local derivatives only
     where one is blank, and no part without a question."""
     kinds, keys = _chosen(blank, {q.key for q in every}, path, where)
+    _known_points(points, {q.key for q in every}, path)
     marked = [
         dataclasses.replace(q, blank=True, points=points.get(q.key, points.get(q.kind, 0.0)))
         if q.kind in kinds or q.key in keys
@@ -178,6 +179,21 @@ def marked_parts(
         and any(q.kind == k for q in marked)
     )
     return marked, parts
+
+
+def _known_points(points: dict[str, float], keys: set[str], path: str) -> None:
+    """Each `[handout.points]` name a kind or a quantity of the sheet: points for a name no
+    question has would be silently worth nothing."""
+    for name in points:
+        if name not in WIDER and name not in BLANK_KINDS and name not in keys:
+            example = sorted(keys)[:3]
+            raise ScenarioError(
+                path,
+                f"handout.points.{name}",
+                f"a kind ({', '.join(BLANK_KINDS)}) or a quantity's key (e.g. "
+                f"{', '.join(example)})",
+                "a name no question of the sheet has",
+            )
 
 
 def _chosen(

@@ -26,6 +26,8 @@ import decimal
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from explainer.foundation.errors import ScenarioError, UsageError
+from explainer.read.arithmetic_spec import EXPECTED, parse_arithmetic
 from explainer.read.reader import Reader
 
 # What a blank may name by kind: the quantities of the worked step each stands for.
@@ -77,7 +79,7 @@ def read(top: Reader, varied: tuple[str, ...] = VARIED) -> HandoutSpec:
     return HandoutSpec(
         blank=r.get("blank", r.list_of(r.line), DEFAULT_BLANK),
         points=tuple((k, points_t.get(k, points_t.positive)) for k in points_t.table),
-        arithmetic=r.get("arithmetic", r.line, "paper:4"),
+        arithmetic=r.get("arithmetic", _arithmetic(r), "paper:4"),
         vary=tuple((k, _grid(vary_t, k)) for k in varied if k in vary_t.table),
         constraints=Constraints(
             saturation=c.get("saturation", _fraction(c), 0.99),
@@ -116,3 +118,18 @@ def _grid(r: Reader, k: str) -> Grid:
     if count > MAX_GRID:
         raise r.fail(key, f"a grid of at most {MAX_GRID:,} values", raw)
     return Grid(tuple(float(lo + i * step) for i in range(count)))
+
+
+def _arithmetic(r: Reader) -> Callable[[str, object], str]:
+    """The key's arithmetic as written, once it parses (`handout.arithmetic`, not `--arithmetic`,
+    named when it does not)."""
+
+    def check(key: str, value: object) -> str:
+        text = r.line(key, value)
+        try:
+            parse_arithmetic(text)
+        except UsageError:
+            raise ScenarioError(r.file, key, EXPECTED, repr(text)) from None
+        return text
+
+    return check

@@ -1,0 +1,42 @@
+"""Stage 1, load (the arithmetic named): float64, exact, or paper:K[:half-up|truncate], as
+`--arithmetic` and a handout's `arithmetic` key write it, parsed once into an ArithmeticSpec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, cast, get_args
+
+from explainer.foundation.errors import UsageError
+
+Kind = Literal["float64", "exact", "paper"]
+Rounding = Literal["half-up", "truncate"]
+
+PAPER_DECIMALS = range(1, 16)
+EXPECTED = "float64, exact, or paper:K[:half-up|truncate] with K from 1 to 15"
+
+
+@dataclass(frozen=True)
+class ArithmeticSpec:
+    """float64, exact, or paper:K[:half-up|truncate]: how the worked step's numbers are made."""
+
+    kind: Kind = "float64"
+    decimals: int = 0  # paper only: K decimals carried
+    rounding: Rounding = "half-up"  # paper only
+
+    def __str__(self) -> str:
+        return f"paper:{self.decimals}:{self.rounding}" if self.kind == "paper" else self.kind
+
+
+def parse_arithmetic(spec: str) -> ArithmeticSpec:
+    """`--arithmetic`'s text as an ArithmeticSpec, or a UsageError saying what it accepts."""
+    if not isinstance(spec, str):
+        raise UsageError(f"arithmetic = {spec!r}: expected a string such as float64 or paper:4")
+    if spec in ("float64", "exact"):
+        return ArithmeticSpec(cast(Kind, spec))
+    parts = spec.split(":")
+    if parts[0] == "paper" and 2 <= len(parts) <= 3 and parts[1].isdigit():
+        rounding = parts[2] if len(parts) == 3 else "half-up"
+        if int(parts[1]) in PAPER_DECIMALS and rounding in get_args(Rounding):
+            return ArithmeticSpec("paper", int(parts[1]), cast(Rounding, rounding))
+    raise UsageError(f"--arithmetic {spec}: expected {EXPECTED}")
