@@ -6,7 +6,8 @@ the order the network computes with them), each weighted sum, activation, loss t
 loss a gate whose value is the node's own sympy expression. A neuron's activation with a row in
 the operations table (sigmoid, tanh, ReLU) is a gate of that operation, so that its local
 derivative is the textbook one in its own output, σ′ = σ(1 − σ); every other node is one gate
-differentiated by sympy. The gate of a node keeps the node's key, so the circuit's JSON keys
+differentiated by sympy; a loss with a row there (the binary cross-entropy) is a gate of it too,
+its derivative the textbook (o − t)/(o(1 − o)). The gate of a node keeps the node's key, so the circuit's JSON keys
 (`out_h1`, `dE_total/dw5`, `dnet_o1/dout_h1`) are the network's own. The objective is the
 loss; a source that climbs its objective (gradient ascent on P) is descended on −P by the
 caller.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import sympy as sp
 
 from explainer.graph.circuit import Circuit, Gate
-from explainer.graph.network import Network
+from explainer.graph.network import Network, Node
 from explainer.rules.operations import OPERATIONS
 
 
@@ -37,7 +38,26 @@ def _gate(net: Network, key: str) -> Gate:
         if neuron.activation in OPERATIONS:  # the operation's own gate: its textbook rule
             arg = sp.Symbol(neuron.net)
             return Gate(key, neuron.activation, (arg,), node.expr, True, key)
+    term = _term_of(net, node)
+    if term is not None and net.loss_rule in OPERATIONS:  # a loss with a row: its own rule
+        target, out = term
+        return Gate(key, net.loss_rule, (sp.Symbol(target), sp.Symbol(out)), node.expr, True, key)
     # the node's inputs in the order the network lists its nodes, each once
     order = {n.key: i for i, n in enumerate(net.nodes)}
     inputs = sorted((s.name for s in node.expr.free_symbols), key=order.__getitem__)
     return Gate(key, "node", tuple(sp.Symbol(n) for n in inputs), node.expr, True, key)
+
+
+def _term_of(net: Network, node: Node) -> tuple[str, str] | None:
+    """(target, output) where the node is one output's term of the loss: a named term, or the
+    loss itself when there is one output and no named terms."""
+    if node.kind == "term":
+        n = net.neuron(node.neuron or "")
+    elif node.kind == "loss" and not any(x.kind == "term" for x in net.nodes):
+        outputs = [x for x in net.neurons if x.target]
+        if len(outputs) != 1:
+            return None
+        n = outputs[0]
+    else:
+        return None
+    return (n.target, n.out) if n.target else None

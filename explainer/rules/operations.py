@@ -8,8 +8,10 @@ local derivatives in the form lecture notes print (`forms`: operands and the gat
 page says of the gate, how a gate's definition prints in LaTeX, and what its circle shows in
 the circuit figure. The parser (expressions.py), the splitter (circuit.py), the derivation
 (local.py), the page (page/circuit.py) and the figure (circuit_figure.py) read their columns.
-The network form's activations are the rows of `activations.ACTIVATIONS`; the sigmoid, tanh and
-ReLU rows here take their values (and the first two their derivatives) from there.
+The network form's activations are the rows of `activations.ACTIVATIONS`; the sigmoid, tanh,
+ReLU and step rows here take their values (and derivatives) from there, and the cross-entropy
+row its term and derivative from `activations.LOSSES` (a squared error is written with + − and
+** in a graph, and differentiated gate by gate).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import sympy as sp
 
-from explainer.rules.activations import ACTIVATIONS, unevaluated
+from explainer.rules.activations import ACTIVATIONS, LOSSES, unevaluated
 
 Expr = Any  # a sympy expression (sympy ships no precise types)
 One, MinusOne = sp.S.One, sp.S.NegativeOne
@@ -74,7 +76,22 @@ def _open(latex: str) -> str:
     return f" {latex}" if latex.startswith("{") else latex
 
 
-SIGMOID, TANH, RELU = (ACTIVATIONS[k] for k in ("sigmoid", "tanh", "relu"))
+SIGMOID, TANH, RELU, STEP = (ACTIVATIONS[k] for k in ("sigmoid", "tanh", "relu", "step"))
+CROSS_ENTROPY = LOSSES["cross_entropy"]
+assert CROSS_ENTROPY.term is not None and CROSS_ENTROPY.derivative is not None
+CROSS_ENTROPY_TERM = CROSS_ENTROPY.term
+
+
+def _cross_entropy(t: Expr, o: Expr, out: Expr) -> tuple[Expr, ...]:
+    """∂/∂t = ln(1 − o) − ln o, ∂/∂o = (o − t)/(o(1 − o)) (the network form's textbook one)."""
+    assert CROSS_ENTROPY.derivative is not None
+    by_t = unevaluated(
+        sp.Add,
+        sp.log(unevaluated(sp.Add, One, unevaluated(sp.Mul, MinusOne, o)), evaluate=False),
+        unevaluated(sp.Mul, MinusOne, sp.log(o, evaluate=False)),
+    )
+    return by_t, CROSS_ENTROPY.derivative(t, o)
+
 
 OPERATIONS: dict[str, Operation] = {
     "add": Operation(
@@ -234,6 +251,32 @@ OPERATIONS: dict[str, Operation] = {
         lambda a: rf"\operatorname{{ReLU}}\left({a}\right)",
         True,
         r"\mathrm{ReLU}",
+    ),
+    "step": Operation(
+        1,
+        True,
+        STEP.forward,
+        Rule(
+            "a step gate passes no gradient back: its derivative is 0 wherever it is defined",
+            lambda a, o: (STEP.derivative(a, o),),
+        ),
+        lambda a: rf"H\left({a}\right)",
+        True,
+        "H",
+    ),
+    "cross_entropy": Operation(
+        2,
+        True,
+        CROSS_ENTROPY_TERM,
+        Rule(
+            "a cross-entropy gate of a target t and an output o",
+            _cross_entropy,
+            r"\frac{\partial}{\partial o} = \frac{o - t}{o \cdot (1 - o)} \quad "
+            r"\frac{\partial}{\partial t} = \ln(1 - o) - \ln o",
+        ),
+        lambda t, o: rf"-\left[{t} \cdot \ln {o} + (1 - {t}) \cdot \ln(1 - {o})\right]",
+        True,
+        r"\mathrm{CE}",
     ),
     "max": Operation(
         2,
