@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TypeAlias
 
 from explainer import pipeline
 from explainer.check import findings
@@ -379,7 +380,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
 def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand a row of COMMANDS, each adding its own options."""
     p = argparse.ArgumentParser(
         prog="explainer",
         description="Step-by-step worked examples of backpropagation, every number computed.",
@@ -388,6 +393,12 @@ def parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show a Python traceback for an internal error"
     )
     sub = p.add_subparsers(dest="command", required=True)
+    for add in COMMANDS:
+        add(sub)
+    return p
+
+
+def _render_command(sub: Subparsers) -> None:
     r = sub.add_parser("render", help="render scenarios (paths or shipped names)")
     r.add_argument("scenario", nargs="+", help="a scenario .toml file or a shipped name")
     r.add_argument("--format", "-f", choices=list(FORMATS), default="md")
@@ -417,6 +428,9 @@ def parser() -> argparse.ArgumentParser:
     )
     _common_options(r)
     r.set_defaults(run=cmd_render)
+
+
+def _build_command(sub: Subparsers) -> None:
     b = sub.add_parser("build", help="render every shipped scenario into output/")
     b.add_argument(
         "--check",
@@ -434,11 +448,17 @@ def parser() -> argparse.ArgumentParser:
     )
     _common_options(b)
     b.set_defaults(run=cmd_build)
+
+
+def _verify_command(sub: Subparsers) -> None:
     v = sub.add_parser("verify", help="check the numbers a scenario's source prints ([claims])")
     v.add_argument("scenario", nargs="+", help="a scenario .toml file or a shipped name")
     v.add_argument("--json", action="store_true", help="machine-readable findings")
     _common_options(v)
     v.set_defaults(run=cmd_verify)
+
+
+def _handout_command(sub: Subparsers) -> None:
     h = sub.add_parser(
         "handout", help="exercise sheets with blanks, answer keys and a summary, per variant"
     )
@@ -463,9 +483,20 @@ def parser() -> argparse.ArgumentParser:
     h.add_argument("-o", "--output", metavar="DIR", help="default handouts/<name>")
     _common_options(h)
     h.set_defaults(run=cmd_handout)
+
+
+def _list_command(sub: Subparsers) -> None:
     ls = sub.add_parser("list", help="list the shipped scenarios")
     ls.set_defaults(run=cmd_list, limit=None)
-    return p
+
+
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
+    _render_command,
+    _build_command,
+    _verify_command,
+    _handout_command,
+    _list_command,
+)
 
 
 def _common_options(p: argparse.ArgumentParser) -> None:

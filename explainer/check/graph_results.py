@@ -173,8 +173,9 @@ def check_claims(
 ) -> tuple[Finding, ...]:
     """The source's printed numbers against the float64 run (the page's own when it is
     float64), each that does not reproduce diagnosed as for networks: recomputed on paper (1 to
-    9 decimals, rounded or truncated), truncated, its sign dropped, one step fewer or more, with
-    the source's other printed values carried forward, as a misprint."""
+    9 decimals, rounded or truncated), truncated, its sign dropped, one step fewer or more, the
+    other update order, the ½ of a squared error, with the source's other printed values carried
+    forward, as a misprint."""
     s = plan.scenario
     float64 = arithmetic.mode(ArithmeticSpec())
     # a claim is of the source's step whatever --steps asks the page for: trained to one past
@@ -186,56 +187,57 @@ def check_claims(
         descent = _descent(plan, c, locals_, float64, steps, page)
     base = keys(c, page, descent)
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
-
-    def trained(
-        p: GraphPlan,
-        ar: Arithmetic,
-        k: int,
-        built: tuple[Circuit, tuple[Local, ...]] = (c, locals_),
-    ) -> dict[str, Any]:
-        """An alternative's keys: its worked step, and its training to the claim's step."""
-        run = _pass(p.scenario, *built, ar)
-        return keys(built[0], run, _descent(p, *built, ar, k, run))
-
-    def variants() -> list[verify.Variant]:
-        def on_paper(spec: str, k: int) -> dict[str, Any] | None:
-            if k > STEPWISE_LIMIT:  # one full pass per step: past this, left out
-                return None
-            return trained(plan, arithmetic.arithmetic(spec), k)
-
-        out = verify.on_paper(on_paper)
-        if s.training:  # the other update order, trained to the claim's step
-            other = "sequential" if s.training.update == "simultaneous" else "simultaneous"
-            flipped = dataclasses.replace(
-                plan,
-                scenario=dataclasses.replace(
-                    s, training=dataclasses.replace(s.training, update=other)
-                ),
-            )
-            out.append(
-                verify.Variant(f"{other} updates", lambda k: trained(flipped, float64, max(k, 1)))
-            )
-        half = halved(s)
-        if half is not None:  # the ½ of a squared error, written or left out
-            what, other_s = half
-            other_c = circuit.split(other_s)
-            built = (other_c, local.derive(other_c, s.path))
-            other_plan = dataclasses.replace(plan, scenario=other_s)
-            out.append(verify.Variant(what, lambda k: trained(other_plan, float64, k, built)))
-        return out
-
     return verify.checked(
         s.path,
         s.claims,
         verify.Side(
             base=base,
-            variants=variants,
+            variants=lambda: _variants(plan, c, locals_),
             given=leaves,
             carry=verify.carried_forward(
                 s.claims, leaves, lambda kept: _carried(s, c, locals_, kept)
             ),
         ),
     )
+
+
+Built = tuple[Circuit, tuple[Local, ...]]
+
+
+def _trained(p: GraphPlan, built: Built, ar: Arithmetic, k: int) -> dict[str, Any]:
+    """An alternative's keys: its worked step, and its training to the claim's step."""
+    run = _pass(p.scenario, *built, ar)
+    return keys(built[0], run, _descent(p, *built, ar, k, run))
+
+
+def _variants(plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...]) -> list[verify.Variant]:
+    """The alternatives a graph's claims are tried with: every intermediate rounded or
+    truncated on paper, the other update order, the ½ of a squared error."""
+    s, float64 = plan.scenario, arithmetic.mode(ArithmeticSpec())
+
+    def on_paper(spec: str, k: int) -> dict[str, Any] | None:
+        if k > STEPWISE_LIMIT:  # one full pass per step: past this, left out
+            return None
+        return _trained(plan, (c, locals_), arithmetic.arithmetic(spec), k)
+
+    out = verify.on_paper(on_paper)
+    if s.training:  # the other update order, trained to the claim's step
+        other = "sequential" if s.training.update == "simultaneous" else "simultaneous"
+        t = dataclasses.replace(s.training, update=other)
+        flipped = dataclasses.replace(plan, scenario=dataclasses.replace(s, training=t))
+        out.append(
+            verify.Variant(
+                f"{other} updates", lambda k: _trained(flipped, (c, locals_), float64, max(k, 1))
+            )
+        )
+    half = halved(s)
+    if half is not None:  # the ½ of a squared error, written or left out
+        what, other_s = half
+        other_c = circuit.split(other_s)
+        built = (other_c, local.derive(other_c, s.path))
+        other_plan = dataclasses.replace(plan, scenario=other_s)
+        out.append(verify.Variant(what, lambda k: _trained(other_plan, built, float64, k)))
+    return out
 
 
 def _carried(
