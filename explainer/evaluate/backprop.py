@@ -9,18 +9,20 @@ downstream gradients. Any arithmetic mode (float64, exact, on paper), as for net
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import sympy as sp
 
+from explainer.derive import lines as derive_lines
+from explainer.derive.lines import Key, Line, LocalKey, Move, Seed, Share, Total
 from explainer.derive.local import Local
 from explainer.evaluate.arithmetic import ARITHMETIC, Arithmetic, value
+from explainer.evaluate.settle import Settled
 from explainer.evaluate.worked import reason
 from explainer.foundation import work
 from explainer.foundation.errors import NumericError
@@ -82,17 +84,6 @@ def forward(
 Moved = Callable[[str, Number, Number], Number]  # (leaf, its value, its gradient) → new value
 
 
-def leaves_first(c: Circuit, locals_: tuple[Local, ...]) -> tuple[Local, ...]:
-    """The backward pass's order with, at each gate, the derivatives by leaves before those by
-    other wires: a sequential update moves a leaf before the gate passes the gradient on."""
-    leaves = {n for n, _ in c.leaves}
-    return tuple(
-        x
-        for _, flows in itertools.groupby(locals_, key=lambda x: x.gate)
-        for x in sorted(flows, key=lambda x: x.wire not in leaves)  # stable: leaves, then wires
-    )
-
-
 def backward(
     c: Circuit,
     locals_: tuple[Local, ...],
@@ -101,37 +92,44 @@ def backward(
     path: str = "",
     moved: Mapping[str, Moved] | None = None,
 ) -> tuple[tuple[Flow, ...], dict[str, Number]]:
-    """The flows, last gate first, and each wire's gradient (their sum). `moved`: a sequential
-    update, by trained leaf: once a leaf's gradient is complete (every gate it feeds has sent
-    its share back) it takes its new value, as soon as the gate has taken its derivatives by
-    all its leaves (so that w·v, both trained, is differentiated at one point), and every local
-    derivative taken after that reads it (∂net_o1/∂out_h1 = w5⁺), as a source that updates
-    the output layer before it differentiates the layers below."""
-    grads: dict[str, Number] = {c.output: ar.constant(sp.S.One)}
+    """The flows, last gate first, and each wire's gradient (the sum of its shares), the lines
+    of derive/lines.py settled in order. `moved`: a sequential update, by trained leaf: where
+    the lines move a leaf it takes its new value, and every local derivative after that reads
+    it (∂net_o1/∂out_h1 = w5⁺), as a source that updates the output layer before it
+    differentiates the layers below."""
+    moves = moved or {}
+    ls = derive_lines.lines(c, locals_, moves)
+    forms = {x.key: x.form for x in ls.steps if isinstance(x, Line) and x.form is not None}
+    terms = {x.key: x.terms for x in ls.steps if isinstance(x, Line) and x.form is None}
+    seeds = frozenset(k for k in forms if isinstance(k, Seed))
+
+    def located(k: Key) -> AbstractContextManager[Callable[[Number], Number]]:
+        if isinstance(k, Seed):
+            return _located(f"d{k.output}/d{k.output}", where(c, k.output), path)
+        what = f"d{k.gate}/d{k.wire}" if isinstance(k, LocalKey) else f"d{c.output}/d{k.wire}"
+        return _located(what, where(c, k.gate), path)
+
+    settled: Settled[Key] = Settled(ar, dict(env), forms, terms, located, raw=seeds)
     flows = []
-    seen = dict(env)
-    pending = {w: len(c.consumers(w)) for w in (moved or {})}
-    order = leaves_first(c, locals_) if moved else locals_
-    leaves = {n for n, _ in c.leaves}
-    ready: list[str] = []  # complete, moved once the gate's derivatives by leaves are all taken
-    gate = ""
+    gradient: dict[str, Key] = {c.output: Seed(c.output)}
     with np.errstate(all="ignore"):
-        for x in order:
-            if ready and (x.gate != gate or x.wire not in leaves) and moved:
-                seen.update((w, moved[w](w, seen[w], grads[w])) for w in ready)
-                ready = []
-            gate = x.gate
-            up, at = grads[x.gate], where(c, x.gate)
-            with _located(f"d{x.gate}/d{x.wire}", at, path) as check:
-                here = check(ar.settle(value(x.form, seen, ar)))
-            with _located(f"d{c.output}/d{x.wire}", at, path) as check:
-                down = check(ar.settle(up * here))
-                flows.append(Flow(x.gate, x.wire, x.form, here, up, down))
-                grads[x.wire] = check(ar.settle(grads[x.wire] + down)) if x.wire in grads else down
-            if moved and x.wire in moved:
-                pending[x.wire] -= 1
-                if not pending[x.wire]:
-                    ready.append(x.wire)
+        for i, x in enumerate(ls.steps):
+            if isinstance(x, Move):
+                if i + 1 < len(ls.steps):  # nothing reads a leaf moved after the last line
+                    seen = settled.seen
+                    seen.update(
+                        (w, moves[w](w, seen[w], settled.get(gradient[w]))) for w in x.leaves
+                    )
+                continue
+            v = settled.get(x.key)
+            if isinstance(x.key, Share):
+                assert x.local is not None
+                up = settled.get(x.terms[0][0])
+                here = settled.get(x.terms[0][1])
+                flows.append(Flow(x.local.gate, x.local.wire, x.local.form, here, up, v))
+            if isinstance(x.key, Share | Total):
+                gradient[x.key.wire] = x.key
+    grads = {w: settled.get(k) for w, k in gradient.items()}
     for w in c.wires:
         grads.setdefault(w, ar.constant(sp.S.Zero))
     return tuple(flows), grads

@@ -21,8 +21,8 @@ from typing import Any
 
 import sympy as sp
 
+from explainer.derive.lines import Move, Share, lines
 from explainer.derive.local import Local
-from explainer.evaluate.backprop import leaves_first
 from explainer.graph.circuit import Circuit
 
 
@@ -151,38 +151,27 @@ def _backward(
     code: _Code,
     grads: Mapping[str, str],
 ) -> tuple[list[str], set[str]]:
-    """The backward pass's lines, last gate first (upstream × local = downstream, the shares of
-    a wire summed), and the wires whose gradient it assigns."""
+    """The backward pass's lines (derive/lines.py) as statements, last gate first: each share
+    upstream × local = downstream assigned to its wire's gradient or added to it, and in a
+    sequential update each trained leaf moved where the lines move it; and the wires whose
+    gradient it assigns."""
     names = code.names
     body = [f"{grads[c.output]} = 1.0"]
     seen = {c.output}
-    # sequential: a trained leaf moves once its gradient is complete, and every local
-    # derivative after that reads the moved value (backprop.backward's `moved`)
-    pending = {w: len(c.consumers(w)) for w in train} if sequential else {}
     # only the gradients a trained leaf's needs: a gate's, if it lies on a path to one
     needed = set(train)
     for gate in c.gates:
         if needed.intersection(gate.inputs):
             needed.add(gate.out)
-    given = {n for n, _ in c.leaves}
-    ready: list[str] = []  # moved once the gate has its derivatives by all its leaves
-    at_gate = ""
-    for x in leaves_first(c, locals_) if sequential else locals_:
-        if x.wire not in needed:
-            continue
-        if ready and (x.gate != at_gate or x.wire not in given):
-            body += [f"{names[w]} = {names[w]} - rate * {grads[w]}" for w in ready]
-            ready = []
-        at_gate = x.gate
-        down = f"{grads[x.gate]} * {code.expr(x.form)}"  # upstream × local, summed per wire
-        g = grads[x.wire]
-        body.append(f"{g} = {g} + {down}" if x.wire in seen else f"{g} = {down}")
-        seen.add(x.wire)
-        if x.wire in pending:
-            pending[x.wire] -= 1
-            if not pending[x.wire]:
-                ready.append(x.wire)
-    body += [f"{names[w]} = {names[w]} - rate * {grads[w]}" for w in ready]
+    for x in lines(c, locals_, train if sequential else ()).steps:
+        if isinstance(x, Move):
+            body += [f"{names[w]} = {names[w]} - rate * {grads[w]}" for w in x.leaves]
+        elif isinstance(x.key, Share) and x.key.wire in needed:
+            assert x.local is not None
+            down = f"{grads[x.key.gate]} * {code.expr(x.local.form)}"  # upstream × local
+            g = grads[x.key.wire]
+            body.append(f"{g} = {g} + {down}" if x.key.wire in seen else f"{g} = {down}")
+            seen.add(x.key.wire)
     return body, seen
 
 

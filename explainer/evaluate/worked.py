@@ -28,6 +28,7 @@ from explainer.evaluate.arithmetic import (
     mode,
     value,
 )
+from explainer.evaluate.settle import Settled
 from explainer.evaluate.trainer import Step, Training, converged
 from explainer.foundation.errors import NumericError
 from explainer.graph.network import Network, sym
@@ -175,8 +176,9 @@ def evaluate(
 
 
 class _Pass:
-    """One example's forward pass and its partials, each evaluated on first use: in `seen`, the
-    values local factors are evaluated at (a sequential step puts its new values there)."""
+    """One example's forward pass and its partials, each evaluated on first use (settle.py): in
+    `seen`, the values local factors are evaluated at (a sequential step puts its new values
+    there)."""
 
     def __init__(
         self,
@@ -188,23 +190,22 @@ class _Pass:
     ) -> None:
         self.env = forward(net, params, ar, carried)
         self.seen = dict(self.env)
-        self.partials: dict[Partial, Number] = {}
-        self._ar, self._carried = ar, carried
-        self._locals = {x.partial: x for x in d.locals}
-        self._equations = {x.partial: x for x in d.equations}
+        forms = {x.partial: x.textbook for x in d.locals}
+        terms = {x.partial: x.terms for x in d.equations}
+        kept = {p: carried[p.key] for p in (*forms, *terms) if p.key in carried}
+        self._lines = Settled(ar, self.seen, forms, terms, _located, kept)
+        self.partials: dict[Partial, Number] = self._lines.values
+        self.get = self._lines.get
 
-    def get(self, p: Partial) -> Number:
-        if p not in self.partials:
-            with _guard(p.key):
-                if p.key in self._carried:
-                    self.partials[p] = self._carried[p.key]
-                elif p in self._locals:
-                    form = self._locals[p].textbook
-                    self.partials[p] = self._ar.settle(value(form, self.seen, self._ar))
-                else:
-                    terms = self._equations[p].terms
-                    self.partials[p] = self._ar.settle(_sum_of_products(terms, self.get))
-        return self.partials[p]
+
+@contextmanager
+def _located(p: Partial) -> Iterator[Callable[[Number], Number]]:
+    with _guard(p.key):
+        yield _as_it_is
+
+
+def _as_it_is(x: Number) -> Number:
+    return x
 
 
 def batch_examples(net: Network, run: Schedule) -> tuple[Network, ...]:
@@ -400,18 +401,6 @@ def _forward_at(
         return forward(net, params, ar)
     except Fault as fault:
         raise numeric_error(run.path, fault, step) from None
-
-
-def _sum_of_products(
-    terms: tuple[tuple[Partial, ...], ...], get: Callable[[Partial], Number]
-) -> Number:
-    total = None
-    for term in terms:
-        product = get(term[0])
-        for factor in term[1:]:
-            product = product * get(factor)
-        total = product if total is None else total + product
-    return total
 
 
 @QUIET
