@@ -53,15 +53,17 @@ def test_on_paper_each_share_and_each_addition_is_rounded_where_the_page_prints_
 
 
 def test_a_sequential_move_comes_after_the_leafs_last_share_and_before_the_gate_passes_on() -> None:
-    # f = (w·x)·v with w and v trained: the gate w·x·… takes its derivative by the leaf v
-    # first, then w moves only once its one share is back
+    # f = q·v, q = w·x, w and v trained: the gate f takes its derivative by the leaf v first,
+    # v moves, and ∂f/∂q = v reads the moved v (as a network's layer below reads w5⁺); w moves
+    # once its one share is back
     c = _circuit({"q": "w * x", "f": "q * v"}, {"w": 0.5, "x": 2.0, "v": -1.0})
     ls = lines.lines(c, local.derive(c), ("w", "v"))
-    order = [
-        ("move", x.leaves) if isinstance(x, Move) else (type(x.key).__name__, x.key.wire)
-        for x in ls.steps
-        if isinstance(x, Move) or isinstance(x.key, Share)
-    ]
+    order: list[tuple[str, object]] = []
+    for x in ls.steps:
+        if isinstance(x, Move):
+            order.append(("move", x.leaves))
+        elif isinstance(x.key, Share):
+            order.append(("Share", x.key.wire))
     assert order.index(("move", ("v",))) < order.index(("Share", "q"))
     assert order.index(("Share", "w")) < order.index(("move", ("w",)))
     assert order[-1] == ("move", ("w",))
