@@ -49,12 +49,8 @@ def graph_runs(name: str, steps: int) -> dict[str, Callable[[], object]]:
     t, last = s.training, frozenset({0, steps})
     sample = trainer.curve_steps(steps)
     return {
-        "compiled": lambda: graph_training.train(
-            c, locals_, ar, t, steps, last.__contains__, sample
-        ),
-        "stepwise": lambda: graph_training.stepwise(
-            c, locals_, ar, t, steps, last.__contains__, sample
-        ),
+        "compiled": lambda: graph_training.train(c, locals_, ar, t, steps, last, sample),
+        "stepwise": lambda: graph_training.stepwise(c, locals_, ar, t, steps, last, sample),
     }
 
 

@@ -100,7 +100,7 @@ def test_the_compiled_pass_is_the_stepwise_pass() -> None:
     locals_ = local.derive(c)
     f64 = arithmetic.arithmetic("float64")
     every = frozenset(range(41))
-    args = (c, locals_, f64, s.training, s.data, 40, every.__contains__, every)
+    args = (c, locals_, f64, s.training, s.data, 40, every, every)
     compiled = graph_training.epochs(*args)
     start = {n: f64.number(v) for n, v in c.leaves}
     examples = [

@@ -126,13 +126,47 @@ def test_the_compiled_loop_is_the_stepwise_pass(
     assert graph_step.loop_for(c, locals_, s.training.train) is not None
     ar = arithmetic.arithmetic("float64")
     every = frozenset(range(26))
-    fast = graph_training.train(c, locals_, ar, s.training, 25, every.__contains__, every)
-    slow = graph_training.stepwise(c, locals_, ar, s.training, 25, every.__contains__, every)
+    fast = graph_training.train(c, locals_, ar, s.training, 25, every, every)
+    slow = graph_training.stepwise(c, locals_, ar, s.training, 25, every, every)
     assert [x.k for x in fast.steps] == [x.k for x in slow.steps] == list(range(26))
     for a, b in zip(fast.steps, slow.steps, strict=True):
         for w in c.wires:
             assert float(a.values[w]) == pytest.approx(float(b.values[w]), rel=1e-12, abs=1e-14)
     assert [k for k, _ in fast.curve] == [k for k, _ in slow.curve]
+
+
+@pytest.mark.parametrize("until", [None, 1e-4])
+@pytest.mark.parametrize(
+    ("record", "sample"),
+    [(frozenset(), frozenset({0, 25})), (frozenset({7, 19}), frozenset({0, 3, 4, 11, 25}))],
+)
+def test_the_compiled_loop_runs_between_the_steps_it_keeps_as_the_stepwise_pass_steps(
+    until: float | None, record: frozenset[int], sample: frozenset[int]
+) -> None:
+    # the loop tests nothing between two kept steps; with a stopping rule, after every step
+    s = graph(
+        {"y": "sigmoid(w*x + b)", "L": "(y - t)**2"},
+        {"w": 0.3, "x": 1.5, "b": -0.2, "t": 0.9},
+        {"train": ["w", "b"], "learning_rate": 2.0, "steps": 25}
+        | ({"until_loss": until} if until else {}),
+    )
+    assert s.training is not None
+    c = circuit.split(s)
+    locals_ = local.derive(c)
+    ar = arithmetic.arithmetic("float64")
+    fast = graph_training.train(c, locals_, ar, s.training, 25, record, sample)
+    slow = graph_training.stepwise(c, locals_, ar, s.training, 25, record, sample)
+    kept = [x.k for x in slow.steps]
+    assert [x.k for x in fast.steps] == kept
+    assert kept == ([0, 7, 19, 25] if record and until is None else kept)
+    if until is not None:  # stopped early, between two kept steps, at the first below it
+        assert kept[-1] not in {0, 25, *record, *sample}
+        assert float(slow.steps[-1].values["L"]) < until <= float(slow.steps[-2].values["L"])
+    for a, b in zip(fast.steps, slow.steps, strict=True):
+        for w in c.wires:
+            assert float(a.values[w]) == pytest.approx(float(b.values[w]), rel=1e-12, abs=1e-14)
+    assert [k for k, _ in fast.curve] == [k for k, _ in slow.curve]
+    assert [x for _, x in fast.curve] == pytest.approx([x for _, x in slow.curve], rel=1e-12)
 
 
 def test_exact_arithmetic_is_gradient_descent_in_fractions() -> None:
@@ -292,12 +326,12 @@ def test_the_compiled_sequential_loop_is_the_stepwise_pass() -> None:
     locals_ = local.derive(c)
     ar = arithmetic.arithmetic("float64")
     every = frozenset(range(21))
-    fast = graph_training.train(c, locals_, ar, t, 20, every.__contains__, every)
-    slow = graph_training.stepwise(c, locals_, ar, t, 20, every.__contains__, every)
+    fast = graph_training.train(c, locals_, ar, t, 20, every, every)
+    slow = graph_training.stepwise(c, locals_, ar, t, 20, every, every)
     for a, b in zip(fast.steps, slow.steps, strict=True):
         for w in c.wires:
             assert float(a.values[w]) == pytest.approx(float(b.values[w]), rel=1e-12, abs=1e-15)
-    simultaneous = graph_training.train(c, locals_, ar, s.training, 20, every.__contains__, every)
+    simultaneous = graph_training.train(c, locals_, ar, s.training, 20, every, every)
     assert float(simultaneous.at(20).values["w1"]) != pytest.approx(
         float(fast.at(20).values["w1"]), abs=1e-9
     )

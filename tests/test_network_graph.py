@@ -74,7 +74,7 @@ def test_the_graphs_generated_loop_trains_the_network_as_its_trainer_does(name: 
     s, net, c, locals_ = _graph_of(name)
     steps = min(s.steps, 2_000)
     t = _training(s, net, steps)
-    graph = graph_training.train(c, locals_, FLOAT64, t, steps, {steps}.__contains__, frozenset())
+    graph = graph_training.train(c, locals_, FLOAT64, t, steps, frozenset({steps}), frozenset())
     network = trainer.train(net, schedule(s), steps, (steps,))
     last = network.at(steps)
     for i, p in enumerate(net.params):

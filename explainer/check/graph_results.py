@@ -103,7 +103,7 @@ def _descent(
         ar,
         s.training,
         steps,
-        record.__contains__,
+        record,
         trainer.curve_steps(steps),
         s.path,
         first,

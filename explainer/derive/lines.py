@@ -14,10 +14,12 @@ operation in the order the page does.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 import sympy as sp
 
@@ -27,35 +29,37 @@ from explainer.graph.circuit import Circuit
 Expr = Any  # a sympy expression
 
 
-@dataclass(frozen=True)
-class Share:
+# The keys are tuples (hashed in C: the pass looks each up several times), each with its tag so
+# that a share and a total of the same gate and wire are told apart.
+class Share(NamedTuple):
     """∂f/∂wire through one gate: the gate's upstream gradient × its local derivative."""
 
     gate: str
     wire: str
+    tag: str = "share"
 
 
-@dataclass(frozen=True)
-class Total:
+class Total(NamedTuple):
     """∂f/∂wire summed over its gates up to and including `gate` (a wire that feeds several)."""
 
     gate: str
     wire: str
+    tag: str = "total"
 
 
-@dataclass(frozen=True)
-class LocalKey:
+class LocalKey(NamedTuple):
     """∂gate/∂wire."""
 
     gate: str
     wire: str
+    tag: str = "local"
 
 
-@dataclass(frozen=True)
-class Seed:
+class Seed(NamedTuple):
     """∂f/∂f = 1, where the backward pass starts."""
 
     output: str
+    tag: str = "seed"
 
 
 Key = Share | Total | LocalKey | Seed
@@ -85,6 +89,14 @@ class Lines:
     steps: tuple[Line | Move, ...]
     gradient: dict[str, Key]  # each wire's complete gradient ∂f/∂w: the last line that adds to it
 
+    @cached_property
+    def forms(self) -> dict[Key, Expr]:
+        return {x.key: x.form for x in self.steps if isinstance(x, Line) and x.form is not None}
+
+    @cached_property
+    def terms(self) -> dict[Key, tuple[tuple[Key, ...], ...]]:
+        return {x.key: x.terms for x in self.steps if isinstance(x, Line) and x.form is None}
+
 
 def leaves_first(c: Circuit, locals_: tuple[Local, ...]) -> tuple[Local, ...]:
     """The backward pass's order with, at each gate, the derivatives by leaves before those by
@@ -100,8 +112,12 @@ def leaves_first(c: Circuit, locals_: tuple[Local, ...]) -> tuple[Local, ...]:
 def lines(c: Circuit, locals_: tuple[Local, ...], moved: Iterable[str] = ()) -> Lines:
     """The backward pass, last gate first (`locals_` in derive.local's order); `moved`: the
     trained leaves of a sequential update (none: a simultaneous one, nothing moves during the
-    pass)."""
-    moving = tuple(moved)
+    pass). Kept per circuit: a training repeats the pass at every step."""
+    return _lines(c, locals_, tuple(moved))
+
+
+@functools.lru_cache(maxsize=32)
+def _lines(c: Circuit, locals_: tuple[Local, ...], moving: tuple[str, ...]) -> Lines:
     pending = {w: len(c.consumers(w)) for w in moving}
     leaves = {n for n, _ in c.leaves}
     last: dict[str, Key] = {c.output: Seed(c.output)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from explainer.derive import lines as derive_lines
-from explainer.derive.lines import Key, Line, LocalKey, Move, Seed, Share, Total
+from explainer.derive.lines import Key, LocalKey, Move, Seed, Share, Total
 from explainer.derive.local import Local
 from explainer.evaluate.arithmetic import ARITHMETIC, Arithmetic, value
 from explainer.evaluate.settle import Settled
@@ -98,18 +98,13 @@ def backward(
     it (∂net_o1/∂out_h1 = w5⁺), as a source that updates the output layer before it
     differentiates the layers below."""
     moves = moved or {}
-    ls = derive_lines.lines(c, locals_, moves)
-    forms = {x.key: x.form for x in ls.steps if isinstance(x, Line) and x.form is not None}
-    terms = {x.key: x.terms for x in ls.steps if isinstance(x, Line) and x.form is None}
-    seeds = frozenset(k for k in forms if isinstance(k, Seed))
+    ls = derive_lines.lines(c, locals_, tuple(moves))
 
-    def located(k: Key) -> AbstractContextManager[Callable[[Number], Number]]:
-        if isinstance(k, Seed):
-            return _located(f"d{k.output}/d{k.output}", where(c, k.output), path)
-        what = f"d{k.gate}/d{k.wire}" if isinstance(k, LocalKey) else f"d{c.output}/d{k.wire}"
-        return _located(what, where(c, k.gate), path)
-
-    settled: Settled[Key] = Settled(ar, dict(env), forms, terms, located, raw=seeds)
+    named = _Named(c, path)
+    seeds = frozenset(k for k in ls.forms if isinstance(k, Seed))
+    settled: Settled[Key] = Settled(
+        ar, dict(env), ls.forms, ls.terms, named.fault, named.check, raw=seeds
+    )
     flows = []
     gradient: dict[str, Key] = {c.output: Seed(c.output)}
     with np.errstate(all="ignore"):
@@ -124,8 +119,7 @@ def backward(
             v = settled.get(x.key)
             if isinstance(x.key, Share):
                 assert x.local is not None
-                up = settled.get(x.terms[0][0])
-                here = settled.get(x.terms[0][1])
+                up, here = (settled.values[k] for k in x.terms[0])
                 flows.append(Flow(x.local.gate, x.local.wire, x.local.form, here, up, v))
             if isinstance(x.key, Share | Total):
                 gradient[x.key.wire] = x.key
@@ -133,6 +127,32 @@ def backward(
     for w in c.wires:
         grads.setdefault(w, ar.constant(sp.S.Zero))
     return tuple(flows), grads
+
+
+@dataclass(frozen=True)
+class _Named:
+    """A line's fault or non-finite value as an error naming the file, the node and the
+    quantity (built only when one happens)."""
+
+    c: Circuit
+    path: str
+
+    def named(self, k: Key) -> tuple[str, str]:  # (the quantity, the node it is part of)
+        c = self.c
+        if isinstance(k, Seed):
+            return f"d{k.output}/d{k.output}", where(c, k.output)
+        what = f"d{k.gate}/d{k.wire}" if isinstance(k, LocalKey) else f"d{c.output}/d{k.wire}"
+        return what, where(c, k.gate)
+
+    def fault(self, k: Key, e: ArithmeticError) -> NumericError:
+        what, at = self.named(k)
+        return NumericError(f"{self.path}: {at}: {what}: {reason(e)}")
+
+    def check(self, k: Key, x: Number) -> Number:
+        if not _finite(x):
+            what, at = self.named(k)
+            raise _not_finite(self.path, at, what, x)
+        return x
 
 
 def run(
@@ -162,21 +182,28 @@ def _located(what: str, at: str, path: str) -> Iterator[Callable[[Number], Numbe
     file, the node and the quantity."""
 
     def check(x: Number) -> Number:
-        try:
-            finite = bool(abs(float(x)) < float("inf"))
-        except (OverflowError, ValueError):
-            finite = False
-        if not finite:
-            raise NumericError(
-                f"{path}: {at}: {what} = {x}: not a finite number (a division by zero, the log "
-                "of a number ≤ 0, the square root of a negative one, or an overflow)"
-            )
+        if not _finite(x):
+            raise _not_finite(path, at, what, x)
         return x
 
     try:
         yield check
     except ArithmeticError as e:
         raise NumericError(f"{path}: {at}: {what}: {reason(e)}") from None
+
+
+def _finite(x: Number) -> bool:
+    try:
+        return bool(abs(float(x)) < float("inf"))
+    except (OverflowError, ValueError):
+        return False
+
+
+def _not_finite(path: str, at: str, what: str, x: Number) -> NumericError:
+    return NumericError(
+        f"{path}: {at}: {what} = {x}: not a finite number (a division by zero, the log "
+        "of a number ≤ 0, the square root of a negative one, or an overflow)"
+    )
 
 
 H = 1e-6

@@ -49,6 +49,8 @@ def _python_power(base: str, exponent: sp.Expr, code: str) -> str:
     # other through math.pow (which refuses a negative base, as the reals do)
     if exponent.is_Integer:
         e = int(exponent)
+        if e == -1:  # x ** 1 is x exactly
+            return f"1 / ({base})"
         return f"({base}) ** {e}" if e >= 0 else f"1 / ({base}) ** {-e}"
     return f"pow_({base}, {code})"  # (the caller brackets the base: -2.0 ** 2 is −4)
 
@@ -102,9 +104,7 @@ class _Code:
                 raise NotCompiled(str(e))
             return p.number(float(e))
         if isinstance(e, sp.Add | sp.Mul):
-            return (
-                "(" + (" + " if isinstance(e, sp.Add) else " * ").join(map(self.expr, e.args)) + ")"
-            )
+            return self._fold(e)
         if isinstance(e, sp.Pow):
             return "(" + p.power(self.expr(e.args[0]), e.args[1], self.expr(e.args[1])) + ")"
         if isinstance(e, sp.Piecewise):
@@ -114,6 +114,14 @@ class _Code:
         if type(e) in p.functions and len(e.args) == 1:
             return f"{p.functions[type(e)]}({self.expr(e.args[0])})"
         raise NotCompiled(type(e).__name__)
+
+    def _fold(self, e: sp.Add | sp.Mul) -> str:
+        """A sum or product, folded left to right as sympy holds its terms; −1·x as −x (exact
+        in IEEE arithmetic, signed zeros too)."""
+        if isinstance(e, sp.Mul) and e.args[0] == -1:
+            rest = e.args[1:]
+            return f"(-{self.expr(rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False))})"
+        return "(" + (" + " if isinstance(e, sp.Add) else " * ").join(map(self.expr, e.args)) + ")"
 
     def _cases(self, pieces: tuple[Any, ...]) -> str:
         (piece, condition), rest = pieces[0], pieces[1:]
@@ -150,14 +158,15 @@ def _backward(
     sequential: bool,
     code: _Code,
     grads: Mapping[str, str],
-) -> tuple[list[str], set[str]]:
+) -> tuple[list[str], dict[str, str]]:
     """The backward pass's lines (derive/lines.py) as statements, last gate first: each share
     upstream × local = downstream assigned to its wire's gradient or added to it, and in a
-    sequential update each trained leaf moved where the lines move it; and the wires whose
-    gradient it assigns."""
+    sequential update each trained leaf moved where the lines move it; and how each gradient it
+    computes is written: its variable, or the code it is exactly (1.0 where the output's
+    gradient passes through gates of slope 1, a factor 1.0 dropped: 1.0·x is x in IEEE too)."""
     names = code.names
-    body = [f"{grads[c.output]} = 1.0"]
-    seen = {c.output}
+    body: list[str] = []
+    refs = {c.output: "1.0"}
     # only the gradients a trained leaf's needs: a gate's, if it lies on a path to one
     needed = set(train)
     for gate in c.gates:
@@ -165,14 +174,22 @@ def _backward(
             needed.add(gate.out)
     for x in lines(c, locals_, train if sequential else ()).steps:
         if isinstance(x, Move):
-            body += [f"{names[w]} = {names[w]} - rate * {grads[w]}" for w in x.leaves]
+            body += [f"{names[w]} = {names[w]} - rate * {refs[w]}" for w in x.leaves]
         elif isinstance(x.key, Share) and x.key.wire in needed:
             assert x.local is not None
-            down = f"{grads[x.key.gate]} * {code.expr(x.local.form)}"  # upstream × local
-            g = grads[x.key.wire]
-            body.append(f"{g} = {g} + {down}" if x.key.wire in seen else f"{g} = {down}")
-            seen.add(x.key.wire)
-    return body, seen
+            up, here, wire = refs[x.key.gate], code.expr(x.local.form), x.key.wire
+            down = here if up == "1.0" else up if here == "1.0" else f"{up} * {here}"
+            g = grads[wire]
+            if wire in refs:  # a later share: added to the sum
+                body.append(f"{g} = {refs[wire]} + {down}")
+            elif down == "1.0" or down in grads.values():
+                # exactly 1 or a complete gradient (never a value: a leaf may move after)
+                refs[wire] = down
+                continue
+            else:
+                body.append(f"{g} = {down}")
+            refs[wire] = g
+    return body, refs
 
 
 def _names(c: Circuit) -> tuple[dict[str, str], dict[str, str]]:
@@ -181,39 +198,61 @@ def _names(c: Circuit) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def source(
-    c: Circuit, locals_: tuple[Local, ...], train: tuple[str, ...], sequential: bool = False
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    train: tuple[str, ...],
+    sequential: bool = False,
+    until: bool = False,
 ) -> str:
     """The training loop as Python source:
 
-        loop(leaf values, steps, rate, record, sample, until) → (rows, curve)
+        loop(leaf values, steps, rate, stops, record, sample, until) → (rows, curve)
 
-    rows: (k, every wire's value) for each step k that `record(k)` asks for, and the last;
-    curve: (k, the output) for each k in `sample`. `until`: stop once the output is below it.
+    stops: the steps, ascending, where something is kept (0, each in `record` or `sample`, and
+    `steps`): between two of them the loop runs the step with no test but the finiteness
+    checks. rows: (k, every wire's value) for 0, each k in `record`, and the last; curve: (k,
+    the output) for each k in `sample`. With `until` (a loop of its own): stop at the first
+    step whose output is below `until`, tested after every step.
     """
     wires = c.wires
     names, grads = _names(c)
     code = _Code(PRINTERS["python"], names)
     leaves = [names[n] for n, _ in c.leaves]
     out = names[c.output]
-    body = [f"{names[g.out]} = {code.expr(g.expr)}" for g in c.gates]
-    body += [
-        f"if k in sample: curve.append((k, {out}))",
-        f"if not k or record(k) or k == steps or (until is not None and {out} < until):",
-        f"    rows.append((k, ({', '.join(names[w] for w in wires)},)))",
-        "    if k == steps or (until is not None and " + out + " < until): break",
-    ]
-    backward, seen = _backward(c, locals_, train, sequential, code, grads)
-    body += backward
-    for leaf in () if sequential else train:  # a leaf no gate reaches has gradient 0: stays
-        if leaf in seen:
-            body.append(f"{names[leaf]} = {names[leaf]} - rate * {grads[leaf]}")
-    body.insert(len(c.gates), _finite(names[w] for w in wires))
-    body.append(_finite([*(names[leaf] for leaf in train), *sorted(grads[w] for w in seen)]))
+    forward = [f"{names[g.out]} = {code.expr(g.expr)}" for g in c.gates]
+    # the leaves are checked where they change; every gate's value after each forward pass
+    checked = [*forward, _finite(names[g.out] for g in c.gates)]
+    backward, refs = _backward(c, locals_, train, sequential, code, grads)
+    moved = [] if sequential else [w for w in train if w in refs]  # no gate reaches it: stays
+    step = [*backward, *(f"{names[w]} = {names[w]} - rate * {refs[w]}" for w in moved)]
+    # a non-finite gradient reaches a trained leaf's (products and sums of finite local
+    # derivatives carry ∞ and nan), and p − η·g is then not finite: the moved leaves suffice
+    step.append(_finite(names[w] for w in train if w in refs))
+    row = f"rows.append((k, ({', '.join(names[w] for w in wires)},)))"
+    if until:
+        inner = ["while k < stop:", *("    " + x for x in step + checked)]
+        inner += ["    k += 1", f"    if {out} < until: break"]
+        after = [
+            f"done = k == steps or {out} < until",
+            f"if k in sample: curve.append((k, {out}))",
+            f"if not k or k in record or done: {row}",
+            "if done: break",
+        ]
+    else:
+        inner = ["for _ in range(stop - k):", *("    " + x for x in step + checked)]
+        after = [
+            "k = stop",
+            f"if k in sample: curve.append((k, {out}))",
+            f"if not k or k in record or k == steps: {row}",
+        ]
     lines = [
-        f"def loop({', '.join(leaves)}, steps, rate, record, sample, until):",
+        f"def loop({', '.join(leaves)}, steps, rate, stops, record, sample, until):",
         "    rows, curve = [], []",
-        "    for k in range(steps + 1):",
-        *("        " + line for line in body),
+        "    k = 0",
+        *("    " + x for x in forward),
+        "    " + _finite(names[w] for w in wires),
+        "    for stop in stops:",
+        *("        " + x for x in inner + after),
         "    return rows, curve",
     ]
     return "\n".join(lines) + "\n"
@@ -237,9 +276,9 @@ def pass_source(c: Circuit, locals_: tuple[Local, ...], train: tuple[str, ...]) 
     leaves = ", ".join(names[n] for n, _ in c.leaves)
     forward = [f"{names[g.out]} = {code.expr(g.expr)}" for g in c.gates]
     forward.append(_finite(names[w] for w in c.wires))
-    backward, seen = _backward(c, locals_, train, False, code, grads)
-    taken = [grads[w] if w in seen else "0.0" for w in train]  # no gate reaches it: 0
-    backward.append(_finite(sorted(grads[w] for w in seen)))
+    backward, refs = _backward(c, locals_, train, False, code, grads)
+    taken = [refs.get(w, "0.0") for w in train]  # no gate reaches it: 0
+    backward.append(_finite(sorted(refs.values())))
     lines = [
         f"def output({leaves}):",
         *("    " + line for line in forward),
@@ -274,12 +313,16 @@ def _compiled(text: str) -> dict[str, Any]:
 
 
 def loop_for(
-    c: Circuit, locals_: tuple[Local, ...], train: tuple[str, ...], sequential: bool = False
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    train: tuple[str, ...],
+    sequential: bool = False,
+    until: bool = False,
 ) -> Loop | None:
     """The compiled loop of one graph, or None where the printer has no row for one of its
     expressions (the stepwise pass then trains it)."""
     try:
-        loop: Loop = _compiled(source(c, locals_, train, sequential))["loop"]
+        loop: Loop = _compiled(source(c, locals_, train, sequential, until))["loop"]
     except NotCompiled:
         return None
     return loop

@@ -78,7 +78,7 @@ def moved(
     return tuple(out)
 
 
-Record = Callable[[int], bool]
+Record = frozenset[int]  # the steps to record (besides the first and the last)
 
 
 def moves(t: GraphTraining | None, ar: Arithmetic) -> dict[str, backprop.Moved] | None:
@@ -128,7 +128,7 @@ def stepwise(
         if k in sample:
             curve.append((k, float(output)))
         done = k == steps or _stop(t.until_loss, output)
-        if k == 0 or record(k) or done:
+        if k == 0 or k in record or done:
             rows.append(Recorded(k, dict(run.values)))
         if done:
             break
@@ -156,12 +156,24 @@ def train(
     if data is not None:
         return epochs(c, locals_, ar, t, data, steps, record, sample, path, first)
     sequential = t.update == "sequential"
-    loop = graph_step.loop_for(c, locals_, t.train, sequential) if ar.name == "float64" else None
+    until = t.until_loss is not None
+    loop = (
+        graph_step.loop_for(c, locals_, t.train, sequential, until)
+        if ar.name == "float64"
+        else None
+    )
     if loop is None:
         return stepwise(c, locals_, ar, t, steps, record, sample, path)
+    stops = sorted({0, steps, *(k for k in record | sample if 0 <= k <= steps)})
     try:
         rows, curve = loop(
-            *(float(v) for _, v in c.leaves), steps, t.learning_rate, record, sample, t.until_loss
+            *(float(v) for _, v in c.leaves),
+            steps,
+            t.learning_rate,
+            stops,
+            record,
+            sample,
+            t.until_loss,
         )
     except (ArithmeticError, ValueError):  # a fault: the stepwise pass names where
         return stepwise(c, locals_, ar, t, steps, record, sample, path)
@@ -295,7 +307,7 @@ def _epochs(
             if k in sample:
                 curve.append((k, float(loss)))
             done = k == steps or _stop(t.until_loss, loss)
-            if k == 0 or record(k) or done:
+            if k == 0 or k in record or done:
                 rows.append(Recorded(k, {**{w: leaves[w] for w in t.train}, output: loss}))
             if done:
                 break

@@ -11,15 +11,18 @@ sequential update moves a parameter there, and every form evaluated after reads 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
 from explainer.evaluate.arithmetic import Arithmetic, value
 
 Number = Any
 K = TypeVar("K", bound=Hashable)
-Check = Callable[[Number], Number]  # a computed value, refused (raised) or passed on
-Guard = Callable[[Any], AbstractContextManager[Check]]  # computing one line's value
+Fault = Callable[[Any, ArithmeticError], Exception]  # a line's fault → the error that names it
+Check = Callable[[Any, Number], Number]  # a line's settled value, refused (raised) or passed on
+
+
+def _as_it_is(_: Any, x: Number) -> Number:
+    return x
 
 
 class Settled(Generic[K]):
@@ -31,33 +34,41 @@ class Settled(Generic[K]):
         seen: dict[str, Number],
         forms: Mapping[K, Any],
         terms: Mapping[K, tuple[tuple[K, ...], ...]],
-        guard: Guard,
+        fault: Fault,
+        check: Check = _as_it_is,
         carried: Mapping[K, Number] | None = None,
         raw: frozenset[K] = frozenset(),
     ) -> None:
         self.seen = seen
         self.values: dict[K, Number] = {}
-        self._ar, self._forms, self._terms, self._guard = ar, forms, terms, guard
+        self._ar, self._forms, self._terms = ar, forms, terms
+        self._fault, self._check = fault, check
         self._carried = carried or {}
         self._raw = raw  # forms held as the arithmetic makes them, not settled (the seed 1)
 
     def get(self, k: K) -> Number:
-        if k not in self.values:
-            ar = self._ar
-            with self._guard(k) as check:
-                if k in self._carried:
-                    v = self._carried[k]
-                elif k in self._forms:
-                    v = value(self._forms[k], self.seen, ar)
-                    v = v if k in self._raw else check(ar.settle(v))
-                else:
-                    terms = self._terms[k]
-                    if len(terms) == 1 and len(terms[0]) == 1:  # another line's value by name
-                        v = self.get(terms[0][0])
-                    else:
-                        v = check(ar.settle(sum_of_products(terms, self.get)))
-                self.values[k] = v
-        return self.values[k]
+        try:
+            return self.values[k]
+        except KeyError:
+            pass
+        try:
+            v = self._computed(k)
+        except ArithmeticError as e:  # a line's own fault (one in a line it reads is named there)
+            raise self._fault(k, e) from None
+        self.values[k] = v
+        return v
+
+    def _computed(self, k: K) -> Number:
+        if k in self._carried:
+            return self._carried[k]
+        ar = self._ar
+        if k in self._forms:
+            v = value(self._forms[k], self.seen, ar)
+            return v if k in self._raw else self._check(k, ar.settle(v))
+        terms = self._terms[k]
+        if len(terms) == 1 and len(terms[0]) == 1:  # another line's value by name
+            return self.get(terms[0][0])
+        return self._check(k, ar.settle(sum_of_products(terms, self.get)))
 
 
 def sum_of_products(terms: tuple[tuple[K, ...], ...], get: Callable[[K], Number]) -> Number:

@@ -193,19 +193,13 @@ class _Pass:
         forms = {x.partial: x.textbook for x in d.locals}
         terms = {x.partial: x.terms for x in d.equations}
         kept = {p: carried[p.key] for p in (*forms, *terms) if p.key in carried}
-        self._lines = Settled(ar, self.seen, forms, terms, _located, kept)
+        self._lines = Settled(ar, self.seen, forms, terms, _fault, carried=kept)
         self.partials: dict[Partial, Number] = self._lines.values
         self.get = self._lines.get
 
 
-@contextmanager
-def _located(p: Partial) -> Iterator[Callable[[Number], Number]]:
-    with _guard(p.key):
-        yield _as_it_is
-
-
-def _as_it_is(x: Number) -> Number:
-    return x
+def _fault(p: Partial, e: ArithmeticError) -> Fault:
+    return Fault(p.key, reason(e))
 
 
 def batch_examples(net: Network, run: Schedule) -> tuple[Network, ...]:
