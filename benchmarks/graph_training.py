@@ -1,6 +1,7 @@
 """Time a graph's training (issue 25): the loop generated from the gates (graph_step.py)
 against repeating the page's own backward pass, and Mazur's network trained as a graph against
-the same network trained as a network (its own compiled loop, compiled.py).
+the same network trained as a network (its graph's generated loop too since the one engine, read
+from the [network] form through graph/network_graph.py).
 
     python -m pip install -e . && python benchmarks/graph_training.py [--rounds N]
 

@@ -1,14 +1,19 @@
 """Stage 4, evaluate (the compiled step): a graph's training as one generated function,
-straight-line code over floats per step, written from the gates and their local derivatives.
+straight-line code over floats per step, written from the gates and their local derivatives;
+the one generator for every graph, a network read as one (graph/network_graph.py) included.
 
 The code is generated from the circuit the derivation already holds, never from a scenario's
-text: per step, each gate's value from its inputs (the forward pass), then, last gate first,
-upstream × local = downstream with the shares of a wire summed (the backward pass), then
-p ← p − η·∂f/∂p for every trained leaf. Every sum and product folds left to right in the order
-sympy holds its terms, as `arithmetic.value` evaluates them, so the float64 numbers are the
-stepwise pass's but where math's exp and tanh differ from numpy's in the last place (a test
-holds the two to 10⁻¹²). The language is one row of PRINTERS: how a number, a name, an operation
-and a case are written; a printer for another language is another row.
+text: per step, the backward pass's lines (derive/lines.py) last gate first, upstream × local =
+downstream with the shares of a wire summed, each trained leaf moved p ← p − Σ (η·upstream)·local
+(η·upstream formed once per gate, as a hand-written loop forms η·δ once per neuron), then the
+forward pass of the gates the next step reads (the others, a loss's terms, where a step is
+kept). Every sum and product folds left to right in the order sympy holds its terms, as
+`arithmetic.value` evaluates them, and only what IEEE arithmetic makes exact is simplified
+(x**1, 1.0·x, −1·x as −x, a + (−b) as a − b, operations on constants alone computed once), so the
+float64 numbers are the stepwise pass's but where math's exp and tanh differ from numpy's and
+(η·upstream)·local from η·(upstream·local) in the last place (a test holds the two to 10⁻¹²).
+The language is one row of PRINTERS: how a number, a name, an operation and a case are
+written; a printer for another language is another row.
 """
 
 from __future__ import annotations
@@ -50,8 +55,8 @@ def _python_power(base: str, exponent: sp.Expr, code: str) -> str:
     if exponent.is_Integer:
         e = int(exponent)
         if e == -1:  # x ** 1 is x exactly
-            return f"1 / ({base})"
-        return f"({base}) ** {e}" if e >= 0 else f"1 / ({base}) ** {-e}"
+            return f"1.0 / ({base})"
+        return f"({base}) ** {e}" if e >= 0 else f"1.0 / ({base}) ** {-e}"
     return f"pow_({base}, {code})"  # (the caller brackets the base: -2.0 ** 2 is −4)
 
 
@@ -103,6 +108,12 @@ class _Code:
             if not e.is_finite:
                 raise NotCompiled(str(e))
             return p.number(float(e))
+        if not e.free_symbols and not isinstance(e, sp.Piecewise):
+            return self._constant(e)
+        return self._operation(e)
+
+    def _operation(self, e: sp.Basic) -> str:
+        p = self.p
         if isinstance(e, sp.Add | sp.Mul):
             return self._fold(e)
         if isinstance(e, sp.Pow):
@@ -116,12 +127,33 @@ class _Code:
         raise NotCompiled(type(e).__name__)
 
     def _fold(self, e: sp.Add | sp.Mul) -> str:
-        """A sum or product, folded left to right as sympy holds its terms; −1·x as −x (exact
-        in IEEE arithmetic, signed zeros too)."""
-        if isinstance(e, sp.Mul) and e.args[0] == -1:
-            rest = e.args[1:]
-            return f"(-{self.expr(rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False))})"
-        return "(" + (" + " if isinstance(e, sp.Add) else " * ").join(map(self.expr, e.args)) + ")"
+        """A sum or product, folded left to right as sympy holds its terms; −1·x as −x and
+        a + (−1·b) as a − b (both exact in IEEE arithmetic, signed zeros too)."""
+        if isinstance(e, sp.Mul):
+            if e.args[0] == -1:
+                return f"(-{self._rest(e)})"
+            return "(" + " * ".join(map(self.expr, e.args)) + ")"
+        out = self.expr(e.args[0])
+        for term in e.args[1:]:
+            negated = isinstance(term, sp.Mul) and term.args[0] == -1
+            out += f" - {self._rest(term)}" if negated else f" + {self.expr(term)}"
+        return f"({out})"
+
+    def _rest(self, e: sp.Mul) -> str:
+        """−1·x·y… without its −1."""
+        rest = e.args[1:]
+        return self.expr(rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False))
+
+    def _constant(self, e: sp.Basic) -> str:
+        """An operation on constants alone (the ½ of a loss written 1/2), computed once here as
+        the step would compute it each time: the same float (IEEE arithmetic in any language)."""
+        text = self._operation(e)
+        python = text if self.p is PRINTERS["python"] else _Code(PRINTERS["python"], {}).expr(e)
+        try:  # our own code over literals, never a file's text
+            folded = float(eval(python, dict(RUNTIME)))
+        except (ArithmeticError, ValueError, TypeError):  # 1/0: left to the step, which refuses it
+            return text
+        return self.p.number(folded) if math.isfinite(folded) else text
 
     def _cases(self, pieces: tuple[Any, ...]) -> str:
         (piece, condition), rest = pieces[0], pieces[1:]
@@ -158,38 +190,103 @@ def _backward(
     sequential: bool,
     code: _Code,
     grads: Mapping[str, str],
+    move: bool = False,
 ) -> tuple[list[str], dict[str, str]]:
     """The backward pass's lines (derive/lines.py) as statements, last gate first: each share
-    upstream × local = downstream assigned to its wire's gradient or added to it, and in a
-    sequential update each trained leaf moved where the lines move it; and how each gradient it
-    computes is written: its variable, or the code it is exactly (1.0 where the output's
-    gradient passes through gates of slope 1, a factor 1.0 dropped: 1.0·x is x in IEEE too)."""
-    names = code.names
-    body: list[str] = []
-    refs = {c.output: "1.0"}
-    # only the gradients a trained leaf's needs: a gate's, if it lies on a path to one
+    upstream × local = downstream assigned to its wire's gradient or added to it; and how each
+    gradient it computes is written: its variable, or the code it is exactly (1.0 where the
+    output's gradient passes through gates of slope 1, a factor 1.0 dropped: 1.0·x is x in IEEE
+    too). With `move`, the trained leaves move in the pass (each where the lines move it, or
+    all after it): p ← p − Σ (η·upstream)·local over p's shares, η·upstream formed once per
+    gate, as a hand-written loop forms η·δ once per neuron (the stepwise pass takes
+    η·(upstream·local): the two differ in the last bit at most); a leaf's gradient is then
+    not assigned."""
+    w = _Statements(code, grads, set(train) if move else set())
+    w.refs[c.output] = "1.0"
+    needed = _needed(c, train)
+    for x in lines(c, locals_, train if sequential else ()).steps:
+        if isinstance(x, Move):
+            w.move(x.leaves) if move else w.descend(x.leaves)
+        elif isinstance(x.key, Share) and x.key.wire in needed:
+            assert x.local is not None
+            w.share(x.key.gate, x.key.wire, x.local.form)
+    if move and not sequential:
+        w.move(train)
+    return w.body, w.refs
+
+
+class _Statements:
+    """The backward pass's statements, one share at a time (_backward)."""
+
+    def __init__(self, code: _Code, grads: Mapping[str, str], trained: set[str]) -> None:
+        self.code, self.grads, self.trained = code, grads, trained
+        self.body: list[str] = []
+        self.refs: dict[str, str] = {}  # a wire's gradient: its variable, or the code it is
+        self.terms: dict[str, list[str]] = {}  # a trained leaf → its step's (η·upstream)·local
+        self.rates: dict[str, str] = {"1.0": "rate"}  # an upstream gradient → η times it
+
+    def share(self, gate: str, wire: str, form: sp.Expr) -> None:
+        up, here = self.refs[gate], self.code.expr(form)
+        if wire in self.trained:
+            self._term(up, here, wire, form)
+            return
+        down = here if up == "1.0" else up if here == "1.0" else f"{up} * {here}"
+        g = self.grads[wire]
+        if wire in self.refs:  # a later share: added to the sum
+            self.body.append(f"{g} = {self.refs[wire]} + {down}")
+        elif down == "1.0" or down in self.grads.values():
+            # exactly 1 or a complete gradient (never a value: a leaf may move after)
+            self.refs[wire] = down
+            return
+        else:
+            self.body.append(f"{g} = {down}")
+        self.refs[wire] = g
+
+    def _term(self, up: str, here: str, wire: str, form: sp.Expr) -> None:
+        if up not in self.rates:
+            self.rates[up] = f"r{len(self.rates)}"
+            self.body.append(f"{self.rates[up]} = rate * {up}")
+        term = self.rates[up] if here == "1.0" else f"{self.rates[up]} * {here}"
+        if self.trained & {s.name for s in form.free_symbols}:
+            # it reads a trained leaf, which may move before this one does: taken now
+            self.body.append(f"u{len(self.body)} = {term}")
+            term = f"u{len(self.body) - 1}"
+        self.terms.setdefault(wire, []).append(term)
+        self.refs[wire] = ""  # reached: it moves
+
+    def move(self, leaves: Iterable[str]) -> None:
+        names = self.code.names
+        for w in leaves:
+            if w in self.terms:
+                self.body.append(f"{names[w]} = {names[w]} - {_added(self.terms[w])}")
+
+    def descend(self, leaves: Iterable[str]) -> None:
+        names = self.code.names
+        self.body += [f"{names[w]} = {names[w]} - rate * {self.refs[w]}" for w in leaves]
+
+
+def _needed(c: Circuit, train: tuple[str, ...]) -> set[str]:
+    """The wires whose gradient a trained leaf's needs: a gate's, if it lies on a path to one."""
     needed = set(train)
     for gate in c.gates:
         if needed.intersection(gate.inputs):
             needed.add(gate.out)
-    for x in lines(c, locals_, train if sequential else ()).steps:
-        if isinstance(x, Move):
-            body += [f"{names[w]} = {names[w]} - rate * {refs[w]}" for w in x.leaves]
-        elif isinstance(x.key, Share) and x.key.wire in needed:
-            assert x.local is not None
-            up, here, wire = refs[x.key.gate], code.expr(x.local.form), x.key.wire
-            down = here if up == "1.0" else up if here == "1.0" else f"{up} * {here}"
-            g = grads[wire]
-            if wire in refs:  # a later share: added to the sum
-                body.append(f"{g} = {refs[wire]} + {down}")
-            elif down == "1.0" or down in grads.values():
-                # exactly 1 or a complete gradient (never a value: a leaf may move after)
-                refs[wire] = down
-                continue
-            else:
-                body.append(f"{g} = {down}")
-            refs[wire] = g
-    return body, refs
+    return needed
+
+
+def _read(c: Circuit, locals_: tuple[Local, ...], train: tuple[str, ...]) -> set[str]:
+    """The gates a step needs the values of: those its local derivatives read, and the gates
+    those are computed from (the rest, a loss's terms for example, only where a step is kept)."""
+    needed = _needed(c, train)
+    read = {s.name for x in locals_ if x.wire in needed for s in x.form.free_symbols}
+    for gate in reversed(c.gates):
+        if gate.out in read:
+            read.update(gate.inputs)
+    return {g.out for g in c.gates} & read
+
+
+def _added(terms: list[str]) -> str:
+    return terms[0] if len(terms) == 1 else "(" + " + ".join(terms) + ")"
 
 
 def _names(c: Circuit) -> tuple[dict[str, str], dict[str, str]]:
@@ -209,8 +306,7 @@ def source(
         loop(leaf values, steps, rate, stops, record, sample, until) → (rows, curve)
 
     stops: the steps, ascending, where something is kept (0, each in `record` or `sample`, and
-    `steps`): between two of them the loop runs the step with no test but the finiteness
-    checks. rows: (k, every wire's value) for 0, each k in `record`, and the last; curve: (k,
+    `steps`): between two of them the loop runs the step with no test. rows: (k, every wire's value) for 0, each k in `record`, and the last; curve: (k,
     the output) for each k in `sample`. With `until` (a loop of its own): stop at the first
     step whose output is below `until`, tested after every step.
     """
@@ -220,28 +316,33 @@ def source(
     leaves = [names[n] for n, _ in c.leaves]
     out = names[c.output]
     forward = [f"{names[g.out]} = {code.expr(g.expr)}" for g in c.gates]
-    # the leaves are checked where they change; every gate's value after each forward pass
-    checked = [*forward, _finite(names[g.out] for g in c.gates)]
-    backward, refs = _backward(c, locals_, train, sequential, code, grads)
-    moved = [] if sequential else [w for w in train if w in refs]  # no gate reaches it: stays
-    step = [*backward, *(f"{names[w]} = {names[w]} - rate * {refs[w]}" for w in moved)]
-    # a non-finite gradient reaches a trained leaf's (products and sums of finite local
-    # derivatives carry ∞ and nan), and p − η·g is then not finite: the moved leaves suffice
-    step.append(_finite(names[w] for w in train if w in refs))
+    read = _read(c, locals_, train)
+    step, _ = _backward(c, locals_, train, sequential, code, grads, move=True)
+    # each kept step checks every value: a leaf once not finite stays so (p − η·g), and a
+    # non-finite gradient reaches a trained leaf's step (products and sums of finite local
+    # derivatives carry ∞ and nan); a gate's value that overflows between two kept steps
+    # and is then masked (σ(∞) = 1 in IEEE arithmetic, as numpy and PyTorch take it) is not
+    # seen, as the network form's loop does not see it either
+    kept = [_finite(names[w] for w in wires)]
     row = f"rows.append((k, ({', '.join(names[w] for w in wires)},)))"
-    if until:
-        inner = ["while k < stop:", *("    " + x for x in step + checked)]
+    if until:  # the output each step: the whole forward pass
+        inner = ["while k < stop:", *("    " + x for x in step + forward)]
         inner += ["    k += 1", f"    if {out} < until: break"]
         after = [
+            *kept,
             f"done = k == steps or {out} < until",
             f"if k in sample: curve.append((k, {out}))",
             f"if not k or k in record or done: {row}",
             "if done: break",
         ]
-    else:
-        inner = ["for _ in range(stop - k):", *("    " + x for x in step + checked)]
+    else:  # the gates the step reads each step, the others where a step is kept
+        each = [x for g, x in zip(c.gates, forward, strict=True) if g.out in read]
+        rest = [x for g, x in zip(c.gates, forward, strict=True) if g.out not in read]
+        inner = ["for _ in range(stop - k):", *("    " + x for x in step + each)]
         after = [
             "k = stop",
+            *rest,
+            *kept,
             f"if k in sample: curve.append((k, {out}))",
             f"if not k or k in record or k == steps: {row}",
         ]
@@ -250,7 +351,6 @@ def source(
         "    rows, curve = [], []",
         "    k = 0",
         *("    " + x for x in forward),
-        "    " + _finite(names[w] for w in wires),
         "    for stop in stops:",
         *("        " + x for x in inner + after),
         "    return rows, curve",

@@ -1,7 +1,10 @@
-"""Stage 4, evaluate (training loop): many steps of gradient descent, vectorised with numpy.
+"""Stage 4, evaluate (training loop): many steps of gradient descent.
 
-Per step: one matrix product per layer forward and back. It is a separate implementation from the
-walkthrough's own evaluation (evaluate.py), which the tests check it against step by step.
+A network on one example trains by the step generated from it as a graph (graph_step.py, as
+every graph does); a training set, a stopping rule or a wide network by the loop here over
+numpy arrays (per step, one matrix product per layer forward and back), a separate
+implementation from the walkthrough's own evaluation (worked.py), which the tests check it
+against step by step.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from explainer.evaluate import compiled
+from explainer.derive import local
+from explainer.evaluate import compiled, graph_step
 from explainer.evaluate.arithmetic import QUIET
+from explainer.graph import network_graph
 from explainer.graph.network import Network
 from explainer.read.settings import Schedule
 from explainer.rules.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
@@ -229,23 +234,65 @@ def forecast(
 def _compiled(
     net: Network, run: Schedule, steps: int, record: Collection[int], start: Step | None
 ) -> Training | None:
-    """The same training by the compiled loop (compiled.py), or None where its floats overflow
-    (the numpy loop then runs and the overflow is reported as for any network)."""
+    """The same training by the step generated from the network read as a graph (its gates'
+    local derivatives, graph_step.py), or None where its floats overflow (the numpy loop then
+    runs and the overflow is reported as for any network)."""
+    loop, leaves, wires = _graph_loop(net, run)
+    if loop is None:
+        return None
     first = start.k if start else 0
-    theta = list(start.params if start else [p.value for p in net.params])
-    # the loop trains from step `first` to each wanted step in turn: a step before `first`
-    # would set its counter back and train the steps from there a second time
-    sampled = frozenset(k for k in curve_steps(steps) if k >= first)
+    theta = start.params if start else tuple(p.value for p in net.params)
+    given = {p.key: float(v) for p, v in zip(net.params, theta, strict=True)} | dict(net.example)
+    # the loop counts from 0: a continued training's steps counted from `first`
+    full = {k - first for k in record if first <= k <= steps}
+    sampled = frozenset(k - first for k in curve_steps(steps) if k >= first)
+    last = steps - first
+    stops = sorted({0, last, *full, *sampled})
+    # ascent on P is descent on P with the rate's sign turned: p + η·∂P/∂p
+    rate = -run.learning_rate if run.direction == "ascent" else run.learning_rate
     try:
-        full = frozenset(k for k in record if first <= k <= steps) | {first, steps}
-        rows = compiled.loop_for(net, run)(theta, first, steps, full | sampled, full)
+        rows, curve = loop(
+            *(float(given[n]) for n in leaves), last, rate, stops, frozenset(full), sampled, None
+        )
     except (ArithmeticError, ValueError):  # math.exp overflows where numpy gives inf
         return None
-    recorded = tuple(  # a full row is (k, loss, outputs, neurons, params)
-        Step(row[0], row[1], row[2], row[4], row[3]) for row in rows if len(row) > 2
+    at = {w: i for i, w in enumerate(wires)}
+    recorded = tuple(
+        Step(
+            k + first,
+            row[at[net.loss]],
+            tuple(row[at[n.out]] for n in net.outputs),
+            tuple(row[at[p.key]] for p in net.params),
+            tuple((row[at[n.net]], row[at[n.out]]) for n in net.neurons),
+        )
+        for k, row in rows
     )
-    curve = tuple((k, loss) for k, loss, *_ in rows if k in sampled or k == steps)
-    return Training(recorded, (recorded[-1].outputs,), _thin(list(curve)))
+    points = [(k + first, loss) for k, loss in curve]
+    if points[-1][0] != steps:
+        points.append((steps, recorded[-1].loss))
+    return Training(recorded, (recorded[-1].outputs,), _thin(points))
+
+
+_LOOPS: dict[tuple[object, ...], tuple[graph_step.Loop | None, tuple[str, ...], tuple[str, ...]]]
+_LOOPS = {}
+
+
+def _graph_loop(
+    net: Network, run: Schedule
+) -> tuple[graph_step.Loop | None, tuple[str, ...], tuple[str, ...]]:
+    """The network's training step, generated from it as a graph (network_graph.py), with its
+    leaves (the loop's arguments) and wires (a row's values) in order: derived and compiled
+    once per shape and convention, so that the verification's alternatives that share them
+    share it."""
+    shape = compiled.shape(net, run)
+    if shape not in _LOOPS:
+        if len(_LOOPS) >= 64:
+            _LOOPS.clear()
+        c = network_graph.circuit(net)
+        train = tuple(p.key for p in net.params if p.trained)
+        loop = graph_step.loop_for(c, local.derive(c), train, run.update == "sequential")
+        _LOOPS[shape] = (loop, tuple(n for n, _ in c.leaves), c.wires)
+    return _LOOPS[shape]
 
 
 def _first_example(
