@@ -114,3 +114,34 @@ def test_the_graph_engines_worked_step_is_the_networks_bit_for_bit(name: str) ->
         assert float(got) == want, key
         checked += 1
     assert checked >= 9
+
+
+def test_a_weighted_sums_derivatives_read_off_its_terms_are_sympys() -> None:
+    """derive/local reads a weighted sum's derivatives off its terms (no sympy.diff: a
+    [8, 8, 8] network's 216 took a quarter of a second): the same expressions sympy.diff
+    gives, on 500 random sums of monomials, and None for what is not one."""
+    import random
+
+    import sympy as sp
+
+    from explainer.derive.local import _linear, _monomials
+
+    rng = random.Random(3)
+    names = sp.symbols("a b c d e f g", real=True)  # as a network's symbols are
+    checked = 0
+    for _ in range(500):
+        e = sp.Add(
+            *(
+                sp.Mul(rng.choice([1, -1, 2, sp.Rational(1, 2), 0.5, -3]), *rng.sample(names, 2))
+                for _ in range(rng.randint(1, 4))
+            )
+        )
+        monomials = _monomials(e)
+        if monomials is None:
+            continue
+        for x in e.free_symbols:
+            assert _linear(monomials, x.name) == sp.diff(e, x)
+            checked += 1
+    assert checked > 1000
+    a, b = names[:2]
+    assert _monomials(a * a + b) is None and _monomials(sp.exp(a) + b) is None

@@ -38,6 +38,9 @@ class Local:
 def local(g: Gate) -> tuple[Local, ...]:
     """∂g/∂w for each wire w feeding g; a wire written twice (x·x) gets the sum of its places."""
     if g.op == "node":
+        monomials = _monomials(g.expr)
+        if monomials is not None:  # a weighted sum: each derivative read off its terms
+            return tuple(Local(g.out, w, _linear(monomials, w)) for w in g.inputs)
         return tuple(Local(g.out, w, _diff(g.expr, w, g.inputs)) for w in g.inputs)
     forms = RULES[g.op].forms(*g.args, sp.Symbol(g.out))
     out = []
@@ -45,6 +48,34 @@ def local(g: Gate) -> tuple[Local, ...]:
         mine = [f for a, f in zip(g.args, forms, strict=True) if a == sp.Symbol(w)]
         out.append(Local(g.out, w, mine[0] if len(mine) == 1 else unevaluated(sp.Add, *mine)))
     return tuple(out)
+
+
+def _monomials(expr: Expr) -> tuple[tuple[Expr, ...], ...] | None:
+    """A sum of products of a constant and distinct symbols each to the first power (a
+    network's weighted sum w1·i1 + w2·i2 + b1) as its terms' factors; None for anything else."""
+    terms = expr.args if isinstance(expr, sp.Add) else (expr,)
+    out = []
+    for term in terms:
+        factors = term.args if isinstance(term, sp.Mul) else (term,)
+        symbols = [f for f in factors if f.is_Symbol]
+        if len(set(symbols)) != len(symbols) or any(
+            not (f.is_Symbol or f.is_Number) for f in factors
+        ):
+            return None
+        out.append(factors)
+    return tuple(out)
+
+
+def _linear(monomials: tuple[tuple[Expr, ...], ...], wire: str) -> Expr:
+    """∂/∂wire of a sum of monomials: each term holding the wire, without it (what sympy.diff
+    gives, built by sympy's own constructors, so the same expression; a test proves it), at a
+    cost that does not grow with sympy's: a [8, 8, 8] network's 216 derivatives in
+    milliseconds, not a quarter of a second."""
+
+    def mine(f: Expr) -> bool:  # by name: a network's symbols carry assumptions (real)
+        return bool(f.is_Symbol and f.name == wire)
+
+    return sp.Add(*(sp.Mul(*(f for f in t if not mine(f))) for t in monomials if any(map(mine, t))))
 
 
 class _RealAbs(sp.Function):  # type: ignore[misc]  # sympy has no types
