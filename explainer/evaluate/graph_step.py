@@ -54,7 +54,7 @@ def _python_power(base: str, exponent: sp.Expr, code: str) -> str:
     # other through math.pow (which refuses a negative base, as the reals do)
     if exponent.is_Integer:
         e = int(exponent)
-        if e == -1:  # x ** 1 is x exactly
+        if e == -1:  # 1/x, not 1/x ** 1 (x ** 1 is x exactly: the power is dropped)
             return f"1.0 / ({base})"
         return f"({base}) ** {e}" if e >= 0 else f"1.0 / ({base}) ** {-e}"
     return f"pow_({base}, {code})"  # (the caller brackets the base: -2.0 ** 2 is −4)
@@ -220,6 +220,7 @@ class _Statements:
 
     def __init__(self, code: _Code, grads: Mapping[str, str], trained: set[str]) -> None:
         self.code, self.grads, self.trained = code, grads, trained
+        self._gradients = set(grads.values())
         self.body: list[str] = []
         self.refs: dict[str, str] = {}  # a wire's gradient: its variable, or the code it is
         self.terms: dict[str, list[str]] = {}  # a trained leaf → its step's (η·upstream)·local
@@ -320,9 +321,11 @@ def source(
     step, _ = _backward(c, locals_, train, sequential, code, grads, move=True)
     # each kept step checks every value: a leaf once not finite stays so (p − η·g), and a
     # non-finite gradient reaches a trained leaf's step (products and sums of finite local
-    # derivatives carry ∞ and nan); a gate's value that overflows between two kept steps
-    # and is then masked (σ(∞) = 1 in IEEE arithmetic, as numpy and PyTorch take it) is not
-    # seen, as the network form's loop does not see it either
+    # derivatives carry ∞ and nan); not seen: a gate's value that overflows between two kept
+    # steps and is then masked (σ(∞) = 1 in IEEE arithmetic, as numpy and PyTorch take it),
+    # or a gate no step reads (a loss's term) that overflows between two kept steps and comes
+    # back, where the stepwise pass would refuse the run; the network form's old loop did not
+    # see either
     kept = [_finite(names[w] for w in wires)]
     row = f"rows.append((k, ({', '.join(names[w] for w in wires)},)))"
     if until:  # the output each step: the whole forward pass
