@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from explainer.derive import lines as derive_lines
-from explainer.derive.lines import Key, LocalKey, Move, Seed, Share, Total
+from explainer.derive.lines import Key, LocalKey, Move, Seed, Share
 from explainer.derive.local import Local
 from explainer.evaluate.arithmetic import ARITHMETIC, Arithmetic, value
 from explainer.evaluate.settle import Settled
@@ -106,14 +106,13 @@ def backward(
         ar, dict(env), ls.forms, ls.terms, named.fault, named.check, raw=seeds
     )
     flows = []
-    gradient: dict[str, Key] = {c.output: Seed(c.output)}
     with np.errstate(all="ignore"):
         for i, x in enumerate(ls.steps):
             if isinstance(x, Move):
                 if i + 1 < len(ls.steps):  # nothing reads a leaf moved after the last line
-                    seen = settled.seen
+                    seen = settled.seen  # a moved leaf's gradient is complete: its last line
                     seen.update(
-                        (w, moves[w](w, seen[w], settled.get(gradient[w]))) for w in x.leaves
+                        (w, moves[w](w, seen[w], settled.get(ls.gradient[w]))) for w in x.leaves
                     )
                 continue
             v = settled.get(x.key)
@@ -121,9 +120,7 @@ def backward(
                 assert x.local is not None
                 up, here = (settled.values[k] for k in x.terms[0])
                 flows.append(Flow(x.local.gate, x.local.wire, x.local.form, here, up, v))
-            if isinstance(x.key, Share | Total):
-                gradient[x.key.wire] = x.key
-    grads = {w: settled.get(k) for w, k in gradient.items()}
+    grads = {w: settled.get(k) for w, k in ls.gradient.items()}
     for w in c.wires:
         grads.setdefault(w, ar.constant(sp.S.Zero))
     return tuple(flows), grads
