@@ -29,7 +29,7 @@ from explainer.handouts import batch as handouts
 from explainer.page.model import Explanation
 from explainer.read import scenario as scenarios
 from explainer.read.scenario import AnyScenario
-from explainer.read.settings import Options, Paper, check_paper
+from explainer.read.settings import AnyPlan, Options, Paper, check_paper
 from explainer.render import formats as render
 from explainer.render import output
 from explainer.render.output import write_files
@@ -40,7 +40,7 @@ class Walkthrough:
 
     def __init__(self, scenario: AnyScenario, options: Options = Options()) -> None:
         self._results = pipeline.compute(scenario, options)
-        self._plan = self._results.plan
+        self._plan: AnyPlan = self._results.plan
         self._page: Explanation = pipeline.arrange(self._results)
 
     @property

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from explainer.check.results import Results
+from explainer.check.layered import Layered
 from explainer.derive import local
 from explainer.evaluate import compiled, graph_step, trainer
 from explainer.graph import network, network_graph
@@ -102,11 +102,11 @@ def test_the_training_continues_the_worked_step_bit_for_bit() -> None:
             continue
         checked += 1
         r = compute(s)
-        assert isinstance(r, Results)
-        rows = {st.k: st for st in r.run.training.steps}
-        nodes = dict(r.run.evaluation.nodes)
+        assert isinstance(r.view, Layered)
+        rows = {st.k: st for st in r.layered.run.training.steps}
+        nodes = dict(r.layered.run.evaluation.nodes)
         assert rows[0].neurons == tuple((nodes[n.net], nodes[n.out]) for n in net.neurons)
-        new = {u.key: u.new for u in r.run.evaluation.updates}
+        new = {u.key: u.new for u in r.layered.run.evaluation.updates}
         if 1 in rows:
             got = dict(zip((p.key for p in net.params), rows[1].params, strict=True))
             for k, want in new.items():

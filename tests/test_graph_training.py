@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sympy as sp
 
-from explainer.check import graph_results
+from explainer.check import gates
 from explainer.cli import main
 from explainer.derive import local
 from explainer.evaluate import arithmetic, graph_step, graph_training
@@ -225,7 +225,7 @@ def test_claims_at_steps_are_checked_and_diagnosed() -> None:
     assert "one step fewer (2 instead of 3)" in checked["L@3"].diagnosis
     assert "amount subtracted" in checked["Δw2@1"].diagnosis
     # more steps on the command line move no verdict
-    more = graph_results.results(resolve_graph(graph_of(raw), Options(steps=50)))
+    more = gates.results(resolve_graph(graph_of(raw), Options(steps=50)))
     assert {f.claim.key: f.reproduced for f in more.findings} == {
         k: f.reproduced for k, f in checked.items()
     }
@@ -366,7 +366,7 @@ def test_a_leaf_too_large_to_carry_on_paper_is_located(
 def test_fewer_steps_on_the_command_line_keep_the_claims_of_later_steps() -> None:
     s = load(SCENARIOS / "mazur-2-2-2-graph.toml")
     assert isinstance(s, GraphScenario)
-    few = graph_results.results(resolve_graph(s, Options(steps=1)))
+    few = gates.results(resolve_graph(s, Options(steps=1)))
     own = {f.claim.key: (f.reproduced, f.diagnosis) for f in findings(s)}
     assert {f.claim.key: (f.reproduced, f.diagnosis) for f in few.findings} == own
     assert "E_total@1" in dict(few.values) and "E_total@10000" not in dict(few.values)
@@ -447,4 +447,4 @@ def test_an_output_that_is_not_a_squared_error_has_no_half() -> None:
     s = graph(
         {"y": "w*x", "L": "y**3"}, {"w": 0.8, "x": 1.5}, {"train": ["w"], "learning_rate": 0.1}
     )
-    assert graph_results.halved(s) is None
+    assert gates.halved(s) is None

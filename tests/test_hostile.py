@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from explainer import cli, pipeline
-from explainer.check import graph_results, verify
+from explainer.check import gates, verify
 from explainer.cli import main
 from explainer.evaluate import compute, trainer
 from explainer.evaluate import worked as evaluate
@@ -246,11 +246,11 @@ def test_a_node_whose_derivative_joins_conditions_is_evaluated(
     assert (values["f"], values["df/dx"], values["df/dy"]) == (2, 3, 0)
 
 
-def _checked(path: Path) -> graph_results.GraphResults:
+def _checked(path: Path) -> gates.GateResults:
     """A graph scenario's results with --check-gradients."""
     s = scenario.load(path)
     assert isinstance(s, GraphScenario)
-    return graph_results.results(resolve_graph(s, Options(check_gradients=True)))
+    return gates.results(resolve_graph(s, Options(check_gradients=True)))
 
 
 def test_a_finite_difference_that_steps_where_the_expression_is_undefined(
@@ -282,7 +282,7 @@ def test_sympys_check_of_an_irrational_power_takes_no_exact_root(tmp_path: Path)
     command += ["-f", "md", "-o", str(tmp_path / "out")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    (check,) = _checked(path).checks
+    (check,) = _checked(path).gates.checks
     assert check.symbolic == pytest.approx(24**x * math.log(24), rel=1e-14)
 
 
@@ -362,8 +362,8 @@ def test_sympys_check_is_stopped_by_a_count_of_its_work(write_scenario: WriteSce
         "+ n0)) * tanh((x0 - n1)))) ** -26) * (x0 + n0 + n1)' }\n"
     )
     r = _checked(path)
-    assert r.symbolic_left_out == "work"
-    (check,) = r.checks
+    assert r.gates.symbolic_left_out == "work"
+    (check,) = r.gates.checks
     assert check.symbolic is None and check.estimate is not None
     assert check.backward == pytest.approx(check.estimate, rel=1e-5)
     page = render.render(pipeline.arrange(r), "md")
@@ -423,8 +423,8 @@ def test_a_whole_expression_sympy_cannot_build_leaves_its_check_out(
         'nodes = { f = "abs(relu(log(relu(92 + x)))) * x" }\n'
     )
     r = _checked(path)
-    assert r.symbolic_left_out == "undefined"
-    (check,) = r.checks
+    assert r.gates.symbolic_left_out == "undefined"
+    (check,) = r.gates.checks
     by_hand = math.log(94.36) + 2.36 / 94.36  # f = ln(92 + x)·x for x > −91
     assert check.backward == pytest.approx(by_hand, rel=1e-12)
     assert check.estimate == pytest.approx(by_hand, rel=1e-6)

@@ -1,149 +1,75 @@
-"""Stage 4, evaluate (everything a page shows): one Plan → Results, every number computed.
+"""Stage 5, check (the results): one plan → Results, every number of its page, in either view.
 
-The worked step and training, the stand-in's training for a step activation, the stopping
-rule's verdict, the error split, the published numbers checked, the gradient checks, the
-one-weight plots' points and the chains that cancel: all of it here, before the page is
-arranged, so that the explain stage only places what it is given. Verification reuses the
-page's own run (its network, derivation and training), and builds and derives each other
-convention once.
+A scenario is read into one of the two views of its graph: a layered network (neurons, layers,
+δ notation, the error split: check/layered.py) or gate by gate (check/gates.py). Results holds
+what every page has (its plan, the source's printed numbers checked, the values under their
+JSON keys, the arithmetic in words, the warnings) and the view's own numbers. A view's module
+is imported on first use: a network's page does not load the gates' stages, nor the reverse.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
+import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import sympy as sp
-
-from explainer.check import verify
 from explainer.check.findings import Finding
-from explainer.derive import derivation
-from explainer.derive.derivation import Partial
-from explainer.evaluate import autograd, compute, quantities, samples, trainer
-from explainer.evaluate import worked as evaluate
-from explainer.evaluate.quantities import Values, values
-from explainer.evaluate.worked import Blame, Share, Training
-from explainer.graph import network
-from explainer.read import settings
-from explainer.read.cost import table_steps
-from explainer.read.scenario import Scenario
-from explainer.read.settings import Plan
-from explainer.rules.activations import ACTIVATIONS
+from explainer.evaluate.quantities import Values
+from explainer.read.settings import AnyPlan, GraphPlan, Plan
+
+if TYPE_CHECKING:
+    from explainer.check.gates import Gates
+    from explainer.check.layered import Layered
+
+
+P = TypeVar("P", Plan, GraphPlan, AnyPlan)  # the plan of the form the scenario was written in
+V = TypeVar("V")  # its view's numbers: Layered or Gates
 
 
 @dataclass(frozen=True)
-class GradientCheck:
-    """One trained parameter's gradient by the chain rule, by central finite differences of the
-    loss (h = 10⁻⁶), their difference, and PyTorch's autograd where it is installed."""
+class Results(Generic[P, V]):
+    """Results[GraphPlan, Gates] of a graph, Results[Plan, Layered] of a network."""
 
-    key: str
-    chain: float
-    estimate: float
-    difference: float
-    autograd: float | None
-
-
-@dataclass(frozen=True)
-class Results:
-    plan: Plan
-    run: compute.Run  # training: the page's rows only (step 0, the table's steps, the last)
-    surrogate: Training | None  # a step activation's stand-in, trained for the same rows
-    reached: bool  # training stopped because the loss fell below `until_loss`
-    split: tuple[tuple[Share, ...], tuple[Blame, ...]] | None  # seed 004's error split
+    plan: P
+    view: V  # the numbers only this view's page has
     findings: tuple[Finding, ...]  # the source's printed numbers, checked
-    gradient_checks: tuple[GradientCheck, ...]  # with --check-gradients
-    torch: str  # PyTorch's version when its autograd is in gradient_checks, else ""
-    deltas: Mapping[str, Any]  # delta profile: δ_j = sign·∂L/∂net_j per neuron name
-    one_weight: samples.OneWeight | None
-    cancelled: Mapping[Partial, sp.Expr]  # chains whose product cancels to a simpler form
     values: Values  # every quantity under its JSON key
-    warnings: tuple[str, ...]  # saturated neurons
-    forecast: trainer.Forecast | None = None  # seed 000: unseen examples, after training
+    arithmetic: str  # how the numbers were made, in words
+    warnings: tuple[str, ...] = ()  # saturated neurons
+
+    @property
+    def layered(self) -> Layered:
+        from explainer.check.layered import Layered
+
+        assert isinstance(self.view, Layered), "a layered network's numbers, asked of a graph's"
+        return self.view
+
+    @property
+    def gates(self) -> Gates:
+        from explainer.check.gates import Gates
+
+        assert isinstance(self.view, Gates), "a graph's gates, asked of a layered network's"
+        return self.view
 
 
-def numbers(plan: Plan) -> tuple[compute.Run, compute.Run | None]:
-    """The page's run (its training recording the table's steps) and, when the scenario makes
-    claims and the page computes in float64, the same run recording the steps verification
-    reads too, so that both share one training."""
-    s = plan.scenario
-    shown = table_steps(s.steps, s.table_steps)
-    shares = bool(s.claims) and plan.arithmetic.kind == "float64"
-    around = verify.near(s) if shares else frozenset()
-    full = compute.run(s, plan.arithmetic, shown | around)
-    page = dataclasses.replace(full, training=only(full.training, shown))
-    return page, (full if shares else None)
+AnyResults = Results[Any, Any]  # of either form
+
+# the form a plan was read from → the module of its view's numbers
+VIEWS: dict[type, str] = {Plan: "layered", GraphPlan: "gates"}
 
 
-def only(training: Training, shown: frozenset[int]) -> Training:
-    """The recorded steps a page shows: the first, the table's and the last."""
-    last = training.steps[-1].k
-    rows = tuple(st for st in training.steps if st.k in shown or st.k in (0, last))
-    return dataclasses.replace(training, steps=rows)
+def _view(plan: AnyPlan) -> Any:
+    return importlib.import_module(f"explainer.check.{VIEWS[type(plan)]}")
 
 
-def results(plan: Plan, values_only: bool = False) -> Results:
+def results(plan: AnyPlan, values_only: bool = False) -> AnyResults:
     """Every number of the page; with `values_only`, just what JSON writes (no verification,
     gradient checks, figures' points or cancelled forms)."""
-    s = plan.scenario
-    page, shared = numbers(plan)
-    net, ev, training = page.net, page.evaluation, page.training
-    stand_in = _surrogate(s)
-    # the stand-in trains for exactly the steps shown for the step network, so rows pair up
-    compared = (
-        trainer.train(
-            network.build(stand_in),
-            settings.schedule(dataclasses.replace(stand_in, until_loss=None)),
-            training.steps[-1].k,
-            table_steps(s.steps, s.table_steps),
-        )
-        if stand_in
-        else None
-    )
-    if compared:
-        evaluate.check_finite(s.path, net, ev, compared)
-    torch = autograd.available() if plan.check_gradients and not values_only else ""
-    split = evaluate.error_split(net, ev, s.path) if s.error_split else None
-    return Results(
-        plan=plan,
-        run=page,
-        surrogate=compared,
-        reached=evaluate.converged(page.schedule, training.steps[-1].loss),
-        split=split,
-        findings=verify.verify(s, shared) if s.claims and not values_only else (),
-        gradient_checks=_gradient_checks(page, torch)
-        if plan.check_gradients and not values_only
-        else (),
-        torch=torch,
-        deltas=quantities.deltas(net, ev, plan.delta_sign),
-        one_weight=None if values_only else samples.one_weight(net, ev, training, bool(s.data)),
-        cancelled={} if values_only else derivation.cancellations(page.chain),
-        values=values(net, ev, training, page.schedule, s.delta_sign, split or False),
-        warnings=evaluate.saturation_warnings(net, ev, s.path),
-        forecast=trainer.forecast(net, training.steps[-1].params, s.forecast)
-        if s.forecast
-        else None,
-    )
+    made: AnyResults = _view(plan).results(plan, values_only)
+    return made
 
 
-def _gradient_checks(run: compute.Run, torch: str) -> tuple[GradientCheck, ...]:
-    net = run.net
-    estimates = evaluate.central_differences(net)
-    opinions = autograd.gradients(net) if torch else {}
-    checks = []
-    for key, estimate in estimates.items():
-        g = float(run.evaluation.partial(Partial(net.loss, key)))
-        checks.append(GradientCheck(key, g, estimate, abs(g - estimate), opinions.get(key)))
-    return tuple(checks)
-
-
-def _surrogate(scenario: Scenario) -> Scenario | None:
-    """The same network with every step-like activation replaced by its differentiable stand-in."""
-    layers = tuple(
-        dataclasses.replace(layer, activation=ACTIVATIONS[layer.activation].surrogate)
-        if ACTIVATIONS[layer.activation].surrogate
-        else layer
-        for layer in scenario.layers
-    )
-    return dataclasses.replace(scenario, layers=layers) if layers != scenario.layers else None
+def findings(plan: AnyPlan) -> tuple[Finding, ...]:
+    """The source's printed numbers, checked and diagnosed (in float64), without a page."""
+    found: tuple[Finding, ...] = _view(plan).findings(plan)
+    return found

@@ -18,12 +18,11 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pypdf
 from tqdm import tqdm
 
-from explainer.check import graph_results
 from explainer.check.results import results
 from explainer.draw import drawing
 from explainer.evaluate.compute import derive
@@ -34,13 +33,11 @@ from explainer.handouts import graph_variants, variants
 from explainer.handouts import sheet as handout
 from explainer.handouts.typeset import figure_file, render_sheets
 from explainer.page import build as page
-from explainer.page import circuit as graph_page
 from explainer.page.context import context
-from explainer.page.model import Explanation
 from explainer.read.files import read_regular
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario
-from explainer.read.settings import Options, parse_arithmetic, resolve, resolve_graph
+from explainer.read.settings import GraphPlan, Options, Plan, parse_arithmetic, plan
 from explainer.render import pdf
 from explainer.render.formats import attachments, render
 
@@ -237,6 +234,14 @@ class Worked:
     figures: tuple[tuple[str, str], ...]
 
 
+# the form a plan was read from → its view's sheet: (keyed, measured, variant, blank, decimals,
+# where) → Sheet; the layered one reads the page's context
+SHEETS: dict[type, Callable[..., handout.Sheet]] = {
+    Plan: lambda keyed, *rest: handout.sheet(context(keyed), *rest),
+    GraphPlan: graph_handout.sheet,
+}
+
+
 def worked(
     s: Scenario | GraphScenario,
     drawn: Sequence[variants.Variant | None],
@@ -257,27 +262,16 @@ def worked(
 
     def one(v: variants.Variant | None) -> Worked:
         base = v.scenario if v else s
-        keyed: Any
-        built: Callable[[Any], Explanation]
-        if isinstance(base, GraphScenario):
-            keyed = graph_results.results(resolve_graph(base, Options(arithmetic=chosen)))
-            measured = graph_results.results(
-                resolve_graph(base, Options(arithmetic=other)), values_only=True
-            )
-            sheet = graph_handout.sheet(keyed, measured, v, blank, decimals, where)
-            built = graph_page.build
-        else:
-            keyed = results(resolve(base, Options(arithmetic=chosen)))
-            measure = results(resolve(base, Options(arithmetic=other)), values_only=True)
-            sheet = handout.sheet(context(keyed), measure, v, blank, decimals, where)
-            built = page
+        keyed = results(plan(base, Options(arithmetic=chosen)))
+        measured = results(plan(base, Options(arithmetic=other)), values_only=True)
+        sheet = SHEETS[type(keyed.plan)](keyed, measured, v, blank, decimals, where)
         figures: tuple[tuple[str, str], ...] = ()
         if text == "md":
             figures = ((figure_file(sheet), drawing.svg(sheet.figure, figure_file(sheet)[:-4])),)
         if not text or v is None:
             return Worked(sheet, "", figures)
         # the variant's own page name: its figures' files and SVG ids are its own
-        explanation = dataclasses.replace(built(keyed), name=f"{s.name}-{v.label}")
+        explanation = dataclasses.replace(page(keyed), name=f"{s.name}-{v.label}")
         solution = render(
             explanation,
             text,

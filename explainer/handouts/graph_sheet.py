@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from explainer.check.graph_results import GraphResults
+from explainer.check.gates import GateResults
 from explainer.draw import circuit_figure
 from explainer.handouts import sheet as handout
 from explainer.handouts.sheet import INSTRUCTIONS, Question, Sheet
@@ -23,8 +23,8 @@ from explainer.read.graph_scenario import GraphScenario
 
 
 def sheet(
-    keyed: GraphResults,
-    measure: GraphResults,
+    keyed: GateResults,
+    measure: GateResults,
     variant: Variant | None,
     blank: tuple[str, ...],
     decimals: int,
@@ -38,8 +38,8 @@ def sheet(
     marked, parts = handout.marked_parts(
         _questions(p, num), blank, dict(s.handout.points), s.path, where
     )
-    c = keyed.circuit
-    values = {n: float(keyed.run.values[n]) for n, _ in c.leaves}
+    c = keyed.gates.circuit
+    values = {n: float(keyed.gates.run.values[n]) for n, _ in c.leaves}
     givens = [(p.sym(n), handout.as_given(v)) for n, v in c.leaves]
     if s.training:
         givens.append((RATE, handout.as_given(s.training.learning_rate)))
@@ -75,7 +75,13 @@ def _questions(p: Page, num: Callable[[object], str]) -> list[Question]:
     out = c.output
     every = [
         Question(
-            g.out, "forward", p.sym(g.out), definition(p, g), num(r.run.values[g.out]), False, 0
+            g.out,
+            "forward",
+            p.sym(g.out),
+            definition(p, g),
+            num(r.gates.run.values[g.out]),
+            False,
+            0,
         )
         for g in c.gates
     ]
@@ -89,12 +95,12 @@ def _questions(p: Page, num: Callable[[object], str]) -> list[Question]:
             False,
             0,
         )
-        for f in r.run.flows
+        for f in r.gates.run.flows
     ]
     training = r.plan.scenario.training
     asked = training.train if training else tuple(n for n, _ in c.leaves)
     for leaf in asked:
-        shares = r.run.shares(leaf)
+        shares = r.gates.run.shares(leaf)
         chain = " + ".join(rf"{p.d(out, f.gate)} \cdot {p.d(f.gate, leaf)}" for f in shares)
         every.append(
             Question(
@@ -102,12 +108,12 @@ def _questions(p: Page, num: Callable[[object], str]) -> list[Question]:
                 "gradients",
                 p.d(out, leaf),
                 chain,
-                num(r.run.gradients[leaf]),
+                num(r.gates.run.gradients[leaf]),
                 False,
                 0,
             )
         )
-    for u in r.training.updates if r.training else ():
+    for u in r.gates.training.updates if r.gates.training else ():
         w = p.sym(u.key)
         every.append(
             Question(

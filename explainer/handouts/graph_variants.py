@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from explainer.check.graph_results import results
+from explainer.check.gates import results
 from explainer.foundation.errors import NumericError
 from explainer.handouts import variants
 from explainer.handouts.variants import Drawn, Student, Variant
@@ -84,4 +84,4 @@ def _good(s: GraphScenario, min_gradient: float, arithmetic: str) -> bool:
         return False
     # every gradient the page works, not only the leaves': on paper one that rounds away
     # (∂f/∂g = −1/g² of a large g) carries its rounding into every answer below it
-    return all(abs(float(g)) >= min_gradient for g in r.run.gradients.values())
+    return all(abs(float(g)) >= min_gradient for g in r.gates.run.gradients.values())

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
-from explainer.check.results import Results
+from explainer.check.layered import LayeredResults
 from explainer.derive.derivation import Partial
 from explainer.draw import figures
 from explainer.draw.drawing import Drawing
@@ -92,7 +92,7 @@ class Sheet:
 
 def sheet(
     ctx: Context,
-    exact: Results,
+    exact: LayeredResults,
     variant: Variant | None,
     blank: tuple[str, ...],
     decimals: int,
@@ -231,7 +231,7 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
         out.append(
             Question(n.key, "forward", ctx.sym(n.key), formula, num(ctx.ev.node(n.key)), False, 0)
         )
-    for x in ctx.results.run.chain.locals:
+    for x in ctx.layered.run.chain.locals:
         local = x.partial
         out.append(
             Question(
@@ -248,7 +248,7 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
     sign = "+" if ctx.plan.direction == "ascent" else "-"
     for p in net.trained:
         g = Partial(net.loss, p.key)
-        eq = ctx.results.run.chain.equation(g)
+        eq = ctx.layered.run.chain.equation(g)
         chain = (
             " + ".join(r" \cdot ".join(ctx.partial(f) for f in t) for t in eq.terms) if eq else ""
         )
@@ -315,7 +315,7 @@ def as_given(x: object) -> str:
 GIVEN_DIGITS = 15  # enough for any given a grid or a scenario writes, as written
 
 
-def _tolerance(ctx: Context, measure: Results, blanks: list[Question], decimals: int) -> str:
+def _tolerance(ctx: Context, measure: LayeredResults, blanks: list[Question], decimals: int) -> str:
     return tolerance(ctx.plan.arithmetic.kind, ctx.results.values, measure.values, blanks, decimals)
 
 

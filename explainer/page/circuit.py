@@ -15,7 +15,7 @@ from typing import Any
 
 import sympy as sp
 
-from explainer.check.graph_results import GraphResults
+from explainer.check.gates import GateResults
 from explainer.derive.local import rule
 from explainer.draw import circuit_figure
 from explainer.draw.drawing import legible
@@ -28,7 +28,6 @@ from explainer.page.checks import Names, findings_section
 from explainer.page.context import as_factor
 from explainer.page.model import (
     Display,
-    Explanation,
     Figure,
     Item,
     Paragraph,
@@ -38,7 +37,7 @@ from explainer.page.model import (
     strong,
     text,
 )
-from explainer.page.narrative import with_narrative
+from explainer.page.view import Arranged
 from explainer.page.words import listing
 from explainer.read.expressions import Node, Num, Op, Ref
 from explainer.rules.operations import OPERATIONS
@@ -48,13 +47,13 @@ from explainer.rules.operations import OPERATIONS
 class Page:
     """A circuit page's fixed facts: symbols and numbers for every wire."""
 
-    results: GraphResults
+    results: GateResults
     names: Mapping[sp.Symbol, str]  # wire → LaTeX
     numbers: Mapping[sp.Symbol, str]  # wire → its value, as a factor
 
     @property
     def c(self) -> Circuit:
-        return self.results.circuit
+        return self.results.gates.circuit
 
     def sym(self, wire: str) -> str:
         return self.names[sp.Symbol(wire)]
@@ -72,13 +71,15 @@ class Page:
         return notation.partial(self.sym(of), self.sym(by))
 
 
-def page(results: GraphResults) -> Page:
+def page(results: GateResults) -> Page:
     s = results.plan.scenario
     overrides = dict(s.symbols)
-    c = results.circuit
+    c = results.gates.circuit
     names = {sp.Symbol(w): overrides.get(w, notation.default_symbol(w)) for w in c.wires}
     digits = results.plan.digits
-    numbers = {sp.Symbol(w): as_factor(show(results.run.values[w], digits).latex) for w in c.wires}
+    numbers = {
+        sp.Symbol(w): as_factor(show(results.gates.run.values[w], digits).latex) for w in c.wires
+    }
     return Page(results, names, numbers)
 
 
@@ -140,7 +141,7 @@ def setup(p: Page) -> Section:
                 if len(c.leaves) > 1
                 else " with respect to its leaf",
                 " by hand: the forward pass gate by gate, from the leaves to ",
-                math(f"{out} = {p.num(p.results.run.values[c.output])}"),
+                math(f"{out} = {p.num(p.results.gates.run.values[c.output])}"),
                 "; then the backward pass, from ",
                 math(out),
                 " back to the leaves, each gate multiplying the gradient that arrives from "
@@ -158,7 +159,8 @@ def setup(p: Page) -> Section:
             text(
                 "The leaves (the inputs): ",
                 *listing(
-                    math(f"{p.sym(n)} = {p.num(p.results.run.values[n])}") for n, _ in c.leaves
+                    math(f"{p.sym(n)} = {p.num(p.results.gates.run.values[n])}")
+                    for n, _ in c.leaves
                 ),
                 ". The expression, node by node as the source writes it:",
             )
@@ -207,7 +209,7 @@ def setup(p: Page) -> Section:
 
 
 def forward(p: Page) -> Section:
-    values = p.results.run.values
+    values = p.results.gates.run.values
     rows = tuple(
         f"{p.sym(g.out)} &= {definition(p, g)} = {definition(p, g, numbers=True)} = "
         f"{p.num(values[g.out])}"
@@ -235,7 +237,7 @@ def _gate_items(p: Page, g: Gate, flows: tuple[Flow, ...]) -> list[Item]:
                 f": {rule(g).says}",
                 *((", ", math(rule(g).formula)) if rule(g).formula else ()),
                 ". Upstream gradient ",
-                math(f"{p.d(out, g.out)} = {p.num(p.results.run.gradients[g.out])}"),
+                math(f"{p.d(out, g.out)} = {p.num(p.results.gates.run.gradients[g.out])}"),
                 ".",
             )
         )
@@ -270,7 +272,7 @@ def _local(p: Page, f: Flow) -> str:
 
 def _sum_items(p: Page, wire: str) -> list[Item]:
     """A wire that feeds several gates: its gradient is the sum of what each sends back."""
-    shares = p.results.run.shares(wire)
+    shares = p.results.gates.run.shares(wire)
     if len(shares) < 2:
         return []
     out = p.c.output
@@ -286,7 +288,7 @@ def _sum_items(p: Page, wire: str) -> list[Item]:
         Display(
             (
                 f"{p.d(out, wire)} &= {terms}",
-                f"&= {numbers} = {p.num(p.results.run.gradients[wire])}",
+                f"&= {numbers} = {p.num(p.results.gates.run.gradients[wire])}",
             ),
             ends=("", f"d{out}/d{wire}"),
         ),
@@ -294,7 +296,7 @@ def _sum_items(p: Page, wire: str) -> list[Item]:
 
 
 def backward(p: Page) -> Section:
-    c, run = p.c, p.results.run
+    c, run = p.c, p.results.gates.run
     items: list[Item] = [
         Paragraph(
             text(
@@ -324,7 +326,7 @@ def backward(p: Page) -> Section:
 
 
 def gradients(p: Page) -> Section:
-    c, run = p.c, p.results.run
+    c, run = p.c, p.results.gates.run
     items: list[Item] = []
     for n, _ in c.leaves:
         items += _sum_items(p, n)
@@ -356,7 +358,7 @@ def figure(p: Page) -> Figure | Paragraph:
     """The circuit with every value and gradient; where labels at the page's digits would make
     it too wide to print them legibly, at fewer digits (the caption says how many); where even
     those do not fit, a sentence that says so in its place."""
-    run = p.results.run
+    run = p.results.gates.run
     digits = p.results.plan.digits
     for shown in range(digits, min(digits, FIGURE_DIGITS) - 1, -1):
         drawing = circuit_figure.circuit(
@@ -401,7 +403,7 @@ def _left_out(p: Page) -> str:
         f"{SYMPY_CALLS:,} steps of its work, without a result; its column is left empty.",
         "undefined": ". sympy could not build the whole expression over real numbers (one of "
         "its cases is undefined, such as the log of 0 inside a ReLU); its column is left empty.",
-    }[p.results.symbolic_left_out]
+    }[p.results.gates.symbolic_left_out]
 
 
 def checks(p: Page) -> Section:
@@ -412,18 +414,18 @@ def checks(p: Page) -> Section:
             text(math(p.num(x.symbolic)) if x.symbolic is not None else "—"),
             text(math(p.num(x.estimate)) if x.estimate is not None else "—"),
         )
-        for x in p.results.checks
+        for x in p.results.gates.checks
     )
-    taken = not p.results.symbolic_left_out  # sympy.diff of the whole expression is there
+    taken = not p.results.gates.symbolic_left_out  # sympy.diff of the whole expression is there
     undefined = "".join(
         words
         for missing, words in (
             (
-                any(x.estimate is None for x in p.results.checks),
+                any(x.estimate is None for x in p.results.gates.checks),
                 " A difference whose step reaches where the expression is undefined is left empty.",
             ),
             (
-                taken and any(x.symbolic is None for x in p.results.checks),
+                taken and any(x.symbolic is None for x in p.results.gates.checks),
                 " Where sympy's exact value is not a finite real number (a negative number to "
                 "an irrational power), its cell is left empty.",
             ),
@@ -462,33 +464,21 @@ def checks(p: Page) -> Section:
     )
 
 
-def build(results: GraphResults) -> Explanation:
+def arranged(results: GateResults) -> Arranged:
+    """Every section in order: the setup with the circuit drawn beside its gate table (every
+    value and gradient on it, as lecture notes draw it), the forward and backward pass, the
+    gradients, the updates and the training, the published numbers and the gradient checks."""
     p = page(results)
-    s = results.plan.scenario
-    sections = [
-        setup(p),
-        forward(p),
-        backward(p),
-        gradients(p),
-        descent.updates(results, p.sym, p.num),
-        descent.training(results, p.sym, p.num),
-    ]
-    # the circuit with every value and gradient, beside the gate table, as lecture notes draw it
-    first = sections[0]
-    sections[0] = Section(first.title, first.level, (*first.items, figure(p)), first.anchor)
-    sections += [findings_section(results.findings, Names(p.sym, p.num)), checks(p)]
-    # the author's prose, each in its section or the nearest before it the page has
-    told = with_narrative(tuple(x for x in sections if x.items), dict(s.narrative))
-    return Explanation(
-        name=s.name,
-        title=s.title,
-        source=s.source,
-        sections=told,
-        values=results.values,
-        arithmetic=results.run.arithmetic,
+    setup_ = setup(p)
+    return Arranged(
+        (
+            Section(setup_.title, setup_.level, (*setup_.items, figure(p)), setup_.anchor),
+            forward(p),
+            backward(p),
+            gradients(p),
+            descent.updates(results, p.sym, p.num),
+            descent.training(results, p.sym, p.num),
+            findings_section(results.findings, Names(p.sym, p.num)),
+            checks(p),
+        )
     )
-
-
-def values_only(results: GraphResults) -> Explanation:
-    s = results.plan.scenario
-    return Explanation(s.name, s.title, s.source, (), results.values, results.run.arithmetic)

@@ -17,7 +17,7 @@ from typing import Any
 
 import sympy as sp
 
-from explainer.check.results import Results
+from explainer.check.layered import Layered, LayeredResults
 from explainer.derive.derivation import Derivation, Partial
 from explainer.evaluate.worked import Evaluation
 from explainer.foundation.precision import show
@@ -101,7 +101,7 @@ class Context:
     """One page's fixed facts, read by every section builder."""
 
     plan: Plan
-    results: Results
+    results: LayeredResults
     names: Mapping[sp.Symbol, str]  # node symbol → LaTeX
     numbers: Mapping[sp.Symbol, str]  # node symbol → its value at the worked step, as LaTeX
     numbering: Numbering
@@ -126,8 +126,13 @@ class Context:
         return self.plan.scenario
 
     @property
+    def layered(self) -> Layered:
+        """The numbers of the layered view (the network's run, its training, its asides)."""
+        return self.results.layered
+
+    @property
     def net(self) -> Network:
-        return self.results.run.net
+        return self.layered.run.net
 
     @property
     def d(self) -> Derivation:
@@ -135,7 +140,7 @@ class Context:
 
     @property
     def ev(self) -> Evaluation:
-        return self.results.run.evaluation
+        return self.layered.run.evaluation
 
     @property
     def ordinary(self) -> bool:
@@ -194,15 +199,15 @@ class Context:
         return self.ev.partial(p)
 
 
-def context(results: Results) -> Context:
-    plan, net = results.plan, results.run.net
+def context(results: LayeredResults) -> Context:
+    plan, run = results.plan, results.layered.run
+    assert isinstance(plan, Plan)  # a layered view is read from a network's plan
+    net = run.net
     overrides = dict(plan.scenario.symbols)
     names = {sym(n.key): overrides.get(n.key, notation.default_symbol(n.key)) for n in net.nodes}
-    d = written_out(results.run.chain, net)
+    d = written_out(run.chain, net)
     numbering = delta_numbering(d, net) if plan.profile == "delta" else chain_numbering(d, net)
-    numbers = {
-        sym(k): as_factor(show(v, plan.digits).latex) for k, v in results.run.evaluation.nodes
-    }
+    numbers = {sym(k): as_factor(show(v, plan.digits).latex) for k, v in run.evaluation.nodes}
     return Context(plan, results, names, numbers, numbering, d)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from explainer.check.graph_results import GraphResults, shown
+from explainer.check.gates import GateResults, shown
 from explainer.draw import figures
 from explainer.page.context import as_factor
 from explainer.page.model import Display, Figure, Item, Paragraph, Section, Table, math, text
@@ -29,7 +29,7 @@ RATE = r"\eta"
 DATA_ROWS = 12  # a longer training set's first rows (every one is in the scenario)
 
 
-def data_set(r: GraphResults, sym: Sym, num: Num) -> list[Item]:
+def data_set(r: GateResults, sym: Sym, num: Num) -> list[Item]:
     """The training set's rows: the leaves each example gives, example 1 the one worked."""
     data, t = r.plan.scenario.data, r.plan.scenario.training
     if data is None or t is None:
@@ -63,12 +63,12 @@ def data_set(r: GraphResults, sym: Sym, num: Num) -> list[Item]:
     ]
 
 
-def updates(r: GraphResults, sym: Sym, num: Num) -> Section:
+def updates(r: GateResults, sym: Sym, num: Num) -> Section:
     """p⁺ = p − η·∂f/∂p for every trained leaf, from the backward pass above."""
-    t, d = r.plan.scenario.training, r.training
+    t, d = r.plan.scenario.training, r.gates.training
     if t is None or d is None or not d.updates:
         return Section("", 2, ())
-    out = r.circuit.output
+    out = r.gates.circuit.output
     leaves = [sym(u.key) for u in d.updates]
     rate = num(t.learning_rate)
     d_out = rf"\frac{{\partial {sym(out)}}}{{\partial p}}"
@@ -92,7 +92,7 @@ def updates(r: GraphResults, sym: Sym, num: Num) -> Section:
                 "s" if len(leaves) == 1 else "",
                 *_from(r, sym(out)),
                 "; the other leaves are given and stay as they are."
-                if len(leaves) < len(r.circuit.leaves)
+                if len(leaves) < len(r.gates.circuit.leaves)
                 else ".",
             )
         ),
@@ -107,7 +107,7 @@ def _gradient(out: str, leaf: str, batch: bool) -> str:
     return rf"\overline{{{d}}}" if batch else d
 
 
-def _from(r: GraphResults, out: str) -> tuple[str | Any, ...]:
+def _from(r: GateResults, out: str) -> tuple[str | Any, ...]:
     s = r.plan.scenario
     if s.data is None:
         return (", all from the gradients of the one backward pass above (a simultaneous update)",)
@@ -128,9 +128,9 @@ def _from(r: GraphResults, out: str) -> tuple[str | Any, ...]:
     )
 
 
-def _batch(r: GraphResults, sym: Sym, num: Num) -> list[Item]:
+def _batch(r: GateResults, sym: Sym, num: Num) -> list[Item]:
     """Each example's gradient of each trained leaf, and their mean (a batch step's)."""
-    d = r.training
+    d = r.gates.training
     if d is None or not d.batch:
         return []
     columns = [(f"example {n}", [num(g) for g in row]) for n, row in enumerate(d.batch, start=1)]
@@ -154,12 +154,12 @@ def _batch(r: GraphResults, sym: Sym, num: Num) -> list[Item]:
     ]
 
 
-def training(r: GraphResults, sym: Sym, num: Num) -> Section:
+def training(r: GateResults, sym: Sym, num: Num) -> Section:
     """The trained leaves and the named nodes at each shown step, and how far the output fell."""
-    t, d = r.plan.scenario.training, r.training
+    t, d = r.plan.scenario.training, r.gates.training
     if t is None or d is None or len(d.steps) < 2:
         return Section("", 2, ())
-    c = r.circuit
+    c = r.gates.circuit
     # with a training set the output is its mean over the examples, the only node recorded
     named = [c.output] if d.epochs else [g.out for g in c.gates if g.named]
     columns = [u.key for u in d.updates] + named
@@ -202,7 +202,7 @@ def training(r: GraphResults, sym: Sym, num: Num) -> Section:
     return Section(title, 2, tuple(items), "training")
 
 
-def _repeating(r: GraphResults, out: str) -> tuple[str | Any, ...]:
+def _repeating(r: GateResults, out: str) -> tuple[str | Any, ...]:
     data = r.plan.scenario.data
     if data is None:
         return (
@@ -239,10 +239,10 @@ def _tables(columns: list[str], rows: Merged, sym: Sym, unit: str = "step") -> l
     ]
 
 
-def _curve(r: GraphResults, sym: Sym, num: Num) -> Figure | None:
-    d = r.training
+def _curve(r: GateResults, sym: Sym, num: Num) -> Figure | None:
+    d = r.gates.training
     assert d is not None
-    out = sym(r.circuit.output)
+    out = sym(r.gates.circuit.output)
     step, what = ("epoch", "mean output") if d.epochs else ("step", "output")
     drawing = figures.loss_curve(d.curve, out, step, num, what)
     if drawing is None:

@@ -16,7 +16,7 @@ from explainer.foundation.errors import UsageError
 from explainer.read.arithmetic_spec import ArithmeticSpec as ArithmeticSpec  # re-exported
 from explainer.read.arithmetic_spec import parse_arithmetic as parse_arithmetic
 from explainer.read.graph_scenario import GraphScenario
-from explainer.read.scenario import Scenario
+from explainer.read.scenario import AnyScenario, Scenario
 from explainer.rules.activations import LOSSES
 
 UpdateOrder = Literal["simultaneous", "sequential"]
@@ -174,3 +174,13 @@ def resolve(scenario: Scenario, options: Options = Options()) -> Plan:
         check_gradients=options.check_gradients,
         paper=options.paper,
     )
+
+
+AnyPlan = Plan | GraphPlan
+
+
+def plan(scenario: AnyScenario, options: Options = Options()) -> AnyPlan:
+    """The plan of a scenario of either form (a [network] or a [graph])."""
+    if isinstance(scenario, GraphScenario):
+        return resolve_graph(scenario, options)
+    return resolve(scenario, options)

@@ -1,4 +1,4 @@
-"""Stage 4, evaluate (everything a circuit's page shows): GraphPlan → GraphResults.
+"""Stage 5, check (the gate-by-gate view's numbers): a graph's GraphPlan → Results.
 
 The gates and their local derivatives, the forward and backward pass in the page's arithmetic,
 every quantity under its JSON key, the source's printed numbers checked (with the same
@@ -15,13 +15,14 @@ from typing import Any
 
 from explainer.check import verify
 from explainer.check.findings import Finding
+from explainer.check.results import Results
 from explainer.derive import local
 from explainer.derive.local import Local
 from explainer.evaluate import arithmetic, backprop, graph_training, trainer
 from explainer.evaluate.arithmetic import Arithmetic
 from explainer.evaluate.backprop import Backprop
 from explainer.evaluate.graph_training import Descent
-from explainer.evaluate.quantities import CHANGE, Values, as_json
+from explainer.evaluate.quantities import CHANGE, as_json
 from explainer.foundation.errors import NumericError
 from explainer.graph import circuit
 from explainer.graph.circuit import Circuit
@@ -43,16 +44,18 @@ class LeafCheck:
 
 
 @dataclass(frozen=True)
-class GraphResults:
-    plan: GraphPlan
+class Gates:
+    """The numbers only a gate-by-gate page has (results.Results holds what every page has)."""
+
     circuit: Circuit
     locals: tuple[Local, ...]
     run: Backprop
-    findings: tuple[Finding, ...]
     checks: tuple[LeafCheck, ...]
-    values: Values
     symbolic_left_out: backprop.LeftOut = ""  # why sympy.diff of the whole is not in checks
     training: Descent | None = None  # the leaves' descent, for a graph with [training]
+
+
+GateResults = Results[GraphPlan, Gates]  # a graph's results: its plan, and the gates' numbers
 
 
 def keys(
@@ -130,7 +133,7 @@ def shown(plan: GraphPlan, descent: Descent | None) -> frozenset[int]:
     return table_steps(plan.steps, plan.scenario.table_steps) | last
 
 
-def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
+def results(plan: GraphPlan, values_only: bool = False) -> GateResults:
     s = plan.scenario
     c = circuit.split(s)
     locals_ = local.derive(c, s.path)
@@ -139,19 +142,28 @@ def results(plan: GraphPlan, values_only: bool = False) -> GraphResults:
     descent = _descent(plan, c, locals_, ar, plan.steps, run)
     found = () if values_only or not s.claims else check_claims(plan, c, locals_, run, descent)
     checks, left_out = ((), "") if values_only or not plan.check_gradients else _leaf_checks(c, run)
-    return GraphResults(
-        plan=plan,
+    gates = Gates(
         circuit=c,
         locals=locals_,
         run=run,
-        findings=found,
         checks=checks,
         symbolic_left_out=left_out,
+        training=descent,
+    )
+    return Results(
+        plan=plan,
+        view=gates,
+        findings=found,
         values=tuple(
             (k, as_json(v)) for k, v in keys(c, run, descent, shown(plan, descent)).items()
         ),
-        training=descent,
+        arithmetic=run.arithmetic,
     )
+
+
+def findings(plan: GraphPlan) -> tuple[Finding, ...]:
+    """The source's printed numbers checked (the page's own float64 pass, and no more)."""
+    return results(plan).findings
 
 
 def _leaf_checks(c: Circuit, run: Backprop) -> tuple[tuple[LeafCheck, ...], backprop.LeftOut]:
