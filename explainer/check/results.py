@@ -54,12 +54,10 @@ class Results(Generic[P, V]):
 
 AnyResults = Results[Any, Any]  # of either form
 
-# the form a plan was read from → the module of its view's numbers
-VIEWS: dict[type, str] = {Plan: "layered", GraphPlan: "gates"}
-
 
 def _view(plan: AnyPlan) -> Any:
-    return importlib.import_module(f"explainer.check.{VIEWS[type(plan)]}")
+    """The module of the plan's view's numbers (Plan.view: check/layered.py, check/gates.py)."""
+    return importlib.import_module(f"explainer.check.{plan.view}")
 
 
 def results(plan: AnyPlan, values_only: bool = False) -> AnyResults:

@@ -19,6 +19,7 @@ from explainer.derive.local import Local
 from explainer.evaluate import backprop, graph_step
 from explainer.evaluate.arithmetic import Arithmetic
 from explainer.evaluate.backprop import Backprop, Number
+from explainer.evaluate.update import descend
 from explainer.evaluate.worked import Update, mean
 from explainer.foundation.errors import NumericError
 from explainer.graph.circuit import Circuit
@@ -73,7 +74,7 @@ def moved(
     out = []
     for leaf in train:
         old, g = values[leaf], gradients[leaf]
-        new = ar.settle(old - ar.settle(eta * g))
+        new = descend(ar, eta, old, g)
         out.append(Update(leaf, old, g, new, ar.settle(new - old)))
     return tuple(out)
 
@@ -89,7 +90,7 @@ def moves(t: GraphTraining | None, ar: Arithmetic) -> dict[str, backprop.Moved] 
     eta = ar.number(t.learning_rate)
 
     def move(_: str, old: Number, g: Number) -> Number:
-        return ar.settle(old - ar.settle(eta * g))
+        return descend(ar, eta, old, g)
 
     return dict.fromkeys(t.train, move)
 
@@ -314,11 +315,11 @@ def _epochs(
             if t.mode == "batch":
                 each = [one.gradient({**leaves, **x}) for x in examples]
                 avg = {w: mean(ar, [e[w] for e in each]) for w in t.train}
-                leaves.update((w, ar.settle(leaves[w] - ar.settle(eta * avg[w]))) for w in t.train)
+                leaves.update((w, descend(ar, eta, leaves[w], avg[w])) for w in t.train)
                 continue
             for x in examples:
                 g = one.gradient({**leaves, **x})
-                leaves.update((w, ar.settle(leaves[w] - ar.settle(eta * g[w]))) for w in t.train)
+                leaves.update((w, descend(ar, eta, leaves[w], g[w])) for w in t.train)
         except NumericError as e:
             raise _After(k, e) from None
     return rows, curve

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import importlib
 import io
 import os
 import re
@@ -18,26 +19,23 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pypdf
 from tqdm import tqdm
 
 from explainer.check.results import results
 from explainer.draw import drawing
-from explainer.evaluate.compute import derive
 from explainer.foundation.errors import ExplainerError, MissingCharacter, ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
-from explainer.handouts import graph_sheet as graph_handout
-from explainer.handouts import graph_variants, variants
 from explainer.handouts import sheet as handout
+from explainer.handouts import variants
 from explainer.handouts.typeset import figure_file, render_sheets
 from explainer.page import build as page
-from explainer.page.context import context
 from explainer.read.files import read_regular
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario
-from explainer.read.settings import GraphPlan, Options, Plan, parse_arithmetic, plan
+from explainer.read.settings import Options, parse_arithmetic, plan
 from explainer.render import pdf
 from explainer.render.formats import attachments, render
 
@@ -144,15 +142,8 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
             f"{max(2, round(seconds / 60))} minutes"
         )
     ext = "tex" if options.fmt == "pdf" else options.fmt
-    summary_of: Scenario | GraphScenario
-    if isinstance(s, GraphScenario):
-        key = options.arithmetic or s.handout.arithmetic
-        drawn = graph_variants.for_students(s, options.seed, options.variants, roster, key)
-        summary_of = graph_variants.worked_step(s)
-    else:
-        derived = derive(s)
-        drawn = variants.for_students(s, derived, options.seed, options.variants, roster)
-        summary_of = variants.worked_step(s, derived)
+    key = options.arithmetic or s.handout.arithmetic
+    drawn, summary_of = _view(s).drawn(s, options.seed, options.variants, roster, key)
     made = worked(s, drawn, blank, where, ext, options)
     (summary,) = worked(summary_of, [None], (), where, ext, options)
     docs: dict[str, str] = {}
@@ -234,12 +225,10 @@ class Worked:
     figures: tuple[tuple[str, str], ...]
 
 
-# the form a plan was read from → its view's sheet: (keyed, measured, variant, blank, decimals,
-# where) → Sheet; the layered one reads the page's context
-SHEETS: dict[type, Callable[..., handout.Sheet]] = {
-    Plan: lambda keyed, *rest: handout.sheet(context(keyed), *rest),
-    GraphPlan: graph_handout.sheet,
-}
+def _view(s: Scenario | GraphScenario) -> Any:
+    """The handout module of the scenario's view (its plan's `view`: handouts/layered.py,
+    handouts/gates.py): its variants drawn, and a variant's sheet."""
+    return importlib.import_module(f"explainer.handouts.{plan(s).view}")
 
 
 def worked(
@@ -264,7 +253,7 @@ def worked(
         base = v.scenario if v else s
         keyed = results(plan(base, Options(arithmetic=chosen)))
         measured = results(plan(base, Options(arithmetic=other)), values_only=True)
-        sheet = SHEETS[type(keyed.plan)](keyed, measured, v, blank, decimals, where)
+        sheet: handout.Sheet = _view(base).sheet(keyed, measured, v, blank, decimals, where)
         figures: tuple[tuple[str, str], ...] = ()
         if text == "md":
             figures = ((figure_file(sheet), drawing.svg(sheet.figure, figure_file(sheet)[:-4])),)

@@ -1,7 +1,7 @@
 """Stage 5, explain: AnyResults → Explanation, the page model. Arranges; computes nothing.
 
-One builder for both views: the view's module (`layered`, a network's neurons and layers;
-`circuit`, a graph gate by gate) writes its sections in order; the author's own prose goes
+One builder for both views: the view's module (the plan's `view`: `layered`, a network's neurons
+and layers; `gates`, a graph gate by gate) writes its sections in order; the author's own prose goes
 first in its section (or the nearest before it the page has), and the opening paragraph first
 on the page.
 """
@@ -15,15 +15,11 @@ from explainer.check.results import AnyResults
 from explainer.page.model import Explanation, Item, Section
 from explainer.page.narrative import with_narrative
 from explainer.page.view import Arranged
-from explainer.read.settings import GraphPlan, Plan
-
-# the form a plan was read from → the page module of its view (imported on first use)
-VIEWS: dict[type, str] = {Plan: "layered", GraphPlan: "circuit"}
 
 
 def build(results: AnyResults) -> Explanation:
     """The page of one run: every section in order, the author's prose placed, the opening."""
-    view = importlib.import_module(f"explainer.page.{VIEWS[type(results.plan)]}")
+    view = importlib.import_module(f"explainer.page.{results.plan.view}")  # imported on first use
     made: Arranged = view.arranged(results)
     s = results.plan.scenario
     told = with_narrative(tuple(x for x in made.sections if x.items), dict(s.narrative))

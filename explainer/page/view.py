@@ -1,6 +1,6 @@
 """Stage 5, explain (a view's page): what a view hands the page builder (page/__init__.py).
 
-A view (the layered network, page/layered.py; gate by gate, page/circuit.py) writes its
+A view (the layered network, page/layered.py; gate by gate, page/gates.py) writes its
 sections in order; the builder places the author's prose in them and opens the page.
 """
 

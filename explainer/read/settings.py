@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal, cast, get_args
+from typing import ClassVar, Literal, cast, get_args
 
 from explainer.foundation.errors import UsageError
 from explainer.read.arithmetic_spec import ArithmeticSpec as ArithmeticSpec  # re-exported
@@ -73,6 +73,10 @@ class Options:
 class Plan:
     """The run's settings, resolved: what each stage needs to know, decided once."""
 
+    # the view a network is read into: each later stage's module of this name (check/layered,
+    # page/layered, handouts/layered) does that stage's part for it
+    view: ClassVar[str] = "layered"
+
     scenario: Scenario  # with the steps of the run
     digits: int
     arithmetic: ArithmeticSpec
@@ -128,6 +132,7 @@ class GraphPlan:
     """A graph scenario's run: the digits, the arithmetic, the checks, and the steps of its
     training (0 for a graph whose leaves do not learn)."""
 
+    view: ClassVar[str] = "gates"  # a graph, gate by gate: check/gates, page/gates, handouts/gates
     scenario: GraphScenario
     digits: int
     arithmetic: ArithmeticSpec

@@ -7,7 +7,7 @@ local derivatives in the form lecture notes print (`forms`: operands and the gat
 → ∂out/∂operand for each operand in turn; a test proves each equals sympy.diff), the clause a
 page says of the gate, how a gate's definition prints in LaTeX, and what its circle shows in
 the circuit figure. The parser (expressions.py), the splitter (circuit.py), the derivation
-(local.py), the page (page/circuit.py) and the figure (circuit_figure.py) read their columns.
+(local.py), the page (page/gates.py) and the figure (circuit_figure.py) read their columns.
 The network form's activations are the rows of `activations.ACTIVATIONS`; the sigmoid, tanh,
 ReLU and step rows here take their values (and derivatives) from there, and the cross-entropy
 row its term and derivative from `activations.LOSSES` (a squared error is written with + − and

@@ -1,4 +1,5 @@
-"""Stage 5, explain (a graph's handout): one variant's circuit → a teacher's sheet, with blanks.
+"""Stage 5, explain (a graph's handout, the gates view): its variants drawn, and one variant's
+circuit → a teacher's sheet, with blanks.
 
 What the sheet asks follows from what the circuit page computes: every gate's value (forward),
 every gate's local derivative (local), every leaf's gradient of the output (gradients) and,
@@ -9,17 +10,27 @@ and nothing else. Arranges; computes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from explainer.check.gates import GateResults
 from explainer.draw import circuit_figure
+from explainer.handouts import graph_variants
 from explainer.handouts import sheet as handout
 from explainer.handouts.sheet import INSTRUCTIONS, Question, Sheet
-from explainer.handouts.variants import Variant
-from explainer.page.circuit import Page, definition, page
+from explainer.handouts.variants import Student, Variant
 from explainer.page.descent import RATE
+from explainer.page.gates import Page, definition, page
 from explainer.page.words import updated_key
 from explainer.read.graph_scenario import GraphScenario
+
+
+def drawn(
+    s: GraphScenario, seed: int, count: int, roster: Sequence[Student], arithmetic: str
+) -> tuple[tuple[Variant, ...], GraphScenario]:
+    """The students' variants (none with an asked gradient that rounds away in the key's
+    `arithmetic`), and the givens the summary works."""
+    made = graph_variants.for_students(s, seed, count, roster, arithmetic)
+    return made, graph_variants.worked_step(s)
 
 
 def sheet(
