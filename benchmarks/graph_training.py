@@ -22,6 +22,7 @@ from pathlib import Path
 
 from explainer.derive import local
 from explainer.evaluate import arithmetic, compute, graph_training, trainer
+from explainer.evaluate.curve import curve_steps
 from explainer.graph import circuit
 from explainer.read import settings
 from explainer.read.graph_scenario import GraphScenario
@@ -48,7 +49,7 @@ def graph_runs(name: str, steps: int) -> dict[str, Callable[[], object]]:
     locals_ = local.derive(c)
     ar = arithmetic.arithmetic("float64")
     t, last = s.training, frozenset({0, steps})
-    sample = trainer.curve_steps(steps)
+    sample = curve_steps(steps)
     return {
         "compiled": lambda: graph_training.train(c, locals_, ar, t, steps, last, sample),
         "stepwise": lambda: graph_training.stepwise(c, locals_, ar, t, steps, last, sample),

@@ -53,7 +53,7 @@ def _agree(fast: trainer.Training, slow: trainer.Training) -> None:
 def test_the_compiled_loop_is_the_numpy_loop_on_shipped_networks(path: Path) -> None:
     pair = _both(load_network(path))
     if pair is None:
-        pytest.skip("a training set or a stopping rule: the numpy loop trains it")
+        pytest.skip("a training set: the numpy loop trains it")
     _agree(*pair)
 
 
@@ -63,6 +63,26 @@ def test_the_compiled_loop_is_the_numpy_loop_on_random_networks(seed: int, updat
     pair = _both(dataclasses.replace(networks.scenario(seed), update=update), steps=25)
     assert pair is not None
     _agree(*pair)
+
+
+@pytest.mark.parametrize("update", ["simultaneous", "sequential"])
+@pytest.mark.parametrize("until", [0.05, 1e-300])  # stops early; never stops (the curve's stride)
+def test_a_stopping_rule_trains_by_the_generated_loop_as_by_the_numpy_loop(
+    until: float, update: str
+) -> None:
+    s = load_network(SCENARIOS / "mazur-2-2-2.toml")
+    s = dataclasses.replace(s, until_loss=until, update=update)
+    net, run = network.build(s), schedule(s)
+    assert compiled.compilable(net, run)
+    fast = trainer._compiled(net, run, 3000, RECORD, None)
+    assert fast is not None  # the generated loop took it
+    slow = trainer._numpy(net, run, 3000, RECORD, None)
+    _agree(fast, slow)
+    last = slow.steps[-1]
+    if until > 1e-200:  # stopped at the first step below the threshold, and drawn to it
+        assert last.k < 3000 and last.loss < until <= slow.steps[-2].loss
+    assert fast.curve[-1] == pytest.approx((last.k, last.loss))
+    assert len(fast.curve) <= trainer.CURVE_POINTS + 1
 
 
 def test_mazur_ends_where_every_peer_ends() -> None:

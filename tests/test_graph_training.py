@@ -6,6 +6,7 @@ their diagnoses, and the [training] table's errors."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import tomllib
@@ -19,7 +20,7 @@ import sympy as sp
 from explainer.check import gates
 from explainer.cli import main
 from explainer.derive import local
-from explainer.evaluate import arithmetic, graph_step, graph_training
+from explainer.evaluate import arithmetic, graph_step, graph_training, trainer
 from explainer.foundation.errors import ScenarioError
 from explainer.graph import circuit
 from explainer.pipeline import explain, explain_values, findings
@@ -167,6 +168,27 @@ def test_the_compiled_loop_runs_between_the_steps_it_keeps_as_the_stepwise_pass_
             assert float(a.values[w]) == pytest.approx(float(b.values[w]), rel=1e-12, abs=1e-14)
     assert [k for k, _ in fast.curve] == [k for k, _ in slow.curve]
     assert [x for _, x in fast.curve] == pytest.approx([x for _, x in slow.curve], rel=1e-12)
+
+
+def test_a_stopping_rule_keeps_a_bounded_even_curve_in_both_loops() -> None:
+    # 2,000 steps and a threshold never met: more than 2·CURVE_POINTS steps, so the stride
+    # doubles (curve.Watched); the generated loop writes the same rule out
+    s = graph(
+        {"y": "w*x", "L": "(y - t)**2 + 1"},
+        {"w": 0.8, "x": 1.5, "t": 0.5},
+        {"train": ["w"], "learning_rate": 0.01, "steps": 2000, "until_loss": 0.5},
+    )
+    assert s.training is not None
+    c = circuit.split(s)
+    locals_ = local.derive(c)
+    ar = arithmetic.arithmetic("float64")
+    fast = graph_training.train(c, locals_, ar, s.training, 2000, frozenset(), frozenset())
+    slow = graph_training.stepwise(c, locals_, ar, s.training, 2000, frozenset(), frozenset())
+    ks = [k for k, _ in slow.curve]
+    assert [k for k, _ in fast.curve] == ks
+    assert [x for _, x in fast.curve] == pytest.approx([x for _, x in slow.curve], rel=1e-12)
+    assert ks[0] == 0 and ks[-1] == 2000 and len(ks) <= trainer.CURVE_POINTS + 1
+    assert len({b - a for a, b in itertools.pairwise(ks[:-1])}) <= 2  # evenly spread
 
 
 def test_exact_arithmetic_is_gradient_descent_in_fractions() -> None:

@@ -18,9 +18,10 @@ from explainer.check.findings import Finding
 from explainer.check.results import Results
 from explainer.derive import local
 from explainer.derive.local import Local
-from explainer.evaluate import arithmetic, backprop, graph_training, trainer
+from explainer.evaluate import arithmetic, backprop, graph_training
 from explainer.evaluate.arithmetic import Arithmetic
 from explainer.evaluate.backprop import Backprop
+from explainer.evaluate.curve import curve_steps
 from explainer.evaluate.graph_training import Descent
 from explainer.evaluate.quantities import CHANGE, as_json
 from explainer.foundation.errors import NumericError
@@ -107,7 +108,7 @@ def _descent(
         s.training,
         steps,
         record,
-        trainer.curve_steps(steps),
+        curve_steps(steps),
         s.path,
         first,
         s.data,

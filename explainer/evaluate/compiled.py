@@ -1,8 +1,8 @@
 """Stage 4, evaluate (what the compiled step takes, and numpy's rules): which networks train
 by the step generated from their graph (graph_step.py, the one generator for every graph,
 layered or not), the key it is kept under, and the rule tables' expressions as numpy functions
-for the numpy loop (trainer.py), which remains for training sets, for a stopping rule, and for
-networks too wide for straight-line code.
+for the numpy loop (trainer.py), which remains for training sets, for an objective climbed to a
+stopping rule, and for networks too wide for straight-line code.
 """
 
 from __future__ import annotations
@@ -23,8 +23,14 @@ LARGEST = 200
 
 
 def compilable(net: Network, run: Schedule) -> bool:
-    """One example, no stopping rule, and few enough parameters for straight-line code."""
-    return len(run.examples) == 1 and run.until_loss is None and len(net.params) <= LARGEST
+    """One example and few enough parameters for straight-line code; a stopping rule only on a
+    loss descended (the loop stops at the first output below the threshold, where an objective
+    climbed stops at −P below it)."""
+    return (
+        len(run.examples) == 1
+        and len(net.params) <= LARGEST
+        and (run.until_loss is None or run.direction == "descent")
+    )
 
 
 def vectorised(args: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable[..., Any]:

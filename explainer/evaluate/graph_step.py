@@ -28,6 +28,7 @@ import sympy as sp
 
 from explainer.derive.lines import Move, Share, lines
 from explainer.derive.local import Local
+from explainer.evaluate.curve import KEPT
 from explainer.graph.circuit import Circuit
 
 
@@ -309,7 +310,8 @@ def source(
     stops: the steps, ascending, where something is kept (0, each in `record` or `sample`, and
     `steps`): between two of them the loop runs the step with no test. rows: (k, every wire's value) for 0, each k in `record`, and the last; curve: (k,
     the output) for each k in `sample`. With `until` (a loop of its own): stop at the first
-    step whose output is below `until`, tested after every step.
+    step whose output is below `until`, tested after every step; the curve is then the bounded
+    sample curve.Watched keeps (every stride-th step, and the last), and `sample` is not read.
     """
     wires = c.wires
     names, grads = _names(c)
@@ -328,13 +330,19 @@ def source(
     # see either
     kept = [_finite(names[w] for w in wires)]
     row = f"rows.append((k, ({', '.join(names[w] for w in wires)},)))"
-    if until:  # the output each step: the whole forward pass
+    if until:  # the output each step: the whole forward pass; the curve as curve.Watched keeps it
         inner = ["while k < stop:", *("    " + x for x in step + forward)]
-        inner += ["    k += 1", f"    if {out} < until: break"]
+        inner += [
+            "    k += 1",
+            f"    if {out} < until: break",
+            "    if not k % stride and k < steps:",
+            f"        curve.append((k, {out}))",
+            f"        if len(curve) > {KEPT}: curve, stride = curve[::2], stride * 2",
+        ]
         after = [
             *kept,
             f"done = k == steps or {out} < until",
-            f"if k in sample: curve.append((k, {out}))",
+            f"if not k or done and curve[-1][0] != k: curve.append((k, {out}))",
             f"if not k or k in record or done: {row}",
             "if done: break",
         ]
@@ -353,6 +361,7 @@ def source(
         f"def loop({', '.join(leaves)}, steps, rate, stops, record, sample, until):",
         "    rows, curve = [], []",
         "    k = 0",
+        *(["    stride = 1"] if until else []),
         *("    " + x for x in forward),
         "    for stop in stops:",
         *("        " + x for x in inner + after),

@@ -19,6 +19,7 @@ from explainer.derive.local import Local
 from explainer.evaluate import backprop, graph_step
 from explainer.evaluate.arithmetic import Arithmetic
 from explainer.evaluate.backprop import Backprop, Number
+from explainer.evaluate.curve import Watched, thin
 from explainer.evaluate.update import descend
 from explainer.evaluate.worked import Update, mean
 from explainer.foundation.errors import NumericError
@@ -115,6 +116,7 @@ def stepwise(
     curve: list[tuple[int, float]] = []
     first: tuple[Update, ...] = ()
     moved = moves(t, ar)
+    watched = Watched() if t.until_loss is not None else None
     for k in range(steps + 1):
         try:
             run = backprop.run(c, locals_, ar, path=path, at=at, moved=moved)
@@ -126,9 +128,11 @@ def stepwise(
                 "learning rate or fewer steps avoid it)"
             ) from None
         output = run.values[c.output]
-        if k in sample:
-            curve.append((k, float(output)))
         done = k == steps or _stop(t.until_loss, output)
+        if watched is not None:
+            watched.see(k, float(output), done)
+        elif k in sample:
+            curve.append((k, float(output)))
         if k == 0 or k in record or done:
             rows.append(Recorded(k, dict(run.values)))
         if done:
@@ -136,7 +140,7 @@ def stepwise(
         step = updates(run, t.train, t.learning_rate, ar)
         first = first or step
         at = {**(at or {}), **{u.key: u.new for u in step}}
-    return Descent(first, tuple(rows), tuple(curve))
+    return Descent(first, tuple(rows), thin(watched.points) if watched else tuple(curve))
 
 
 def train(
@@ -165,7 +169,9 @@ def train(
     )
     if loop is None:
         return stepwise(c, locals_, ar, t, steps, record, sample, path)
-    stops = sorted({0, steps, *(k for k in record | sample if 0 <= k <= steps)})
+    # with a stopping rule the loop keeps its own sample of the curve (curve.Watched's)
+    kept = record if until else record | sample
+    stops = sorted({0, steps, *(k for k in kept if 0 <= k <= steps)})
     try:
         rows, curve = loop(
             *(float(v) for _, v in c.leaves),
@@ -186,7 +192,7 @@ def train(
             Recorded(k, dict(zip(wires, map(np.float64, values), strict=True)))
             for k, values in rows
         ),
-        tuple(curve),
+        thin(curve) if until else tuple(curve),
     )
 
 
@@ -300,14 +306,17 @@ def _epochs(
     eta = ar.number(t.learning_rate)
     rows: list[Recorded] = []
     curve: list[tuple[int, float]] = []
+    watched = Watched() if t.until_loss is not None else None
     for k in range(steps + 1):
         try:
             loss = mean(ar, [one.output({**leaves, **x}) for x in examples])
             if not _finite(loss):  # a sum of finite outputs can overflow
                 raise NumericError(f"the mean of {output} over the training set is not finite")
-            if k in sample:
-                curve.append((k, float(loss)))
             done = k == steps or _stop(t.until_loss, loss)
+            if watched is not None:
+                watched.see(k, float(loss), done)
+            elif k in sample:
+                curve.append((k, float(loss)))
             if k == 0 or k in record or done:
                 rows.append(Recorded(k, {**{w: leaves[w] for w in t.train}, output: loss}))
             if done:
@@ -322,7 +331,7 @@ def _epochs(
                 leaves.update((w, descend(ar, eta, leaves[w], g[w])) for w in t.train)
         except NumericError as e:
             raise _After(k, e) from None
-    return rows, curve
+    return rows, list(thin(watched.points)) if watched is not None else curve
 
 
 def _finite(x: Number) -> bool:

@@ -20,6 +20,8 @@ import sympy as sp
 from explainer.derive import local
 from explainer.evaluate import compiled, graph_step
 from explainer.evaluate.arithmetic import QUIET
+from explainer.evaluate.curve import CURVE_POINTS as CURVE_POINTS  # re-exported
+from explainer.evaluate.curve import Watched, curve_steps, thin
 from explainer.graph import network_graph
 from explainer.graph.network import Network
 from explainer.read.settings import Schedule
@@ -104,16 +106,6 @@ def converged(run: Schedule, loss: float) -> bool:
     return run.until_loss is not None and distance < run.until_loss
 
 
-CURVE_POINTS = 400
-
-
-def curve_steps(total: int) -> frozenset[int]:
-    """The steps a loss curve samples: all of them, or CURVE_POINTS evenly spread."""
-    if total <= CURVE_POINTS:
-        return frozenset(range(total + 1))
-    return frozenset(round(i * total / CURVE_POINTS) for i in range(CURVE_POINTS + 1))
-
-
 def train(
     net: Network,
     run: Schedule,
@@ -168,7 +160,7 @@ def _numpy(
     watch = run.until_loss is not None
     rows: list[Step] = []
     sampled = curve_steps(steps) if not watch else frozenset()
-    stride = 1  # with until_loss, every stride-th step's loss is kept for the curve
+    watched = Watched() if watch else None  # with until_loss: a bounded sample of the curve
     curve: list[tuple[int, float]] = []
     whole = len(batches) == 1  # one update from every example: its forward pass is x_all's
     for k in range(first, steps + 1):
@@ -179,10 +171,10 @@ def _numpy(
             out = outs[-1]
             loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
             done = k == steps or (watch and converged(run, loss))
-            if k in sampled or done or (watch and k % stride == 0):
+            if watched is not None:
+                watched.see(k, loss, done)
+            elif k in sampled or done:
                 curve.append((k, loss))
-            if len(curve) > 2 * CURVE_POINTS and not done:  # until_loss: a bounded, even sample
-                curve, stride = curve[::2], stride * 2
             if k in (first, steps) or done or k in record:
                 for layer in layers:
                     layer.store(theta)
@@ -200,7 +192,8 @@ def _numpy(
         for batch in batches:
             _update(layers, x_all[batch], t_all[batch], d_term, sequential, ahead)
     final = _forward(layers, x_all)[0][-1]
-    return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), _thin(curve))
+    points = watched.points if watched is not None else curve
+    return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), thin(points))
 
 
 @dataclass(frozen=True)
@@ -237,6 +230,9 @@ def _compiled(
     """The same training by the step generated from the network read as a graph (its gates'
     local derivatives, graph_step.py), or None where its floats overflow (the numpy loop then
     runs and the overflow is reported as for any network)."""
+    until = run.until_loss
+    if until is not None and start is not None:  # its curve's stride counts from step 0
+        return None
     loop, leaves, wires = _graph_loop(net, run)
     if loop is None:
         return None
@@ -245,14 +241,19 @@ def _compiled(
     given = {p.key: float(v) for p, v in zip(net.params, theta, strict=True)} | dict(net.example)
     # the loop counts from 0: a continued training's steps counted from `first`
     full = {k - first for k in record if first <= k <= steps}
-    sampled = frozenset(k - first for k in curve_steps(steps) if k >= first)
+    # with a stopping rule the loop keeps its own sample of the curve (curve.Watched's)
+    sampled = (
+        frozenset(k - first for k in curve_steps(steps) if k >= first)
+        if until is None
+        else frozenset()
+    )
     last = steps - first
     stops = sorted({0, last, *full, *sampled})
     # ascent on P is descent on P with the rate's sign turned: p + η·∂P/∂p
     rate = -run.learning_rate if run.direction == "ascent" else run.learning_rate
     try:
         rows, curve = loop(
-            *(float(given[n]) for n in leaves), last, rate, stops, frozenset(full), sampled, None
+            *(float(given[n]) for n in leaves), last, rate, stops, frozenset(full), sampled, until
         )
     except (ArithmeticError, ValueError):  # math.exp overflows where numpy gives inf
         return None
@@ -268,9 +269,9 @@ def _compiled(
         for k, row in rows
     )
     points = [(k + first, loss) for k, loss in curve]
-    if points[-1][0] != steps:
-        points.append((steps, recorded[-1].loss))
-    return Training(recorded, (recorded[-1].outputs,), _thin(points))
+    if points[-1][0] != recorded[-1].k:  # the last step taken is on the curve
+        points.append((recorded[-1].k, recorded[-1].loss))
+    return Training(recorded, (recorded[-1].outputs,), thin(points))
 
 
 _LOOPS: dict[tuple[object, ...], tuple[graph_step.Loop | None, tuple[str, ...], tuple[str, ...]]]
@@ -284,13 +285,14 @@ def _graph_loop(
     leaves (the loop's arguments) and wires (a row's values) in order: derived and compiled
     once per shape and convention, so that the verification's alternatives that share them
     share it."""
-    shape = compiled.shape(net, run)
+    until = run.until_loss is not None  # a loop of its own, tested after every step
+    shape = (*compiled.shape(net, run), until)
     if shape not in _LOOPS:
         if len(_LOOPS) >= 64:
             _LOOPS.clear()
         c = network_graph.circuit(net)
         train = tuple(p.key for p in net.params if p.trained)
-        loop = graph_step.loop_for(c, local.derive(c), train, run.update == "sequential")
+        loop = graph_step.loop_for(c, local.derive(c), train, run.update == "sequential", until)
         _LOOPS[shape] = (loop, tuple(n for n, _ in c.leaves), c.wires)
     return _LOOPS[shape]
 
@@ -304,16 +306,6 @@ def _first_example(
         for layer_nets, layer_outs in zip(nets, outs[1:], strict=True)
         for z, o in zip(layer_nets[0], layer_outs[0], strict=True)
     )
-
-
-def _thin(curve: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
-    """At most CURVE_POINTS + 1 points, evenly spread, the first and last kept (with until_loss
-    the loop keeps a sample of at most 2·CURVE_POINTS, since where training stops is known only
-    at the end)."""
-    n = len(curve)
-    if n <= CURVE_POINTS + 1:
-        return tuple(curve)
-    return tuple(curve[round(i * (n - 1) / CURVE_POINTS)] for i in range(CURVE_POINTS + 1))
 
 
 def _forward(layers: list[_Layer], x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
