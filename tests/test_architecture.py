@@ -11,9 +11,13 @@ named. A new folder or top-level module must be given its stage in STAGES.
 from __future__ import annotations
 
 import ast
+import importlib
+import typing
 from pathlib import Path
 
 import pytest
+
+from explainer.read.settings import VIEW_STAGES, GraphPlan, Plan, View
 
 PACKAGE = Path(__file__).resolve().parent.parent / "explainer"
 
@@ -146,3 +150,22 @@ def test_every_modules_first_line_names_its_stage(path: Path) -> None:
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
     stage = stage_of(name_of(path))
     assert doc.startswith(FIRST_WORDS[stage]), f"{path.name}: {doc.splitlines()[:1]} ({stage})"
+
+
+# what each stage asks of a view's module (imported by the view's name, so the import scan above
+# does not see these edges): check/<view>, page/<view>, handouts/<view>
+VIEW_FUNCTIONS = {
+    "check": ("results", "findings"),
+    "page": ("arranged",),
+    "handouts": ("drawn", "sheet"),
+}
+
+
+@pytest.mark.parametrize("view", typing.get_args(View))
+def test_every_view_has_its_module_in_every_stage_that_differs_by_view(view: str) -> None:
+    assert set(VIEW_FUNCTIONS) == set(VIEW_STAGES)
+    for stage, names in VIEW_FUNCTIONS.items():
+        module = importlib.import_module(f"explainer.{stage}.{view}")
+        missing = [n for n in names if not callable(getattr(module, n, None))]
+        assert not missing, f"explainer/{stage}/{view}.py has no {missing}"
+    assert {Plan.view, GraphPlan.view} == set(typing.get_args(View))

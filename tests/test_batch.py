@@ -63,8 +63,8 @@ def test_the_worked_update_is_trainings_first(
     text = XOR.replace('mode = "batch"', f'mode = "batch"\nupdate = "{update}"')
     text += f'\n[notation]\nprofile = "{profile}"\n'
     r = _computed(write_scenario(text))
-    ev = r.layered.run.evaluation
-    first_epoch = np.array(r.layered.run.training.at(1).params)
+    ev = r.view.run.evaluation
+    first_epoch = np.array(r.view.run.training.at(1).params)
     worked = np.array([float(u.new) for u in ev.updates])
     assert worked == pytest.approx(first_epoch, rel=1e-12, abs=1e-15)
     if update == "simultaneous":  # every example's gradient at the starting weights, averaged
@@ -95,5 +95,5 @@ def test_the_page_shows_each_examples_gradient_then_the_mean_it_takes(
             assert shown == show(round(x, 10) + 0.0, digits).latex or abs(x) < 1e-9
     (display,) = [i for i in updating.items if isinstance(i, Display)]
     assert all(r"\overline{" in row for row in display.rows)
-    for line, u in zip(display.rows, r.layered.run.evaluation.updates, strict=True):
+    for line, u in zip(display.rows, r.view.run.evaluation.updates, strict=True):
         assert line.endswith(f"= {show(u.new, digits).latex}")

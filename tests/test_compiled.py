@@ -123,10 +123,10 @@ def test_the_training_continues_the_worked_step_bit_for_bit() -> None:
         checked += 1
         r = compute(s)
         assert isinstance(r.view, Layered)
-        rows = {st.k: st for st in r.layered.run.training.steps}
-        nodes = dict(r.layered.run.evaluation.nodes)
+        rows = {st.k: st for st in r.view.run.training.steps}
+        nodes = dict(r.view.run.evaluation.nodes)
         assert rows[0].neurons == tuple((nodes[n.net], nodes[n.out]) for n in net.neurons)
-        new = {u.key: u.new for u in r.layered.run.evaluation.updates}
+        new = {u.key: u.new for u in r.view.run.evaluation.updates}
         if 1 in rows:
             got = dict(zip((p.key for p in net.params), rows[1].params, strict=True))
             for k, want in new.items():

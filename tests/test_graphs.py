@@ -223,8 +223,8 @@ def random_graphs(draw: st.DrawFn) -> GraphScenario:
 
 def _kinked(r: gates.GateResults) -> bool:
     """A max, min, abs or ReLU gate within 10⁻³ of its kink: finite differences straddle it."""
-    v = r.gates.run.values
-    for g in r.gates.circuit.gates:
+    v = r.view.run.values
+    for g in r.view.circuit.gates:
         args = [float(v[a.name]) if isinstance(a, sp.Symbol) else float(a) for a in g.args]
         if g.op in ("max", "min") and abs(args[0] - args[1]) < 1e-3:
             return True
@@ -238,7 +238,7 @@ def test_gradients_equal_sympy_diff_and_finite_differences(s: GraphScenario) -> 
     r = computed(s, Options(check_gradients=True))
     if _kinked(r):  # no derivative at a kink: each method takes its own convention there
         return
-    for check in r.gates.checks:
+    for check in r.view.checks:
         assert check.symbolic is not None and check.estimate is not None
         scale = max(1.0, abs(check.symbolic))
         assert abs(check.backward - check.symbolic) <= 1e-9 * scale, check
@@ -277,7 +277,7 @@ def test_shipped_graphs_render_in_every_text_format(name: str) -> None:
 
 def test_a_wire_feeding_several_gates_sums_their_gradients() -> None:
     r = computed(graph({"f": "x * x + 3 * x"}, {"x": 2.0}))
-    assert float(r.gates.run.gradients["x"]) == 2 * 2.0 + 3  # d/dx (x² + 3x) = 2x + 3
+    assert float(r.view.run.gradients["x"]) == 2 * 2.0 + 3  # d/dx (x² + 3x) = 2x + 3
     md = explainer.from_dict(
         {"title": "t", "graph": {"leaves": {"x": 2}, "nodes": {"f": "x * x + 3 * x"}}}
     ).markdown()
@@ -291,17 +291,17 @@ def test_gates_as_nodes_keep_the_author_grouping() -> None:
         gates="nodes",
     )
     r = computed(s)
-    assert [g.out for g in r.gates.circuit.gates] == ["s", "f"]
+    assert [g.out for g in r.view.circuit.gates] == ["s", "f"]
     sigma = 1 / (1 + math.exp(1.5))
-    assert float(r.gates.run.gradients["s"]) == pytest.approx(sigma * (1 - sigma), rel=1e-12)
+    assert float(r.view.run.gradients["s"]) == pytest.approx(sigma * (1 - sigma), rel=1e-12)
 
 
 def test_exact_and_paper_arithmetic_work_on_circuits() -> None:
     s = load(SCENARIOS / "circuit-add-multiply.toml")
     assert isinstance(s, GraphScenario)
     exact = computed(s, Options(arithmetic="exact"))
-    assert exact.gates.run.gradients["z"] == Fraction(3) and isinstance(
-        exact.gates.run.gradients["z"], Fraction
+    assert exact.view.run.gradients["z"] == Fraction(3) and isinstance(
+        exact.view.run.gradients["z"], Fraction
     )
     rounded = computed(graph({"f": "x / 3"}, {"x": 1.0}), Options(arithmetic="paper:2"))
     assert dict(rounded.values)["f"] == 0.33
@@ -424,7 +424,7 @@ def test_a_network_without_a_loss_differentiates_its_output(tmp_path: Path) -> N
     s = load(path)
     assert isinstance(s, GraphScenario) and s.output == "out_o1"
     r = computed(s, Options(check_gradients=True))
-    assert {c.leaf for c in r.gates.checks} == {
+    assert {c.leaf for c in r.view.checks} == {
         "i1",
         "i2",
         "w1",
@@ -436,7 +436,7 @@ def test_a_network_without_a_loss_differentiates_its_output(tmp_path: Path) -> N
         "w6",
         "b_o1",
     }
-    for check in r.gates.checks:
+    for check in r.view.checks:
         assert check.backward == pytest.approx(check.symbolic, rel=1e-12)
         assert check.backward == pytest.approx(check.estimate, rel=1e-6, abs=1e-9)
     md = explainer.load(str(path)).markdown()
@@ -467,8 +467,8 @@ def test_a_deep_graph_is_checked_without_writing_it_out() -> None:
     nodes = {"a1": "tanh(x) * x + x / 3"}
     nodes |= {f"a{i}": f"tanh(a{i - 1}) * a{i - 1} + a{i - 1} / 3" for i in range(2, 13)}
     r = computed(graph(nodes, {"x": 0.5}), Options(check_gradients=True))
-    (check,) = r.gates.checks
-    size = backprop.written_out(r.gates.circuit)
+    (check,) = r.view.checks
+    size = backprop.written_out(r.view.circuit)
     assert check.symbolic is None and size.operations > backprop.WHOLE_LIMIT
     assert check.estimate is not None
     assert check.backward == pytest.approx(check.estimate, rel=1e-6)

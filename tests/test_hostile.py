@@ -282,7 +282,7 @@ def test_sympys_check_of_an_irrational_power_takes_no_exact_root(tmp_path: Path)
     command += ["-f", "md", "-o", str(tmp_path / "out")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    (check,) = _checked(path).gates.checks
+    (check,) = _checked(path).view.checks
     assert check.symbolic == pytest.approx(24**x * math.log(24), rel=1e-14)
 
 
@@ -362,8 +362,8 @@ def test_sympys_check_is_stopped_by_a_count_of_its_work(write_scenario: WriteSce
         "+ n0)) * tanh((x0 - n1)))) ** -26) * (x0 + n0 + n1)' }\n"
     )
     r = _checked(path)
-    assert r.gates.symbolic_left_out == "work"
-    (check,) = r.gates.checks
+    assert r.view.symbolic_left_out == "work"
+    (check,) = r.view.checks
     assert check.symbolic is None and check.estimate is not None
     assert check.backward == pytest.approx(check.estimate, rel=1e-5)
     page = render.render(pipeline.arrange(r), "md")
@@ -423,8 +423,8 @@ def test_a_whole_expression_sympy_cannot_build_leaves_its_check_out(
         'nodes = { f = "abs(relu(log(relu(92 + x)))) * x" }\n'
     )
     r = _checked(path)
-    assert r.gates.symbolic_left_out == "undefined"
-    (check,) = r.gates.checks
+    assert r.view.symbolic_left_out == "undefined"
+    (check,) = r.view.checks
     by_hand = math.log(94.36) + 2.36 / 94.36  # f = ln(92 + x)·x for x > −91
     assert check.backward == pytest.approx(by_hand, rel=1e-12)
     assert check.estimate == pytest.approx(by_hand, rel=1e-6)

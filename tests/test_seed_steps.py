@@ -42,20 +42,20 @@ def test_the_sine_forecast_is_the_trained_network_on_the_unseen_rows() -> None:
     out by hand with the last step's parameters."""
     s = scenario.load_network(SCENARIOS / "serengil-sine.toml")
     r = results(resolve(s))
-    assert r.layered.forecast is not None
+    assert r.view.forecast is not None
     final = dict(
         zip(
-            (p.key for p in r.layered.run.net.params),
-            r.layered.run.training.steps[-1].params,
+            (p.key for p in r.view.run.net.params),
+            r.view.run.training.steps[-1].params,
             strict=True,
         )
     )
     with open(SCENARIOS / "data" / "sine-unseen.csv", encoding="utf-8") as f:
         rows = [[float(v) for v in row] for row in list(csv.reader(f))[1:]]
-    assert len(rows) == len(r.layered.forecast.outputs) == 16
+    assert len(rows) == len(r.view.forecast.outputs) == 16
     training_points = {tuple(x) for x, _ in s.data}
     squares = []
-    for row, (out,) in zip(rows, r.layered.forecast.outputs, strict=True):
+    for row, (out,) in zip(rows, r.view.forecast.outputs, strict=True):
         x, y = row[:3], row[3]
         assert tuple(x) not in training_points
         h = [
@@ -65,9 +65,9 @@ def test_the_sine_forecast_is_the_trained_network_on_the_unseen_rows() -> None:
         o = sigmoid(sum(final[f"w{10 + j}"] * h[j] for j in range(3)) + final["b_o"])
         assert out == pytest.approx(o, rel=1e-12)
         squares.append((y - o) ** 2)
-    assert r.layered.forecast.loss == pytest.approx(sum(squares) / len(squares), rel=1e-12)
+    assert r.view.forecast.loss == pytest.approx(sum(squares) / len(squares), rel=1e-12)
     part = section("serengil-sine", "forecast")
-    assert show(r.layered.forecast.loss, s.digits).latex in words(part.items)
+    assert show(r.view.forecast.loss, s.digits).latex in words(part.items)
     table = next(x for x in part.items if isinstance(x, Table))
     assert len(table.rows) == 16
     assert any(getattr(x, "kind", "") == "figure" for x in part.items)

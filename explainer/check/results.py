@@ -4,7 +4,7 @@ A scenario is read into one of the two views of its graph: a layered network (ne
 δ notation, the error split: check/layered.py) or gate by gate (check/gates.py). Results holds
 what every page has (its plan, the source's printed numbers checked, the values under their
 JSON keys, the arithmetic in words, the warnings) and the view's own numbers. A view's module
-is imported on first use: a network's page does not load the gates' stages, nor the reverse.
+is imported on first use: a network's page does not load the gates' stages.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from explainer.check.findings import Finding
 from explainer.evaluate.quantities import Values
-from explainer.read.settings import AnyPlan, GraphPlan, Plan
+from explainer.read.settings import AnyPlan
 
 if TYPE_CHECKING:
     from explainer.check.gates import Gates
     from explainer.check.layered import Layered
 
 
-P = TypeVar("P", Plan, GraphPlan, AnyPlan)  # the plan of the form the scenario was written in
-V = TypeVar("V")  # its view's numbers: Layered or Gates
+P = TypeVar("P", bound=AnyPlan)  # the plan of the form the scenario was written in
+V = TypeVar("V", bound="Layered | Gates")  # its view's numbers
 
 
 @dataclass(frozen=True)
@@ -37,26 +37,13 @@ class Results(Generic[P, V]):
     arithmetic: str  # how the numbers were made, in words
     warnings: tuple[str, ...] = ()  # saturated neurons
 
-    @property
-    def layered(self) -> Layered:
-        from explainer.check.layered import Layered
-
-        assert isinstance(self.view, Layered), "a layered network's numbers, asked of a graph's"
-        return self.view
-
-    @property
-    def gates(self) -> Gates:
-        from explainer.check.gates import Gates
-
-        assert isinstance(self.view, Gates), "a graph's gates, asked of a layered network's"
-        return self.view
-
 
 AnyResults = Results[Any, Any]  # of either form
 
 
 def _view(plan: AnyPlan) -> Any:
-    """The module of the plan's view's numbers (Plan.view: check/layered.py, check/gates.py)."""
+    """The module of the plan's view's numbers (Plan.view: check/layered.py, check/gates.py;
+    tests/test_architecture.py holds every view's modules to the functions they are asked)."""
     return importlib.import_module(f"explainer.check.{plan.view}")
 
 

@@ -20,7 +20,7 @@ from explainer.evaluate import backprop, graph_step
 from explainer.evaluate.arithmetic import Arithmetic
 from explainer.evaluate.backprop import Backprop, Number
 from explainer.evaluate.curve import Watched, thin
-from explainer.evaluate.update import descend
+from explainer.evaluate.update import updated
 from explainer.evaluate.worked import Update, mean
 from explainer.foundation.errors import NumericError
 from explainer.graph.circuit import Circuit
@@ -75,7 +75,7 @@ def moved(
     out = []
     for leaf in train:
         old, g = values[leaf], gradients[leaf]
-        new = descend(ar, eta, old, g)
+        new = updated(ar, eta, old, g)
         out.append(Update(leaf, old, g, new, ar.settle(new - old)))
     return tuple(out)
 
@@ -91,7 +91,7 @@ def moves(t: GraphTraining | None, ar: Arithmetic) -> dict[str, backprop.Moved] 
     eta = ar.number(t.learning_rate)
 
     def move(_: str, old: Number, g: Number) -> Number:
-        return descend(ar, eta, old, g)
+        return updated(ar, eta, old, g)
 
     return dict.fromkeys(t.train, move)
 
@@ -324,11 +324,11 @@ def _epochs(
             if t.mode == "batch":
                 each = [one.gradient({**leaves, **x}) for x in examples]
                 avg = {w: mean(ar, [e[w] for e in each]) for w in t.train}
-                leaves.update((w, descend(ar, eta, leaves[w], avg[w])) for w in t.train)
+                leaves.update((w, updated(ar, eta, leaves[w], avg[w])) for w in t.train)
                 continue
             for x in examples:
                 g = one.gradient({**leaves, **x})
-                leaves.update((w, descend(ar, eta, leaves[w], g[w])) for w in t.train)
+                leaves.update((w, updated(ar, eta, leaves[w], g[w])) for w in t.train)
         except NumericError as e:
             raise _After(k, e) from None
     return rows, list(thin(watched.points)) if watched is not None else curve

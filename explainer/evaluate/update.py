@@ -10,13 +10,9 @@ prints the same rule as code (graph_step.py) and the numpy loop applies it to wh
 
 from __future__ import annotations
 
-from typing import Any
-
-from explainer.evaluate.arithmetic import Arithmetic
-
-Number = Any
+from explainer.evaluate.arithmetic import Arithmetic, Number
 
 
-def descend(ar: Arithmetic, eta: Number, old: Number, gradient: Number) -> Number:
+def updated(ar: Arithmetic, eta: Number, old: Number, gradient: Number) -> Number:
     """p − η·g, η·g settled first (η already in the arithmetic, negated for an ascent)."""
     return ar.settle(old - ar.settle(eta * gradient))

@@ -30,7 +30,7 @@ from explainer.evaluate.arithmetic import (
 )
 from explainer.evaluate.settle import Settled
 from explainer.evaluate.trainer import Step, Training, converged
-from explainer.evaluate.update import descend
+from explainer.evaluate.update import updated
 from explainer.foundation.errors import NumericError
 from explainer.graph.network import Network, sym
 from explainer.read.settings import Schedule
@@ -331,7 +331,7 @@ def _new_values(
             if net.param(key).layer == block.layer:
                 with _guard(key):
                     taken[key] = mean(ar, [x.get(gradient[key]) for x in passes])
-                    done[key] = descend(ar, rate, params[key], taken[key])
+                    done[key] = updated(ar, rate, params[key], taken[key])
         new.update(done)
         if run.update == "sequential":
             for x in passes:

@@ -1,5 +1,5 @@
-"""Stage 2, build (a network as a graph): a layered network's nodes as one circuit, the seam on
-which the one engine is being built.
+"""Stage 2, build (a network as a graph): a layered network's nodes as one circuit, from which
+its training step is generated (graph_step.py) as for any graph.
 
 Every quantity of the network is a wire: its inputs, parameters and targets are the leaves (in
 the order the network computes with them), each weighted sum, activation, loss term and the

@@ -253,7 +253,8 @@ def worked(
         base = v.scenario if v else s
         keyed = results(plan(base, Options(arithmetic=chosen)))
         measured = results(plan(base, Options(arithmetic=other)), values_only=True)
-        sheet: handout.Sheet = _view(base).sheet(keyed, measured, v, blank, decimals, where)
+        view = importlib.import_module(f"explainer.handouts.{keyed.plan.view}")
+        sheet: handout.Sheet = view.sheet(keyed, measured, v, blank, decimals, where)
         figures: tuple[tuple[str, str], ...] = ()
         if text == "md":
             figures = ((figure_file(sheet), drawing.svg(sheet.figure, figure_file(sheet)[:-4])),)

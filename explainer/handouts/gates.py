@@ -1,5 +1,5 @@
-"""Stage 5, explain (a graph's handout, the gates view): its variants drawn, and one variant's
-circuit → a teacher's sheet, with blanks.
+"""Stage 9, handouts (the gates view): a graph's variants drawn, and one variant's circuit → a
+teacher's sheet, with blanks.
 
 What the sheet asks follows from what the circuit page computes: every gate's value (forward),
 every gate's local derivative (local), every leaf's gradient of the output (gradients) and,
@@ -49,8 +49,8 @@ def sheet(
     marked, parts = handout.marked_parts(
         _questions(p, num), blank, dict(s.handout.points), s.path, where
     )
-    c = keyed.gates.circuit
-    values = {n: float(keyed.gates.run.values[n]) for n, _ in c.leaves}
+    c = keyed.view.circuit
+    values = {n: float(keyed.view.run.values[n]) for n, _ in c.leaves}
     givens = [(p.sym(n), handout.as_given(v)) for n, v in c.leaves]
     if s.training:
         givens.append((RATE, handout.as_given(s.training.learning_rate)))
@@ -90,7 +90,7 @@ def _questions(p: Page, num: Callable[[object], str]) -> list[Question]:
             "forward",
             p.sym(g.out),
             definition(p, g),
-            num(r.gates.run.values[g.out]),
+            num(r.view.run.values[g.out]),
             False,
             0,
         )
@@ -106,12 +106,12 @@ def _questions(p: Page, num: Callable[[object], str]) -> list[Question]:
             False,
             0,
         )
-        for f in r.gates.run.flows
+        for f in r.view.run.flows
     ]
     training = r.plan.scenario.training
     asked = training.train if training else tuple(n for n, _ in c.leaves)
     for leaf in asked:
-        shares = r.gates.run.shares(leaf)
+        shares = r.view.run.shares(leaf)
         chain = " + ".join(rf"{p.d(out, f.gate)} \cdot {p.d(f.gate, leaf)}" for f in shares)
         every.append(
             Question(
@@ -119,12 +119,12 @@ def _questions(p: Page, num: Callable[[object], str]) -> list[Question]:
                 "gradients",
                 p.d(out, leaf),
                 chain,
-                num(r.gates.run.gradients[leaf]),
+                num(r.view.run.gradients[leaf]),
                 False,
                 0,
             )
         )
-    for u in r.gates.training.updates if r.gates.training else ():
+    for u in r.view.training.updates if r.view.training else ():
         w = p.sym(u.key)
         every.append(
             Question(

@@ -84,4 +84,4 @@ def _good(s: GraphScenario, min_gradient: float, arithmetic: str) -> bool:
         return False
     # every gradient the page works, not only the leaves': on paper one that rounds away
     # (∂f/∂g = −1/g² of a large g) carries its rounding into every answer below it
-    return all(abs(float(g)) >= min_gradient for g in r.gates.run.gradients.values())
+    return all(abs(float(g)) >= min_gradient for g in r.view.run.gradients.values())

@@ -1,5 +1,5 @@
-"""Stage 5, explain (a network's handout, the layered view): its variants drawn, and one
-variant's numbers → a teacher's sheet (sheet.py, read from the page's own context)."""
+"""Stage 9, handouts (the layered view): a network's variants drawn, and one variant's numbers
+→ a teacher's sheet (sheet.py, read from the page's own context)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ def drawn(
     s: Scenario, seed: int, count: int, roster: Sequence[Student], arithmetic: str
 ) -> tuple[tuple[Variant, ...], Scenario]:
     """The students' variants, and the givens the summary works (a training set's first
-    example that meets the constraints); the network is derived once for all of them."""
+    example that meets the constraints); the network is derived once for all of them. The
+    key's `arithmetic` does not change which variants a network's sheets take."""
     derived = derive(s)
     return variants.for_students(s, derived, seed, count, roster), variants.worked_step(s, derived)
 

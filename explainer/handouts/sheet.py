@@ -231,7 +231,7 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
         out.append(
             Question(n.key, "forward", ctx.sym(n.key), formula, num(ctx.ev.node(n.key)), False, 0)
         )
-    for x in ctx.layered.run.chain.locals:
+    for x in ctx.view.run.chain.locals:
         local = x.partial
         out.append(
             Question(
@@ -248,7 +248,7 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
     sign = "+" if ctx.plan.direction == "ascent" else "-"
     for p in net.trained:
         g = Partial(net.loss, p.key)
-        eq = ctx.layered.run.chain.equation(g)
+        eq = ctx.view.run.chain.equation(g)
         chain = (
             " + ".join(r" \cdot ".join(ctx.partial(f) for f in t) for t in eq.terms) if eq else ""
         )

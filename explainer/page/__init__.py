@@ -1,9 +1,10 @@
 """Stage 5, explain: AnyResults → Explanation, the page model. Arranges; computes nothing.
 
 One builder for both views: the view's module (the plan's `view`: `layered`, a network's neurons
-and layers; `gates`, a graph gate by gate) writes its sections in order; the author's own prose goes
-first in its section (or the nearest before it the page has), and the opening paragraph first
-on the page.
+and layers, its parts written by `forward`, `backward`, `delta`, `training`, `asides`, `checks`,
+`story` and `captions`; `gates`, a graph gate by gate, with `descent`) writes its sections in
+order; the author's own prose goes first in its section (or the nearest before it the page
+has), and the opening paragraph first on the page.
 """
 
 from __future__ import annotations

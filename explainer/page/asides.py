@@ -18,9 +18,9 @@ from explainer.rules.activations import ACTIVATIONS
 def error_split_section(ctx: Context) -> Section:
     """Seed 004: blame handed back in proportion to the weights, against the true gradient."""
     net = ctx.net
-    if ctx.layered.split is None:
+    if ctx.view.split is None:
         return Section("", 2, ())
-    shares, blames = ctx.layered.split
+    shares, blames = ctx.view.split
     true = "-" + notation.partial(ctx.sym(net.loss), r"\mathrm{out}_j")
     names = _indexed(ctx)
     t, o = (names[sym(key or "")] for key in (net.outputs[0].target, net.outputs[0].out))

@@ -324,7 +324,7 @@ def _equation(ctx: Context, eq: Equation, first: bool) -> list[Item]:
 def _cancellation(ctx: Context, eq: Equation) -> list[str]:
     """The product of the factors' textbook forms and what it cancels to, when that is much
     simpler: cross-entropy after a sigmoid, (o − t)/(o(1 − o)) · o(1 − o) = o − t."""
-    simplified = ctx.layered.cancelled.get(eq.partial)
+    simplified = ctx.view.cancelled.get(eq.partial)
     if simplified is None:
         return []
     forms = [ctx.d.local(f).textbook for f in eq.terms[0]]  # type: ignore[union-attr]
@@ -343,8 +343,8 @@ def _as_before(ctx: Context, factors: tuple[Partial, ...], simplified: sp.Expr) 
     that form times the rest, (o − t) · out_h1, not sympy's −out_h1 · (t − o); so δ keeps one
     sign convention on every line. A factor 1 (a bias's input) is left out."""
     heads = [
-        (len(e.terms[0]), ctx.layered.cancelled[q])
-        for q in ctx.layered.cancelled
+        (len(e.terms[0]), ctx.view.cancelled[q])
+        for q in ctx.view.cancelled
         if (e := ctx.d.equation(q)) and factors[: len(e.terms[0])] == e.terms[0] != factors
     ]
     if not heads:
@@ -510,7 +510,7 @@ def matrix_form(ctx: Context) -> Section:
         )
     ]
     known = dict(ctx.ev.partials)
-    for block in ctx.layered.run.chain.layers:
+    for block in ctx.view.run.chain.layers:
         layer = net.layers[block.layer]
         header = (
             text("neuron"),

@@ -99,7 +99,7 @@ def _widest(net: Network) -> int:
 
 def loss_figure(ctx: Context) -> Figure | None:
     """The loss over the training steps."""
-    net, training = ctx.net, ctx.layered.run.training
+    net, training = ctx.net, ctx.view.run.training
     several, unit = training_unit(ctx.scenario)
     curve = figures.loss_curve(training.curve, ctx.sym(net.loss), unit, ctx.num, loss_noun(net))
     if curve is None:
@@ -117,7 +117,7 @@ def loss_figure(ctx: Context) -> Figure | None:
 
 def descent_figure(ctx: Context) -> Figure | None:
     """Seed 001: the output and the cost against the one trained weight."""
-    data, net = ctx.layered.one_weight, ctx.net
+    data, net = ctx.view.one_weight, ctx.net
     if data is None:
         return None
     out, target = net.outputs[0].out, net.outputs[0].target or ""

@@ -126,13 +126,13 @@ class Context:
         return self.plan.scenario
 
     @property
-    def layered(self) -> Layered:
+    def view(self) -> Layered:
         """The numbers of the layered view (the network's run, its training, its asides)."""
-        return self.results.layered
+        return self.results.view
 
     @property
     def net(self) -> Network:
-        return self.layered.run.net
+        return self.view.run.net
 
     @property
     def d(self) -> Derivation:
@@ -140,7 +140,7 @@ class Context:
 
     @property
     def ev(self) -> Evaluation:
-        return self.layered.run.evaluation
+        return self.view.run.evaluation
 
     @property
     def ordinary(self) -> bool:
@@ -200,7 +200,7 @@ class Context:
 
 
 def context(results: LayeredResults) -> Context:
-    plan, run = results.plan, results.layered.run
+    plan, run = results.plan, results.view.run
     assert isinstance(plan, Plan)  # a layered view is read from a network's plan
     net = run.net
     overrides = dict(plan.scenario.symbols)

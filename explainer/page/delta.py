@@ -129,7 +129,7 @@ def _delta(ctx: Context, n: Neuron, sign: int) -> list[Item]:
 
 
 def _delta_value(ctx: Context, n: Neuron, sign: int) -> Any:
-    return ctx.layered.deltas[n.name]
+    return ctx.view.deltas[n.name]
 
 
 def _delta_updates(ctx: Context, layer: int, sign: int) -> list[Item]:

@@ -65,10 +65,10 @@ def data_set(r: GateResults, sym: Sym, num: Num) -> list[Item]:
 
 def updates(r: GateResults, sym: Sym, num: Num) -> Section:
     """p⁺ = p − η·∂f/∂p for every trained leaf, from the backward pass above."""
-    t, d = r.plan.scenario.training, r.gates.training
+    t, d = r.plan.scenario.training, r.view.training
     if t is None or d is None or not d.updates:
         return Section("", 2, ())
-    out = r.gates.circuit.output
+    out = r.view.circuit.output
     leaves = [sym(u.key) for u in d.updates]
     rate = num(t.learning_rate)
     d_out = rf"\frac{{\partial {sym(out)}}}{{\partial p}}"
@@ -92,7 +92,7 @@ def updates(r: GateResults, sym: Sym, num: Num) -> Section:
                 "s" if len(leaves) == 1 else "",
                 *_from(r, sym(out)),
                 "; the other leaves are given and stay as they are."
-                if len(leaves) < len(r.gates.circuit.leaves)
+                if len(leaves) < len(r.view.circuit.leaves)
                 else ".",
             )
         ),
@@ -130,7 +130,7 @@ def _from(r: GateResults, out: str) -> tuple[str | Any, ...]:
 
 def _batch(r: GateResults, sym: Sym, num: Num) -> list[Item]:
     """Each example's gradient of each trained leaf, and their mean (a batch step's)."""
-    d = r.gates.training
+    d = r.view.training
     if d is None or not d.batch:
         return []
     columns = [(f"example {n}", [num(g) for g in row]) for n, row in enumerate(d.batch, start=1)]
@@ -156,10 +156,10 @@ def _batch(r: GateResults, sym: Sym, num: Num) -> list[Item]:
 
 def training(r: GateResults, sym: Sym, num: Num) -> Section:
     """The trained leaves and the named nodes at each shown step, and how far the output fell."""
-    t, d = r.plan.scenario.training, r.gates.training
+    t, d = r.plan.scenario.training, r.view.training
     if t is None or d is None or len(d.steps) < 2:
         return Section("", 2, ())
-    c = r.gates.circuit
+    c = r.view.circuit
     # with a training set the output is its mean over the examples, the only node recorded
     named = [c.output] if d.epochs else [g.out for g in c.gates if g.named]
     columns = [u.key for u in d.updates] + named
@@ -240,9 +240,9 @@ def _tables(columns: list[str], rows: Merged, sym: Sym, unit: str = "step") -> l
 
 
 def _curve(r: GateResults, sym: Sym, num: Num) -> Figure | None:
-    d = r.gates.training
+    d = r.view.training
     assert d is not None
-    out = sym(r.gates.circuit.output)
+    out = sym(r.view.circuit.output)
     step, what = ("epoch", "mean output") if d.epochs else ("step", "output")
     drawing = figures.loss_curve(d.curve, out, step, num, what)
     if drawing is None:

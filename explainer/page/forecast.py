@@ -11,10 +11,10 @@ from explainer.page.words import loss_noun, training_unit
 def forecast(ctx: Context) -> Section:
     """The trained network on the scenario's unseen examples: a table of inputs, targets and
     forecasts, the mean loss beside the training set's, and a plot of the fit."""
-    done, s, net = ctx.layered.forecast, ctx.scenario, ctx.net
+    done, s, net = ctx.view.forecast, ctx.scenario, ctx.net
     if done is None:
         return Section("", 2, ())
-    last = ctx.layered.run.training.steps[-1]
+    last = ctx.view.run.training.steps[-1]
     _, unit = training_unit(s)
     loss = ctx.sym(net.loss)
     ins = [ctx.sym(k) for k in net.inputs]

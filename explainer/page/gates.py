@@ -53,7 +53,7 @@ class Page:
 
     @property
     def c(self) -> Circuit:
-        return self.results.gates.circuit
+        return self.results.view.circuit
 
     def sym(self, wire: str) -> str:
         return self.names[sp.Symbol(wire)]
@@ -74,11 +74,11 @@ class Page:
 def page(results: GateResults) -> Page:
     s = results.plan.scenario
     overrides = dict(s.symbols)
-    c = results.gates.circuit
+    c = results.view.circuit
     names = {sp.Symbol(w): overrides.get(w, notation.default_symbol(w)) for w in c.wires}
     digits = results.plan.digits
     numbers = {
-        sp.Symbol(w): as_factor(show(results.gates.run.values[w], digits).latex) for w in c.wires
+        sp.Symbol(w): as_factor(show(results.view.run.values[w], digits).latex) for w in c.wires
     }
     return Page(results, names, numbers)
 
@@ -141,7 +141,7 @@ def setup(p: Page) -> Section:
                 if len(c.leaves) > 1
                 else " with respect to its leaf",
                 " by hand: the forward pass gate by gate, from the leaves to ",
-                math(f"{out} = {p.num(p.results.gates.run.values[c.output])}"),
+                math(f"{out} = {p.num(p.results.view.run.values[c.output])}"),
                 "; then the backward pass, from ",
                 math(out),
                 " back to the leaves, each gate multiplying the gradient that arrives from "
@@ -159,8 +159,7 @@ def setup(p: Page) -> Section:
             text(
                 "The leaves (the inputs): ",
                 *listing(
-                    math(f"{p.sym(n)} = {p.num(p.results.gates.run.values[n])}")
-                    for n, _ in c.leaves
+                    math(f"{p.sym(n)} = {p.num(p.results.view.run.values[n])}") for n, _ in c.leaves
                 ),
                 ". The expression, node by node as the source writes it:",
             )
@@ -209,7 +208,7 @@ def setup(p: Page) -> Section:
 
 
 def forward(p: Page) -> Section:
-    values = p.results.gates.run.values
+    values = p.results.view.run.values
     rows = tuple(
         f"{p.sym(g.out)} &= {definition(p, g)} = {definition(p, g, numbers=True)} = "
         f"{p.num(values[g.out])}"
@@ -237,7 +236,7 @@ def _gate_items(p: Page, g: Gate, flows: tuple[Flow, ...]) -> list[Item]:
                 f": {rule(g).says}",
                 *((", ", math(rule(g).formula)) if rule(g).formula else ()),
                 ". Upstream gradient ",
-                math(f"{p.d(out, g.out)} = {p.num(p.results.gates.run.gradients[g.out])}"),
+                math(f"{p.d(out, g.out)} = {p.num(p.results.view.run.gradients[g.out])}"),
                 ".",
             )
         )
@@ -272,7 +271,7 @@ def _local(p: Page, f: Flow) -> str:
 
 def _sum_items(p: Page, wire: str) -> list[Item]:
     """A wire that feeds several gates: its gradient is the sum of what each sends back."""
-    shares = p.results.gates.run.shares(wire)
+    shares = p.results.view.run.shares(wire)
     if len(shares) < 2:
         return []
     out = p.c.output
@@ -288,7 +287,7 @@ def _sum_items(p: Page, wire: str) -> list[Item]:
         Display(
             (
                 f"{p.d(out, wire)} &= {terms}",
-                f"&= {numbers} = {p.num(p.results.gates.run.gradients[wire])}",
+                f"&= {numbers} = {p.num(p.results.view.run.gradients[wire])}",
             ),
             ends=("", f"d{out}/d{wire}"),
         ),
@@ -296,7 +295,7 @@ def _sum_items(p: Page, wire: str) -> list[Item]:
 
 
 def backward(p: Page) -> Section:
-    c, run = p.c, p.results.gates.run
+    c, run = p.c, p.results.view.run
     items: list[Item] = [
         Paragraph(
             text(
@@ -326,7 +325,7 @@ def backward(p: Page) -> Section:
 
 
 def gradients(p: Page) -> Section:
-    c, run = p.c, p.results.gates.run
+    c, run = p.c, p.results.view.run
     items: list[Item] = []
     for n, _ in c.leaves:
         items += _sum_items(p, n)
@@ -358,7 +357,7 @@ def figure(p: Page) -> Figure | Paragraph:
     """The circuit with every value and gradient; where labels at the page's digits would make
     it too wide to print them legibly, at fewer digits (the caption says how many); where even
     those do not fit, a sentence that says so in its place."""
-    run = p.results.gates.run
+    run = p.results.view.run
     digits = p.results.plan.digits
     for shown in range(digits, min(digits, FIGURE_DIGITS) - 1, -1):
         drawing = circuit_figure.circuit(
@@ -403,7 +402,7 @@ def _left_out(p: Page) -> str:
         f"{SYMPY_CALLS:,} steps of its work, without a result; its column is left empty.",
         "undefined": ". sympy could not build the whole expression over real numbers (one of "
         "its cases is undefined, such as the log of 0 inside a ReLU); its column is left empty.",
-    }[p.results.gates.symbolic_left_out]
+    }[p.results.view.symbolic_left_out]
 
 
 def checks(p: Page) -> Section:
@@ -414,18 +413,18 @@ def checks(p: Page) -> Section:
             text(math(p.num(x.symbolic)) if x.symbolic is not None else "—"),
             text(math(p.num(x.estimate)) if x.estimate is not None else "—"),
         )
-        for x in p.results.gates.checks
+        for x in p.results.view.checks
     )
-    taken = not p.results.gates.symbolic_left_out  # sympy.diff of the whole expression is there
+    taken = not p.results.view.symbolic_left_out  # sympy.diff of the whole expression is there
     undefined = "".join(
         words
         for missing, words in (
             (
-                any(x.estimate is None for x in p.results.gates.checks),
+                any(x.estimate is None for x in p.results.view.checks),
                 " A difference whose step reaches where the expression is undefined is left empty.",
             ),
             (
-                taken and any(x.symbolic is None for x in p.results.gates.checks),
+                taken and any(x.symbolic is None for x in p.results.view.checks),
                 " Where sympy's exact value is not a finite real number (a negative number to "
                 "an irrational power), its cell is left empty.",
             ),

@@ -61,7 +61,7 @@ def _updates(ctx: Context) -> Prose:
 
 
 def _training(ctx: Context) -> Prose:
-    steps = ctx.layered.run.training.steps
+    steps = ctx.view.run.training.steps
     several, unit = training_unit(ctx.scenario)
     noun = NOUN[ctx.plan.direction]
     if several:  # the worked example's loss is one example's; training's is the set's mean
@@ -160,7 +160,7 @@ def summary(ctx: Context) -> Section:
 
 def _second_pass(ctx: Context) -> list[Item]:
     """Seed 002's check that the step helped: the loss of a forward pass with the new values."""
-    steps = ctx.layered.run.training.steps
+    steps = ctx.view.run.training.steps
     after = next((st for st in steps if st.k == 1), None)
     if after is None or len(steps) < 2 or len(ctx.scenario.data) > 1:
         return []
@@ -192,7 +192,7 @@ def _exact_minimum(ctx: Context) -> list[Item]:
     then in the weight alone, and the weight where it is zero, solved exactly (sympy, over the
     scenario's numbers as exact decimals)."""
     net = ctx.net
-    if ctx.layered.one_weight is None:
+    if ctx.view.one_weight is None:
         return []
     key = net.trained[0].key
     w = sym(key)
@@ -227,8 +227,8 @@ def _exact_minimum(ctx: Context) -> list[Item]:
         Display(rows),
         Paragraph(
             text(
-                f"After {ctx.layered.run.training.steps[-1].k} steps the weight is ",
-                math(ctx.num(ctx.layered.run.training.steps[-1].params[0])),
+                f"After {ctx.view.run.training.steps[-1].k} steps the weight is ",
+                math(ctx.num(ctx.view.run.training.steps[-1].params[0])),
                 ".",
             )
         ),

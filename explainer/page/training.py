@@ -41,7 +41,7 @@ def numbers(cells: Cells) -> tuple[Prose, ...]:
 def training(ctx: Context) -> Section:
     """The table of training steps, every trained parameter at each shown step, and how far the
     loss fell."""
-    s, steps = ctx.scenario, ctx.layered.run.training.steps
+    s, steps = ctx.scenario, ctx.view.run.training.steps
     if len(steps) < 2:
         return Section("Training", 2, ())
     several, unit = training_unit(s)
@@ -132,7 +132,7 @@ def _still(ctx: Context) -> str:
     gradient is zero is a fixed point of gradient descent (p − η·0 = p, the same forward pass
     again); when the output neuron is a step, each chain has its zero derivative as a factor."""
     several, _ = training_unit(ctx.scenario)
-    if several or any(u.gradient != 0 for u in ctx.layered.run.evaluation.updates):
+    if several or any(u.gradient != 0 for u in ctx.view.run.evaluation.updates):
         return ""
     out = ACTIVATIONS[ctx.scenario.layers[-1].activation]
     cause = (
@@ -179,7 +179,7 @@ def _parameters(ctx: Context, unit: str) -> list[Item]:
     """Every trained parameter at each shown step, when there are too many for the training
     table's columns: a row per parameter, a column per distinct shown state (steps whose
     parameters agree at the digits shown share one), in tables narrow enough for the page."""
-    net, steps = ctx.net, ctx.layered.run.training.steps
+    net, steps = ctx.net, ctx.view.run.training.steps
     if len(net.trained) <= SHOWN_PARAMS:
         return []
     index = [i for i, p in enumerate(net.params) if p.trained]
@@ -224,14 +224,14 @@ def _parameters_same(
 
 def _summary(ctx: Context, unit: str) -> Prose:
     """Why training stopped, and the loss before and after."""
-    s, steps = ctx.scenario, ctx.layered.run.training.steps
+    s, steps = ctx.scenario, ctx.view.run.training.steps
     last, first = steps[-1], steps[0]
     stop = ""
     if s.until_loss is not None:
         stop = (
             f"Training stops once the loss is below {show(s.until_loss, ctx.plan.digits).text}, "
             f"or after {s.steps} {unit}s at most; "
-            + ("the threshold was reached. " if ctx.layered.reached else "the cap came first. ")
+            + ("the threshold was reached. " if ctx.view.reached else "the cap came first. ")
         )
     before, after = ctx.num(first.loss), ctx.num(last.loss)
     noun = loss_noun(ctx.net)
@@ -244,7 +244,7 @@ def _summary(ctx: Context, unit: str) -> Prose:
 
 
 def _outputs(ctx: Context) -> Prose:
-    net, last = ctx.net, ctx.layered.run.training.steps[-1]
+    net, last = ctx.net, ctx.view.run.training.steps[-1]
     outputs = net.outputs[:SHOWN_OUTPUTS]
     more = len(net.outputs) - len(outputs)
     one = len(net.outputs) == 1
@@ -311,9 +311,7 @@ def _prediction_rows(ctx: Context) -> Merged:
     s = ctx.scenario
     return merged(
         (i + 1, tuple(ctx.num(v) for v in (*x, *t, *o)))
-        for i, ((x, t), o) in enumerate(
-            zip(s.data, ctx.layered.run.training.predictions, strict=True)
-        )
+        for i, ((x, t), o) in enumerate(zip(s.data, ctx.view.run.training.predictions, strict=True))
     )
 
 
@@ -343,7 +341,7 @@ def _predictions_note(ctx: Context) -> Prose:
 
 def no_gradient(ctx: Context) -> Section:
     """A step activation passes no gradient: say so, and show its stand-in learning instead."""
-    surrogate = ctx.layered.surrogate
+    surrogate = ctx.view.surrogate
     if surrogate is None:
         return Section("", 2, ())
     net = ctx.net
@@ -353,7 +351,7 @@ def no_gradient(ctx: Context) -> Section:
     loss = ctx.sym(net.loss)
     pairs = [
         (a.k, ctx.num(a.loss), ctx.num(b.loss))
-        for a in ctx.layered.run.training.steps
+        for a in ctx.view.run.training.steps
         for b in surrogate.steps
         if a.k == b.k
     ]

@@ -69,13 +69,18 @@ class Options:
     paper: Paper = "a4"  # for LaTeX and PDF
 
 
+# the views a scenario is read into; each names a module in every stage that differs by view
+View = Literal["layered", "gates"]
+VIEW_STAGES = ("check", "page", "handouts")
+
+
 @dataclass(frozen=True)
 class Plan:
     """The run's settings, resolved: what each stage needs to know, decided once."""
 
     # the view a network is read into: each later stage's module of this name (check/layered,
     # page/layered, handouts/layered) does that stage's part for it
-    view: ClassVar[str] = "layered"
+    view: ClassVar[View] = "layered"
 
     scenario: Scenario  # with the steps of the run
     digits: int
@@ -132,7 +137,7 @@ class GraphPlan:
     """A graph scenario's run: the digits, the arithmetic, the checks, and the steps of its
     training (0 for a graph whose leaves do not learn)."""
 
-    view: ClassVar[str] = "gates"  # a graph, gate by gate: check/gates, page/gates, handouts/gates
+    view: ClassVar[View] = "gates"  # a graph, gate by gate: check/gates, page/gates, handouts/gates
     scenario: GraphScenario
     digits: int
     arithmetic: ArithmeticSpec
