@@ -17,7 +17,7 @@ import numpy as np
 
 from explainer.derive.local import Local
 from explainer.evaluate import backprop, graph_step
-from explainer.evaluate.arithmetic import Arithmetic
+from explainer.evaluate.arithmetic import ARITHMETIC, Arithmetic
 from explainer.evaluate.backprop import Backprop, Number
 from explainer.evaluate.curve import Watched, thin
 from explainer.evaluate.update import updated
@@ -248,18 +248,14 @@ def epochs(
     (1/N)·Σₙ ∂fₙ/∂p. Each recorded epoch's output is the mean over the examples of the output
     at its leaves. In float64 each example's pass is the compiled one (graph_step.pass_for);
     in any other arithmetic, or on a fault, the page's own pass, which names it."""
-    start = {n: ar.number(v) for n, v in c.leaves}
-    examples = [
-        {n: ar.number(v) for n, v in data.example(i).items()} for i in range(len(data.rows))
-    ]
+    start, examples = _given(c, data, ar)
     stepwise = _stepwise_example(c, locals_, ar, t, path)
-    fast = _compiled_example(c, locals_, t) if ar.name == "float64" else None
-    rows, curve = None, None
-    if fast is not None:
-        try:
-            rows, curve = _epochs(t, start, examples, ar, steps, record, sample, fast, c.output)
-        except (ArithmeticError, ValueError, _After):  # a fault: the stepwise pass names where
-            rows = None
+    made = (
+        compiled_epochs(c, locals_, t, data, steps, record, sample)
+        if ar.name == "float64"
+        else None
+    )
+    rows, curve = made if made is not None else (None, None)
     if rows is None or curve is None:
         try:
             rows, curve = _epochs(t, start, examples, ar, steps, record, sample, stepwise, c.output)
@@ -282,6 +278,40 @@ def epochs(
     else:
         first_step = updates(page, t.train, t.learning_rate, ar)
     return Descent(first_step if rows[-1].k else (), tuple(rows), tuple(curve), batch, True)
+
+
+def _given(
+    c: Circuit, data: GraphData, ar: Arithmetic
+) -> tuple[dict[str, Number], list[dict[str, Number]]]:
+    """The leaves' starting values, and each example's leaves, in the arithmetic."""
+    start = {n: ar.number(v) for n, v in c.leaves}
+    return start, [
+        {n: ar.number(v) for n, v in x.items()} for x in map(data.example, range(len(data.rows)))
+    ]
+
+
+def compiled_epochs(
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    t: GraphTraining,
+    data: GraphData,
+    steps: int,
+    record: Record,
+    sample: frozenset[int],
+) -> tuple[list[Recorded], list[tuple[int, float]]] | None:
+    """The epochs in float64 by each example's compiled pass (graph_step.pass_for): the rows and
+    the curve as `epochs` records them, or None where the printer cannot take the graph (or a
+    sequential update, which moves leaves inside the pass) or a value is not finite (the
+    caller's own pass then runs, and names where)."""
+    fast = _compiled_example(c, locals_, t)
+    if fast is None:
+        return None
+    ar = ARITHMETIC["float64"]
+    start, examples = _given(c, data, ar)
+    try:
+        return _epochs(t, start, examples, ar, steps, record, sample, fast, c.output)
+    except (ArithmeticError, ValueError, _After):
+        return None
 
 
 class _After(Exception):

@@ -10,7 +10,7 @@ against step by step.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,38 +18,21 @@ import numpy as np
 import sympy as sp
 
 from explainer.derive import local
-from explainer.evaluate import compiled, graph_step
-from explainer.evaluate.arithmetic import QUIET
+from explainer.evaluate import compiled, graph_step, graph_training, worked
+from explainer.evaluate.arithmetic import ARITHMETIC, QUIET
 from explainer.evaluate.curve import CURVE_POINTS as CURVE_POINTS  # re-exported
 from explainer.evaluate.curve import Watched, curve_steps, thin
+from explainer.evaluate.records import Step as Step  # re-exported
+from explainer.evaluate.records import Training as Training
+from explainer.evaluate.records import converged as converged
 from explainer.graph import network_graph
+from explainer.graph.circuit import Circuit
 from explainer.graph.network import Network
+from explainer.read.graph_scenario import GraphData, GraphTraining
 from explainer.read.settings import Schedule
 from explainer.rules.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
 
 # The training loop ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Step:
-    """The state after k updates (k epochs, with a training set): the parameters, and the
-    forward pass they give. `loss` is the mean over the examples of each example's loss."""
-
-    k: int
-    loss: float
-    outputs: tuple[float, ...]  # of the first example
-    params: tuple[float, ...]  # in Network.params order
-    neurons: tuple[tuple[float, float], ...] = ()  # (net, out) of the first example, per neuron
-
-
-@dataclass(frozen=True)
-class Training:
-    steps: tuple[Step, ...]  # the recorded ones, k ascending; always k = 0 and the last
-    predictions: tuple[tuple[float, ...], ...]  # every example's outputs after the last step
-    curve: tuple[tuple[int, float], ...] = ()  # (k, loss) at CURVE_POINTS steps, for the plot
-
-    def at(self, k: int) -> Step:
-        return next(s for s in self.steps if s.k == k)
 
 
 @functools.cache
@@ -99,13 +82,6 @@ class _Layer:
         theta[self.b_index] = self.b
 
 
-def converged(run: Schedule, loss: float) -> bool:
-    """The stopping rule: a loss below `until_loss`, or for an objective climbed by gradient
-    ascent (P ≤ 0, best at 0), −P below it."""
-    distance = -loss if run.direction == "ascent" else loss
-    return run.until_loss is not None and distance < run.until_loss
-
-
 def train(
     net: Network,
     run: Schedule,
@@ -123,7 +99,8 @@ def train(
     recorded state (its row is the first).
     """
     if compiled.compilable(net, run):
-        fast = _compiled(net, run, steps, record, start)
+        one = len(run.examples) == 1
+        fast = (_compiled if one else _epochs)(net, run, steps, record, start)
         if fast is not None:
             return fast
     return _numpy(net, run, steps, record, start)
@@ -272,6 +249,72 @@ def _compiled(
     if points[-1][0] != recorded[-1].k:  # the last step taken is on the curve
         points.append((recorded[-1].k, recorded[-1].loss))
     return Training(recorded, (recorded[-1].outputs,), thin(points))
+
+
+@QUIET
+def _epochs(
+    net: Network, run: Schedule, steps: int, record: Collection[int], start: Step | None
+) -> Training | None:
+    """A training set's epochs by each example's pass generated from the network read as a
+    graph (graph_training.compiled_epochs: stochastic, an update per example; batch, one from
+    the examples' mean gradient), or None where it cannot take them (the numpy loop then
+    runs). A recorded epoch's neurons and outputs are the first example's, by the page's own
+    forward pass, so that epoch 0 is the worked forward pass bit for bit."""
+    if start is not None:  # continued from a recorded epoch: the numpy loop
+        return None
+    c, locals_ = _graph(net)
+    train = tuple(p.key for p in net.params if p.trained)
+    rate = -run.learning_rate if run.direction == "ascent" else run.learning_rate
+    t = GraphTraining(train, rate, steps, run.until_loss, run.update, run.mode)
+    data = GraphData(tuple(k for k, _ in net.example), tuple((*x, *y) for x, y in run.examples))
+    full = frozenset(k for k in record if 0 <= k <= steps)
+    sample = curve_steps(steps) if run.until_loss is None else frozenset()
+    made = graph_training.compiled_epochs(c, locals_, t, data, steps, full, sample)
+    if made is None:
+        return None
+    rows, curve = made
+    ar = ARITHMETIC["float64"]
+    fixed = {p.key: p.value for p in net.params}
+
+    def at(row: Mapping[str, float], example: int) -> dict[str, Any]:
+        params = {**fixed, **{w: row[w] for w in train}}
+        return worked.forward(net.given(data.rows[example]), params, ar)
+
+    steps_ = []
+    for row in rows:
+        env = at(row.values, 0)
+        steps_.append(
+            Step(
+                row.k,
+                float(row.values[c.output]),
+                tuple(float(env[n.out]) for n in net.outputs),
+                tuple(float(env[p.key]) for p in net.params),
+                tuple((float(env[n.net]), float(env[n.out])) for n in net.neurons),
+            )
+        )
+    last = rows[-1].values
+    predictions = tuple(
+        tuple(float(at(last, i)[n.out]) for n in net.outputs) for i in range(len(data.rows))
+    )
+    points = list(curve)
+    if points[-1][0] != rows[-1].k:  # the last epoch taken is on the curve
+        points.append((rows[-1].k, float(last[c.output])))
+    return Training(tuple(steps_), predictions, thin(points))
+
+
+_GRAPHS: dict[tuple[object, ...], tuple[Circuit, tuple[local.Local, ...]]] = {}
+
+
+def _graph(net: Network) -> tuple[Circuit, tuple[local.Local, ...]]:
+    """The network read as one circuit, and its gates' local derivatives (kept per network:
+    verification's alternatives train the same one again)."""
+    key = (tuple((n.key, n.kind, n.expr) for n in net.nodes), net.example)
+    if key not in _GRAPHS:
+        if len(_GRAPHS) >= 64:
+            _GRAPHS.clear()
+        c = network_graph.circuit(net)
+        _GRAPHS[key] = (c, local.derive(c))
+    return _GRAPHS[key]
 
 
 _LOOPS: dict[tuple[object, ...], tuple[graph_step.Loop | None, tuple[str, ...], tuple[str, ...]]]

@@ -28,8 +28,8 @@ from explainer.evaluate.arithmetic import (
     mode,
     value,
 )
+from explainer.evaluate.records import Step, Training, converged
 from explainer.evaluate.settle import Settled
-from explainer.evaluate.trainer import Step, Training, converged
 from explainer.evaluate.update import updated
 from explainer.foundation.errors import NumericError
 from explainer.graph.network import Network, sym
