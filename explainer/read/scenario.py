@@ -8,9 +8,6 @@ Every error names the file, the key path, what was expected and what was found.
 from __future__ import annotations
 
 import dataclasses
-import decimal
-import numbers
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +17,7 @@ from typing import Any
 from explainer.foundation.errors import ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
 from explainer.foundation.resources import resource_dir
-from explainer.read import graph_scenario, handout_spec
+from explainer.read import graph_scenario, handout_spec, toml_shape
 from explainer.read.claims import Claim, read_claims
 from explainer.read.expressions import Node, Op, Ref
 from explainer.read.files import csv_table, read_regular
@@ -173,7 +170,7 @@ def load(path: str | Path, limits: Limits = DEFAULT) -> AnyScenario:
         text = read_regular(file, "", p, limits, "file_bytes").decode("utf-8")
     except UnicodeDecodeError as e:
         raise ScenarioError(file, "", "a UTF-8 text file", str(e)) from None
-    depth = nesting(text)
+    depth = toml_shape.nesting(text)
     if depth > limits.nesting:
         raise limits.exceeded(file, "", "nesting", "arrays and tables nested", depth)
     try:
@@ -186,10 +183,10 @@ def load(path: str | Path, limits: Limits = DEFAULT) -> AnyScenario:
         ) from None
     except RecursionError:  # a nesting our count missed; tomllib recurses per level
         raise ScenarioError(file, "", "arrays and tables nested less deeply", "deeper") from None
-    depth = _depth(raw)  # dotted keys (a.b.c = 1) nest too, without brackets
+    depth = toml_shape.depth(raw)  # dotted keys (a.b.c = 1) nest too, without brackets
     if depth > limits.nesting:
         raise limits.exceeded(file, "", "nesting", "keys and tables nested", depth)
-    return _build(file, safe_name(p.stem), raw, limits)
+    return _build(file, toml_shape.safe_name(p.stem), raw, limits)
 
 
 def load_network(path: str | Path, limits: Limits = DEFAULT) -> Scenario:
@@ -208,109 +205,13 @@ def from_mapping(
     Values must be what TOML gives: str, int, float, bool, lists (tuples too) and mappings. A
     `[data] csv` path is read relative to the current folder."""
     origin = f"<{name}>"
-    raw = _plain(data, origin, "", limits)
+    raw = toml_shape.plain(data, origin, "", limits)
     if not isinstance(raw, dict):
         raise ScenarioError(origin, "", "a mapping of the scenario's tables", kind(raw))
-    depth = _depth(raw)
+    depth = toml_shape.depth(raw)
     if depth > limits.nesting:
         raise limits.exceeded(origin, "", "nesting", "keys and tables nested", depth)
-    return _build(origin, safe_name(name), raw, limits)
-
-
-TOML_SCALARS = (str, bool, int, float)
-
-
-def _plain(value: Any, origin: str, key: str, limits: Limits, depth: int = 1) -> Any:
-    """A copy of a mapping's value as TOML would give it (tuples as lists), or a located error
-    (a mapping that contains itself stops at the nesting limit)."""
-    if depth > limits.nesting:
-        raise limits.exceeded(origin, key, "nesting", "keys and tables nested", depth)
-    if isinstance(value, Mapping):
-        out = {}
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise ScenarioError(origin, key, "string keys", kind(k))
-            out[k] = _plain(v, origin, f"{key}.{k}" if key else k, limits, depth + 1)
-        return out
-    if isinstance(value, list | tuple) or hasattr(value, "tolist"):  # a numpy array or scalar
-        items = value.tolist() if hasattr(value, "tolist") else list(value)
-        if not isinstance(items, list):  # a numpy scalar's tolist() is the number itself
-            return _plain(items, origin, key, limits, depth)
-        return [_plain(v, origin, f"{key}[{i}]", limits, depth + 1) for i, v in enumerate(items)]
-    if isinstance(value, TOML_SCALARS):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real | decimal.Decimal):  # Fraction, Decimal: as TOML's float
-        return float(value)
-    raise ScenarioError(origin, key, "a string, number, boolean, list or table", kind(value))
-
-
-def _depth(raw: dict[str, Any]) -> int:
-    """How deep tables and arrays nest in parsed TOML, walked without recursion."""
-    deepest = 0
-    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(raw, 1)]
-    while stack:
-        value, depth = stack.pop()
-        deepest = max(deepest, depth)
-        children = value.values() if isinstance(value, dict) else value
-        stack += [(c, depth + 1) for c in children if isinstance(c, dict | list)]
-    return deepest
-
-
-def safe_name(stem: str) -> str:
-    """The scenario's name for its output files: the file's stem with anything but letters,
-    digits, '.', '_' and '-' replaced by '-', never starting with '.' or '-' (an option to a
-    tool, a hidden file, '..')."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).lstrip(".-") or "scenario"
-
-
-_STRINGS = re.compile(r'"""|\'\'\'|"|\'|#|[\[{\]}]')
-
-
-def nesting(text: str) -> int:
-    """How deep arrays and inline tables nest in a TOML text, counted without recursion (so
-    before tomllib recurses once per level); table headers count too, an upper bound."""
-    depth = deepest = 0
-    i = 0
-    while (m := _STRINGS.search(text, i)) is not None:
-        t, i = m.group(), m.end()
-        if t in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif t in "]}":
-            depth = max(0, depth - 1)
-        elif t == "#":
-            i = _after(text, "\n", i)
-        elif t in ('"""', "'''"):
-            i = _after(text, t, i, escapes=t == '"""')
-        else:
-            i = _after(text, t, i, escapes=t == '"')
-    return deepest
-
-
-def _after(text: str, end: str, i: int, escapes: bool = False) -> int:
-    """The index just past the next `end` from i (with `escapes`, a backslash escapes one
-    character), or the end of the text."""
-    if not escapes:
-        j = text.find(end, i)
-        return len(text) if j < 0 else _closing(text, end, j + len(end))
-    for m in _ESCAPED[end].finditer(text, i):
-        if m.group() == end:
-            return _closing(text, end, m.end())
-    return len(text)
-
-
-def _closing(text: str, end: str, i: int) -> int:
-    """Past a multi-line string's closing quotes: up to two more quote characters belong to
-    its text (TOML allows them there)."""
-    extra = 0
-    while len(end) == 3 and extra < 2 and text.startswith(end[0], i):
-        i, extra = i + 1, extra + 1
-    return i
-
-
-_ESCAPED = {e: re.compile(r"\\.|" + re.escape(e), re.DOTALL) for e in ('"', '"""')}
+    return _build(origin, toml_shape.safe_name(name), raw, limits)
 
 
 def _build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> AnyScenario:
