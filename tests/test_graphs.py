@@ -238,11 +238,11 @@ def test_gradients_equal_sympy_diff_and_finite_differences(s: GraphScenario) -> 
     r = computed(s, Options(check_gradients=True))
     if _kinked(r):  # no derivative at a kink: each method takes its own convention there
         return
-    for check in r.view.checks:
+    for check in r.checks:
         assert check.symbolic is not None and check.estimate is not None
         scale = max(1.0, abs(check.symbolic))
-        assert abs(check.backward - check.symbolic) <= 1e-9 * scale, check
-        assert abs(check.backward - check.estimate) <= 1e-5 * scale, check
+        assert abs(check.chain - check.symbolic) <= 1e-9 * scale, check
+        assert abs(check.chain - check.estimate) <= 1e-5 * scale, check
 
 
 @given(st.text(max_size=40))
@@ -424,7 +424,7 @@ def test_a_network_without_a_loss_differentiates_its_output(tmp_path: Path) -> N
     s = load(path)
     assert isinstance(s, GraphScenario) and s.output == "out_o1"
     r = computed(s, Options(check_gradients=True))
-    assert {c.leaf for c in r.view.checks} == {
+    assert {c.key for c in r.checks} == {
         "i1",
         "i2",
         "w1",
@@ -436,9 +436,9 @@ def test_a_network_without_a_loss_differentiates_its_output(tmp_path: Path) -> N
         "w6",
         "b_o1",
     }
-    for check in r.view.checks:
-        assert check.backward == pytest.approx(check.symbolic, rel=1e-12)
-        assert check.backward == pytest.approx(check.estimate, rel=1e-6, abs=1e-9)
+    for check in r.checks:
+        assert check.chain == pytest.approx(check.symbolic, rel=1e-12)
+        assert check.chain == pytest.approx(check.estimate, rel=1e-6, abs=1e-9)
     md = explainer.load(str(path)).markdown()
     assert r"\frac{\partial \mathrm{out}_{o1}}{\partial w_{1}}" in md
 
@@ -467,11 +467,11 @@ def test_a_deep_graph_is_checked_without_writing_it_out() -> None:
     nodes = {"a1": "tanh(x) * x + x / 3"}
     nodes |= {f"a{i}": f"tanh(a{i - 1}) * a{i - 1} + a{i - 1} / 3" for i in range(2, 13)}
     r = computed(graph(nodes, {"x": 0.5}), Options(check_gradients=True))
-    (check,) = r.view.checks
+    (check,) = r.checks
     size = backprop.written_out(r.view.circuit)
     assert check.symbolic is None and size.operations > backprop.WHOLE_LIMIT
     assert check.estimate is not None
-    assert check.backward == pytest.approx(check.estimate, rel=1e-6)
+    assert check.chain == pytest.approx(check.estimate, rel=1e-6)
 
 
 @pytest.mark.parametrize(

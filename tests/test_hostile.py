@@ -282,7 +282,7 @@ def test_sympys_check_of_an_irrational_power_takes_no_exact_root(tmp_path: Path)
     command += ["-f", "md", "-o", str(tmp_path / "out")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    (check,) = _checked(path).view.checks
+    (check,) = _checked(path).checks
     assert check.symbolic == pytest.approx(24**x * math.log(24), rel=1e-14)
 
 
@@ -363,9 +363,9 @@ def test_sympys_check_is_stopped_by_a_count_of_its_work(write_scenario: WriteSce
     )
     r = _checked(path)
     assert r.view.symbolic_left_out == "work"
-    (check,) = r.view.checks
+    (check,) = r.checks
     assert check.symbolic is None and check.estimate is not None
-    assert check.backward == pytest.approx(check.estimate, rel=1e-5)
+    assert check.chain == pytest.approx(check.estimate, rel=1e-5)
     page = render.render(pipeline.arrange(r), "md")
     assert "sympy.diff of the whole expression was stopped after 3,000,000 steps" in page
 
@@ -424,9 +424,9 @@ def test_a_whole_expression_sympy_cannot_build_leaves_its_check_out(
     )
     r = _checked(path)
     assert r.view.symbolic_left_out == "undefined"
-    (check,) = r.view.checks
+    (check,) = r.checks
     by_hand = math.log(94.36) + 2.36 / 94.36  # f = ln(92 + x)·x for x > −91
-    assert check.backward == pytest.approx(by_hand, rel=1e-12)
+    assert check.chain == pytest.approx(by_hand, rel=1e-12)
     assert check.estimate == pytest.approx(by_hand, rel=1e-6)
     assert "sympy could not build the whole expression" in render.render(pipeline.arrange(r), "md")
 

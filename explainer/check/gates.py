@@ -15,6 +15,7 @@ from typing import Any
 
 from explainer.check import verify
 from explainer.check.findings import Finding
+from explainer.check.gradients import GradientCheck
 from explainer.check.results import Results
 from explainer.derive import local
 from explainer.derive.local import Local
@@ -34,24 +35,12 @@ from explainer.read.settings import ArithmeticSpec, GraphPlan
 
 
 @dataclass(frozen=True)
-class LeafCheck:
-    """One leaf's gradient three ways: the backward pass, sympy.diff of the whole expression,
-    and central finite differences (h = 10⁻⁶)."""
-
-    leaf: str
-    backward: float
-    symbolic: float | None  # None: the whole expression is too long to differentiate at once
-    estimate: float | None  # None: a step of h reaches where the expression is undefined
-
-
-@dataclass(frozen=True)
 class Gates:
     """The numbers only a gate-by-gate page has (results.Results holds what every page has)."""
 
     circuit: Circuit
     locals: tuple[Local, ...]
     run: Backprop
-    checks: tuple[LeafCheck, ...]
     symbolic_left_out: backprop.LeftOut = ""  # why sympy.diff of the whole is not in checks
     training: Descent | None = None  # the leaves' descent, for a graph with [training]
 
@@ -147,7 +136,6 @@ def results(plan: GraphPlan, values_only: bool = False) -> GateResults:
         circuit=c,
         locals=locals_,
         run=run,
-        checks=checks,
         symbolic_left_out=left_out,
         training=descent,
     )
@@ -159,6 +147,7 @@ def results(plan: GraphPlan, values_only: bool = False) -> GateResults:
             (k, as_json(v)) for k, v in keys(c, run, descent, shown(plan, descent)).items()
         ),
         arithmetic=run.arithmetic,
+        checks=checks,
     )
 
 
@@ -167,11 +156,11 @@ def findings(plan: GraphPlan) -> tuple[Finding, ...]:
     return results(plan).findings
 
 
-def _leaf_checks(c: Circuit, run: Backprop) -> tuple[tuple[LeafCheck, ...], backprop.LeftOut]:
+def _leaf_checks(c: Circuit, run: Backprop) -> tuple[tuple[GradientCheck, ...], backprop.LeftOut]:
     """Each leaf's gradient three ways, and why sympy's column is left out ("" when it is not)."""
     symbolic, estimates = backprop.symbolic(c), backprop.central_differences(c)
     checks = tuple(
-        LeafCheck(n, float(run.gradients[n]), symbolic.values.get(n), estimates[n])
+        GradientCheck(n, float(run.gradients[n]), estimates[n], symbolic.values.get(n))
         for n, _ in c.leaves
     )
     return checks, symbolic.left_out

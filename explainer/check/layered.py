@@ -19,6 +19,7 @@ import sympy as sp
 
 from explainer.check import verify
 from explainer.check.findings import Finding
+from explainer.check.gradients import GradientCheck
 from explainer.check.results import Results
 from explainer.derive import derivation
 from explainer.derive.derivation import Partial
@@ -35,18 +36,6 @@ from explainer.rules.activations import ACTIVATIONS
 
 
 @dataclass(frozen=True)
-class GradientCheck:
-    """One trained parameter's gradient by the chain rule, by central finite differences of the
-    loss (h = 10⁻⁶), their difference, and PyTorch's autograd where it is installed."""
-
-    key: str
-    chain: float
-    estimate: float
-    difference: float
-    autograd: float | None
-
-
-@dataclass(frozen=True)
 class Layered:
     """The numbers only a layered network's page has (results.Results holds what every page
     has: the plan, the checked claims, the JSON values, the warnings)."""
@@ -55,8 +44,7 @@ class Layered:
     surrogate: Training | None  # a step activation's stand-in, trained for the same rows
     reached: bool  # training stopped because the loss fell below `until_loss`
     split: tuple[tuple[Share, ...], tuple[Blame, ...]] | None  # seed 004's error split
-    gradient_checks: tuple[GradientCheck, ...]  # with --check-gradients
-    torch: str  # PyTorch's version when its autograd is in gradient_checks, else ""
+    torch: str  # PyTorch's version when its autograd is in the gradient checks, else ""
     deltas: Mapping[str, Any]  # delta profile: δ_j = sign·∂L/∂net_j per neuron name
     one_weight: samples.OneWeight | None
     cancelled: Mapping[Partial, sp.Expr]  # chains whose product cancels to a simpler form
@@ -113,9 +101,6 @@ def results(plan: Plan, values_only: bool = False) -> LayeredResults:
         surrogate=compared,
         reached=evaluate.converged(page.schedule, training.steps[-1].loss),
         split=split,
-        gradient_checks=_gradient_checks(page, torch)
-        if plan.check_gradients and not values_only
-        else (),
         torch=torch,
         deltas=quantities.deltas(net, ev, plan.delta_sign),
         one_weight=None if values_only else samples.one_weight(net, ev, training, bool(s.data)),
@@ -131,6 +116,7 @@ def results(plan: Plan, values_only: bool = False) -> LayeredResults:
         values=values(net, ev, training, page.schedule, s.delta_sign, split or False),
         arithmetic=ev.arithmetic,
         warnings=evaluate.saturation_warnings(net, ev, s.path),
+        checks=_gradient_checks(page, torch) if plan.check_gradients and not values_only else (),
     )
 
 
@@ -146,7 +132,7 @@ def _gradient_checks(run: compute.Run, torch: str) -> tuple[GradientCheck, ...]:
     checks = []
     for key, estimate in estimates.items():
         g = float(run.evaluation.partial(Partial(net.loss, key)))
-        checks.append(GradientCheck(key, g, estimate, abs(g - estimate), opinions.get(key)))
+        checks.append(GradientCheck(key, g, estimate, autograd=opinions.get(key)))
     return tuple(checks)
 
 

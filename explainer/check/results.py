@@ -3,7 +3,7 @@
 A scenario is read into one of the two views of its graph: a layered network (neurons, layers,
 δ notation, the error split: check/layered.py) or gate by gate (check/gates.py). Results holds
 what every page has (its plan, the source's printed numbers checked, the values under their
-JSON keys, the arithmetic in words, the warnings) and the view's own numbers. A view's module
+JSON keys, the arithmetic in words, the warnings, the gradient checks) and the view's own numbers. A view's module
 is imported on first use: a network's page does not load the gates' stages.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from explainer.check.findings import Finding
+from explainer.check.gradients import GradientCheck
 from explainer.evaluate.quantities import Values
 from explainer.read.settings import AnyPlan
 
@@ -36,6 +37,7 @@ class Results(Generic[P, V]):
     values: Values  # every quantity under its JSON key
     arithmetic: str  # how the numbers were made, in words
     warnings: tuple[str, ...] = ()  # saturated neurons
+    checks: tuple[GradientCheck, ...] = ()  # with --check-gradients: each gradient, checked
 
 
 AnyResults = Results[Any, Any]  # of either form

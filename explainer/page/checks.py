@@ -349,7 +349,7 @@ def _joined(items: Sequence[Words], between: str) -> Words:
 def gradient_check(ctx: Context) -> Section:
     """Every gradient beside central finite differences of the loss (h = 10⁻⁶) and, where
     PyTorch is installed, its autograd."""
-    checks, torch = ctx.view.gradient_checks, ctx.view.torch
+    checks, torch = ctx.results.checks, ctx.view.torch
     if not checks:
         return Section("", 2, ())
     rows = []

@@ -408,23 +408,23 @@ def _left_out(p: Page) -> str:
 def checks(p: Page) -> Section:
     rows = tuple(
         (
-            text(math(p.sym(x.leaf))),
-            text(math(p.num(x.backward))),
+            text(math(p.sym(x.key))),
+            text(math(p.num(x.chain))),
             text(math(p.num(x.symbolic)) if x.symbolic is not None else "—"),
             text(math(p.num(x.estimate)) if x.estimate is not None else "—"),
         )
-        for x in p.results.view.checks
+        for x in p.results.checks
     )
     taken = not p.results.view.symbolic_left_out  # sympy.diff of the whole expression is there
     undefined = "".join(
         words
         for missing, words in (
             (
-                any(x.estimate is None for x in p.results.view.checks),
+                any(x.estimate is None for x in p.results.checks),
                 " A difference whose step reaches where the expression is undefined is left empty.",
             ),
             (
-                taken and any(x.symbolic is None for x in p.results.view.checks),
+                taken and any(x.symbolic is None for x in p.results.checks),
                 " Where sympy's exact value is not a finite real number (a negative number to "
                 "an irrational power), its cell is left empty.",
             ),
