@@ -3,8 +3,8 @@
 A scenario is read into one of the two views of its graph: a layered network (neurons, layers,
 δ notation, the error split: check/layered.py) or gate by gate (check/gates.py). Results holds
 what every page has (its plan, the source's printed numbers checked, the values under their
-JSON keys, the arithmetic in words, the warnings, the gradient checks) and the view's own numbers. A view's module
-is imported on first use: a network's page does not load the gates' stages.
+JSON keys, the arithmetic in words, the warnings, the gradient checks) and the view's own
+numbers. A view's module is imported on first use: a network's page does not load the gates'.
 """
 
 from __future__ import annotations
