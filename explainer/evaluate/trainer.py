@@ -256,9 +256,9 @@ def _epochs(
     net: Network, run: Schedule, steps: int, record: Collection[int], start: Step | None
 ) -> Training | None:
     """A training set's epochs by each example's pass generated from the network read as a
-    graph (graph_training.compiled_epochs: stochastic, an update per example; batch, one from
-    the examples' mean gradient), or None where it cannot take them (the numpy loop then
-    runs). A recorded epoch's neurons and outputs are the first example's, by the page's own
+    graph (graph_training.compiled_epochs; compiled.compilable admits only stochastic epochs,
+    an update per example, with simultaneous updates), or None where it cannot take them (the
+    numpy loop then runs). A recorded epoch's neurons and outputs are the first example's, by the page's own
     forward pass, so that epoch 0 is the worked forward pass bit for bit."""
     if start is not None:  # continued from a recorded epoch: the numpy loop
         return None
