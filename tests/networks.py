@@ -4,8 +4,8 @@
 `scenario._build`, so the random cases go through the same validation as a file. Every draw comes
 from `numpy.random.default_rng(seed)`: the same seed always gives the same network.
 
-Covered: 1–3 layers of 1–3 neurons, 1–3 inputs, every activation (relu, sigmoid, tanh, identity
-and sometimes "none"), no / shared / per-neuron biases, on a constant input of 1 or −1 (a
+Covered: 1–3 layers of 1–3 neurons, 1–3 inputs, every activation (relu, sigmoid, tanh, identity,
+leaky ReLU and ELU with their parameter now and then set, softplus, GELU, and sometimes "none"), no / shared / per-neuron biases, on a constant input of 1 or −1 (a
 threshold), trained or frozen biases (and now and then frozen weights), every loss and both
 residual orders, with and without named loss terms, simultaneous and sequential updates.
 """
@@ -20,7 +20,9 @@ import numpy as np
 from explainer.foundation.limits import DEFAULT
 from explainer.read.scenario import Scenario, _network
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "leaky_relu", "elu", "softplus", "gelu")
+KINKED = ("relu", "leaky_relu", "elu")  # a piece changes at 0
+SETTING = {"leaky_relu": ("slope", 0.01, 0.3), "elu": ("alpha", 0.5, 1.5)}  # key, drawn from
 BIAS_MODES = ("none", "shared", "per-neuron")
 LOSSES = ("half_sse", "sse", "mse", "performance", "cross_entropy")  # cross-entropy: sigmoid out
 UPDATES = ("simultaneous", "sequential")
@@ -57,6 +59,9 @@ def _draw(rng: np.random.Generator) -> dict[str, Any]:
             "train_weights": bool(rng.random() < 0.85),
             "train_biases": bool(rng.random() < 0.6),
         }
+        if activation in SETTING and rng.random() < 0.5:
+            key, low, high = SETTING[activation]
+            layer[key] = round(float(rng.uniform(low, high)), 3)
         if bias != "none":
             layer["biases"] = _values(rng, 1 if bias == "shared" else n)
             if rng.random() < 0.25:
@@ -69,6 +74,8 @@ def _draw(rng: np.random.Generator) -> dict[str, Any]:
     loss = _pick(rng, LOSSES)
     if loss == "cross_entropy":  # needs outputs in (0, 1) and targets in [0, 1]
         layers[-1]["activation"] = "sigmoid"
+        for key, _, _ in SETTING.values():
+            layers[-1].pop(key, None)
         targets = [float(x) for x in rng.uniform(0.0, 1.0, n_out)]
     else:
         targets = _values(rng, n_out)
@@ -88,11 +95,16 @@ def _draw(rng: np.random.Generator) -> dict[str, Any]:
     return raw
 
 
-FORWARD: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
-    "tanh": np.tanh,
-    "relu": lambda v: np.maximum(v, 0.0),
+FORWARD: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    "sigmoid": lambda v, a: 1 / (1 + np.exp(-v)),
+    "tanh": lambda v, a: np.tanh(v),
+    "relu": lambda v, a: np.maximum(v, 0.0),
+    "leaky_relu": lambda v, a: np.where(v > 0, v, a * v),
+    "elu": lambda v, a: np.where(v > 0, v, a * (np.exp(v) - 1)),
+    "softplus": lambda v, a: np.log1p(np.exp(v)),
+    "gelu": lambda v, a: 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v**3))),
 }  # identity and "none" pass the weighted sum on
+DEFAULT_SETTING = {"leaky_relu": 0.01, "elu": 1.0}
 
 
 def _relu_fits(raw: dict[str, Any]) -> bool:
@@ -104,9 +116,13 @@ def _relu_fits(raw: dict[str, Any]) -> bool:
         if layer["bias"] != "none":  # one shared bias broadcasts to every neuron
             z = z + layer.get("bias_input", 1.0) * np.array(layer["biases"])
         activation = layer["activation"]
-        if activation == "relu" and (np.min(np.abs(z)) <= RELU_MARGIN or np.max(z) <= 0):
+        if activation in KINKED and np.min(np.abs(z)) <= RELU_MARGIN:
             return False
-        x = FORWARD[activation](z) if activation in FORWARD else z
+        if activation == "relu" and np.max(z) <= 0:
+            return False
+        key = SETTING.get(activation, ("",))[0]
+        a = layer.get(key, DEFAULT_SETTING.get(activation, 0.0))
+        x = FORWARD[activation](z, a) if activation in FORWARD else z
     return True
 
 

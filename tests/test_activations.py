@@ -7,6 +7,9 @@ derivative (and the power rule written out) must be sympy's derivative of the lo
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import pytest
 import sympy as sp
 
@@ -14,11 +17,13 @@ from explainer.rules.activations import (
     ACTIVATIONS,
     LOSSES,
     RESIDUALS,
+    activation,
     loss_derivative,
     loss_derivative_steps,
     loss_term,
 )
 
+GELU_C = sp.Rational(44715, 10**6)
 NET = sp.Symbol("net", real=True)
 OUT = sp.Symbol("out", real=True)
 TARGET = sp.Symbol("target", real=True)
@@ -81,6 +86,18 @@ KNOWN = {
     ),
     "tanh": (sp.tanh(sp.Rational(1, 2)), 1 / sp.cosh(sp.Rational(1, 2)) ** 2),
     "relu": (sp.Rational(1, 2), 1),
+    "leaky_relu": (sp.Rational(1, 2), 1),
+    "elu": (sp.Rational(1, 2), 1),
+    "softplus": (sp.log(1 + sp.exp(sp.Rational(1, 2))), 1 / (1 + sp.exp(-sp.Rational(1, 2)))),
+    # GELU's tanh form, ½x(1 + tanh(k(x + cx³))), k = √(2/π), c = 0.044715, by its product rule
+    "gelu": (
+        sp.Rational(1, 4) * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (sp.Rational(1, 2) + GELU_C / 8))),
+        sp.Rational(1, 2) * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (sp.Rational(1, 2) + GELU_C / 8)))
+        + sp.Rational(1, 4)
+        / sp.cosh(sp.sqrt(2 / sp.pi) * (sp.Rational(1, 2) + GELU_C / 8)) ** 2
+        * sp.sqrt(2 / sp.pi)
+        * (1 + 3 * GELU_C / 4),
+    ),
     "identity": (sp.Rational(1, 2), 1),
     "none": (sp.Rational(1, 2), 1),
 }
@@ -100,6 +117,25 @@ def test_relu_derivative_at_zero_is_zero_by_convention() -> None:
     assert float(_at(relu.derivative(NET, OUT), 0.0)) == 0.0
     assert float(_at(relu.derivative(NET, OUT), 1e-9)) == 1.0
     assert float(_at(relu.forward(NET), -2.0)) == 0.0
+
+
+# Below 0, with the parameter set: torch.nn.LeakyReLU(0.2) and torch.nn.ELU(0.5) by hand.
+SET: dict[tuple[str, str], tuple[Callable[[float], float], Callable[[float], float]]] = {
+    ("leaky_relu", "0.2"): (lambda x: 0.2 * x, lambda x: 0.2),
+    ("elu", "0.5"): (lambda x: 0.5 * (math.exp(x) - 1), lambda x: 0.5 * math.exp(x)),
+}
+
+
+@pytest.mark.parametrize(("name", "setting"), sorted(SET))
+def test_a_parameter_set_below_zero(name: str, setting: str) -> None:
+    row, (f, df) = activation(name, setting), SET[name, setting]
+    textbook = row.derivative(NET, OUT).xreplace({OUT: row.forward(NET)})
+    for x in (-2.5, -0.5, 0.0):
+        assert _close(_at(row.forward(NET), x), sp.Float(f(x), 30))
+        assert _close(_at(textbook, x), sp.Float(df(x), 30)), f"{name}'({x})"
+        assert _close(_at(sp.diff(row.forward(NET), NET), x), sp.Float(df(x), 30)) or x == 0
+    assert float(_at(textbook, 1.5)) == 1.0
+    assert activation(name) is ACTIVATIONS[name] and activation(name, None) is ACTIVATIONS[name]
 
 
 # Losses -----------------------------------------------------------------------------------------

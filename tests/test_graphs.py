@@ -142,6 +142,10 @@ OPS = {
     "max": "max(x, y)",
     "min": "min(x, y)",
     "step": "step(x) + y",
+    "leaky_relu": "leaky_relu(y, x)",  # y takes both signs below, x is the slope
+    "elu": "elu(y, x)",
+    "softplus": "softplus(x) + y",
+    "gelu": "gelu(y) + x",
     "cross_entropy": "cross_entropy(x, y)",  # outside 0 < y < 1 both sides are complex alike
 }
 

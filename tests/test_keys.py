@@ -151,9 +151,10 @@ def _forward(net: Network, params: dict[str, float], x: list[float]) -> dict[str
         z = sum(params[w] * env[src] for w, src in zip(n.weights, n.sources, strict=True))
         if n.bias:
             z += n.bias_input * params[n.bias]
-        f: Callable[[Any], Any] = networks.FORWARD.get(n.activation, lambda u: u)
+        a = float(n.setting or networks.DEFAULT_SETTING.get(n.activation, 0.0))
+        f: Callable[[Any, float], Any] = networks.FORWARD.get(n.activation, lambda u, a: u)
         env[n.net] = z
-        env[n.out] = float(f(np.float64(z)))
+        env[n.out] = float(f(np.float64(z), a))
     return env
 
 

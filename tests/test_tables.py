@@ -43,6 +43,7 @@ NETWORKS = [p for p in SHIPPED if isinstance(scenario.load(p), Scenario)]
 INVENTED = [
     "blanco-performance",
     "cross-entropy",
+    "leaky-relu",
     "leonel-linear",
     "leonel-sigmoid",
     "serengil-sine",

@@ -23,8 +23,8 @@ import sympy as sp
 
 from explainer.graph.network import Network, Neuron, sym
 from explainer.rules.activations import (
-    ACTIVATIONS,
     LOSSES,
+    Activation,
     loss_derivative,
     loss_derivative_steps,
     loss_term,
@@ -108,9 +108,9 @@ X = sp.Symbol("x")
 
 
 @functools.cache
-def _slope(activation: str) -> sp.Expr:
+def _slope(rule: Activation) -> sp.Expr:
     """sympy.diff of an activation, once per activation (not once per neuron)."""
-    return sp.diff(ACTIVATIONS[activation].forward(X), X)
+    return sp.diff(rule.forward(X), X)
 
 
 T = sp.Symbol("t")
@@ -157,12 +157,12 @@ class _Builder:
         node = net.node(p.of)
         if node.kind == "out":
             neuron = net.neuron(node.neuron or "")
-            act = ACTIVATIONS[neuron.activation]
+            act = neuron.rule
             x, y = sym(neuron.net), sym(neuron.out)
             return Local(
                 p,
                 node.display,
-                _slope(act.name).xreplace({X: x}),
+                _slope(act).xreplace({X: x}),
                 act.derivative(x, y),
                 act.steps(x),
                 act.name,

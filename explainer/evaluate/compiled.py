@@ -41,14 +41,22 @@ def compilable(net: Network, run: Schedule) -> bool:
 def vectorised(args: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable[..., Any]:
     """`expr` as a numpy function of `args`: the code lambdify writes (NumPyPrinter's), without
     lambdify's set-up, whose first call imports all of numpy's names (~40 ms of a render). Only
-    our rule tables' expressions, over our own symbols, are printed here."""
-    body = NumPyPrinter().doprint(expr)
+    our rule tables' expressions, over our own symbols, are printed here, with a scenario's
+    activation parameter as a number (a float of 17 digits: numpy cannot take 10³⁰⁸ as an
+    exact integer)."""
+    numbers = {r: sp.Float(r, 17) for r in expr.atoms(sp.Rational) if not _small(r)}
+    body = NumPyPrinter().doprint(expr.xreplace(numbers))
     source = f"def rule({', '.join(a.name for a in args)}):\n    return {body}\n"
     namespace: dict[str, object] = {"numpy": numpy}
     exec(compile(source, "<explainer numpy rule>", "exec"), namespace)
     rule = namespace["rule"]
     assert callable(rule)
     return rule
+
+
+def _small(r: sp.Rational) -> bool:
+    """An integer that numpy computes with exactly, as an int64."""
+    return bool(r.is_Integer and abs(r) < 2**53)
 
 
 def shape(net: Network, run: Schedule) -> tuple[object, ...]:
@@ -58,7 +66,7 @@ def shape(net: Network, run: Schedule) -> tuple[object, ...]:
     return (
         tuple((n.key, n.kind, n.expr) for n in net.nodes),
         tuple((p.key, p.trained, p.layer) for p in net.params),
-        tuple((n.activation, n.sources, n.weights, n.bias, n.bias_input) for n in net.neurons),
+        tuple((n.rule, n.sources, n.weights, n.bias, n.bias_input) for n in net.neurons),
         net.layers,
         net.loss_rule,
         net.residual,

@@ -30,15 +30,14 @@ from explainer.graph.circuit import Circuit
 from explainer.graph.network import Network
 from explainer.read.graph_scenario import GraphData, GraphTraining
 from explainer.read.settings import Schedule
-from explainer.rules.activations import ACTIVATIONS, LOSSES, loss_derivative, loss_term
+from explainer.rules.activations import LOSSES, Activation, loss_derivative, loss_term
 
 # The training loop ---------------------------------------------------------------------------
 
 
 @functools.cache
-def _numpy_rule(activation: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+def _numpy_rule(act: Activation) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """An activation and its derivative as numpy functions, written once per activation."""
-    act = ACTIVATIONS[activation]
     x, y = sp.Symbol("x"), sp.Symbol("y")
     return (
         compiled.vectorised((x,), act.forward(x)),
@@ -53,7 +52,7 @@ class _Layer:
     def __init__(self, net: Network, names: tuple[str, ...], theta: np.ndarray) -> None:
         index = {p.key: i for i, p in enumerate(net.params)}
         neurons = [net.neuron(n) for n in names]
-        self.f, self.f_prime = _numpy_rule(neurons[0].activation)
+        self.f, self.f_prime = _numpy_rule(neurons[0].rule)
         self.w_index = np.array([[index[k] for k in n.weights] for n in neurons], dtype=np.intp)
         biases = list(dict.fromkeys(n.bias for n in neurons if n.bias))
         self.b_index = np.array([index[b] for b in biases], dtype=np.intp)

@@ -34,7 +34,7 @@ from explainer.evaluate.update import updated
 from explainer.foundation.errors import NumericError
 from explainer.graph.network import Network, sym
 from explainer.read.settings import Schedule
-from explainer.rules.activations import ACTIVATIONS, LOSSES, loss_derivative
+from explainer.rules.activations import LOSSES, loss_derivative
 
 __all__ = [
     "ARITHMETIC",
@@ -295,7 +295,7 @@ def _local(
         form = loss_derivative(rule, len(net.outputs), net.residual, t, o)
     else:
         n = net.neuron(net.node(p.of).neuron or "")
-        form = ACTIVATIONS[n.activation].derivative(sym(n.net), sym(n.out))
+        form = n.rule.derivative(sym(n.net), sym(n.out))
     return ar.settle(value(form, env, ar))
 
 

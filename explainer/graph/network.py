@@ -17,7 +17,7 @@ from functools import cached_property
 import sympy as sp
 
 from explainer.read.scenario import Scenario, neuron_key
-from explainer.rules.activations import ACTIVATIONS, LOSSES, loss_term
+from explainer.rules.activations import LOSSES, Activation, activation, loss_term
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -50,6 +50,11 @@ class Neuron:
     bias_shared: bool  # one bias for the whole layer (drawn below it, not under each neuron)
     target: str | None  # output neurons only
     term: str | None  # this output's named share of the loss, if the loss has named terms
+    setting: str | None = None  # the activation's parameter as written, None for its default
+
+    @property
+    def rule(self) -> Activation:
+        return activation(self.activation, self.setting)
 
     @property
     def has_net(self) -> bool:
@@ -129,9 +134,9 @@ _X = sp.Symbol("x", real=True)
 
 
 @functools.cache
-def _forward(activation: str) -> sp.Expr:
+def _forward(rule: Activation) -> sp.Expr:
     """An activation of x, built once per activation (each neuron's is this with its net put in)."""
-    return ACTIVATIONS[activation].forward(_X)
+    return rule.forward(_X)
 
 
 def build(s: Scenario) -> Network:
@@ -141,7 +146,7 @@ def build(s: Scenario) -> Network:
     sources = s.inputs
     last = len(s.layers) - 1
     for li, layer in enumerate(s.layers):
-        act = ACTIVATIONS[layer.activation]
+        act = layer.rule
         params += [
             Param(k, v, layer.train_weights, "weight", li)
             for names, values in zip(layer.weight_names, layer.weights, strict=True)
@@ -161,6 +166,7 @@ def build(s: Scenario) -> Network:
                 name=name,
                 layer=li,
                 activation=layer.activation,
+                setting=layer.setting,
                 net=net,
                 out=out,
                 sources=sources,
@@ -185,7 +191,7 @@ def build(s: Scenario) -> Network:
             evaluated = sp.Add(*(sp.Mul(*p.args) for p in products))
             nodes.append(Node(net, "net", evaluated, weighted_sum, name))
             if act.has_net:
-                f = _forward(layer.activation).xreplace({_X: sym(net)})
+                f = _forward(act).xreplace({_X: sym(net)})
                 nodes.append(Node(out, "out", f, f, name))
             outs.append(out)
         sources = tuple(outs)

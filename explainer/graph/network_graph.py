@@ -35,7 +35,7 @@ def _gate(net: Network, key: str) -> Gate:
     assert node.expr is not None
     if node.kind == "out":
         neuron = net.neuron(node.neuron or "")
-        if neuron.activation in OPERATIONS:  # the operation's own gate: its textbook rule
+        if _own_gate(neuron.activation):  # the operation's own gate: its textbook rule
             arg = sp.Symbol(neuron.net)
             return Gate(key, neuron.activation, (arg,), node.expr, True, key)
     term = _term_of(net, node)
@@ -46,6 +46,13 @@ def _gate(net: Network, key: str) -> Gate:
     order = {n.key: i for i, n in enumerate(net.nodes)}
     inputs = sorted((s.name for s in node.expr.free_symbols), key=order.__getitem__)
     return Gate(key, "node", tuple(sp.Symbol(n) for n in inputs), node.expr, True, key)
+
+
+def _own_gate(activation: str) -> bool:
+    """An activation with a row of one operand in the operations table (sigmoid, tanh, ReLU,
+    softplus, GELU); leaky ReLU's and ELU's rows there take their parameter as an operand."""
+    op = OPERATIONS.get(activation)
+    return op is not None and op.arity == 1
 
 
 def _term_of(net: Network, node: Node) -> tuple[str, str] | None:

@@ -39,7 +39,7 @@ from explainer.page.words import (
     updated_key,
     weight_sub,
 )
-from explainer.rules.activations import ACTIVATIONS, LOSSES
+from explainer.rules.activations import LOSSES
 
 CHAIN = (
     " directly, so {it} split by the chain rule into local derivatives, starting at the output "
@@ -196,7 +196,7 @@ def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
     forms = [rf"{d_by}\left({expression}\right)"] if len(terms(expression)) <= WRAP_TERMS else []
     items: list[Item] = []
     if node.kind == "out":
-        act = ACTIVATIONS[x.rule]
+        act = net.neuron(node.neuron or "").rule
         if p in ctx.numbering.first_rule and x.steps:
             forms += [notation.latex(step, ctx.names) for step in x.steps]
             items.append(

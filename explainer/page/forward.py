@@ -27,7 +27,7 @@ from explainer.page.words import (
     plural,
     update_order,
 )
-from explainer.rules.activations import ACTIVATIONS, LOSSES
+from explainer.rules.activations import LOSSES
 
 
 def setup(ctx: Context) -> Section:
@@ -67,7 +67,7 @@ def _layer(ctx: Context, li: int) -> Prose:
     """One layer: its neurons, activation, weights and bias, and what is trained."""
     net, layer = ctx.net, ctx.scenario.layers[li]
     role = "output layer" if li == len(net.layers) - 1 else f"hidden layer {li + 1}"
-    act = ACTIVATIONS[layer.activation]
+    act = layer.rule
     weights = [p for p in net.params if p.layer == li and p.kind == "weight"]
     biases = [p for p in net.params if p.layer == li and p.kind == "bias"]
     shown = weights if not ctx.summary else weights[: len(net.neuron(net.layers[li][0]).weights)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import sympy as sp
@@ -62,9 +63,18 @@ class Printer(LatexPrinter):  # type: ignore[misc]
         if len(args) == 2 and isinstance(args[1], sp.Pow) and args[1].args[1] == -1:
             return rf"\frac{{{self._print(args[0])}}}{{{self._print(args[1].args[0])}}}"
         head = ""
-        if len(args) > 1 and args[0].is_Rational and not args[0].is_Integer:
+        if (
+            len(args) > 1
+            and args[0].is_Rational
+            and not args[0].is_Integer
+            and not _decimal(args[0])
+        ):
             head, args = self._print(args[0]), args[1:]  # ½(t − o)², not ½ · (t − o)²
         return head + r" \cdot ".join(self._factor(a) for a in args)
+
+    def _print_Rational(self, expr: Any) -> str:
+        # a decimal as a scenario writes it (a slope 0.1 is 1/10 exactly): 0.1, not \frac{1}{10}
+        return _decimal(expr) or str(super()._print_Rational(expr))
 
     def _factor(self, a: Any) -> str:
         s = self._print(a)
@@ -94,6 +104,8 @@ class Printer(LatexPrinter):  # type: ignore[misc]
 
     def _print_Pow(self, expr: Any, **kwargs: Any) -> str:
         base, exponent = expr.args
+        if exponent == sp.S.Half:
+            return rf"\sqrt{{{self._print(base)}}}"
         if exponent == -1:
             b = self._print(base)
             return rf"\frac{{1}}{{ {b}}}" if b.startswith("{") else rf"\frac{{1}}{{{b}}}"
@@ -121,6 +133,22 @@ class Printer(LatexPrinter):  # type: ignore[misc]
 
     def _print_exp(self, expr: Any, exp: Any = None) -> str:
         return f"e^{{{self._print(expr.args[0])}}}"
+
+
+def _decimal(x: sp.Rational) -> str:
+    """x as the decimal it was written as (7/100 → 0.07, 8943/200000 → 0.044715) where its
+    denominator has the factor 5 of a written decimal and no prime but 2 and 5, else "" (½, ¼
+    and ⅓ stay fractions, as textbooks print a loss's coefficient)."""
+    q = int(x.q)
+    if q % 5:
+        return ""
+    while q % 10 == 0:
+        q //= 10
+    while q % 5 == 0:
+        q //= 5
+    while q % 2 == 0:
+        q //= 2
+    return format(Decimal(int(x.p)) / int(x.q), "f") if q == 1 else ""
 
 
 def latex(expr: sp.Basic, names: Mapping[sp.Symbol, str], iverson: bool = False) -> str:

@@ -134,7 +134,7 @@ def _still(ctx: Context) -> str:
     several, _ = training_unit(ctx.scenario)
     if several or any(u.gradient != 0 for u in ctx.view.run.evaluation.updates):
         return ""
-    out = ACTIVATIONS[ctx.scenario.layers[-1].activation]
+    out = ctx.scenario.layers[-1].rule
     cause = (
         f" (each chain has the derivative of {out.describe.split(' (')[0]} at the output as a "
         "factor)"

@@ -23,7 +23,7 @@ from explainer.read.expressions import Node, Op, Ref
 from explainer.read.files import csv_table, read_regular
 from explainer.read.handout_spec import NO_HANDOUT, HandoutSpec
 from explainer.read.reader import Reader, kind
-from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS
+from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS, Activation, activation
 from explainer.rules.operations import FUNCTIONS
 
 BIAS_MODES = ("none", "shared", "per-neuron")
@@ -52,6 +52,11 @@ class Layer:
     train_weights: bool
     train_biases: bool
     bias_input: float  # the constant the bias multiplies: 1, or −1 for a threshold (seed 003)
+    setting: str | None = None  # the activation's parameter as written (slope = 0.2), if set
+
+    @property
+    def rule(self) -> Activation:
+        return activation(self.activation, self.setting)
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,7 @@ LAYER_KEYS = (
     "bias_input",
     "train_weights",
     "train_biases",
+    *sorted({a.parameter.key for a in ACTIVATIONS.values() if a.parameter}),
 )
 
 
@@ -479,6 +485,7 @@ def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]
         r = Reader(file, table, key, LAYER_KEYS)
         neurons = r.get("neurons", r.list_of(r.name))
         activation = r.get("activation", r.choice(ACTIVATIONS))
+        setting = _setting(file, r, key, activation)
         row = r.list_of(r.number, fan_in)
         weights = r.get("weights", r.list_of(row, len(neurons)))
         default_w = tuple(
@@ -511,12 +518,38 @@ def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]
                 train_weights=r.get("train_weights", r.boolean, True),
                 train_biases=r.get("train_biases", r.boolean, True),
                 bias_input=r.get("bias_input", r.choice_number((1.0, -1.0)), 1.0),
+                setting=setting,
             )
         )
         fan_in = len(neurons)
     if not layers:
         raise ScenarioError(file, "network.layers", "at least one layer", "none")
     return tuple(layers)
+
+
+def _setting(file: str, r: Reader, key: str, name: str) -> str | None:
+    """The activation's parameter (leaky ReLU's slope, ELU's alpha) as written, or None for its
+    default; a parameter of another activation is refused."""
+    own = ACTIVATIONS[name].parameter
+    for other in {a.parameter.key for a in ACTIVATIONS.values() if a.parameter} - (
+        {own.key} if own else set()
+    ):
+        if other in r.table:
+            users = [
+                a.name for a in ACTIVATIONS.values() if a.parameter and a.parameter.key == other
+            ]
+            raise ScenarioError(
+                file,
+                f"{key}.{other}",
+                f"only with activation {' or '.join(users)}",
+                f"activation {name}",
+            )
+    if own is None or own.key not in r.table:
+        return None
+    value = r.get(own.key, r.number)
+    if own.key == "alpha" and not value > 0:
+        raise ScenarioError(file, f"{key}.{own.key}", "a number above 0", repr(value))
+    return repr(float(value))
 
 
 def neuron_key(pattern: str, neuron: str) -> str:

@@ -9,8 +9,11 @@ proves every form (and every intermediate step) equals `sympy.diff` of the funct
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import TypeAlias
 
 import sympy as sp
@@ -32,6 +35,15 @@ def _minus(a: Expr, b: Expr) -> Expr:
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """An activation's one setting: leaky ReLU's slope below 0, ELU's α."""
+
+    key: str  # the layer's key in a scenario (slope = 0.1) and its JSON key's stem
+    default: str  # as PyTorch's default, written as a decimal
+    latex: str  # how the page names it in a formula
+
+
+@dataclass(frozen=True)
 class Activation:
     """out = f(net). `derivative(net, out)` is ∂out/∂net in textbook form (may use either symbol)."""
 
@@ -47,6 +59,8 @@ class Activation:
     # A differentiable stand-in for an activation whose derivative is zero almost everywhere, so
     # the page can show that learning proceeds once it is swapped in (the step → the sigmoid).
     surrogate: str = ""
+    parameter: Parameter | None = None
+    setting: Expr | None = None  # the parameter's value this row computes with
 
     @property
     def differentiable(self) -> bool:
@@ -94,6 +108,113 @@ def _step_at_zero(x: Expr) -> Expr:
     return sp.Piecewise((1, x > 0), (0, True))
 
 
+def exact(text: str | float) -> sp.Rational:
+    """A decimal as written, exactly: 0.01 is 1/100, never the float nearest it."""
+    f = Fraction(Decimal(str(text)))
+    return sp.Rational(f.numerator, f.denominator)
+
+
+SLOPE = Parameter("slope", "0.01", "a")  # torch.nn.LeakyReLU(negative_slope=0.01)
+ALPHA = Parameter("alpha", "1.0", r"\alpha")  # torch.nn.ELU(alpha=1.0)
+
+
+def _leaky_relu(a: Expr) -> Activation:
+    """x where x > 0, else a·x; the derivative at 0 is a (PyTorch's: the gradient is 1 only
+    where x > 0)."""
+    return Activation(
+        "leaky_relu",
+        r"\operatorname{LeakyReLU}",
+        f"the leaky rectifier, LeakyReLU(x) = x where x > 0, else {_decimal(a)}·x",
+        forward=lambda x: sp.Piecewise((x, x > 0), (_times(a, x), True), evaluate=False),
+        derivative=lambda net, out: sp.Piecewise((1, net > 0), (a, True), evaluate=False),
+        steps=lambda x: (),
+        derivative_note=f"1 where net > 0, else the slope {_decimal(a)} (at net = 0 we take "
+        "the slope, as PyTorch does)",
+        parameter=SLOPE,
+        setting=a,
+    )
+
+
+def _elu(alpha: Expr) -> Activation:
+    """x where x > 0, else α(eˣ − 1); below 0 the derivative α·eˣ is out + α, in its output."""
+    return Activation(
+        "elu",
+        r"\operatorname{ELU}",
+        f"the exponential linear unit, ELU(x) = x where x > 0, else α(eˣ − 1), "
+        f"α = {_decimal(alpha)}",
+        forward=lambda x: sp.Piecewise(
+            (x, x > 0),
+            (_times(alpha, unevaluated(sp.Add, sp.exp(x), sp.S.NegativeOne)), True),
+            evaluate=False,
+        ),
+        derivative=lambda net, out: sp.Piecewise(
+            (1, net > 0), (unevaluated(sp.Add, out, alpha), True), evaluate=False
+        ),
+        steps=lambda x: (),
+        derivative_note=f"1 where net > 0, else α·e^net = out + α with α = {_decimal(alpha)}, "
+        "again in terms of the output",
+        parameter=ALPHA,
+        setting=alpha,
+    )
+
+
+def _softplus_steps(x: Expr) -> tuple[Expr, ...]:
+    e = sp.exp(x)
+    return (
+        unevaluated(sp.Mul, e, unevaluated(sp.Pow, unevaluated(sp.Add, sp.S.One, e), -1)),
+        _sigmoid(x),
+    )
+
+
+# GELU's tanh form (torch.nn.GELU(approximate="tanh")): ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+GELU_C = exact("0.044715")
+
+
+# √(2/π), kept as written (sympy would print √2·π^(−1/2))
+ROOT_2_OVER_PI = unevaluated(
+    sp.Pow, unevaluated(sp.Mul, sp.Integer(2), unevaluated(sp.Pow, sp.pi, -1)), sp.S.Half
+)
+
+
+def _gelu_inner(x: Expr) -> Expr:
+    cube = unevaluated(sp.Mul, GELU_C, unevaluated(sp.Pow, x, sp.Integer(3)))
+    return unevaluated(sp.Mul, ROOT_2_OVER_PI, unevaluated(sp.Add, x, cube))
+
+
+def _gelu(x: Expr) -> Expr:
+    return unevaluated(sp.Mul, sp.S.Half, x, unevaluated(sp.Add, sp.S.One, sp.tanh(_gelu_inner(x))))
+
+
+def _gelu_derivative(net: Expr, out: Expr) -> Expr:
+    """½(1 + tanh u) + ½·net·(1 − tanh²u)·√(2/π)(1 + 3·0.044715·net²), u = √(2/π)(net + 0.044715·net³)."""
+    t = sp.tanh(_gelu_inner(net))
+    du = unevaluated(
+        sp.Mul,
+        ROOT_2_OVER_PI,
+        unevaluated(
+            sp.Add,
+            sp.S.One,
+            unevaluated(sp.Mul, 3 * GELU_C, unevaluated(sp.Pow, net, sp.Integer(2))),
+        ),
+    )
+    return unevaluated(
+        sp.Add,
+        unevaluated(sp.Mul, sp.S.Half, unevaluated(sp.Add, sp.S.One, t)),
+        unevaluated(
+            sp.Mul,
+            sp.S.Half,
+            net,
+            _minus(sp.S.One, unevaluated(sp.Pow, t, sp.Integer(2))),
+            du,
+        ),
+    )
+
+
+def _decimal(x: Expr) -> str:
+    """An exact decimal as written (1/100 → 0.01)."""
+    return format(Decimal(int(x.p)) / Decimal(int(x.q)), "f")
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
@@ -135,6 +256,26 @@ ACTIVATIONS: dict[str, Activation] = {
             "flows back through a step",
             surrogate="sigmoid",
         ),
+        _leaky_relu(exact(SLOPE.default)),
+        _elu(exact(ALPHA.default)),
+        Activation(
+            "softplus",
+            r"\operatorname{softplus}",
+            "the softplus, softplus(x) = ln(1 + eˣ)",
+            forward=lambda x: sp.log(unevaluated(sp.Add, sp.S.One, sp.exp(x)), evaluate=False),
+            derivative=lambda net, out: _sigmoid(net),
+            steps=_softplus_steps,
+            derivative_note="the logistic sigmoid of net",
+        ),
+        Activation(
+            "gelu",
+            r"\operatorname{GELU}",
+            "the GELU in its tanh form, ½x(1 + tanh(√(2/π)(x + 0.044715x³)))",
+            forward=_gelu,
+            derivative=_gelu_derivative,
+            steps=lambda x: (),
+            derivative_note="the product rule and the chain rule through tanh",
+        ),
         Activation(
             "identity",
             r"\operatorname{id}",
@@ -154,6 +295,19 @@ ACTIVATIONS: dict[str, Activation] = {
         ),
     )
 }
+
+
+FAMILIES: dict[str, Callable[[Expr], Activation]] = {"leaky_relu": _leaky_relu, "elu": _elu}
+
+
+@functools.cache
+def activation(name: str, setting: str | None = None) -> Activation:
+    """The row of `name`, with its parameter at `setting` (a decimal as written) where it has
+    one; None: the default (PyTorch's)."""
+    row = ACTIVATIONS[name]
+    if setting is None or row.parameter is None:
+        return row
+    return FAMILIES[name](exact(setting))
 
 
 @dataclass(frozen=True)

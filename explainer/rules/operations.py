@@ -77,9 +77,30 @@ def _open(latex: str) -> str:
 
 
 SIGMOID, TANH, RELU, STEP = (ACTIVATIONS[k] for k in ("sigmoid", "tanh", "relu", "step"))
+SOFTPLUS, GELU = ACTIVATIONS["softplus"], ACTIVATIONS["gelu"]
 CROSS_ENTROPY = LOSSES["cross_entropy"]
 assert CROSS_ENTROPY.term is not None and CROSS_ENTROPY.derivative is not None
 CROSS_ENTROPY_TERM = CROSS_ENTROPY.term
+
+
+def _leaky_relu(x: Expr, a: Expr, out: Expr) -> tuple[Expr, ...]:
+    """∂/∂x = [x > 0] + a·[x ≤ 0]; ∂/∂a = x·[x ≤ 0] (a trained slope is PReLU's)."""
+    below = bracket(x <= 0)
+    return (
+        unevaluated(sp.Add, bracket(x > 0), unevaluated(sp.Mul, a, below)),
+        unevaluated(sp.Mul, x, below),
+    )
+
+
+def _elu(x: Expr, alpha: Expr, out: Expr) -> tuple[Expr, ...]:
+    """∂/∂x = [x > 0] + (out + α)·[x ≤ 0] (α·eˣ in its output); ∂/∂α = (eˣ − 1)·[x ≤ 0]."""
+    below = bracket(x <= 0)
+    return (
+        unevaluated(
+            sp.Add, bracket(x > 0), unevaluated(sp.Mul, unevaluated(sp.Add, out, alpha), below)
+        ),
+        unevaluated(sp.Mul, unevaluated(sp.Add, sp.exp(x), MinusOne), below),
+    )
 
 
 def _cross_entropy(t: Expr, o: Expr, out: Expr) -> tuple[Expr, ...]:
@@ -252,6 +273,65 @@ OPERATIONS: dict[str, Operation] = {
         True,
         r"\mathrm{ReLU}",
     ),
+    "leaky_relu": Operation(
+        2,
+        True,
+        lambda x, a: sp.Piecewise((x, x > 0), (unevaluated(sp.Mul, a, x), True), evaluate=False),
+        Rule(
+            "a leaky ReLU gate passes the gradient where its input is positive, else that "
+            "times its slope",
+            _leaky_relu,
+            r"\frac{\partial}{\partial u} = [u > 0] + a \cdot [u \le 0] \quad "
+            r"\frac{\partial}{\partial a} = u \cdot [u \le 0]",
+        ),
+        lambda x, a: rf"\operatorname{{LeakyReLU}}_{{{a}}}\left({x}\right)",
+        True,
+        r"\mathrm{LReLU}",
+    ),
+    "elu": Operation(
+        2,
+        True,
+        lambda x, alpha: sp.Piecewise(
+            (x, x > 0),
+            (unevaluated(sp.Mul, alpha, unevaluated(sp.Add, sp.exp(x), MinusOne)), True),
+            evaluate=False,
+        ),
+        Rule(
+            "an ELU gate passes the gradient where its input is positive, else that times "
+            "its output plus α",
+            _elu,
+            r"\frac{\partial}{\partial u} = [u > 0] + (\mathrm{out} + \alpha) \cdot [u \le 0]"
+            r" \quad \frac{\partial}{\partial \alpha} = (e^{u} - 1) \cdot [u \le 0]",
+        ),
+        lambda x, alpha: rf"\operatorname{{ELU}}_{{{alpha}}}\left({x}\right)",
+        True,
+        r"\mathrm{ELU}",
+    ),
+    "softplus": Operation(
+        1,
+        True,
+        SOFTPLUS.forward,
+        Rule(
+            "a softplus gate's local derivative is the sigmoid of its input",
+            lambda a, o: (SOFTPLUS.derivative(a, o),),
+            r"\frac{d}{d u} \ln(1 + e^{u}) = \frac{1}{1 + e^{-u}}",
+        ),
+        lambda a: rf"\operatorname{{softplus}}\left({a}\right)",
+        True,
+        r"\mathrm{sp}",
+    ),
+    "gelu": Operation(
+        1,
+        True,
+        GELU.forward,
+        Rule(
+            "a GELU gate (tanh form), by the product rule and the chain rule through tanh",
+            lambda a, o: (GELU.derivative(a, o),),
+        ),
+        lambda a: rf"\operatorname{{GELU}}\left({a}\right)",
+        True,
+        r"\mathrm{GELU}",
+    ),
     "step": Operation(
         1,
         True,
@@ -304,5 +384,5 @@ OPERATIONS: dict[str, Operation] = {
     ),
 }
 
-# one argument each, except max and min (two): the gates a lecture draws, as a scenario calls them
+# one argument each, except max, min, leaky_relu and elu (two): the gates a lecture draws, as a scenario calls them
 FUNCTIONS: dict[str, int] = {k: o.arity for k, o in OPERATIONS.items() if o.called}

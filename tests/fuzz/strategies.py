@@ -116,6 +116,9 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
             "activation": draw(st.sampled_from(sorted(ACTIVATIONS))),
             "weights": [[draw(weight) for _ in range(fan_in)] for _ in range(n)],
         }
+        row = ACTIVATIONS[layer["activation"]]
+        if row.parameter and draw(st.booleans()):  # leaky ReLU's slope, ELU's α: odd ones too
+            layer[row.parameter.key] = draw(st.sampled_from([0.2, 0.0, -1.0, 1e6, 1e-300]))
         bias = draw(st.sampled_from(["none", "shared", "per-neuron"]))
         if bias != "none":
             layer["bias"] = bias
