@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from explainer.check.findings import Finding
@@ -201,3 +203,49 @@ def test_a_printed_value_carried_forward_is_diagnosed(write_scenario: WriteScena
     assert carried.explained_by[0] == (
         "the source's printed out_h1 = 0.690 carried forward in place of the exact value"
     )
+
+
+@pytest.mark.parametrize("apart", [1, 3, 8])
+def test_a_full_length_float64_a_few_ulps_off_agrees_to_float64_rounding(
+    write_scenario: WriteScenario, apart: int
+) -> None:
+    """A source printed repr() of a double its loop summed in another order: `apart` doubles
+    from the value here. That is the same number, never "truncated" or a wrong one."""
+    exact = float(_minimal_values(write_scenario)["E_total@3"])
+    printed = exact
+    for _ in range(apart):
+        printed = float(np.nextafter(printed, math.inf))
+    text = f"{printed:.17g}"  # as numpy prints a double at full length
+    path = write_scenario(MINIMAL + f'\n[claims]\n"E_total@3" = "{text}"\n')
+    (f,) = verify(scenario.load_network(path))
+    assert f.reproduced and f.ulps == apart and not f.explained_by
+    assert f"agrees to float64 rounding ({apart} ulp" in f.diagnosis
+    assert "truncated" not in f.diagnosis
+
+
+def test_a_full_length_float64_far_off_is_not_called_float64_rounding(
+    write_scenario: WriteScenario,
+) -> None:
+    """Nine doubles or more apart, or a difference in the tenth digit: another number, and no
+    alternative explains it."""
+    exact = float(_minimal_values(write_scenario)["E_total@3"])
+    nine = exact
+    for _ in range(9):
+        nine = float(np.nextafter(nine, math.inf))
+    for printed in (f"{nine:.17g}", f"{exact * (1 + 3e-10):.17g}"):
+        path = write_scenario(MINIMAL + f'\n[claims]\n"E_total@3" = "{printed}"\n')
+        (f,) = verify(scenario.load_network(path))
+        assert not f.reproduced and f.ulps == 0, printed
+        assert "float64 rounding" not in f.diagnosis
+        assert not f.explained_by, f.explained_by
+        assert f.diagnosis.startswith("not reproduced by any alternative tried")
+
+
+def test_a_short_number_is_checked_at_its_digits_not_in_ulps(
+    write_scenario: WriteScenario,
+) -> None:
+    exact = float(_minimal_values(write_scenario)["E_total@3"])
+    printed = f"{exact:.12f}"[:-1] + str((int(f"{exact:.12f}"[-1]) + 5) % 10)  # 12 decimals, off
+    path = write_scenario(MINIMAL + f'\n[claims]\n"E_total@3" = "{printed}"\n')
+    (f,) = verify(scenario.load_network(path))
+    assert not f.reproduced and f.ulps == 0

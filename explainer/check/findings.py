@@ -28,6 +28,7 @@ class Finding:
     # For a printed input that differs from the value used here: the printed numbers (of any
     # source) that follow from the value used here and not from the printed one.
     contradicts: tuple[Claim, ...] = ()
+    ulps: int = 0  # printed at float64's full length, this many doubles from the value here
 
     @property
     def diagnosis(self) -> str:
@@ -50,13 +51,14 @@ def as_dict(f: Finding) -> dict[str, Any]:
         "remark": f.remark,
         "working": f.working,
         "caution": f.caution,
+        "float64_ulps": f.ulps,
     }
 
 
 def diagnosis(f: Finding) -> str:
     """The finding in words, for the terminal and the page."""
     if f.reproduced:
-        return "reproduced" + (f"; {f.working}" if f.working else "")
+        return "reproduced" + "".join(f"; {x}" for x in (agreement(f), f.working) if x)
     if f.computed is None:
         return "the scenario computes no quantity of that name"
     if f.explained_by:
@@ -66,6 +68,18 @@ def diagnosis(f: Finding) -> str:
     if f.nearest:
         words += "; nearest: " + "; ".join(f"{what} gives {v}" for what, v in f.nearest)
     return words + "".join(f"; {x}" for x in (f.remark, f.working) if x)
+
+
+def agreement(f: Finding) -> str:
+    """What a full-length float64 number a few doubles away is: the same number, summed in
+    another order (never a truncation or a wrong value)."""
+    if not f.ulps:
+        return ""
+    unit = "ulp" if f.ulps == 1 else "ulps"
+    return (
+        f"agrees to float64 rounding ({f.ulps} {unit}): the same number, its sums taken in "
+        "another order"
+    )
 
 
 def contradiction(claim: Claim, used: float, broken: tuple[Claim, ...] | None) -> str:

@@ -6,6 +6,8 @@ decimals, is the printed value (a tolerance of half a unit in the last printed d
 
 from __future__ import annotations
 
+import math
+import struct
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
@@ -31,3 +33,31 @@ def at_places(x: Any, printed: str, rounding: str = ROUND_HALF_UP) -> Decimal:
 def rounds_to(x: Any, printed: str) -> bool:
     d = at_places(x, printed)
     return d.is_finite() and d == Decimal(printed)
+
+
+# A number printed at float64's full length (16 or 17 significant digits, as Python's repr and
+# numpy print a double) that is within this many units in the last place of the value computed
+# here is the same number summed in another order: float64 addition is not associative, and a
+# source's loop and this one order their sums differently.
+FULL_LENGTH, ULPS = 16, 8
+
+
+def ulps_apart(x: Any, printed: str) -> int | None:
+    """How many doubles lie between x (as a double) and the printed number (as the double it
+    reads as) where the printed number has float64's full length and the two are at most ULPS
+    apart; None otherwise (a number printed shorter is a rounding, checked at its digits)."""
+    digits = Decimal(printed).as_tuple().digits
+    if len(digits) < FULL_LENGTH:
+        return None
+    a, b = float(to_decimal(x)), float(printed)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    n = abs(_ordinal(a) - _ordinal(b))
+    return n if n <= ULPS else None
+
+
+def _ordinal(x: float) -> int:
+    """The double's place in the order of all doubles (adjacent doubles differ by 1, across 0
+    too): its bits as an integer, mirrored below 0."""
+    bits = int.from_bytes(struct.pack("<d", x), "little", signed=True)
+    return bits if bits >= 0 else -(bits & 0x7FFF_FFFF_FFFF_FFFF)

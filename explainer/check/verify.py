@@ -19,7 +19,7 @@ from typing import Any
 
 from explainer.check import working
 from explainer.check.findings import Finding, contradiction
-from explainer.check.printed import at_places, places, rounds_to
+from explainer.check.printed import at_places, places, rounds_to, ulps_apart
 from explainer.evaluate import compute, quantities, trainer
 from explainer.evaluate import worked as evaluate
 from explainer.evaluate.compute import Derived, Run, run, values
@@ -176,6 +176,11 @@ def judge(
     given = alternatives is no_alternatives  # a printed input, not recomputed
     if rounds_to(computed, claim.printed):
         return Finding(claim, float(computed), shown, True, (), (), working=words, given=given)
+    ulps = ulps_apart(computed, claim.printed)
+    if ulps is not None:  # float64's last places: another summation order, not another number
+        return Finding(
+            claim, float(computed), shown, True, (), (), working=words, given=given, ulps=ulps
+        )
     candidates, carried = alternatives()
     if work and work.gives_printed:  # the source's own arithmetic on its rounded operands
         carried = (OWN_WORKING, *carried)

@@ -139,7 +139,7 @@ def _part(g: Group, names: Names, trained: bool) -> list[Item]:
     if g.computed:
         items.append(_computed_table(g.computed, names, trained))
     for f in g.computed:
-        if not f.reproduced or f.working:
+        if not f.reproduced or f.working or f.ulps:
             note = f" ({f.claim.note})" if f.claim.note else ""
             items.append(
                 Paragraph(text(*_named(f.claim, names, trained), f"{note}: {diagnosis(f)}."))
