@@ -410,7 +410,8 @@ def _render_command(sub: Subparsers) -> None:
     r.add_argument(
         "--arithmetic",
         default="float64",
-        help="float64 (default); exact (fractions); paper:K[:half-up|truncate], every shown "
+        help="float64 (default); float32 (every operation rounded to single precision, as "
+        "PyTorch computes); exact (fractions); paper:K[:half-up|truncate], every shown "
         "quantity rounded to K decimals and carried forward",
     )
     r.add_argument(

@@ -143,7 +143,7 @@ def test_a_mapping_that_contains_itself_stops_at_the_nesting_limit() -> None:
         ({"steps": -1}, "steps = -1: expected a whole number"),
         ({"steps": 2.5}, "steps = 2.5: expected a whole number"),
         ({"digits": 0}, "digits = 0: expected a whole number from 1 to 15"),
-        ({"arithmetic": "paper:99"}, "--arithmetic paper:99: expected float64, exact"),
+        ({"arithmetic": "paper:99"}, "--arithmetic paper:99: expected float64, float32, exact"),
         ({"paper": "a3"}, "paper = 'a3': expected one of a4, letter"),
         ({"arithmetic": None}, "arithmetic = None: expected a string"),
         ({"check_gradients": "no"}, "check_gradients = 'no': expected True or False"),

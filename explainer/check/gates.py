@@ -214,7 +214,7 @@ def _trained(p: GraphPlan, built: Built, ar: Arithmetic, k: int) -> dict[str, An
 
 def _variants(plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...]) -> list[verify.Variant]:
     """The alternatives a graph's claims are tried with: every intermediate rounded or
-    truncated on paper, the other update order, the ½ of a squared error."""
+    truncated on paper, float32, the other update order, the ½ of a squared error."""
     s, float64 = plan.scenario, arithmetic.mode(ArithmeticSpec())
 
     def on_paper(spec: str, k: int) -> dict[str, Any] | None:
@@ -222,7 +222,7 @@ def _variants(plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...]) -> list[v
             return None
         return _trained(plan, (c, locals_), arithmetic.arithmetic(spec), k)
 
-    out = verify.on_paper(on_paper)
+    out = [*verify.on_paper(on_paper), verify.in_float32(on_paper)]
     if s.training:  # the other update order, trained to the claim's step
         other = "sequential" if s.training.update == "simultaneous" else "simultaneous"
         t = dataclasses.replace(s.training, update=other)

@@ -499,6 +499,16 @@ def on_paper(values_in: Callable[[str, int], Values | None]) -> list[Variant]:
     ]
 
 
+# The arithmetic a source's code ran in when it is PyTorch's or JAX's default: a printed number
+# that float32 gives and float64 does not.
+FLOAT32 = "computed in float32 (every operation rounded to single precision, PyTorch's default)"
+
+
+def in_float32(values_in: Callable[[str, int], Values | None]) -> Variant:
+    """The whole computation in float32: `values_in` as for `on_paper`."""
+    return Variant(FLOAT32, functools.partial(values_in, "float32"))
+
+
 def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Variant]:
     """Each alternative convention, built and derived once and trained on demand: to a claim's
     step when asked, on from the step it reached for the claims after (compute.Continued)."""
@@ -507,10 +517,13 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
         return compute.Continued(changed, spec, near, reuse).values
 
     # on paper, training repeats the worked step: a few steps only
-    papers = {spec: trained(s, spec, derived) for spec in (f"paper:{d}:{r}" for d, r, _ in PAPER)}
-    out = (
-        [] if s.data else on_paper(lambda spec, k: None if k > STEPWISE_LIMIT else papers[spec](k))
-    )
+    specs = (*(f"paper:{d}:{r}" for d, r, _ in PAPER), "float32")
+    papers = {spec: trained(s, spec, derived) for spec in specs}
+
+    def stepwise(spec: str, k: int) -> Values | None:
+        return None if k > STEPWISE_LIMIT else papers[spec](k)
+
+    out = [] if s.data else [*on_paper(stepwise), in_float32(stepwise)]
     other = "sequential" if s.update == "simultaneous" else "simultaneous"
     # the same network and derivation, another update order
     out.append(

@@ -1,6 +1,7 @@
 """Stage 4, evaluate (arithmetic): how numbers are made, combined and carried, one row per mode.
 
-float64 (numpy), exact (fractions; irrational functions refused) and on paper (decimals rounded
+float64 (numpy), float32 (numpy's single precision: every operation rounded to float32, as
+PyTorch and JAX compute by default), exact (fractions; irrational functions refused) and on paper (decimals rounded
 or truncated to K places after every shown quantity, as a student with a calculator carries
 them). `value` evaluates a sympy expression in any of them, never through sympy's own numbers.
 """
@@ -84,6 +85,24 @@ ARITHMETIC: dict[str, Arithmetic] = {
         },
     ),
 }
+
+
+# Every value a float32, so every operation on two of them is rounded to float32 (numpy keeps a
+# float32 with a Python number float32 too); its exp, log and tanh are numpy's float32 ones.
+ARITHMETIC["float32"] = Arithmetic(
+    "float32",
+    "IEEE single precision (numpy float32: every operation rounded to float32, as PyTorch and "
+    "JAX compute by default)",
+    number=np.float32,
+    constant=lambda c: np.float32(float(c)),
+    functions={
+        sp.exp: np.exp,
+        sp.log: np.log,
+        sp.tanh: np.tanh,
+        sp.sech: lambda x: np.float32(1) / np.cosh(x),
+        **EXACTLY,
+    },
+)
 
 
 def exact(max_digits: int = 1_000) -> Arithmetic:

@@ -32,6 +32,7 @@ from explainer.handouts import sheet as handout
 from explainer.handouts import variants
 from explainer.handouts.typeset import figure_file, render_sheets
 from explainer.page import build as page
+from explainer.read.arithmetic_spec import for_a_calculator
 from explainer.read.files import read_regular
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario
@@ -143,6 +144,7 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
         )
     ext = "tex" if options.fmt == "pdf" else options.fmt
     key = options.arithmetic or s.handout.arithmetic
+    for_a_calculator(key)
     drawn, summary_of = _view(s).drawn(s, options.seed, options.variants, roster, key)
     made = worked(s, drawn, blank, where, ext, options)
     (summary,) = worked(summary_of, [None], (), where, ext, options)

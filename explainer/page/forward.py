@@ -21,6 +21,7 @@ from explainer.page.words import (
     chain_rows,
     ending,
     equals,
+    how_computed,
     layer_title,
     listing,
     loss_noun,
@@ -110,17 +111,8 @@ def _loss(ctx: Context) -> Prose:
         ". Learning rate ",
         math(f"{s.rate_symbol} = {ctx.num(s.learning_rate)}"),
         f"; gradient {plan.direction}; {update_order(ctx.net, plan.update)}. Numbers are computed "
-        + SHOWN[plan.arithmetic.kind].format(how=ctx.ev.describe, digits=plan.digits),
+        + how_computed(plan.arithmetic.kind, ctx.ev.describe, plan.digits),
     )
-
-
-# How the page's numbers are made and shown, by arithmetic: on paper every shown number is the
-# one carried, written without trailing zeros.
-SHOWN = {
-    "float64": "in {how}, shown to {digits} significant digits, rounded half up.",
-    "exact": "in {how}, shown to {digits} significant digits, rounded half up.",
-    "paper": "{how}; trailing zeros are not written.",
-}
 
 
 # What a neuron computes, by (has a bias, has an activation function): no sentence names a part

@@ -38,7 +38,7 @@ from explainer.page.model import (
     text,
 )
 from explainer.page.view import Arranged
-from explainer.page.words import listing
+from explainer.page.words import how_computed, listing
 from explainer.read.expressions import Node, Num, Op, Ref
 from explainer.rules.operations import OPERATIONS
 
@@ -200,7 +200,13 @@ def setup(p: Page) -> Section:
                 math(p.sym(c.output)),
                 " with respect to every leaf, ",
                 *listing(math(p.d(c.output, n)) for n, _ in c.leaves),
-                ", found by passing gradients back through the gates one at a time.",
+                ", found by passing gradients back through the gates one at a time. Numbers "
+                "are computed "
+                + how_computed(
+                    p.results.plan.arithmetic.kind,
+                    p.results.view.run.arithmetic,
+                    p.results.plan.digits,
+                ),
             )
         )
     )

@@ -114,6 +114,21 @@ def neuron_of(net: Network, key: str) -> str:
     return next(n.name for n in net.neurons if key in (n.net, n.out))
 
 
+# How the page's numbers are made and shown, by arithmetic: on paper every shown number is the
+# one carried, written without trailing zeros.
+SHOWN = {
+    "float64": "in {how}, shown to {digits} significant digits, rounded half up.",
+    "float32": "in {how}, shown to {digits} significant digits, rounded half up.",
+    "exact": "in {how}, shown to {digits} significant digits, rounded half up.",
+    "paper": "{how}; trailing zeros are not written.",
+}
+
+
+def how_computed(kind: str, describe: str, digits: int) -> str:
+    """The end of "Numbers are computed …": the arithmetic in words, and how numbers show."""
+    return SHOWN[kind].format(how=describe, digits=digits)
+
+
 def update_row(ctx: Context, u: Update, op: str, change: str, change_numbers: str) -> str:
     """w⁺ = w ∓ η · (change) = old ∓ rate · (numbers) = new, one aligned row; on paper with
     the step η · (change) as carried (rounded) before it is added: = old ∓ step = new."""
