@@ -35,6 +35,7 @@ from explainer.pipeline import Options, compile_pdf, explain, explain_values
 from explainer.read import cost
 from explainer.read import scenario as scenarios
 from explainer.read.scenario import AnyScenario, Scenario
+from explainer.read.starting import KINDS, starting_file
 from explainer.render import pdf
 from explainer.render.formats import FORMATS, attachments, render
 from explainer.render.output import replace_folder, write_files
@@ -486,6 +487,35 @@ def _handout_command(sub: Subparsers) -> None:
     h.set_defaults(run=cmd_handout)
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    text = starting_file(args.kind)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.output)
+    if out.exists() or out.is_symlink():
+        raise UsageError(f"-o {out}: the file is there already; explainer new writes a new one")
+    write_files({out: text})
+    say(f"explainer: wrote {out} (render it with: explainer render {out})")
+    return 0
+
+
+def _new_command(sub: Subparsers) -> None:
+    n = sub.add_parser(
+        "new",
+        help="write a commented starting scenario: "
+        + "; ".join(f"{k}, {v}" for k, v in KINDS.items()),
+    )
+    n.add_argument(
+        "kind", choices=list(KINDS), help="; ".join(f"{k}: {v}" for k, v in KINDS.items())
+    )
+    n.add_argument(
+        "-o", "--output", metavar="FILE", help="write FILE (never over one); default stdout"
+    )
+    _common_options(n)
+    n.set_defaults(run=cmd_new)
+
+
 def _list_command(sub: Subparsers) -> None:
     ls = sub.add_parser("list", help="list the shipped scenarios")
     ls.set_defaults(run=cmd_list, limit=None)
@@ -497,6 +527,7 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
     _verify_command,
     _handout_command,
     _list_command,
+    _new_command,
 )
 
 
