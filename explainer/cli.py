@@ -32,7 +32,7 @@ from explainer.foundation.errors import (
 from explainer.handouts import batch as handouts
 from explainer.page.model import Explanation
 from explainer.pipeline import Options, compile_pdf, explain, explain_values
-from explainer.read import cost
+from explainer.read import cost, schema
 from explainer.read import scenario as scenarios
 from explainer.read.scenario import AnyScenario, Scenario
 from explainer.read.starting import KINDS, starting_file
@@ -516,6 +516,17 @@ def _new_command(sub: Subparsers) -> None:
     n.set_defaults(run=cmd_new)
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(schema.text())
+    return 0
+
+
+def _schema_command(sub: Subparsers) -> None:
+    sc = sub.add_parser("schema", help="print the JSON Schema of a scenario file")
+    _common_options(sc)
+    sc.set_defaults(run=cmd_schema)
+
+
 def _list_command(sub: Subparsers) -> None:
     ls = sub.add_parser("list", help="list the shipped scenarios")
     ls.set_defaults(run=cmd_list, limit=None)
@@ -528,6 +539,7 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
     _handout_command,
     _list_command,
     _new_command,
+    _schema_command,
 )
 
 

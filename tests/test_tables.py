@@ -41,13 +41,17 @@ NETWORKS = [p for p in SHIPPED if isinstance(scenario.load(p), Scenario)]
 # Scenarios whose numbers are the author's own, not a source's; each says so in its `source`
 # (test_invented_list_is_the_shipped_one keeps this list and the files in step).
 INVENTED = [
+    "adam",
     "blanco-performance",
     "cross-entropy",
     "leaky-relu",
     "leonel-linear",
     "leonel-sigmoid",
+    "momentum",
     "serengil-sine",
     "serengil-step",
+    "weight-decay",
+    "xor-epochs",
 ]
 # Scenarios reproducing a published article's numbers, at the article's nine digits.
 PUBLISHED = ["mazur-2-2-2", "mazur-2-2-2-sequential", "single-weight"]

@@ -8,11 +8,13 @@ keys; no later stage invents one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
 from explainer.derive.derivation import Partial
 from explainer.evaluate import worked as evaluate
+from explainer.evaluate.classes import Classes, classes
 from explainer.evaluate.worked import Blame, Evaluation, Share, Step, Training
 from explainer.graph.network import Network
 from explainer.read.settings import Schedule
@@ -59,6 +61,12 @@ def values(
     if not run.several:  # with a training set, @1 is after the first epoch, not this step
         out.update((f"{u.key}@1", as_json(u.new)) for u in ev.updates)
         out.update((f"{CHANGE}{u.key}@1", as_json(u.change)) for u in ev.updates)
+        out.update(
+            (state_key(name, u.key), as_json(x))
+            for u in ev.updates
+            for name, x in u.shown
+            if name in STATE_KEY
+        )
     out.update((f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, delta_sign).items())
     if error_split:  # computed here, or already by the caller (the page shows it too)
         computed = (
@@ -69,7 +77,28 @@ def values(
         out.update(split(*computed))
     for step in training.steps[1:]:
         out.update(at_step(net, step))
+        found = predicted(run, step.examples)
+        if found is not None:  # a classifier's training set, after k epochs
+            out.update((f"class_{r}@{step.k}", float(c)) for r, c in enumerate(found.predicted, 1))
+            out[f"accuracy@{step.k}"] = found.accuracy
     return tuple(out.items())
+
+
+# An optimizer's quantities of the worked step, by the name rules/optimizers.py gives them.
+STATE_KEY = {"v": "v", "m": "m", "s": "s", "m_hat": "mhat", "s_hat": "shat"}
+
+
+def state_key(name: str, key: str) -> str:
+    """An optimizer quantity's JSON key after the worked step: m of w5 → m_w5@1."""
+    return f"{STATE_KEY[name]}_{key}@1"
+
+
+def predicted(run: Schedule, outputs: Sequence[Sequence[float]]) -> Classes | None:
+    """A training set's classes from every example's outputs (None: one example, outputs not
+    recorded, or targets that are no labels)."""
+    if not run.several or not outputs:
+        return None
+    return classes([t for _, t in run.examples], outputs)
 
 
 def split(shares: tuple[Share, ...], blames: tuple[Blame, ...]) -> dict[str, float | str]:

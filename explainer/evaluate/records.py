@@ -22,6 +22,8 @@ class Step:
     outputs: tuple[float, ...]  # of the first example
     params: tuple[float, ...]  # in Network.params order
     neurons: tuple[tuple[float, float], ...] = ()  # (net, out) of the first example, per neuron
+    # with a training set: every example's outputs (a classifier's classes at this step)
+    examples: tuple[tuple[float, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ against step by step.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -20,17 +21,20 @@ import sympy as sp
 from explainer.derive import local
 from explainer.evaluate import compiled, graph_step, graph_training, worked
 from explainer.evaluate.arithmetic import ARITHMETIC, QUIET
+from explainer.evaluate.classes import classes
 from explainer.evaluate.curve import CURVE_POINTS as CURVE_POINTS  # re-exported
 from explainer.evaluate.curve import Watched, curve_steps, thin
 from explainer.evaluate.records import Step as Step  # re-exported
 from explainer.evaluate.records import Training as Training
 from explainer.evaluate.records import converged as converged
+from explainer.evaluate.update import NUMPY
 from explainer.graph import network_graph
 from explainer.graph.circuit import Circuit
 from explainer.graph.network import Network
 from explainer.read.graph_scenario import GraphData, GraphTraining
 from explainer.read.settings import Schedule
 from explainer.rules.activations import LOSSES, Activation, loss_derivative, loss_term
+from explainer.rules.optimizers import OPTIMIZERS
 
 # The training loop ---------------------------------------------------------------------------
 
@@ -70,6 +74,11 @@ class _Layer:
         )
         self.b_rate = np.array([float(net.params[i].trained) for i in self.b_index])
         self.trains_biases = bool(self.b_rate.any())
+        # an optimizer's: which entries it moves, and its state per entry (zero at the start)
+        self.w_mask = trained.reshape(self.w.shape).astype(bool)
+        self.b_mask = self.b_rate.astype(bool)
+        self.w_state: dict[str, np.ndarray] = {}
+        self.b_state: dict[str, np.ndarray] = {}
         self.frozen_bias = self.spread @ self.b  # B·β, constant while the biases are not trained
 
     def scale(self, rate: float) -> None:
@@ -97,6 +106,9 @@ def train(
     `record`, plus k = 0 and the last. From `start`: the same loop continued from that
     recorded state (its row is the first).
     """
+    if start is not None and not run.plain:  # an optimizer's state: from the first step again
+        full = _numpy(net, run, steps, {*record, start.k}, None)
+        return dataclasses.replace(full, steps=tuple(s for s in full.steps if s.k >= start.k))
     if compiled.compilable(net, run):
         one = len(run.examples) == 1
         fast = (_compiled if one else _epochs)(net, run, steps, record, start)
@@ -133,6 +145,7 @@ def _numpy(
         else [slice(0, len(examples))]
     )
     sequential = run.update == "sequential"
+    moves = None if run.plain else _Moves(run, first)
     watch = run.until_loss is not None
     rows: list[Step] = []
     sampled = curve_steps(steps) if not watch else frozenset()
@@ -161,12 +174,13 @@ def _numpy(
                         tuple(map(float, out[0])),
                         tuple(map(float, theta)),
                         _first_example(outs, nets),
+                        tuple(tuple(map(float, row)) for row in out) if len(out) > 1 else (),
                     )
                 )
             if done:
                 break
         for batch in batches:
-            _update(layers, x_all[batch], t_all[batch], d_term, sequential, ahead)
+            _update(layers, x_all[batch], t_all[batch], d_term, sequential, ahead, moves)
     final = _forward(layers, x_all)[0][-1]
     points = watched.points if watched is not None else curve
     return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), thin(points))
@@ -279,9 +293,18 @@ def _epochs(
         params = {**fixed, **{w: row[w] for w in train}}
         return worked.forward(net.given(data.rows[example]), params, ar)
 
+    labelled = classes([t for _, t in run.examples], [t for _, t in run.examples]) is not None
     steps_ = []
     for row in rows:
         env = at(row.values, 0)
+        every = (
+            tuple(
+                tuple(float(at(row.values, i)[n.out]) for n in net.outputs)
+                for i in range(len(data.rows))
+            )
+            if labelled  # a classifier's classes at this epoch: every example's pass
+            else ()
+        )
         steps_.append(
             Step(
                 row.k,
@@ -289,6 +312,7 @@ def _epochs(
                 tuple(float(env[n.out]) for n in net.outputs),
                 tuple(float(env[p.key]) for p in net.params),
                 tuple((float(env[n.net]), float(env[n.out])) for n in net.neurons),
+                every,
             )
         )
     last = rows[-1].values
@@ -364,6 +388,23 @@ def _forward(layers: list[_Layer], x: np.ndarray) -> tuple[list[np.ndarray], lis
     return outs, nets
 
 
+class _Moves:
+    """An optimizer over whole layers: its rule (rules/optimizers.py) on numpy arrays, the step
+    count t it has reached, and each array's state where the entry is trained."""
+
+    def __init__(self, run: Schedule, first: int) -> None:
+        self.opt, self.h = OPTIMIZERS[run.optimizer], run.settings
+        self.eta = np.float64(run.learning_rate)
+        self.t = first  # the steps taken (a continued training starts again from 0: train())
+
+    def moved(
+        self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], mask: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        before = state or {k: np.zeros_like(p) for k in self.opt.state}
+        new, after, _ = self.opt.step(NUMPY, self.h, self.eta, self.t, p, g, before)
+        return np.where(mask, new, p), {k: np.where(mask, after[k], before[k]) for k in after}
+
+
 def _update(
     layers: list[_Layer],
     x: np.ndarray,
@@ -371,9 +412,12 @@ def _update(
     d_term: Callable[[np.ndarray, np.ndarray], np.ndarray],
     sequential: bool,
     ahead: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+    moves: _Moves | None = None,
 ) -> None:
     """One gradient step from the mean gradient of the rows of x (`ahead`: their forward pass,
-    where the step's record has computed it)."""
+    where the step's record has computed it; `moves`: an optimizer's, else plain descent)."""
+    if moves is not None:
+        moves.t += 1
     outs, nets = ahead or _forward(layers, x)
     upstream = d_term(t, outs[-1])  # ∂L/∂out per example and output
     if len(x) > 1:
@@ -387,8 +431,14 @@ def _update(
             upstream = delta @ layer.w  # from the weights before this step's update
         # Σ over the rows of δᵀ·out; for one row the outer product, the same products, faster
         step = np.outer(delta[0], outs[i][0]) if len(x) == 1 else delta.T @ outs[i]
-        layer.w -= layer.w_rate * step
-        if layer.trains_biases:
-            layer.b = layer.b - layer.b_rate * (delta @ layer.spread).sum(axis=0)
+        if moves is not None:
+            layer.w, layer.w_state = moves.moved(layer.w, step, layer.w_state, layer.w_mask)
+            if layer.trains_biases:
+                gb = (delta @ layer.spread).sum(axis=0)
+                layer.b, layer.b_state = moves.moved(layer.b, gb, layer.b_state, layer.b_mask)
+        else:
+            layer.w -= layer.w_rate * step
+            if layer.trains_biases:
+                layer.b = layer.b - layer.b_rate * (delta @ layer.spread).sum(axis=0)
         if i and sequential:
             upstream = delta @ layer.w  # from the weights this step already updated

@@ -10,7 +10,44 @@ prints the same rule as code (graph_step.py) and the numpy loop applies it to wh
 
 from __future__ import annotations
 
+import numpy as np
+
 from explainer.evaluate.arithmetic import Arithmetic, Number
+from explainer.foundation.errors import ArithmeticModeError
+from explainer.rules.optimizers import OPTIMIZERS, Ops, Settings, Step
+
+# The arithmetic an optimizer's square root is taken in (its training is numpy's loop, which
+# carries the state from step to step in float64).
+ROOTS = {"float64": np.sqrt}
+NUMPY = Ops(constant=np.float64, root=np.sqrt)  # a whole layer's arrays, in float64
+
+
+def ops(ar: Arithmetic) -> Ops:
+    """An optimizer's operations in the page's arithmetic: float64 only (the stepwise passes
+    of the other arithmetics repeat the worked step, which starts every state at 0)."""
+    if ar.name not in ROOTS:
+        raise ArithmeticModeError(
+            f"an optimizer other than sgd computes in float64, not in {ar.name} arithmetic "
+            "(its state is carried from step to step by the float64 loop); use --arithmetic "
+            "float64"
+        )
+    return Ops(constant=ar.number, root=ROOTS[ar.name], settle=ar.settle)
+
+
+def optimized(
+    ar: Arithmetic,
+    name: str,
+    h: Settings,
+    eta: Number,
+    t: int,
+    old: Number,
+    g: Number,
+    state: dict[str, Number] | None = None,
+) -> Step:
+    """One optimizer step at step t (from 1), from `state` (zero before the first step)."""
+    opt = OPTIMIZERS[name]
+    zero = ar.number(0.0)
+    return opt.step(ops(ar), h, eta, t, old, g, state or {k: zero for k in opt.state})
 
 
 def updated(ar: Arithmetic, eta: Number, old: Number, gradient: Number) -> Number:

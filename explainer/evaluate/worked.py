@@ -30,7 +30,7 @@ from explainer.evaluate.arithmetic import (
 )
 from explainer.evaluate.records import Step, Training, converged
 from explainer.evaluate.settle import Settled
-from explainer.evaluate.update import updated
+from explainer.evaluate.update import optimized, updated
 from explainer.foundation.errors import NumericError
 from explainer.graph.network import Network, sym
 from explainer.read.settings import Schedule
@@ -55,6 +55,8 @@ class Update:
     gradient: Number  # the gradient the step took: in batch mode, the examples' mean
     new: Number
     change: Number  # new − old: −η·∂L/∂p descending, +η·∂P/∂p ascending
+    # an optimizer's state after the step and its intermediate values (m, s, m̂, ŝ; v), by name
+    shown: tuple[tuple[str, Number], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,9 +227,16 @@ def _evaluate(
     passes = [_Pass(net, d, ar, params, carried)]
     passes += [_Pass(other, d, ar, params, {}) for other in batch_examples(net, run)[1:]]
     first = passes[0]
-    new, gradients = _new_values(net, d, run, ar, params, passes)
+    new, gradients, shown = _new_values(net, d, run, ar, params, passes)
     updates = tuple(
-        Update(key, params[key], gradients[key], new[key], new[key] - params[key])
+        Update(
+            key,
+            params[key],
+            gradients[key],
+            new[key],
+            new[key] - params[key],
+            tuple(shown.get(key, {}).items()),
+        )
         for key, _ in d.gradients
     )
     with _guard(Partial(net.loss, net.inputs[0]).key):
@@ -306,7 +315,7 @@ def _new_values(
     ar: Arithmetic,
     params: Mapping[str, Number],
     passes: list[_Pass],
-) -> tuple[dict[str, Number], dict[str, Number]]:
+) -> tuple[dict[str, Number], dict[str, Number], dict[str, dict[str, Number]]]:
     """Every trained parameter after the step, layer by layer from the output, and the gradient
     each update took: the worked example's, or in batch mode the mean over the examples,
     (1/N)·Σ_n ∂L_n/∂p, the gradient of the epoch's loss (the mean of the examples' losses).
@@ -319,6 +328,7 @@ def _new_values(
     gradient = dict(d.gradients)
     new: dict[str, Number] = {}
     taken: dict[str, Number] = {}
+    shown: dict[str, dict[str, Number]] = {}
     for block in d.layers:
         for x in passes:
             for p in (
@@ -331,12 +341,17 @@ def _new_values(
             if net.param(key).layer == block.layer:
                 with _guard(key):
                     taken[key] = mean(ar, [x.get(gradient[key]) for x in passes])
-                    done[key] = updated(ar, rate, params[key], taken[key])
+                    if run.plain:
+                        done[key] = updated(ar, rate, params[key], taken[key])
+                    else:  # the worked step is the optimizer's first: its state starts at 0
+                        done[key], _, shown[key] = optimized(
+                            ar, run.optimizer, run.settings, rate, 1, params[key], taken[key]
+                        )
         new.update(done)
         if run.update == "sequential":
             for x in passes:
                 x.seen.update(done)
-    return new, taken
+    return new, taken, shown
 
 
 def mean(ar: Arithmetic, xs: list[Number]) -> Number:

@@ -32,6 +32,7 @@ from explainer.page.words import (
     listing,
     loss_noun,
     neuron_of,
+    optimizer_rows,
     plural,
     terms,
     update_order,
@@ -40,6 +41,7 @@ from explainer.page.words import (
     weight_sub,
 )
 from explainer.rules.activations import LOSSES
+from explainer.rules.optimizers import OPTIMIZERS
 
 CHAIN = (
     " directly, so {it} split by the chain rule into local derivatives, starting at the output "
@@ -380,7 +382,9 @@ def _updates(ctx: Context) -> Section:
     rest = [u for u in _in_order(ctx) if u.key in shown and u not in early]
     frozen = [p for p in net.params if not p.trained]
     items: list[Item] = [
-        Paragraph(
+        _optimizer_intro(ctx)
+        if not ctx.view.run.schedule.plain
+        else Paragraph(
             text(
                 f"Gradient {'ascent' if ascent else 'descent'} moves "
                 f"{plural(len(net.trained), 'the parameter', 'each parameter')} a step "
@@ -394,7 +398,7 @@ def _updates(ctx: Context) -> Section:
     if ctx.ev.batch and not early:  # the mean the rows below take (sequential: shown above)
         items[:0] = batch_gradients(ctx)
     if rest:
-        items.append(_update_display(ctx, rest))
+        items += _update_displays(ctx, rest)
     if len(shown) < len(ctx.ev.updates):
         items.append(
             Paragraph(
@@ -419,6 +423,65 @@ def _updates(ctx: Context) -> Section:
 
 
 _OP = {True: "+", False: "-"}  # ascent climbs ∂P/∂w, descent goes against ∂L/∂w
+
+
+def _optimizer_intro(ctx: Context) -> Paragraph:
+    """What the optimizer does, with its settings and the state it starts from."""
+    s = ctx.scenario
+    opt, h = OPTIMIZERS[s.optimizer], s.optimizer_settings
+    names = {
+        "momentum": r"\mu",
+        "beta1": r"\beta_{1}",
+        "beta2": r"\beta_{2}",
+        "epsilon": r"\epsilon",
+        "alpha": r"\alpha",
+    }
+    settings = [math(f"{names[k]} = {ctx.num(getattr(h, k))}") for k in opt.settings]
+    if h.weight_decay:
+        settings.append(math(rf"\lambda = {ctx.num(h.weight_decay)}"))
+    decay = (
+        (
+            " Weight decay is decoupled (AdamW): each parameter first shrinks by η·λ·w, then the "
+            "rule runs on the loss's gradient."
+            if opt.decoupled
+            else " Weight decay is coupled: λ·w, the gradient of an L2 penalty (λ/2)·w² in the loss, "
+            "joins each gradient."
+        )
+        if h.weight_decay
+        else ""
+    )
+    return Paragraph(
+        text(
+            f"The parameters are updated by {opt.describe}, with ",
+            math(f"{s.rate_symbol} = {ctx.num(s.learning_rate)}"),
+            *((", ", *listing(settings)) if settings else ()),
+            ". Its state " if opt.state else ". ",
+            *(
+                (
+                    *listing(math(x) for x in opt.state),
+                    " starts at 0 for every parameter, so the worked step is its first, ",
+                    math("t = 1"),
+                    ".",
+                )
+                if opt.state
+                else ()
+            ),
+            decay,
+            " " + update_order(ctx.net, ctx.plan.update).capitalize() + ".",
+        )
+    )
+
+
+def _update_displays(ctx: Context, updates: list[Update]) -> list[Item]:
+    """Plain descent: one display, a row per update. An optimizer: a display per parameter,
+    its state's rows first (one display of them all would not break across pages)."""
+    if ctx.view.run.schedule.plain:
+        return [_update_display(ctx, updates)]
+    out: list[Item] = []
+    for u in updates:
+        rows = optimizer_rows(ctx, u, ctx.step_gradient(ctx.sym(u.key)))
+        out.append(Display(tuple(r for r, _ in rows), ends=tuple(e for _, e in rows)))
+    return out
 
 
 def _update_display(ctx: Context, updates: list[Update]) -> Display:
@@ -465,7 +528,7 @@ def _early_updates(ctx: Context, updates: list[Update]) -> list[Item]:
     return [
         *(batch_gradients(ctx) if first else ()),
         Paragraph(lead),
-        _update_display(ctx, updates),
+        *_update_displays(ctx, updates),
     ]
 
 

@@ -60,6 +60,9 @@ def setup(ctx: Context) -> Section:
         )
     )
     items += [Paragraph(_layer(ctx, li)) for li in range(len(net.layers))]
+    if ctx.scenario.init is not None:  # a source that prints only its seed
+        biased = any(layer.bias_names for layer in ctx.scenario.layers)
+        items.append(Paragraph(text(ctx.scenario.init.describe(biased))))
     items.append(Paragraph(_loss(ctx)))
     return Section("The network and the training example", 2, tuple(items), "setup")
 

@@ -19,7 +19,7 @@ from explainer.page import notation
 from explainer.page.backward import layer_contexts
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text
-from explainer.page.words import plural, training_unit
+from explainer.page.words import optimizer_rule, plural, training_unit
 
 Clause = Callable[[Context], Prose]
 
@@ -277,7 +277,10 @@ def rules(ctx: Context) -> tuple[str, ...]:
             seen.add(kind)
             rows.append(f"{ctx.partial(x.partial)} &= {notation.latex(x.textbook, names)}")
     op = "+" if ctx.plan.direction == "ascent" else "-"
-    rows.append(rf"w^{{+}} &= w {op} {ctx.scenario.rate_symbol} \cdot {ctx.step_gradient('w')}")
+    if ctx.view.run.schedule.plain:
+        rows.append(rf"w^{{+}} &= w {op} {ctx.scenario.rate_symbol} \cdot {ctx.step_gradient('w')}")
+    else:  # an optimizer's rule, its state named as the updates section names it
+        rows += optimizer_rule(ctx)
     if ctx.ev.batch:  # the mean a batch step takes
         rows.append(ctx.batch_mean().replace(" = ", " &= ", 1))
     return tuple(rows)

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from explainer.evaluate import quantities
+from explainer.evaluate.classes import Classes
 from explainer.evaluate.trainer import Step
 from explainer.foundation.precision import show
 from explainer.page.context import Context
@@ -308,11 +310,26 @@ MAX_PREDICTIONS = 30
 def _prediction_rows(ctx: Context) -> Merged:
     """Each example's inputs, targets and outputs after training; an example that repeats an
     earlier one (a periodic training set) shares its row."""
-    s = ctx.scenario
+    s, found = ctx.scenario, _classes(ctx)
     return merged(
-        (i + 1, tuple(ctx.num(v) for v in (*x, *t, *o)))
+        (
+            i + 1,
+            tuple(ctx.num(v) for v in (*x, *t, *o))
+            + (
+                (str(found.predicted[i]), RIGHT[found.predicted[i] == found.wanted[i]])
+                if found
+                else ()
+            ),
+        )
         for i, ((x, t), o) in enumerate(zip(s.data, ctx.view.run.training.predictions, strict=True))
     )
+
+
+RIGHT = {True: "yes", False: "no"}  # the predicted class is the target's
+
+
+def _classes(ctx: Context) -> Classes | None:
+    return quantities.predicted(ctx.view.run.schedule, ctx.view.run.training.predictions)
 
 
 def _predictions(ctx: Context) -> Table:
@@ -322,9 +339,16 @@ def _predictions(ctx: Context) -> Table:
         *(text(math(ctx.sym(k))) for k in net.inputs),
         *(text(math(ctx.sym(n.target or ""))) for n in net.outputs),
         *(text(math(ctx.sym(n.out))) for n in net.outputs),
+        *((text("class"), text("right")) if _classes(ctx) else ()),
     )
+    words = 1 if _classes(ctx) else 0  # the last cell says yes or no: words, not a number
     rows = tuple(
-        (text(span(ks)), *numbers(cells)) for ks, cells in _prediction_rows(ctx)[:MAX_PREDICTIONS]
+        (
+            text(span(ks)),
+            *numbers(cells[: len(cells) - words]),
+            *map(text, cells[len(cells) - words :]),
+        )
+        for ks, cells in _prediction_rows(ctx)[:MAX_PREDICTIONS]
     )
     return Table(header, rows, (False, *([True] * (len(header) - 1))))
 
@@ -332,10 +356,18 @@ def _predictions(ctx: Context) -> Table:
 def _predictions_note(ctx: Context) -> Prose:
     rows, count = _prediction_rows(ctx), len(ctx.scenario.data)
     shared = " (examples that repeat an earlier one share its row)" if len(rows) < count else ""
+    found = _classes(ctx)
+    scored = (
+        f" Each example's class is {found.rule.says}: {found.right} of {count} right, an "
+        f"accuracy of {found.accuracy:.0%}."
+        if found
+        else ""
+    )
     if len(rows) <= MAX_PREDICTIONS:
-        return text(f" Predictions against targets{shared}:")
+        return text(f"{scored} Predictions against targets{shared}:")
     return text(
-        f" Predictions against targets{shared}, the first {MAX_PREDICTIONS} rows of {len(rows)}:"
+        f"{scored} Predictions against targets{shared}, the first {MAX_PREDICTIONS} rows of "
+        f"{len(rows)}:"
     )
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from explainer.evaluate.quantities import state_key
 from explainer.evaluate.worked import Update
 from explainer.graph.network import Network
 from explainer.page.context import Context
@@ -197,3 +198,186 @@ def _orders(net: Network, li: int) -> set[str]:
                 o for o, sub in (("source", f"{i}{j}"), ("target", f"{j}{i}")) if digits != sub
             }
     return orders
+
+
+# An optimizer's update of one parameter, written out (rules/optimizers.py computes it): rows
+# of the rule in symbols, then with numbers, each with the JSON key its value ends with. The
+# state before the worked step is 0: it is the optimizer's first step (t = 1).
+
+
+def _decayed(ctx: Context, u: Update, g: str) -> tuple[list[tuple[str, str]], str, str]:
+    """Weight decay's row, if any, and the gradient symbol and number the rule then takes."""
+    h, opt = ctx.scenario.optimizer_settings, ctx.scenario.optimizer
+    w = ctx.sym(u.key)
+    if not h.weight_decay or opt == "adamw":
+        return [], g, ctx.factor_num(u.gradient)
+    taken = u.gradient + h.weight_decay * u.old
+    row = (
+        rf"{g} + \lambda \cdot {w} &= {ctx.factor_num(u.gradient)} + {ctx.num(h.weight_decay)}"
+        rf" \cdot {ctx.factor_num(u.old)} = {ctx.num(taken)}"
+    )
+    return [(row, "")], rf"\left({g} + \lambda \cdot {w}\right)", ctx.factor_num(taken)
+
+
+def optimizer_rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
+    """The rows of one parameter's update by the scenario's optimizer, with the keys they end
+    with (`g`: the gradient's symbol): each rule in symbols on one row, with its numbers on the
+    next (a row of both would not fit the page)."""
+    return [half for row in _rows(ctx, u, g) for half in _two(row)]
+
+
+def _two(row: tuple[str, str]) -> list[tuple[str, str]]:
+    """`lhs &= symbols = numbers = value` as `lhs &= symbols` and `&= numbers = value`."""
+    text, key = row
+    lhs, _, rest = text.partition(" &= ")
+    symbols, _, numbers = rest.partition(" = ")
+    return [(f"{lhs} &= {symbols}", ""), (f"&= {numbers}", key)]
+
+
+def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
+    h, name = ctx.scenario.optimizer_settings, ctx.scenario.optimizer
+    w, eta = ctx.sym(u.key), ctx.scenario.rate_symbol
+    lr, n = ctx.num(ctx.scenario.learning_rate), ctx.num
+    shown = dict(u.shown)
+    rows, g, gn = _decayed(ctx, u, g)
+    old = ctx.factor_num(u.old)
+    if name == "adamw" and h.weight_decay:
+        decayed = u.old - ctx.scenario.learning_rate * h.weight_decay * u.old
+        rows.append(
+            (
+                rf"{w}' &= {w} - {eta} \cdot \lambda \cdot {w} = {old} - {lr} \cdot "
+                rf"{n(h.weight_decay)} \cdot {old} = {n(decayed)}",
+                "",
+            )
+        )
+        w, old = f"{w}'", ctx.factor_num(decayed)
+
+    def state(x: str) -> str:
+        return f"{x}_{{{ctx.sym(u.key)}}}"
+
+    if name == "sgd":  # with weight decay: the decayed gradient, then plain descent
+        rows.append(
+            (
+                rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot {g} = {old} - {lr} \cdot {gn} = "
+                rf"{n(u.new)}",
+                f"{u.key}@1",
+            )
+        )
+    elif name in ("momentum", "nesterov"):
+        mu = n(h.momentum)
+        rows.append(
+            (
+                rf"{state('v')}^{{+}} &= \mu \cdot {state('v')} + {g} = {mu} \cdot 0 + {gn} = "
+                rf"{n(shown['v'])}",
+                state_key("v", u.key),
+            )
+        )
+        step = (
+            rf"{state('v')}^{{+}}",
+            ctx.factor_num(shown["v"]),
+        )
+        if name == "nesterov":
+            step = (
+                rf"\left({g} + \mu \cdot {state('v')}^{{+}}\right)",
+                rf"\left({gn} + {mu} \cdot {ctx.factor_num(shown['v'])}\right)",
+            )
+        rows.append(
+            (
+                rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot {step[0]} = {old} - {lr} \cdot "
+                rf"{step[1]} = {n(u.new)}",
+                f"{u.key}@1",
+            )
+        )
+    elif name == "rmsprop":
+        a = h.alpha
+        rows += [
+            (
+                rf"{state('s')}^{{+}} &= \alpha \cdot {state('s')} + (1 - \alpha) \cdot {_squared(g)}"
+                rf" = {n(a)} \cdot 0 + {n(1 - a)} \cdot {gn}^{{2}} = {n(shown['s'])}",
+                state_key("s", u.key),
+            ),
+            (
+                rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot \frac{{{g}}}"
+                rf"{{\sqrt{{{state('s')}^{{+}}}} + \epsilon}} = {old} - {lr} \cdot "
+                rf"\frac{{{gn}}}{{\sqrt{{{n(shown['s'])}}} + {n(h.epsilon)}}} = {n(u.new)}",
+                f"{u.key}@1",
+            ),
+        ]
+    else:  # adam, adamw
+        b1, b2 = h.beta1, h.beta2
+        rows += [
+            (
+                rf"{state('m')}^{{+}} &= \beta_{{1}} \cdot {state('m')} + (1 - \beta_{{1}}) "
+                rf"\cdot {g} = {n(b1)} \cdot 0 + {n(1 - b1)} \cdot {gn} = {n(shown['m'])}",
+                state_key("m", u.key),
+            ),
+            (
+                rf"{state('s')}^{{+}} &= \beta_{{2}} \cdot {state('s')} + (1 - \beta_{{2}}) "
+                rf"\cdot {_squared(g)} = {n(b2)} \cdot 0 + {n(1 - b2)} \cdot {gn}^{{2}} = "
+                rf"{n(shown['s'])}",
+                state_key("s", u.key),
+            ),
+            (
+                rf"\hat{{m}}_{{{ctx.sym(u.key)}}} &= \frac{{{state('m')}^{{+}}}}"
+                rf"{{1 - \beta_{{1}}^{{t}}}} = \frac{{{n(shown['m'])}}}{{1 - {n(b1)}^{{1}}}} = "
+                rf"{n(shown['m_hat'])}",
+                state_key("m_hat", u.key),
+            ),
+            (
+                rf"\hat{{s}}_{{{ctx.sym(u.key)}}} &= \frac{{{state('s')}^{{+}}}}"
+                rf"{{1 - \beta_{{2}}^{{t}}}} = \frac{{{n(shown['s'])}}}{{1 - {n(b2)}^{{1}}}} = "
+                rf"{n(shown['s_hat'])}",
+                state_key("s_hat", u.key),
+            ),
+            (
+                rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot \frac{{\hat{{m}}_{{{ctx.sym(u.key)}}}}}"
+                rf"{{\sqrt{{\hat{{s}}_{{{ctx.sym(u.key)}}}}} + \epsilon}} = {old} - {lr} \cdot "
+                rf"\frac{{{ctx.factor_num(shown['m_hat'])}}}{{\sqrt{{{n(shown['s_hat'])}}} + "
+                rf"{n(h.epsilon)}}} = {n(u.new)}",
+                f"{u.key}@1",
+            ),
+        ]
+    return rows
+
+
+def _squared(g: str) -> str:
+    """g², bracketed where g is a fraction or a sum (∂E/∂w squared, not its denominator)."""
+    return f"{g}^{{2}}" if g.startswith(r"\left(") else rf"\left({g}\right)^{{2}}"
+
+
+# Each optimizer's rule in general, for the summary: {g} the gradient the step takes (with
+# coupled weight decay, g + λ·w), {eta} the rate's symbol, {w} the parameter (AdamW: w' after
+# its decay).
+RULES: dict[str, tuple[str, ...]] = {
+    "sgd": (r"w^{{+}} &= {w} - {eta} \cdot {g}",),
+    "momentum": (r"v^{{+}} &= \mu \cdot v + {g}", r"w^{{+}} &= {w} - {eta} \cdot v^{{+}}"),
+    "nesterov": (
+        r"v^{{+}} &= \mu \cdot v + {g}",
+        r"w^{{+}} &= {w} - {eta} \cdot \left({g} + \mu \cdot v^{{+}}\right)",
+    ),
+    "rmsprop": (
+        r"s^{{+}} &= \alpha \cdot s + (1 - \alpha) \cdot {g2}",
+        r"w^{{+}} &= {w} - {eta} \cdot \frac{{{g}}}{{\sqrt{{s^{{+}}}} + \epsilon}}",
+    ),
+    "adam": (
+        r"m^{{+}} &= \beta_{{1}} \cdot m + (1 - \beta_{{1}}) \cdot {g}",
+        r"s^{{+}} &= \beta_{{2}} \cdot s + (1 - \beta_{{2}}) \cdot {g2}",
+        r"\hat{{m}} &= \frac{{m^{{+}}}}{{1 - \beta_{{1}}^{{t}}}} \quad "
+        r"\hat{{s}} = \frac{{s^{{+}}}}{{1 - \beta_{{2}}^{{t}}}}",
+        r"w^{{+}} &= {w} - {eta} \cdot \frac{{\hat{{m}}}}{{\sqrt{{\hat{{s}}}} + \epsilon}}",
+    ),
+}
+
+
+def optimizer_rule(ctx: Context) -> tuple[str, ...]:
+    """The scenario's update rule in general, weight decay included, one row per equation."""
+    name, h = ctx.scenario.optimizer, ctx.scenario.optimizer_settings
+    g, w, eta = ctx.step_gradient("w"), "w", ctx.scenario.rate_symbol
+    rows: tuple[str, ...] = ()
+    if h.weight_decay and name == "adamw":
+        rows, w = (rf"w' &= w - {eta} \cdot \lambda \cdot w",), "w'"
+    elif h.weight_decay:
+        g = rf"\left({g} + \lambda \cdot w\right)"
+    g2 = f"{g}^{{2}}" if g.startswith(r"\left(") else rf"\left({g}\right)^{{2}}"
+    table = RULES["adam" if name == "adamw" else name]
+    return rows + tuple(r.format(g=g, g2=g2, w=w, eta=eta) for r in table)

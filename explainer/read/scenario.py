@@ -17,14 +17,16 @@ from typing import Any
 from explainer.foundation.errors import ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
 from explainer.foundation.resources import resource_dir
-from explainer.read import graph_scenario, handout_spec, toml_shape
+from explainer.read import graph_scenario, handout_spec, init_spec, toml_shape
 from explainer.read.claims import Claim, read_claims
 from explainer.read.expressions import Node, Op, Ref
 from explainer.read.files import csv_table, read_regular
 from explainer.read.handout_spec import NO_HANDOUT, HandoutSpec
+from explainer.read.init_spec import Init
 from explainer.read.reader import Reader, kind
 from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS, Activation, activation
 from explainer.rules.operations import FUNCTIONS
+from explainer.rules.optimizers import DEFAULT_SETTINGS, OPTIMIZERS, Settings
 
 BIAS_MODES = ("none", "shared", "per-neuron")
 UPDATE_ORDERS = ("simultaneous", "sequential")
@@ -111,6 +113,9 @@ class Scenario:
     # seed 000: examples the network never trains on, forecast after training (inputs, targets)
     forecast: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
     handout: HandoutSpec = NO_HANDOUT  # what a teacher's sheet leaves blank, how it varies
+    init: Init | None = None  # the seeded generator the starting weights were drawn from
+    optimizer: str = "sgd"  # a row of evaluate/optimizers.OPTIMIZERS
+    optimizer_settings: Settings = DEFAULT_SETTINGS
 
 
 TOP_KEYS = (
@@ -130,6 +135,7 @@ TOP_KEYS = (
     "claims",
     "forecast",
     "handout",
+    "init",
 )
 LAYER_KEYS = (
     "neurons",
@@ -234,7 +240,8 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
     layers_raw = net.get("layers", net.list_of(lambda k, v: v))
     if len(layers_raw) > limits.layers:  # before each is read
         raise limits.exceeded(file, "network.layers", "layers", "a network", len(layers_raw))
-    layers = _layers(file, layers_raw, len(inputs))
+    init = init_spec.read(top)
+    layers = _layers(file, layers_raw, len(inputs), init)
     _check_size(file, limits, len(inputs), layers)
 
     loss_raw = raw.get("loss")
@@ -255,7 +262,9 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
 
     loss = top.sub("loss", ("function", "residual"))
     training = top.sub(
-        "training", ("learning_rate", "steps", "update", "until_loss", "mode"), required=True
+        "training",
+        ("learning_rate", "steps", "update", "until_loss", "mode", "optimizer", *SETTINGS),
+        required=True,
     )
     narrative = top.sub("narrative", SECTIONS)
     display = top.sub("display", ("digits", "table_steps", "error_split", "highlight", "replaced"))
@@ -290,6 +299,8 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         data=data,
         forecast=forecast,
         handout=handout_spec.read(top),
+        init=init,
+        **_optimizer(file, training, loss.table.get("function", "half_sse")),
         mode=training.get("mode", training.choice(MODES), "stochastic"),
         update=training.get("update", training.choice(UPDATE_ORDERS), "simultaneous"),
         digits=display.get("digits", display.count(1, 15), DEFAULT_DIGITS),
@@ -474,20 +485,92 @@ def parameters(layers: tuple[Layer, ...]) -> int:
     return weights + sum(len(layer.bias_names) for layer in layers)
 
 
-def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]:
-    layers: list[Layer] = []
-    fan_in = n_inputs
-    weight_no, bias_no = 1, 1
+SETTINGS = tuple(f.name for f in dataclasses.fields(Settings))
+# Each setting's range: a fraction of 1 below 1 (a decay), or any positive number.
+_DECAY = ("momentum", "beta1", "beta2", "alpha")
+
+
+def _optimizer(file: str, training: Reader, loss: object) -> dict[str, Any]:
+    """`optimizer` and its settings from [training]: a setting the optimizer does not read is
+    refused (weight_decay goes with every one), as is an optimizer on an objective climbed."""
+    name = training.get("optimizer", training.choice(tuple(OPTIMIZERS)), "sgd")
+    opt = OPTIMIZERS[name]
+    values: dict[str, float] = {}
+    for key in SETTINGS:
+        if key not in training.table:
+            continue
+        if key != "weight_decay" and key not in opt.settings:
+            users = [o.name for o in OPTIMIZERS.values() if key in o.settings]
+            raise ScenarioError(
+                file,
+                training.key(key),
+                f"only with optimizer {' or '.join(users)}",
+                f"optimizer {name}",
+            )
+        x = training.get(key, training.number)
+        ok = 0 <= x < 1 if key in _DECAY else x > 0 if key == "epsilon" else x >= 0
+        if not ok:
+            expected = {True: "a number from 0 up to (not including) 1"}.get(
+                key in _DECAY, "a number above 0" if key == "epsilon" else "a number of 0 or more"
+            )
+            raise ScenarioError(file, training.key(key), expected, repr(x))
+        values[key] = x
+    if name != "sgd" and isinstance(loss, str) and LOSSES.get(loss, LOSSES["half_sse"]).ascent:
+        raise ScenarioError(
+            file,
+            training.key("optimizer"),
+            "plain gradient ascent (sgd) on an objective climbed",
+            name,
+        )
+    return {"optimizer": name, "optimizer_settings": Settings(**values)}
+
+
+def _readers(file: str, raw: tuple[Any, ...]) -> list[Reader]:
+    readers = []
     for i, table in enumerate(raw):
         key = f"network.layers[{i}]"
         if not isinstance(table, dict):
             raise ScenarioError(file, key, "a table ([[network.layers]])", kind(table))
-        r = Reader(file, table, key, LAYER_KEYS)
+        readers.append(Reader(file, table, key, LAYER_KEYS))
+    return readers
+
+
+def _drawn(
+    file: str, readers: list[Reader], n_inputs: int, init: Init | None
+) -> list[tuple[tuple[tuple[float, ...], ...], tuple[float, ...]]] | None:
+    """With `[init]`, every layer's weights and biases drawn in the generator's order (a layer
+    then gives none of its own: one stream, in the source's order)."""
+    if init is None:
+        return None
+    shapes, fan_in = [], n_inputs
+    for r in readers:
+        for k in ("weights", "biases"):
+            if k in r.table:
+                raise ScenarioError(
+                    file, r.key(k), "no values beside [init], which draws them", "values"
+                )
+        n = len(r.get("neurons", r.list_of(r.name)))
+        bias = r.get("bias", r.choice(BIAS_MODES), "none")
+        shapes.append((n, fan_in, {"none": 0, "shared": 1, "per-neuron": n}[bias]))
+        fan_in = n
+    return init.layers(shapes)
+
+
+def _layers(
+    file: str, raw: tuple[Any, ...], n_inputs: int, init: Init | None = None
+) -> tuple[Layer, ...]:
+    layers: list[Layer] = []
+    fan_in = n_inputs
+    weight_no, bias_no = 1, 1
+    readers = _readers(file, raw)
+    drawn = _drawn(file, readers, n_inputs, init)
+    for i, r in enumerate(readers):
+        key = r.path
         neurons = r.get("neurons", r.list_of(r.name))
         activation = r.get("activation", r.choice(ACTIVATIONS))
         setting = _setting(file, r, key, activation)
         row = r.list_of(r.number, fan_in)
-        weights = r.get("weights", r.list_of(row, len(neurons)))
+        weights = r.get("weights", r.list_of(row, len(neurons)), drawn[i][0] if drawn else ...)
         default_w = tuple(
             tuple(f"w{weight_no + j * fan_in + k}" for k in range(fan_in))
             for j in range(len(neurons))
@@ -499,7 +582,9 @@ def _layers(file: str, raw: tuple[Any, ...], n_inputs: int) -> tuple[Layer, ...]
         bias = r.get("bias", r.choice(BIAS_MODES), "none")
         n_bias = {"none": 0, "shared": 1, "per-neuron": len(neurons)}[bias]
         biases = r.get(
-            "biases", r.list_of(r.number, n_bias, min_length=0), () if n_bias == 0 else ...
+            "biases",
+            r.list_of(r.number, n_bias, min_length=0),
+            drawn[i][1] if drawn else () if n_bias == 0 else ...,
         )
         default_b = (f"b{bias_no}",) if bias == "shared" else tuple(f"b_{n}" for n in neurons)
         bias_no += bias == "shared"

@@ -18,6 +18,7 @@ from explainer.read.arithmetic_spec import parse_arithmetic as parse_arithmetic
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import AnyScenario, Scenario
 from explainer.rules.activations import LOSSES
+from explainer.rules.optimizers import DEFAULT_SETTINGS, Settings
 
 UpdateOrder = Literal["simultaneous", "sequential"]
 Direction = Literal["descent", "ascent"]
@@ -42,6 +43,13 @@ class Schedule:
     examples: tuple[Example, ...]  # the training set, or the one worked example
     several: bool  # a training set: a step is an epoch, and @1 is after the first epoch
     steps: int
+    optimizer: str = "sgd"  # a row of rules/optimizers.OPTIMIZERS
+    settings: Settings = DEFAULT_SETTINGS
+
+    @property
+    def plain(self) -> bool:
+        """Plain gradient descent, p − η·g: no optimizer state and no weight decay."""
+        return self.optimizer == "sgd" and not self.settings.weight_decay
 
 
 def schedule(s: Scenario) -> Schedule:
@@ -55,6 +63,8 @@ def schedule(s: Scenario) -> Schedule:
         examples=s.data or ((s.input_values, s.targets),),
         several=bool(s.data),
         steps=s.steps,
+        optimizer=s.optimizer,
+        settings=s.optimizer_settings,
     )
 
 

@@ -159,6 +159,16 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
         doc["training"]["until_loss"] = draw(st.sampled_from([1e-3, 1e-12, 0.5]))
     if draw(st.booleans()):
         doc["claims"] = {f"{draw(st.sampled_from(['w1', 'out_n00', 'E_total']))}": draw(texts)}
+    if draw(st.integers(0, 4)) == 0:  # weights drawn from a seed instead ([init])
+        for layer in layers:
+            layer.pop("weights", None)
+            layer.pop("biases", None)
+        doc["init"] = {
+            "generator": draw(st.sampled_from(["numpy", "numpy-rng", "python", "matlab"])),
+            "seed": draw(st.sampled_from([0, 1, 2**32 - 1, 2**32, -1])),
+            "order": draw(st.sampled_from(["matrix", "matrix-in-out", "neuron"])),
+            "scale": draw(st.sampled_from([1.0, 0.01, 1e300, 0.0])),
+        }
     return doc
 
 

@@ -1,0 +1,148 @@
+"""Rules (optimizers): the update rules after plain gradient descent, one row each,
+as PyTorch's torch.optim writes them (its defaults are the defaults here):
+
+    sgd       p⁺ = p − η·g
+    momentum  v⁺ = μ·v + g;                     p⁺ = p − η·v⁺
+    nesterov  v⁺ = μ·v + g;                     p⁺ = p − η·(g + μ·v⁺)
+    rmsprop   s⁺ = α·s + (1 − α)·g²;             p⁺ = p − η·g/(√s⁺ + ε)
+    adam      m⁺ = β₁·m + (1 − β₁)·g;  s⁺ = β₂·s + (1 − β₂)·g²;
+              m̂ = m⁺/(1 − β₁ᵗ);  ŝ = s⁺/(1 − β₂ᵗ);  p⁺ = p − η·m̂/(√ŝ + ε)   (t: the step, from 1)
+    adamw     p ← p − η·λ·p first (weight decay decoupled from the gradient), then adam
+
+Weight decay λ with any other row is coupled: g ← g + λ·p before the rule, the gradient of
+an L2 penalty (λ/2)·‖p‖² added to the loss. Each rule takes a parameter, its gradient and its
+state (zero before the first step) and gives the new parameter, the new state and the
+intermediate values a page shows; it is written over plain operations, so the same row
+computes one parameter in the page's arithmetic and a whole layer's numpy array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+N = Any  # a number of the arithmetic, or a numpy array of them
+
+
+@dataclass(frozen=True)
+class Settings:
+    """An optimizer's hyperparameters, as a scenario's [training] names them."""
+
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    alpha: float = 0.99
+    weight_decay: float = 0.0
+
+
+DEFAULT_SETTINGS = Settings()
+
+
+@dataclass(frozen=True)
+class Ops:
+    """The arithmetic a rule computes in: a constant in its numbers, and a square root."""
+
+    constant: Callable[[float], N]
+    root: Callable[[N], N]
+    settle: Callable[[N], N] = lambda x: x
+
+
+Step = tuple[N, dict[str, N], dict[str, N]]  # (new parameter, new state, shown values)
+Rule = Callable[[Ops, Settings, N, int, N, N, Mapping[str, N]], Step]
+
+
+def _sgd(o: Ops, h: Settings, eta: N, t: int, p: N, g: N, s: Mapping[str, N]) -> Step:
+    return o.settle(p - o.settle(eta * g)), {}, {}
+
+
+def _momentum(o: Ops, h: Settings, eta: N, t: int, p: N, g: N, s: Mapping[str, N]) -> Step:
+    v = o.settle(o.constant(h.momentum) * s["v"] + g)
+    return o.settle(p - o.settle(eta * v)), {"v": v}, {"v": v}
+
+
+def _nesterov(o: Ops, h: Settings, eta: N, t: int, p: N, g: N, s: Mapping[str, N]) -> Step:
+    mu = o.constant(h.momentum)
+    v = o.settle(mu * s["v"] + g)
+    look = o.settle(g + o.settle(mu * v))
+    return o.settle(p - o.settle(eta * look)), {"v": v}, {"v": v, "look": look}
+
+
+def _rmsprop(o: Ops, h: Settings, eta: N, t: int, p: N, g: N, s: Mapping[str, N]) -> Step:
+    a = o.constant(h.alpha)
+    sq = o.settle(a * s["s"] + o.settle((o.constant(1.0) - a) * g * g))
+    step = o.settle(eta * g / (o.root(sq) + o.constant(h.epsilon)))
+    return o.settle(p - step), {"s": sq}, {"s": sq}
+
+
+def _adam(o: Ops, h: Settings, eta: N, t: int, p: N, g: N, s: Mapping[str, N]) -> Step:
+    b1, b2, one = o.constant(h.beta1), o.constant(h.beta2), o.constant(1.0)
+    m = o.settle(b1 * s["m"] + o.settle((one - b1) * g))
+    sq = o.settle(b2 * s["s"] + o.settle((one - b2) * g * g))
+    m_hat = o.settle(m / (one - o.constant(h.beta1**t)))
+    s_hat = o.settle(sq / (one - o.constant(h.beta2**t)))
+    step = o.settle(eta * m_hat / (o.root(s_hat) + o.constant(h.epsilon)))
+    return o.settle(p - step), {"m": m, "s": sq}, {"m": m, "s": sq, "m_hat": m_hat, "s_hat": s_hat}
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    name: str
+    rule: Rule
+    state: tuple[str, ...]  # what it carries per parameter from step to step, zero at first
+    settings: tuple[str, ...]  # the Settings it reads (weight_decay: every one)
+    describe: str  # for the page
+    decoupled: bool = False  # weight decay applied to p itself, not added to the gradient
+
+    def step(self, o: Ops, h: Settings, eta: N, t: int, p: N, g: N, state: Mapping[str, N]) -> Step:
+        """One update at step t (from 1), weight decay included."""
+        if h.weight_decay and self.decoupled:  # AdamW: p ← p − η·λ·p, then the rule
+            p = o.settle(p - o.settle(eta * o.constant(h.weight_decay) * p))
+        elif h.weight_decay:  # coupled: the gradient of (λ/2)·‖p‖² joins the loss's
+            g = o.settle(g + o.settle(o.constant(h.weight_decay) * p))
+        return self.rule(o, h, eta, t, p, g, state)
+
+
+OPTIMIZERS: dict[str, Optimizer] = {
+    x.name: x
+    for x in (
+        Optimizer("sgd", _sgd, (), (), "plain gradient descent"),
+        Optimizer(
+            "momentum",
+            _momentum,
+            ("v",),
+            ("momentum",),
+            "gradient descent with momentum (PyTorch's form: the velocity sums the gradients)",
+        ),
+        Optimizer(
+            "nesterov",
+            _nesterov,
+            ("v",),
+            ("momentum",),
+            "gradient descent with Nesterov momentum (PyTorch's form)",
+        ),
+        Optimizer(
+            "rmsprop",
+            _rmsprop,
+            ("s",),
+            ("alpha", "epsilon"),
+            "RMSProp: each step divided by the root of a running mean of squared gradients",
+        ),
+        Optimizer(
+            "adam",
+            _adam,
+            ("m", "s"),
+            ("beta1", "beta2", "epsilon"),
+            "Adam: running means of the gradient and its square, bias-corrected",
+        ),
+        Optimizer(
+            "adamw",
+            _adam,
+            ("m", "s"),
+            ("beta1", "beta2", "epsilon"),
+            "AdamW: Adam with the weight decay decoupled from the gradient",
+            decoupled=True,
+        ),
+    )
+}
