@@ -71,3 +71,12 @@ def test_accuracy_is_a_claim_like_any_quantity() -> None:
 def test_a_regression_has_no_classes() -> None:
     v = explainer.load("serengil-sine", steps=2).values
     assert not any(k.startswith(("class_", "accuracy@")) for k in v)
+
+
+@pytest.mark.parametrize(
+    ("right", "count", "said"), [(199, 200, "99.5%"), (4, 4, "100%"), (1, 3, "33.3%"), (0, 2, "0%")]
+)
+def test_an_accuracy_is_cut_not_rounded_up_to_all_right(right: int, count: int, said: str) -> None:
+    from explainer.page.training import _percent
+
+    assert _percent(right, count) == said

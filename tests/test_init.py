@@ -199,3 +199,21 @@ def test_xor_epochs_is_trasks_loop() -> None:
     classes = (sigmoid(sigmoid(x @ syn0) @ syn1)[:, 0] >= 0.5).astype(int)
     assert [v[f"class_{r}@60000"] for r in range(1, 5)] == list(classes) == [0, 1, 1, 0]
     assert v["accuracy@60000"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("init", "key"),
+    [
+        (
+            {"generator": "numpy", "seed": 1, "draw": "uniform", "low": -1e308, "high": 1e308},
+            "init.high",
+        ),
+        ({"generator": "numpy", "seed": 1, "scale": 1e308, "shift": 1.7e308}, "init.scale"),
+    ],
+)
+def test_draws_past_float_range_are_refused_where_they_are_set(
+    init: dict[str, Any], key: str
+) -> None:
+    with pytest.raises(ScenarioError) as e:
+        explainer.from_dict(_network(init, (1, 1)), name="huge")
+    assert key in str(e.value)

@@ -171,3 +171,77 @@ def test_an_optimizer_on_paper_is_a_clear_error(
     assert main(["render", str(path), "--arithmetic", "paper:4", "-o", str(tmp_path / "o")]) == 2
     assert "float64" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_adam_without_bias_correction_trains_as_written_out() -> None:
+    """bias_correction = false: w⁺ = w − η·m⁺/(√s⁺ + ε), m and s as they are; the gradients
+    from PyTorch's autograd, the update written here."""
+    torch = pytest.importorskip("torch")
+    doc = _mazur("adam", steps=3)
+    doc["training"]["bias_correction"] = False
+    v = explainer.from_dict(doc, name="uncorrected").values
+    t = torch.float64
+    w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=t, requires_grad=True)
+    b1 = torch.tensor([0.35], dtype=t, requires_grad=True)
+    w2 = torch.tensor([[0.40, 0.45], [0.50, 0.55]], dtype=t, requires_grad=True)
+    b2 = torch.tensor([0.60], dtype=t, requires_grad=True)
+    params = [w1, b1, w2, b2]
+    m = [torch.zeros_like(p) for p in params]
+    s = [torch.zeros_like(p) for p in params]
+    x, y = torch.tensor([0.05, 0.10], dtype=t), torch.tensor([0.01, 0.99], dtype=t)
+    for _ in range(3):
+        for p in params:
+            p.grad = None
+        out = torch.sigmoid(w2 @ torch.sigmoid(w1 @ x + b1) + b2)
+        (0.5 * ((y - out) ** 2).sum()).backward()
+        with torch.no_grad():
+            for i, p in enumerate(params):
+                assert p.grad is not None
+                m[i] = 0.9 * m[i] + 0.1 * p.grad
+                s[i] = 0.999 * s[i] + 0.001 * p.grad**2
+                p -= 0.5 * m[i] / (s[i].sqrt() + 1e-8)
+    want = [*w1.detach().ravel().tolist(), b1.item(), *w2.detach().ravel().tolist(), b2.item()]
+    assert [float(v[f"{p}@3"]) for p in PARAMS] == pytest.approx(want, rel=1e-11)
+    assert float(v["mhat_w5@1"]) == float(v["m_w5@1"])  # no correction: m̂ is m
+
+
+def test_a_number_from_adam_without_its_correction_is_diagnosed() -> None:
+    plain = _mazur("adam", steps=2)
+    uncorrected = _mazur("adam", steps=2)
+    uncorrected["training"]["bias_correction"] = False
+    printed = f"{float(explainer.from_dict(uncorrected, name='u').values['w5@2']):.6f}"
+    assert printed != f"{float(explainer.from_dict(plain, name='p').values['w5@2']):.6f}"
+    (f,) = explainer.from_dict({**plain, "claims": {"w5@2": printed}}, name="c").verify()
+    assert not f.reproduced and "Adam without its bias correction" in f.explained_by
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (
+            {"loss": {"function": "performance"}, "training.weight_decay": 0.01},
+            "training.optimizer",
+        ),
+        ({"notation": {"profile": "delta"}}, "notation.profile"),
+    ],
+)
+def test_what_the_page_cannot_write_as_an_optimizer_is_refused(
+    change: dict[str, Any], key: str
+) -> None:
+    """Weight decay on an objective climbed (descent's decay would climb with it), and the
+    delta profile, whose update row is plain descent's."""
+    doc = _mazur("sgd" if "training.weight_decay" in change else "adam")
+    for k, v in change.items():
+        if k == "training.weight_decay":
+            doc["training"]["weight_decay"] = v
+        else:
+            doc[k] = v
+    with pytest.raises(ScenarioError) as e:
+        explainer.from_dict(doc, name="bad")
+    assert key in str(e.value)
+
+
+def test_an_adam_page_names_adam_where_it_says_how_parameters_move() -> None:
+    md = explainer.from_dict(_mazur("adam"), name="adam").markdown()
+    assert "one step of Adam with" in md and "; Adam;" in md
+    assert "one step of gradient descent" not in md

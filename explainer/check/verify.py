@@ -33,6 +33,7 @@ from explainer.read.claims import Claim, claim_where
 from explainer.read.cost import STEPWISE_LIMIT, table_steps
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario
+from explainer.rules.optimizers import OPTIMIZERS
 
 Values = dict[str, Any]
 
@@ -538,6 +539,15 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
                 trained(dataclasses.replace(s, layers=layers)),
             )
         )
+    if "bias_correction" in OPTIMIZERS[s.optimizer].settings:  # Adam's correction, or none
+        h = s.optimizer_settings
+        what = (
+            "Adam without its bias correction"
+            if h.bias_correction
+            else "Adam with its bias correction"
+        )
+        flipped = dataclasses.replace(h, bias_correction=not h.bias_correction)
+        out.append(Variant(what, trained(dataclasses.replace(s, optimizer_settings=flipped))))
     halves = {
         "half_sse": ("sse", "without the ½ in the loss"),
         "sse": ("half_sse", "with a ½ in the loss"),

@@ -27,7 +27,7 @@ def ops(ar: Arithmetic) -> Ops:
     of the other arithmetics repeat the worked step, which starts every state at 0)."""
     if ar.name not in ROOTS:
         raise ArithmeticModeError(
-            f"an optimizer other than sgd computes in float64, not in {ar.name} arithmetic "
+            f"an optimizer or weight decay computes in float64, not in {ar.name} arithmetic "
             "(its state is carried from step to step by the float64 loop); use --arithmetic "
             "float64"
         )

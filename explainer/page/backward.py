@@ -436,7 +436,15 @@ def _optimizer_intro(ctx: Context) -> Paragraph:
         "epsilon": r"\epsilon",
         "alpha": r"\alpha",
     }
-    settings = [math(f"{names[k]} = {ctx.num(getattr(h, k))}") for k in opt.settings]
+    settings = [math(f"{names[k]} = {ctx.num(getattr(h, k))}") for k in opt.settings if k in names]
+    corrected = (
+        {
+            True: " Each running mean is corrected for starting at 0 (bias correction).",
+            False: " Its running means are not corrected for starting at 0 (no bias correction).",
+        }[h.bias_correction]
+        if "bias_correction" in opt.settings
+        else ""
+    )
     if h.weight_decay:
         settings.append(math(rf"\lambda = {ctx.num(h.weight_decay)}"))
     decay = (
@@ -455,7 +463,7 @@ def _optimizer_intro(ctx: Context) -> Paragraph:
             f"The parameters are updated by {opt.describe}, with ",
             math(f"{s.rate_symbol} = {ctx.num(s.learning_rate)}"),
             *((", ", *listing(settings)) if settings else ()),
-            ". Its state " if opt.state else ". ",
+            ". Its state " if opt.state else ".",
             *(
                 (
                     *listing(math(x) for x in opt.state),
@@ -467,6 +475,7 @@ def _optimizer_intro(ctx: Context) -> Paragraph:
                 else ()
             ),
             decay,
+            corrected,
             " " + update_order(ctx.net, ctx.plan.update).capitalize() + ".",
         )
     )
@@ -480,7 +489,9 @@ def _update_displays(ctx: Context, updates: list[Update]) -> list[Item]:
     out: list[Item] = []
     for u in updates:
         rows = optimizer_rows(ctx, u, ctx.step_gradient(ctx.sym(u.key)))
-        out.append(Display(tuple(r for r, _ in rows), ends=tuple(e for _, e in rows)))
+        # with a training set, @1 is the first epoch's: the worked step's state has no key
+        ends = tuple("" if ctx.view.run.schedule.several else e for _, e in rows)
+        out.append(Display(tuple(r for r, _ in rows), ends=ends))
     return out
 
 

@@ -29,6 +29,7 @@ from explainer.page.words import (
     update_order,
 )
 from explainer.rules.activations import LOSSES
+from explainer.rules.optimizers import OPTIMIZERS
 
 
 def setup(ctx: Context) -> Section:
@@ -103,6 +104,15 @@ def _layer(ctx: Context, li: int) -> Prose:
     return text(*parts, ".")
 
 
+def _how_moved(ctx: Context) -> str:
+    """Gradient descent (or ascent), or the optimizer that moves the parameters."""
+    if ctx.view.run.schedule.plain:
+        return f"gradient {ctx.plan.direction}"
+    opt, h = OPTIMIZERS[ctx.scenario.optimizer], ctx.scenario.optimizer_settings
+    decay = f", weight decay {h.weight_decay:g}" if h.weight_decay else ""
+    return f"{opt.name_in_prose}{decay}"
+
+
 def _loss(ctx: Context) -> Prose:
     """The loss, the learning rate, the update and the arithmetic."""
     s, plan = ctx.scenario, ctx.plan
@@ -113,7 +123,7 @@ def _loss(ctx: Context) -> Prose:
         math(ctx.sym(ctx.net.loss)),
         ". Learning rate ",
         math(f"{s.rate_symbol} = {ctx.num(s.learning_rate)}"),
-        f"; gradient {plan.direction}; {update_order(ctx.net, plan.update)}. Numbers are computed "
+        f"; {_how_moved(ctx)}; {update_order(ctx.net, plan.update)}. Numbers are computed "
         + how_computed(plan.arithmetic.kind, ctx.ev.describe, plan.digits),
     )
 

@@ -70,7 +70,10 @@ class Printer(LatexPrinter):  # type: ignore[misc]
             and not _decimal(args[0])
         ):
             head, args = self._print(args[0]), args[1:]  # ½(t − o)², not ½ · (t − o)²
-        return head + r" \cdot ".join(self._factor(a) for a in args)
+        rest = r" \cdot ".join(self._factor(a) for a in args)
+        # ½ juxtaposed only with a bracket: ½ · 0.45 and ½ · net, never ½0.45 (a mixed number)
+        glued = rest.startswith((r"\left(", "{"))
+        return head + rest if not head or glued else rf"{head} \cdot {rest}"
 
     def _print_Rational(self, expr: Any) -> str:
         # a decimal as a scenario writes it (a slope 0.1 is 1/10 exactly): 0.1, not \frac{1}{10}
@@ -148,7 +151,14 @@ def _decimal(x: sp.Rational) -> str:
         q //= 5
     while q % 2 == 0:
         q //= 2
-    return format(Decimal(int(x.p)) / int(x.q), "f") if q == 1 else ""
+    if q != 1:
+        return ""
+    d = Decimal(int(x.p)) / int(x.q)
+    fixed = format(d, "f")
+    if len(fixed) <= 14:  # 0.044715, 0.01
+        return fixed
+    mantissa, _, exponent = format(d.normalize(), "E").partition("E")  # 1E-300: 1 · 10⁻³⁰⁰
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
 
 
 def latex(expr: sp.Basic, names: Mapping[sp.Symbol, str], iverson: bool = False) -> str:

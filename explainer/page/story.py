@@ -20,6 +20,7 @@ from explainer.page.backward import layer_contexts
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text
 from explainer.page.words import optimizer_rule, plural, training_unit
+from explainer.rules.optimizers import OPTIMIZERS
 
 Clause = Callable[[Context], Prose]
 
@@ -55,6 +56,13 @@ def _updates(ctx: Context) -> Prose:
         if ctx.ev.batch
         else f"gradient {way} "
     )
+    if not ctx.view.run.schedule.plain:  # an optimizer's step, not plain descent's
+        batch = f"one step of {OPTIMIZERS[ctx.scenario.optimizer].name_in_prose}" + (
+            f", from the mean of the {len(ctx.ev.batch)} examples' gradients, "
+            if ctx.ev.batch
+            else " "
+        )
+        return text(f"{batch}with ", math(f"{rate} = {ctx.num(ctx.scenario.learning_rate)}"))
     return text(
         f"one step of {batch}with ", math(f"{rate} = {ctx.num(ctx.scenario.learning_rate)}")
     )
@@ -114,6 +122,11 @@ WHY = {
 }
 
 
+OPTIMIZER_WHY = (
+    " An optimizer decides how far: from the gradient and from what it keeps of the steps before."
+)
+
+
 def opening(ctx: Context, anchors: tuple[str, ...]) -> Paragraph:
     """What the page computes, from what, in the order of its sections, and why."""
     parts = [OPENING[a](ctx) for a in anchors if a in OPENING]
@@ -133,6 +146,7 @@ def opening(ctx: Context, anchors: tuple[str, ...]) -> Paragraph:
             *text(
                 ". Every number on the page is computed from these givens. "
                 + WHY[ctx.plan.direction]
+                + ("" if ctx.view.run.schedule.plain else OPTIMIZER_WHY)
             ),
         )
     )

@@ -353,13 +353,20 @@ def _predictions(ctx: Context) -> Table:
     return Table(header, rows, (False, *([True] * (len(header) - 1))))
 
 
+def _percent(right: int, count: int) -> str:
+    """right/count as a percentage cut (not rounded) to one decimal: 199 of 200 is 99.5%,
+    never 100%; a whole number when it is one."""
+    tenths = 1000 * right // count
+    return f"{tenths // 10}%" if tenths % 10 == 0 else f"{tenths / 10:.1f}%"
+
+
 def _predictions_note(ctx: Context) -> Prose:
     rows, count = _prediction_rows(ctx), len(ctx.scenario.data)
     shared = " (examples that repeat an earlier one share its row)" if len(rows) < count else ""
     found = _classes(ctx)
     scored = (
         f" Each example's class is {found.rule.says}: {found.right} of {count} right, an "
-        f"accuracy of {found.accuracy:.0%}."
+        f"accuracy of {_percent(found.right, count)}."
         if found
         else ""
     )

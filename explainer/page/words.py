@@ -317,6 +317,8 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
                 rf"{n(shown['s'])}",
                 state_key("s", u.key),
             ),
+        ]
+        corrected = [
             (
                 rf"\hat{{m}}_{{{ctx.sym(u.key)}}} &= \frac{{{state('m')}^{{+}}}}"
                 rf"{{1 - \beta_{{1}}^{{t}}}} = \frac{{{n(shown['m'])}}}{{1 - {n(b1)}^{{1}}}} = "
@@ -329,14 +331,23 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
                 rf"{n(shown['s_hat'])}",
                 state_key("s_hat", u.key),
             ),
+        ]
+        # without the correction the step takes m⁺ and s⁺ themselves
+        m, s = (
+            (rf"\hat{{m}}_{{{ctx.sym(u.key)}}}", rf"\hat{{s}}_{{{ctx.sym(u.key)}}}")
+            if h.bias_correction
+            else (f"{state('m')}^{{+}}", f"{state('s')}^{{+}}")
+        )
+        rows += corrected if h.bias_correction else []
+        rows.append(
             (
-                rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot \frac{{\hat{{m}}_{{{ctx.sym(u.key)}}}}}"
-                rf"{{\sqrt{{\hat{{s}}_{{{ctx.sym(u.key)}}}}} + \epsilon}} = {old} - {lr} \cdot "
+                rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot \frac{{{m}}}"
+                rf"{{\sqrt{{{s}}} + \epsilon}} = {old} - {lr} \cdot "
                 rf"\frac{{{ctx.factor_num(shown['m_hat'])}}}{{\sqrt{{{n(shown['s_hat'])}}} + "
                 rf"{n(h.epsilon)}}} = {n(u.new)}",
                 f"{u.key}@1",
-            ),
-        ]
+            )
+        )
     return rows
 
 
@@ -380,4 +391,9 @@ def optimizer_rule(ctx: Context) -> tuple[str, ...]:
         g = rf"\left({g} + \lambda \cdot w\right)"
     g2 = f"{g}^{{2}}" if g.startswith(r"\left(") else rf"\left({g}\right)^{{2}}"
     table = RULES["adam" if name == "adamw" else name]
+    if name in ("adam", "adamw") and not h.bias_correction:  # m⁺ and s⁺ themselves
+        table = (
+            *table[:2],
+            r"w^{{+}} &= {w} - {eta} \cdot \frac{{m^{{+}}}}{{\sqrt{{s^{{+}}}} + \epsilon}}",
+        )
     return rows + tuple(r.format(g=g, g2=g2, w=w, eta=eta) for r in table)

@@ -19,6 +19,7 @@ checks each generator's first draws against the values its documentation prints.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,11 +144,15 @@ class Init:
         g = GENERATORS[self.generator]
         call = g.call.format(draw=self.draw)
         if self.draw == "uniform":
-            call += f"({self.low:g}, {self.high:g})"
+            call += f"({_written(self.low)}, {_written(self.high)})"
         transform = (
-            (f"{self.scale:g}·" if self.scale != 1 else "")
+            (f"{_written(self.scale)}·" if self.scale != 1 else "")
             + "draw"
-            + (f" {'+' if self.shift > 0 else '−'} {abs(self.shift):g}" if self.shift else "")
+            + (
+                f" {'+' if self.shift > 0 else '−'} {_written(abs(self.shift))}"
+                if self.shift
+                else ""
+            )
         )
         biases = {"drawn": "; the biases drawn with them", "zero": "; the biases 0"}[self.biases]
         order = ORDERS[self.order] if biased else ORDERS[self.order].split(", then")[0]
@@ -155,6 +160,12 @@ class Init:
             f"The starting weights are drawn, not given: {g.seeded.format(seed=self.seed)}, then "
             f"{call}, {order}, each value {transform}{biases if biased else ''}."
         )
+
+
+def _written(x: float) -> str:
+    """A setting as the scenario wrote it, shortest: 2, 0.01, 0.123456789 (repr, not :g)."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def read(top: Reader) -> Init | None:
@@ -173,8 +184,10 @@ def read(top: Reader) -> Init | None:
                     r.file, r.key(k), 'low and high only with draw = "uniform"', f"draw {draw}"
                 )
     low, high = r.get("low", r.number, -1.0), r.get("high", r.number, 1.0)
-    if not low < high:
-        raise ScenarioError(r.file, r.key("high"), f"a number above low = {low:g}", repr(high))
+    if not low < high or not math.isfinite(high - low):  # numpy draws from high − low
+        raise ScenarioError(
+            r.file, r.key("high"), f"a number above low = {low:g}, by a finite range", repr(high)
+        )
     return Init(
         generator,
         seed,

@@ -8,8 +8,9 @@ Every error names the file, the key path, what was expected and what was found.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -486,8 +487,16 @@ def parameters(layers: tuple[Layer, ...]) -> int:
 
 
 SETTINGS = tuple(f.name for f in dataclasses.fields(Settings))
-# Each setting's range: a fraction of 1 below 1 (a decay), or any positive number.
-_DECAY = ("momentum", "beta1", "beta2", "alpha")
+_FRACTION = (lambda x: 0 <= x < 1, "a number from 0 up to (not including) 1")  # a decay
+# Each numeric setting's range, as (holds, what it expects in words); the others are booleans.
+RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
+    "momentum": _FRACTION,
+    "beta1": _FRACTION,
+    "beta2": _FRACTION,
+    "alpha": _FRACTION,
+    "epsilon": (lambda x: x > 0, "a number above 0"),
+    "weight_decay": (lambda x: x >= 0, "a number of 0 or more"),
+}
 
 
 def _optimizer(file: str, training: Reader, loss: object) -> dict[str, Any]:
@@ -495,7 +504,7 @@ def _optimizer(file: str, training: Reader, loss: object) -> dict[str, Any]:
     refused (weight_decay goes with every one), as is an optimizer on an objective climbed."""
     name = training.get("optimizer", training.choice(tuple(OPTIMIZERS)), "sgd")
     opt = OPTIMIZERS[name]
-    values: dict[str, float] = {}
+    values: dict[str, Any] = {}  # float, or bool (bias_correction)
     for key in SETTINGS:
         if key not in training.table:
             continue
@@ -507,20 +516,21 @@ def _optimizer(file: str, training: Reader, loss: object) -> dict[str, Any]:
                 f"only with optimizer {' or '.join(users)}",
                 f"optimizer {name}",
             )
+        if key not in RANGES:
+            values[key] = training.get(key, training.boolean)
+            continue
         x = training.get(key, training.number)
-        ok = 0 <= x < 1 if key in _DECAY else x > 0 if key == "epsilon" else x >= 0
-        if not ok:
-            expected = {True: "a number from 0 up to (not including) 1"}.get(
-                key in _DECAY, "a number above 0" if key == "epsilon" else "a number of 0 or more"
-            )
+        holds, expected = RANGES[key]
+        if not holds(x):
             raise ScenarioError(file, training.key(key), expected, repr(x))
         values[key] = x
-    if name != "sgd" and isinstance(loss, str) and LOSSES.get(loss, LOSSES["half_sse"]).ascent:
+    plain = name == "sgd" and not values.get("weight_decay")
+    if not plain and isinstance(loss, str) and LOSSES.get(loss, LOSSES["half_sse"]).ascent:
         raise ScenarioError(
             file,
             training.key("optimizer"),
-            "plain gradient ascent (sgd) on an objective climbed",
-            name,
+            "plain gradient ascent (sgd, no weight_decay) on an objective climbed",
+            name if name != "sgd" else "sgd with weight_decay",
         )
     return {"optimizer": name, "optimizer_settings": Settings(**values)}
 
@@ -553,7 +563,12 @@ def _drawn(
         bias = r.get("bias", r.choice(BIAS_MODES), "none")
         shapes.append((n, fan_in, {"none": 0, "shared": 1, "per-neuron": n}[bias]))
         fan_in = n
-    return init.layers(shapes)
+    drawn = init.layers(shapes)
+    if not all(math.isfinite(x) for w, b in drawn for x in (*(v for row in w for v in row), *b)):
+        raise ScenarioError(  # scale·draw + shift past float range
+            file, "init.scale", "a scale and shift that keep every drawn value finite", "inf"
+        )
+    return drawn
 
 
 def _layers(
@@ -728,6 +743,13 @@ def _check_profile(s: Scenario) -> None:
             "display.error_split",
             "a network with a hidden layer to split the error back to",
             f"{len(s.layers)} layer",
+        )
+    if s.profile == "delta" and (s.optimizer != "sgd" or s.optimizer_settings.weight_decay):
+        raise ScenarioError(  # the delta rule's update row is plain descent's, Δw = −η·δ·x
+            s.path,
+            "notation.profile",
+            "the chain profile for an optimizer or weight decay (the delta rule is plain descent)",
+            "delta",
         )
     if s.profile == "single-weight" and len(trained) != 1:
         raise ScenarioError(

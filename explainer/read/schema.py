@@ -133,7 +133,7 @@ def _network_form() -> Schema:
                 "until_loss": POSITIVE,
                 "mode": _one_of(scenario.MODES),
                 "optimizer": _one_of(list(OPTIMIZERS)),
-                **{k: NUMBER for k in scenario.SETTINGS},
+                **{k: NUMBER if k in scenario.RANGES else FLAG for k in scenario.SETTINGS},
             }
         ),
         "display": _table(

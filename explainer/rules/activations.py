@@ -212,7 +212,9 @@ def _gelu_derivative(net: Expr, out: Expr) -> Expr:
 
 def _decimal(x: Expr) -> str:
     """An exact decimal as written (1/100 → 0.01)."""
-    return format(Decimal(int(x.p)) / Decimal(int(x.q)), "f")
+    d = Decimal(int(x.p)) / Decimal(int(x.q))
+    fixed = format(d, "f")
+    return fixed if len(fixed) <= 14 else format(d.normalize(), "E")  # 1E-300, not 300 zeros
 
 
 ACTIVATIONS: dict[str, Activation] = {

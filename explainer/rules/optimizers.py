@@ -1,5 +1,6 @@
 """Rules (optimizers): the update rules after plain gradient descent, one row each,
-as PyTorch's torch.optim writes them (its defaults are the defaults here):
+as PyTorch's torch.optim writes them (its defaults are the defaults here, but for momentum's
+μ, which torch.optim.SGD leaves at 0 and which is 0.9 here, the value lectures use):
 
     sgd       p⁺ = p − η·g
     momentum  v⁺ = μ·v + g;                     p⁺ = p − η·v⁺
@@ -35,6 +36,9 @@ class Settings:
     epsilon: float = 1e-8
     alpha: float = 0.99
     weight_decay: float = 0.0
+    # Adam's m̂ and ŝ: corrected for starting at 0 (PyTorch), or m and s as they are (from-scratch
+    # code that leaves the correction out)
+    bias_correction: bool = True
 
 
 DEFAULT_SETTINGS = Settings()
@@ -80,8 +84,8 @@ def _adam(o: Ops, h: Settings, eta: N, t: int, p: N, g: N, s: Mapping[str, N]) -
     b1, b2, one = o.constant(h.beta1), o.constant(h.beta2), o.constant(1.0)
     m = o.settle(b1 * s["m"] + o.settle((one - b1) * g))
     sq = o.settle(b2 * s["s"] + o.settle((one - b2) * g * g))
-    m_hat = o.settle(m / (one - o.constant(h.beta1**t)))
-    s_hat = o.settle(sq / (one - o.constant(h.beta2**t)))
+    m_hat = o.settle(m / (one - o.constant(h.beta1**t))) if h.bias_correction else m
+    s_hat = o.settle(sq / (one - o.constant(h.beta2**t))) if h.bias_correction else sq
     step = o.settle(eta * m_hat / (o.root(s_hat) + o.constant(h.epsilon)))
     return o.settle(p - step), {"m": m, "s": sq}, {"m": m, "s": sq, "m_hat": m_hat, "s_hat": s_hat}
 
@@ -94,6 +98,11 @@ class Optimizer:
     settings: tuple[str, ...]  # the Settings it reads (weight_decay: every one)
     describe: str  # for the page
     decoupled: bool = False  # weight decay applied to p itself, not added to the gradient
+
+    @property
+    def name_in_prose(self) -> str:
+        """The optimizer's name as a sentence says it: "Adam", "momentum"."""
+        return self.describe.split(":")[0].split(" (")[0]
 
     def step(self, o: Ops, h: Settings, eta: N, t: int, p: N, g: N, state: Mapping[str, N]) -> Step:
         """One update at step t (from 1), weight decay included."""
@@ -133,14 +142,14 @@ OPTIMIZERS: dict[str, Optimizer] = {
             "adam",
             _adam,
             ("m", "s"),
-            ("beta1", "beta2", "epsilon"),
-            "Adam: running means of the gradient and its square, bias-corrected",
+            ("beta1", "beta2", "epsilon", "bias_correction"),
+            "Adam: running means of the gradient and of its square",
         ),
         Optimizer(
             "adamw",
             _adam,
             ("m", "s"),
-            ("beta1", "beta2", "epsilon"),
+            ("beta1", "beta2", "epsilon", "bias_correction"),
             "AdamW: Adam with the weight decay decoupled from the gradient",
             decoupled=True,
         ),
