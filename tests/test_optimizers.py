@@ -6,6 +6,7 @@ plain Python from the page's own gradient."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -245,3 +246,17 @@ def test_an_adam_page_names_adam_where_it_says_how_parameters_move() -> None:
     md = explainer.from_dict(_mazur("adam"), name="adam").markdown()
     assert "one step of Adam with" in md and "; Adam;" in md
     assert "one step of gradient descent" not in md
+
+
+def test_a_handout_of_an_optimizer_is_refused_with_the_reason(tmp_path: Any) -> None:
+    """A key's tolerance is measured on paper, where no optimizer runs: refused, saying so."""
+    shipped = Path(__file__).resolve().parent.parent / "scenarios" / "adam.toml"
+    path = tmp_path / "adam.toml"
+    path.write_text(
+        shipped.read_text(encoding="utf-8")
+        + "\n[handout.vary]\ninputs = { from = 0.05, to = 0.5, step = 0.05 }\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(explainer.UsageError) as e:
+        explainer.handout(path, variants=2, fmt="md")
+    assert "optimizer" in str(e.value) and "explainer render" in str(e.value)
