@@ -122,8 +122,12 @@ WHY = {
 }
 
 
+# With an optimizer the step is not in proportion to the gradient (Adam's first moves each
+# parameter by about η): the sign says which way, the optimizer how far.
 OPTIMIZER_WHY = (
-    " An optimizer decides how far: from the gradient and from what it keeps of the steps before."
+    "The derivative of the loss by a parameter says how fast the loss changes as that "
+    "parameter moves, so its sign says which way to move the parameter to lower the loss; the "
+    "optimizer decides how far, from the gradient and from what it keeps of the steps before."
 )
 
 
@@ -145,8 +149,7 @@ def opening(ctx: Context, anchors: tuple[str, ...]) -> Paragraph:
             *joined,
             *text(
                 ". Every number on the page is computed from these givens. "
-                + WHY[ctx.plan.direction]
-                + ("" if ctx.view.run.schedule.plain else OPTIMIZER_WHY)
+                + (WHY[ctx.plan.direction] if ctx.view.run.schedule.plain else OPTIMIZER_WHY)
             ),
         )
     )
