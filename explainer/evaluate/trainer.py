@@ -145,7 +145,7 @@ def _numpy(
         else [slice(0, len(examples))]
     )
     sequential = run.update == "sequential"
-    moves = None if run.plain else _Moves(run, first)
+    moves = None if run.plain else _Moves(run)
     watch = run.until_loss is not None
     rows: list[Step] = []
     sampled = curve_steps(steps) if not watch else frozenset()
@@ -392,10 +392,10 @@ class _Moves:
     """An optimizer over whole layers: its rule (rules/optimizers.py) on numpy arrays, the step
     count t it has reached, and each array's state where the entry is trained."""
 
-    def __init__(self, run: Schedule, first: int) -> None:
+    def __init__(self, run: Schedule) -> None:
         self.opt, self.h = OPTIMIZERS[run.optimizer], run.settings
         self.eta = np.float64(run.learning_rate)
-        self.t = first  # the steps taken (a continued training starts again from 0: train())
+        self.t = 0  # the steps taken (always from the start: train() never continues one)
 
     def moved(
         self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], mask: np.ndarray

@@ -16,22 +16,19 @@ from explainer.evaluate.arithmetic import Arithmetic, Number
 from explainer.foundation.errors import ArithmeticModeError
 from explainer.rules.optimizers import OPTIMIZERS, Ops, Settings, Step
 
-# The arithmetic an optimizer's square root is taken in (its training is numpy's loop, which
-# carries the state from step to step in float64).
-ROOTS = {"float64": np.sqrt}
 NUMPY = Ops(constant=np.float64, root=np.sqrt)  # a whole layer's arrays, in float64
 
 
 def ops(ar: Arithmetic) -> Ops:
     """An optimizer's operations in the page's arithmetic: float64 only (the stepwise passes
     of the other arithmetics repeat the worked step, which starts every state at 0)."""
-    if ar.name not in ROOTS:
+    if ar.name != "float64":
         raise ArithmeticModeError(
             f"an optimizer or weight decay computes in float64, not in {ar.name} arithmetic "
             "(its state is carried from step to step by the float64 loop); use --arithmetic "
             "float64"
         )
-    return Ops(constant=ar.number, root=ROOTS[ar.name], settle=ar.settle)
+    return Ops(constant=ar.number, root=np.sqrt, settle=ar.settle)
 
 
 def optimized(
@@ -42,12 +39,12 @@ def optimized(
     t: int,
     old: Number,
     g: Number,
-    state: dict[str, Number] | None = None,
 ) -> Step:
-    """One optimizer step at step t (from 1), from `state` (zero before the first step)."""
+    """One optimizer step at step t (from 1), from a state of zeros: the worked step, the
+    optimizer's first (training's later steps are the numpy loop's, trainer._Moves)."""
     opt = OPTIMIZERS[name]
     zero = ar.number(0.0)
-    return opt.step(ops(ar), h, eta, t, old, g, state or {k: zero for k in opt.state})
+    return opt.step(ops(ar), h, eta, t, old, g, {k: zero for k in opt.state})
 
 
 def updated(ar: Arithmetic, eta: Number, old: Number, gradient: Number) -> Number:

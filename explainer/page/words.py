@@ -117,17 +117,13 @@ def neuron_of(net: Network, key: str) -> str:
 
 # How the page's numbers are made and shown, by arithmetic: on paper every shown number is the
 # one carried, written without trailing zeros.
-SHOWN = {
-    "float64": "in {how}, shown to {digits} significant digits, rounded half up.",
-    "float32": "in {how}, shown to {digits} significant digits, rounded half up.",
-    "exact": "in {how}, shown to {digits} significant digits, rounded half up.",
-    "paper": "{how}; trailing zeros are not written.",
-}
+SHOWN = "in {how}, shown to {digits} significant digits, rounded half up."
+SHOWN_ON_PAPER = "{how}; trailing zeros are not written."
 
 
 def how_computed(kind: str, describe: str, digits: int) -> str:
     """The end of "Numbers are computed …": the arithmetic in words, and how numbers show."""
-    return SHOWN[kind].format(how=describe, digits=digits)
+    return (SHOWN_ON_PAPER if kind == "paper" else SHOWN).format(how=describe, digits=digits)
 
 
 def update_row(ctx: Context, u: Update, op: str, change: str, change_numbers: str) -> str:
@@ -211,7 +207,7 @@ def _decayed(ctx: Context, u: Update, g: str) -> tuple[list[tuple[str, str]], st
     w = ctx.sym(u.key)
     if not h.weight_decay or opt == "adamw":
         return [], g, ctx.factor_num(u.gradient)
-    taken = u.gradient + h.weight_decay * u.old
+    taken = dict(u.shown)["taken"]  # the rule's own g + λ·w
     row = (
         rf"{g} + \lambda \cdot {w} &= {ctx.factor_num(u.gradient)} + {ctx.num(h.weight_decay)}"
         rf" \cdot {ctx.factor_num(u.old)} = {ctx.num(taken)}"
@@ -242,7 +238,7 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
     rows, g, gn = _decayed(ctx, u, g)
     old = ctx.factor_num(u.old)
     if name == "adamw" and h.weight_decay:
-        decayed = u.old - ctx.scenario.learning_rate * h.weight_decay * u.old
+        decayed = shown["decayed"]  # the rule's own w − η·λ·w
         rows.append(
             (
                 rf"{w}' &= {w} - {eta} \cdot \lambda \cdot {w} = {old} - {lr} \cdot "
@@ -389,7 +385,7 @@ def optimizer_rule(ctx: Context) -> tuple[str, ...]:
         rows, w = (rf"w' &= w - {eta} \cdot \lambda \cdot w",), "w'"
     elif h.weight_decay:
         g = rf"\left({g} + \lambda \cdot w\right)"
-    g2 = f"{g}^{{2}}" if g.startswith(r"\left(") else rf"\left({g}\right)^{{2}}"
+    g2 = _squared(g)
     table = RULES["adam" if name == "adamw" else name]
     if name in ("adam", "adamw") and not h.bias_correction:  # m⁺ and s⁺ themselves
         table = (

@@ -16,6 +16,7 @@ PAPER_DECIMALS = range(1, 16)
 EXPECTED = "float64, float32, exact, or paper:K[:half-up|truncate] with K from 1 to 15"
 # What a student can carry with a calculator: a handout's key is worked in one of these.
 CALCULATOR = ("float64", "exact", "paper")
+CALCULATOR_EXPECTED = "float64, exact, or paper:K[:half-up|truncate] with K from 1 to 15"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,6 @@ def for_a_calculator(spec: str) -> ArithmeticSpec:
     if parsed.kind not in CALCULATOR:
         raise UsageError(
             f"--arithmetic {spec}: a handout's key is worked as a student can with a calculator; "
-            "expected float64, exact, or paper:K[:half-up|truncate]"
+            f"expected {CALCULATOR_EXPECTED}"
         )
     return parsed

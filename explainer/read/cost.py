@@ -13,9 +13,8 @@ from explainer.read.scenario import Scenario, neuron_key, parameters
 from explainer.rules.activations import ACTIVATIONS
 
 STEPWISE_LIMIT = 200  # exact and on-paper training repeat the whole worked step
-PAPER_VARIANTS = (
-    19  # verification's stepwise alternatives: 1–9 decimals, rounded or truncated; float32
-)
+# verification's stepwise alternatives: 1–9 decimals, rounded or truncated; float32
+PAPER_VARIANTS = 19
 
 
 def table_steps(total: int, first: int) -> frozenset[int]:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from explainer.foundation.errors import ScenarioError, UsageError
-from explainer.read.arithmetic_spec import for_a_calculator
+from explainer.read.arithmetic_spec import CALCULATOR_EXPECTED, for_a_calculator
 from explainer.read.reader import Reader
 
 # What a blank may name by kind: the quantities of the worked step each stands for.
@@ -129,8 +129,7 @@ def _arithmetic(r: Reader) -> Callable[[str, object], str]:
         try:
             for_a_calculator(text)
         except UsageError:
-            expected = "float64, exact, or paper:K[:half-up|truncate] with K from 1 to 15"
-            raise ScenarioError(r.file, key, expected, repr(text)) from None
+            raise ScenarioError(r.file, key, CALCULATOR_EXPECTED, repr(text)) from None
         return text
 
     return check

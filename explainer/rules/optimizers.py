@@ -70,7 +70,7 @@ def _nesterov(o: Ops, h: Settings, eta: N, t: int, p: N, g: N, s: Mapping[str, N
     mu = o.constant(h.momentum)
     v = o.settle(mu * s["v"] + g)
     look = o.settle(g + o.settle(mu * v))
-    return o.settle(p - o.settle(eta * look)), {"v": v}, {"v": v, "look": look}
+    return o.settle(p - o.settle(eta * look)), {"v": v}, {"v": v}
 
 
 def _rmsprop(o: Ops, h: Settings, eta: N, t: int, p: N, g: N, s: Mapping[str, N]) -> Step:
@@ -105,12 +105,15 @@ class Optimizer:
         return self.describe.split(":")[0].split(" (")[0]
 
     def step(self, o: Ops, h: Settings, eta: N, t: int, p: N, g: N, state: Mapping[str, N]) -> Step:
-        """One update at step t (from 1), weight decay included."""
+        """One update at step t (from 1), weight decay included; the values shown include the
+        decayed parameter (decoupled, "decayed") or the gradient taken (coupled, "taken")."""
+        decay: dict[str, N] = {}
         if h.weight_decay and self.decoupled:  # AdamW: p ← p − η·λ·p, then the rule
-            p = o.settle(p - o.settle(eta * o.constant(h.weight_decay) * p))
+            p = decay["decayed"] = o.settle(p - o.settle(eta * o.constant(h.weight_decay) * p))
         elif h.weight_decay:  # coupled: the gradient of (λ/2)·‖p‖² joins the loss's
-            g = o.settle(g + o.settle(o.constant(h.weight_decay) * p))
-        return self.rule(o, h, eta, t, p, g, state)
+            g = decay["taken"] = o.settle(g + o.settle(o.constant(h.weight_decay) * p))
+        new, after, shown = self.rule(o, h, eta, t, p, g, state)
+        return new, after, {**decay, **shown}
 
 
 OPTIMIZERS: dict[str, Optimizer] = {
