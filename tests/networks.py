@@ -6,8 +6,8 @@ from `numpy.random.default_rng(seed)`: the same seed always gives the same netwo
 
 Covered: 1–3 layers of 1–3 neurons, 1–3 inputs, every activation (relu, sigmoid, tanh, identity,
 leaky ReLU and ELU with their parameter now and then set, softplus, GELU, and sometimes "none"), no / shared / per-neuron biases, on a constant input of 1 or −1 (a
-threshold), trained or frozen biases (and now and then frozen weights), every loss and both
-residual orders, with and without named loss terms, simultaneous and sequential updates.
+threshold), trained or frozen biases (and now and then frozen weights), every loss (a softmax output
+layer with the categorical cross-entropy) and both residual orders, with and without named loss terms, simultaneous and sequential updates.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "leaky_relu", "elu", "soft
 KINKED = ("relu", "leaky_relu", "elu")  # a piece changes at 0
 SETTING = {"leaky_relu": ("slope", 0.01, 0.3), "elu": ("alpha", 0.5, 1.5)}  # key, drawn from
 BIAS_MODES = ("none", "shared", "per-neuron")
-LOSSES = ("half_sse", "sse", "mse", "performance", "cross_entropy")  # cross-entropy: sigmoid out
+# cross-entropy: sigmoid out; categorical: a softmax over the output layer, targets summing to 1
+LOSSES = ("half_sse", "sse", "mse", "performance", "cross_entropy", "categorical_cross_entropy")
 UPDATES = ("simultaneous", "sequential")
 RESIDUALS = ("target-out", "out-target")
 SEEDS = tuple(range(25))
@@ -39,6 +40,26 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
 
 def _values(rng: np.random.Generator, n: int) -> list[float]:
     return [float(x) for x in rng.uniform(-1.0, 1.0, n)]
+
+
+# The output layer's activation a loss needs: outputs in (0, 1), or a distribution
+OUTPUT_OF = {"cross_entropy": "sigmoid", "categorical_cross_entropy": "softmax"}
+
+
+def _targets(rng: np.random.Generator, loss: str, last: dict[str, Any], n_out: int) -> list[float]:
+    """Targets the loss takes (in [0, 1]; a distribution, summing to 1 in float64 too), with
+    the output activation it needs set on the last layer."""
+    if loss not in OUTPUT_OF:
+        return _values(rng, n_out)
+    last["activation"] = OUTPUT_OF[loss]
+    for key, _, _ in SETTING.values():
+        last.pop(key, None)
+    drawn = rng.uniform(0.0 if loss == "cross_entropy" else 0.1, 1.0, n_out)
+    if loss == "cross_entropy":
+        return [float(x) for x in drawn]
+    targets = [float(x) for x in drawn / drawn.sum()]
+    targets[-1] = 1.0 - sum(targets[:-1])
+    return targets
 
 
 def _draw(rng: np.random.Generator) -> dict[str, Any]:
@@ -72,13 +93,9 @@ def _draw(rng: np.random.Generator) -> dict[str, Any]:
         layers[-1]["train_weights"] = True
     n_out = len(layers[-1]["neurons"])
     loss = _pick(rng, LOSSES)
-    if loss == "cross_entropy":  # needs outputs in (0, 1) and targets in [0, 1]
-        layers[-1]["activation"] = "sigmoid"
-        for key, _, _ in SETTING.values():
-            layers[-1].pop(key, None)
-        targets = [float(x) for x in rng.uniform(0.0, 1.0, n_out)]
-    else:
-        targets = _values(rng, n_out)
+    if loss == "categorical_cross_entropy" and n_out == 1:  # a softmax of one is always 1
+        loss = "cross_entropy"
+    targets = _targets(rng, loss, layers[-1], n_out)
     raw: dict[str, Any] = {
         "title": "random network",
         "network": {"inputs": [f"i{k + 1}" for k in range(n_inputs)], "layers": layers},

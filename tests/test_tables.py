@@ -50,6 +50,7 @@ INVENTED = [
     "momentum",
     "serengil-sine",
     "serengil-step",
+    "softmax-cross-entropy",
     "weight-decay",
     "xor-epochs",
 ]

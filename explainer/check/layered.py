@@ -67,6 +67,14 @@ def numbers(plan: Plan) -> tuple[compute.Run, compute.Run | None]:
     return page, (full if shares else None)
 
 
+def _classes(net: network.Network) -> tuple[str, ...]:
+    """The targets that sum to 1 on every example (the reader holds a categorical
+    cross-entropy's to it), else none."""
+    if net.loss_rule != "categorical_cross_entropy":
+        return ()
+    return tuple(n.target or "" for n in net.outputs)
+
+
 def only(training: Training, shown: frozenset[int]) -> Training:
     """The recorded steps a page shows: the first, the table's and the last."""
     last = training.steps[-1].k
@@ -104,7 +112,7 @@ def results(plan: Plan, values_only: bool = False) -> LayeredResults:
         torch=torch,
         deltas=quantities.deltas(net, ev, plan.delta_sign),
         one_weight=None if values_only else samples.one_weight(net, ev, training, bool(s.data)),
-        cancelled={} if values_only else derivation.cancellations(page.chain),
+        cancelled={} if values_only else derivation.cancellations(page.chain, _classes(net)),
         forecast=trainer.forecast(net, training.steps[-1].params, s.forecast)
         if s.forecast
         else None,

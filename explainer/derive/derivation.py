@@ -28,6 +28,7 @@ from explainer.rules.activations import (
     loss_derivative,
     loss_derivative_steps,
     loss_term,
+    softmax_steps,
 )
 
 
@@ -158,6 +159,8 @@ class _Builder:
         if node.kind == "out":
             neuron = net.neuron(node.neuron or "")
             act = neuron.rule
+            if act.over_layer:
+                return self._over_layer(p, neuron)
             x, y = sym(neuron.net), sym(neuron.out)
             return Local(
                 p,
@@ -173,6 +176,27 @@ class _Builder:
             derived = _linear(net.neuron(node.neuron or ""), p.by)
             return Local(p, node.display, derived, derived, (), "linear")
         raise ValueError(f"no local derivative of {node.kind} node {p.of}")
+
+    def _over_layer(self, p: Partial, neuron: Neuron) -> Local:
+        """∂out_i/∂net_j of a softmax: out_i(1 − out_i) for j = i, −out_i·out_j for j ≠ i (the
+        Jacobian's entries, each a function of the outputs)."""
+        act = neuron.rule
+        layer = [self.net.neuron(n) for n in self.net.layers[neuron.layer]]
+        i = next(k for k, n in enumerate(layer) if n.out == p.of)
+        j = next(k for k, n in enumerate(layer) if n.net == p.by)
+        node = self.net.node(p.of)
+        assert node.expr is not None and act.cross is not None
+        out_i, out_j = sym(layer[i].out), sym(layer[j].out)
+        textbook = act.derivative(sym(p.by), out_i) if i == j else act.cross(out_i, out_j)
+        nets = tuple(sym(n.net) for n in layer)
+        return Local(
+            p,
+            node.display,
+            sp.diff(node.expr, sym(p.by)),
+            textbook,
+            softmax_steps(nets, i, j),
+            act.name,
+        )
 
     def _loss_local(self, p: Partial) -> Local:
         """∂L/∂out_k: the loss with its named terms written out, differentiated by out_k."""
@@ -210,7 +234,9 @@ class _Builder:
             terms: list[tuple[Partial, ...]] = []
             for k in next_layer:
                 via = self.local(k.net, n.out)
-                if k.term:
+                # the share through output k is E_k's alone unless k's output depends on
+                # every net of its layer (a softmax: every E_i depends on net_k)
+                if k.term and not k.rule.over_layer:
                     alias = self.equation(
                         Partial(k.term, k.net), [(Partial(loss, k.net),)], "alias"
                     )
@@ -221,7 +247,14 @@ class _Builder:
                     terms.append((Partial(loss, k.net), via))
             defines.append(self.equation(upstream, terms, "sum" if len(terms) > 1 else "chain"))
         chain_head = [upstream]
-        if n.has_net:
+        if n.rule.over_layer:  # ∂L/∂net_j = Σ_i ∂L/∂out_i · ∂out_i/∂net_j, over the layer
+            layer = [self.net.neuron(k) for k in self.net.layers[n.layer]]
+            defines += [self.local(loss, k.out) for k in layer if k is not n]
+            terms_ = [(Partial(loss, k.out), self.local(k.out, n.net)) for k in layer]
+            defines += [f for _, f in terms_]
+            defines.append(self.equation(Partial(loss, n.net), list(terms_), "sum"))
+            chain_head = [Partial(loss, n.net)]
+        elif n.has_net:
             act = self.local(n.out, n.net)
             defines.append(act)
             defines.append(self.equation(Partial(loss, n.net), [(upstream, act)], "chain"))
@@ -242,7 +275,11 @@ class _Builder:
         loss = self.net.loss
         terms = []
         for j in chain_head_of:
-            head = [Partial(loss, j.out)] + ([Partial(j.out, j.net)] if j.has_net else [])
+            head = (
+                [Partial(loss, j.net)]
+                if j.rule.over_layer
+                else [Partial(loss, j.out)] + ([Partial(j.out, j.net)] if j.has_net else [])
+            )
             terms.append((*head, self.local(j.net, key)))
         return self.equation(Partial(loss, key), terms, "sum" if len(terms) > 1 else "chain")
 
@@ -269,13 +306,19 @@ def derive(net: Network) -> Derivation:
     )
 
 
-def cancellations(d: Derivation) -> dict[Partial, sp.Expr]:
+def cancellations(d: Derivation, distribution: tuple[str, ...] = ()) -> dict[Partial, sp.Expr]:
     """Chains whose product of textbook factors cancels to something much simpler, and what it
     cancels to: cross-entropy after a sigmoid, (o − t)/(o(1 − o)) · o(1 − o) = o − t. Much
-    simpler: at most half the operations, and not a bare number."""
+    simpler: at most half the operations, and not a bare number. `distribution`: targets that
+    sum to 1 (a softmax's classes), under which a sum over the layer may collapse too:
+    Σ_i (−t_i/out_i)·∂out_i/∂net_j = out_j·Σ_i t_i − t_j = out_j − t_j."""
     found = {}
     for eq in d.equations:
-        if len(eq.terms) != 1 or any(d.local(f) is None for f in eq.terms[0]):
+        if any(d.local(f) is None for term in eq.terms for f in term):
+            continue
+        if len(eq.terms) > 1:
+            if distribution and (collapsed := _collapsed(d, eq, distribution)) is not None:
+                found[eq.partial] = collapsed
             continue
         factors = [d._locals[f].textbook for f in eq.terms[0]]
         if not any(_divides(x) for x in factors):  # nothing to cancel against: skip sympy
@@ -285,6 +328,21 @@ def cancellations(d: Derivation) -> dict[Partial, sp.Expr]:
         if not simplified.is_Number and 2 * sp.count_ops(simplified) <= sp.count_ops(product):
             found[eq.partial] = simplified
     return found
+
+
+def _collapsed(d: Derivation, eq: Equation, targets: tuple[str, ...]) -> sp.Expr | None:
+    """A sum of chains, with one target written as 1 minus the others (they sum to 1): the
+    simplest of these forms, where it is much simpler than the sum."""
+    total = sp.Add(*(sp.Mul(*(d._locals[f].textbook for f in term)) for term in eq.terms))
+    total = sp.cancel(total.doit())
+    ts = [sym(t) for t in targets]
+    forms = [
+        sp.factor(sp.cancel(total.subs(t, 1 - sp.Add(*(u for u in ts if u is not t))))) for t in ts
+    ]
+    best = min(forms, key=sp.count_ops)
+    if best.is_Number or 2 * sp.count_ops(best) > sp.count_ops(total):
+        return None
+    return best
 
 
 def _divides(expr: sp.Basic) -> bool:

@@ -37,6 +37,8 @@ class Local:
 
 def local(g: Gate) -> tuple[Local, ...]:
     """∂g/∂w for each wire w feeding g; a wire written twice (x·x) gets the sum of its places."""
+    if g.forms:
+        return tuple(Local(g.out, w, f) for w, f in zip(g.inputs, g.forms, strict=True))
     if g.op == "node":
         monomials = _monomials(g.expr)
         if monomials is not None:  # a weighted sum: each derivative read off its terms

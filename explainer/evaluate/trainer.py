@@ -39,13 +39,35 @@ from explainer.rules.optimizers import OPTIMIZERS
 # The training loop ---------------------------------------------------------------------------
 
 
+def _softmax(z: np.ndarray) -> np.ndarray:
+    """Each row's e^z / Σ e^z, shifted by the row's largest z first (the same quotient, and no
+    overflow: e^(z − m) / Σ e^(z − m))."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+def _softmax_back(u: np.ndarray, z: np.ndarray, o: np.ndarray) -> np.ndarray:
+    """δ_j = Σ_i u_i·∂o_i/∂z_j = Σ_i u_i·o_i(δ_ij − o_j) = o_j·(u_j − Σ_i u_i·o_i), per row."""
+    delta: np.ndarray = o * (u - (u * o).sum(axis=1, keepdims=True))
+    return delta
+
+
+# Activations over a whole layer: (forward, δ from ∂L/∂out) on numpy rows
+_OVER_LAYER = {"softmax": (_softmax, _softmax_back)}
+
+
 @functools.cache
 def _numpy_rule(act: Activation) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """An activation and its derivative as numpy functions, written once per activation."""
+    """An activation as numpy functions, written once per activation: f(net), and the error
+    signal δ = back(∂L/∂out, net, out), for one neuron's activation u·f′(net, out)."""
+    if act.over_layer:
+        return _OVER_LAYER[act.name]
     x, y = sp.Symbol("x"), sp.Symbol("y")
+    f_prime = compiled.vectorised((x, y), act.derivative(x, y).doit())
     return (
         compiled.vectorised((x,), act.forward(x)),
-        compiled.vectorised((x, y), act.derivative(x, y).doit()),
+        lambda u, z, o: u * f_prime(z, o),
     )
 
 
@@ -56,7 +78,7 @@ class _Layer:
     def __init__(self, net: Network, names: tuple[str, ...], theta: np.ndarray) -> None:
         index = {p.key: i for i, p in enumerate(net.params)}
         neurons = [net.neuron(n) for n in names]
-        self.f, self.f_prime = _numpy_rule(neurons[0].rule)
+        self.f, self.back = _numpy_rule(neurons[0].rule)
         self.w_index = np.array([[index[k] for k in n.weights] for n in neurons], dtype=np.intp)
         biases = list(dict.fromkeys(n.bias for n in neurons if n.bias))
         self.b_index = np.array([index[b] for b in biases], dtype=np.intp)
@@ -426,7 +448,7 @@ def _update(
         )  # the mean over the batch: every gradient below is linear in it
     for i in range(len(layers) - 1, -1, -1):
         layer = layers[i]
-        delta = upstream * layer.f_prime(nets[i], outs[i + 1])
+        delta = layer.back(upstream, nets[i], outs[i + 1])
         if i and not sequential:
             upstream = delta @ layer.w  # from the weights before this step's update
         # Σ over the rows of δᵀ·out; for one row the outer product, the same products, faster

@@ -32,7 +32,7 @@ from explainer.evaluate.records import Step, Training, converged
 from explainer.evaluate.settle import Settled
 from explainer.evaluate.update import optimized, updated
 from explainer.foundation.errors import NumericError
-from explainer.graph.network import Network, sym
+from explainer.graph.network import Network, Neuron, sym
 from explainer.read.settings import Schedule
 from explainer.rules.activations import LOSSES, loss_derivative
 
@@ -268,15 +268,39 @@ def _input_gradients(
     sums: dict[str, list[Number]] = {}  # ∂L/∂(a source), one term per neuron it feeds
     for layer in reversed(net.layers):
         for n in map(net.neuron, layer):
-            if n.target:
+            if n.rule.over_layer:  # ∂L/∂net_j = Σ_i ∂L/∂out_i · ∂out_i/∂net_j
+                g = _over_layer(net, n, env, ar, known)
+            elif n.target:
                 g = _local(net, Partial(net.loss, n.out), env, ar, known)
             else:
                 g = ar.settle(_total(sums[n.out]))
-            if n.has_net:
+            if n.has_net and not n.rule.over_layer:
                 g = ar.settle(g * _local(net, Partial(n.out, n.net), env, ar, known))
             for x, w in zip(n.sources, n.weights, strict=True):
                 sums.setdefault(x, []).append(g * env[w])
     return tuple((Partial(net.loss, x), ar.settle(_total(sums[x]))) for x in net.inputs)
+
+
+def _over_layer(
+    net: Network,
+    n: Neuron,
+    env: Mapping[str, Number],
+    ar: Arithmetic,
+    known: Mapping[Partial, Number],
+) -> Number:
+    """∂L/∂net_j of a neuron whose activation is over its (output) layer: the derivation's
+    value, else the sum over the layer of ∂L/∂out_i times the Jacobian's entry ∂out_i/∂net_j."""
+    p = Partial(net.loss, n.net)
+    if p in known:
+        return known[p]
+    act, terms = n.rule, []
+    assert act.cross is not None
+    for k in (net.neuron(m) for m in net.layers[n.layer]):
+        o_k, o_j = sym(k.out), sym(n.out)
+        form = act.derivative(sym(n.net), o_k) if k is n else act.cross(o_k, o_j)
+        up = _local(net, Partial(net.loss, k.out), env, ar, known)
+        terms.append(up * ar.settle(value(form, env, ar)))
+    return ar.settle(_total(terms))
 
 
 def _total(terms: list[Number]) -> Number:

@@ -35,6 +35,9 @@ class Gate:
     expr: sp.Expr  # the gate's value in its operands (what is evaluated and differentiated)
     named: bool  # its wire is a node the author named
     node: str = ""  # the named node it is part of (error messages name it)
+    # ∂out/∂input per input, in textbook form, where the builder knows it (a softmax's Jacobian
+    # entries, out_i(1 − out_i) and −out_i·out_j, in the layer's outputs); else derived
+    forms: tuple[sp.Expr, ...] = ()
 
     @property
     def inputs(self) -> tuple[str, ...]:

@@ -190,10 +190,15 @@ def build(s: Scenario) -> Network:
             # the same canonical sum as weighted_sum.doit(), built directly (doit re-walks it)
             evaluated = sp.Add(*(sp.Mul(*p.args) for p in products))
             nodes.append(Node(net, "net", evaluated, weighted_sum, name))
-            if act.has_net:
+            if act.has_net and not act.over_layer:
                 f = _forward(act).xreplace({_X: sym(net)})
                 nodes.append(Node(out, "out", f, f, name))
             outs.append(out)
+        if act.layer is not None:  # softmax: every output a function of the layer's nets
+            nets = tuple(sym(n.net) for n in neurons[-len(layer.neurons) :])
+            for j, (n, out) in enumerate(zip(neurons[-len(layer.neurons) :], outs, strict=True)):
+                f = act.layer(nets, j)
+                nodes.append(Node(out, "out", f.doit(), f, n.name))
         sources = tuple(outs)
     nodes += _loss_nodes(s, [n for n in neurons if n.target])
     targets = [n.target or "" for n in neurons if n.target]

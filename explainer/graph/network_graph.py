@@ -38,6 +38,8 @@ def _gate(net: Network, key: str) -> Gate:
         if _own_gate(neuron.activation):  # the operation's own gate: its textbook rule
             arg = sp.Symbol(neuron.net)
             return Gate(key, neuron.activation, (arg,), node.expr, True, key)
+        if neuron.rule.over_layer:  # a softmax: a node of the layer's nets, its Jacobian's rows
+            return _over_layer(net, key)
     term = _term_of(net, node)
     if term is not None and net.loss_rule in OPERATIONS:  # a loss with a row: its own rule
         target, out = term
@@ -46,6 +48,22 @@ def _gate(net: Network, key: str) -> Gate:
     order = {n.key: i for i, n in enumerate(net.nodes)}
     inputs = sorted((s.name for s in node.expr.free_symbols), key=order.__getitem__)
     return Gate(key, "node", tuple(sp.Symbol(n) for n in inputs), node.expr, True, key)
+
+
+def _over_layer(net: Network, key: str) -> Gate:
+    """out_i of an activation over its layer, a gate fed by every net of the layer, with the
+    textbook entries ∂out_i/∂net_j: out_i(1 − out_i) for j = i, −out_i·out_j else."""
+    node = net.node(key)
+    neuron = net.neuron(node.neuron or "")
+    act, layer = neuron.rule, [net.neuron(n) for n in net.layers[neuron.layer]]
+    assert node.expr is not None and act.cross is not None
+    out = sp.Symbol(key)
+    forms = tuple(
+        act.derivative(sp.Symbol(k.net), out) if k is neuron else act.cross(out, sp.Symbol(k.out))
+        for k in layer
+    )
+    nets = tuple(sp.Symbol(k.net) for k in layer)
+    return Gate(key, "node", nets, node.expr, True, key, forms)
 
 
 def _own_gate(activation: str) -> bool:

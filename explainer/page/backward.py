@@ -186,6 +186,22 @@ OTHERS = {  # (one other output) → its words
 }
 
 
+def _jacobian_intro(ctx: Context, x: Local) -> Paragraph:
+    """An entry ∂out_i/∂net_j of an activation over the layer (softmax): its own net (i = j)
+    or another's, derived by the quotient rule the first time each kind is met."""
+    p = x.partial
+    own = ctx.net.neuron(ctx.net.node(p.of).neuron or "").net == p.by
+    what = "its own net input" if own else "another output's net input"
+    if p in ctx.numbering.first_rule:
+        return Paragraph(
+            text(
+                f"Every output of the {x.rule} depends on every net input of its layer. Its "
+                f"derivative by {what}, by the quotient rule, derived once here:"
+            )
+        )
+    return Paragraph(text(f"The {x.rule}'s derivative by {what}, as derived above:"))
+
+
 def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
     """A local derivative derived from its node's expression; `first`: the section names the
     chain rule here."""
@@ -199,7 +215,11 @@ def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
     items: list[Item] = []
     if node.kind == "out":
         act = net.neuron(node.neuron or "").rule
-        if p in ctx.numbering.first_rule and x.steps:
+        if act.over_layer:
+            items.append(_jacobian_intro(ctx, x))
+            if p in ctx.numbering.first_rule:
+                forms += [notation.latex(step, ctx.names) for step in x.steps]
+        elif p in ctx.numbering.first_rule and x.steps:
             forms += [notation.latex(step, ctx.names) for step in x.steps]
             items.append(
                 Paragraph(
@@ -320,7 +340,47 @@ def _equation(ctx: Context, eq: Equation, first: bool) -> list[Item]:
         )
     else:  # the chain rule is named once a section, at its first plain chain
         what = text("By the chain rule, with " if first else "With ", used, ":")
-    return [Paragraph(what), Display(rows, ctx.tag(p), ending(rows, p.key))]
+    shown: list[Item] = [Paragraph(what), Display(rows, ctx.tag(p), ending(rows, p.key))]
+    return shown + (_collapse(ctx, eq) if len(eq.terms) > 1 else [])
+
+
+def _collapse(ctx: Context, eq: Equation) -> list[Item]:
+    """The shortcut a sum over a softmax layer adds up to once the targets sum to 1: the sum of
+    the textbook forms is out_j·Σ_i t_i − t_j, which is out_j − t_j (derivation.cancellations
+    proves the collapse; the middle form is shown where sympy confirms it equals the sum)."""
+    simplified = ctx.view.cancelled.get(eq.partial)
+    if simplified is None:
+        return []
+    names, numbers = ctx.maps()
+    neuron = next(n for n in ctx.net.outputs if n.net == eq.partial.by)
+    targets = [sym(n.target or "") for n in ctx.net.outputs]
+    t_j, out_j = sym(neuron.target or ""), sym(neuron.out)
+    sums = sp.Add(*targets, evaluate=False)
+    within = sp.Add(sp.Mul(out_j, sums, evaluate=False), -t_j, evaluate=False)
+    total = sp.Add(*(sp.Mul(*(ctx.d.local(f).textbook for f in term)) for term in eq.terms))  # type: ignore[union-attr]
+    middle = [notation.product([within], names)] if sp.expand(total.doit() - within) == 0 else []
+    lhs = ctx.partial(eq.partial)
+    rows = chain_rows(
+        lhs,
+        [
+            *middle,
+            notation.latex(simplified, names),
+            notation.latex(simplified, numbers),
+            ctx.num(ctx.value(eq.partial)),
+        ],
+    )
+    collapsed = [q for q in ctx.view.cancelled if len(ctx.d.equation(q).terms) > 1]  # type: ignore[union-attr]
+    if collapsed[0] != eq.partial:
+        intro = text("The same shortcut, as the targets sum to 1:")
+    else:
+        intro = text(
+            "Written in the factors' forms above, the sum adds up to something short, because "
+            "the targets are a distribution over the classes, ",
+            math(rf"{notation.latex(sums, names)} = 1"),
+            ". This is the well-known shortcut of a softmax with the cross-entropy: the error at "
+            "each net input is the output minus its target.",
+        )
+    return [Paragraph(intro), Display(rows, "", ending(rows, eq.partial.key))]
 
 
 def _cancellation(ctx: Context, eq: Equation) -> list[str]:

@@ -88,11 +88,13 @@ def _tags(order: Iterable[Partial]) -> dict[Partial, str]:
 def _first_rules(d: Derivation, net: Network, order: list[Partial]) -> frozenset[Partial]:
     """The first activation derivative ∂out/∂net of each rule met in reading order: the one
     whose derivation is shown step by step."""
-    first: dict[str, Partial] = {}
+    first: dict[tuple[str, bool], Partial] = {}
     for p in order:
         x = d.local(p)
         if x is not None and net.node(p.of).kind == "out":
-            first.setdefault(x.rule, p)
+            # a softmax's entries by another output's net are derived once too
+            own = net.neuron(net.node(p.of).neuron or "").net == p.by
+            first.setdefault((x.rule, own), p)
     return frozenset(first.values())
 
 

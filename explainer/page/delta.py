@@ -23,7 +23,7 @@ from explainer.page.words import (
     updated_key,
     weight_sub,
 )
-from explainer.rules.activations import negated
+from explainer.rules.activations import negated, residual
 
 
 def delta_sym(name: str) -> str:
@@ -78,6 +78,8 @@ def _delta(ctx: Context, n: Neuron, sign: int) -> list[Item]:
     names, numbers = ctx.maps()
     items: list[Item] = []
     factors: list[tuple[str, str, bool]] = []  # (symbols, numbers, a sum needing parentheses)
+    if n.rule.over_layer:  # a softmax with the cross-entropy: −∂L/∂net_j = t_j − out_j
+        return _shortcut(ctx, n, sign)
     if n.has_net:
         act = ctx.d.local(Partial(n.out, n.net))
         assert act is not None
@@ -126,6 +128,32 @@ def _delta(ctx: Context, n: Neuron, sign: int) -> list[Item]:
         ],
     )
     return [*items, Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.")), Display(rows)]
+
+
+def _shortcut(ctx: Context, n: Neuron, sign: int) -> list[Item]:
+    """δ of an output of a softmax trained on the categorical cross-entropy: the chain
+    profile's collapsed sum (derivation.cancellations), out_j − t_j, in the page's sign."""
+    names, numbers = ctx.maps()
+    out, t = sym(n.out), sym(n.target or "")
+    # the reader allows no other loss after a softmax here, and the collapse is out_j − t_j
+    assert ctx.view.cancelled.get(Partial(ctx.net.loss, n.net)) == out - t
+    form = residual("out-target" if sign > 0 else "target-out", t, out)  # δ = sign·∂L/∂net
+    rows = chain_rows(
+        delta_sym(n.name),
+        [
+            notation.latex(form, names),
+            notation.latex(form, numbers),
+            ctx.num(_delta_value(ctx, n, sign)),
+        ],
+    )
+    what = (
+        "the softmax's outputs all depend on its net input, and with the cross-entropy their "
+        "sum collapses (the targets sum to 1) to the target minus the output"
+        if sign < 0
+        else "the softmax's outputs all depend on its net input, and with the cross-entropy "
+        "their sum collapses (the targets sum to 1) to the output minus the target"
+    )
+    return [Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.")), Display(rows)]
 
 
 def _delta_value(ctx: Context, n: Neuron, sign: int) -> Any:

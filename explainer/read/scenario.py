@@ -698,6 +698,26 @@ def _check_patterns(s: Scenario) -> None:
     ):
         if pattern and "{neuron}" not in pattern and used_by > 1:
             raise ScenarioError(s.path, where, "a pattern containing {neuron}", repr(pattern))
+    last = len(s.layers) - 1
+    for li, layer in enumerate(s.layers[:-1]):
+        if ACTIVATIONS[layer.activation].over_layer:
+            raise ScenarioError(
+                s.path,
+                f"network.layers[{li}].activation",
+                f"an activation of one neuron ({layer.activation} is over a whole layer, and "
+                "only the output layer may have it)",
+                repr(layer.activation),
+            )
+    if ACTIVATIONS[s.layers[-1].activation].over_layer and len(s.layers[-1].neurons) < 2:
+        raise ScenarioError(
+            s.path,
+            f"network.layers[{last}].neurons",
+            f"two or more neurons for a {s.layers[-1].activation} (of one, its output is 1 "
+            "whatever its net input, and nothing learns)",
+            f"{len(s.layers[-1].neurons)} neuron",
+        )
+    if s.loss == "categorical_cross_entropy":
+        _check_distribution(s, last)
     if s.loss == "cross_entropy" and s.layers[-1].activation != "sigmoid":
         raise ScenarioError(
             s.path,
@@ -705,6 +725,32 @@ def _check_patterns(s: Scenario) -> None:
             '"sigmoid" for the cross-entropy loss (its outputs must lie in (0, 1))',
             repr(s.layers[-1].activation),
         )
+
+
+def _check_distribution(s: Scenario, last: int) -> None:
+    """The categorical cross-entropy −Σ t_i ln out_i: out a softmax (each in (0, 1), summing to
+    1), every example's targets a distribution (≥ 0, summing to 1), as one-hot classes are, for
+    the Jacobian's sum to leave out_j·Σ t_i − t_j = out_j − t_j."""
+    if s.layers[-1].activation != "softmax":
+        raise ScenarioError(
+            s.path,
+            f"network.layers[{last}].activation",
+            '"softmax" for the categorical cross-entropy loss (its outputs must be a '
+            "distribution over the classes)",
+            repr(s.layers[-1].activation),
+        )
+    rows = [("example.targets", s.targets)] + [
+        (f"data.targets[{r}]", t) for r, (_, t) in enumerate(s.data)
+    ]
+    for where, targets in rows:
+        if min(targets) < 0 or abs(math.fsum(targets) - 1) > 1e-12:
+            raise ScenarioError(
+                s.path,
+                where,
+                "targets that are a distribution over the classes (each ≥ 0, summing to 1, "
+                "as one-hot classes [0, 1, 0] are) for the categorical cross-entropy",
+                f"{list(targets)} (summing to {math.fsum(targets):g})",
+            )
 
 
 # Prefixes of the keys of computed quantities that are not nodes of the network (δ terms and
@@ -749,6 +795,16 @@ def _check_profile(s: Scenario) -> None:
             s.path,
             "notation.profile",
             "the chain profile for an optimizer or weight decay (the delta rule is plain descent)",
+            "delta",
+        )
+    over = ACTIVATIONS[s.layers[-1].activation].over_layer
+    if s.profile == "delta" and over and s.loss != "categorical_cross_entropy":
+        raise ScenarioError(  # δ_j = −∂L/∂out_j · f′(net_j) needs an f of one net input
+            s.path,
+            "notation.profile",
+            f"the chain profile for a {s.layers[-1].activation} output with this loss (the "
+            "delta rule's δ = error · f′(net) takes one net input; with the categorical "
+            "cross-entropy the delta profile writes δ = t − out)",
             "delta",
         )
     if s.profile == "single-weight" and len(trained) != 1:

@@ -61,6 +61,14 @@ class Activation:
     surrogate: str = ""
     parameter: Parameter | None = None
     setting: Expr | None = None  # the parameter's value this row computes with
+    # An activation over a whole layer (softmax): out_i = layer(nets, i), and ∂out_i/∂net_j for
+    # i ≠ j in the outputs, `cross(out_i, out_j)`; `derivative` is then the diagonal, i = j.
+    layer: Callable[[tuple[Expr, ...], int], Expr] | None = None
+    cross: Callable[[Expr, Expr], Expr] | None = None
+
+    @property
+    def over_layer(self) -> bool:
+        return self.layer is not None
 
     @property
     def differentiable(self) -> bool:
@@ -210,6 +218,33 @@ def _gelu_derivative(net: Expr, out: Expr) -> Expr:
     )
 
 
+def _softmax(nets: tuple[Expr, ...], i: int) -> Expr:
+    """e^{net_i} / Σ_k e^{net_k}, the sum written in the layer's order."""
+    total = unevaluated(sp.Add, *(sp.exp(z) for z in nets))
+    return unevaluated(sp.Mul, sp.exp(nets[i]), unevaluated(sp.Pow, total, sp.S.NegativeOne))
+
+
+def _over_a_layer(x: Expr) -> Expr:
+    raise TypeError("softmax is a function of its whole layer's nets, not of one")
+
+
+def softmax_steps(nets: tuple[Expr, ...], i: int, j: int) -> tuple[Expr, ...]:
+    """∂/∂net_j of e^{net_i}/S, S = Σ_k e^{net_k}, by the quotient rule: (δ_ij·e^{net_i}·S −
+    e^{net_i}·e^{net_j})/S², then split into the outputs' own terms."""
+    total = unevaluated(sp.Add, *(sp.exp(z) for z in nets))
+    e_i, e_j = sp.exp(nets[i]), sp.exp(nets[j])
+    both = unevaluated(sp.Mul, e_i, e_j)
+    numerator = _minus(unevaluated(sp.Mul, e_i, total), both) if i == j else _neg(both)
+    square = unevaluated(sp.Pow, total, sp.Integer(-2))
+    p_i, p_j = _softmax(nets, i), _softmax(nets, j)
+    split = (
+        unevaluated(sp.Mul, p_i, _minus(sp.S.One, p_i))
+        if i == j
+        else _neg(unevaluated(sp.Mul, p_i, p_j))
+    )
+    return unevaluated(sp.Mul, numerator, square), split
+
+
 def _decimal(x: Expr) -> str:
     """An exact decimal as written (1/100 → 0.01)."""
     d = Decimal(int(x.p)) / Decimal(int(x.q))
@@ -277,6 +312,18 @@ ACTIVATIONS: dict[str, Activation] = {
             derivative=_gelu_derivative,
             steps=lambda x: (),
             derivative_note="the product rule and the chain rule through tanh",
+        ),
+        Activation(
+            "softmax",
+            r"\operatorname{softmax}",
+            "the softmax over the layer, outᵢ = e^netᵢ / Σₖ e^netₖ",
+            forward=_over_a_layer,
+            derivative=lambda net, out: unevaluated(sp.Mul, out, _minus(sp.S.One, out)),
+            steps=lambda x: (),
+            derivative_note="outᵢ(1 − outᵢ) by its own net and −outᵢ·outⱼ by another's "
+            "(the quotient rule, in terms of the outputs)",
+            layer=_softmax,
+            cross=lambda out_i, out_j: _neg(unevaluated(sp.Mul, out_i, out_j)),
         ),
         Activation(
             "identity",
@@ -368,6 +415,16 @@ def _bce_steps(t: Expr, o: Expr) -> tuple[Expr, ...]:
     return (unevaluated(sp.Add, _neg(first), second),)
 
 
+def _cce(t: Expr, o: Expr) -> Expr:
+    """−t ln o, one class's share of −Σ_i t_i ln o_i."""
+    return _neg(unevaluated(sp.Mul, t, _log(o)))
+
+
+def _cce_derivative(t: Expr, o: Expr) -> Expr:
+    """−t/o: after a softmax, the Jacobian's sum leaves out_j·Σ_i t_i − t_j = out_j − t_j."""
+    return _neg(unevaluated(sp.Mul, t, unevaluated(sp.Pow, o, sp.S.NegativeOne)))
+
+
 LOSSES: dict[str, Loss] = {
     rule.name: rule
     for rule in (
@@ -394,6 +451,14 @@ LOSSES: dict[str, Loss] = {
             term=_bce,
             derivative=_bce_derivative,
             steps=_bce_steps,
+        ),
+        Loss(
+            "categorical_cross_entropy",
+            "the categorical cross-entropy −Σᵢ tᵢ ln outᵢ",
+            lambda n: sp.Integer(1),
+            term=_cce,
+            derivative=_cce_derivative,
+            steps=lambda t, o: (_cce_derivative(t, o),),  # (ln o)′ = 1/o
         ),
     )
 }
