@@ -47,6 +47,7 @@ INVENTED = [
     "leaky-relu",
     "leonel-linear",
     "leonel-sigmoid",
+    "minibatch",
     "momentum",
     "serengil-sine",
     "serengil-step",

@@ -33,6 +33,7 @@ from explainer.read.claims import Claim, claim_where
 from explainer.read.cost import STEPWISE_LIMIT, table_steps
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario
+from explainer.rules.batching import Batching
 from explainer.rules.optimizers import OPTIMIZERS
 
 Values = dict[str, Any]
@@ -548,6 +549,23 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
         )
         flipped = dataclasses.replace(h, bias_correction=not h.bias_correction)
         out.append(Variant(what, trained(dataclasses.replace(s, optimizer_settings=flipped))))
+    if s.data and s.mode != "stochastic":  # an update of several examples: mean or sum
+        b = s.batching
+        flipped_b = dataclasses.replace(b, reduction="mean" if b.summed else "sum")
+        what = (
+            "each update from the mean of its examples' gradients, not their sum"
+            if b.summed
+            else "each update from the sum of its examples' gradients, not their mean"
+        )
+        out.append(Variant(what, trained(dataclasses.replace(s, batching=flipped_b))))
+    if s.batching.shuffle:
+        in_order = dataclasses.replace(s.batching, shuffle="", seed=0)
+        out.append(
+            Variant(
+                "the examples taken in order, not shuffled",
+                trained(_in_order(s, in_order)),
+            )
+        )
     halves = {
         "half_sse": ("sse", "without the ½ in the loss"),
         "sse": ("half_sse", "with a ½ in the loss"),
@@ -556,6 +574,12 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
         loss, what = halves[s.loss]
         out.append(Variant(what, trained(dataclasses.replace(s, loss=loss))))
     return out
+
+
+def _in_order(s: Scenario, batching: Batching) -> Scenario:
+    """The scenario with its epochs in order: its worked example the first row again."""
+    x, t = s.data[0]
+    return dataclasses.replace(s, batching=batching, input_values=x, targets=t)
 
 
 def base_inputs(s: Scenario, net: Network) -> dict[str, tuple[str, int]]:

@@ -56,9 +56,13 @@ def highlighted(net: Network, key: str) -> tuple[frozenset[tuple[str, str]], fro
     return frozenset(edges), frozenset(seen)
 
 
-def path_count(net: Network, key: str) -> int:
-    """How many chain-rule paths lead from the loss to `key`: the terms of its gradient's sum."""
-    counts = {n.name: 1 for n in net.outputs}
+def path_count(net: Network, key: str, drawn: bool = False) -> int:
+    """How many chain-rule paths lead from the loss to `key`: the terms of its gradient's sum.
+    Through a softmax an output neuron's path branches into one per output of its layer (each
+    out_i depends on net_j); `drawn`: the routes the figure draws, one per output neuron."""
+    counts = {
+        n.name: len(net.outputs) if n.rule.over_layer and not drawn else 1 for n in net.outputs
+    }
     for n in reversed(net.neurons):
         if n.name not in counts:
             counts[n.name] = sum(counts[m.name] for m in net.consumers(n.out))

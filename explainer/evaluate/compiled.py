@@ -17,6 +17,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from explainer.graph.network import Network
 from explainer.read.settings import Schedule
+from explainer.rules.batching import IN_ORDER
 
 # parameters: above this numpy's loop is faster than the unrolled code (measured by
 # benchmarks/peers.py: the compiled loop wins at [8, 8, 8], 144 parameters, loses at [16, 16, 16])
@@ -30,12 +31,19 @@ def compilable(net: Network, run: Schedule) -> bool:
     simultaneous updates (one compiled pass per example: a sequential update moves the leaves
     inside the pass). A batch's mean gradient is numpy's: its loop over the whole set at once
     is 5.5 times faster than a compiled pass per example (benchmarks/graph_training.md), where
-    stochastic epochs are 2.5 times faster compiled."""
+    stochastic epochs are 2.5 times faster compiled. Shuffled or summed epochs: numpy's loop."""
     return (
         run.plain  # an optimizer's state and weight decay: the numpy loop carries them
         and len(net.params) <= LARGEST
         and (run.until_loss is None or run.direction == "descent")
-        and (len(run.examples) == 1 or (run.update == "simultaneous" and run.mode == "stochastic"))
+        and (
+            len(run.examples) == 1
+            or (
+                run.update == "simultaneous"
+                and run.mode == "stochastic"
+                and run.batching == IN_ORDER  # in order, each epoch's loss the mean
+            )
+        )
     )
 
 

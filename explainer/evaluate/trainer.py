@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,11 +161,9 @@ def _numpy(
     ts, os_ = sp.Symbol("t"), sp.Symbol("o")
     term = compiled.vectorised((ts, os_), loss_term(rule, n, net.residual, ts, os_).doit())
     d_term = compiled.vectorised((ts, os_), loss_derivative(rule, n, net.residual, ts, os_).doit())
-    batches = (
-        [slice(i, i + 1) for i in range(len(examples))]
-        if run.mode == "stochastic"
-        else [slice(0, len(examples))]
-    )
+    cut = run.batching
+    epochs = _epochs_of(run, first)
+    w = _worked(run)  # the worked example's row: the first of the first batch
     sequential = run.update == "sequential"
     moves = None if run.plain else _Moves(run)
     watch = run.until_loss is not None
@@ -173,14 +171,16 @@ def _numpy(
     sampled = curve_steps(steps) if not watch else frozenset()
     watched = Watched() if watch else None  # with until_loss: a bounded sample of the curve
     curve: list[tuple[int, float]] = []
-    whole = len(batches) == 1  # one update from every example: its forward pass is x_all's
+    # one update from every example: its forward pass is x_all's
+    whole = not cut.shuffle and cut.size in (0, len(examples))
     for k in range(first, steps + 1):
         ahead = None
         if watch or k in (first, steps) or k in record or k in sampled:
             outs, nets = _forward(layers, x_all)
             ahead = (outs, nets) if whole else None
             out = outs[-1]
-            loss = float(np.mean(np.sum(term(t_all, out), axis=1)))
+            per_example = np.sum(term(t_all, out), axis=1)
+            loss = float(np.sum(per_example) if cut.summed else np.mean(per_example))
             done = k == steps or (watch and converged(run, loss))
             if watched is not None:
                 watched.see(k, loss, done)
@@ -193,16 +193,18 @@ def _numpy(
                     Step(
                         k,
                         loss,
-                        tuple(map(float, out[0])),
+                        tuple(map(float, out[w])),
                         tuple(map(float, theta)),
-                        _first_example(outs, nets),
+                        _example(outs, nets, w),
                         tuple(tuple(map(float, row)) for row in out) if len(out) > 1 else (),
                     )
                 )
             if done:
                 break
-        for batch in batches:
-            _update(layers, x_all[batch], t_all[batch], d_term, sequential, ahead, moves)
+        for batch in next(epochs):
+            _update(
+                layers, x_all[batch], t_all[batch], d_term, sequential, ahead, moves, cut.summed
+            )
     final = _forward(layers, x_all)[0][-1]
     points = watched.points if watched is not None else curve
     return Training(tuple(rows), tuple(tuple(map(float, row)) for row in final), thin(points))
@@ -385,14 +387,36 @@ def _graph_loop(
     return _LOOPS[shape]
 
 
-def _first_example(
-    outs: list[np.ndarray], nets: list[np.ndarray]
+def _epochs_of(run: Schedule, first: int) -> Iterator[list[slice] | list[np.ndarray]]:
+    """Each epoch's batches from epoch `first` + 1 on: slices of the set in order (no copies),
+    or index arrays of each epoch's shuffled order (a continued run draws the orders of the
+    epochs already taken first, to be where the source's generator is)."""
+    cut, n = run.batching, len(run.examples)
+    size = cut.size or n
+    if not cut.shuffle:
+        in_order = [slice(i, i + size) for i in range(0, n, size)]
+        while True:
+            yield in_order
+    orders = cut.epochs(n)
+    for _ in range(first):
+        next(orders)
+    for order in orders:
+        yield [np.array(b) for b in cut.batches(order)]
+
+
+def _worked(run: Schedule) -> int:
+    """The row of the example the page works in full: the first of the first update's batch."""
+    return run.batching.first(len(run.examples))[0] if run.several else 0
+
+
+def _example(
+    outs: list[np.ndarray], nets: list[np.ndarray], row: int
 ) -> tuple[tuple[float, float], ...]:
-    """(net, out) of every neuron for the first example, layer by layer (Network.neurons order)."""
+    """(net, out) of every neuron for one example, layer by layer (Network.neurons order)."""
     return tuple(
         (float(z), float(o))
         for layer_nets, layer_outs in zip(nets, outs[1:], strict=True)
-        for z, o in zip(layer_nets[0], layer_outs[0], strict=True)
+        for z, o in zip(layer_nets[row], layer_outs[row], strict=True)
     )
 
 
@@ -435,17 +459,17 @@ def _update(
     sequential: bool,
     ahead: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
     moves: _Moves | None = None,
+    summed: bool = False,
 ) -> None:
-    """One gradient step from the mean gradient of the rows of x (`ahead`: their forward pass,
-    where the step's record has computed it; `moves`: an optimizer's, else plain descent)."""
+    """One gradient step from the mean gradient of the rows of x, or their sum (`ahead`: their
+    forward pass, where the step's record has computed it; `moves`: an optimizer's, else
+    plain descent)."""
     if moves is not None:
         moves.t += 1
     outs, nets = ahead or _forward(layers, x)
     upstream = d_term(t, outs[-1])  # ∂L/∂out per example and output
-    if len(x) > 1:
-        upstream = upstream / len(
-            x
-        )  # the mean over the batch: every gradient below is linear in it
+    if len(x) > 1 and not summed:  # the mean over the batch: every gradient below is linear in it
+        upstream = upstream / len(x)
     for i in range(len(layers) - 1, -1, -1):
         layer = layers[i]
         delta = layer.back(upstream, nets[i], outs[i + 1])

@@ -206,11 +206,12 @@ def _fault(p: Partial, e: ArithmeticError) -> Fault:
 
 
 def batch_examples(net: Network, run: Schedule) -> tuple[Network, ...]:
-    """The examples one update is made from: in batch mode every example of the training set
-    (the worked one first, as `net` holds it), else the worked example alone."""
-    if run.mode != "batch" or len(run.examples) < 2:
+    """The examples the first update is made from, the worked one first (as `net` holds it):
+    every example in batch mode, a mini-batch's, or (stochastic, one example) it alone."""
+    if not run.several:
         return (net,)
-    return (net, *(net.given((*x, *t)) for x, t in run.examples[1:]))
+    first = run.batching.first(len(run.examples))  # its first example is the one `net` holds
+    return (net, *(net.given((*x, *t)) for x, t in (run.examples[i] for i in first[1:])))
 
 
 def _evaluate(
@@ -364,7 +365,8 @@ def _new_values(
         for key in gradient:
             if net.param(key).layer == block.layer:
                 with _guard(key):
-                    taken[key] = mean(ar, [x.get(gradient[key]) for x in passes])
+                    each = [x.get(gradient[key]) for x in passes]
+                    taken[key] = _total(each) if run.batching.summed else mean(ar, each)
                     if run.plain:
                         done[key] = updated(ar, rate, params[key], taken[key])
                     else:  # the worked step is the optimizer's first: its state starts at 0

@@ -10,6 +10,13 @@ from __future__ import annotations
 from explainer.page.context import Context
 from explainer.page.model import Item, Paragraph, Table, math, text
 from explainer.page.training import MAX_PARAMETER_ROWS, blocks, column_width, numbers, step_columns
+from explainer.page.words import first_batch
+
+
+def _rows(rows: tuple[int, ...]) -> str:
+    """Training-set rows, numbered from 1: "3, 1" or "3 and 1"."""
+    named = [str(r + 1) for r in rows]
+    return ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
 
 
 def batch_gradients(ctx: Context) -> list[Item]:
@@ -25,19 +32,28 @@ def batch_gradients(ctx: Context) -> list[Item]:
         if len(updates) > len(shown)
         else ""
     )
+    s = ctx.scenario
+    rows = first_batch(s)
+    how = "sum" if s.batching.summed else "mean"
+    whole = s.mode == "batch"
     lead = text(
-        f"Batch gradient descent makes one update per epoch, from the mean of the {len(batch)} "
-        "examples' gradients, ",
+        (
+            f"Batch gradient descent makes one update per epoch, from the {how} of the "
+            f"{len(batch)} examples' gradients, "
+            if whole
+            else f"Mini-batch gradient descent makes its first update from the first batch, "
+            f"examples {_rows(rows)} of the training set, from the {how} of their gradients, "
+        ),
         math(ctx.batch_mean()),
-        ": the gradient of the epoch's loss, the mean of the examples' own losses. Example 1's "
-        "gradients are the ones this page derives; every example's, computed the same way, and "
-        f"their mean{more}:",
+        f": the gradient of the {'epoch' if whole else 'batch'}'s loss, the {how} of the "
+        f"examples' own losses. Example {rows[0] + 1}'s gradients are the ones this page "
+        f"derives; every example's, computed the same way, and their {how}{more}:",
     )
     columns = [
-        (f"example {n}", [ctx.num(row[i]) for i in range(len(shown))])
-        for n, row in enumerate(batch, start=1)
+        (f"example {r + 1}", [ctx.num(row[i]) for i in range(len(shown))])
+        for r, row in zip(rows, batch, strict=True)
     ]
-    columns.append(("mean", [ctx.num(u.gradient) for u in shown]))
+    columns.append((how, [ctx.num(u.gradient) for u in shown]))
     widths = (column_width(head, cells) for head, cells in columns)
     tables: list[Item] = [
         Table(

@@ -31,9 +31,19 @@ def network_figure(ctx: Context) -> Figure | None:
     if not key or _widest(net) > FIGURE_WIDTH:  # a thicket of edges: the tables instead
         return None
     values = {k: float(v) for k, v in ctx.ev.nodes}
-    paths = figures.path_count(net, key)
+    paths, terms = figures.path_count(net, key, drawn=True), figures.path_count(net, key)
     loss = ctx.sym(net.loss)
     threshold = any(layer.biases and layer.bias_input == -1 for layer in s.layers)
+    gradient = math(notation.partial(loss, ctx.sym(key), ctx.ordinary))
+    sums = (
+        (gradient, " is the sum of one product of local derivatives per path.")
+        if terms == paths
+        else (  # through a softmax: every output depends on every net input of its layer
+            "; each passes through the softmax, where every output depends on every net input, so ",
+            gradient,
+            f" is the sum of {terms} products of local derivatives, {terms // paths} per path.",
+        )
+    )
     caption = text(
         "The network with the worked example's numbers: each input and neuron "
         "shows its value, each edge its weight. Highlighted: the ",
@@ -42,9 +52,7 @@ def network_figure(ctx: Context) -> Figure | None:
         math(loss),
         " back to ",
         math(ctx.sym(key)),
-        "; ",
-        math(notation.partial(loss, ctx.sym(key), ctx.ordinary)),
-        " is the sum of one product of local derivatives per path.",
+        *(("; ", *sums) if terms == paths else sums),
         *((THRESHOLD,) if threshold else ()),
     )
     marks = figures.forward_marks(net, values, ctx.sym, ctx.num)
@@ -80,7 +88,7 @@ def backward_figure(ctx: Context) -> Figure | None:
             else ()
         ),
         ". Highlighted, as before: the "
-        + ("path" if figures.path_count(net, key) == 1 else "paths")
+        + ("path" if figures.path_count(net, key, drawn=True) == 1 else "paths")
         + " from ",
         math(loss),
         " back to ",

@@ -187,7 +187,8 @@ class Context:
         own losses, written L^{(n)}."""
         n, loss = len(self.ev.batch), self.sym(self.net.loss)
         each = notation.partial(f"{{{loss}}}^{{(n)}}", "w", self.ordinary)
-        return rf"{self.step_gradient('w')} = \frac{{1}}{{{n}}} \sum_{{n=1}}^{{{n}}} {each}"
+        mean = "" if self.scenario.batching.summed else rf"\frac{{1}}{{{n}}} "
+        return rf"{self.step_gradient('w')} = {mean}\sum_{{n=1}}^{{{n}}} {each}"
 
     def tag(self, p: Partial) -> str:
         return self.numbering.tags[p]

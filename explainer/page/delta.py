@@ -130,6 +130,15 @@ def _delta(ctx: Context, n: Neuron, sign: int) -> list[Item]:
     return [*items, Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.")), Display(rows)]
 
 
+def _how(ctx: Context) -> str:
+    return "sum" if ctx.scenario.batching.summed else "mean"
+
+
+def _over_batch(ctx: Context, x: str) -> str:
+    """x's mean over the batch's examples (a bar), or their sum."""
+    return rf"\sum_{{n}} {x}" if ctx.scenario.batching.summed else rf"\overline{{{x}}}"
+
+
 def _shortcut(ctx: Context, n: Neuron, sign: int) -> list[Item]:
     """δ of an output of a softmax trained on the categorical cross-entropy: the chain
     profile's collapsed sum (derivation.cancellations), out_j − t_j, in the page's sign."""
@@ -189,7 +198,7 @@ def _delta_updates(ctx: Context, layer: int, sign: int) -> list[Item]:
                     ctx,
                     u,
                     op,
-                    rf"\overline{{{bracketed(terms_sym)}}}",
+                    _over_batch(ctx, bracketed(terms_sym)),
                     ctx.factor_num(sign * u.gradient),
                 )
             )
@@ -205,9 +214,9 @@ def _delta_updates(ctx: Context, layer: int, sign: int) -> list[Item]:
                 "Updates of this layer's parameters, ",
                 math(
                     rf"w^{{+}} = w {op} {rate} \cdot "
-                    + (rf"\overline{{{product}}}" if ctx.ev.batch else product)
+                    + (_over_batch(ctx, product) if ctx.ev.batch else product)
                 ),
-                " (the mean over the examples)" if ctx.ev.batch else "",
+                f" (the {_how(ctx)} over the examples)" if ctx.ev.batch else "",
                 ":",
             )
         ),

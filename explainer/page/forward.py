@@ -21,6 +21,7 @@ from explainer.page.words import (
     chain_rows,
     ending,
     equals,
+    first_batch,
     how_computed,
     layer_title,
     listing,
@@ -28,6 +29,7 @@ from explainer.page.words import (
     plural,
     update_order,
 )
+from explainer.read.scenario import Scenario
 from explainer.rules.activations import LOSSES
 from explainer.rules.optimizers import OPTIMIZERS
 
@@ -42,8 +44,8 @@ def setup(ctx: Context) -> Section:
         items.append(
             Paragraph(
                 text(
-                    f"A training set of {len(s.data)} examples; the first is worked through "
-                    "in full, with these values."
+                    f"A training set of {len(s.data)} examples; {_worked(s)} is worked "
+                    "through in full, with these values."
                 )
             )
         )
@@ -198,3 +200,9 @@ def _node_display(ctx: Context, key: str) -> Display:
         ],
     )
     return Display(rows, ends=ending(rows, key))
+
+
+def _worked(s: Scenario) -> str:
+    """Which example of the training set the page works: the first of the first batch."""
+    row = first_batch(s)[0]
+    return "the first" if row == 0 else f"example {row + 1}, the first of the first mini-batch,"

@@ -19,7 +19,7 @@ from explainer.page import notation
 from explainer.page.backward import layer_contexts
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text
-from explainer.page.words import optimizer_rule, plural, training_unit
+from explainer.page.words import first_batch, optimizer_rule, plural, training_unit
 from explainer.rules.optimizers import OPTIMIZERS
 
 Clause = Callable[[Context], Prose]
@@ -51,16 +51,15 @@ def _backward(ctx: Context) -> Prose:
 def _updates(ctx: Context) -> Prose:
     way = "ascent" if ctx.plan.direction == "ascent" else "descent"
     rate = ctx.scenario.rate_symbol
-    batch = (
-        f"batch gradient {way}, from the mean of the {len(ctx.ev.batch)} examples' gradients, "
-        if ctx.ev.batch
-        else f"gradient {way} "
-    )
+    s = ctx.scenario
+    how = "sum" if s.batching.summed else "mean"
+    whose = "first batch's " if s.mode == "minibatch" else ""
+    mean = f", from the {how} of the {whose}{len(ctx.ev.batch)} examples' gradients, "
+    kind = "mini-batch" if s.mode == "minibatch" else "batch"
+    batch = f"{kind} gradient {way}{mean}" if ctx.ev.batch else f"gradient {way} "
     if not ctx.view.run.schedule.plain:  # an optimizer's step, not plain descent's
-        batch = f"one step of {OPTIMIZERS[ctx.scenario.optimizer].name_in_prose}" + (
-            f", from the mean of the {len(ctx.ev.batch)} examples' gradients, "
-            if ctx.ev.batch
-            else " "
+        batch = f"one step of {OPTIMIZERS[s.optimizer].name_in_prose}" + (
+            mean if ctx.ev.batch else " "
         )
         return text(f"{batch}with ", math(f"{rate} = {ctx.num(ctx.scenario.learning_rate)}"))
     return text(
@@ -135,7 +134,12 @@ def opening(ctx: Context, anchors: tuple[str, ...]) -> Paragraph:
     """What the page computes, from what, in the order of its sections, and why."""
     parts = [OPENING[a](ctx) for a in anchors if a in OPENING]
     several, _ = training_unit(ctx.scenario)
-    example = "the first example of its training set" if several else "one training example"
+    row = first_batch(ctx.scenario)[0]
+    example = (
+        ("the first example" if row == 0 else f"example {row + 1}") + " of its training set"
+        if several
+        else "one training example"
+    )
     joined: list[Seg] = []
     for i, part in enumerate(parts):
         if i:

@@ -20,7 +20,16 @@ from explainer.evaluate.trainer import Step
 from explainer.foundation.precision import show
 from explainer.page.context import Context
 from explainer.page.model import Item, Paragraph, Prose, Section, Table, math, text
-from explainer.page.words import listing, loss_noun, plural, span, training_unit
+from explainer.page.words import (
+    epoch_words,
+    first_batch,
+    first_epoch,
+    listing,
+    loss_noun,
+    plural,
+    span,
+    training_unit,
+)
 from explainer.rules.activations import ACTIVATIONS
 
 Cells = tuple[str, ...]  # a row's numbers, LaTeX at the page's digits
@@ -270,12 +279,6 @@ ROW_HOLDS = {
     True: "the parameters after k updates and the forward pass they give",
     False: "the forward pass after k updates",
 }
-# The MODES of a training set, in words.
-HOW = {
-    "stochastic": "one update per example, in order (stochastic gradient descent)",
-    "batch": "one update per epoch, from the mean of the examples' gradients (batch gradient "
-    "descent)",
-}
 
 
 def _training_intro(ctx: Context, several: bool, unit: str, rows: Merged) -> Prose:
@@ -298,9 +301,12 @@ def _training_intro(ctx: Context, several: bool, unit: str, rows: Merged) -> Pro
             "Repeating forward pass, backward pass and update, from the example above (step 0)."
             + table
         )
+    row = first_batch(s)[0]
+    worked = "the first" if row == 0 else f"example {row + 1} (the first of the first batch)"
     return text(
-        f"The training set has {len(s.data)} examples; the first was worked through in full "
-        f"above. Each epoch passes over all of them, with {HOW[s.mode]}.{table}"
+        f"The training set has {len(s.data)} examples; {worked} was worked through in full "
+        f"above. Each epoch passes over all of them, with {epoch_words(s)}.{first_epoch(s)}"
+        f"{table}"
     )
 
 

@@ -13,6 +13,7 @@ from explainer.page.context import Context
 from explainer.page.model import Seg, math
 from explainer.read.scenario import Scenario
 from explainer.rules.activations import LOSSES
+from explainer.rules.batching import SHUFFLES
 
 
 def listing(items: Iterable[Seg | str], last: str = "and") -> list[Seg | str]:
@@ -393,3 +394,51 @@ def optimizer_rule(ctx: Context) -> tuple[str, ...]:
             r"w^{{+}} &= {w} - {eta} \cdot \frac{{m^{{+}}}}{{\sqrt{{s^{{+}}}} + \epsilon}}",
         )
     return rows + tuple(r.format(g=g, g2=g2, w=w, eta=eta) for r in table)
+
+
+# How an epoch updates, by mode (a training set's; batching.Batching cuts it)
+EPOCH = {
+    "stochastic": "one update per example{order} (stochastic gradient descent)",
+    "batch": "one update per epoch, from the {how} of the examples' gradients (batch gradient "
+    "descent)",
+    "minibatch": "one update per mini-batch of {k} examples, {m} an epoch{last}{order}, each "
+    "from the {how} of its examples' gradients (mini-batch gradient descent)",
+}
+
+
+def epoch_words(s: Scenario) -> str:
+    """An epoch of the scenario's training set in words: its updates, what each takes, and
+    the order of the examples (as given, or shuffled each epoch from a stated seed)."""
+    b, n = s.epoch, len(s.data)
+    k = b.size or n
+    m = -(-n // k)
+    last = f" (the last of {n - (m - 1) * k})" if n % k else ""
+    order = (
+        ", in an order shuffled before each epoch as "
+        + SHUFFLES[b.shuffle].said.format(seed=b.seed)
+        if b.shuffle
+        else ", in order"
+    )
+    return EPOCH[s.mode].format(how="sum" if b.summed else "mean", k=k, m=m, last=last, order=order)
+
+
+FIRST_EPOCH_BATCHES = 6  # an epoch's batches listed up to this many
+
+
+def first_epoch(s: Scenario) -> str:
+    """The first epoch's batches by example number (from 1), for a mini-batch or shuffled
+    epoch: " Epoch 1 takes examples 3 and 1, then 4 and 2." ("" in order, one at a time)."""
+    b = s.epoch
+    if s.mode == "batch" or (s.mode == "stochastic" and not b.shuffle):
+        return ""
+    batches = b.batches(next(b.epochs(len(s.data))))
+    named = [" and ".join(", ".join(str(r + 1) for r in x).rsplit(", ", 1)) for x in batches]
+    shown = named[:FIRST_EPOCH_BATCHES]
+    more = f", and {len(named) - len(shown)} more" if len(named) > len(shown) else ""
+    what = "example" if b.size == 1 else "examples"
+    return f" Epoch 1 takes {what} " + ", then ".join(shown) + more + "."
+
+
+def first_batch(s: Scenario) -> tuple[int, ...]:
+    """The training set's rows (from 0) the first update takes: the page's worked batch."""
+    return s.epoch.first(len(s.data)) if s.data else (0,)

@@ -26,12 +26,15 @@ from explainer.read.handout_spec import NO_HANDOUT, HandoutSpec
 from explainer.read.init_spec import Init
 from explainer.read.reader import Reader, kind
 from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS, Activation, activation
+from explainer.rules.batching import IN_ORDER, SHUFFLES, Batching
 from explainer.rules.operations import FUNCTIONS
 from explainer.rules.optimizers import DEFAULT_SETTINGS, OPTIMIZERS, Settings
 
 BIAS_MODES = ("none", "shared", "per-neuron")
 UPDATE_ORDERS = ("simultaneous", "sequential")
-MODES = ("stochastic", "batch")
+MODES = ("stochastic", "batch", "minibatch")
+REDUCTIONS = ("mean", "sum")
+BATCHING = ("batch_size", "shuffle", "shuffle_seed", "reduction")
 PROFILES = ("chain", "delta", "single-weight")
 DELTA_SIGNS = ("minus", "plus")
 SECTIONS = ("setup", "forward", "backward", "updates", "training")
@@ -117,6 +120,15 @@ class Scenario:
     init: Init | None = None  # the seeded generator the starting weights were drawn from
     optimizer: str = "sgd"  # a row of evaluate/optimizers.OPTIMIZERS
     optimizer_settings: Settings = DEFAULT_SETTINGS
+    # with a training set: an update's examples (a mode's size: stochastic 1, batch all, or a
+    # mini-batch's), their order each epoch, mean or sum
+    batching: Batching = IN_ORDER
+
+    @property
+    def epoch(self) -> Batching:
+        """How an epoch is cut, with the mode's size (stochastic 1, batch every example)."""
+        size = {"stochastic": 1, "batch": 0}.get(self.mode, self.batching.size)
+        return dataclasses.replace(self.batching, size=size)
 
 
 TOP_KEYS = (
@@ -256,17 +268,32 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         raise ScenarioError(
             file, "example", "no [example] beside [data] (the first row is worked in full)", "both"
         )
-    input_values = (
-        data[0][0] if data else example.get("inputs", example.list_of(example.number, len(inputs)))
-    )
-    targets = data[0][1] if data else example.get("targets", example.list_of(example.number, n_out))
-
     loss = top.sub("loss", ("function", "residual"))
     training = top.sub(
         "training",
-        ("learning_rate", "steps", "update", "until_loss", "mode", "optimizer", *SETTINGS),
+        (
+            "learning_rate",
+            "steps",
+            "update",
+            "until_loss",
+            "mode",
+            "optimizer",
+            *SETTINGS,
+            *BATCHING,
+        ),
         required=True,
     )
+    mode, batching = _batching(file, training, len(data))
+    # the example worked in full: the first of the first update's batch (the first row, unless
+    # the epochs are shuffled)
+    worked = data[batching.first(len(data))[0]] if data else None
+    input_values = (
+        worked[0] if worked else example.get("inputs", example.list_of(example.number, len(inputs)))
+    )
+    targets = (
+        worked[1] if worked else example.get("targets", example.list_of(example.number, n_out))
+    )
+
     narrative = top.sub("narrative", SECTIONS)
     display = top.sub("display", ("digits", "table_steps", "error_split", "highlight", "replaced"))
     notation = top.sub("notation", ("profile", "delta_sign", "rate_symbol"))
@@ -302,7 +329,8 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         handout=handout_spec.read(top),
         init=init,
         **_optimizer(file, training, loss.table.get("function", "half_sse")),
-        mode=training.get("mode", training.choice(MODES), "stochastic"),
+        mode=mode,
+        batching=batching,
         update=training.get("update", training.choice(UPDATE_ORDERS), "simultaneous"),
         digits=display.get("digits", display.count(1, 15), DEFAULT_DIGITS),
         table_steps=display.get("table_steps", display.count(1, 1000), 10),
@@ -497,6 +525,46 @@ RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     "epsilon": (lambda x: x > 0, "a number above 0"),
     "weight_decay": (lambda x: x >= 0, "a number of 0 or more"),
 }
+
+
+def _batching(file: str, training: Reader, n: int) -> tuple[str, Batching]:
+    """`mode` and how its epochs are cut: batch_size (a mini-batch's, mode = "minibatch", which
+    a batch_size alone implies), shuffle and shuffle_seed (a new order each epoch), reduction
+    (an update's gradient the mean or the sum of its examples'). Each needs a training set;
+    a batch of every example takes no shuffle (its mean is the same in any order)."""
+    given = [k for k in BATCHING if k in training.table]
+    implied = "minibatch" if "batch_size" in training.table else "stochastic"
+    mode = training.get("mode", training.choice(MODES), implied)
+    if given and not n:
+        raise ScenarioError(file, training.key(given[0]), "a training set ([data])", "one example")
+    size = {"stochastic": 1, "batch": 0}.get(mode)
+    if size is not None and "batch_size" in training.table:
+        raise ScenarioError(
+            file, training.key("batch_size"), 'mode = "minibatch" (or no mode)', f"mode {mode}"
+        )
+    if size is None:
+        if "batch_size" not in training.table:
+            raise ScenarioError(
+                file, training.key("batch_size"), "a batch size for mode minibatch", "none"
+            )
+        size = training.get("batch_size", training.count(1, n))
+    shuffle = training.get("shuffle", training.choice(tuple(SHUFFLES)), "")
+    if shuffle and mode == "batch":
+        raise ScenarioError(
+            file,
+            training.key("shuffle"),
+            "no shuffle with mode batch (one update from every example: any order gives it)",
+            shuffle,
+        )
+    if shuffle and "shuffle_seed" not in training.table:
+        raise ScenarioError(
+            file, training.key("shuffle_seed"), f"the seed {shuffle} is seeded with", "none"
+        )
+    if "shuffle_seed" in training.table and not shuffle:
+        raise ScenarioError(file, training.key("shuffle"), "the generator the seed seeds", "none")
+    seed = training.get("shuffle_seed", training.count(0, 2**32 - 1), 0)
+    reduction = training.get("reduction", training.choice(REDUCTIONS), "mean")
+    return mode, Batching(size, shuffle, seed, reduction)
 
 
 def _optimizer(file: str, training: Reader, loss: object) -> dict[str, Any]:

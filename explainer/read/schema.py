@@ -14,6 +14,7 @@ from typing import Any
 
 from explainer.read import graph_scenario, handout_spec, init_spec, scenario
 from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS
+from explainer.rules.batching import SHUFFLES
 from explainer.rules.operations import FUNCTIONS
 from explainer.rules.optimizers import OPTIMIZERS
 
@@ -134,6 +135,10 @@ def _network_form() -> Schema:
                 "mode": _one_of(scenario.MODES),
                 "optimizer": _one_of(list(OPTIMIZERS)),
                 **{k: NUMBER if k in scenario.RANGES else FLAG for k in scenario.SETTINGS},
+                "batch_size": {"type": "integer", "minimum": 1},
+                "shuffle": _one_of(list(SHUFFLES)),
+                "shuffle_seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
+                "reduction": _one_of(scenario.REDUCTIONS),
             }
         ),
         "display": _table(

@@ -18,6 +18,7 @@ from explainer.read.arithmetic_spec import parse_arithmetic as parse_arithmetic
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import AnyScenario, Scenario
 from explainer.rules.activations import LOSSES
+from explainer.rules.batching import IN_ORDER, Batching
 from explainer.rules.optimizers import DEFAULT_SETTINGS, Settings
 
 UpdateOrder = Literal["simultaneous", "sequential"]
@@ -38,13 +39,15 @@ class Schedule:
     learning_rate: float
     direction: Direction
     update: UpdateOrder
-    mode: Literal["stochastic", "batch"]  # with a training set: an update per example, or per epoch
+    # with a training set: an update per example, per epoch, or per mini-batch (`batching`)
+    mode: Literal["stochastic", "batch", "minibatch"]
     until_loss: float | None  # stop once the loss (−P for ascent) is below this
     examples: tuple[Example, ...]  # the training set, or the one worked example
     several: bool  # a training set: a step is an epoch, and @1 is after the first epoch
     steps: int
     optimizer: str = "sgd"  # a row of rules/optimizers.OPTIMIZERS
     settings: Settings = DEFAULT_SETTINGS
+    batching: Batching = IN_ORDER
 
     @property
     def plain(self) -> bool:
@@ -58,13 +61,14 @@ def schedule(s: Scenario) -> Schedule:
         learning_rate=s.learning_rate,
         direction=direction(s.loss),
         update=cast(UpdateOrder, s.update),
-        mode=cast(Literal["stochastic", "batch"], s.mode),
+        mode=cast(Literal["stochastic", "batch", "minibatch"], s.mode),
         until_loss=s.until_loss,
         examples=s.data or ((s.input_values, s.targets),),
         several=bool(s.data),
         steps=s.steps,
         optimizer=s.optimizer,
         settings=s.optimizer_settings,
+        batching=s.epoch,
     )
 
 

@@ -159,6 +159,18 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
         doc["training"]["until_loss"] = draw(st.sampled_from([1e-3, 1e-12, 0.5]))
     if draw(st.booleans()):
         doc["claims"] = {f"{draw(st.sampled_from(['w1', 'out_n00', 'E_total']))}": draw(texts)}
+    if draw(st.integers(0, 4)) == 0:  # a training set, cut into (odd) batches, shuffled
+        example = doc.pop("example")
+        rows = draw(st.integers(1, 5))
+        doc["data"] = {"inputs": [example["inputs"]] * rows, "targets": [example["targets"]] * rows}
+        batching = {
+            "mode": draw(st.sampled_from(["stochastic", "batch", "minibatch", "epoch"])),
+            "batch_size": draw(st.sampled_from([1, 2, 5, 0, 2.5])),
+            "shuffle": draw(st.sampled_from(["numpy-rng", "numpy", "python", "torch"])),
+            "shuffle_seed": draw(st.sampled_from([0, 7, 2**32, -1])),
+            "reduction": draw(st.sampled_from(["mean", "sum", "max"])),
+        }
+        doc["training"] |= {k: v for k, v in batching.items() if draw(st.booleans())}
     if draw(st.integers(0, 4)) == 0:  # weights drawn from a seed instead ([init])
         for layer in layers:
             layer.pop("weights", None)
