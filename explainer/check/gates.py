@@ -24,13 +24,15 @@ from explainer.evaluate.arithmetic import Arithmetic
 from explainer.evaluate.backprop import Backprop
 from explainer.evaluate.curve import curve_steps
 from explainer.evaluate.graph_training import Descent
+from explainer.evaluate.hessian import Hessian, hessian
 from explainer.evaluate.quantities import CHANGE, as_json
+from explainer.evaluate.tangents import Tangents, push
 from explainer.foundation.errors import NumericError
 from explainer.graph import circuit
 from explainer.graph.circuit import Circuit
 from explainer.read.cost import STEPWISE_LIMIT, table_steps
 from explainer.read.expressions import Node, Num, Op
-from explainer.read.graph_scenario import GraphScenario
+from explainer.read.graph_scenario import TANGENT, GraphScenario
 from explainer.read.settings import ArithmeticSpec, GraphPlan
 
 
@@ -43,6 +45,8 @@ class Gates:
     run: Backprop
     symbolic_left_out: backprop.LeftOut = ""  # why sympy.diff of the whole is not in checks
     training: Descent | None = None  # the leaves' descent, for a graph with [training]
+    tangents: Tangents | None = None  # [derivatives] tangent: forward mode from one leaf
+    hessian: Hessian | None = None  # [derivatives] hessian: second derivatives by some leaves
 
 
 GateResults = Results[GraphPlan, Gates]  # a graph's results: its plan, and the gates' numbers
@@ -72,6 +76,31 @@ def keys(
     for step in descent.steps[1:]:  # `steps`: those the table shows (None: every recorded one)
         if steps is None or step.k in steps:
             out.update((f"{w}@{step.k}", step.values[w]) for w in shown if w in step.values)
+    return out
+
+
+def _derivatives(
+    s: GraphScenario, c: Circuit, locals_: tuple[Local, ...], run: Backprop, ar: Arithmetic
+) -> tuple[Tangents | None, Hessian | None]:
+    """[derivatives]: forward mode from the seed in the page's arithmetic, and the Hessian."""
+    tangents = push(c, locals_, dict(run.values), ar, s.tangent) if s.tangent else None
+    return tangents, hessian(c, s.hessian, s.path) if s.hessian else None
+
+
+def derivative_keys(c: Circuit, g: Gates) -> dict[str, Any]:
+    """[derivatives]: each wire's tangent `dot_q` (dq/d(seed)); each second derivative
+    `d2f/da/db`, under both orders of a and b (the Hessian is symmetric)."""
+    return _derivative_keys(c, g.tangents, g.hessian)
+
+
+def _derivative_keys(c: Circuit, t: Tangents | None, h: Hessian | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if t is not None:
+        out.update((f"{TANGENT}{w}", t.of(w)) for w in c.wires)
+    if h is not None:
+        for e in h.entries:
+            out[f"d2{c.output}/d{e.row}/d{e.col}"] = e.value
+            out[f"d2{c.output}/d{e.col}/d{e.row}"] = e.value
     return out
 
 
@@ -130,21 +159,28 @@ def results(plan: GraphPlan, values_only: bool = False) -> GateResults:
     ar = arithmetic.mode(plan.arithmetic, s.limits.exact_digits)
     run = _pass(s, c, locals_, ar)
     descent = _descent(plan, c, locals_, ar, plan.steps, run)
-    found = () if values_only or not s.claims else check_claims(plan, c, locals_, run, descent)
     checks, left_out = ((), "") if values_only or not plan.check_gradients else _leaf_checks(c, run)
+    tangents, second = _derivatives(s, c, locals_, run, ar)
     gates = Gates(
         circuit=c,
         locals=locals_,
         run=run,
         symbolic_left_out=left_out,
         training=descent,
+        tangents=tangents,
+        hessian=second,
     )
+    found = () if values_only or not s.claims else check_claims(plan, c, locals_, run, descent)
     return Results(
         plan=plan,
         view=gates,
         findings=found,
         values=tuple(
-            (k, as_json(v)) for k, v in keys(c, run, descent, shown(plan, descent)).items()
+            (k, as_json(v))
+            for k, v in {
+                **keys(c, run, descent, shown(plan, descent)),
+                **derivative_keys(c, gates),
+            }.items()
         ),
         arithmetic=run.arithmetic,
         checks=checks,
@@ -187,7 +223,10 @@ def check_claims(
         page = _pass(s, c, locals_, float64)
     if plan.arithmetic.kind != "float64" or steps > plan.steps:
         descent = _descent(plan, c, locals_, float64, steps, page)
-    base = keys(c, page, descent)
+    base = {
+        **keys(c, page, descent),
+        **_derivative_keys(c, *_derivatives(s, c, locals_, page, float64)),
+    }
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
     return verify.checked(
         s.path,

@@ -16,6 +16,7 @@ from explainer.page.delta import delta_sym
 from explainer.page.model import Item, Paragraph, Section, Seg, Table, math, strong, text
 from explainer.page.words import plural, training_unit
 from explainer.read.claims import Claim
+from explainer.read.graph_scenario import TANGENT
 
 Words = list[Seg | str]
 
@@ -47,11 +48,23 @@ def _node_symbol(ctx: Context, key: str) -> str:
 
 def symbol(key: str, names: Names) -> str:
     """A claim's quantity, its step left out, in the page's symbols: w5@1 → w_{5},
-    dE_total/dw5 → ∂E_total/∂w_5, Δw5@1 → Δw_5, delta_o1 → δ_o1."""
+    dE_total/dw5 → ∂E_total/∂w_5, Δw5@1 → Δw_5, delta_o1 → δ_o1, d2L/dw/db → ∂²L/∂w∂b,
+    dot_q → q̇."""
     name = key.partition("@")[0]
+    if name.count("/") == 2:  # d2<of>/d<a>/d<b>, a second derivative
+        of, a, b = name.split("/")
+        out = names.sym(of[2:])
+        bys = (
+            rf"{names.sym(a[1:])}^2"
+            if a == b
+            else rf"{names.sym(a[1:])}\,\partial {names.sym(b[1:])}"
+        )
+        return rf"\frac{{\partial^2 {out}}}{{\partial {bys}}}"
     if "/" in name:  # d<of>/d<by>
         of, by = name.split("/")
         return notation.partial(names.sym(of[1:]), names.sym(by[1:]), names.ordinary)
+    if name.startswith(TANGENT):
+        return rf"\dot{{{names.sym(name.removeprefix(TANGENT))}}}"
     if name.startswith(CHANGE):
         return rf"\Delta {names.sym(name[len(CHANGE) :])}"
     if name.startswith("delta_"):

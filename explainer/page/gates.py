@@ -23,7 +23,7 @@ from explainer.evaluate.backprop import KINK_LIMIT, Flow, written_out
 from explainer.foundation.precision import show
 from explainer.foundation.work import SYMPY_CALLS
 from explainer.graph.circuit import Circuit, Gate
-from explainer.page import descent, notation
+from explainer.page import derivatives, descent, notation
 from explainer.page.checks import Names, findings_section
 from explainer.page.context import as_factor
 from explainer.page.model import (
@@ -145,7 +145,9 @@ def setup(p: Page) -> Section:
                 "; then the backward pass, from ",
                 math(out),
                 " back to the leaves, each gate multiplying the gradient that arrives from "
-                "above by its own local derivative. A leaf's gradient says how fast ",
+                "above by its own local derivative",
+                *derivatives.opening(p),
+                ". A leaf's gradient says how fast ",
                 math(out),
                 " changes as that leaf moves, all else held; every number on the page is computed from "
                 "these values.",
@@ -481,6 +483,7 @@ def arranged(results: GateResults) -> Arranged:
             forward(p),
             backward(p),
             gradients(p),
+            *(x for x in (derivatives.tangents(p), derivatives.second(p)) if x is not None),
             descent.updates(results, p.sym, p.num),
             descent.training(results, p.sym, p.num),
             findings_section(results.findings, Names(p.sym, p.num)),

@@ -36,7 +36,8 @@ PRINTED = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 # A key as quantities.py makes them: a name (with up to two underscores: a RESERVED prefix before
 # a name that has one, share_w_5), a partial d<of>/d<by>, or a change Δw5 (U+0394); then @k.
 _KEY = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+){0,2}"
-CLAIM_KEY = re.compile(rf"(?:d{_KEY}/d{_KEY}|Δ?{_KEY})(?:@([0-9]+))?")
+# a value, a change, a first derivative d<of>/d<by> or a second d2<of>/d<a>/d<b>, at a step
+CLAIM_KEY = re.compile(rf"(?:d{_KEY}/d{_KEY}|d2{_KEY}/d{_KEY}/d{_KEY}|Δ?{_KEY})(?:@([0-9]+))?")
 
 
 def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
@@ -49,7 +50,7 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
             raise ScenarioError(
                 r.file,
                 where,
-                "a quantity's key such as w5, w5@1, Δw5@1 or dE_total/dw5",
+                "a quantity's key such as w5, w5@1, Δw5@1, dE_total/dw5 or d2L/dw/db",
                 repr(key),
             )
         if m.group(1):

@@ -41,7 +41,9 @@ TOP_KEYS = (
     "symbols",
     "narrative",
     "claims",
+    "derivatives",
 )
+TANGENT = "dot_"  # the JSON key of a wire's tangent in forward mode: dot_q = dq/d(seed)
 SECTIONS = ("setup", "forward", "backward", "updates", "training")
 
 
@@ -96,6 +98,10 @@ class GraphScenario:
     handout: HandoutSpec = NO_HANDOUT  # [handout.vary] names leaves
     table_steps: int = 10  # a training table's first steps in full, then 10, 100, 1000, …
     data: GraphData | None = None  # a training set binding some leaves per example
+    # [derivatives]: forward mode seeded at one leaf (every wire's d(wire)/d(leaf) pushed
+    # forward, beside the backward pass), and the output's second derivatives by some leaves
+    tangent: str = ""
+    hessian: tuple[str, ...] = ()
 
 
 def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> GraphScenario:
@@ -118,7 +124,10 @@ def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -
             )
     training = _training(top, leaves, limits)
     data = _data(top, leaves, training, limits)
+    tangent, hessian = _derivatives(top, leaves, names)
     return GraphScenario(
+        tangent=tangent,
+        hessian=hessian,
         **heading(file, stem, top),
         leaves=leaves,
         nodes=nodes,
@@ -136,6 +145,31 @@ def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -
         data=data,
         handout=handout_spec.read(top, tuple(n for n, _ in leaves)),
     )
+
+
+def _derivatives(
+    top: Reader, leaves: tuple[tuple[str, float], ...], names: list[str]
+) -> tuple[str, tuple[str, ...]]:
+    """[derivatives]: `tangent`, the leaf forward mode is seeded at; `hessian`, the leaves the
+    output's second derivatives are taken by (each once, in the order the leaves are written)."""
+    r = top.sub("derivatives", ("tangent", "hessian"))
+    if not r.table:
+        return "", ()
+    mine = tuple(n for n, _ in leaves)
+    tangent = r.get("tangent", r.choice(mine), "")
+    if tangent:
+        taken = [n for n in names if n.startswith(TANGENT)]
+        if taken:
+            raise ScenarioError(
+                r.file,
+                "graph",
+                f"no name starting {TANGENT} beside a tangent (dot_q is q's tangent's key)",
+                taken[0],
+            )
+    chosen = r.get("hessian", r.list_of(r.choice(mine)), ())
+    if len(set(chosen)) < len(chosen):
+        raise ScenarioError(r.file, r.key("hessian"), "each leaf once", "a leaf named twice")
+    return tangent, tuple(n for n in mine if n in chosen)
 
 
 def _training(

@@ -217,6 +217,7 @@ def _graph_form() -> Schema:
         "symbols": SYMBOLS,
         "narrative": NARRATIVE,
         "claims": CLAIMS,
+        "derivatives": _table({"tangent": TEXT, "hessian": _list(TEXT, 1)}),  # leaves' names
     }
     return _table(properties, ("graph",))
 

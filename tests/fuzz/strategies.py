@@ -355,6 +355,27 @@ def expressions(draw: st.DrawFn, names: list[str], hostile: bool = False, depth:
 
 
 @st.composite
+def derivatives(draw: st.DrawFn, leaves: list[str], hostile: bool) -> dict[str, Any]:
+    """A [derivatives] table: a tangent's seed, a Hessian's leaves (or names that are not)."""
+    pool = [*leaves, *(["nope"] * hostile)]
+    table = {
+        "tangent": draw(st.sampled_from(pool)),
+        "hessian": draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3)),
+    }
+    return {k: v for k, v in table.items() if draw(st.booleans())}
+
+
+def _with_derivatives(
+    draw: st.DrawFn, doc: dict[str, Any], leaves: list[str], output: str, hostile: bool
+) -> list[str]:
+    """One graph in four gets a [derivatives] table; the keys it adds for claims."""
+    if draw(st.integers(0, 3)):
+        return []
+    doc["derivatives"] = draw(derivatives(leaves, hostile))
+    return [f"dot_{output}", f"d2{output}/d{leaves[0]}/d{leaves[0]}"]
+
+
+@st.composite
 def graphs(draw: st.DrawFn) -> dict[str, Any]:
     """A [graph] scenario: leaves, nodes each an expression of the names before it, every value
     feeding the output, and digits and claims; one graph in three hostile (names after it or
@@ -386,6 +407,7 @@ def graphs(draw: st.DrawFn) -> dict[str, Any]:
         doc["training"] = draw(graph_training(list(leaves), hostile))
         steps = doc["training"].get("steps", 1)
         keys += [f"{n}@{k}" for n in names[-1:] for k in (1, steps) if isinstance(k, int)]
+    keys += _with_derivatives(draw, doc, list(leaves), names[-1], hostile)
     if draw(st.booleans()):
         doc["claims"] = draw(claim_tables(keys))
     if draw(st.integers(0, 3)) == 0:  # a handout table naming leaves (or not)

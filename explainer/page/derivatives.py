@@ -1,0 +1,146 @@
+"""Stage 5, explain (a graph's [derivatives]): forward mode beside the backward pass, and the
+output's second derivatives. Arranges evaluate/tangents.py's and evaluate/hessian.py's numbers;
+computes nothing.
+
+    forward mode:  q̇ = Σ_u ∂q/∂u · u̇, from ẋ = 1 at the seed, gate by gate forward
+    Hessian:       H_ab = ∂²f/∂a∂b, symmetric
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from explainer.page.model import Display, Item, Paragraph, Section, Seg, Table, math, text
+from explainer.page.words import listing
+
+if TYPE_CHECKING:
+    from explainer.page.gates import Page
+
+
+def opening(p: Page) -> tuple[Seg, ...]:
+    """The clauses the page's opening adds for its [derivatives] sections."""
+    v, out = p.results.view, p.sym(p.c.output)
+    said: list[Seg] = []
+    if v.tangents is not None:
+        said += text("; then forward mode, every wire's derivative by ")
+        said += [math(p.sym(v.tangents.seed)), *text(" carried forward from the leaves")]
+    if v.hessian is not None:
+        said += text("; then the second derivatives of ", math(out), " by ")
+        said += text(*listing([math(p.sym(n)) for n in v.hessian.leaves]))
+    return tuple(said)
+
+
+def _dot(p: Page, wire: str) -> str:
+    return rf"\dot{{{p.sym(wire)}}}"
+
+
+def tangents(p: Page) -> Section | None:
+    """Each gate's tangent in forward order, then the output's beside the backward pass's."""
+    t = p.results.view.tangents
+    if t is None:
+        return None
+    c, run = p.c, p.results.view.run
+    seed, others = t.seed, [n for n, _ in c.leaves if n != t.seed]
+    seeds = [math(f"{_dot(p, seed)} = 1")]
+    if others:
+        seeds += [math(", ".join(_dot(p, n) for n in others) + " = 0")]
+    items: list[Item] = [
+        Paragraph(
+            text(
+                "Forward mode takes the chain rule the other way round. It seeds the leaf it "
+                "differentiates by, ",
+                *listing(seeds),
+                ", and then, gate by gate in the order of the forward pass, adds up each "
+                "input's tangent times the gate's local derivative by that input: ",
+                math(r"\dot{q} = \sum_u \frac{\partial q}{\partial u} \cdot \dot{u}"),
+                ". Each tangent is that wire's derivative by ",
+                math(p.sym(seed)),
+                ".",
+            )
+        )
+    ]
+    rows, ends = [], []
+    for g in t.gates:
+        symbols = " + ".join(rf"{p.d(g.wire, x.wire)} \cdot {_dot(p, x.wire)}" for x in g.terms)
+        numbers = " + ".join(rf"{p.factor(x.local)} \cdot {p.factor(x.tangent)}" for x in g.terms)
+        rows.append(f"{_dot(p, g.wire)} &= {symbols} = {numbers} = {p.num(g.value)}")
+        ends.append(f"dot_{g.wire}")
+    items.append(Display(tuple(rows), ends=tuple(ends)))
+    forward, backward = p.num(t.of(c.output)), p.num(run.gradients[seed])
+    agree = (
+        "the same number the backward pass gives"
+        if forward == backward
+        else "the backward pass's number up to rounding in the last digit shown"
+    )
+    items.append(
+        Paragraph(
+            text(
+                "The output's tangent is its derivative by ",
+                math(p.sym(seed)),
+                ", ",
+                math(f"{_dot(p, c.output)} = {forward}"),
+                f", {agree}, ",
+                math(f"{p.d(c.output, seed)} = {backward}"),
+                ". One forward pass gives the derivative by one leaf (of every wire at once); "
+                "the backward pass gave the output's derivative by every leaf at once, which "
+                "is why a network with many weights and one loss is trained by the backward pass.",
+            )
+        )
+    )
+    return Section(
+        f"Forward mode: every wire's derivative by {seed}", 2, tuple(items), "forward-mode"
+    )
+
+
+def second(p: Page) -> Section | None:
+    """The Hessian's entries, each with its form where it is short, then the matrix."""
+    h = p.results.view.hessian
+    if h is None:
+        return None
+    out = p.sym(p.c.output)
+    leaves = h.leaves
+    items: list[Item] = [
+        Paragraph(
+            text(
+                "The second derivatives of ",
+                math(out),
+                " by ",
+                *listing([math(p.sym(n)) for n in leaves]),
+                ": ",
+                math(out),
+                " written out in the leaves and differentiated twice by sympy, at the leaves' "
+                "values. The order does not matter (",
+                math(
+                    rf"\frac{{\partial^2 {out}}}{{\partial a\,\partial b}} = "
+                    rf"\frac{{\partial^2 {out}}}{{\partial b\,\partial a}}"
+                ),
+                ", Schwarz's theorem), so each pair is computed once.",
+            )
+        )
+    ]
+    rows, ends = [], []
+    for e in h.entries:
+        lhs = _second(p, e.row, e.col)
+        form = f"{p.latex(e.form)} = " if e.form is not None else ""
+        rows.append(f"{lhs} &= {form}{p.num(e.value)}")
+        ends.append(f"d2{p.c.output}/d{e.row}/d{e.col}")
+    items.append(Display(tuple(rows), ends=tuple(ends)))
+    items.append(Paragraph(text("The Hessian, a row and a column per leaf:")))
+    items.append(
+        Table(
+            (text(""), *(text(math(p.sym(n))) for n in leaves)),
+            tuple(
+                (text(math(p.sym(a))), *(text(math(p.num(h.at(a, b).value))) for b in leaves))
+                for a in leaves
+            ),
+            (False, *([True] * len(leaves))),
+        )
+    )
+    return Section("Second derivatives", 2, tuple(items), "hessian")
+
+
+def _second(p: Page, a: str, b: str) -> str:
+    out = p.sym(p.c.output)
+    if a == b:
+        return rf"\frac{{\partial^2 {out}}}{{\partial {p.sym(a)}^2}}"
+    return rf"\frac{{\partial^2 {out}}}{{\partial {p.sym(a)}\,\partial {p.sym(b)}}}"
