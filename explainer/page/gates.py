@@ -9,6 +9,7 @@ gates; the leaves' gradients; the circuit figure; the published numbers checked.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +89,9 @@ DEFINITION: dict[str, Callable[..., str]] = {k: o.written for k, o in OPERATIONS
 BARE = tuple(k for k, o in OPERATIONS.items() if o.bare)
 
 
+NUMBER_IN_PARENTHESES = re.compile(r"\\left\((-[0-9.]+(?: \\times 10\^\{-?[0-9]+\})?)\\right\)")
+
+
 def definition(p: Page, g: Gate, numbers: bool = False) -> str:
     """The gate's value as written: q = x + y, or with each operand's number put in."""
     if g.op == "node":  # a whole node: as written, or with its wires' numbers put in
@@ -95,6 +99,8 @@ def definition(p: Page, g: Gate, numbers: bool = False) -> str:
     operands = []
     for a in g.args:
         s = p.latex(a, numbers)
+        if numbers and g.op in BARE and (inner := NUMBER_IN_PARENTHESES.fullmatch(s)):
+            s = inner[1]  # a call or a fraction delimits its operand: tanh(−0.58), not tanh((…))
         if numbers and g.op == "neg" and not s.startswith(r"\left("):
             s = rf"\left({s}\right)"  # −(1), not −1 = −1
         bare = g.op in BARE or not (s.startswith("-") or s.startswith(r"\left(-"))
@@ -289,7 +295,8 @@ def _sum_items(p: Page, wire: str) -> list[Item]:
         Paragraph(
             text(
                 math(p.sym(wire)),
-                f" feeds {len(shares)} gates, so its gradient is the sum of what each sends back:",
+                f" feeds {len(shares)} gates, so its gradient is the sum over its uses, of what "
+                "each sends back:",
             )
         ),
         Display(
