@@ -154,7 +154,7 @@ def load(
     *,
     steps: int | None = None,
     digits: int | None = None,
-    arithmetic: str = "float64",
+    arithmetic: str = "",
     check_gradients: bool = False,
     paper: Paper = "a4",
     limits: Limits = DEFAULT,
@@ -162,7 +162,8 @@ def load(
     """A walkthrough from a scenario file (a path) or a shipped scenario (a name such as
     "mazur-2-2-2"), checked as the command line checks it. The keyword arguments are the
     command line's options: steps and digits override the scenario's; arithmetic is
-    "float64", "exact" or "paper:K[:half-up|truncate]"."""
+    "float64", "float32", "exact" or "paper:K[:half-up|truncate]" ("": the scenario's own,
+    float64 unless its [display] arithmetic says otherwise)."""
     _source(source)
     s = scenarios.load(scenarios.locate(source), _limits(limits))
     return from_scenario(s, steps, digits, arithmetic, check_gradients, paper)
@@ -174,7 +175,7 @@ def from_dict(
     name: str = "scenario",
     steps: int | None = None,
     digits: int | None = None,
-    arithmetic: str = "float64",
+    arithmetic: str = "",
     check_gradients: bool = False,
     paper: Paper = "a4",
     limits: Limits = DEFAULT,

@@ -410,10 +410,11 @@ def _render_command(sub: Subparsers) -> None:
     r.add_argument("--digits", type=_count(1, 15), help="significant digits shown")
     r.add_argument(
         "--arithmetic",
-        default="float64",
-        help="float64 (default); float32 (every operation rounded to single precision, as "
-        "PyTorch computes); exact (fractions); paper:K[:half-up|truncate], every shown "
-        "quantity rounded to K decimals and carried forward",
+        default="",
+        help="float64 (default, unless the scenario's [display] arithmetic says otherwise); "
+        "float32 (every operation rounded to single precision, as PyTorch computes); exact "
+        "(fractions); paper:K[:half-up|truncate], every shown quantity rounded to K decimals "
+        "and carried forward",
     )
     r.add_argument(
         "--paper", choices=["a4", "letter"], default="a4", help="paper size for tex and pdf"

@@ -13,7 +13,7 @@ import pytest
 import explainer
 from explainer.check.verify import FLOAT32
 from explainer.cli import main
-from explainer.foundation.errors import UsageError
+from explainer.foundation.errors import ScenarioError, UsageError
 from tests.conftest import SCENARIOS, WriteScenario
 
 F = np.float32
@@ -120,3 +120,33 @@ def test_a_handout_key_is_not_worked_in_float32(capsys: pytest.CaptureFixture[st
     assert "calculator" in capsys.readouterr().err
     with pytest.raises(UsageError):
         explainer.handout("mazur-2-2-2", variants=1, arithmetic="float32")
+
+
+def test_a_scenario_states_its_arithmetic_and_the_page_sets_float64_beside_it() -> None:
+    """scenarios/float32.toml: [display] arithmetic = "float32" makes the page float32 (the
+    same numbers as --arithmetic float32 on Mazur's network), --arithmetic overrides it, and
+    its table's float64 column is the float64 page's own numbers."""
+    page = explainer.load("float32")
+    f32 = explainer.load("mazur-2-2-2", steps=200, arithmetic="float32").values
+    f64 = explainer.load("mazur-2-2-2", steps=200).values
+    for key in ("E_total", "dE_total/dw1", "w5@1", "E_total@200"):
+        assert page.values[key] == f32[key] != f64[key]
+    assert explainer.load("float32", arithmetic="float64").values["w5@1"] == f64["w5@1"]
+    md = page.markdown()
+    row = next(line for line in md.splitlines() if line.startswith("| $w_{5}^{+}$"))
+    apart = abs(float(f32["w5@1"]) - float(f64["w5@1"])) / float(
+        np.spacing(np.float32(f64["w5@1"]))
+    )
+    assert f"| ${apart:.1f}$ |" in row
+    assert "## float32 beside float64" in md
+    assert "float32 beside float64" not in explainer.load("mazur-2-2-2", steps=3).markdown()
+
+
+def test_a_scenarios_arithmetic_is_checked_where_it_stands() -> None:
+    import tomllib
+
+    doc = tomllib.loads((SCENARIOS / "float32.toml").read_text(encoding="utf-8"))
+    doc["display"]["arithmetic"] = "float16"
+    with pytest.raises(ScenarioError) as e:
+        explainer.from_dict(doc, name="f16")
+    assert "display.arithmetic" in str(e.value) and "float32" in str(e.value)

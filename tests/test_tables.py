@@ -32,6 +32,7 @@ from explainer.page.training import (
 from explainer.page.words import span
 from explainer.pipeline import explain
 from explainer.read import scenario
+from explainer.read.arithmetic_spec import parse_arithmetic
 from explainer.read.scenario import Scenario
 from tests.conftest import MINIMAL, SCENARIOS
 
@@ -56,7 +57,7 @@ INVENTED = [
     "xor-epochs",
 ]
 # Scenarios reproducing a published article's numbers, at the article's nine digits.
-PUBLISHED = ["mazur-2-2-2", "mazur-2-2-2-sequential", "single-weight"]
+PUBLISHED = ["float32", "mazur-2-2-2", "mazur-2-2-2-sequential", "single-weight"]
 
 
 @cache
@@ -123,8 +124,8 @@ def shown_steps(s: Scenario) -> set[int]:
 
 @cache
 def recorded(path: Path) -> compute.Run:
-    s = scenario.load_network(path)
-    return compute.run(s, record=frozenset(shown_steps(s)))
+    s = scenario.load_network(path)  # in the arithmetic the page computes in (its [display])
+    return compute.run(s, parse_arithmetic(s.arithmetic), record=frozenset(shown_steps(s)))
 
 
 def printed_params(e: Explanation) -> dict[tuple[str, int], str]:

@@ -42,9 +42,9 @@ def test_the_unrolled_recurrence_is_backpropagation_through_time() -> None:
         [gx, gh, gb], rel=1e-13
     )
     w = [RNN["wx"], RNN["wh"], RNN["b"]]
-    for _ in range(50):  # the shipped training: 50 steps at rate 0.5
+    for _ in range(50):  # the shipped training: 50 steps at rate 0.1
         _, *g = _bptt(*w)
-        w = [p - 0.5 * q for p, q in zip(w, g, strict=True)]
+        w = [p - 0.1 * q for p, q in zip(w, g, strict=True)]
     assert [float(v[f"{k}@50"]) for k in ("wx", "wh", "b")] == pytest.approx(w, rel=1e-11)
 
 

@@ -49,6 +49,8 @@ class Layered:
     one_weight: samples.OneWeight | None
     cancelled: Mapping[Partial, sp.Expr]  # chains whose product cancels to a simpler form
     forecast: trainer.Forecast | None = None  # seed 000: unseen examples, after training
+    # a float32 page: the same quantities computed in float64, by JSON key, to set beside them
+    float64: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 LayeredResults = Results[Plan, Layered]  # a network's results: its plan, and the layers' numbers
@@ -65,6 +67,12 @@ def numbers(plan: Plan) -> tuple[compute.Run, compute.Run | None]:
     full = compute.run(s, plan.arithmetic, shown | around)
     page = dataclasses.replace(full, training=only(full.training, shown))
     return page, (full if shares else None)
+
+
+def _in_float64(plan: Plan) -> dict[str, Any]:
+    """The page's quantities computed in float64 (its JSON values), to set beside float32's."""
+    spec = dataclasses.replace(plan.arithmetic, kind="float64")
+    return dict(results(dataclasses.replace(plan, arithmetic=spec), values_only=True).values)
 
 
 def _classes(net: network.Network) -> tuple[str, ...]:
@@ -116,6 +124,7 @@ def results(plan: Plan, values_only: bool = False) -> LayeredResults:
         forecast=trainer.forecast(net, training.steps[-1].params, s.forecast)
         if s.forecast
         else None,
+        float64=_in_float64(plan) if plan.arithmetic.kind == "float32" and not values_only else {},
     )
     return Results(
         plan=plan,

@@ -14,6 +14,7 @@ from explainer.check.layered import LayeredResults
 from explainer.page import (
     asides,
     backward,
+    beside,
     captions,
     checks,
     delta,
@@ -47,6 +48,7 @@ LAYOUT: tuple[Part, ...] = (
     _one(asides.error_split_section),
     _one(training.training),
     _one(forecast.forecast),
+    _one(beside.beside),
     _one(story.summary),
     _one(checks.verification),
     _one(checks.gradient_check),

@@ -19,6 +19,7 @@ from explainer.foundation.errors import ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
 from explainer.foundation.resources import resource_dir
 from explainer.read import graph_scenario, handout_spec, init_spec, toml_shape
+from explainer.read.arithmetic_spec import EXPECTED, parse_arithmetic
 from explainer.read.claims import Claim, read_claims
 from explainer.read.expressions import Node, Op, Ref
 from explainer.read.files import csv_table, read_regular
@@ -123,6 +124,7 @@ class Scenario:
     # with a training set: an update's examples (a mode's size: stochastic 1, batch all, or a
     # mini-batch's), their order each epoch, mean or sum
     batching: Batching = IN_ORDER
+    arithmetic: str = "float64"  # the page's arithmetic unless --arithmetic gives another
 
     @property
     def epoch(self) -> Batching:
@@ -295,7 +297,9 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
     )
 
     narrative = top.sub("narrative", SECTIONS)
-    display = top.sub("display", ("digits", "table_steps", "error_split", "highlight", "replaced"))
+    display = top.sub(
+        "display", ("digits", "table_steps", "error_split", "highlight", "replaced", "arithmetic")
+    )
     notation = top.sub("notation", ("profile", "delta_sign", "rate_symbol"))
     names_t = top.sub("names", ("net", "out", "target", "loss", "loss_term"))
     names = Names(
@@ -333,6 +337,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         batching=batching,
         update=training.get("update", training.choice(UPDATE_ORDERS), "simultaneous"),
         digits=display.get("digits", display.count(1, 15), DEFAULT_DIGITS),
+        arithmetic=display.get("arithmetic", _arithmetic(display), "float64"),
         table_steps=display.get("table_steps", display.count(1, 1000), 10),
         error_split=display.get("error_split", display.boolean, False),
         highlight=display.get("highlight", display.name, ""),
@@ -525,6 +530,19 @@ RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     "epsilon": (lambda x: x > 0, "a number above 0"),
     "weight_decay": (lambda x: x >= 0, "a number of 0 or more"),
 }
+
+
+def _arithmetic(r: Reader) -> Callable[[str, object], str]:
+    """[display] arithmetic: a spec --arithmetic takes (checked by its parser)."""
+
+    def check(key: str, v: object) -> str:
+        try:
+            parse_arithmetic(v)  # type: ignore[arg-type]  # a non-string is its error too
+        except UsageError:
+            raise r.fail(key, EXPECTED, v) from None
+        return str(v)
+
+    return check
 
 
 def _batching(file: str, training: Reader, n: int) -> tuple[str, Batching]:

@@ -148,6 +148,7 @@ def _network_form() -> Schema:
                 "error_split": FLAG,
                 "highlight": TEXT,
                 "replaced": _one_of(scenario.REPLACEABLE),
+                "arithmetic": TEXT,  # as --arithmetic takes it: float64, float32, paper:4, …
             }
         ),
         "notation": _table(

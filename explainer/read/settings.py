@@ -78,7 +78,9 @@ class Options:
 
     steps: int | None = None  # training steps; None: the scenario's own
     digits: int | None = None  # significant digits shown; None: the scenario's own
-    arithmetic: str = "float64"  # float64, exact, or paper:K[:half-up|truncate]
+    # float64, float32, exact, or paper:K[:half-up|truncate]; "": the scenario's own
+    # ([display] arithmetic of a network, else float64)
+    arithmetic: str = ""
     check_gradients: bool = False  # add central finite differences beside every gradient
     paper: Paper = "a4"  # for LaTeX and PDF
 
@@ -175,7 +177,7 @@ def resolve_graph(scenario: GraphScenario, options: Options = Options()) -> Grap
     return GraphPlan(
         scenario=scenario,
         digits=options.digits or scenario.digits,
-        arithmetic=parse_arithmetic(options.arithmetic),
+        arithmetic=parse_arithmetic("float64" if options.arithmetic == "" else options.arithmetic),
         check_gradients=options.check_gradients,
         paper=options.paper,
         steps=options.steps if options.steps is not None else steps,
@@ -190,7 +192,9 @@ def resolve(scenario: Scenario, options: Options = Options()) -> Plan:
     return Plan(
         scenario=scenario,
         digits=options.digits or scenario.digits,
-        arithmetic=parse_arithmetic(options.arithmetic),
+        arithmetic=parse_arithmetic(
+            scenario.arithmetic if options.arithmetic == "" else options.arithmetic
+        ),
         update=cast(UpdateOrder, scenario.update),
         direction=direction(scenario.loss),
         delta_sign=cast(DeltaSign, scenario.delta_sign),
