@@ -42,7 +42,9 @@ def _network(s: AnyScenario) -> Scenario:
 
 
 def _load(name: str, steps: int | None = None) -> explainer.Walkthrough:
-    return explainer.load(name, steps=steps)
+    """In float64, whatever the scenario's [display] arithmetic: the identities checked here
+    are float64's to the last bit or so."""
+    return explainer.load(name, steps=steps, arithmetic="float64")
 
 
 def _floats(v: dict[str, float | str]) -> dict[str, float]:

@@ -12,6 +12,7 @@ from explainer.foundation.precision import show
 from explainer.page.model import Display, Paragraph, Section, Table
 from explainer.pipeline import explain
 from explainer.read import scenario
+from explainer.read.arithmetic_spec import parse_arithmetic
 from tests.conftest import SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -35,7 +36,7 @@ def test_every_page_opens_by_saying_what_it_computes(path: Path) -> None:
 @pytest.mark.parametrize("path", NETWORKS, ids=lambda p: p.stem)
 def test_the_opening_names_the_computed_loss_and_the_parts_present(path: Path) -> None:
     s = scenario.load_network(path)
-    r = run(s)
+    r = run(s, parse_arithmetic(s.arithmetic))  # in the page's own arithmetic
     page = explain(scenario.load(path))
     opening = words(page.sections[0].items[0])  # type: ignore[arg-type]
     loss = show(float(r.evaluation.node(r.net.loss)), s.digits).latex
@@ -59,7 +60,7 @@ def test_the_summary_table_is_every_parameter_before_and_after_the_trainers_firs
     """'after one step' is the page's update; the trainer (compiled code, not the page's
     evaluation) reaches the same parameters after its first step."""
     s = scenario.load_network(path)
-    r = run(s)
+    r = run(s, parse_arithmetic(s.arithmetic))  # in the page's own arithmetic
     table = next(i for i in summary_of(path).items if isinstance(i, Table))
     assert len(table.rows) == len(r.evaluation.updates)
     first = r.training.steps[1] if len(r.training.steps) > 1 else None
@@ -109,7 +110,7 @@ def test_the_second_forward_pass_is_the_loss_at_the_updated_weights() -> None:
 
     path = SCENARIOS / "mazur-2-2-2.toml"
     s = scenario.load_network(path)
-    r = run(s)
+    r = run(s, parse_arithmetic(s.arithmetic))  # in the page's own arithmetic
     new = {u.key: float(u.new) for u in r.evaluation.updates}
     params = {p.key: new.get(p.key, float(p.value)) for p in r.net.params}
     loss = float(evaluate.forward(r.net, params, ARITHMETIC["float64"])[r.net.loss])
