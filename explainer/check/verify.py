@@ -28,11 +28,13 @@ from explainer.evaluate.worked import Training
 from explainer.foundation.errors import ArithmeticModeError, NumericError, ScenarioError
 from explainer.foundation.precision import to_decimal
 from explainer.graph.network import Network
+from explainer.graph.network import build as network_of
 from explainer.read import settings
 from explainer.read.claims import Claim, claim_where
 from explainer.read.cost import STEPWISE_LIMIT, table_steps
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario
+from explainer.rules.activations import LOSSES
 from explainer.rules.batching import Batching
 from explainer.rules.optimizers import OPTIMIZERS
 
@@ -566,6 +568,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
                 trained(_in_order(s, in_order)),
             )
         )
+    out += _logged(s)
     halves = {
         "half_sse": ("sse", "without the ½ in the loss"),
         "sse": ("half_sse", "with a ½ in the loss"),
@@ -573,6 +576,37 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
     if s.loss in halves:
         loss, what = halves[s.loss]
         out.append(Variant(what, trained(dataclasses.replace(s, loss=loss))))
+    return out
+
+
+LOGGED = "the epoch's error logged as it trains, each example's loss taken before its own update"
+LOGGED_WAYS = (("summed", 1.0), ("averaged", 0.0))  # over the epoch's examples; 0: 1/N
+
+
+def _logged(s: Scenario) -> list[Variant]:
+    """A from-scratch loop's logged epoch error (trainer.logged), summed or averaged over the
+    examples, and without the ½ of a halved loss: for a training set updated more than once an
+    epoch with plain descent (a whole batch's logged error is the previous epoch's loss, which
+    "one step fewer" already tries)."""
+    if not s.data or s.mode == "batch" or s.optimizer != "sgd" or s.optimizer_settings.weight_decay:
+        return []
+    net, run_ = network_of(s), settings.schedule(s)
+    key, n = s.names.loss, len(s.data)
+    halved = LOSSES[s.loss].halved
+
+    @functools.cache
+    def epochs(upto: int) -> tuple[float, ...]:
+        return trainer.logged(net, run_, upto)
+
+    def variant(scale: float) -> Callable[[int], Values | None]:
+        return lambda upto: {f"{key}@{k}": scale * x for k, x in enumerate(epochs(upto), 1)}
+
+    out = []
+    for way, factor in LOGGED_WAYS:
+        each = factor or 1 / n
+        out.append(Variant(f"{LOGGED}, {way}", variant(each)))
+        if halved:
+            out.append(Variant(f"{LOGGED}, {way}, without the ½", variant(2 * each)))
     return out
 
 

@@ -150,17 +150,8 @@ def _numpy(
     """The loop over numpy arrays: any network, training set and stopping rule."""
     first = start.k if start else 0
     theta = np.array(start.params if start else [p.value for p in net.params], dtype=np.float64)
-    layers = [_Layer(net, names, theta) for names in net.layers]
-    rule = LOSSES[net.loss_rule]
-    for layer in layers:
-        layer.scale(-run.learning_rate if run.direction == "ascent" else run.learning_rate)
+    layers, (x_all, t_all), (term, d_term) = _set_up(net, run, theta)
     examples = run.examples
-    x_all = np.array([x for x, _ in examples], dtype=np.float64)
-    t_all = np.array([t for _, t in examples], dtype=np.float64)
-    n = len(net.outputs)
-    ts, os_ = sp.Symbol("t"), sp.Symbol("o")
-    term = compiled.vectorised((ts, os_), loss_term(rule, n, net.residual, ts, os_).doit())
-    d_term = compiled.vectorised((ts, os_), loss_derivative(rule, n, net.residual, ts, os_).doit())
     cut = run.batching
     epochs = _epochs_of(run, first)
     w = _worked(run)  # the worked example's row: the first of the first batch
@@ -385,6 +376,52 @@ def _graph_loop(
         loop = graph_step.loop_for(c, local.derive(c), train, run.update == "sequential", until)
         _LOOPS[shape] = (loop, tuple(n for n, _ in c.leaves), c.wires)
     return _LOOPS[shape]
+
+
+def _set_up(
+    net: Network, run: Schedule, theta: np.ndarray
+) -> tuple[list[_Layer], tuple[np.ndarray, np.ndarray], tuple[Callable[..., Any], ...]]:
+    """A numpy loop's layers (their rates set), the training set as arrays (a row per
+    example), and the loss's term and its derivative by the output as numpy functions."""
+    layers = [_Layer(net, names, theta) for names in net.layers]
+    for layer in layers:
+        layer.scale(-run.learning_rate if run.direction == "ascent" else run.learning_rate)
+    x_all = np.array([x for x, _ in run.examples], dtype=np.float64)
+    t_all = np.array([t for _, t in run.examples], dtype=np.float64)
+    rule, n = LOSSES[net.loss_rule], len(net.outputs)
+    ts, os_ = sp.Symbol("t"), sp.Symbol("o")
+    term = compiled.vectorised((ts, os_), loss_term(rule, n, net.residual, ts, os_).doit())
+    d_term = compiled.vectorised((ts, os_), loss_derivative(rule, n, net.residual, ts, os_).doit())
+    return layers, (x_all, t_all), (term, d_term)
+
+
+@QUIET
+def logged(net: Network, run: Schedule, epochs: int) -> tuple[float, ...]:
+    """Each epoch's error as a from-scratch loop logs it while it trains: the sum over the
+    epoch's updates of each batch's loss, from the forward pass that update is made from, so
+    taken before its own update (Brownlee's `sum_error += …` inside the loop over rows). Plain
+    descent; epochs 1 … `epochs`."""
+    theta = np.array([p.value for p in net.params], dtype=np.float64)
+    layers, (x_all, t_all), (term, d_term) = _set_up(net, run, theta)
+    sequential, out = run.update == "sequential", []
+    batches = _epochs_of(run, 0)
+    for _ in range(epochs):
+        total = 0.0
+        for batch in next(batches):
+            ahead = _forward(layers, x_all[batch])
+            total += float(np.sum(term(t_all[batch], ahead[0][-1])))
+            _update(
+                layers,
+                x_all[batch],
+                t_all[batch],
+                d_term,
+                sequential,
+                ahead,
+                None,
+                run.batching.summed,
+            )
+        out.append(total)
+    return tuple(out)
 
 
 def _epochs_of(run: Schedule, first: int) -> Iterator[list[slice] | list[np.ndarray]]:
