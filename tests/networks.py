@@ -25,7 +25,16 @@ KINKED = ("relu", "leaky_relu", "elu")  # a piece changes at 0
 SETTING = {"leaky_relu": ("slope", 0.01, 0.3), "elu": ("alpha", 0.5, 1.5)}  # key, drawn from
 BIAS_MODES = ("none", "shared", "per-neuron")
 # cross-entropy: sigmoid out; categorical: a softmax over the output layer, targets summing to 1
-LOSSES = ("half_sse", "sse", "mse", "performance", "cross_entropy", "categorical_cross_entropy")
+# hinge: targets ±1
+LOSSES = (
+    "half_sse",
+    "sse",
+    "mse",
+    "performance",
+    "cross_entropy",
+    "categorical_cross_entropy",
+    "hinge",
+)
 UPDATES = ("simultaneous", "sequential")
 RESIDUALS = ("target-out", "out-target")
 SEEDS = tuple(range(25))
@@ -49,6 +58,8 @@ OUTPUT_OF = {"cross_entropy": "sigmoid", "categorical_cross_entropy": "softmax"}
 def _targets(rng: np.random.Generator, loss: str, last: dict[str, Any], n_out: int) -> list[float]:
     """Targets the loss takes (in [0, 1]; a distribution, summing to 1 in float64 too), with
     the output activation it needs set on the last layer."""
+    if loss == "hinge":
+        return [float(rng.choice([-1.0, 1.0])) for _ in range(n_out)]
     if loss not in OUTPUT_OF:
         return _values(rng, n_out)
     last["activation"] = OUTPUT_OF[loss]

@@ -804,6 +804,8 @@ def _check_patterns(s: Scenario) -> None:
         )
     if s.loss == "categorical_cross_entropy":
         _check_distribution(s, last)
+    if s.loss == "hinge":
+        _check_signs(s)
     if s.loss == "cross_entropy" and s.layers[-1].activation != "sigmoid":
         raise ScenarioError(
             s.path,
@@ -811,6 +813,21 @@ def _check_patterns(s: Scenario) -> None:
             '"sigmoid" for the cross-entropy loss (its outputs must lie in (0, 1))',
             repr(s.layers[-1].activation),
         )
+
+
+def _check_signs(s: Scenario) -> None:
+    """The hinge loss max(0, 1 − t·out): every target a class's sign, +1 or −1."""
+    rows = [("example.targets", s.targets)] + [
+        (f"data.targets[{r}]", t) for r, (_, t) in enumerate(s.data)
+    ]
+    for where, targets in rows:
+        if any(t not in (-1.0, 1.0) for t in targets):
+            raise ScenarioError(
+                s.path,
+                where,
+                "targets of +1 or −1 for the hinge loss (a class's sign)",
+                str(list(targets)),
+            )
 
 
 def _check_distribution(s: Scenario, last: int) -> None:

@@ -425,6 +425,19 @@ def _cce_derivative(t: Expr, o: Expr) -> Expr:
     return _neg(unevaluated(sp.Mul, t, unevaluated(sp.Pow, o, sp.S.NegativeOne)))
 
 
+def _hinge(t: Expr, o: Expr) -> Expr:
+    """max(0, 1 − t·o), of a target t = ±1 and a score o."""
+    margin = _minus(sp.S.One, unevaluated(sp.Mul, t, o))
+    return sp.Piecewise((margin, margin > 0), (sp.S.Zero, True), evaluate=False)
+
+
+def _hinge_derivative(t: Expr, o: Expr) -> Expr:
+    """−t where the margin 1 − t·o is positive, else 0 (at 1 − t·o = 0 too, as PyTorch's
+    relu(1 − t·o) takes it)."""
+    margin = _minus(sp.S.One, unevaluated(sp.Mul, t, o))
+    return sp.Piecewise((_neg(t), margin > 0), (sp.S.Zero, True), evaluate=False)
+
+
 LOSSES: dict[str, Loss] = {
     rule.name: rule
     for rule in (
@@ -451,6 +464,14 @@ LOSSES: dict[str, Loss] = {
             term=_bce,
             derivative=_bce_derivative,
             steps=_bce_steps,
+        ),
+        Loss(
+            "hinge",
+            "the hinge loss Σ max(0, 1 − t·out), targets ±1",
+            lambda n: sp.Integer(1),
+            term=_hinge,
+            derivative=_hinge_derivative,
+            steps=lambda t, o: (_hinge_derivative(t, o),),
         ),
         Loss(
             "categorical_cross_entropy",
