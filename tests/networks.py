@@ -33,6 +33,7 @@ LOSSES = (
     "performance",
     "cross_entropy",
     "categorical_cross_entropy",
+    "nll",
     "hinge",
 )
 UPDATES = ("simultaneous", "sequential")
@@ -52,7 +53,11 @@ def _values(rng: np.random.Generator, n: int) -> list[float]:
 
 
 # The output layer's activation a loss needs: outputs in (0, 1), or a distribution
-OUTPUT_OF = {"cross_entropy": "sigmoid", "categorical_cross_entropy": "softmax"}
+OUTPUT_OF = {
+    "cross_entropy": "sigmoid",
+    "categorical_cross_entropy": "softmax",
+    "nll": "log_softmax",
+}
 
 
 def _targets(rng: np.random.Generator, loss: str, last: dict[str, Any], n_out: int) -> list[float]:
@@ -104,7 +109,7 @@ def _draw(rng: np.random.Generator) -> dict[str, Any]:
         layers[-1]["train_weights"] = True
     n_out = len(layers[-1]["neurons"])
     loss = _pick(rng, LOSSES)
-    if loss == "categorical_cross_entropy" and n_out == 1:  # a softmax of one is always 1
+    if loss in ("categorical_cross_entropy", "nll") and n_out == 1:  # a softmax of one is 1
         loss = "cross_entropy"
     targets = _targets(rng, loss, layers[-1], n_out)
     raw: dict[str, Any] = {

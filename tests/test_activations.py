@@ -150,6 +150,7 @@ TERM = {
     "performance": lambda t, o, n: -sp.Rational(1, 2) * (t - o) ** 2,
     "cross_entropy": lambda t, o, n: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)),
     "categorical_cross_entropy": lambda t, o, n: -t * sp.log(o),
+    "nll": lambda t, o, n: -t * o,
     "hinge": lambda t, o, n: sp.Piecewise((1 - t * o, t * o < 1), (0, True)),
 }
 LOSS_CASES = [(loss, order, n) for loss in LOSSES for order in RESIDUALS for n in (1, 2, 3)]

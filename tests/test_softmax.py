@@ -234,3 +234,44 @@ def test_a_softmax_with_a_squared_error_takes_the_jacobian_route_alone() -> None
     got = [float(page.values[f"dL/d{p}"]) for p in PARAMS]
     assert got == pytest.approx(want, abs=1e-9)
     assert "shortcut" not in page.markdown()
+
+
+def test_a_log_softmax_with_the_negative_log_likelihood() -> None:
+    """log-softmax outputs and NLL: the same gradients as softmax with the cross-entropy
+    (log p is computed without the quotient), the shortcut e^out − t, and PyTorch's
+    log_softmax with nll_loss."""
+    doc = _doc()
+    doc["network"]["layers"][1]["activation"] = "log_softmax"
+    doc["loss"] = {"function": "nll"}
+    page = explainer.from_dict(doc, name="nll")
+    v = page.values
+    grads = np.array([float(v[f"dL/d{p}"]) for p in PARAMS])
+    assert grads == pytest.approx(_central(THETA, X, T), abs=1e-8)
+    p = _numpy_outputs()
+    assert [float(v[f"out_o{j}"]) for j in (1, 2, 3)] == pytest.approx(list(np.log(p)), rel=1e-14)
+    assert float(v["dL/dnet_o2"]) == pytest.approx(p[1] - 1, rel=1e-13)
+    md = page.markdown()
+    assert r"&= e^{\mathrm{out}_{o1}} - t_{o1}" in md
+    torch = pytest.importorskip("torch")
+    f64 = torch.float64
+    w1 = torch.tensor(W1, dtype=f64, requires_grad=True)
+    w2 = torch.tensor(W2, dtype=f64, requires_grad=True)
+    x = torch.tensor(X, dtype=f64)
+    z = w2 @ torch.sigmoid(w1 @ x + torch.tensor(B1, dtype=f64)) + torch.tensor(B2, dtype=f64)
+    torch.nn.functional.nll_loss(torch.log_softmax(z, 0)[None, :], torch.tensor([1])).backward()
+    assert w1.grad is not None and w2.grad is not None
+    want = [*w1.grad.ravel().tolist(), *w2.grad.ravel().tolist()]
+    got = [float(v[f"dL/d{k}"]) for k in ("w1", "w2", "w3", "w4", *PARAMS[6:12])]
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize(("i", "j"), [(0, 0), (1, 2)])
+def test_each_log_softmax_step_equals_sympys_derivative(i: int, j: int) -> None:
+    from explainer.rules.activations import log_softmax_steps
+
+    nets = sp.symbols("z0:3", real=True)
+    f = ACTIVATIONS["log_softmax"].layer(nets, i)  # type: ignore[misc]
+    derived = sp.diff(f.doit(), nets[j])
+    at = {z: v for z, v in zip(nets, (0.3, -1.2, 0.7), strict=True)}
+    for form in log_softmax_steps(nets, i, j):
+        assert float(form.doit().subs(at)) == pytest.approx(float(derived.subs(at)), rel=1e-14)

@@ -30,7 +30,7 @@ from explainer.evaluate.worked import Blame, Share, Training
 from explainer.graph import network
 from explainer.read import settings
 from explainer.read.cost import table_steps
-from explainer.read.scenario import Scenario
+from explainer.read.scenario import DISTRIBUTION, Scenario
 from explainer.read.settings import Plan
 from explainer.rules.activations import ACTIVATIONS
 
@@ -78,7 +78,7 @@ def _in_float64(plan: Plan) -> dict[str, Any]:
 def _classes(net: network.Network) -> tuple[str, ...]:
     """The targets that sum to 1 on every example (the reader holds a categorical
     cross-entropy's to it), else none."""
-    if net.loss_rule != "categorical_cross_entropy":
+    if net.loss_rule not in DISTRIBUTION:
         return ()
     return tuple(n.target or "" for n in net.outputs)
 

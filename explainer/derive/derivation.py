@@ -28,7 +28,6 @@ from explainer.rules.activations import (
     loss_derivative,
     loss_derivative_steps,
     loss_term,
-    softmax_steps,
 )
 
 
@@ -194,7 +193,7 @@ class _Builder:
             node.display,
             sp.diff(node.expr, sym(p.by)),
             textbook,
-            softmax_steps(nets, i, j),
+            act.layer_steps(nets, i, j) if act.layer_steps else (),
             act.name,
         )
 

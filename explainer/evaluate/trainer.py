@@ -53,8 +53,24 @@ def _softmax_back(u: np.ndarray, z: np.ndarray, o: np.ndarray) -> np.ndarray:
     return delta
 
 
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    """Each row's z − ln Σ e^z, with the row's largest z taken out first (no overflow)."""
+    m = z.max(axis=1, keepdims=True)
+    out: np.ndarray = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+    return out
+
+
+def _log_softmax_back(u: np.ndarray, z: np.ndarray, o: np.ndarray) -> np.ndarray:
+    """δ_j = Σ_i u_i·([i = j] − e^{o_j}) = u_j − e^{o_j}·Σ_i u_i, per row."""
+    delta: np.ndarray = u - np.exp(o) * u.sum(axis=1, keepdims=True)
+    return delta
+
+
 # Activations over a whole layer: (forward, δ from ∂L/∂out) on numpy rows
-_OVER_LAYER = {"softmax": (_softmax, _softmax_back)}
+_OVER_LAYER = {
+    "softmax": (_softmax, _softmax_back),
+    "log_softmax": (_log_softmax, _log_softmax_back),
+}
 
 
 @functools.cache

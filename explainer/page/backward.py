@@ -40,7 +40,7 @@ from explainer.page.words import (
     updated_key,
     weight_sub,
 )
-from explainer.rules.activations import LOSSES
+from explainer.rules.activations import LOSSES, residual
 from explainer.rules.optimizers import OPTIMIZERS
 
 CHAIN = (
@@ -195,11 +195,16 @@ def _jacobian_intro(ctx: Context, x: Local) -> Paragraph:
     if p in ctx.numbering.first_rule:
         return Paragraph(
             text(
-                f"Every output of the {x.rule} depends on every net input of its layer. Its "
+                f"Every output of the {_named(x.rule)} depends on every net input of its layer. Its "
                 f"derivative by {what}, by the quotient rule, derived once here:"
             )
         )
-    return Paragraph(text(f"The {x.rule}'s derivative by {what}, as derived above:"))
+    return Paragraph(text(f"The {_named(x.rule)}'s derivative by {what}, as derived above:"))
+
+
+def _named(rule: str) -> str:
+    """An activation's name in prose: log_softmax → log-softmax."""
+    return rule.replace("_", "-")
 
 
 def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
@@ -354,18 +359,20 @@ def _collapse(ctx: Context, eq: Equation) -> list[Item]:
     names, numbers = ctx.maps()
     neuron = next(n for n in ctx.net.outputs if n.net == eq.partial.by)
     targets = [sym(n.target or "") for n in ctx.net.outputs]
-    t_j, out_j = sym(neuron.target or ""), sym(neuron.out)
+    t_j = sym(neuron.target or "")
+    p_j = simplified + t_j  # the class's probability: out_j (softmax), e^out_j (log-softmax)
     sums = sp.Add(*targets, evaluate=False)
-    within = sp.Add(sp.Mul(out_j, sums, evaluate=False), -t_j, evaluate=False)
+    within = sp.Add(sp.Mul(p_j, sums, evaluate=False), -t_j, evaluate=False)
     total = sp.Add(*(sp.Mul(*(ctx.d.local(f).textbook for f in term)) for term in eq.terms))  # type: ignore[union-attr]
     middle = [notation.product([within], names)] if sp.expand(total.doit() - within) == 0 else []
     lhs = ctx.partial(eq.partial)
+    written = residual("out-target", t_j, p_j)  # p_j − t_j, the probability first
     rows = chain_rows(
         lhs,
         [
             *middle,
-            notation.latex(simplified, names),
-            notation.latex(simplified, numbers),
+            notation.latex(written, names),
+            notation.latex(written, numbers),
             ctx.num(ctx.value(eq.partial)),
         ],
     )
@@ -378,7 +385,7 @@ def _collapse(ctx: Context, eq: Equation) -> list[Item]:
             "the targets are a distribution over the classes, ",
             math(rf"{notation.latex(sums, names)} = 1"),
             ". This is the well-known shortcut of a softmax with the cross-entropy: the error at "
-            "each net input is the output minus its target.",
+            "each net input is the class's probability minus its target.",
         )
     return [Paragraph(intro), Display(rows, "", ending(rows, eq.partial.key))]
 

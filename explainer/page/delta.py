@@ -143,10 +143,12 @@ def _shortcut(ctx: Context, n: Neuron, sign: int) -> list[Item]:
     """δ of an output of a softmax trained on the categorical cross-entropy: the chain
     profile's collapsed sum (derivation.cancellations), out_j − t_j, in the page's sign."""
     names, numbers = ctx.maps()
-    out, t = sym(n.out), sym(n.target or "")
-    # the reader allows no other loss after a softmax here, and the collapse is out_j − t_j
-    assert ctx.view.cancelled.get(Partial(ctx.net.loss, n.net)) == out - t
-    form = residual("out-target" if sign > 0 else "target-out", t, out)  # δ = sign·∂L/∂net
+    t = sym(n.target or "")
+    # the reader allows no other loss after a softmax here: the collapse is p_j − t_j, p_j the
+    # class's probability (out_j of a softmax, e^out_j of a log-softmax)
+    collapsed = ctx.view.cancelled.get(Partial(ctx.net.loss, n.net))
+    assert collapsed is not None
+    form = residual("out-target" if sign > 0 else "target-out", t, collapsed + t)
     rows = chain_rows(
         delta_sym(n.name),
         [
@@ -157,10 +159,10 @@ def _shortcut(ctx: Context, n: Neuron, sign: int) -> list[Item]:
     )
     what = (
         "the softmax's outputs all depend on its net input, and with the cross-entropy their "
-        "sum collapses (the targets sum to 1) to the target minus the output"
+        "sum collapses (the targets sum to 1) to the target minus the class's probability"
         if sign < 0
         else "the softmax's outputs all depend on its net input, and with the cross-entropy "
-        "their sum collapses (the targets sum to 1) to the output minus the target"
+        "their sum collapses (the targets sum to 1) to the class's probability minus the target"
     )
     return [Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.")), Display(rows)]
 

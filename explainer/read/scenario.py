@@ -802,7 +802,7 @@ def _check_patterns(s: Scenario) -> None:
             "whatever its net input, and nothing learns)",
             f"{len(s.layers[-1].neurons)} neuron",
         )
-    if s.loss == "categorical_cross_entropy":
+    if s.loss in DISTRIBUTION:
         _check_distribution(s, last)
     if s.loss == "hinge":
         _check_signs(s)
@@ -830,16 +830,26 @@ def _check_signs(s: Scenario) -> None:
             )
 
 
+# Losses over a distribution of classes: the output layer each needs, and why
+DISTRIBUTION = {
+    "categorical_cross_entropy": (
+        "softmax",
+        "categorical cross-entropy loss (its outputs must be a distribution over the classes)",
+    ),
+    "nll": ("log_softmax", "negative log-likelihood (its outputs must be log-probabilities)"),
+}
+
+
 def _check_distribution(s: Scenario, last: int) -> None:
     """The categorical cross-entropy −Σ t_i ln out_i: out a softmax (each in (0, 1), summing to
     1), every example's targets a distribution (≥ 0, summing to 1), as one-hot classes are, for
     the Jacobian's sum to leave out_j·Σ t_i − t_j = out_j − t_j."""
-    if s.layers[-1].activation != "softmax":
+    wanted, what = DISTRIBUTION[s.loss]
+    if s.layers[-1].activation != wanted:
         raise ScenarioError(
             s.path,
             f"network.layers[{last}].activation",
-            '"softmax" for the categorical cross-entropy loss (its outputs must be a '
-            "distribution over the classes)",
+            f'"{wanted}" for the {what}',
             repr(s.layers[-1].activation),
         )
     rows = [("example.targets", s.targets)] + [
@@ -851,7 +861,7 @@ def _check_distribution(s: Scenario, last: int) -> None:
                 s.path,
                 where,
                 "targets that are a distribution over the classes (each ≥ 0, summing to 1, "
-                "as one-hot classes [0, 1, 0] are) for the categorical cross-entropy",
+                f"as one-hot classes [0, 1, 0] are) for the {DISTRIBUTION[s.loss][1].split(' (')[0]}",
                 f"{list(targets)} (summing to {math.fsum(targets):g})",
             )
 
@@ -901,7 +911,7 @@ def _check_profile(s: Scenario) -> None:
             "delta",
         )
     over = ACTIVATIONS[s.layers[-1].activation].over_layer
-    if s.profile == "delta" and over and s.loss != "categorical_cross_entropy":
+    if s.profile == "delta" and over and s.loss not in DISTRIBUTION:
         raise ScenarioError(  # δ_j = −∂L/∂out_j · f′(net_j) needs an f of one net input
             s.path,
             "notation.profile",

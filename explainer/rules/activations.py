@@ -65,6 +65,8 @@ class Activation:
     # i ≠ j in the outputs, `cross(out_i, out_j)`; `derivative` is then the diagonal, i = j.
     layer: Callable[[tuple[Expr, ...], int], Expr] | None = None
     cross: Callable[[Expr, Expr], Expr] | None = None
+    # ∂out_i/∂net_j derived step by step, in the layer's nets (i, j)
+    layer_steps: Callable[[tuple[Expr, ...], int, int], tuple[Expr, ...]] | None = None
 
     @property
     def over_layer(self) -> bool:
@@ -245,6 +247,19 @@ def softmax_steps(nets: tuple[Expr, ...], i: int, j: int) -> tuple[Expr, ...]:
     return unevaluated(sp.Mul, numerator, square), split
 
 
+def _log_softmax(nets: tuple[Expr, ...], i: int) -> Expr:
+    """net_i − ln Σ_k e^{net_k}: the logarithm of the softmax, computed without its quotient."""
+    total = unevaluated(sp.Add, *(sp.exp(z) for z in nets))
+    return _minus(nets[i], _log(total))
+
+
+def log_softmax_steps(nets: tuple[Expr, ...], i: int, j: int) -> tuple[Expr, ...]:
+    """∂/∂net_j of net_i − ln S: [i = j] − e^{net_j}/S, the second term the softmax's p_j."""
+    total = unevaluated(sp.Add, *(sp.exp(z) for z in nets))
+    p_j = unevaluated(sp.Mul, sp.exp(nets[j]), unevaluated(sp.Pow, total, sp.S.NegativeOne))
+    return (_minus(sp.S.One, p_j) if i == j else _neg(p_j),)
+
+
 def _decimal(x: Expr) -> str:
     """An exact decimal as written (1/100 → 0.01)."""
     d = Decimal(int(x.p)) / Decimal(int(x.q))
@@ -324,6 +339,21 @@ ACTIVATIONS: dict[str, Activation] = {
             "(the quotient rule, in terms of the outputs)",
             layer=_softmax,
             cross=lambda out_i, out_j: _neg(unevaluated(sp.Mul, out_i, out_j)),
+            layer_steps=softmax_steps,
+        ),
+        Activation(
+            "log_softmax",
+            r"\operatorname{log\,softmax}",
+            "the log-softmax over the layer, outᵢ = netᵢ − ln Σₖ e^netₖ (each output the "
+            "logarithm of a class's probability)",
+            forward=_over_a_layer,
+            derivative=lambda net, out: _minus(sp.S.One, sp.exp(out)),
+            steps=lambda x: (),
+            derivative_note="1 − e^outᵢ by its own net and −e^outⱼ by another's, e^out being "
+            "the softmax's probability",
+            layer=_log_softmax,
+            cross=lambda out_i, out_j: _neg(sp.exp(out_j)),
+            layer_steps=log_softmax_steps,
         ),
         Activation(
             "identity",
@@ -464,6 +494,14 @@ LOSSES: dict[str, Loss] = {
             term=_bce,
             derivative=_bce_derivative,
             steps=_bce_steps,
+        ),
+        Loss(
+            "nll",
+            "the negative log-likelihood −Σᵢ tᵢ·outᵢ of log-probabilities",
+            lambda n: sp.Integer(1),
+            term=lambda t, o: _neg(unevaluated(sp.Mul, t, o)),
+            derivative=lambda t, o: _neg(t),
+            steps=lambda t, o: (_neg(t),),
         ),
         Loss(
             "hinge",
