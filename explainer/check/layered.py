@@ -62,7 +62,9 @@ def numbers(plan: Plan) -> tuple[compute.Run, compute.Run | None]:
     reads too, so that both share one training."""
     s = plan.scenario
     shown = table_steps(s.steps, s.table_steps)
-    shares = bool(s.claims) and plan.arithmetic.kind == "float64"
+    # the claims are checked in the scenario's stated arithmetic: the page's run serves when
+    # both are float64
+    shares = bool(s.claims) and plan.arithmetic.kind == "float64" == s.arithmetic
     around = verify.near(s) if shares else frozenset()
     full = compute.run(s, plan.arithmetic, shown | around)
     page = dataclasses.replace(full, training=only(full.training, shown))

@@ -30,6 +30,7 @@ from explainer.foundation.precision import to_decimal
 from explainer.graph.network import Network
 from explainer.graph.network import build as network_of
 from explainer.read import settings
+from explainer.read.arithmetic_spec import parse_arithmetic
 from explainer.read.claims import Claim, claim_where
 from explainer.read.cost import STEPWISE_LIMIT, table_steps
 from explainer.read.graph_scenario import GraphScenario
@@ -73,10 +74,13 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
     training the same convention twice."""
     around = near(s)
     steps = max([s.steps, *around])
+    if s.arithmetic != "float64":  # a stepwise arithmetic trains at most STEPWISE_LIMIT steps
+        steps = min(steps, STEPWISE_LIMIT)
+        around = frozenset(k for k in around if k <= steps)
     base_s = dataclasses.replace(s, steps=steps)
     record = around | table_steps(steps, s.table_steps)  # as one run of `steps` records
-    if shared is None:
-        shared = run(base_s, record=record)
+    if shared is None:  # in the arithmetic the scenario states (a float32 source's, say)
+        shared = run(base_s, parse_arithmetic(s.arithmetic), record=record)
     derived = shared.derived
     training = extended(shared, s.steps, steps, record)
     base = dict(
@@ -508,6 +512,9 @@ def on_paper(values_in: Callable[[str, int], Values | None]) -> list[Variant]:
 FLOAT32 = "computed in float32 (every operation rounded to single precision, PyTorch's default)"
 
 
+FLOAT64 = "computed in float64 (numpy's default), not in the scenario's stated arithmetic"
+
+
 def in_float32(values_in: Callable[[str, int], Values | None]) -> Variant:
     """The whole computation in float32: `values_in` as for `on_paper`."""
     return Variant(FLOAT32, functools.partial(values_in, "float32"))
@@ -517,7 +524,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
     """Each alternative convention, built and derived once and trained on demand: to a claim's
     step when asked, on from the step it reached for the claims after (compute.Continued)."""
 
-    def trained(changed: Scenario, spec: str = "float64", reuse: Derived | None = None) -> Any:
+    def trained(changed: Scenario, spec: str = s.arithmetic, reuse: Derived | None = None) -> Any:
         return compute.Continued(changed, spec, near, reuse).values
 
     # on paper, training repeats the worked step: a few steps only
@@ -528,6 +535,8 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
         return None if k > STEPWISE_LIMIT else papers[spec](k)
 
     out = [] if s.data else [*on_paper(stepwise), in_float32(stepwise)]
+    if s.arithmetic != "float64":  # a scenario stating float32: the source may have run float64
+        out.append(Variant(FLOAT64, trained(s, "float64")))
     other = "sequential" if s.update == "simultaneous" else "simultaneous"
     # the same network and derivation, another update order
     out.append(

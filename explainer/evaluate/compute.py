@@ -58,10 +58,11 @@ def run(
     run = settings.schedule(scenario)
     numbers = evaluate.evaluate(net, chain, run, mode)
     if spec.kind != "float64" and (scenario.steps > STEPWISE_LIMIT or scenario.data):
+        fix = "--arithmetic float64" if scenario.data else "--steps"
         raise UsageError(
             f"{scenario.path}: {mode.name} arithmetic trains by repeating the worked step, "
             f"for at most {STEPWISE_LIMIT} steps of a single example; found {scenario.steps} "
-            f"steps{' and a training set' if scenario.data else ''} (use --steps)"
+            f"steps{' and a training set' if scenario.data else ''} (use {fix})"
         )
     training = _train(net, chain, run, spec, scenario.steps, record)
     evaluate.check_finite(run.path, net, numbers, training)

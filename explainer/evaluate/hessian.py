@@ -53,25 +53,37 @@ def hessian(c: Circuit, leaves: tuple[str, ...], path: str = "") -> Hessian:
             f"{written_out(c).operations:,} operations",
         )
     real = {sp.Symbol(n): sp.Symbol(n, real=True) for n, _ in c.leaves}
-    at = {real[sp.Symbol(n)]: sp.Float(repr(v), 40) for n, v in c.leaves}
+    # each leaf at the double the page computes with (0.2 is 0.2000000000000000111…), so that a
+    # case (a ReLU's z > 0) is decided as the page's float64 pass decides it, not at the
+    # decimal written, where w·x + b may be exactly 0
+    at = {real[sp.Symbol(n)]: sp.Float(float(v), 40) for n, v in c.leaves}
     try:
         with work.bounded():
             whole = c.whole().xreplace(real)
-            entries = []
+            seconds = []
             for i, a in enumerate(leaves):
                 first = sp.diff(whole, real[sp.Symbol(a)])
-                for b in leaves[i:]:
-                    second = sp.diff(first, real[sp.Symbol(b)])
-                    entries.append(Entry(a, b, _form(second, real), _value(second, at, path, a, b)))
+                seconds += [(a, b, sp.diff(first, real[sp.Symbol(b)])) for b in leaves[i:]]
+            values = [_value(d, at, path, a, b) for a, b, d in seconds]
     except (work.OutOfWork, MemoryError, TypeError, ValueError) as e:
         raise ScenarioError(
             path, "derivatives.hessian", "second derivatives sympy can take", work.said(e)
         ) from None
+    entries = (Entry(a, b, _form(d, real), x) for (a, b, d), x in zip(seconds, values, strict=True))
     return Hessian(leaves, tuple(entries))
 
 
+FORM_CALLS = work.SYMPY_CALLS // 10  # simplifying one entry for the page, at most this work
+
+
 def _form(second: sp.Expr, real: dict[sp.Symbol, sp.Symbol]) -> sp.Expr | None:
-    simple = sp.simplify(second)
+    """The entry simplified, for the page, where sympy does it within its own bound of work
+    and it comes out short; else None (the value alone is written)."""
+    try:
+        with work.bounded(FORM_CALLS):
+            simple = sp.simplify(second)
+    except (work.OutOfWork, MemoryError, TypeError, ValueError):
+        return None
     if sp.count_ops(simple) > SHOWN_OPS:
         return None
     return simple.xreplace({v: k for k, v in real.items()})

@@ -196,10 +196,17 @@ def _jacobian_intro(ctx: Context, x: Local) -> Paragraph:
         return Paragraph(
             text(
                 f"Every output of the {_named(x.rule)} depends on every net input of its layer. Its "
-                f"derivative by {what}, by the quotient rule, derived once here:"
+                f"derivative by {what}, {DERIVED_BY.get(x.rule, 'by sympy')}, derived once here:"
             )
         )
     return Paragraph(text(f"The {_named(x.rule)}'s derivative by {what}, as derived above:"))
+
+
+# How an activation over a layer's Jacobian entries are derived, in words
+DERIVED_BY = {
+    "softmax": "by the quotient rule",
+    "log_softmax": "by the chain rule through the logarithm",
+}
 
 
 def _named(rule: str) -> str:
@@ -367,15 +374,11 @@ def _collapse(ctx: Context, eq: Equation) -> list[Item]:
     middle = [notation.product([within], names)] if sp.expand(total.doit() - within) == 0 else []
     lhs = ctx.partial(eq.partial)
     written = residual("out-target", t_j, p_j)  # p_j − t_j, the probability first
-    rows = chain_rows(
-        lhs,
-        [
-            *middle,
-            notation.latex(written, names),
-            notation.latex(written, numbers),
-            ctx.num(ctx.value(eq.partial)),
-        ],
-    )
+    # on paper the sum's value carries each factor's rounding, which the subtraction of the
+    # rounded outputs can miss in the last decimal: the shortcut is written, not worked
+    on_paper = ctx.plan.arithmetic.kind == "paper"
+    worked = [] if on_paper else [notation.latex(written, numbers), ctx.num(ctx.value(eq.partial))]
+    rows = chain_rows(lhs, [*middle, notation.latex(written, names), *worked])
     collapsed = [q for q in ctx.view.cancelled if len(ctx.d.equation(q).terms) > 1]  # type: ignore[union-attr]
     if collapsed[0] != eq.partial:
         intro = text("The same shortcut, as the targets sum to 1:")
@@ -387,7 +390,15 @@ def _collapse(ctx: Context, eq: Equation) -> list[Item]:
             ". This is the well-known shortcut of a softmax with the cross-entropy: the error at "
             "each net input is the class's probability minus its target.",
         )
+    if on_paper:
+        return [Paragraph(intro), Display(rows), Paragraph(text(ON_PAPER))]
     return [Paragraph(intro), Display(rows, "", ending(rows, eq.partial.key))]
+
+
+ON_PAPER = (
+    "On paper the sum above multiplies factors already rounded, so its value can differ in the "
+    "last decimal from the subtraction of the rounded outputs; the page carries the sum's."
+)
 
 
 def _cancellation(ctx: Context, eq: Equation) -> list[str]:

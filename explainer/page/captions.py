@@ -11,7 +11,7 @@ from explainer.graph.network import Network
 from explainer.page import notation
 from explainer.page.context import Context
 from explainer.page.model import Figure, math, text
-from explainer.page.words import loss_noun, training_unit
+from explainer.page.words import epoch_loss, loss_noun, training_unit
 
 THRESHOLD = " A bias below a neuron multiplies the constant input −1 (a threshold)."
 
@@ -116,7 +116,7 @@ def loss_figure(ctx: Context) -> Figure | None:
         f"The {loss_noun(net)} ",
         math(ctx.sym(net.loss)),
         f" after each {unit}"
-        + (" (mean over the examples)" if several else "")
+        + (f" ({epoch_loss(ctx.scenario)} over the examples)" if several else "")
         + (", on a log scale" if figures.log_scale(training.curve) else "")
         + ".",
     )

@@ -139,6 +139,10 @@ def _over_batch(ctx: Context, x: str) -> str:
     return rf"\sum_{{n}} {x}" if ctx.scenario.batching.summed else rf"\overline{{{x}}}"
 
 
+# The loss an activation over the layer is paired with, in words
+PAIRED = {"categorical_cross_entropy": "cross-entropy", "nll": "negative log-likelihood"}
+
+
 def _shortcut(ctx: Context, n: Neuron, sign: int) -> list[Item]:
     """δ of an output of a softmax trained on the categorical cross-entropy: the chain
     profile's collapsed sum (derivation.cancellations), out_j − t_j, in the page's sign."""
@@ -149,22 +153,31 @@ def _shortcut(ctx: Context, n: Neuron, sign: int) -> list[Item]:
     collapsed = ctx.view.cancelled.get(Partial(ctx.net.loss, n.net))
     assert collapsed is not None
     form = residual("out-target" if sign > 0 else "target-out", t, collapsed + t)
+    on_paper = ctx.plan.arithmetic.kind == "paper"  # the sum's rounding: see backward.ON_PAPER
     rows = chain_rows(
         delta_sym(n.name),
         [
             notation.latex(form, names),
-            notation.latex(form, numbers),
+            *([] if on_paper else [notation.latex(form, numbers)]),
             ctx.num(_delta_value(ctx, n, sign)),
         ],
     )
-    what = (
-        "the softmax's outputs all depend on its net input, and with the cross-entropy their "
-        "sum collapses (the targets sum to 1) to the target minus the class's probability"
+    order = (
+        "the target minus the class's probability"
         if sign < 0
-        else "the softmax's outputs all depend on its net input, and with the cross-entropy "
-        "their sum collapses (the targets sum to 1) to the class's probability minus the target"
+        else "the class's probability minus the target"
     )
-    return [Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.")), Display(rows)]
+    what = (
+        f"the {n.rule.name.replace('_', '-')}'s outputs all depend on its net input, and with "
+        f"the {PAIRED[ctx.net.loss_rule]} their sum collapses (the targets sum to 1) to {order}"
+    )
+    note = (
+        " On paper δ is the sum over the layer of factors already rounded, which the "
+        "subtraction of the rounded numbers can miss in the last decimal."
+        if on_paper
+        else ""
+    )
+    return [Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.{note}")), Display(rows)]
 
 
 def _delta_value(ctx: Context, n: Neuron, sign: int) -> Any:

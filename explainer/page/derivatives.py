@@ -67,10 +67,14 @@ def tangents(p: Page) -> Section | None:
         ends.append(f"dot_{g.wire}")
     items.append(Display(tuple(rows), ends=tuple(ends)))
     forward, backward = p.num(t.of(c.output)), p.num(run.gradients[seed])
+    gap = p.num(abs(t.of(c.output) - run.gradients[seed]))
     agree = (
-        "the same number the backward pass gives"
+        ("the same number the backward pass gives, ",)
         if forward == backward
-        else "the backward pass's number up to rounding in the last digit shown"
+        else (  # each pass rounds its own intermediate values (on paper, in float32)
+            f"where the backward pass, which rounds other intermediate values, gives a number "
+            f"{gap} away, ",
+        )
     )
     items.append(
         Paragraph(
@@ -79,7 +83,8 @@ def tangents(p: Page) -> Section | None:
                 math(p.sym(seed)),
                 ", ",
                 math(f"{_dot(p, c.output)} = {forward}"),
-                f", {agree}, ",
+                ", ",
+                *agree,
                 math(f"{p.d(c.output, seed)} = {backward}"),
                 ". One forward pass gives the derivative by one leaf (of every wire at once); "
                 "the backward pass gave the output's derivative by every leaf at once, which "

@@ -205,4 +205,7 @@ def _node_display(ctx: Context, key: str) -> Display:
 def _worked(s: Scenario) -> str:
     """Which example of the training set the page works: the first of the first batch."""
     row = first_batch(s)[0]
-    return "the first" if row == 0 else f"example {row + 1}, the first of the first mini-batch,"
+    if row == 0:
+        return "the first"
+    first = "mini-batch" if s.mode == "minibatch" else "epoch's shuffled order"
+    return f"example {row + 1}, the first of the first {first},"

@@ -19,7 +19,7 @@ from explainer.page import notation
 from explainer.page.backward import layer_contexts
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text
-from explainer.page.words import first_batch, optimizer_rule, plural, training_unit
+from explainer.page.words import epoch_loss, first_batch, optimizer_rule, plural, training_unit
 from explainer.rules.optimizers import OPTIMIZERS
 
 Clause = Callable[[Context], Prose]
@@ -72,7 +72,7 @@ def _training(ctx: Context) -> Prose:
     several, unit = training_unit(ctx.scenario)
     noun = NOUN[ctx.plan.direction]
     if several:  # the worked example's loss is one example's; training's is the set's mean
-        noun += " (mean over the training set)"
+        noun += f" ({epoch_loss(ctx.scenario)} over the training set)"
     k = steps[-1].k
     run = (
         f"then {k:,} {unit}s of training, in which the {noun}"

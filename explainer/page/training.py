@@ -21,6 +21,7 @@ from explainer.foundation.precision import show
 from explainer.page.context import Context
 from explainer.page.model import Item, Paragraph, Prose, Section, Table, math, text
 from explainer.page.words import (
+    epoch_loss,
     epoch_words,
     first_batch,
     first_epoch,
@@ -115,7 +116,11 @@ def _columns(ctx: Context) -> tuple[Column, ...]:
             if p.trained and shown
         ),
         *(Column(ctx.sym(n.out), "output", j) for j, n in enumerate(outputs)),
-        Column(ctx.sym(net.loss), "loss", note=" (mean over the examples)" if several else ""),
+        Column(
+            ctx.sym(net.loss),
+            "loss",
+            note=f" ({epoch_loss(ctx.scenario)} over the examples)" if several else "",
+        ),
     )
 
 
@@ -302,7 +307,8 @@ def _training_intro(ctx: Context, several: bool, unit: str, rows: Merged) -> Pro
             + table
         )
     row = first_batch(s)[0]
-    worked = "the first" if row == 0 else f"example {row + 1} (the first of the first batch)"
+    first = "batch" if s.mode == "minibatch" else "epoch's shuffled order"
+    worked = "the first" if row == 0 else f"example {row + 1} (the first of the first {first})"
     return text(
         f"The training set has {len(s.data)} examples; {worked} was worked through in full "
         f"above. Each epoch passes over all of them, with {epoch_words(s)}.{first_epoch(s)}"

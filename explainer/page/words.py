@@ -442,3 +442,8 @@ def first_epoch(s: Scenario) -> str:
 def first_batch(s: Scenario) -> tuple[int, ...]:
     """The training set's rows (from 0) the first update takes: the page's worked batch."""
     return s.epoch.first(len(s.data)) if s.data else (0,)
+
+
+def epoch_loss(s: Scenario) -> str:
+    """How a training set's loss combines its examples' (reduction): "mean" or "sum"."""
+    return "sum" if s.batching.summed else "mean"

@@ -300,6 +300,14 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
     display = top.sub(
         "display", ("digits", "table_steps", "error_split", "highlight", "replaced", "arithmetic")
     )
+    if data and display.table.get("arithmetic", "float64") != "float64":
+        raise ScenarioError(  # exact, float32 and paper repeat the worked step, one example
+            file,
+            display.key("arithmetic"),
+            "float64 for a training set (the other arithmetics train by repeating the worked "
+            "step, one example at a time)",
+            repr(display.table["arithmetic"]),
+        )
     notation = top.sub("notation", ("profile", "delta_sign", "rate_symbol"))
     names_t = top.sub("names", ("net", "out", "target", "loss", "loss_term"))
     names = Names(
