@@ -15,7 +15,7 @@ import sympy as sp
 
 import explainer
 from explainer.foundation.errors import ScenarioError
-from explainer.rules.activations import ACTIVATIONS, softmax_steps
+from explainer.rules.activations import ACTIVATIONS
 
 SCENARIO = Path(__file__).parent.parent / "scenarios" / "softmax-cross-entropy.toml"
 W1 = np.array([[0.1, -0.2], [0.4, 0.3]])
@@ -136,13 +136,23 @@ def test_the_page_takes_the_jacobian_route_then_the_shortcut() -> None:
     assert "Only $E_{o" not in md  # every class's term depends on every net
 
 
-@pytest.mark.parametrize(("i", "j"), [(0, 0), (0, 1), (2, 1)])
-def test_each_jacobian_step_equals_sympys_derivative(i: int, j: int) -> None:
+@pytest.mark.parametrize(
+    ("name", "i", "j"),
+    [
+        ("softmax", 0, 0),
+        ("softmax", 0, 1),
+        ("softmax", 2, 1),
+        ("log_softmax", 0, 0),
+        ("log_softmax", 1, 2),
+    ],
+)
+def test_each_jacobian_step_equals_sympys_derivative(name: str, i: int, j: int) -> None:
+    row = ACTIVATIONS[name]
+    assert row.layer is not None and row.layer_steps is not None
     nets = sp.symbols("z0:3", real=True)
-    f = ACTIVATIONS["softmax"].layer(nets, i)  # type: ignore[misc]
-    derived = sp.diff(f.doit(), nets[j])
+    derived = sp.diff(row.layer(nets, i).doit(), nets[j])
     at = {z: v for z, v in zip(nets, (0.3, -1.2, 0.7), strict=True)}
-    for form in softmax_steps(nets, i, j):
+    for form in row.layer_steps(nets, i, j):
         assert float(form.doit().subs(at)) == pytest.approx(float(derived.subs(at)), rel=1e-14)
 
 
@@ -263,15 +273,3 @@ def test_a_log_softmax_with_the_negative_log_likelihood() -> None:
     want = [*w1.grad.ravel().tolist(), *w2.grad.ravel().tolist()]
     got = [float(v[f"dL/d{k}"]) for k in ("w1", "w2", "w3", "w4", *PARAMS[6:12])]
     assert got == pytest.approx(want, rel=1e-12)
-
-
-@pytest.mark.parametrize(("i", "j"), [(0, 0), (1, 2)])
-def test_each_log_softmax_step_equals_sympys_derivative(i: int, j: int) -> None:
-    from explainer.rules.activations import log_softmax_steps
-
-    nets = sp.symbols("z0:3", real=True)
-    f = ACTIVATIONS["log_softmax"].layer(nets, i)  # type: ignore[misc]
-    derived = sp.diff(f.doit(), nets[j])
-    at = {z: v for z, v in zip(nets, (0.3, -1.2, 0.7), strict=True)}
-    for form in log_softmax_steps(nets, i, j):
-        assert float(form.doit().subs(at)) == pytest.approx(float(derived.subs(at)), rel=1e-14)

@@ -74,11 +74,14 @@ def hessian(c: Circuit, leaves: tuple[str, ...], path: str = "") -> Hessian:
 
 
 FORM_CALLS = work.SYMPY_CALLS // 10  # simplifying one entry for the page, at most this work
+SIMPLIFIED_FROM = 8 * SHOWN_OPS  # an entry longer than this is not simplified at all
 
 
 def _form(second: sp.Expr, real: dict[sp.Symbol, sp.Symbol]) -> sp.Expr | None:
     """The entry simplified, for the page, where sympy does it within its own bound of work
     and it comes out short; else None (the value alone is written)."""
+    if sp.count_ops(second) > SIMPLIFIED_FROM:  # too long to come out short: not tried
+        return None
     try:
         with work.bounded(FORM_CALLS):
             simple = sp.simplify(second)
