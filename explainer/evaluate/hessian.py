@@ -74,7 +74,7 @@ def hessian(c: Circuit, leaves: tuple[str, ...], path: str = "") -> Hessian:
 
 
 FORM_CALLS = work.SYMPY_CALLS // 10  # simplifying one entry for the page, at most this work
-SIMPLIFIED_FROM = 8 * SHOWN_OPS  # an entry longer than this is not simplified at all
+SIMPLIFIED_FROM = 2 * SHOWN_OPS  # an entry longer than this is not simplified at all
 
 
 def _form(second: sp.Expr, real: dict[sp.Symbol, sp.Symbol]) -> sp.Expr | None:
