@@ -100,6 +100,36 @@ values = st.recursive(
 )
 
 
+PER_NEURON = [name for name, a in ACTIVATIONS.items() if not a.over_layer]
+# A loss that needs its own output layer: drawn mostly where it has it, and now and then not
+OWN_OUTPUT = {
+    "cross_entropy": "sigmoid",
+    "categorical_cross_entropy": "softmax",
+    "nll": "log_softmax",
+}
+
+
+def _loss(draw: st.DrawFn, activation: str) -> str:
+    """A loss that fits the output layer, four times in five; else any (a mismatch refused)."""
+    if not draw(st.integers(0, 4)):
+        return draw(st.sampled_from(sorted(LOSSES)))
+    fitting = [k for k in LOSSES if OWN_OUTPUT.get(k, activation) == activation]
+    if activation in ("softmax", "log_softmax"):  # a loss over the classes
+        fitting = [k for k in fitting if k in OWN_OUTPUT]
+    return draw(st.sampled_from(sorted(fitting)))
+
+
+def _fit_targets(draw: st.DrawFn, doc: dict[str, Any]) -> None:
+    """Targets the drawn loss takes, mostly: a distribution over the classes, or signs ±1."""
+    loss, example = doc["loss"]["function"], doc["example"]
+    n = len(example["targets"])
+    if loss in ("categorical_cross_entropy", "nll") and draw(st.integers(0, 4)):
+        hot = draw(st.integers(0, n - 1))
+        example["targets"] = [1.0 if i == hot else 0.0 for i in range(n)]
+    if loss == "hinge" and draw(st.integers(0, 4)):
+        example["targets"] = [draw(st.sampled_from([-1.0, 1.0])) for _ in range(n)]
+
+
 @st.composite
 def networks(draw: st.DrawFn) -> dict[str, Any]:
     """A scenario drawn from the whole format: often valid, sometimes not (a constraint across
@@ -108,12 +138,16 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
     inputs = [f"x{i + 1}" for i in range(n_in)]
     layers: list[dict[str, Any]] = []
     fan_in = n_in
-    for _ in range(draw(st.integers(1, 3))):
+    count = draw(st.integers(1, 3))
+    for li in range(count):
         n = draw(st.integers(1, 3))
         weight = st.floats(-2, 2, allow_nan=False) | st.sampled_from([0.0, 0.5, 1e6, -1e6])
         layer: dict[str, Any] = {
             "neurons": [f"n{len(layers)}{j}" for j in range(n)],
-            "activation": draw(st.sampled_from(sorted(ACTIVATIONS))),
+            # a softmax is an output layer's (elsewhere refused): drawn there, now and then
+            "activation": draw(
+                st.sampled_from(sorted(ACTIVATIONS if li == count - 1 else PER_NEURON))
+            ),
             "weights": [[draw(weight) for _ in range(fan_in)] for _ in range(n)],
         }
         row = ACTIVATIONS[layer["activation"]]
@@ -135,14 +169,7 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
             "targets": [draw(st.floats(0, 1)) for _ in range(fan_in)],
         },
         "loss": {
-            # cross-entropy is for a sigmoid output: drawn mostly where it can be
-            "function": draw(
-                st.sampled_from(
-                    sorted(LOSSES)
-                    if layers[-1]["activation"] == "sigmoid" or draw(st.integers(0, 4)) == 0
-                    else sorted(set(LOSSES) - {"cross_entropy"})
-                )
-            ),
+            "function": _loss(draw, layers[-1]["activation"]),
             "residual": draw(st.sampled_from(["target-out", "out-target"])),
         },
         "training": {
@@ -155,6 +182,7 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
         },
         "display": {"digits": draw(st.integers(1, 15)), "table_steps": draw(st.integers(1, 12))},
     }
+    _fit_targets(draw, doc)
     if draw(st.booleans()):
         doc["training"]["until_loss"] = draw(st.sampled_from([1e-3, 1e-12, 0.5]))
     if draw(st.booleans()):
