@@ -823,12 +823,17 @@ def _check_patterns(s: Scenario) -> None:
         )
 
 
-def _check_signs(s: Scenario) -> None:
-    """The hinge loss max(0, 1 − t·out): every target a class's sign, +1 or −1."""
-    rows = [("example.targets", s.targets)] + [
+def _target_rows(s: Scenario) -> list[tuple[str, tuple[float, ...]]]:
+    """Every example's targets, with the key that gives them: the worked example's, then the
+    training set's rows."""
+    return [("example.targets", s.targets)] + [
         (f"data.targets[{r}]", t) for r, (_, t) in enumerate(s.data)
     ]
-    for where, targets in rows:
+
+
+def _check_signs(s: Scenario) -> None:
+    """The hinge loss max(0, 1 − t·out): every target a class's sign, +1 or −1."""
+    for where, targets in _target_rows(s):
         if any(t not in (-1.0, 1.0) for t in targets):
             raise ScenarioError(
                 s.path,
@@ -860,10 +865,7 @@ def _check_distribution(s: Scenario, last: int) -> None:
             f'"{wanted}" for the {what}',
             repr(s.layers[-1].activation),
         )
-    rows = [("example.targets", s.targets)] + [
-        (f"data.targets[{r}]", t) for r, (_, t) in enumerate(s.data)
-    ]
-    for where, targets in rows:
+    for where, targets in _target_rows(s):
         if min(targets) < 0 or abs(math.fsum(targets) - 1) > 1e-12:
             raise ScenarioError(
                 s.path,

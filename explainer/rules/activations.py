@@ -103,6 +103,11 @@ def _sigmoid_steps(x: Expr) -> tuple[Expr, ...]:
     )
 
 
+def _out_one_minus_out(net: Expr, out: Expr) -> Expr:
+    """out(1 − out): the sigmoid's derivative, and a softmax output's by its own net."""
+    return unevaluated(sp.Mul, out, _minus(sp.S.One, out))
+
+
 def _tanh_steps(x: Expr) -> tuple[Expr, ...]:
     return (
         unevaluated(sp.Pow, sp.sech(x), sp.Integer(2)),
@@ -275,7 +280,7 @@ ACTIVATIONS: dict[str, Activation] = {
             r"\sigma",
             "the logistic sigmoid",
             forward=_sigmoid,
-            derivative=lambda net, out: unevaluated(sp.Mul, out, _minus(sp.S.One, out)),
+            derivative=_out_one_minus_out,
             steps=_sigmoid_steps,
             derivative_note="the sigmoid's derivative expressed in terms of its own output",
         ),
@@ -333,7 +338,7 @@ ACTIVATIONS: dict[str, Activation] = {
             r"\operatorname{softmax}",
             "the softmax over the layer, outᵢ = e^netᵢ / Σₖ e^netₖ",
             forward=_over_a_layer,
-            derivative=lambda net, out: unevaluated(sp.Mul, out, _minus(sp.S.One, out)),
+            derivative=_out_one_minus_out,
             steps=lambda x: (),
             derivative_note="outᵢ(1 − outᵢ) by its own net and −outᵢ·outⱼ by another's "
             "(the quotient rule, in terms of the outputs)",
