@@ -78,10 +78,11 @@ def test_the_summary_states_the_update_rule_with_the_pages_sign_and_rate(path: P
     s = scenario.load_network(path)
     display = next(i for i in summary_of(path).items if isinstance(i, Display))
     # the update rule, after the chain rule's rows (a batch's mean follows it)
-    rule = next(r for r in display.rows if r.startswith(r"w^{+} &="))
+    w = "W" if s.profile == "matrix" else "w"  # a layer's matrix at once, or one weight
+    rule = next(r for r in display.rows if r.startswith(w + r"^{+} &="))
     sign = "+" if s.loss == "performance" else "-"
     if s.optimizer == "sgd":
-        assert rule.startswith(r"w^{+} &= w " + sign + " " + s.rate_symbol)
+        assert rule.startswith(w + r"^{+} &= " + w + " " + sign + " " + s.rate_symbol)
     else:  # the optimizer's last equation: its step, not the plain one
         assert rule.startswith(r"w^{+} &= w") and (r"\frac{" in rule or "v^{+}" in rule)
 

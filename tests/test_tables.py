@@ -48,6 +48,7 @@ INVENTED = [
     "leaky-relu",
     "leonel-linear",
     "leonel-sigmoid",
+    "matrix-notation",
     "minibatch",
     "momentum",
     "serengil-sine",

@@ -23,7 +23,7 @@ from explainer.evaluate.worked import Evaluation
 from explainer.foundation.precision import show
 from explainer.graph.network import Network, sym
 from explainer.page import notation
-from explainer.read.scenario import Scenario
+from explainer.read.scenario import SUMMARY_WIDTH, Scenario
 from explainer.read.settings import Plan
 
 # Where a partial is shown first: (layer, neuron or "" for a shared parameter, the partial the
@@ -202,6 +202,10 @@ class Context:
         return self.ev.partial(p)
 
 
+# A profile whose equations are a layer's at once numbers only what it derives once
+NUMBERING = {"delta": delta_numbering, "matrix": delta_numbering}
+
+
 def context(results: LayeredResults) -> Context:
     plan, run = results.plan, results.view.run
     assert isinstance(plan, Plan)  # a layered view is read from a network's plan
@@ -209,12 +213,9 @@ def context(results: LayeredResults) -> Context:
     overrides = dict(plan.scenario.symbols)
     names = {sym(n.key): overrides.get(n.key, notation.default_symbol(n.key)) for n in net.nodes}
     d = written_out(run.chain, net)
-    numbering = delta_numbering(d, net) if plan.profile == "delta" else chain_numbering(d, net)
+    numbering = NUMBERING.get(plan.profile, chain_numbering)(d, net)
     numbers = {sym(k): as_factor(show(v, plan.digits).latex) for k, v in run.evaluation.nodes}
     return Context(plan, results, names, numbers, numbering, d)
-
-
-SUMMARY_WIDTH = 4  # neurons in a layer (or inputs) above which a page summarises
 
 
 def summarised(net: Network) -> bool:

@@ -154,18 +154,18 @@ def forward(ctx: Context) -> Section:
     for li, names in enumerate(net.layers):
         for name in names[:1] if ctx.summary else names:
             n = net.neuron(name)
-            items.append(_node_display(ctx, n.net))
+            items.append(node_display(ctx, n.net))
             if n.has_net:
-                items.append(_node_display(ctx, n.out))
+                items.append(node_display(ctx, n.out))
         if ctx.summary:
             items += _layer_table(ctx, li)
     terms = [n.term for n in net.outputs if n.term]
     if terms:
         items.append(Paragraph(text("The error of each output, then the total:")))
-        items += [_node_display(ctx, t) for t in terms]
+        items += [node_display(ctx, t) for t in terms]
     else:
         items.append(Paragraph(text(f"The {loss_noun(net)}:")))
-    items.append(_node_display(ctx, net.loss))
+    items.append(node_display(ctx, net.loss))
     return Section("Forward pass", 2, tuple(items), "forward")
 
 
@@ -189,7 +189,7 @@ def _layer_table(ctx: Context, li: int) -> list[Item]:
     ]
 
 
-def _node_display(ctx: Context, key: str) -> Display:
+def node_display(ctx: Context, key: str) -> Display:
     node = ctx.net.node(key)
     rows = chain_rows(
         ctx.sym(key),

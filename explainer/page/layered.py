@@ -20,6 +20,7 @@ from explainer.page import (
     delta,
     forecast,
     forward,
+    matrix,
     story,
     training,
 )
@@ -38,10 +39,13 @@ BACKWARD: dict[str, Part] = {
     "chain": backward.chain_layout,
     "single-weight": backward.chain_layout,
     "delta": delta.delta_layout,
+    "matrix": matrix.matrix_layout,
 }
+# The forward pass by profile: neuron by neuron, or a layer's vectors at once
+FORWARD: dict[str, Part] = {"matrix": _one(matrix.forward_section)}
 LAYOUT: tuple[Part, ...] = (
     _one(forward.setup),
-    _one(forward.forward),
+    lambda ctx: FORWARD.get(ctx.plan.profile, _one(forward.forward))(ctx),
     _one(asides.replaced_section),
     lambda ctx: BACKWARD[ctx.plan.profile](ctx),
     _one(training.no_gradient),

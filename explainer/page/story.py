@@ -15,7 +15,7 @@ import sympy as sp
 
 from explainer.derive.derivation import Equation, Local, Partial
 from explainer.graph.network import Network, sym
-from explainer.page import notation
+from explainer.page import matrix, notation
 from explainer.page.backward import layer_contexts
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text
@@ -171,7 +171,7 @@ def summary(ctx: Context) -> Section:
         return Section("", 2, ())
     items: list[Item] = [
         Paragraph(text("The rules this page used, in its own symbols:")),
-        Display(rules(ctx)),
+        Display(RULES.get(ctx.plan.profile, rules)(ctx)),
     ]
     items += _parameters(ctx)
     items += _second_pass(ctx)
@@ -305,6 +305,10 @@ def rules(ctx: Context) -> tuple[str, ...]:
     if ctx.ev.batch:  # the mean a batch step takes
         rows.append(ctx.batch_mean().replace(" = ", " &= ", 1))
     return tuple(rows)
+
+
+# A profile that writes its own rules (a layer's equations at once)
+RULES: dict[str, Callable[[Context], tuple[str, ...]]] = {"matrix": matrix.rules}
 
 
 def _chain_row(ctx: Context, eq: Equation) -> str:

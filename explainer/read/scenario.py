@@ -36,7 +36,7 @@ UPDATE_ORDERS = ("simultaneous", "sequential")
 MODES = ("stochastic", "batch", "minibatch")
 REDUCTIONS = ("mean", "sum")
 BATCHING = ("batch_size", "shuffle", "shuffle_seed", "reduction")
-PROFILES = ("chain", "delta", "single-weight")
+PROFILES = ("chain", "delta", "single-weight", "matrix")
 DELTA_SIGNS = ("minus", "plus")
 SECTIONS = ("setup", "forward", "backward", "updates", "training")
 # Activations a page may say it replaces: those with a differentiable stand-in.
@@ -106,8 +106,9 @@ class Scenario:
     table_steps: int
     error_split: bool  # seed 004: the output error split in proportion to the weights
     highlight: str  # the parameter whose chain-rule paths the network figure marks ("": default)
-    profile: str  # notation: chain (Mazur), delta (seeds 003, 004), single-weight (seed 001)
-    delta_sign: str  # delta profile: "minus", δ = −∂E/∂net; "plus", δ = +∂E/∂net
+    profile: str  # notation: chain (Mazur), delta (seeds 003, 004), single-weight (seed 001),
+    # matrix (a layer at once: W, z, a, δ)
+    delta_sign: str  # delta, matrix profiles: "minus", δ = −∂E/∂net; "plus", δ = +∂E/∂net
     rate_symbol: str  # LaTeX for the learning rate: \eta (Mazur) or r (seed 001)
     narrative: tuple[tuple[str, str], ...]  # section → the author's own prose for it
     claims: tuple[Claim, ...] = ()
@@ -351,7 +352,13 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         highlight=display.get("highlight", display.name, ""),
         replaced=display.get("replaced", display.choice(REPLACEABLE), ""),
         profile=notation.get("profile", notation.choice(PROFILES), "chain"),
-        delta_sign=notation.get("delta_sign", notation.choice(DELTA_SIGNS), "minus"),
+        # the matrix profile's δ is ∂E/∂z, as Nielsen and most slides write it; the delta
+        # rule's (seeds 003, 004) is −∂E/∂net
+        delta_sign=notation.get(
+            "delta_sign",
+            notation.choice(DELTA_SIGNS),
+            "plus" if notation.table.get("profile") == "matrix" else "minus",
+        ),
         rate_symbol=notation.get("rate_symbol", notation.latex, r"\eta"),
         narrative=tuple(
             (k, narrative.get(k, narrative.prose)) for k in SECTIONS if k in narrative.table
@@ -902,6 +909,32 @@ def _check_names(s: Scenario) -> dict[str, str]:
     return seen
 
 
+# Neurons in a layer (or inputs) above which a page summarises: one neuron of each layer
+# written out, the rest in tables (page/context.summarised)
+SUMMARY_WIDTH = 4
+
+
+def _check_matrix(s: Scenario) -> None:
+    """The matrix profile writes every entry of every matrix, and a layer's update at once."""
+    widest = max(len(s.inputs), *(len(x.neurons) for x in s.layers))
+    if widest > SUMMARY_WIDTH:
+        raise ScenarioError(
+            s.path,
+            "notation.profile",
+            f"the chain profile for a layer of more than {SUMMARY_WIDTH} neurons or inputs "
+            "(the matrix profile writes every entry; a wider page is summarised in tables)",
+            f"matrix, with a layer of {widest}",
+        )
+    if s.update == "sequential":
+        raise ScenarioError(
+            s.path,
+            "training.update",
+            "simultaneous updates with the matrix profile (δ of a layer is taken through the "
+            "weights above as they were)",
+            repr(s.update),
+        )
+
+
 def _check_profile(s: Scenario) -> None:
     trained = [
         n for layer in s.layers for row in layer.weight_names for n in row if layer.train_weights
@@ -913,23 +946,27 @@ def _check_profile(s: Scenario) -> None:
             "a network with a hidden layer to split the error back to",
             f"{len(s.layers)} layer",
         )
-    if s.profile == "delta" and (s.optimizer != "sgd" or s.optimizer_settings.weight_decay):
+    layered = s.profile in {"delta", "matrix"}  # a layer's error signal δ, not each partial
+    if layered and (s.optimizer != "sgd" or s.optimizer_settings.weight_decay):
         raise ScenarioError(  # the delta rule's update row is plain descent's, Δw = −η·δ·x
             s.path,
             "notation.profile",
-            "the chain profile for an optimizer or weight decay (the delta rule is plain descent)",
-            "delta",
+            f"the chain profile for an optimizer or weight decay (the {s.profile} profile "
+            "writes plain descent)",
+            s.profile,
         )
     over = ACTIVATIONS[s.layers[-1].activation].over_layer
-    if s.profile == "delta" and over and s.loss not in DISTRIBUTION:
+    if layered and over and s.loss not in DISTRIBUTION:
         raise ScenarioError(  # δ_j = −∂L/∂out_j · f′(net_j) needs an f of one net input
             s.path,
             "notation.profile",
             f"the chain profile for a {s.layers[-1].activation} output with this loss (the "
-            "delta rule's δ = error · f′(net) takes one net input; with the categorical "
-            "cross-entropy the delta profile writes δ = t − out)",
-            "delta",
+            f"{s.profile} profile's δ = error · f′(net) takes one net input; with the "
+            "categorical cross-entropy it writes δ = out − t)",
+            s.profile,
         )
+    if s.profile == "matrix":
+        _check_matrix(s)
     if s.profile == "single-weight" and len(trained) != 1:
         raise ScenarioError(
             s.path,

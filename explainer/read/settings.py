@@ -25,7 +25,7 @@ UpdateOrder = Literal["simultaneous", "sequential"]
 Direction = Literal["descent", "ascent"]
 DeltaSign = Literal["minus", "plus"]
 Paper = Literal["a4", "letter"]
-Profile = Literal["chain", "delta", "single-weight"]
+Profile = Literal["chain", "delta", "single-weight", "matrix"]
 
 Example = tuple[tuple[float, ...], tuple[float, ...]]  # (inputs, targets)
 
