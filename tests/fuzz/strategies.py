@@ -178,7 +178,9 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
             "update": draw(st.sampled_from(["simultaneous", "sequential"])),
         },
         "notation": {
-            "profile": draw(st.sampled_from(["chain", "delta", "chain", "delta", "single-weight", "matrix"]))
+            "profile": draw(
+                st.sampled_from(["chain", "delta", "chain", "delta", "single-weight", "matrix"])
+            )
         },
         "display": {"digits": draw(st.integers(1, 15)), "table_steps": draw(st.integers(1, 12))},
     }
