@@ -20,8 +20,10 @@ import pytest
 import sympy as sp
 
 import explainer
+from explainer.check import verify
 from explainer.cli import main
 from explainer.evaluate.compute import values
+from explainer.evaluate.quantities import EXAMPLE
 from explainer.graph.network import Network, build, full_loss, sym
 from explainer.read import scenario
 from explainer.read.claims import CLAIM_KEY
@@ -336,6 +338,9 @@ def test_an_unknown_key_of_a_new_kind_is_bad_input(
         ("dw5", True),  # a name; the scenario decides whether it computes it
         ("w5@", False),
         ("share__w5", False),
+        ("out_o1@2#3", True),  # row 3 as epoch 2 meets it
+        ("out_o1#3", False),  # a row needs its epoch
+        ("out_o1@2#", False),
     ],
 )
 def test_claim_keys(key: str, parses: bool) -> None:
@@ -359,6 +364,19 @@ def test_the_new_keys_are_deterministic(mazur: explainer.Walkthrough) -> None:
     assert explainer.from_dict(_mazur(), name="mazur-keys").json() == mazur.json()
 
 
+def _inside_an_epoch(keys: list[str]) -> set[str]:
+    """The keys claims on examples inside an epoch compute (never in the JSON): Mazur's network
+    on a training set of its example three times, with a claim on each key."""
+    doc = _mazur()
+    example = doc.pop("example")
+    doc["data"] = {"inputs": [example["inputs"]] * 3, "targets": [example["targets"]] * 3}
+    doc["display"]["error_split"] = False
+    doc["claims"] = dict.fromkeys(keys, "0.5")
+    s = explainer.from_dict(doc, name="inside").scenario
+    assert isinstance(s, Scenario)
+    return set(verify.examples(s))
+
+
 def test_readme_key_table_shows_real_keys(mazur: explainer.Walkthrough) -> None:
     """Every example key in README's JSON keys table is one Mazur's network computes (with its
     biases trained, 10,000 steps and the error split), or the shipped classifier (xor-epochs)
@@ -372,6 +390,7 @@ def test_readme_key_table_shows_real_keys(mazur: explainer.Walkthrough) -> None:
         *explainer.load("xor-epochs").values,
         *explainer.load("adam").values,
         *explainer.load("momentum").values,
+        *_inside_an_epoch([k for k in shown if EXAMPLE in k]),
     }
     assert set(shown) <= computed, set(shown) - computed
     assert all(any(k.startswith(prefix) for k in shown) for prefix in NEW)

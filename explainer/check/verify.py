@@ -23,7 +23,7 @@ from explainer.check.printed import at_places, places, rounds_to, ulps_apart
 from explainer.evaluate import compute, quantities, trainer
 from explainer.evaluate import worked as evaluate
 from explainer.evaluate.compute import Derived, Run, run, values
-from explainer.evaluate.quantities import CHANGE
+from explainer.evaluate.quantities import CHANGE, EXAMPLE
 from explainer.evaluate.worked import Training
 from explainer.foundation.errors import ArithmeticModeError, NumericError, ScenarioError
 from explainer.foundation.precision import to_decimal
@@ -88,6 +88,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
             shared.net, shared.evaluation, training, shared.schedule, s.delta_sign, s.error_split
         )
     )
+    base.update(examples(s))
     given_keys = base_inputs(s, derived[0])
     return checked(
         s.path,
@@ -525,7 +526,12 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
     step when asked, on from the step it reached for the claims after (compute.Continued)."""
 
     def trained(changed: Scenario, spec: str = s.arithmetic, reuse: Derived | None = None) -> Any:
-        return compute.Continued(changed, spec, near, reuse).values
+        values = compute.Continued(changed, spec, near, reuse).values
+        if spec != "float64" or not claimed_examples(s):
+            return values
+        # a claim on an example inside an epoch: the same convention's replay of that epoch
+        inside = functools.cache(lambda: examples(changed))
+        return lambda k: {**values(k), **inside()}
 
     # on paper, training repeats the worked step: a few steps only
     specs = (*(f"paper:{d}:{r}" for d, r, _ in PAPER), "float32")
@@ -577,7 +583,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
                 trained(_in_order(s, in_order)),
             )
         )
-    out += _logged(s)
+    out += _logged(s) + _after(s)
     halves = {
         "half_sse": ("sse", "without the ½ in the loss"),
         "sse": ("half_sse", "with a ½ in the loss"),
@@ -586,6 +592,38 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
         loss, what = halves[s.loss]
         out.append(Variant(what, trained(dataclasses.replace(s, loss=loss))))
     return out
+
+
+AFTER = "taken after that example's own update, not before it"
+
+
+def claimed_examples(s: Scenario) -> frozenset[tuple[int, int]]:
+    """(epoch, training-set row from 0) of each claim on an example inside an epoch (out_o1@2#3)."""
+    out = set()
+    for c in s.claims:
+        epoch, sep, row = c.key.partition("@")[2].partition(EXAMPLE)
+        if sep:
+            out.add((int(epoch), int(row) - 1))
+    return frozenset(out)
+
+
+def _after(s: Scenario) -> list[Variant]:
+    """A claim on an example inside an epoch, printed from the parameters after its update."""
+    if not claimed_examples(s) or s.arithmetic != "float64":
+        return []
+    return [Variant(AFTER, functools.cache(lambda k: examples(s, after=True)))]
+
+
+def examples(s: Scenario, after: bool = False) -> dict[str, float | str]:
+    """The claimed examples' quantities inside their epochs (trainer.per_example): with a
+    training set, in float64, the arithmetic of the loop that replays the epochs; a row the set
+    does not have is left out (the claim's key is then unknown, a mistake in the file)."""
+    wanted = frozenset(p for p in claimed_examples(s) if p[1] < len(s.data))
+    if not wanted or s.arithmetic != "float64":
+        return {}
+    net = network_of(s)
+    seen = trainer.per_example(net, settings.schedule(s), wanted, after)
+    return quantities.per_example(net, seen, s.delta_sign)
 
 
 LOGGED = "the epoch's error logged as it trains, each example's loss taken before its own update"

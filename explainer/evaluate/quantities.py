@@ -8,19 +8,23 @@ keys; no later stage invents one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
 from explainer.derive.derivation import Partial
 from explainer.evaluate import worked as evaluate
 from explainer.evaluate.classes import Classes, classes
+from explainer.evaluate.trainer import Seen
 from explainer.evaluate.worked import Blame, Evaluation, Share, Step, Training
 from explainer.graph.network import Network
 from explainer.read.settings import Schedule
 
 DELTA_SIGN = {"minus": -1, "plus": 1}  # δ_j = sign · ∂L/∂net_j
 CHANGE = "Δ"  # Δw5@1 = w5@1 − w5, the change the worked step makes (U+0394)
+# out_o1@2#3: training-set row 3 as epoch 2 meets it, before its own update (claims only)
+EXAMPLE = "#"
 
 Values = tuple[tuple[str, float | str], ...]
 Split = tuple[tuple[Share, ...], tuple[Blame, ...]]
@@ -129,4 +133,30 @@ def at_step(net: Network, step: Step) -> dict[str, float | str]:
         for p, v in zip(net.params, step.params, strict=True)
         if p.trained
     )
+    return out
+
+
+def example_key(name: str, epoch: int, row: int) -> str:
+    """`name` for training-set row `row` (from 1) in epoch `epoch` (from 1): out_o1@2#3."""
+    return f"{name}@{epoch}{EXAMPLE}{row}"
+
+
+def per_example(
+    net: Network, seen: Mapping[tuple[int, int], Seen], delta_sign: str
+) -> dict[str, float | str]:
+    """Each seen example's weighted sums, outputs, error signals δ = sign·∂L/∂net, loss terms
+    and loss, under `<key>@e#r` (r counted from 1, as a claim names a row)."""
+    out: dict[str, float | str] = {}
+    sign = DELTA_SIGN[delta_sign]
+    for (e, r), x in seen.items():
+        key = functools.partial(example_key, epoch=e, row=r + 1)
+        for n, (z, o), d in zip(net.neurons, x.nodes, x.deltas, strict=True):
+            if n.has_net:
+                out[key(n.net)] = as_json(z)
+            out[key(n.out)] = as_json(o)
+            out[key(f"delta_{n.name}")] = as_json(sign * d)
+        out.update(
+            (key(n.term), as_json(v)) for n, v in zip(net.outputs, x.terms, strict=True) if n.term
+        )
+        out[key(net.loss)] = as_json(x.loss)
     return out

@@ -440,6 +440,70 @@ def logged(net: Network, run: Schedule, epochs: int) -> tuple[float, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One example as an epoch's loop meets it: its forward pass and error signals from the
+    parameters its update starts from, so before its own update (a from-scratch loop that
+    prints inside its loop over rows)."""
+
+    nodes: tuple[tuple[float, float], ...]  # (net, out) per neuron, Network.neurons order
+    deltas: tuple[float, ...]  # ∂L/∂net per neuron, of this example's own loss
+    terms: tuple[float, ...]  # its loss's term per output
+    loss: float
+
+
+@QUIET
+def per_example(
+    net: Network, run: Schedule, wanted: Collection[tuple[int, int]], after: bool = False
+) -> dict[tuple[int, int], Seen]:
+    """Each wanted (epoch e from 1, training-set row r from 0): row r as epoch e meets it,
+    replayed from the start with the page's batches, order and optimizer; `after`: from the
+    parameters its batch's update has just made instead (a loop that prints after updating)."""
+    theta = np.array([p.value for p in net.params], dtype=np.float64)
+    layers, (x_all, t_all), (term, d_term) = _set_up(net, run, theta)
+    sequential, summed = run.update == "sequential", run.batching.summed
+    moves = None if run.plain else _Moves(run)
+    rows, found = np.arange(len(x_all)), dict[tuple[int, int], Seen]()
+    batches = _epochs_of(run, 0)
+    for e in range(1, max((e for e, _ in wanted), default=0) + 1):
+        for batch in next(batches):
+            x, t = x_all[batch], t_all[batch]
+            ahead = _forward(layers, x)
+            mine = [(i, int(r)) for i, r in enumerate(rows[batch]) if (e, int(r)) in wanted]
+            if not after:  # δ through the weights before the update
+                found.update(((e, r), _seen(layers, ahead, t, (term, d_term), i)) for i, r in mine)
+            _update(layers, x, t, d_term, sequential, ahead, moves, summed)
+            if after and mine:
+                again = _forward(layers, x)
+                found.update(((e, r), _seen(layers, again, t, (term, d_term), i)) for i, r in mine)
+    return found
+
+
+def _seen(
+    layers: list[_Layer],
+    ahead: tuple[list[np.ndarray], list[np.ndarray]],
+    t: np.ndarray,
+    loss: tuple[Callable[..., Any], ...],
+    i: int,
+) -> Seen:
+    """Row i of a batch's forward pass, and its own error signals: δ = f′ ⊙ ∂L/∂out at the
+    output, then (Wᵀδ) ⊙ f′ down, through the weights before the batch's update."""
+    term, d_term = loss
+    outs, nets = [o[i : i + 1] for o in ahead[0]], [z[i : i + 1] for z in ahead[1]]
+    upstream, deltas = d_term(t[i : i + 1], outs[-1]), list[np.ndarray]()
+    for j in range(len(layers) - 1, -1, -1):
+        delta = layers[j].back(upstream, nets[j], outs[j + 1])
+        deltas.insert(0, delta[0])
+        upstream = delta @ layers[j].w
+    terms = term(t[i : i + 1], outs[-1])[0]
+    return Seen(
+        _example(ahead[0], ahead[1], i),
+        tuple(float(d) for layer in deltas for d in layer),
+        tuple(map(float, terms)),
+        float(np.sum(terms)),
+    )
+
+
 def _epochs_of(run: Schedule, first: int) -> Iterator[list[slice] | list[np.ndarray]]:
     """Each epoch's batches from epoch `first` + 1 on: slices of the set in order (no copies),
     or index arrays of each epoch's shuffled order (a continued run draws the orders of the

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from explainer.check.findings import Finding, diagnosis
-from explainer.evaluate.quantities import CHANGE
+from explainer.evaluate.quantities import CHANGE, EXAMPLE
 from explainer.foundation.precision import show
 from explainer.graph.network import sym
 from explainer.page import notation
@@ -76,6 +76,9 @@ def when(key: str, names: Names, trained: bool) -> str:
     """When a printed quantity holds: after k training steps (key@k), or, on a page where some
     claim is about training, before it; "" on a page without training claims."""
     _, at, k = key.partition("@")
+    epoch, inside, row = k.partition(EXAMPLE)
+    if inside:  # out_o1@2#3: row 3 as epoch 2 meets it
+        return f"for example {int(row):,} in {names.unit} {int(epoch):,}, before its own update"
     if at:
         return f"after {int(k):,} {plural(int(k), names.unit, names.unit + 's')}"
     return "before training" if trained else ""

@@ -36,8 +36,11 @@ PRINTED = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 # A key as quantities.py makes them: a name (with up to two underscores: a RESERVED prefix before
 # a name that has one, share_w_5), a partial d<of>/d<by>, or a change Δw5 (U+0394); then @k.
 _KEY = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+){0,2}"
-# a value, a change, a first derivative d<of>/d<by> or a second d2<of>/d<a>/d<b>, at a step
-CLAIM_KEY = re.compile(rf"(?:d{_KEY}/d{_KEY}|d2{_KEY}/d{_KEY}/d{_KEY}|Δ?{_KEY})(?:@([0-9]+))?")
+# a value, a change, a first derivative d<of>/d<by> or a second d2<of>/d<a>/d<b>, at a step;
+# or, with a training set, #r: row r as that epoch meets it (out_o1@2#3, before its update)
+CLAIM_KEY = re.compile(
+    rf"(?:d{_KEY}/d{_KEY}|d2{_KEY}/d{_KEY}/d{_KEY}|Δ?{_KEY})(?:@([0-9]+)(?:#([0-9]+))?)?"
+)
 
 
 def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
@@ -50,11 +53,19 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
             raise ScenarioError(
                 r.file,
                 where,
-                "a quantity's key such as w5, w5@1, Δw5@1, dE_total/dw5 or d2L/dw/db",
+                "a quantity's key such as w5, w5@1, Δw5@1, dE_total/dw5, d2L/dw/db or out_o1@2#3",
                 repr(key),
             )
         if m.group(1):
             limits.step(r.file, where, m.group(1), "a claimed step")
+        if m.group(2) and (int(m.group(1)) < 1 or int(m.group(2)) < 1):
+            raise ScenarioError(
+                r.file,
+                where,
+                "an epoch and a training-set row, each counted from 1 (out_o1@1#1: the first "
+                "row as the first epoch meets it)",
+                repr(key),
+            )
         note: str = ""
         source: str = ""
         work: Node | None = None
