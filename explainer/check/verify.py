@@ -37,7 +37,7 @@ from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario
 from explainer.rules.activations import LOSSES
 from explainer.rules.batching import Batching
-from explainer.rules.optimizers import OPTIMIZERS
+from explainer.rules.optimizers import OPTIMIZERS, PENALTIES
 
 Values = dict[str, Any]
 
@@ -583,7 +583,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
                 trained(_in_order(s, in_order)),
             )
         )
-    out += _logged(s) + _after(s)
+    out += _logged(s) + _after(s) + _unpenalized(s, trained)
     halves = {
         "half_sse": ("sse", "without the ½ in the loss"),
         "sse": ("half_sse", "with a ½ in the loss"),
@@ -605,6 +605,25 @@ def claimed_examples(s: Scenario) -> frozenset[tuple[int, int]]:
         if sep:
             out.add((int(epoch), int(row) - 1))
     return frozenset(out)
+
+
+def _unpenalized(s: Scenario, trained: Callable[[Scenario], Any]) -> list[Variant]:
+    """Each penalty the scenario sets, left out: a source that stepped on the loss's gradient
+    alone."""
+    h = s.optimizer_settings
+    off: dict[str, Any] = {}  # a Settings field set to 0
+    return [
+        Variant(
+            f"without {x.words} ({x.setting} = 0)",
+            trained(
+                dataclasses.replace(
+                    s, optimizer_settings=dataclasses.replace(h, **(off | {x.setting: 0.0}))
+                )
+            ),
+        )
+        for x in PENALTIES
+        if getattr(h, x.setting)
+    ]
 
 
 def _after(s: Scenario) -> list[Variant]:
@@ -635,7 +654,7 @@ def _logged(s: Scenario) -> list[Variant]:
     examples, and without the ½ of a halved loss: for a training set updated more than once an
     epoch with plain descent (a whole batch's logged error is the previous epoch's loss, which
     "one step fewer" already tries)."""
-    if not s.data or s.mode == "batch" or s.optimizer != "sgd" or s.optimizer_settings.weight_decay:
+    if not s.data or s.mode == "batch" or s.optimizer != "sgd" or s.optimizer_settings.penalized:
         return []
     net, run_ = network_of(s), settings.schedule(s)
     key, n = s.names.loss, len(s.data)

@@ -16,7 +16,7 @@ from explainer.evaluate.arithmetic import Arithmetic, Number
 from explainer.foundation.errors import ArithmeticModeError
 from explainer.rules.optimizers import OPTIMIZERS, Ops, Settings, Step
 
-NUMPY = Ops(constant=np.float64, root=np.sqrt)  # a whole layer's arrays, in float64
+NUMPY = Ops(constant=np.float64, root=np.sqrt, sign=np.sign)  # a whole layer's arrays, in float64
 
 
 def ops(ar: Arithmetic) -> Ops:
@@ -24,11 +24,11 @@ def ops(ar: Arithmetic) -> Ops:
     of the other arithmetics repeat the worked step, which starts every state at 0)."""
     if ar.name != "float64":
         raise ArithmeticModeError(
-            f"an optimizer or weight decay computes in float64, not in {ar.name} arithmetic "
+            f"an optimizer or a penalty (weight decay, L1) computes in float64, not in {ar.name} arithmetic "
             "(its state is carried from step to step by the float64 loop); use --arithmetic "
             "float64"
         )
-    return Ops(constant=ar.number, root=np.sqrt, settle=ar.settle)
+    return Ops(constant=ar.number, root=np.sqrt, sign=np.sign, settle=ar.settle)
 
 
 def optimized(

@@ -145,7 +145,7 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
     ext = "tex" if options.fmt == "pdf" else options.fmt
     key = options.arithmetic or s.handout.arithmetic
     for_a_calculator(key)
-    if isinstance(s, Scenario) and (s.optimizer != "sgd" or s.optimizer_settings.weight_decay):
+    if isinstance(s, Scenario) and (s.optimizer != "sgd" or s.optimizer_settings.penalized):
         raise UsageError(  # a key's tolerance is measured on paper, where no optimizer runs
             f"{s.path}: a handout for a network trained by an optimizer or with weight decay is "
             "not made yet (its key is worked on paper, and an optimizer computes in float64); "

@@ -41,7 +41,7 @@ from explainer.page.words import (
     weight_sub,
 )
 from explainer.rules.activations import LOSSES, residual
-from explainer.rules.optimizers import OPTIMIZERS
+from explainer.rules.optimizers import OPTIMIZERS, PENALTIES
 
 CHAIN = (
     " directly, so {it} split by the chain rule into local derivatives, starting at the output "
@@ -523,19 +523,17 @@ def _optimizer_intro(ctx: Context) -> Paragraph:
         if "bias_correction" in opt.settings
         else ""
     )
-    if h.weight_decay:
-        settings.append(math(rf"\lambda = {ctx.num(h.weight_decay)}"))
-    decay = (
-        (
+    settings += [
+        math(rf"{x.symbol} = {ctx.num(getattr(h, x.setting))}")
+        for x in PENALTIES
+        if getattr(h, x.setting)
+    ]
+    decay = "".join(" " + x.coupled for x in opt.coupled(h))
+    if h.weight_decay and opt.decoupled:
+        decay = (
             " Weight decay is decoupled (AdamW): each parameter first shrinks by η·λ·w, then the "
-            "rule runs on the loss's gradient."
-            if opt.decoupled
-            else " Weight decay is coupled: λ·w, the gradient of an L2 penalty (λ/2)·w² in the loss, "
-            "joins each gradient."
+            "rule runs on the loss's gradient." + decay
         )
-        if h.weight_decay
-        else ""
-    )
     return Paragraph(
         text(
             f"The parameters are updated by {opt.describe}, with ",

@@ -31,7 +31,7 @@ from explainer.page.words import (
 )
 from explainer.read.scenario import Scenario
 from explainer.rules.activations import LOSSES
-from explainer.rules.optimizers import OPTIMIZERS
+from explainer.rules.optimizers import OPTIMIZERS, PENALTIES
 
 
 def setup(ctx: Context) -> Section:
@@ -111,7 +111,9 @@ def _how_moved(ctx: Context) -> str:
     if ctx.view.run.schedule.plain:
         return f"gradient {ctx.plan.direction}"
     opt, h = OPTIMIZERS[ctx.scenario.optimizer], ctx.scenario.optimizer_settings
-    decay = f", weight decay {h.weight_decay:g}" if h.weight_decay else ""
+    decay = "".join(
+        f", {x.words} {getattr(h, x.setting):g}" for x in PENALTIES if getattr(h, x.setting)
+    )
     return f"{opt.name_in_prose}{decay}"
 
 

@@ -153,7 +153,8 @@ def opening(ctx: Context, anchors: tuple[str, ...]) -> Paragraph:
             *joined,
             *text(
                 ". Every number on the page is computed from these givens. "
-                + (WHY[ctx.plan.direction] if ctx.view.run.schedule.plain else OPTIMIZER_WHY)
+                # a penalty on plain descent keeps the step in proportion to its gradient
+                + (WHY[ctx.plan.direction] if ctx.scenario.optimizer == "sgd" else OPTIMIZER_WHY)
             ),
         )
     )

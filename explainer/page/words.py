@@ -14,6 +14,7 @@ from explainer.page.model import Seg, math
 from explainer.read.scenario import Scenario
 from explainer.rules.activations import LOSSES
 from explainer.rules.batching import SHUFFLES
+from explainer.rules.optimizers import OPTIMIZERS, Penalty
 
 
 def listing(items: Iterable[Seg | str], last: str = "and") -> list[Seg | str]:
@@ -203,17 +204,25 @@ def _orders(net: Network, li: int) -> set[str]:
 
 
 def _decayed(ctx: Context, u: Update, g: str) -> tuple[list[tuple[str, str]], str, str]:
-    """Weight decay's row, if any, and the gradient symbol and number the rule then takes."""
-    h, opt = ctx.scenario.optimizer_settings, ctx.scenario.optimizer
-    w = ctx.sym(u.key)
-    if not h.weight_decay or opt == "adamw":
+    """The coupled penalties' row, if any (g + λ·w + λ₁·sign(w)), and the gradient symbol and
+    number the rule then takes."""
+    h, opt = ctx.scenario.optimizer_settings, OPTIMIZERS[ctx.scenario.optimizer]
+    w, penalties = ctx.sym(u.key), opt.coupled(h)
+    if not penalties:
         return [], g, ctx.factor_num(u.gradient)
-    taken = dict(u.shown)["taken"]  # the rule's own g + λ·w
-    row = (
-        rf"{g} + \lambda \cdot {w} &= {ctx.factor_num(u.gradient)} + {ctx.num(h.weight_decay)}"
-        rf" \cdot {ctx.factor_num(u.old)} = {ctx.num(taken)}"
+    taken = dict(u.shown)["taken"]  # the rule's own g + Σ λ·d(term)/dw
+    symbols = penalized(g, w, penalties)
+    numbers = "".join(
+        rf" + {ctx.num(getattr(h, x.setting))} \cdot " + x.term.format(w=ctx.factor_num(u.old))
+        for x in penalties
     )
-    return [(row, "")], rf"\left({g} + \lambda \cdot {w}\right)", ctx.factor_num(taken)
+    row = rf"{symbols} &= {ctx.factor_num(u.gradient)}{numbers} = {ctx.num(taken)}"
+    return [(row, "")], rf"\left({symbols}\right)", ctx.factor_num(taken)
+
+
+def penalized(g: str, w: str, penalties: Iterable[Penalty]) -> str:
+    """g + λ·w + λ₁·sign(w): a gradient with the coupled penalties' gradients joined."""
+    return g + "".join(rf" + {x.symbol} \cdot {x.term.format(w=w)}" for x in penalties)
 
 
 def optimizer_rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
@@ -384,8 +393,9 @@ def optimizer_rule(ctx: Context) -> tuple[str, ...]:
     rows: tuple[str, ...] = ()
     if h.weight_decay and name == "adamw":
         rows, w = (rf"w' &= w - {eta} \cdot \lambda \cdot w",), "w'"
-    elif h.weight_decay:
-        g = rf"\left({g} + \lambda \cdot w\right)"
+    coupled = OPTIMIZERS[name].coupled(h)
+    if coupled:
+        g = rf"\left({penalized(g, 'w', coupled)}\right)"
     g2 = _squared(g)
     table = RULES["adam" if name == "adamw" else name]
     if name in ("adam", "adamw") and not h.bias_correction:  # m⁺ and s⁺ themselves

@@ -29,7 +29,7 @@ from explainer.read.reader import Reader, kind
 from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS, Activation, activation
 from explainer.rules.batching import IN_ORDER, SHUFFLES, Batching
 from explainer.rules.operations import FUNCTIONS
-from explainer.rules.optimizers import DEFAULT_SETTINGS, OPTIMIZERS, Settings
+from explainer.rules.optimizers import DEFAULT_SETTINGS, OPTIMIZERS, PENALTIES, Settings
 
 BIAS_MODES = ("none", "shared", "per-neuron")
 UPDATE_ORDERS = ("simultaneous", "sequential")
@@ -535,6 +535,7 @@ def parameters(layers: tuple[Layer, ...]) -> int:
 
 
 SETTINGS = tuple(f.name for f in dataclasses.fields(Settings))
+PENALIZING = frozenset(x.setting for x in PENALTIES)  # settings every optimizer takes
 _FRACTION = (lambda x: 0 <= x < 1, "a number from 0 up to (not including) 1")  # a decay
 # Each numeric setting's range, as (holds, what it expects in words); the others are booleans.
 RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
@@ -544,6 +545,7 @@ RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     "alpha": _FRACTION,
     "epsilon": (lambda x: x > 0, "a number above 0"),
     "weight_decay": (lambda x: x >= 0, "a number of 0 or more"),
+    "l1": (lambda x: x >= 0, "a number of 0 or more"),
 }
 
 
@@ -602,14 +604,15 @@ def _batching(file: str, training: Reader, n: int) -> tuple[str, Batching]:
 
 def _optimizer(file: str, training: Reader, loss: object) -> dict[str, Any]:
     """`optimizer` and its settings from [training]: a setting the optimizer does not read is
-    refused (weight_decay goes with every one), as is an optimizer on an objective climbed."""
+    refused (a penalty, weight_decay or l1, goes with every one), as is an optimizer or a
+    penalty on an objective climbed."""
     name = training.get("optimizer", training.choice(tuple(OPTIMIZERS)), "sgd")
     opt = OPTIMIZERS[name]
     values: dict[str, Any] = {}  # float, or bool (bias_correction)
     for key in SETTINGS:
         if key not in training.table:
             continue
-        if key != "weight_decay" and key not in opt.settings:
+        if key not in PENALIZING and key not in opt.settings:
             users = [o.name for o in OPTIMIZERS.values() if key in o.settings]
             raise ScenarioError(
                 file,
@@ -625,13 +628,13 @@ def _optimizer(file: str, training: Reader, loss: object) -> dict[str, Any]:
         if not holds(x):
             raise ScenarioError(file, training.key(key), expected, repr(x))
         values[key] = x
-    plain = name == "sgd" and not values.get("weight_decay")
+    plain = name == "sgd" and not any(values.get(k) for k in PENALIZING)
     if not plain and isinstance(loss, str) and LOSSES.get(loss, LOSSES["half_sse"]).ascent:
         raise ScenarioError(
             file,
             training.key("optimizer"),
-            "plain gradient ascent (sgd, no weight_decay) on an objective climbed",
-            name if name != "sgd" else "sgd with weight_decay",
+            "plain gradient ascent (sgd, no weight_decay or l1) on an objective climbed",
+            name if name != "sgd" else "sgd with a penalty",
         )
     return {"optimizer": name, "optimizer_settings": Settings(**values)}
 
@@ -947,11 +950,11 @@ def _check_profile(s: Scenario) -> None:
             f"{len(s.layers)} layer",
         )
     layered = s.profile in {"delta", "matrix"}  # a layer's error signal δ, not each partial
-    if layered and (s.optimizer != "sgd" or s.optimizer_settings.weight_decay):
+    if layered and (s.optimizer != "sgd" or s.optimizer_settings.penalized):
         raise ScenarioError(  # the delta rule's update row is plain descent's, Δw = −η·δ·x
             s.path,
             "notation.profile",
-            f"the chain profile for an optimizer or weight decay (the {s.profile} profile "
+            f"the chain profile for an optimizer or a penalty (weight_decay, l1) (the {s.profile} profile "
             "writes plain descent)",
             s.profile,
         )

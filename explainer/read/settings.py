@@ -51,8 +51,8 @@ class Schedule:
 
     @property
     def plain(self) -> bool:
-        """Plain gradient descent, p − η·g: no optimizer state and no weight decay."""
-        return self.optimizer == "sgd" and not self.settings.weight_decay
+        """Plain gradient descent, p − η·g: no optimizer state and no penalty (weight decay, L1)."""
+        return self.optimizer == "sgd" and not self.settings.penalized
 
 
 def schedule(s: Scenario) -> Schedule:

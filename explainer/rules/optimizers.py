@@ -11,7 +11,8 @@ as PyTorch's torch.optim writes them (its defaults are the defaults here, but fo
     adamw     p ← p − η·λ·p first (weight decay decoupled from the gradient), then adam
 
 Weight decay λ with any other row is coupled: g ← g + λ·p before the rule, the gradient of
-an L2 penalty (λ/2)·‖p‖² added to the loss. Each rule takes a parameter, its gradient and its
+an L2 penalty (λ/2)·‖p‖² added to the loss; an L1 penalty λ₁·‖p‖₁ adds λ₁·sign(p) the same way
+(sign(0) = 0, torch.sign's subgradient). Each penalty is a row of PENALTIES. Each rule takes a parameter, its gradient and its
 state (zero before the first step) and gives the new parameter, the new state and the
 intermediate values a page shows; it is written over plain operations, so the same row
 computes one parameter in the page's arithmetic and a whole layer's numpy array.
@@ -36,9 +37,15 @@ class Settings:
     epsilon: float = 1e-8
     alpha: float = 0.99
     weight_decay: float = 0.0
+    l1: float = 0.0  # an L1 penalty's λ₁
     # Adam's m̂ and ŝ: corrected for starting at 0 (PyTorch), or m and s as they are (from-scratch
     # code that leaves the correction out)
     bias_correction: bool = True
+
+    @property
+    def penalized(self) -> bool:
+        """A penalty joins the update (weight decay or L1): not plain descent."""
+        return any(getattr(self, x.setting) for x in PENALTIES)
 
 
 DEFAULT_SETTINGS = Settings()
@@ -46,11 +53,46 @@ DEFAULT_SETTINGS = Settings()
 
 @dataclass(frozen=True)
 class Ops:
-    """The arithmetic a rule computes in: a constant in its numbers, and a square root."""
+    """The arithmetic a rule computes in: a constant in its numbers, a square root, a sign."""
 
     constant: Callable[[float], N]
     root: Callable[[N], N]
+    sign: Callable[[N], N]
     settle: Callable[[N], N] = lambda x: x
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """A term added to the loss whose gradient joins each parameter's: λ·d(term)/dp."""
+
+    setting: str  # the Settings field holding its λ
+    symbol: str  # λ in LaTeX
+    term: str  # its gradient by a parameter {w}, in LaTeX, beside λ
+    gradient: Callable[[Ops, N], N]
+    words: str  # what it is, for the page: "weight decay" / "an L1 penalty"
+    coupled: str  # the sentence that says how it joins the gradient
+
+
+PENALTIES = (
+    Penalty(
+        "weight_decay",
+        r"\lambda",
+        "{w}",
+        lambda o, p: p,
+        "weight decay",
+        "Weight decay is coupled: λ·w, the gradient of an L2 penalty (λ/2)·w² in the loss, "
+        "joins each gradient.",
+    ),
+    Penalty(
+        "l1",
+        r"\lambda_{1}",
+        r"\operatorname{{sign}}\left({w}\right)",
+        lambda o, p: o.sign(p),
+        "an L1 penalty",
+        "The L1 penalty is coupled: λ₁·sign(w), the gradient of λ₁·|w| in the loss (0 at w = 0), "
+        "joins each gradient.",
+    ),
+)
 
 
 Step = tuple[N, dict[str, N], dict[str, N]]  # (new parameter, new state, shown values)
@@ -104,14 +146,24 @@ class Optimizer:
         """The optimizer's name as a sentence says it: "Adam", "momentum"."""
         return self.describe.split(":")[0].split(" (")[0]
 
+    def coupled(self, h: Settings) -> tuple[Penalty, ...]:
+        """The penalties set whose gradients join the loss's (AdamW's weight decay does not)."""
+        return tuple(
+            x
+            for x in PENALTIES
+            if getattr(h, x.setting) and not (self.decoupled and x.setting == "weight_decay")
+        )
+
     def step(self, o: Ops, h: Settings, eta: N, t: int, p: N, g: N, state: Mapping[str, N]) -> Step:
         """One update at step t (from 1), weight decay included; the values shown include the
         decayed parameter (decoupled, "decayed") or the gradient taken (coupled, "taken")."""
         decay: dict[str, N] = {}
         if h.weight_decay and self.decoupled:  # AdamW: p ← p − η·λ·p, then the rule
             p = decay["decayed"] = o.settle(p - o.settle(eta * o.constant(h.weight_decay) * p))
-        elif h.weight_decay:  # coupled: the gradient of (λ/2)·‖p‖² joins the loss's
-            g = decay["taken"] = o.settle(g + o.settle(o.constant(h.weight_decay) * p))
+        for x in self.coupled(h):  # a penalty's gradient λ·d(term)/dp joins the loss's
+            g = decay["taken"] = o.settle(
+                g + o.settle(o.constant(getattr(h, x.setting)) * x.gradient(o, p))
+            )
         new, after, shown = self.rule(o, h, eta, t, p, g, state)
         return new, after, {**decay, **shown}
 
