@@ -27,6 +27,7 @@ from explainer.evaluate import autograd, compute, quantities, samples, trainer
 from explainer.evaluate import worked as evaluate
 from explainer.evaluate.quantities import values
 from explainer.evaluate.worked import Blame, Share, Training
+from explainer.foundation.errors import UsageError
 from explainer.graph import network
 from explainer.read import settings
 from explainer.read.cost import table_steps
@@ -128,6 +129,12 @@ def results(plan: Plan, values_only: bool = False) -> LayeredResults:
         else None,
         float64=_in_float64(plan) if plan.arithmetic.kind == "float32" and not values_only else {},
     )
+    if plan.check_gradients and s.fixed and s.fixed_on_page:
+        raise UsageError(
+            f"{s.path}: --check-gradients sets the chain rule beside finite differences of the "
+            "loss, but this page's outputs are set by hand ([example.fixed]), so its gradients "
+            "are not the loss function's; leave out one or the other"
+        )
     return Results(
         plan=plan,
         view=layered,

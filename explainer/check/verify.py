@@ -583,7 +583,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
                 trained(_in_order(s, in_order)),
             )
         )
-    out += _logged(s) + _after(s) + _unpenalized(s, trained)
+    out += _logged(s) + _after(s) + _unpenalized(s, trained) + _hand_set(s, trained)
     halves = {
         "half_sse": ("sse", "without the ½ in the loss"),
         "sse": ("half_sse", "with a ½ in the loss"),
@@ -624,6 +624,20 @@ def _unpenalized(s: Scenario, trained: Callable[[Scenario], Any]) -> list[Varian
         for x in PENALTIES
         if getattr(h, x.setting)
     ]
+
+
+def _hand_set(s: Scenario, trained: Callable[[Scenario], Any]) -> list[Variant]:
+    """[example.fixed]: the page's hand-set outputs computed instead, or the source's hand-set
+    outputs (not the page's) mixed into its numbers."""
+    if not s.fixed:
+        return []
+    listed = ", ".join(f"{k} = {v:g}" for k, v in s.fixed)
+    what = (
+        "the outputs computed by the forward pass, not set by hand"
+        if s.fixed_on_page
+        else f"used hand-set outputs ({listed})"
+    )
+    return [Variant(what, trained(dataclasses.replace(s, fixed_on_page=not s.fixed_on_page)))]
 
 
 def _after(s: Scenario) -> list[Variant]:

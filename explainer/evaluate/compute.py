@@ -56,7 +56,9 @@ def run(
     net, chain = derived or derive(scenario)
     mode = evaluate.mode(spec, scenario.limits.exact_digits)
     run = settings.schedule(scenario)
-    numbers = evaluate.evaluate(net, chain, run, mode)
+    # a source's hand-set outputs ([example.fixed]) replace the computed ones on the page
+    hand_set = dict(scenario.fixed) if scenario.fixed_on_page else None
+    numbers = evaluate.evaluate(net, chain, run, mode, carried=hand_set)
     if spec.kind != "float64" and (scenario.steps > STEPWISE_LIMIT or scenario.data):
         fix = "--arithmetic float64" if scenario.data else "--steps"
         raise UsageError(

@@ -124,6 +124,12 @@ class Context:
         return chosen or next((p.key for p in self.net.trained if p.kind == "weight"), "")
 
     @property
+    def hand_set(self) -> frozenset[str]:
+        """The keys the page sets by hand ([example.fixed]) rather than computes."""
+        s = self.plan.scenario
+        return frozenset(k for k, _ in s.fixed) if s.fixed_on_page else frozenset()
+
+    @property
     def scenario(self) -> Scenario:
         return self.plan.scenario
 

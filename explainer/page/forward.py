@@ -156,9 +156,9 @@ def forward(ctx: Context) -> Section:
     for li, names in enumerate(net.layers):
         for name in names[:1] if ctx.summary else names:
             n = net.neuron(name)
-            items.append(node_display(ctx, n.net))
-            if n.has_net:
-                items.append(node_display(ctx, n.out))
+            for key in (n.net, n.out) if n.has_net else (n.net,):
+                items += _set_by_hand(ctx, key)
+                items.append(node_display(ctx, key))
         if ctx.summary:
             items += _layer_table(ctx, li)
     terms = [n.term for n in net.outputs if n.term]
@@ -169,6 +169,22 @@ def forward(ctx: Context) -> Section:
         items.append(Paragraph(text(f"The {loss_noun(net)}:")))
     items.append(node_display(ctx, net.loss))
     return Section("Forward pass", 2, tuple(items), "forward")
+
+
+def _set_by_hand(ctx: Context, key: str) -> list[Item]:
+    """The sentence before a value the source sets by hand ([example.fixed])."""
+    if key not in ctx.hand_set:
+        return []
+    return [
+        Paragraph(
+            text(
+                "Set by hand, as the source does, rather than computed: ",
+                math(ctx.sym(key)),
+                " takes the source's value, and everything after it on this page is computed "
+                "from that value.",
+            )
+        )
+    ]
 
 
 def _layer_table(ctx: Context, li: int) -> list[Item]:
@@ -192,6 +208,8 @@ def _layer_table(ctx: Context, li: int) -> list[Item]:
 
 
 def node_display(ctx: Context, key: str) -> Display:
+    if key in ctx.hand_set:  # the source's own number, not computed (set_by_hand says so)
+        return Display((f"{ctx.sym(key)} &= {ctx.num(ctx.ev.node(key))}",), ends=(key,))
     node = ctx.net.node(key)
     rows = chain_rows(
         ctx.sym(key),

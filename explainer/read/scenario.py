@@ -126,6 +126,10 @@ class Scenario:
     # mini-batch's), their order each epoch, mean or sum
     batching: Batching = IN_ORDER
     arithmetic: str = "float64"  # the page's arithmetic unless --arithmetic gives another
+    # [example.fixed]: node values a source sets by hand (out_h1 = 0.6) rather than computes;
+    # on the page (the worked step computes on from them), or the source's only (verify's)
+    fixed: tuple[tuple[str, float], ...] = ()
+    fixed_on_page: bool = True
 
     @property
     def epoch(self) -> Batching:
@@ -266,7 +270,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
     n_out = len(layers[-1].neurons)
     data = _data(file, top, inputs, layers, limits)
     forecast = _data(file, top, inputs, layers, limits, "forecast")
-    example = top.sub("example", ("inputs", "targets"), required=not data)
+    example = top.sub("example", ("inputs", "targets", "fixed", "fixed_on_page"), required=not data)
     if data and example.table:
         raise ScenarioError(
             file, "example", "no [example] beside [data] (the first row is worked in full)", "both"
@@ -320,6 +324,15 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
             "loss_term", names_t.optional_pattern, "E_{neuron}" if n_out > 1 else ""
         ),
     )
+    fixed, fixed_on_page = _fixed(file, example, layers, names)
+    if fixed and fixed_on_page and training.table.get("steps", 0) != 0:
+        raise ScenarioError(
+            file,
+            training.key("steps"),
+            "0 with outputs set by hand on the page (they hold for the worked step only; "
+            "training would compute every output)",
+            repr(training.table["steps"]),
+        )
     raw_symbols = top.table.get("symbols", {})
     symbols_t = top.sub("symbols", tuple(raw_symbols) if isinstance(raw_symbols, dict) else ())
     symbols = tuple((k, symbols_t.latex(symbols_t.key(k), v)) for k, v in symbols_t.table.items())
@@ -335,7 +348,11 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         names=names,
         symbols=symbols,
         learning_rate=training.get("learning_rate", training.positive),
-        steps=training.get("steps", training.count(0, limits.steps), 1),
+        steps=training.get(
+            "steps", training.count(0, limits.steps), 0 if fixed_on_page and fixed else 1
+        ),
+        fixed=fixed,
+        fixed_on_page=fixed_on_page,
         until_loss=training.get("until_loss", training.positive, None),
         data=data,
         forecast=forecast,
@@ -756,6 +773,31 @@ def _setting(file: str, r: Reader, key: str, name: str) -> str | None:
     return repr(float(value))
 
 
+def _fixed(
+    file: str, example: Reader, layers: tuple[Layer, ...], names: Names
+) -> tuple[tuple[tuple[str, float], ...], bool]:
+    """[example.fixed]: each hand-set neuron output or net input, by its key, as written; and
+    `fixed_on_page` (default true: the page's worked step computes on from them; false: only
+    the source does, and verify names it)."""
+    if "fixed" not in example.table:
+        if "fixed_on_page" in example.table:
+            raise ScenarioError(
+                file, example.key("fixed_on_page"), "an [example.fixed] table beside it", "none"
+            )
+        return (), True
+    keys = [
+        neuron_key(pattern, n)
+        for layer in layers
+        for n in layer.neurons
+        for pattern in ((names.net, names.out) if layer.rule.has_net else (names.out,))
+    ]
+    table = example.sub("fixed", tuple(keys))
+    if not table.table:
+        raise ScenarioError(file, example.key("fixed"), "at least one hand-set value", "none")
+    values = tuple((k, float(table.get(k, table.number))) for k in table.table)
+    return values, example.get("fixed_on_page", example.boolean, True)
+
+
 def neuron_key(pattern: str, neuron: str) -> str:
     return pattern.replace("{neuron}", neuron)
 
@@ -927,6 +969,14 @@ def _check_matrix(s: Scenario) -> None:
             f"the chain profile for a layer of more than {SUMMARY_WIDTH} neurons or inputs "
             "(the matrix profile writes every entry; a wider page is summarised in tables)",
             f"matrix, with a layer of {widest}",
+        )
+    if s.fixed and s.fixed_on_page:
+        raise ScenarioError(
+            s.path,
+            "example.fixed",
+            "computed outputs with the matrix profile (it writes a layer's a = f(z) at once); "
+            "the chain profile shows hand-set ones",
+            ", ".join(k for k, _ in s.fixed),
         )
     if s.update == "sequential":
         raise ScenarioError(
