@@ -127,7 +127,7 @@ def test_claims_on_tangents_and_second_derivatives() -> None:
         ({"tangent": "s"}, "derivatives.tangent", "one of"),
         ({"hessian": ["w0", "w0"]}, "derivatives.hessian", "each leaf once"),
         ({"hessian": ["q"]}, "derivatives.hessian", "one of"),
-        ({"jacobian": ["f"]}, "derivatives.jacobian", ""),
+        ({"jacobian": ["w0"]}, "derivatives.jacobian", "one of"),  # a leaf, not a node
     ],
 )
 def test_bad_derivatives_are_refused_where_they_stand(

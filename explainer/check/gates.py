@@ -32,7 +32,7 @@ from explainer.graph import circuit
 from explainer.graph.circuit import Circuit
 from explainer.read.cost import STEPWISE_LIMIT, table_steps
 from explainer.read.expressions import Node, Num, Op
-from explainer.read.graph_scenario import TANGENT, GraphScenario
+from explainer.read.graph_scenario import JACOBIAN, TANGENT, GraphScenario
 from explainer.read.settings import ArithmeticSpec, GraphPlan
 
 
@@ -47,6 +47,8 @@ class Gates:
     training: Descent | None = None  # the leaves' descent, for a graph with [training]
     tangents: Tangents | None = None  # [derivatives] tangent: forward mode from one leaf
     hessian: Hessian | None = None  # [derivatives] hessian: second derivatives by some leaves
+    # [derivatives] jacobian: forward mode seeded at each leaf in turn, a column of J each
+    jacobian: tuple[Tangents, ...] = ()
 
 
 GateResults = Results[GraphPlan, Gates]  # a graph's results: its plan, and the gates' numbers
@@ -81,20 +83,36 @@ def keys(
 
 def _derivatives(
     s: GraphScenario, c: Circuit, locals_: tuple[Local, ...], run: Backprop, ar: Arithmetic
-) -> tuple[Tangents | None, Hessian | None]:
-    """[derivatives]: forward mode from the seed in the page's arithmetic, and the Hessian."""
-    tangents = push(c, locals_, dict(run.values), ar, s.tangent) if s.tangent else None
-    return tangents, hessian(c, s.hessian, s.path) if s.hessian else None
+) -> tuple[Tangents | None, Hessian | None, tuple[Tangents, ...]]:
+    """[derivatives]: forward mode from the seed in the page's arithmetic, the Hessian, and
+    the Jacobian's columns (forward mode from each leaf: J_ij = d(wire i)/d(leaf j))."""
+    env = dict(run.values)
+    tangents = push(c, locals_, env, ar, s.tangent) if s.tangent else None
+    columns = tuple(push(c, locals_, env, ar, n) for n, _ in c.leaves) if s.jacobian else ()
+    return tangents, hessian(c, s.hessian, s.path) if s.hessian else None, columns
 
 
-def derivative_keys(c: Circuit, g: Gates) -> dict[str, Any]:
+def jacobian_key(wire: str, leaf: str) -> str:
+    return f"{JACOBIAN}{wire}/{leaf}"
+
+
+def derivative_keys(c: Circuit, g: Gates, wires: tuple[str, ...] = ()) -> dict[str, Any]:
     """[derivatives]: each wire's tangent `dot_q` (dq/d(seed)); each second derivative
-    `d2f/da/db`, under both orders of a and b (the Hessian is symmetric)."""
-    return _derivative_keys(c, g.tangents, g.hessian)
+    `d2f/da/db`, under both orders of a and b (the Hessian is symmetric); each Jacobian entry
+    `J_q/x` of the rows `wires`."""
+    return _derivative_keys(c, g.tangents, g.hessian, g.jacobian, wires)
 
 
-def _derivative_keys(c: Circuit, t: Tangents | None, h: Hessian | None) -> dict[str, Any]:
+def _derivative_keys(
+    c: Circuit,
+    t: Tangents | None,
+    h: Hessian | None,
+    columns: tuple[Tangents, ...] = (),
+    rows: tuple[str, ...] = (),
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    # the Jacobian row by row: J_q/x = dq/dx through the whole graph (dq/dx is q's gate's own)
+    out.update((jacobian_key(w, col.seed), col.of(w)) for w in rows for col in columns)
     if t is not None:
         out.update((f"{TANGENT}{w}", t.of(w)) for w in c.wires)
     if h is not None:
@@ -160,7 +178,7 @@ def results(plan: GraphPlan, values_only: bool = False) -> GateResults:
     run = _pass(s, c, locals_, ar)
     descent = _descent(plan, c, locals_, ar, plan.steps, run)
     checks, left_out = ((), "") if values_only or not plan.check_gradients else _leaf_checks(c, run)
-    tangents, second = _derivatives(s, c, locals_, run, ar)
+    tangents, second, columns = _derivatives(s, c, locals_, run, ar)
     gates = Gates(
         circuit=c,
         locals=locals_,
@@ -169,6 +187,7 @@ def results(plan: GraphPlan, values_only: bool = False) -> GateResults:
         training=descent,
         tangents=tangents,
         hessian=second,
+        jacobian=columns,
     )
     found = () if values_only or not s.claims else check_claims(plan, c, locals_, run, descent)
     return Results(
@@ -179,7 +198,7 @@ def results(plan: GraphPlan, values_only: bool = False) -> GateResults:
             (k, as_json(v))
             for k, v in {
                 **keys(c, run, descent, shown(plan, descent)),
-                **derivative_keys(c, gates),
+                **derivative_keys(c, gates, s.jacobian),
             }.items()
         ),
         arithmetic=run.arithmetic,
@@ -225,7 +244,7 @@ def check_claims(
         descent = _descent(plan, c, locals_, float64, steps, page)
     base = {
         **keys(c, page, descent),
-        **_derivative_keys(c, *_derivatives(s, c, locals_, page, float64)),
+        **_derivative_keys(c, *_derivatives(s, c, locals_, page, float64), s.jacobian),
     }
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
     return verify.checked(

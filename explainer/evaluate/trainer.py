@@ -290,9 +290,28 @@ def _compiled(
         for k, row in rows
     )
     points = [(k + first, loss) for k, loss in curve]
+    if first == 0:  # row 0 is the page's forward pass to the last bit (math.tanh is not numpy's)
+        recorded = (_page_row(net, recorded[0]), *recorded[1:])
+        points = [(k, recorded[0].loss if k == 0 else x) for k, x in points]
     if points[-1][0] != recorded[-1].k:  # the last step taken is on the curve
         points.append((recorded[-1].k, recorded[-1].loss))
     return Training(recorded, (recorded[-1].outputs,), thin(points))
+
+
+def _page_row(net: Network, row: Step) -> Step:
+    """A recorded step's row from the page's own forward pass (worked.forward, float64) at the
+    row's parameters."""
+    ar = ARITHMETIC["float64"]
+    env = worked.forward(
+        net, {p.key: ar.number(v) for p, v in zip(net.params, row.params, strict=True)}, ar
+    )
+    return Step(
+        row.k,
+        float(env[net.loss]),
+        tuple(float(env[n.out]) for n in net.outputs),
+        row.params,
+        tuple((float(env[n.net]), float(env[n.out])) for n in net.neurons),
+    )
 
 
 @QUIET

@@ -16,7 +16,7 @@ from explainer.page.delta import delta_sym
 from explainer.page.model import Item, Paragraph, Section, Seg, Table, math, strong, text
 from explainer.page.words import plural, training_unit
 from explainer.read.claims import Claim
-from explainer.read.graph_scenario import TANGENT
+from explainer.read.graph_scenario import JACOBIAN, TANGENT
 
 Words = list[Seg | str]
 
@@ -60,6 +60,9 @@ def symbol(key: str, names: Names) -> str:
             else rf"{names.sym(a[1:])}\,\partial {names.sym(b[1:])}"
         )
         return rf"\frac{{\partial^2 {out}}}{{\partial {bys}}}"
+    if name.startswith(JACOBIAN) and "/" in name:  # J_<wire>/<leaf>, through the whole graph
+        of, by = name.removeprefix(JACOBIAN).split("/")
+        return notation.partial(names.sym(of), names.sym(by), names.ordinary)
     if "/" in name:  # d<of>/d<by>
         of, by = name.split("/")
         return notation.partial(names.sym(of[1:]), names.sym(by[1:]), names.ordinary)

@@ -4,6 +4,7 @@ computes nothing.
 
     forward mode:  q̇ = Σ_u ∂q/∂u · u̇, from ẋ = 1 at the seed, gate by gate forward
     Hessian:       H_ab = ∂²f/∂a∂b, symmetric
+    Jacobian:      J_ij = ∂q_i/∂x_j, column j the tangents of a forward pass seeded at x_j
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ def opening(p: Page) -> tuple[Seg, ...]:
     if v.hessian is not None:
         said += text("; then the second derivatives of ", math(out), " by ")
         said += text(*listing([math(p.sym(n)) for n in v.hessian.leaves]))
+    if v.jacobian:
+        said += text("; then the Jacobian of ")
+        said += text(*listing([math(p.sym(n)) for n in p.results.plan.scenario.jacobian]))
+        said += text(" by every leaf")
     return tuple(said)
 
 
@@ -149,3 +154,73 @@ def _second(p: Page, a: str, b: str) -> str:
     if a == b:
         return rf"\frac{{\partial^2 {out}}}{{\partial {p.sym(a)}^2}}"
     return rf"\frac{{\partial^2 {out}}}{{\partial {p.sym(a)}\,\partial {p.sym(b)}}}"
+
+
+MATRIX_WIDTH = 6  # leaves (columns) a Jacobian is set as a matrix up to; a table beyond
+
+
+def _matrix(rows: list[list[str]]) -> str:
+    body = r" \\ ".join(" & ".join(r) for r in rows)
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+
+
+def jacobian(p: Page) -> Section | None:
+    """J = ∂(q, …)/∂(leaves): the matrix in symbols and in numbers (or a table, for many
+    leaves), and how forward and reverse mode each make it."""
+    columns = p.results.view.jacobian
+    if not columns:
+        return None
+    wires, leaves = p.results.plan.scenario.jacobian, [col.seed for col in columns]
+    m, n = len(wires), len(leaves)
+    out = p.c.output
+    vector = ", ".join(p.sym(w) for w in wires)
+    items: list[Item] = [
+        Paragraph(
+            text(
+                "The Jacobian of ",
+                math(rf"({vector})"),
+                " by the leaves: row ",
+                math("i"),
+                " holds wire ",
+                math("i"),
+                "'s derivatives by every leaf, through the whole graph (every path added), column ",
+                math("j"),
+                " every wire's derivative by leaf ",
+                math("j"),
+                ". Forward mode makes a column per pass: seeded at one leaf, a pass carries "
+                "every wire's derivative by it. Reverse mode makes a row per pass: one backward "
+                f"pass from a wire gives its derivative by every leaf. For {m} "
+                f"{'wire' if m == 1 else 'wires'} and {n} {'leaf' if n == 1 else 'leaves'} that "
+                f"is {n} forward {'pass' if n == 1 else 'passes'} or {m} backward "
+                f"{'pass' if m == 1 else 'passes'}; the columns here are the {n} forward "
+                f"{'pass' if n == 1 else 'passes'}"
+                + (
+                    ", and the row of the output is the gradient the backward pass gave."
+                    if out in wires
+                    else "."
+                ),
+            )
+        )
+    ]
+    if n <= MATRIX_WIDTH:
+        lhs = (
+            rf"J = \frac{{\partial ({vector})}}{{\partial ({', '.join(p.sym(x) for x in leaves)})}}"
+        )
+        symbols = _matrix([[p.d(w, x) for x in leaves] for w in wires])
+        numbers = _matrix([[p.num(col.of(w)) for col in columns] for w in wires])
+        items.append(Display((f"{lhs} &= {symbols}", f"&= {numbers}")))
+    else:  # a row per leaf, a column per wire: a wide Jacobian's transpose fits the page
+        items.append(
+            Table(
+                (
+                    text("leaf x"),
+                    *(text(math(rf"\partial {p.sym(w)} / \partial x")) for w in wires),
+                ),
+                tuple(
+                    (text(math(p.sym(col.seed))), *(text(math(p.num(col.of(w)))) for w in wires))
+                    for col in columns
+                ),
+                (False, *([True] * m)),
+            )
+        )
+    return Section("The Jacobian", 2, tuple(items), "jacobian")

@@ -490,7 +490,11 @@ def arranged(results: GateResults) -> Arranged:
             forward(p),
             backward(p),
             gradients(p),
-            *(x for x in (derivatives.tangents(p), derivatives.second(p)) if x is not None),
+            *(
+                x
+                for x in (derivatives.tangents(p), derivatives.second(p), derivatives.jacobian(p))
+                if x is not None
+            ),
             descent.updates(results, p.sym, p.num),
             descent.training(results, p.sym, p.num),
             findings_section(results.findings, Names(p.sym, p.num)),

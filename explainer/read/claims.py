@@ -38,8 +38,10 @@ PRINTED = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _KEY = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+){0,2}"
 # a value, a change, a first derivative d<of>/d<by> or a second d2<of>/d<a>/d<b>, at a step;
 # or, with a training set, #r: row r as that epoch meets it (out_o1@2#3, before its update)
+# or a Jacobian entry J_<wire>/<leaf>
 CLAIM_KEY = re.compile(
-    rf"(?:d{_KEY}/d{_KEY}|d2{_KEY}/d{_KEY}/d{_KEY}|Δ?{_KEY})(?:@([0-9]+)(?:#([0-9]+))?)?"
+    rf"(?:d{_KEY}/d{_KEY}|d2{_KEY}/d{_KEY}/d{_KEY}|J_{_KEY}/{_KEY}|Δ?{_KEY})"
+    r"(?:@([0-9]+)(?:#([0-9]+))?)?"
 )
 
 

@@ -44,6 +44,7 @@ TOP_KEYS = (
     "derivatives",
 )
 TANGENT = "dot_"  # the JSON key of a wire's tangent in forward mode: dot_q = dq/d(seed)
+JACOBIAN = "J_"  # a Jacobian entry's key: J_q/x = dq/dx through the whole graph
 SECTIONS = ("setup", "forward", "backward", "updates", "training")
 
 
@@ -102,6 +103,7 @@ class GraphScenario:
     # forward, beside the backward pass), and the output's second derivatives by some leaves
     tangent: str = ""
     hessian: tuple[str, ...] = ()
+    jacobian: tuple[str, ...] = ()  # wires whose derivatives by every leaf are the rows of J
 
 
 def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -> GraphScenario:
@@ -125,9 +127,11 @@ def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -
     training = _training(top, leaves, limits)
     data = _data(top, leaves, training, limits)
     tangent, hessian = _derivatives(top, leaves, names)
+    jacobian = _jacobian(top, nodes)
     return GraphScenario(
         tangent=tangent,
         hessian=hessian,
+        jacobian=jacobian,
         **heading(file, stem, top),
         leaves=leaves,
         nodes=nodes,
@@ -152,7 +156,7 @@ def _derivatives(
 ) -> tuple[str, tuple[str, ...]]:
     """[derivatives]: `tangent`, the leaf forward mode is seeded at; `hessian`, the leaves the
     output's second derivatives are taken by (each once, in the order the leaves are written)."""
-    r = top.sub("derivatives", ("tangent", "hessian"))
+    r = top.sub("derivatives", ("tangent", "hessian", "jacobian"))
     if not r.table:
         return "", ()
     mine = tuple(n for n, _ in leaves)
@@ -170,6 +174,19 @@ def _derivatives(
     if len(set(chosen)) < len(chosen):
         raise ScenarioError(r.file, r.key("hessian"), "each leaf once", "a leaf named twice")
     return tangent, tuple(n for n in mine if n in chosen)
+
+
+def _jacobian(top: Reader, nodes: tuple[tuple[str, Any], ...]) -> tuple[str, ...]:
+    """[derivatives] jacobian: the nodes (a vector output) whose derivatives by every leaf,
+    through the whole graph, are the rows of the Jacobian, in the order written."""
+    r = top.sub("derivatives", ("tangent", "hessian", "jacobian"))
+    if "jacobian" not in r.table:
+        return ()
+    mine = tuple(n for n, _ in nodes)
+    chosen = r.get("jacobian", r.list_of(r.choice(mine)))
+    if len(set(chosen)) < len(chosen):
+        raise ScenarioError(r.file, r.key("jacobian"), "each node once", "a node named twice")
+    return tuple(chosen)
 
 
 def _training(

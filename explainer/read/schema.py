@@ -124,7 +124,14 @@ def _network_form() -> Schema:
     properties = {
         **PROSE,
         "network": _table({"inputs": _list(TEXT, 1), "layers": _list(_layer(), 1)}, ("inputs",)),
-        "example": _table({"inputs": _list(NUMBER, 1), "targets": _list(NUMBER, 1)}),
+        "example": _table(
+            {
+                "inputs": _list(NUMBER, 1),
+                "targets": _list(NUMBER, 1),
+                "fixed": _any_keys(NUMBER),  # hand-set outputs by their keys
+                "fixed_on_page": FLAG,
+            }
+        ),
         "loss": _table({"function": _one_of([*LOSSES, "none"]), "residual": _one_of(RESIDUALS)}),
         "training": _table(
             {
@@ -218,7 +225,10 @@ def _graph_form() -> Schema:
         "symbols": SYMBOLS,
         "narrative": NARRATIVE,
         "claims": CLAIMS,
-        "derivatives": _table({"tangent": TEXT, "hessian": _list(TEXT, 1)}),  # leaves' names
+        # leaves' names; the Jacobian's rows are nodes' names
+        "derivatives": _table(
+            {"tangent": TEXT, "hessian": _list(TEXT, 1), "jacobian": _list(TEXT, 1)}
+        ),
     }
     return _table(properties, ("graph",))
 
