@@ -260,3 +260,38 @@ def test_a_handout_of_an_optimizer_is_refused_with_the_reason(tmp_path: Any) -> 
     with pytest.raises(explainer.UsageError) as e:
         explainer.handout(path, variants=2, fmt="md")
     assert "optimizer" in str(e.value) and "explainer render" in str(e.value)
+
+
+# torch.optim's name for each state this page keeps, by optimizer
+TORCH_STATE = {
+    "momentum": {"v": "momentum_buffer"},
+    "rmsprop": {"s": "square_avg"},
+    "adam": {"m": "exp_avg", "s": "exp_avg_sq"},
+}
+
+
+@pytest.mark.parametrize("optimizer", list(TORCH_STATE))
+def test_the_state_after_later_steps_is_torch_optims(optimizer: str) -> None:
+    """m_w5@k, s_w5@k, v_w5@k after each recorded step, as torch.optim keeps them."""
+    torch = pytest.importorskip("torch")
+    t = torch.float64
+    w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=t, requires_grad=True)
+    b1 = torch.tensor([0.35], dtype=t, requires_grad=True)
+    w2 = torch.tensor([[0.40, 0.45], [0.50, 0.55]], dtype=t, requires_grad=True)
+    b2 = torch.tensor([0.60], dtype=t, requires_grad=True)
+    made = {
+        "momentum": lambda ps: torch.optim.SGD(ps, lr=0.5, momentum=0.9),
+        "rmsprop": lambda ps: torch.optim.RMSprop(ps, lr=0.5),
+        "adam": lambda ps: torch.optim.Adam(ps, lr=0.5),
+    }[optimizer]([w1, b1, w2, b2])
+    x, y = torch.tensor([0.05, 0.10], dtype=t), torch.tensor([0.01, 0.99], dtype=t)
+    for _ in range(3):
+        made.zero_grad()
+        (0.5 * ((y - torch.sigmoid(w2 @ torch.sigmoid(w1 @ x + b1) + b2)) ** 2).sum()).backward()
+        made.step()
+    v = explainer.from_dict(_mazur(optimizer, steps=3), name=optimizer).values
+    for ours, theirs in TORCH_STATE[optimizer].items():
+        state = [*made.state[w1][theirs].ravel().tolist(), made.state[b1][theirs].item()]
+        state += [*made.state[w2][theirs].ravel().tolist(), made.state[b2][theirs].item()]
+        got = [float(v[f"{ours}_{p}@3"]) for p in PARAMS]
+        assert got == pytest.approx(state, rel=1e-11, abs=1e-16), ours

@@ -92,9 +92,9 @@ def values(
 STATE_KEY = {"v": "v", "m": "m", "s": "s", "m_hat": "mhat", "s_hat": "shat"}
 
 
-def state_key(name: str, key: str) -> str:
-    """An optimizer quantity's JSON key after the worked step: m of w5 → m_w5@1."""
-    return f"{STATE_KEY[name]}_{key}@1"
+def state_key(name: str, key: str, k: int = 1) -> str:
+    """An optimizer quantity's JSON key after k steps: m of w5 after the worked step → m_w5@1."""
+    return f"{STATE_KEY[name]}_{key}@{k}"
 
 
 def predicted(run: Schedule, outputs: Sequence[Sequence[float]]) -> Classes | None:
@@ -131,6 +131,12 @@ def at_step(net: Network, step: Step) -> dict[str, float | str]:
     out.update(
         (f"{p.key}@{k}", as_json(v))
         for p, v in zip(net.params, step.params, strict=True)
+        if p.trained
+    )
+    out.update(  # an optimizer's state after k steps (epochs): m_w5@3
+        (state_key(name, p.key, k), as_json(v))
+        for name, values in step.state
+        for p, v in zip(net.params, values, strict=True)
         if p.trained
     )
     return out

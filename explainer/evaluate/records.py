@@ -24,6 +24,9 @@ class Step:
     neurons: tuple[tuple[float, float], ...] = ()  # (net, out) of the first example, per neuron
     # with a training set: every example's outputs (a classifier's classes at this step)
     examples: tuple[tuple[float, ...], ...] = ()
+    # an optimizer's state after k updates, by its name (v; m, s): a value per parameter, in
+    # Network.params order (0 where a parameter is not trained)
+    state: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
 
 @dataclass(frozen=True)

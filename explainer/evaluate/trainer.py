@@ -204,6 +204,7 @@ def _numpy(
                         tuple(map(float, theta)),
                         _example(outs, nets, w),
                         tuple(tuple(map(float, row)) for row in out) if len(out) > 1 else (),
+                        _state(layers, moves, len(theta)),
                     )
                 )
             if done:
@@ -568,6 +569,25 @@ def _forward(layers: list[_Layer], x: np.ndarray) -> tuple[list[np.ndarray], lis
         nets.append(z)
         outs.append(layer.f(z))
     return outs, nets
+
+
+def _state(
+    layers: list[_Layer], moves: _Moves | None, n: int
+) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """An optimizer's state spread back to Network.params order (0 before its first step and
+    where a parameter is not trained)."""
+    if moves is None:
+        return ()
+    out = []
+    for name in moves.opt.state:
+        flat = np.zeros(n)
+        for layer in layers:
+            if name in layer.w_state:
+                flat[layer.w_index] = layer.w_state[name]
+            if name in layer.b_state:
+                flat[layer.b_index] = layer.b_state[name]
+        out.append((name, tuple(map(float, flat))))
+    return tuple(out)
 
 
 class _Moves:
