@@ -6,6 +6,7 @@ cross_entropy where it is installed."""
 from __future__ import annotations
 
 import copy
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -273,3 +274,42 @@ def test_a_log_softmax_with_the_negative_log_likelihood() -> None:
     want = [*w1.grad.ravel().tolist(), *w2.grad.ravel().tolist()]
     got = [float(v[f"dL/d{k}"]) for k in ("w1", "w2", "w3", "w4", *PARAMS[6:12])]
     assert got == pytest.approx(want, rel=1e-12)
+
+
+def _diagonal_gradient_w1() -> tuple[float, float]:
+    """∂L/∂w1 of the shipped softmax-cross-entropy network, right and with the softmax's
+    Jacobian cut to its diagonal (δ_j = ∂L/∂out_j · out_j(1 − out_j)), in plain numpy."""
+    w1, b1 = np.array([[0.1, -0.2], [0.4, 0.3]]), np.array([0.0, 0.1])
+    w2, b2 = np.array([[0.3, -0.5], [0.2, 0.6], [-0.4, 0.1]]), np.array([0.1, 0.0, -0.1])
+    x, t = np.array([0.5, 1.0]), np.array([0.0, 1.0, 0.0])
+    h = 1 / (1 + np.exp(-(w1 @ x + b1)))
+    z = w2 @ h + b2
+    p = np.exp(z) / np.exp(z).sum()
+    right, diagonal = p - t, (-t / p) * p * (1 - p)
+    grads = [((w2.T @ d) * h * (1 - h))[0] * x[0] for d in (right, diagonal)]
+    return grads[0], grads[1]
+
+
+def test_a_gradient_made_with_the_diagonal_only_is_named() -> None:
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "softmax-cross-entropy.toml"
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    right, diagonal = _diagonal_gradient_w1()
+    w = explainer.from_dict(doc, name="right")
+    assert float(w.values["dL/dw1"]) == pytest.approx(right, rel=1e-13)
+    assert f"{right:.5f}" != f"{diagonal:.5f}"
+    doc["claims"] = {"dL/dw1": f"{diagonal:.5f}", "dL/dw2": "0.01234"}
+    found = {f.claim.key: f for f in explainer.from_dict(doc, name="diag").verify()}
+    assert found["dL/dw1"].explained_by == (
+        "the softmax's Jacobian taken as its diagonal only, out(1 − out), as if each output "
+        "were a sigmoid of its own net input",
+    )
+    assert not found["dL/dw2"].reproduced and found["dL/dw2"].explained_by == ()
+
+
+def test_no_scenario_may_name_the_mistaken_softmax() -> None:
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "softmax-cross-entropy.toml"
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    doc["network"]["layers"][1]["activation"] = "softmax_diagonal"
+    with pytest.raises(ScenarioError) as e:
+        explainer.from_dict(doc, name="bad")
+    assert "network.layers[1].activation" in str(e.value)

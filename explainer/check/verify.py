@@ -584,6 +584,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
             )
         )
     out += _logged(s) + _after(s) + _unpenalized(s, trained) + _hand_set(s, trained)
+    out += _diagonal(s, trained)
     halves = {
         "half_sse": ("sse", "without the ½ in the loss"),
         "sse": ("half_sse", "with a ½ in the loss"),
@@ -638,6 +639,20 @@ def _hand_set(s: Scenario, trained: Callable[[Scenario], Any]) -> list[Variant]:
         else f"used hand-set outputs ({listed})"
     )
     return [Variant(what, trained(dataclasses.replace(s, fixed_on_page=not s.fixed_on_page)))]
+
+
+DIAGONAL = (
+    "the softmax's Jacobian taken as its diagonal only, out(1 − out), as if each output were "
+    "a sigmoid of its own net input"
+)
+
+
+def _diagonal(s: Scenario, trained: Callable[[Scenario], Any]) -> list[Variant]:
+    """A softmax output differentiated by the diagonal of its Jacobian alone."""
+    if s.layers[-1].activation != "softmax":
+        return []
+    last = dataclasses.replace(s.layers[-1], activation="softmax_diagonal")
+    return [Variant(DIAGONAL, trained(dataclasses.replace(s, layers=(*s.layers[:-1], last))))]
 
 
 def _after(s: Scenario) -> list[Variant]:

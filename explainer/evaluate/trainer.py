@@ -66,10 +66,17 @@ def _log_softmax_back(u: np.ndarray, z: np.ndarray, o: np.ndarray) -> np.ndarray
     return delta
 
 
+def _diagonal_back(u: np.ndarray, z: np.ndarray, o: np.ndarray) -> np.ndarray:
+    """The mistaken softmax (activations.MISTAKEN): δ_j = u_j·o_j(1 − o_j), the diagonal only."""
+    delta: np.ndarray = u * o * (1 - o)
+    return delta
+
+
 # Activations over a whole layer: (forward, δ from ∂L/∂out) on numpy rows
 _OVER_LAYER = {
     "softmax": (_softmax, _softmax_back),
     "log_softmax": (_log_softmax, _log_softmax_back),
+    "softmax_diagonal": (_softmax, _diagonal_back),
 }
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from explainer.foundation.errors import ScenarioError
 from explainer.read.scenario import Scenario, neuron_key, parameters
-from explainer.rules.activations import ACTIVATIONS
 
 STEPWISE_LIMIT = 200  # exact and on-paper training repeat the whole worked step
 # verification's stepwise alternatives: 1–9 decimals, rounded or truncated; float32
@@ -55,7 +54,7 @@ def plan(s: Scenario) -> Forecast:
     other update order, biases flipped, the ½ flipped, one run per printed input or target,
     and the on-paper variants step by step."""
     examples = max(1, len(s.data))
-    stand_in = any(ACTIVATIONS[layer.activation].surrogate for layer in s.layers)
+    stand_in = any(layer.rule.surrogate for layer in s.layers)
     updates = s.steps * examples * (1 + stand_in)
     evaluations, rows = 0, len(table_steps(s.steps, s.table_steps))
     if s.claims:
