@@ -35,10 +35,13 @@ LOSSES = (
     "categorical_cross_entropy",
     "nll",
     "hinge",
+    "multiclass_hinge",
+    "multi_margin",
 )
+ONE_HOT = ("multiclass_hinge", "multi_margin")  # losses over classes marked one-hot
 UPDATES = ("simultaneous", "sequential")
 RESIDUALS = ("target-out", "out-target")
-SEEDS = tuple(range(25))
+SEEDS = tuple(range(30))  # enough that every rule and loss is drawn (test_derivation)
 
 # A relu pre-activation this close to 0 would make a finite difference straddle the kink.
 RELU_MARGIN = 1e-3
@@ -65,6 +68,9 @@ def _targets(rng: np.random.Generator, loss: str, last: dict[str, Any], n_out: i
     the output activation it needs set on the last layer."""
     if loss == "hinge":
         return [float(rng.choice([-1.0, 1.0])) for _ in range(n_out)]
+    if loss in ONE_HOT:  # the multiclass hinge: one class marked
+        marked = int(rng.integers(n_out))
+        return [float(j == marked) for j in range(n_out)]
     if loss not in OUTPUT_OF:
         return _values(rng, n_out)
     last["activation"] = OUTPUT_OF[loss]
@@ -111,6 +117,8 @@ def _draw(rng: np.random.Generator) -> dict[str, Any]:
     loss = _pick(rng, LOSSES)
     if loss in ("categorical_cross_entropy", "nll") and n_out == 1:  # a softmax of one is 1
         loss = "cross_entropy"
+    if loss in ONE_HOT and n_out == 1:  # one class: no other to compare with
+        loss = "hinge"
     targets = _targets(rng, loss, layers[-1], n_out)
     raw: dict[str, Any] = {
         "title": "random network",
@@ -123,7 +131,7 @@ def _draw(rng: np.random.Generator) -> dict[str, Any]:
             "update": UPDATES[int(rng.random() < 0.3)],
         },
     }
-    if n_out > 1 and rng.random() < 0.3:
+    if n_out > 1 and rng.random() < 0.3 and loss not in ONE_HOT:
         raw["names"] = {"loss_term": ""}  # a multi-output loss without named terms
     return raw
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -17,10 +18,13 @@ from explainer.rules.activations import (
     ACTIVATIONS,
     LOSSES,
     RESIDUALS,
+    SCORE,
     activation,
     loss_derivative,
     loss_derivative_steps,
     loss_term,
+    output_derivative,
+    output_terms,
 )
 
 GELU_C = sp.Rational(44715, 10**6)
@@ -153,7 +157,9 @@ TERM = {
     "nll": lambda t, o, n: -t * o,
     "hinge": lambda t, o, n: sp.Piecewise((1 - t * o, t * o < 1), (0, True)),
 }
-LOSS_CASES = [(loss, order, n) for loss in LOSSES for order in RESIDUALS for n in (1, 2, 3)]
+# losses of one output's term each; a loss over the layer (the multiclass hinge) is below
+SEPARABLE = [name for name, rule in LOSSES.items() if rule.layer_term is None]
+LOSS_CASES = [(loss, order, n) for loss in SEPARABLE for order in RESIDUALS for n in (1, 2, 3)]
 LOSS_IDS = [f"{loss}-{order}-n{n}" for loss, order, n in LOSS_CASES]
 # (target, out): out inside (0, 1) so that every loss (cross-entropy's logarithms) is defined
 LOSS_POINTS = ((0.25, 0.75), (0.9, 0.2), (0.0, 0.6), (1.0, 0.35), (-0.7, 0.05), (1.6, 0.999))
@@ -196,3 +202,26 @@ def test_loss_derivative_steps_match_sympy(loss: str, order: str, n: int) -> Non
     derived = sp.diff(_term(loss, order, n), OUT)
     for step in steps:
         _same(step, derived)
+
+
+@pytest.mark.parametrize("loss", [n for n in LOSSES if n not in SEPARABLE])
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_a_layer_losss_derivative_is_sympy_diff_of_the_whole(loss: str, n: int) -> None:
+    """∂L/∂out_k in textbook form (s_y a symbol) against sympy.diff of the loss with
+    s_y = Σ t·out written out, at random scores and every one-hot target."""
+    rule = LOSSES[loss]
+    ts = tuple(sp.Symbol(f"t{j}", real=True) for j in range(n))
+    os_ = tuple(sp.Symbol(f"o{j}", real=True) for j in range(n))
+    score = sp.Symbol(SCORE, real=True)
+    whole = sp.Add(*output_terms(rule, "target-out", ts, os_)).doit()
+    whole = whole.xreplace({score: sp.Add(*(t * o for t, o in zip(ts, os_, strict=True)))})
+    rng = np.random.default_rng(n)
+    for y in range(n):
+        for _ in range(5):
+            at = {t: float(j == y) for j, t in enumerate(ts)}
+            at |= {o: float(x) for o, x in zip(os_, rng.uniform(-1.5, 1.5, n), strict=True)}
+            at[score] = sum(at[t] * at[o] for t, o in zip(ts, os_, strict=True))
+            for k in range(n):
+                textbook = output_derivative(rule, "target-out", ts, os_, k)
+                want = sp.diff(whole, os_[k]).subs(at)
+                assert float(textbook.doit().subs(at)) == pytest.approx(float(want), abs=1e-12)

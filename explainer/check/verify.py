@@ -585,12 +585,8 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
         )
     out += _logged(s) + _after(s) + _unpenalized(s, trained) + _hand_set(s, trained)
     out += _diagonal(s, trained)
-    halves = {
-        "half_sse": ("sse", "without the ½ in the loss"),
-        "sse": ("half_sse", "with a ½ in the loss"),
-    }
-    if s.loss in halves:
-        loss, what = halves[s.loss]
+    if s.loss in TWINS:
+        loss, what = TWINS[s.loss]
         out.append(Variant(what, trained(dataclasses.replace(s, loss=loss))))
     return out
 
@@ -641,6 +637,16 @@ def _hand_set(s: Scenario, trained: Callable[[Scenario], Any]) -> list[Variant]:
     return [Variant(what, trained(dataclasses.replace(s, fixed_on_page=not s.fixed_on_page)))]
 
 
+# A loss and the one its source may have meant, differing by a constant factor
+TWINS = {
+    "half_sse": ("sse", "without the ½ in the loss"),
+    "sse": ("half_sse", "with a ½ in the loss"),
+    "multiclass_hinge": (
+        "multi_margin",
+        "divided by the number of classes, as torch.nn.MultiMarginLoss takes it",
+    ),
+    "multi_margin": ("multiclass_hinge", "not divided by the number of classes (CS231n's sum)"),
+}
 DIAGONAL = (
     "the softmax's Jacobian taken as its diagonal only, out(1 − out), as if each output were "
     "a sigmoid of its own net input"

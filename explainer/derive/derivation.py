@@ -24,10 +24,12 @@ import sympy as sp
 from explainer.graph.network import Network, Neuron, sym
 from explainer.rules.activations import (
     LOSSES,
+    SCORE,
     Activation,
     loss_derivative,
     loss_derivative_steps,
     loss_term,
+    output_derivative,
 )
 
 
@@ -205,6 +207,21 @@ class _Builder:
         expression = self._written_loss()
         loss = LOSSES[net.loss_rule]
         t, o = sym(neuron.target or ""), sym(neuron.out)
+        if loss.layer_derivative:  # every output's term holds out_k: the whole loss differentiated
+            ts, os = (tuple(sym(getattr(n, a) or "") for n in outputs) for a in ("target", "out"))
+            k = outputs.index(neuron)
+            # through the true class's score too: s_y written out before differentiating
+            whole = net.node(net.loss).expr
+            score = net.node(SCORE).expr
+            assert whole is not None and score is not None
+            return Local(
+                p,
+                expression,
+                sp.diff(whole.xreplace({sym(SCORE): score}), o),
+                output_derivative(loss, net.residual, ts, os, k),
+                (),
+                loss.name,
+            )
         return Local(
             p,
             expression,

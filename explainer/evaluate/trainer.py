@@ -243,11 +243,7 @@ def forecast(
     layers = [_Layer(net, names, theta) for names in net.layers]
     x = np.array([i for i, _ in examples], dtype=np.float64)
     t = np.array([o for _, o in examples], dtype=np.float64)
-    ts, os_ = sp.Symbol("t"), sp.Symbol("o")
-    rule = LOSSES[net.loss_rule]
-    term = compiled.vectorised(
-        (ts, os_), loss_term(rule, len(net.outputs), net.residual, ts, os_).doit()
-    )
+    term, _ = _loss_functions(net)
     out = _forward(layers, x)[0][-1]
     loss = float(np.mean(np.sum(term(t, out), axis=1)))
     return Forecast(tuple(tuple(map(float, row)) for row in out), loss)
@@ -431,11 +427,42 @@ def _set_up(
         layer.scale(-run.learning_rate if run.direction == "ascent" else run.learning_rate)
     x_all = np.array([x for x, _ in run.examples], dtype=np.float64)
     t_all = np.array([t for _, t in run.examples], dtype=np.float64)
+    return layers, (x_all, t_all), _loss_functions(net)
+
+
+def _svm(t: np.ndarray, o: np.ndarray) -> np.ndarray:
+    """Each row's (1 − t_j)·max(0, o_j − o_y + 1), o_y = Σ_k t_k·o_k (one-hot t)."""
+    out: np.ndarray = (1 - t) * np.maximum(0.0, o - (t * o).sum(axis=1, keepdims=True) + 1)
+    return out
+
+
+def _svm_back(t: np.ndarray, o: np.ndarray) -> np.ndarray:
+    """∂L/∂o_k per row: (1 − t_k)·[margin_k > 0] − t_k·Σ_j (1 − t_j)·[margin_j > 0]."""
+    hit = (1 - t) * (o - (t * o).sum(axis=1, keepdims=True) + 1 > 0)
+    out: np.ndarray = hit - t * hit.sum(axis=1, keepdims=True)
+    return out
+
+
+# Losses over the whole output layer: (each output's term, ∂L/∂out) on numpy rows, and the
+# scale of each (torch's MultiMarginLoss divides by the number of classes)
+_LAYER_LOSSES: dict[str, tuple[Callable[..., Any], Callable[..., Any], bool]] = {
+    "multiclass_hinge": (_svm, _svm_back, False),
+    "multi_margin": (_svm, _svm_back, True),
+}
+
+
+def _loss_functions(net: Network) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The loss's term per output and its derivative by each output, as numpy functions of
+    (targets, outputs), each a row per example."""
+    if net.loss_rule in _LAYER_LOSSES:
+        term, back, per_class = _LAYER_LOSSES[net.loss_rule]
+        c = len(net.outputs) if per_class else 1
+        return (lambda t, o: term(t, o) / c), (lambda t, o: back(t, o) / c)
     rule, n = LOSSES[net.loss_rule], len(net.outputs)
     ts, os_ = sp.Symbol("t"), sp.Symbol("o")
     term = compiled.vectorised((ts, os_), loss_term(rule, n, net.residual, ts, os_).doit())
     d_term = compiled.vectorised((ts, os_), loss_derivative(rule, n, net.residual, ts, os_).doit())
-    return layers, (x_all, t_all), (term, d_term)
+    return term, d_term
 
 
 @QUIET

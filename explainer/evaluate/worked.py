@@ -34,7 +34,7 @@ from explainer.evaluate.update import optimized, updated
 from explainer.foundation.errors import NumericError
 from explainer.graph.network import Network, Neuron, sym
 from explainer.read.settings import Schedule
-from explainer.rules.activations import LOSSES, loss_derivative
+from explainer.rules.activations import LOSSES, output_derivative
 
 __all__ = [
     "ARITHMETIC",
@@ -323,10 +323,10 @@ def _local(
     if p in known:
         return known[p]
     if p.of == net.loss:
-        k = next(n for n in net.outputs if n.out == p.by)
-        rule = LOSSES[net.loss_rule]
-        t, o = sym(k.target or ""), sym(k.out)
-        form = loss_derivative(rule, len(net.outputs), net.residual, t, o)
+        outs = net.outputs
+        k = next(i for i, n in enumerate(outs) if n.out == p.by)
+        ts, os = tuple(sym(n.target or "") for n in outs), tuple(sym(n.out) for n in outs)
+        form = output_derivative(LOSSES[net.loss_rule], net.residual, ts, os, k)
     else:
         n = net.neuron(net.node(p.of).neuron or "")
         form = n.rule.derivative(sym(n.net), sym(n.out))

@@ -17,7 +17,14 @@ from functools import cached_property
 import sympy as sp
 
 from explainer.read.scenario import Scenario, neuron_key
-from explainer.rules.activations import LOSSES, Activation, activation, loss_term
+from explainer.rules.activations import (
+    LOSSES,
+    SCORE,
+    Activation,
+    activation,
+    output_terms,
+    true_score,
+)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -221,18 +228,25 @@ def build(s: Scenario) -> Network:
 def _loss_nodes(s: Scenario, outputs: list[Neuron]) -> list[Node]:
     loss = LOSSES[s.loss]
     nodes = [Node(n.target, "target", None, None, n.name) for n in outputs if n.target]
-    terms = {
-        n.name: loss_term(loss, len(outputs), s.residual, sym(n.target or ""), sym(n.out))
-        for n in outputs
-    }
+    targets, outs = tuple(sym(n.target or "") for n in outputs), tuple(sym(n.out) for n in outputs)
+    if loss.layer_term:  # the true class's score s_y = Σ t_k·out_k, a node the terms share
+        score = true_score(targets, outs)
+        nodes.append(Node(SCORE, "score", score.doit(), score))
+    each = output_terms(loss, s.residual, targets, outs)
+    shown = output_terms(loss, s.residual, targets, outs, shown=True)
+    terms = {n.name: term for n, term in zip(outputs, each, strict=True)}
+    displays = {n.name: term for n, term in zip(outputs, shown, strict=True)}
     if outputs[0].term:
         nodes += [
-            Node(n.term or "", "term", terms[n.name].doit(), terms[n.name], n.name) for n in outputs
+            Node(n.term or "", "term", terms[n.name].doit(), displays[n.name], n.name)
+            for n in outputs
         ]
         total = sp.Add(*(sym(n.term or "") for n in outputs), evaluate=False)
+        shown_total = total
     else:
         total = sp.Add(*terms.values(), evaluate=False)
-    nodes.append(Node(s.names.loss, "loss", total.doit(), total))
+        shown_total = sp.Add(*displays.values(), evaluate=False)
+    nodes.append(Node(s.names.loss, "loss", total.doit(), shown_total))
     return nodes
 
 

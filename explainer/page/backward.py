@@ -180,6 +180,13 @@ LOSS_NOTE = {
     (False, True): " ({other} not contain it: {gives} 0, and the sum drops out)",
     (False, False): "",
 }
+# A loss over the layer (the multiclass hinge): every output's term holds the true class's score
+JOINT_NOTE = {
+    True: " (by the chain rule; every output's term holds the true class's score, so each term "
+    "that holds this output is differentiated)",
+    False: " (every output's term holds the true class's score, so each term that holds this "
+    "output is differentiated)",
+}
 OTHERS = {  # (one other output) → its words
     True: {"other": "the other output's term does", "gives": "it gives"},
     False: {"other": "the other outputs' terms do", "gives": "each gives"},
@@ -249,7 +256,13 @@ def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
                 text(
                     f"The {loss_noun(net)} differentiated with respect to ",
                     math(ctx.sym(p.by)),
-                    LOSS_NOTE[first, len(net.outputs) > 1].format(**OTHERS[len(net.outputs) == 2])
+                    (
+                        LOSS_NOTE[first, len(net.outputs) > 1].format(
+                            **OTHERS[len(net.outputs) == 2]
+                        )
+                        if LOSSES[net.loss_rule].layer_term is None
+                        else JOINT_NOTE[first]
+                    )
                     + ":",
                 )
             )
@@ -269,12 +282,16 @@ def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
                 )
             )
         )
+    # a loss over the layer writes its cases of 1 or 0 as Iverson brackets [margin > 0], a
+    # class a line; the whole loss it differentiates is the forward pass's, written there
+    joint = node.kind == "loss" and LOSSES[net.loss_rule].layer_term is not None
+    forms = forms[1:] if joint and forms else forms
     forms += [
-        notation.latex(x.textbook, names),
-        notation.latex(x.textbook, numbers),
+        notation.latex(x.textbook, names, joint),
+        notation.latex(x.textbook, numbers, joint),
         ctx.num(ctx.value(p)),
     ]
-    rows = chain_rows(ctx.partial(p), forms)
+    rows = chain_rows(ctx.partial(p), forms, per_line=1 if joint else 0)
     items.append(Display(rows, ctx.tag(p), ending(rows, p.key)))
     if node.kind == "loss" and p.by == net.outputs[0].out:
         items += _why_half(ctx, x)

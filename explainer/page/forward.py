@@ -161,6 +161,17 @@ def forward(ctx: Context) -> Section:
                 items.append(node_display(ctx, key))
         if ctx.summary:
             items += _layer_table(ctx, li)
+    scores = [n.key for n in net.nodes if n.kind == "score"]
+    if scores:  # a loss over the layer: the true class's score first
+        items.append(
+            Paragraph(
+                text(
+                    "The score of the true class y, the one the one-hot target marks, which every "
+                    "output's term of the loss compares with:"
+                )
+            )
+        )
+        items += [node_display(ctx, k) for k in scores]
     terms = [n.term for n in net.outputs if n.term]
     if terms:
         items.append(Paragraph(text("The error of each output, then the total:")))
@@ -211,6 +222,8 @@ def node_display(ctx: Context, key: str) -> Display:
     if key in ctx.hand_set:  # the source's own number, not computed (set_by_hand says so)
         return Display((f"{ctx.sym(key)} &= {ctx.num(ctx.ev.node(key))}",), ends=(key,))
     node = ctx.net.node(key)
+    # a loss over the layer (the multiclass hinge): each output's term is a row's width
+    joint = node.kind == "loss" and LOSSES[ctx.net.loss_rule].layer_term is not None
     rows = chain_rows(
         ctx.sym(key),
         [
@@ -218,6 +231,7 @@ def node_display(ctx: Context, key: str) -> Display:
             notation.latex(node.display, ctx.numbers),
             ctx.num(ctx.ev.node(key)),
         ],
+        per_line=1 if joint else 0,
     )
     return Display(rows, ends=ending(rows, key))
 

@@ -52,16 +52,17 @@ def plural(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
 
 
-def chain_rows(lhs: str, forms: list[str]) -> tuple[str, ...]:
+def chain_rows(lhs: str, forms: list[str], per_line: int = 0) -> tuple[str, ...]:
     """lhs = f1 = f2 = …, one form per row, dropping any that repeats the one before it; a form
-    of more than WRAP_TERMS terms continues on further rows, WRAP terms each."""
+    of more than WRAP_TERMS terms continues on further rows, WRAP terms each (`per_line`: that
+    many terms a row whatever their number, for terms too long to share one)."""
     kept: list[str] = []
     for f in forms:
         if not kept or f != kept[-1]:
             kept.append(f)
     rows = []
     for i, form in enumerate(kept):
-        lines = wrapped(form)
+        lines = wrapped(form, per_line)
         rows.append(f"{lhs} &= {lines[0]}" if i == 0 else f"&= {lines[0]}")
         rows += [rf"&\quad {line}" for line in lines[1:]]
     return tuple(rows)
@@ -93,12 +94,14 @@ def terms(latex: str) -> list[str]:
     return out
 
 
-def wrapped(latex: str) -> list[str]:
-    """A formula as lines of at most WRAP terms, when it has more than WRAP_TERMS."""
+def wrapped(latex: str, per_line: int = 0) -> list[str]:
+    """A formula as lines of at most WRAP terms, when it has more than WRAP_TERMS (or of
+    `per_line` terms each, whatever their number)."""
     parts = terms(latex)
-    if len(parts) <= WRAP_TERMS:
+    if not per_line and len(parts) <= WRAP_TERMS:
         return [latex]
-    return [" ".join(parts[i : i + WRAP]) for i in range(0, len(parts), WRAP)]
+    step = per_line or WRAP
+    return [" ".join(parts[i : i + step]) for i in range(0, len(parts), step)]
 
 
 def training_unit(s: Scenario) -> tuple[bool, str]:

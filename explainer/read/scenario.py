@@ -26,7 +26,14 @@ from explainer.read.files import csv_table, read_regular
 from explainer.read.handout_spec import NO_HANDOUT, HandoutSpec
 from explainer.read.init_spec import Init
 from explainer.read.reader import Reader, kind
-from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS, Activation, activation
+from explainer.rules.activations import (
+    ACTIVATIONS,
+    LOSSES,
+    RESIDUALS,
+    SCORE,
+    Activation,
+    activation,
+)
 from explainer.rules.batching import IN_ORDER, SHUFFLES, Batching
 from explainer.rules.operations import FUNCTIONS
 from explainer.rules.optimizers import DEFAULT_SETTINGS, OPTIMIZERS, PENALTIES, Settings
@@ -315,13 +322,24 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         )
     notation = top.sub("notation", ("profile", "delta_sign", "rate_symbol"))
     names_t = top.sub("names", ("net", "out", "target", "loss", "loss_term"))
+    # a loss over the layer (the multiclass hinge) has no per-output terms of their own: every
+    # output's holds the true class's score
+    joint = LOSSES.get(str(loss.table.get("function")), LOSSES["half_sse"]).layer_term is not None
+    if joint and names_t.table.get("loss_term"):
+        raise ScenarioError(
+            file,
+            names_t.key("loss_term"),
+            f"no named per-output terms with the {loss.table['function']} loss (every "
+            "output's term holds the true class's score s_y)",
+            repr(names_t.table["loss_term"]),
+        )
     names = Names(
         net=names_t.get("net", names_t.pattern, "net_{neuron}"),
         out=names_t.get("out", names_t.pattern, "out_{neuron}"),
         target=names_t.get("target", names_t.pattern, "target_{neuron}"),
         loss=names_t.get("loss", names_t.name, "E_total"),
         loss_term=names_t.get(
-            "loss_term", names_t.optional_pattern, "E_{neuron}" if n_out > 1 else ""
+            "loss_term", names_t.optional_pattern, "E_{neuron}" if n_out > 1 and not joint else ""
         ),
     )
     fixed, fixed_on_page = _fixed(file, example, layers, names)
@@ -866,6 +884,8 @@ def _check_patterns(s: Scenario) -> None:
         _check_distribution(s, last)
     if s.loss == "hinge":
         _check_signs(s)
+    if LOSSES[s.loss].layer_term is not None:
+        _check_one_hot(s)
     if s.loss == "cross_entropy" and s.layers[-1].activation != "sigmoid":
         raise ScenarioError(
             s.path,
@@ -891,6 +911,24 @@ def _check_signs(s: Scenario) -> None:
                 s.path,
                 where,
                 "targets of +1 or −1 for the hinge loss (a class's sign)",
+                str(list(targets)),
+            )
+
+
+def _check_one_hot(s: Scenario) -> None:
+    """The multiclass hinge: each example's targets one-hot, the 1 marking its class y; and no
+    name of the scenario's the key of the true class's score."""
+    taken = [where for k, where in all_keys(s) if k == SCORE]
+    if taken:
+        raise ScenarioError(
+            s.path, taken[0], f"a name other than {SCORE} (the true class's score)", SCORE
+        )
+    for where, targets in _target_rows(s):
+        if sorted(targets) != [0.0] * (len(targets) - 1) + [1.0]:
+            raise ScenarioError(
+                s.path,
+                where,
+                f"one-hot targets (one 1 marking the class, 0 elsewhere) for the {s.loss} loss",
                 str(list(targets)),
             )
 

@@ -426,6 +426,11 @@ class Loss:
     term: Callable[[Expr, Expr], Expr] | None = None
     derivative: Callable[[Expr, Expr], Expr] | None = None
     steps: Callable[[Expr, Expr], tuple[Expr, ...]] | None = None
+    # A loss over the whole output layer (the multiclass hinge): term j of output j and the
+    # true class's score s_y = Σ_k t_k·out_k (a node of its own, SCORE), as computed (Piecewise)
+    # or as a textbook shows it (max); and ∂L/∂out_k, in the outputs, targets and s_y
+    layer_term: Callable[[tuple[Expr, ...], tuple[Expr, ...], int, Expr, bool], Expr] | None = None
+    layer_derivative: Callable[[tuple[Expr, ...], tuple[Expr, ...], int, Expr], Expr] | None = None
 
 
 def _log(x: Expr) -> Expr:
@@ -483,6 +488,50 @@ def _hinge_derivative(t: Expr, o: Expr) -> Expr:
     return sp.Piecewise((_neg(t), margin > 0), (sp.S.Zero, True), evaluate=False)
 
 
+SCORE = "s_y"  # the key of the true class's score, a node of a network with a layer loss
+
+
+def true_score(ts: tuple[Expr, ...], os: tuple[Expr, ...]) -> Expr:
+    """s_y = Σ_k t_k·out_k: with one-hot targets, the score of the class y the target marks."""
+    return unevaluated(sp.Add, *(unevaluated(sp.Mul, t, o) for t, o in zip(ts, os, strict=True)))
+
+
+def _margin(o: Expr, score: Expr) -> Expr:
+    """out_j − s_y + 1: class j's score against the true class's, with the margin Δ = 1."""
+    return unevaluated(sp.Add, _minus(o, score), sp.S.One)
+
+
+def _violated(o: Expr, score: Expr) -> Expr:
+    """[out_j − s_y + 1 > 0]: 1 where class j's margin is violated, else 0 (at 0 too, as
+    torch's relu and max take it)."""
+    m = _margin(o, score)
+    return sp.Piecewise((sp.S.One, m > 0), (sp.S.Zero, True), evaluate=False)
+
+
+def _svm_term(ts: tuple[Expr, ...], os: tuple[Expr, ...], j: int, score: Expr, shown: bool) -> Expr:
+    """(1 − t_j)·max(0, out_j − s_y + 1): the true class's own term is 0 (CS231n's SVM loss
+    sums over j ≠ y); computed as cases, `shown` as max."""
+    m = _margin(os[j], score)
+    hinge = (
+        sp.Max(sp.S.Zero, m, evaluate=False)
+        if shown
+        else sp.Piecewise((m, m > 0), (sp.S.Zero, True), evaluate=False)
+    )
+    return unevaluated(sp.Mul, _minus(sp.S.One, ts[j]), hinge)
+
+
+def _svm_derivative(ts: tuple[Expr, ...], os: tuple[Expr, ...], k: int, score: Expr) -> Expr:
+    """∂L/∂out_k = (1 − t_k)·[margin_k violated] − t_k·Σ_j (1 − t_j)·[margin_j violated]: a
+    wrong class whose margin is violated gets 1, the true class minus the number of them."""
+    own = unevaluated(sp.Mul, _minus(sp.S.One, ts[k]), _violated(os[k], score))
+    # the sum multiplied out, a term a class: each short enough for a line of its own
+    each = (
+        _neg(unevaluated(sp.Mul, ts[k], _minus(sp.S.One, t), _violated(o, score)))
+        for t, o in zip(ts, os, strict=True)
+    )
+    return unevaluated(sp.Add, own, *each)
+
+
 LOSSES: dict[str, Loss] = {
     rule.name: rule
     for rule in (
@@ -525,6 +574,26 @@ LOSSES: dict[str, Loss] = {
             term=_hinge,
             derivative=_hinge_derivative,
             steps=lambda t, o: (_hinge_derivative(t, o),),
+        ),
+        Loss(
+            "multiclass_hinge",
+            "the multiclass hinge (SVM) loss Σ_{j ≠ y} max(0, out_j − s_y + 1), s_y the score of "
+            "the class y the one-hot target marks",
+            lambda n: sp.Integer(1),
+            layer_term=_svm_term,
+            layer_derivative=_svm_derivative,
+        ),
+        Loss(  # torch.nn.MultiMarginLoss: the same sum divided by the number of classes C
+            "multi_margin",
+            "the multiclass hinge loss as torch.nn.MultiMarginLoss takes it, "
+            "(1/C)·Σ_{j ≠ y} max(0, out_j − s_y + 1), over C classes",
+            lambda n: sp.Integer(1),
+            layer_term=lambda ts, os, j, s, shown: _times(
+                sp.Rational(1, len(os)), _svm_term(ts, os, j, s, shown)
+            ),
+            layer_derivative=lambda ts, os, k, s: _times(
+                sp.Rational(1, len(os)), _svm_derivative(ts, os, k, s)
+            ),
         ),
         Loss(
             "categorical_cross_entropy",
@@ -596,3 +665,30 @@ def loss_derivative_steps(
         return (own,)
     zero = sp.S.Zero
     return (unevaluated(sp.Add, *[zero] * at, own, *[zero] * (n_outputs - 1 - at)),)
+
+
+def output_terms(
+    loss: Loss,
+    order: str,
+    targets: tuple[Expr, ...],
+    outs: tuple[Expr, ...],
+    shown: bool = False,
+) -> tuple[Expr, ...]:
+    """Each output's share of the loss: its own term, or (a loss over the layer) a term in the
+    true class's score s_y; `shown`: as a textbook writes it (max rather than cases)."""
+    if loss.layer_term:
+        score = sp.Symbol(SCORE, real=True)
+        return tuple(loss.layer_term(targets, outs, j, score, shown) for j in range(len(outs)))
+    return tuple(
+        loss_term(loss, len(outs), order, t, o) for t, o in zip(targets, outs, strict=True)
+    )
+
+
+def output_derivative(
+    loss: Loss, order: str, targets: tuple[Expr, ...], outs: tuple[Expr, ...], k: int
+) -> Expr:
+    """∂L/∂out_k in textbook form: of output k's own term, or (a loss over the layer) of all,
+    in the true class's score s_y."""
+    if loss.layer_derivative:
+        return loss.layer_derivative(targets, outs, k, sp.Symbol(SCORE, real=True))
+    return loss_derivative(loss, len(outs), order, targets[k], outs[k])
