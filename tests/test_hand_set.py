@@ -93,7 +93,7 @@ def test_a_source_that_mixes_in_its_hand_set_outputs_is_diagnosed() -> None:
     }
     got = {f.claim.key: f for f in explainer.from_dict(doc, name="mixed").verify()}
     assert got["dE_total/dw5"].explained_by == (
-        "used hand-set outputs (out_h1 = 0.6, out_h2 = 0.4)",
+        "the source's hand-set outputs (out_h1 = 0.6, out_h2 = 0.4)",
     )
     assert not got["dE_total/dw1"].reproduced and got["dE_total/dw1"].explained_by == ()
 

@@ -86,7 +86,7 @@ def test_a_step_printed_without_the_penalty_gets_that_cause() -> None:
     ("change", "where", "says"),
     [
         ({"training": {"l1": -0.1}}, "training.l1", "a number of 0 or more"),
-        ({"notation": {"profile": "delta"}}, "notation.profile", "a penalty (weight_decay, l1)"),
+        ({"notation": {"profile": "delta"}}, "notation.profile", "a penalty, weight_decay or l1"),
     ],
 )
 def test_what_the_penalty_cannot_take_is_refused(

@@ -221,7 +221,7 @@ def test_a_number_from_adam_without_its_correction_is_diagnosed() -> None:
     [
         (
             {"loss": {"function": "performance"}, "training.weight_decay": 0.01},
-            "training.optimizer",
+            "training.weight_decay",  # plain sgd: the penalty is what makes it not plain
         ),
         ({"notation": {"profile": "delta"}}, "notation.profile"),
     ],

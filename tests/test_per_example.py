@@ -101,7 +101,7 @@ def test_a_value_printed_after_its_own_update_gets_that_cause() -> None:
     assert f"{before:.6f}" != f"{after:.6f}"
     (f,) = explainer.from_dict(_doc({"out_o@2#3": f"{after:.6f}"}), name="after").verify()
     assert not f.reproduced and f.explained_by == (
-        "taken after that example's own update, not before it",
+        "the value after that example's own update, not before it",
     )
 
 
@@ -121,7 +121,7 @@ def test_a_made_up_number_gets_no_cause() -> None:
 @pytest.mark.parametrize(
     ("key", "says"),
     [
-        ("out_o@2#5", "the key of a quantity this scenario computes"),  # a row the set lacks
+        ("out_o@2#5", "a row of the training set, 1 to 4"),  # a row the set lacks
         ("out_o@0#1", "each counted from 1"),
         ("out_o@1#0", "each counted from 1"),
     ],
@@ -130,3 +130,12 @@ def test_an_example_the_set_does_not_have_is_refused(key: str, says: str) -> Non
     with pytest.raises(ScenarioError) as e:
         explainer.from_dict(_doc({key: "0.5"}), name="bad").verify()
     assert key in str(e.value) and says in str(e.value)
+
+
+def test_a_claim_inside_an_epoch_needs_a_training_set() -> None:
+    doc = _doc({"out_o@1#1": "0.5"})
+    del doc["data"]
+    doc["example"] = {"inputs": X[0], "targets": [T[0]]}
+    with pytest.raises(ScenarioError) as e:
+        explainer.from_dict(doc, name="one").verify()
+    assert "out_o@1#1" in str(e.value) and "a training set ([data])" in str(e.value)

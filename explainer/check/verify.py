@@ -72,6 +72,7 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
     """Every claim of `s` checked, and each that does not reproduce diagnosed. `shared`: the
     page's own float64 run of `s` (recording the steps `near(s)`), reused as the base instead of
     training the same convention twice."""
+    _check_examples(s)
     around = near(s)
     steps = max([s.steps, *around])
     if s.arithmetic != "float64":  # a stepwise arithmetic trains at most STEPWISE_LIMIT steps
@@ -291,9 +292,10 @@ def _in_worked_step(key: str, s: Scenario) -> bool:
 
 def _worked_step(s: Scenario, shared: Run, carried: dict[str, float]) -> Values | None:
     empty = Training(steps=(), predictions=())
+    hand_set = dict(s.fixed) if s.fixed_on_page else {}  # the page's own, under any carried
     try:
         ev = evaluate.evaluate(
-            shared.net, shared.chain, shared.schedule, "float64", carried=carried
+            shared.net, shared.chain, shared.schedule, "float64", carried=hand_set | carried
         )
         found = quantities.values(
             shared.net, ev, empty, shared.schedule, s.delta_sign, s.error_split
@@ -591,7 +593,35 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
     return out
 
 
-AFTER = "taken after that example's own update, not before it"
+AFTER = "the value after that example's own update, not before it"
+
+
+def _check_examples(s: Scenario) -> None:
+    """A claim on one example inside an epoch (out_o1@2#3) needs a training set with that row,
+    and float64, the arithmetic its epochs are replayed in."""
+    for c in s.claims:
+        _, inside, row = c.key.partition("@")[2].partition(EXAMPLE)
+        if not inside:
+            continue
+        where = claim_where(c.key)
+        if not s.data:
+            raise ScenarioError(
+                s.path,
+                where,
+                "a training set ([data]) for a claim on an example in an epoch",
+                "one example",
+            )
+        if int(row) > len(s.data):
+            raise ScenarioError(
+                s.path, where, f"a row of the training set, 1 to {len(s.data)}", f"row {row}"
+            )
+        if s.arithmetic != "float64":
+            raise ScenarioError(
+                s.path,
+                where,
+                "float64 for a claim on an example in an epoch (its epochs are replayed in it)",
+                s.arithmetic,
+            )
 
 
 def claimed_examples(s: Scenario) -> frozenset[tuple[int, int]]:
@@ -632,7 +662,7 @@ def _hand_set(s: Scenario, trained: Callable[[Scenario], Any]) -> list[Variant]:
     what = (
         "the outputs computed by the forward pass, not set by hand"
         if s.fixed_on_page
-        else f"used hand-set outputs ({listed})"
+        else f"the source's hand-set outputs ({listed})"
     )
     return [Variant(what, trained(dataclasses.replace(s, fixed_on_page=not s.fixed_on_page)))]
 
@@ -718,10 +748,23 @@ def _in_order(s: Scenario, batching: Batching) -> Scenario:
 
 
 def base_inputs(s: Scenario, net: Network) -> dict[str, tuple[str, int]]:
-    """Keys the scenario gives rather than computes: inputs and targets (of the worked example)."""
+    """Keys the scenario gives rather than computes: inputs and targets (of the worked example),
+    and the values the page sets by hand ([example.fixed])."""
     keys = {k: ("input", i) for i, k in enumerate(s.inputs)}
     keys.update((n.target or "", ("target", i)) for i, n in enumerate(net.outputs))
+    if s.fixed_on_page:
+        keys.update((k, ("hand-set", i)) for i, (k, _) in enumerate(s.fixed))
     return keys
+
+
+# A printed given that differs from the scenario's: the scenario with the printed one instead
+GIVEN_AS_PRINTED: dict[str, Callable[[Scenario, int, float], Scenario]] = {
+    "input": lambda s, i, x: dataclasses.replace(s, input_values=_put(s.input_values, i, x)),
+    "target": lambda s, i, x: dataclasses.replace(s, targets=_put(s.targets, i, x)),
+    "hand-set": lambda s, i, x: dataclasses.replace(
+        s, fixed=tuple((k, x if j == i else v) for j, (k, v) in enumerate(s.fixed))
+    ),
+}
 
 
 def _put(xs: tuple[float, ...], i: int, x: float) -> tuple[float, ...]:
@@ -736,11 +779,7 @@ def _contradicts(
     printed one the numbers overflow or are undefined."""
     net, chain = derived
     kind, i = base_inputs(s, net)[claim.key]  # once per printed input that differs
-    printed = float(claim.printed)
-    if kind == "input":
-        changed = dataclasses.replace(s, input_values=_put(s.input_values, i, printed))
-    else:
-        changed = dataclasses.replace(s, targets=_put(s.targets, i, printed))
+    changed = GIVEN_AS_PRINTED[kind](s, i, float(claim.printed))
     ks = frozenset(k for c in s.claims if (k := _split(c.key)[1]) is not None)
     try:
         other = values(

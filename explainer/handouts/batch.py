@@ -147,9 +147,16 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
     for_a_calculator(key)
     if isinstance(s, Scenario) and (s.optimizer != "sgd" or s.optimizer_settings.penalized):
         raise UsageError(  # a key's tolerance is measured on paper, where no optimizer runs
-            f"{s.path}: a handout for a network trained by an optimizer or with weight decay is "
-            "not made yet (its key is worked on paper, and an optimizer computes in float64); "
-            "the page (explainer render) works its step"
+            f"{s.path}: a handout for a network trained by an optimizer or with a penalty "
+            "(weight decay, L1) is not made yet (its key is worked on paper, and an optimizer "
+            "computes in float64); the page (explainer render) works its step"
+        )
+    if isinstance(s, Scenario) and s.fixed:
+        raise UsageError(  # a sheet would ask for a value the source sets, and vary around it
+            f"{s.path}: a handout of a network with outputs set by hand ([example.fixed]) is "
+            "not made: its sheet would ask students to compute a value the source sets, and "
+            "its variants would change the numbers that value came from; the page (explainer "
+            "render) works its step"
         )
     drawn, summary_of = _view(s).drawn(s, options.seed, options.variants, roster, key)
     made = worked(s, drawn, blank, where, ext, options)

@@ -62,7 +62,7 @@ def symbol(key: str, names: Names) -> str:
         return rf"\frac{{\partial^2 {out}}}{{\partial {bys}}}"
     if name.startswith(JACOBIAN) and "/" in name:  # J_<wire>/<leaf>, through the whole graph
         of, by = name.removeprefix(JACOBIAN).split("/")
-        return notation.partial(names.sym(of), names.sym(by), names.ordinary)
+        return rf"\frac{{\mathrm{{d}} {names.sym(of)}}}{{\mathrm{{d}} {names.sym(by)}}}"
     if "/" in name:  # d<of>/d<by>
         of, by = name.split("/")
         return notation.partial(names.sym(of[1:]), names.sym(by[1:]), names.ordinary)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from explainer.page.model import Display, Item, Paragraph, Section, Seg, Table, math, text
-from explainer.page.words import listing
+from explainer.page.words import listing, plural
 
 if TYPE_CHECKING:
     from explainer.page.gates import Page
@@ -164,16 +164,38 @@ def _matrix(rows: list[list[str]]) -> str:
     return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
 
 
+def total(of: str, by: str) -> str:
+    """d of / d by, upright d: a derivative through the whole graph, every path added (∂ is
+    one gate's own local derivative on these pages)."""
+    return rf"\frac{{\mathrm{{d}} {of}}}{{\mathrm{{d}} {by}}}"
+
+
 def jacobian(p: Page) -> Section | None:
-    """J = ∂(q, …)/∂(leaves): the matrix in symbols and in numbers (or a table, for many
-    leaves), and how forward and reverse mode each make it."""
+    """J = d(q, …)/d(leaves): the matrix in symbols and in numbers (or its transpose as a
+    table, for many leaves), and how forward and reverse mode each make it."""
     columns = p.results.view.jacobian
     if not columns:
         return None
     wires, leaves = p.results.plan.scenario.jacobian, [col.seed for col in columns]
     m, n = len(wires), len(leaves)
-    out = p.c.output
     vector = ", ".join(p.sym(w) for w in wires)
+    wide = n > MATRIX_WIDTH  # a row per leaf: the transpose fits the page
+    passes = f"{n} forward {plural(n, 'pass', 'passes')}"
+    made = (
+        f"; each row of the table below is one of the {passes} (the table is the transpose, a "
+        "row per leaf)"
+        if wide
+        else f"; the columns here are the {passes}"
+    )
+    output = (
+        (
+            ", and the output's "
+            + ("column" if wide else "row")
+            + " is the gradient the backward pass gave."
+        )
+        if p.c.output in wires
+        else "."
+    )
     items: list[Item] = [
         Paragraph(
             text(
@@ -183,39 +205,32 @@ def jacobian(p: Page) -> Section | None:
                 math("i"),
                 " holds wire ",
                 math("i"),
-                "'s derivatives by every leaf, through the whole graph (every path added), column ",
+                "'s derivatives by every leaf through the whole graph, every path added (written ",
+                math(total("q", "x")),
+                "; the gates' ",
+                math(r"\frac{\partial q}{\partial x}"),
+                " above is one gate's own), column ",
                 math("j"),
                 " every wire's derivative by leaf ",
                 math("j"),
                 ". Forward mode makes a column per pass: seeded at one leaf, a pass carries "
                 "every wire's derivative by it. Reverse mode makes a row per pass: one backward "
                 f"pass from a wire gives its derivative by every leaf. For {m} "
-                f"{'wire' if m == 1 else 'wires'} and {n} {'leaf' if n == 1 else 'leaves'} that "
-                f"is {n} forward {'pass' if n == 1 else 'passes'} or {m} backward "
-                f"{'pass' if m == 1 else 'passes'}; the columns here are the {n} forward "
-                f"{'pass' if n == 1 else 'passes'}"
-                + (
-                    ", and the row of the output is the gradient the backward pass gave."
-                    if out in wires
-                    else "."
-                ),
+                f"{plural(m, 'wire', 'wires')} and {n} {plural(n, 'leaf', 'leaves')} that is "
+                f"{passes} or {m} backward {plural(m, 'pass', 'passes')}{made}{output}",
             )
         )
     ]
-    if n <= MATRIX_WIDTH:
-        lhs = (
-            rf"J = \frac{{\partial ({vector})}}{{\partial ({', '.join(p.sym(x) for x in leaves)})}}"
-        )
-        symbols = _matrix([[p.d(w, x) for x in leaves] for w in wires])
+    if not wide:
+        by = ", ".join(p.sym(x) for x in leaves)
+        lhs = rf"J = \frac{{\mathrm{{d}} ({vector})}}{{\mathrm{{d}} ({by})}}"
+        symbols = _matrix([[total(p.sym(w), p.sym(x)) for x in leaves] for w in wires])
         numbers = _matrix([[p.num(col.of(w)) for col in columns] for w in wires])
         items.append(Display((f"{lhs} &= {symbols}", f"&= {numbers}")))
-    else:  # a row per leaf, a column per wire: a wide Jacobian's transpose fits the page
+    else:
         items.append(
             Table(
-                (
-                    text("leaf x"),
-                    *(text(math(rf"\partial {p.sym(w)} / \partial x")) for w in wires),
-                ),
+                (text("leaf x"), *(text(math(total(p.sym(w), "x"))) for w in wires)),
                 tuple(
                     (text(math(p.sym(col.seed))), *(text(math(p.num(col.of(w)))) for w in wires))
                     for col in columns

@@ -26,12 +26,12 @@ from explainer.page.words import (
     layer_title,
     listing,
     loss_noun,
+    moved_by,
     plural,
     update_order,
 )
 from explainer.read.scenario import Scenario
 from explainer.rules.activations import LOSSES
-from explainer.rules.optimizers import OPTIMIZERS, PENALTIES
 
 
 def setup(ctx: Context) -> Section:
@@ -110,11 +110,7 @@ def _how_moved(ctx: Context) -> str:
     """Gradient descent (or ascent), or the optimizer that moves the parameters."""
     if ctx.view.run.schedule.plain:
         return f"gradient {ctx.plan.direction}"
-    opt, h = OPTIMIZERS[ctx.scenario.optimizer], ctx.scenario.optimizer_settings
-    decay = "".join(
-        f", {x.words} {getattr(h, x.setting):g}" for x in PENALTIES if getattr(h, x.setting)
-    )
-    return f"{opt.name_in_prose}{decay}"
+    return moved_by(ctx)
 
 
 def _loss(ctx: Context) -> Prose:

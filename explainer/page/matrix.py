@@ -81,6 +81,21 @@ def _rows(lhs: str, forms: Sequence[str]) -> tuple[str, ...]:
     return (f"{lhs} &= {kept[0]}", *(f"&= {f}" for f in kept[1:]))
 
 
+def _bias_sign(ctx: Context) -> str:
+    """How the rules write a layer's bias: − where every bias is a threshold on a −1 input
+    (seed 003's θ), else +."""
+    biased = [n for n in ctx.net.neurons if n.bias is not None]
+    return "-" if biased and all(n.bias_input < 0 for n in biased) else "+"
+
+
+# A layer's activation in the forward pass's words, by (over the whole layer, has a function)
+APPLIED = {
+    (False, True): ", applied to each entry",
+    (True, True): ", one function of the whole column",
+    (False, False): "",
+}
+
+
 def _neurons(ctx: Context, li: int) -> tuple[Neuron, ...]:
     return tuple(ctx.net.neuron(n) for n in ctx.net.layers[li])
 
@@ -130,7 +145,7 @@ def forward_section(ctx: Context) -> Section:
                 " (the inputs ",
                 math("x = a^{(0)}"),
                 " for the first), to its net inputs ",
-                math(r"z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}"),
+                math(rf"z^{{(l)}} = W^{{(l)}} a^{{(l-1)}} {_bias_sign(ctx)} b^{{(l)}}"),
                 ", and applies its activation to each entry, ",
                 math(r"a^{(l)} = f(z^{(l)})"),
                 ". Row ",
@@ -182,8 +197,12 @@ def _forward_layer(ctx: Context, li: int) -> list[Item]:
             f"{_b(n)} &= {_column([ctx.sym(x.bias or '') for x in ns])} = {_bias_column(ctx, li)}"
         )
     defined.append(f"{_z(n)} &= {_column([ctx.sym(x.net) for x in ns])}")
-    if ns[0].has_net:
-        defined.append(f"{_a(n)} &= {_column([ctx.sym(x.out) for x in ns])}")
+    # no activation ("none"): the outputs are the net inputs, a⁽ˡ⁾ = z⁽ˡ⁾
+    defined.append(
+        f"{_a(n)} &= {_column([ctx.sym(x.out) for x in ns])}"
+        if ns[0].has_net
+        else f"{_a(n)} &= {_z(n)}"
+    )
     z_rows = _rows(
         _z(n),
         [
@@ -198,7 +217,9 @@ def _forward_layer(ctx: Context, li: int) -> list[Item]:
         Paragraph(
             text(
                 strong(layer_title(ctx.net, li)),
-                f" ({rule.describe}" + (", applied to each entry):" if ns[0].has_net else "):"),
+                f" ({rule.describe}{APPLIED[rule.over_layer, ns[0].has_net]}):"
+                if ns[0].has_net
+                else " (no activation: its outputs are its net inputs):",
             )
         ),
         Display(tuple(defined)),
@@ -240,7 +261,7 @@ def backward_sections(ctx: Context) -> list[Section]:
         math(rf"\delta^{{(l)}} = {minus}\partial {e} / \partial z^{{(l)}}"),
         " (the sign is this page's convention). The output layer's comes from the "
         f"{loss_noun(ctx.net)}, ",
-        math(rf"\delta^{{(L)}} = {minus}\nabla_{{a^{{(L)}}}} {e} \odot f'(z^{{(L)}})"),
+        math(_output_rule(ctx, sign)),
         "; each layer below takes the one above back through the transposed weights, ",
         math(
             r"\delta^{(l)} = \left((W^{(l+1)})^{\mathsf{T}} \delta^{(l+1)}\right) \odot f'(z^{(l)})"
@@ -265,6 +286,17 @@ def backward_sections(ctx: Context) -> list[Section]:
         items += _gradients(ctx, li, sign)
         sections.append(Section(layer_title(ctx.net, li), 3, tuple(items), f"layer-{li + 1}"))
     return sections
+
+
+def _output_rule(ctx: Context, sign: int) -> str:
+    """δ⁽ᴸ⁾ in general: ∇ₐE ⊙ f′(z⁽ᴸ⁾), or a softmax's with its loss, p − t (t − p)."""
+    out = ctx.net.outputs[0].rule
+    if out.over_layer:
+        p = COLLAPSED[out.name][0].format(a="a^{(L)}")
+        return rf"\delta^{{(L)}} = {p} - t" if sign > 0 else rf"\delta^{{(L)}} = t - {p}"
+    minus = "-" if sign < 0 else ""
+    e = ctx.sym(ctx.net.loss)
+    return rf"\delta^{{(L)}} = {minus}\nabla_{{a^{{(L)}}}} {e} \odot f'\left(z^{{(L)}}\right)"
 
 
 def _locals(ctx: Context, ns: tuple[Neuron, ...]) -> list[Item]:
@@ -316,7 +348,11 @@ def _output_delta(ctx: Context, sign: int) -> list[Item]:
                     " is the Jacobian's transpose times ",
                     math(rf"\nabla_{{{_a(n)}}} {e}"),
                     "; with this loss, and targets that sum to 1, the product collapses to the "
-                    "class probabilities minus the targets:",
+                    + (
+                        "class probabilities minus the targets:"
+                        if sign > 0
+                        else "targets minus the class probabilities:"
+                    ),
                 )
             ),
             Display(_rows(_delta(n), [symbolic, *numbers, _deltas(ctx, ns)])),
@@ -355,7 +391,7 @@ def _output_delta(ctx: Context, sign: int) -> list[Item]:
 def _hidden_delta(ctx: Context, li: int, sign: int) -> list[Item]:
     net = ctx.net
     ns, n, above = _neurons(ctx, li), li + 1, _neurons(ctx, li + 1)
-    # (Wᵀδ)_k = sign·∂E/∂out_k: the error reaching output k, summed over its paths up
+    # (Wᵀδ)_k = sign·∂E/∂out_k: the error reaching this layer's output k, summed over its paths
     back = _column(_nums(ctx, [sign * ctx.value(Partial(net.loss, x.out)) for x in ns]))
     transposed = _bmatrix(
         [[ctx.num(ctx.ev.node(a.weights[a.sources.index(x.out)])) for a in above] for x in ns]
@@ -375,7 +411,7 @@ def _hidden_delta(ctx: Context, li: int, sign: int) -> list[Item]:
                 "The error signal of this layer: the layer above's, taken back through the "
                 "transposed weights (entry ",
                 math("k"),
-                " is the error reaching output ",
+                " is the error reaching this layer's output ",
                 math("k"),
                 ")"
                 + (
@@ -481,15 +517,20 @@ def updates_section(ctx: Context) -> Section:
             name = ctx.sym(keys[0]) if ns[0].bias_shared else _b(n)
             after = f"{{{name}}}^{{+}}" if ns[0].bias_shared else _b(n, "+")
 
-            def vector(field: str, keys: list[str] = keys) -> str:
-                cells = [cell(field)(k) for k in keys]
-                return cells[0] if len(cells) == 1 else _column(cells)
+            def vector(field: str, keys: list[str] = keys, factor: bool = False) -> str:
+                """A column of the layer's biases, or one shared bias (as a `factor`, a
+                negative one in parentheses)."""
+                if len(keys) == 1:
+                    x = getattr(found[keys[0]], field)
+                    return ctx.factor_num(x) if factor else ctx.num(x)
+                return _column([cell(field)(k) for k in keys])
 
             rows += _rows(
                 after,
                 [
                     rf"{name} {op} {rate} \cdot {by(name)}",
-                    rf"{vector('old')} {op} {ctx.num(s.learning_rate)} \cdot {vector('gradient')}",
+                    rf"{vector('old')} {op} {ctx.num(s.learning_rate)} \cdot "
+                    + vector("gradient", factor=True),
                     vector("new"),
                 ],
             )
@@ -514,31 +555,30 @@ def matrix_layout(ctx: Context) -> list[Section]:
 
 
 def rules(ctx: Context) -> tuple[str, ...]:
-    """The summary's rules in matrix form, in the page's sign and symbols."""
+    """The summary's rules in matrix form, in the page's sign, symbols and bias sign."""
     sign = DELTA_SIGN[ctx.plan.delta_sign]
-    minus = "-" if sign < 0 else ""
     e = ctx.sym(ctx.net.loss)
-    out = ctx.net.outputs[0].rule
     op = "+" if ctx.plan.direction == "ascent" else "-"
     bar = (lambda g: rf"\overline{{{g}}}") if ctx.ev.batch else (lambda g: g)
-    rows = [r"z^{(l)} &= W^{(l)} a^{(l-1)} + b^{(l)}, \quad a^{(l)} = f\left(z^{(l)}\right)"]
-    if out.over_layer:
-        p = COLLAPSED[out.name][0].format(a="a^{(L)}")
-        rows.append(rf"\delta^{{(L)}} &= {p} - t" if sign > 0 else rf"\delta^{{(L)}} &= t - {p}")
-    else:
-        rows.append(
-            rf"\delta^{{(L)}} &= {minus}\nabla_{{a^{{(L)}}}} {e} \odot f'\left(z^{{(L)}}\right)"
-        )
+    bias = _bias_sign(ctx)
+    rows = [
+        rf"z^{{(l)}} &= W^{{(l)}} a^{{(l-1)}} {bias} b^{{(l)}}, \quad "
+        r"a^{(l)} = f\left(z^{(l)}\right)",
+        _output_rule(ctx, sign).replace(" = ", " &= ", 1),
+    ]
     if len(ctx.net.layers) > 1:
         rows.append(
             r"\delta^{(l)} &= \left((W^{(l+1)})^{\mathsf{T}} \delta^{(l+1)}\right) \odot "
             r"f'\left(z^{(l)}\right)"
         )
+    minus = "-" if sign < 0 else ""
     rows.append(
         rf"{notation.partial(e, 'W^{(l)}')} &= {minus}\delta^{{(l)}} (a^{{(l-1)}}){TRANSPOSE}"
     )
     if any(_trained(ctx, li)[1] for li in range(len(ctx.net.layers))):
-        rows.append(rf"{notation.partial(e, 'b^{(l)}')} &= {minus}\delta^{{(l)}}")
+        # ∂z/∂b is the bias input: +1, or −1 for a threshold
+        turned = "-" if (sign < 0) != (bias == "-") else ""
+        rows.append(rf"{notation.partial(e, 'b^{(l)}')} &= {turned}\delta^{{(l)}}")
     rows.append(
         rf"W^{{+}} &= W {op} {ctx.scenario.rate_symbol} \cdot {bar(notation.partial(e, 'W'))}"
     )

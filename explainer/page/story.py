@@ -19,8 +19,14 @@ from explainer.page import matrix, notation
 from explainer.page.backward import layer_contexts
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text
-from explainer.page.words import epoch_loss, first_batch, optimizer_rule, plural, training_unit
-from explainer.rules.optimizers import OPTIMIZERS
+from explainer.page.words import (
+    epoch_loss,
+    first_batch,
+    moved_by,
+    optimizer_rule,
+    plural,
+    training_unit,
+)
 
 Clause = Callable[[Context], Prose]
 
@@ -58,9 +64,7 @@ def _updates(ctx: Context) -> Prose:
     kind = "mini-batch" if s.mode == "minibatch" else "batch"
     batch = f"{kind} gradient {way}{mean}" if ctx.ev.batch else f"gradient {way} "
     if not ctx.view.run.schedule.plain:  # an optimizer's step, not plain descent's
-        batch = f"one step of {OPTIMIZERS[s.optimizer].name_in_prose}" + (
-            mean if ctx.ev.batch else " "
-        )
+        batch = f"one step of {moved_by(ctx)}" + (mean if ctx.ev.batch else " ")
         return text(f"{batch}with ", math(f"{rate} = {ctx.num(ctx.scenario.learning_rate)}"))
     return text(
         f"one step of {batch}with ", math(f"{rate} = {ctx.num(ctx.scenario.learning_rate)}")

@@ -14,7 +14,7 @@ from explainer.page.model import Seg, math
 from explainer.read.scenario import Scenario
 from explainer.rules.activations import LOSSES
 from explainer.rules.batching import SHUFFLES
-from explainer.rules.optimizers import OPTIMIZERS, Penalty
+from explainer.rules.optimizers import OPTIMIZERS, PENALTIES, Penalty
 
 
 def listing(items: Iterable[Seg | str], last: str = "and") -> list[Seg | str]:
@@ -143,6 +143,16 @@ def update_row(ctx: Context, u: Update, op: str, change: str, change_numbers: st
         rf"{w}^{{+}} &= {w} {op} {s.rate_symbol} \cdot {change} = {ctx.num(u.old)} {op} "
         rf"{ctx.num(s.learning_rate)} \cdot {change_numbers}{carried} = {ctx.num(u.new)}"
     )
+
+
+def moved_by(ctx: Context) -> str:
+    """The optimizer with its penalties, in prose: "Adam", "gradient descent with an L1
+    penalty 0.05" (with a penalty, descent is no longer plain)."""
+    s = ctx.scenario
+    h = s.optimizer_settings
+    name = "gradient descent" if s.optimizer == "sgd" else OPTIMIZERS[s.optimizer].name_in_prose
+    penalties = [f"{x.words} {getattr(h, x.setting):g}" for x in PENALTIES if getattr(h, x.setting)]
+    return name + (" with " + " and ".join(penalties) if penalties else "")
 
 
 def bracketed(terms: list[str]) -> str:

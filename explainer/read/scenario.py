@@ -44,6 +44,8 @@ MODES = ("stochastic", "batch", "minibatch")
 REDUCTIONS = ("mean", "sum")
 BATCHING = ("batch_size", "shuffle", "shuffle_seed", "reduction")
 PROFILES = ("chain", "delta", "single-weight", "matrix")
+# δ's sign where a profile has its own: the matrix profile's δ is ∂E/∂z, as Nielsen writes it
+DEFAULT_DELTA_SIGN = {"matrix": "plus"}
 DELTA_SIGNS = ("minus", "plus")
 SECTIONS = ("setup", "forward", "backward", "updates", "training")
 # Activations a page may say it replaces: those with a differentiable stand-in.
@@ -392,7 +394,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         delta_sign=notation.get(
             "delta_sign",
             notation.choice(DELTA_SIGNS),
-            "plus" if notation.table.get("profile") == "matrix" else "minus",
+            DEFAULT_DELTA_SIGN.get(str(notation.table.get("profile")), "minus"),
         ),
         rate_symbol=notation.get("rate_symbol", notation.latex, r"\eta"),
         narrative=tuple(
@@ -663,11 +665,12 @@ def _optimizer(file: str, training: Reader, loss: object) -> dict[str, Any]:
         if not holds(x):
             raise ScenarioError(file, training.key(key), expected, repr(x))
         values[key] = x
-    plain = name == "sgd" and not any(values.get(k) for k in PENALIZING)
+    penalties = [k for k in PENALIZING if values.get(k)]
+    plain = name == "sgd" and not penalties
     if not plain and isinstance(loss, str) and LOSSES.get(loss, LOSSES["half_sse"]).ascent:
         raise ScenarioError(
             file,
-            training.key("optimizer"),
+            training.key("optimizer" if name != "sgd" else sorted(penalties)[0]),
             "plain gradient ascent (sgd, no weight_decay or l1) on an objective climbed",
             name if name != "sgd" else "sgd with a penalty",
         )
@@ -813,6 +816,17 @@ def _fixed(
     if not table.table:
         raise ScenarioError(file, example.key("fixed"), "at least one hand-set value", "none")
     values = tuple((k, float(table.get(k, table.number))) for k in table.table)
+    for layer in layers:  # a net input set by hand has no effect where its output is set too
+        for n in layer.neurons if layer.rule.has_net else ():
+            both = [neuron_key(names.net, n), neuron_key(names.out, n)]
+            if all(k in table.table for k in both):
+                raise ScenarioError(
+                    file,
+                    table.key(both[0]),
+                    f"one of {both[0]} and {both[1]} set by hand (the output set by hand makes "
+                    "its net input unused)",
+                    "both",
+                )
     return values, example.get("fixed_on_page", example.boolean, True)
 
 
@@ -1042,7 +1056,7 @@ def _check_profile(s: Scenario) -> None:
         raise ScenarioError(  # the delta rule's update row is plain descent's, Δw = −η·δ·x
             s.path,
             "notation.profile",
-            f"the chain profile for an optimizer or a penalty (weight_decay, l1) (the {s.profile} profile "
+            f"the chain profile for an optimizer or a penalty, weight_decay or l1 (the {s.profile} profile "
             "writes plain descent)",
             s.profile,
         )
