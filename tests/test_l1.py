@@ -12,7 +12,7 @@ import pytest
 
 import explainer
 from explainer.foundation.errors import ScenarioError
-from tests.test_optimizers import PARAMS
+from tests.test_optimizers import PARAMS, mazur_tensors
 from tests.test_optimizers import _mazur as mazur
 
 L1 = 0.05
@@ -27,10 +27,7 @@ def _doc(optimizer: str = "sgd", steps: int = 5, **training: Any) -> dict[str, A
 def _torch(optimizer: str, steps: int, weight_decay: float = 0.0) -> list[float]:
     torch = pytest.importorskip("torch")
     t = torch.float64
-    w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=t, requires_grad=True)
-    b1 = torch.tensor([0.35], dtype=t, requires_grad=True)
-    w2 = torch.tensor([[0.40, 0.45], [0.50, 0.55]], dtype=t, requires_grad=True)
-    b2 = torch.tensor([0.60], dtype=t, requires_grad=True)
+    w1, b1, w2, b2 = mazur_tensors(torch)
     params = [w1, b1, w2, b2]
     made = {
         "sgd": lambda: torch.optim.SGD(params, lr=0.5, weight_decay=weight_decay),

@@ -49,6 +49,16 @@ def _mazur(optimizer: str, weight_decay: float = 0.0, steps: int = 5) -> dict[st
     }
 
 
+def mazur_tensors(torch: Any) -> tuple[Any, Any, Any, Any]:
+    """Mazur's starting parameters as float64 leaves: W1, the shared b1, W2, the shared b2."""
+    t = torch.float64
+    w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=t, requires_grad=True)
+    b1 = torch.tensor([0.35], dtype=t, requires_grad=True)
+    w2 = torch.tensor([[0.40, 0.45], [0.50, 0.55]], dtype=t, requires_grad=True)
+    b2 = torch.tensor([0.60], dtype=t, requires_grad=True)
+    return w1, b1, w2, b2
+
+
 def _torch(
     optimizer: str,
     weight_decay: float,
@@ -59,10 +69,7 @@ def _torch(
 ) -> list[float]:
     torch = pytest.importorskip("torch")
     t = torch.float64
-    w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=t, requires_grad=True)
-    b1 = torch.tensor([0.35], dtype=t, requires_grad=True)
-    w2 = torch.tensor([[0.40, 0.45], [0.50, 0.55]], dtype=t, requires_grad=True)
-    b2 = torch.tensor([0.60], dtype=t, requires_grad=True)
+    w1, b1, w2, b2 = mazur_tensors(torch)
     params = [w1, b1, w2, b2]
     o = torch.optim
     made = {
@@ -182,10 +189,7 @@ def test_adam_without_bias_correction_trains_as_written_out() -> None:
     doc["training"]["bias_correction"] = False
     v = explainer.from_dict(doc, name="uncorrected").values
     t = torch.float64
-    w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=t, requires_grad=True)
-    b1 = torch.tensor([0.35], dtype=t, requires_grad=True)
-    w2 = torch.tensor([[0.40, 0.45], [0.50, 0.55]], dtype=t, requires_grad=True)
-    b2 = torch.tensor([0.60], dtype=t, requires_grad=True)
+    w1, b1, w2, b2 = mazur_tensors(torch)
     params = [w1, b1, w2, b2]
     m = [torch.zeros_like(p) for p in params]
     s = [torch.zeros_like(p) for p in params]
@@ -275,10 +279,7 @@ def test_the_state_after_later_steps_is_torch_optims(optimizer: str) -> None:
     """m_w5@k, s_w5@k, v_w5@k after each recorded step, as torch.optim keeps them."""
     torch = pytest.importorskip("torch")
     t = torch.float64
-    w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=t, requires_grad=True)
-    b1 = torch.tensor([0.35], dtype=t, requires_grad=True)
-    w2 = torch.tensor([[0.40, 0.45], [0.50, 0.55]], dtype=t, requires_grad=True)
-    b2 = torch.tensor([0.60], dtype=t, requires_grad=True)
+    w1, b1, w2, b2 = mazur_tensors(torch)
     made = {
         "momentum": lambda ps: torch.optim.SGD(ps, lr=0.5, momentum=0.9),
         "rmsprop": lambda ps: torch.optim.RMSprop(ps, lr=0.5),
