@@ -128,6 +128,20 @@ def _fit_targets(draw: st.DrawFn, doc: dict[str, Any]) -> None:
         example["targets"] = [1.0 if i == hot else 0.0 for i in range(n)]
     if loss == "hinge" and draw(st.integers(0, 4)):
         example["targets"] = [draw(st.sampled_from([-1.0, 1.0])) for _ in range(n)]
+    if loss in ("multiclass_hinge", "multi_margin") and draw(st.integers(0, 4)):
+        hot = draw(st.integers(0, n - 1))  # the class the one-hot target marks
+        example["targets"] = [1.0 if i == hot else 0.0 for i in range(n)]
+
+
+def _penalty_and_hand_set(draw: st.DrawFn, doc: dict[str, Any]) -> None:
+    """Now and then an L1 penalty, and outputs set by hand (a name of the network's or not)."""
+    if draw(st.integers(0, 5)) == 0:
+        doc["training"]["l1"] = draw(st.sampled_from([0.01, 0.0, -0.1, 1e300]))
+    if draw(st.integers(0, 5)) == 0:
+        name = draw(st.sampled_from(["out_n00", "net_n00", "out_n10", "w1", "nope"]))
+        doc["example"]["fixed"] = {name: draw(st.sampled_from([0.6, -1e300, 0.0]))}
+        if draw(st.booleans()):
+            doc["example"]["fixed_on_page"] = draw(st.sampled_from([False, True, "no"]))
 
 
 @st.composite
@@ -187,8 +201,10 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
     _fit_targets(draw, doc)
     if draw(st.booleans()):
         doc["training"]["until_loss"] = draw(st.sampled_from([1e-3, 1e-12, 0.5]))
+    _penalty_and_hand_set(draw, doc)
     if draw(st.booleans()):
-        doc["claims"] = {f"{draw(st.sampled_from(['w1', 'out_n00', 'E_total']))}": draw(texts)}
+        claimed = ["w1", "out_n00", "E_total", "out_n00@1#1", "delta_n00@2#9", "m_w1@3"]
+        doc["claims"] = {f"{draw(st.sampled_from(claimed))}": draw(texts)}
     if draw(st.integers(0, 4)) == 0:  # a training set, cut into (odd) batches, shuffled
         example = doc.pop("example")
         rows = draw(st.integers(1, 5))
@@ -391,6 +407,8 @@ def derivatives(draw: st.DrawFn, leaves: list[str], hostile: bool) -> dict[str, 
     table = {
         "tangent": draw(st.sampled_from(pool)),
         "hessian": draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3)),
+        # the Jacobian's rows are nodes; a leaf among them is refused
+        "jacobian": draw(st.lists(st.sampled_from([*pool, "g1", "f"]), min_size=0, max_size=3)),
     }
     return {k: v for k, v in table.items() if draw(st.booleans())}
 
@@ -402,7 +420,7 @@ def _with_derivatives(
     if draw(st.integers(0, 3)):
         return []
     doc["derivatives"] = draw(derivatives(leaves, hostile))
-    return [f"dot_{output}", f"d2{output}/d{leaves[0]}/d{leaves[0]}"]
+    return [f"dot_{output}", f"d2{output}/d{leaves[0]}/d{leaves[0]}", f"J_{output}/{leaves[0]}"]
 
 
 @st.composite
