@@ -13,6 +13,7 @@ import pytest
 
 import explainer
 from explainer.foundation.errors import ScenarioError, UsageError
+from tests.fuzz.strategies import toml as toml_text
 
 W1, B1, W2, B2 = [[0.15, 0.20], [0.25, 0.30]], 0.35, [0.40, 0.45], 0.60
 X, T, RATE = [0.05, 0.10], 0.01, 0.5
@@ -128,3 +129,12 @@ def test_finite_differences_of_a_hand_set_page_are_refused() -> None:
     with pytest.raises(UsageError) as e:
         explainer.from_dict(_doc(), name="fd", check_gradients=True).markdown()
     assert "set by hand" in str(e.value)
+
+
+def test_a_handout_of_hand_set_outputs_is_refused(tmp_path: Any, capsys: Any) -> None:
+    from explainer.cli import main
+
+    path = tmp_path / "hand.toml"
+    path.write_text(toml_text(_doc()), encoding="utf-8")
+    assert main(["handout", str(path), "--format", "md", "-o", str(tmp_path / "out")]) == 2
+    assert "outputs set by hand" in capsys.readouterr().err

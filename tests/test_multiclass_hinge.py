@@ -13,6 +13,7 @@ import pytest
 
 import explainer
 from explainer.foundation.errors import ScenarioError
+from tests.fuzz.strategies import toml as toml_text
 
 W1, B1 = [[0.5, -0.3], [0.2, 0.8]], [0.1, 0.0]
 W2, B2 = [[0.3, -0.5], [0.2, 0.6], [0.9, 0.1]], [0.1, 0.0, -0.1]
@@ -148,3 +149,15 @@ def test_what_the_multiclass_hinge_cannot_take_is_refused(
     with pytest.raises(ScenarioError) as e:
         explainer.from_dict(doc, name="bad")
     assert where in str(e.value) and says in str(e.value)
+
+
+def test_a_handout_of_the_multiclass_hinge_is_refused_with_the_reason(
+    tmp_path: Any, capsys: Any
+) -> None:
+    from explainer.cli import main
+
+    path = tmp_path / "svm.toml"
+    path.write_text(toml_text(_doc()), encoding="utf-8")
+    assert main(["handout", str(path), "--format", "md", "-o", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()
+    assert "multiclass_hinge loss is not made yet" in capsys.readouterr().err

@@ -39,6 +39,7 @@ from explainer.read.scenario import Scenario
 from explainer.read.settings import Options, parse_arithmetic, plan
 from explainer.render import pdf
 from explainer.render.formats import attachments, render
+from explainer.rules.activations import LOSSES
 
 FORMATS = ("pdf", "tex", "md", "html")
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # a roster ID: also a file name
@@ -150,6 +151,12 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
             f"{s.path}: a handout for a network trained by an optimizer or with a penalty "
             "(weight decay, L1) is not made yet (its key is worked on paper, and an optimizer "
             "computes in float64); the page (explainer render) works its step"
+        )
+    if isinstance(s, Scenario) and LOSSES[s.loss].layer_term is not None:
+        raise UsageError(  # its loss, a term of every class, is wider than a sheet's table
+            f"{s.path}: a handout with the {s.loss} loss is not made yet (the loss, a term for "
+            "every class, is wider than a sheet's table); the page (explainer render) works "
+            "its step"
         )
     if isinstance(s, Scenario) and s.fixed:
         raise UsageError(  # a sheet would ask for a value the source sets, and vary around it

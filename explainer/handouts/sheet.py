@@ -28,7 +28,9 @@ from explainer.page.context import Context
 from explainer.page.story import rules
 from explainer.page.words import updated_key
 from explainer.read.handout_spec import BLANK_KINDS
+from explainer.rules.activations import LOSSES
 
+JOINT = frozenset(k for k, rule in LOSSES.items() if rule.layer_term is not None)
 # A kind that stands for several (the whole backward pass).
 WIDER = {"backward": ("local", "gradients", "updates")}
 PART_TITLES = {
@@ -226,7 +228,8 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
     net = ctx.net
     names = ctx.names
     out: list[Question] = []
-    for n in (node for node in net.nodes if node.kind in ("net", "out", "term", "loss")):
+    # the forward pass's quantities, a layer loss's true-class score s_y among them
+    for n in (node for node in net.nodes if node.kind in ("net", "out", "score", "term", "loss")):
         formula = notation.latex(n.display, names) if n.display is not None else ""
         out.append(
             Question(n.key, "forward", ctx.sym(n.key), formula, num(ctx.ev.node(n.key)), False, 0)
@@ -238,7 +241,8 @@ def _questions(ctx: Context, num: Callable[[object], str]) -> list[Question]:
                 local.key,
                 "local",
                 ctx.partial(local),
-                notation.latex(x.textbook, names),
+                # a loss over the layer: its cases of 1 or 0 as brackets [margin > 0]
+                notation.latex(x.textbook, names, iverson=x.rule in JOINT),
                 num(ctx.value(local)),
                 False,
                 0,

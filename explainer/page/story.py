@@ -20,6 +20,7 @@ from explainer.page.backward import layer_contexts
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text
 from explainer.page.words import (
+    chain_rows,
     epoch_loss,
     first_batch,
     moved_by,
@@ -27,6 +28,7 @@ from explainer.page.words import (
     plural,
     training_unit,
 )
+from explainer.rules.activations import LOSSES
 
 Clause = Callable[[Context], Prose]
 
@@ -301,7 +303,12 @@ def rules(ctx: Context) -> tuple[str, ...]:
         kind = (x.rule, x.partial.by in {p.key for p in net.params})
         if kind not in seen:
             seen.add(kind)
-            rows.append(f"{ctx.partial(x.partial)} &= {notation.latex(x.textbook, names)}")
+            if LOSSES[net.loss_rule].layer_term is not None and x.rule == net.loss_rule:
+                # a loss over the layer: its brackets [margin > 0], a class a line
+                form = notation.latex(x.textbook, names, iverson=True)
+                rows += chain_rows(ctx.partial(x.partial), [form], per_line=1)
+            else:
+                rows.append(f"{ctx.partial(x.partial)} &= {notation.latex(x.textbook, names)}")
     op = "+" if ctx.plan.direction == "ascent" else "-"
     if ctx.view.run.schedule.plain:
         rows.append(rf"w^{{+}} &= w {op} {ctx.scenario.rate_symbol} \cdot {ctx.step_gradient('w')}")
