@@ -596,13 +596,20 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
 AFTER = "the value after that example's own update, not before it"
 
 
+def _inside_epochs(s: Scenario) -> list[tuple[Claim, int, int]]:
+    """Each claim on an example inside an epoch (out_o1@2#3), its epoch and its row (from 1)."""
+    out = []
+    for c in s.claims:
+        epoch, inside, row = c.key.partition("@")[2].partition(EXAMPLE)
+        if inside:
+            out.append((c, int(epoch), int(row)))
+    return out
+
+
 def _check_examples(s: Scenario) -> None:
     """A claim on one example inside an epoch (out_o1@2#3) needs a training set with that row,
     and float64, the arithmetic its epochs are replayed in."""
-    for c in s.claims:
-        _, inside, row = c.key.partition("@")[2].partition(EXAMPLE)
-        if not inside:
-            continue
+    for c, _, row in _inside_epochs(s):
         where = claim_where(c.key)
         if not s.data:
             raise ScenarioError(
@@ -611,7 +618,7 @@ def _check_examples(s: Scenario) -> None:
                 "a training set ([data]) for a claim on an example in an epoch",
                 "one example",
             )
-        if int(row) > len(s.data):
+        if row > len(s.data):
             raise ScenarioError(
                 s.path, where, f"a row of the training set, 1 to {len(s.data)}", f"row {row}"
             )
@@ -626,27 +633,17 @@ def _check_examples(s: Scenario) -> None:
 
 def claimed_examples(s: Scenario) -> frozenset[tuple[int, int]]:
     """(epoch, training-set row from 0) of each claim on an example inside an epoch (out_o1@2#3)."""
-    out = set()
-    for c in s.claims:
-        epoch, sep, row = c.key.partition("@")[2].partition(EXAMPLE)
-        if sep:
-            out.add((int(epoch), int(row) - 1))
-    return frozenset(out)
+    return frozenset((epoch, row - 1) for _, epoch, row in _inside_epochs(s))
 
 
 def _unpenalized(s: Scenario, trained: Callable[[Scenario], Any]) -> list[Variant]:
     """Each penalty the scenario sets, left out: a source that stepped on the loss's gradient
     alone."""
     h = s.optimizer_settings
-    off: dict[str, Any] = {}  # a Settings field set to 0
     return [
         Variant(
             f"without {x.words} ({x.setting} = 0)",
-            trained(
-                dataclasses.replace(
-                    s, optimizer_settings=dataclasses.replace(h, **(off | {x.setting: 0.0}))
-                )
-            ),
+            trained(dataclasses.replace(s, optimizer_settings=h.without(x.setting))),
         )
         for x in PENALTIES
         if getattr(h, x.setting)

@@ -152,7 +152,7 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
             "(weight decay, L1) is not made yet (its key is worked on paper, and an optimizer "
             "computes in float64); the page (explainer render) works its step"
         )
-    if isinstance(s, Scenario) and LOSSES[s.loss].layer_term is not None:
+    if isinstance(s, Scenario) and LOSSES[s.loss].over_layer:
         raise UsageError(  # its loss, a term of every class, is wider than a sheet's table
             f"{s.path}: a handout with the {s.loss} loss is not made yet (the loss, a term for "
             "every class, is wider than a sheet's table); the page (explainer render) works "

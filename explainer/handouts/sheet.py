@@ -30,7 +30,7 @@ from explainer.page.words import updated_key
 from explainer.read.handout_spec import BLANK_KINDS
 from explainer.rules.activations import LOSSES
 
-JOINT = frozenset(k for k, rule in LOSSES.items() if rule.layer_term is not None)
+JOINT = frozenset(k for k, rule in LOSSES.items() if rule.over_layer)
 # A kind that stands for several (the whole backward pass).
 WIDER = {"backward": ("local", "gradients", "updates")}
 PART_TITLES = {

@@ -260,7 +260,7 @@ def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
                         LOSS_NOTE[first, len(net.outputs) > 1].format(
                             **OTHERS[len(net.outputs) == 2]
                         )
-                        if LOSSES[net.loss_rule].layer_term is None
+                        if not LOSSES[net.loss_rule].over_layer
                         else JOINT_NOTE[first]
                     )
                     + ":",
@@ -284,7 +284,7 @@ def local_display(ctx: Context, x: Local, first: bool = True) -> list[Item]:
         )
     # a loss over the layer writes its cases of 1 or 0 as Iverson brackets [margin > 0], a
     # class a line; the whole loss it differentiates is the forward pass's, written there
-    joint = node.kind == "loss" and LOSSES[net.loss_rule].layer_term is not None
+    joint = node.kind == "loss" and LOSSES[net.loss_rule].over_layer
     forms = forms[1:] if joint and forms else forms
     forms += [
         notation.latex(x.textbook, names, joint),

@@ -219,7 +219,7 @@ def node_display(ctx: Context, key: str) -> Display:
         return Display((f"{ctx.sym(key)} &= {ctx.num(ctx.ev.node(key))}",), ends=(key,))
     node = ctx.net.node(key)
     # a loss over the layer (the multiclass hinge): each output's term is a row's width
-    joint = node.kind == "loss" and LOSSES[ctx.net.loss_rule].layer_term is not None
+    joint = node.kind == "loss" and LOSSES[ctx.net.loss_rule].over_layer
     rows = chain_rows(
         ctx.sym(key),
         [

@@ -303,7 +303,7 @@ def rules(ctx: Context) -> tuple[str, ...]:
         kind = (x.rule, x.partial.by in {p.key for p in net.params})
         if kind not in seen:
             seen.add(kind)
-            if LOSSES[net.loss_rule].layer_term is not None and x.rule == net.loss_rule:
+            if LOSSES[net.loss_rule].over_layer and x.rule == net.loss_rule:
                 # a loss over the layer: its brackets [margin > 0], a class a line
                 form = notation.latex(x.textbook, names, iverson=True)
                 rows += chain_rows(ctx.partial(x.partial), [form], per_line=1)

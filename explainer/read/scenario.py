@@ -326,7 +326,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
     names_t = top.sub("names", ("net", "out", "target", "loss", "loss_term"))
     # a loss over the layer (the multiclass hinge) has no per-output terms of their own: every
     # output's holds the true class's score
-    joint = LOSSES.get(str(loss.table.get("function")), LOSSES["half_sse"]).layer_term is not None
+    joint = LOSSES.get(str(loss.table.get("function")), LOSSES["half_sse"]).over_layer
     if joint and names_t.table.get("loss_term"):
         raise ScenarioError(
             file,
@@ -898,7 +898,7 @@ def _check_patterns(s: Scenario) -> None:
         _check_distribution(s, last)
     if s.loss == "hinge":
         _check_signs(s)
-    if LOSSES[s.loss].layer_term is not None:
+    if LOSSES[s.loss].over_layer:
         _check_one_hot(s)
     if s.loss == "cross_entropy" and s.layers[-1].activation != "sigmoid":
         raise ScenarioError(

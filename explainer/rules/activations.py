@@ -432,6 +432,11 @@ class Loss:
     layer_term: Callable[[tuple[Expr, ...], tuple[Expr, ...], int, Expr, bool], Expr] | None = None
     layer_derivative: Callable[[tuple[Expr, ...], tuple[Expr, ...], int, Expr], Expr] | None = None
 
+    @property
+    def over_layer(self) -> bool:
+        """A term for every output that holds every output (the multiclass hinge's s_y)."""
+        return self.layer_term is not None
+
 
 def _log(x: Expr) -> Expr:
     return sp.log(x, evaluate=False)

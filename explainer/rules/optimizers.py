@@ -20,6 +20,7 @@ computes one parameter in the page's arithmetic and a whole layer's numpy array.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,11 @@ class Settings:
     # Adam's m̂ and ŝ: corrected for starting at 0 (PyTorch), or m and s as they are (from-scratch
     # code that leaves the correction out)
     bias_correction: bool = True
+
+    def without(self, setting: str) -> Settings:
+        """These settings with one penalty (or decay) set to 0."""
+        zero: dict[str, Any] = {setting: 0.0}
+        return dataclasses.replace(self, **zero)
 
     @property
     def penalized(self) -> bool:
