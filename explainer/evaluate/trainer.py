@@ -385,7 +385,12 @@ _GRAPHS: dict[tuple[object, ...], tuple[Circuit, tuple[local.Local, ...]]] = {}
 def _graph(net: Network) -> tuple[Circuit, tuple[local.Local, ...]]:
     """The network read as one circuit, and its gates' local derivatives (kept per network:
     verification's alternatives train the same one again)."""
-    key = (tuple((n.key, n.kind, n.expr) for n in net.nodes), net.example)
+    # the leaves' values too: the circuit carries them, and a training set's epochs start there
+    key = (
+        tuple((n.key, n.kind, n.expr) for n in net.nodes),
+        net.example,
+        tuple((p.key, p.value) for p in net.params),
+    )
     if key not in _GRAPHS:
         if len(_GRAPHS) >= 64:
             _GRAPHS.clear()
@@ -504,6 +509,9 @@ class Seen:
     deltas: tuple[float, ...]  # ∂L/∂net per neuron, of this example's own loss
     terms: tuple[float, ...]  # its loss's term per output
     loss: float
+    params: tuple[float, ...] = ()  # its update's start (Network.params order)
+    state: tuple[tuple[str, tuple[float, ...]], ...] = ()  # an optimizer's, the same order
+    gradient: tuple[float, ...] = ()  # ∂L/∂p of its own loss there, the same order
 
 
 @QUIET
@@ -525,12 +533,34 @@ def per_example(
             ahead = _forward(layers, x)
             mine = [(i, int(r)) for i, r in enumerate(rows[batch]) if (e, int(r)) in wanted]
             if not after:  # δ through the weights before the update
-                found.update(((e, r), _seen(layers, ahead, t, (term, d_term), i)) for i, r in mine)
+                found.update(_met(layers, ahead, t, (term, d_term), moves, theta, e, mine))
             _update(layers, x, t, d_term, sequential, ahead, moves, summed)
             if after and mine:
                 again = _forward(layers, x)
-                found.update(((e, r), _seen(layers, again, t, (term, d_term), i)) for i, r in mine)
+                found.update(_met(layers, again, t, (term, d_term), moves, theta, e, mine))
     return found
+
+
+def _met(
+    layers: list[_Layer],
+    ahead: tuple[list[np.ndarray], list[np.ndarray]],
+    t: np.ndarray,
+    loss: tuple[Callable[..., Any], ...],
+    moves: _Moves | None,
+    theta: np.ndarray,
+    epoch: int,
+    mine: list[tuple[int, int]],
+) -> Iterator[tuple[tuple[int, int], Seen]]:
+    """The batch's wanted rows (index in the batch, training-set row) in `epoch`, each with the
+    parameters and optimizer state the loop holds as it meets them."""
+    if not mine:
+        return
+    for layer in layers:
+        layer.store(theta)
+    params, state = tuple(map(float, theta)), _state(layers, moves, len(theta))
+    for i, r in mine:
+        seen = _seen(layers, ahead, t, loss, i, len(theta))
+        yield (epoch, r), dataclasses.replace(seen, params=params, state=state)
 
 
 def _seen(
@@ -539,15 +569,20 @@ def _seen(
     t: np.ndarray,
     loss: tuple[Callable[..., Any], ...],
     i: int,
+    n: int,
 ) -> Seen:
     """Row i of a batch's forward pass, and its own error signals: δ = f′ ⊙ ∂L/∂out at the
     output, then (Wᵀδ) ⊙ f′ down, through the weights before the batch's update."""
     term, d_term = loss
     outs, nets = [o[i : i + 1] for o in ahead[0]], [z[i : i + 1] for z in ahead[1]]
     upstream, deltas = d_term(t[i : i + 1], outs[-1]), list[np.ndarray]()
+    gradient = np.zeros(n)  # ∂L/∂p of this example's own loss, Network.params order
     for j in range(len(layers) - 1, -1, -1):
         delta = layers[j].back(upstream, nets[j], outs[j + 1])
         deltas.insert(0, delta[0])
+        # ∂L/∂W = δ·xᵀ, ∂L/∂β = Bᵀδ; a parameter at several places gets the sum of its uses
+        np.add.at(gradient, layers[j].w_index, np.outer(delta[0], outs[j][0]))
+        np.add.at(gradient, layers[j].b_index, (delta @ layers[j].spread)[0])
         upstream = delta @ layers[j].w
     terms = term(t[i : i + 1], outs[-1])[0]
     return Seen(
@@ -555,6 +590,7 @@ def _seen(
         tuple(float(d) for layer in deltas for d in layer),
         tuple(map(float, terms)),
         float(np.sum(terms)),
+        gradient=tuple(map(float, gradient)),
     )
 
 
