@@ -171,7 +171,8 @@ def test_every_neuron_after_k_steps_is_its_forward_pass(name: str) -> None:
     v, s = _floats(w.values), _network(w.scenario)
     net = build(s)
     x = list(s.data[0][0] if s.data else s.input_values)
-    ks = sorted({int(k.split("@")[1]) for k in v if k.startswith(f"{net.loss}@")})
+    # (E_total@0, the set's loss before training, is the one key of step 0)
+    ks = sorted({int(k.split("@")[1]) for k in v if k.startswith(f"{net.loss}@")} - {0})
     assert len(ks) > 3
     for k in ks:
         params = {p.key: v[f"{p.key}@{k}"] if p.trained else p.value for p in net.params}
@@ -372,9 +373,10 @@ def _inside_an_epoch(keys: list[str]) -> set[str]:
     doc["data"] = {"inputs": [example["inputs"]] * 3, "targets": [example["targets"]] * 3}
     doc["display"]["error_split"] = False
     doc["claims"] = dict.fromkeys(keys, "0.5")
-    s = explainer.from_dict(doc, name="inside").scenario
-    assert isinstance(s, Scenario)
-    return set(verify.examples(s))
+    doc["training"] = {**doc.get("training", {}), "optimizer": "adam", "steps": 3}
+    w = explainer.from_dict(doc, name="inside")
+    assert isinstance(w.scenario, Scenario)
+    return set(verify.examples(w.scenario)) | set(w.values)
 
 
 def test_readme_key_table_shows_real_keys(mazur: explainer.Walkthrough) -> None:
@@ -390,6 +392,8 @@ def test_readme_key_table_shows_real_keys(mazur: explainer.Walkthrough) -> None:
         *explainer.load("xor-epochs").values,
         *explainer.load("adam").values,
         *explainer.load("momentum").values,
+        *explainer.load("weight-decay").values,
+        *explainer.from_dict(_mazur(training={"learning_rate": 0.5, "l1": 0.01})).values,
         *_inside_an_epoch([k for k in shown if EXAMPLE in k]),
     }
     assert set(shown) <= computed, set(shown) - computed

@@ -104,6 +104,41 @@ def test_mini_batches_train_as_a_plain_loop(shuffle: str, n: int, k: int) -> Non
     assert got == pytest.approx(_loop(n, k, shuffle, 7, 3), rel=1e-12, abs=1e-15)
 
 
+def _first_batch(n: int, k: int, shuffle: str, seed: int) -> tuple[list[int], list[list[float]]]:
+    """The first batch's rows, and each one's gradient of its own ½Σ(t − o)² (PARAMS order),
+    at the starting parameters."""
+    x_all, t_all = np.array(XOR_X[:n]), np.array(XOR_T[:n])
+    rows, out = [int(r) for r in _orders(shuffle, seed, n, 1)[0][:k]], []
+    for r in rows:
+        h = sig(W1 @ x_all[r] + B1)
+        o = sig(W2 @ h + B2)
+        d2 = (o - t_all[r]) * o * (1 - o)
+        d1 = (W2.T @ d2) * h * (1 - h)
+        out.append([*np.outer(d1, x_all[r]).ravel(), *d1, *np.outer(d2, h).ravel(), *d2])
+    return rows, out
+
+
+def test_the_worked_batchs_gradients_and_results_have_keys() -> None:
+    """Each example's gradient in the worked batch, dE_total/dw5@1#r; the batch's mean,
+    dE_total_batch/dw5; and the updated parameters, keyed w5@1#r with r the row epoch 1's
+    second batch starts with (w5@1 is after the whole epoch)."""
+    n, k, seed = 5, 2, 7
+    v = explainer.from_dict(
+        _doc(n, batch_size=k, shuffle="numpy-rng", shuffle_seed=seed), name="mb"
+    ).values
+    rows, grads = _first_batch(n, k, "numpy-rng", seed)
+    mean = np.mean(grads, axis=0)
+    nxt = int(_orders("numpy-rng", seed, n, 1)[0][k]) + 1
+    for i, p in enumerate(PARAMS):
+        for r, g in zip(rows, grads, strict=True):
+            assert v[f"dE_total/d{p}@1#{r + 1}"] == pytest.approx(g[i], rel=1e-13, abs=1e-16)
+        assert v[f"dE_total_batch/d{p}"] == pytest.approx(mean[i], rel=1e-13, abs=1e-16)
+        start = [W1, B1, W2, B2]
+        flat = [*start[0].ravel(), *start[1], *start[2].ravel(), *start[3]]
+        assert v[f"{p}@1#{nxt}"] == pytest.approx(flat[i] - 0.5 * mean[i], rel=1e-13)
+    assert {key for key in v if key.startswith("w5@1#")} == {f"w5@1#{nxt}"}
+
+
 def test_a_shuffled_stochastic_epoch_and_a_summed_batch() -> None:
     v = explainer.from_dict(
         _doc(5, mode="stochastic", shuffle="numpy-rng", shuffle_seed=3), name="s"

@@ -25,7 +25,7 @@ from explainer.evaluate.backprop import Backprop
 from explainer.evaluate.curve import curve_steps
 from explainer.evaluate.graph_training import Descent
 from explainer.evaluate.hessian import Hessian, hessian
-from explainer.evaluate.quantities import CHANGE, as_json
+from explainer.evaluate.quantities import BATCH, CHANGE, as_json, example_key
 from explainer.evaluate.tangents import Tangents, push
 from explainer.foundation.errors import NumericError
 from explainer.graph import circuit
@@ -60,20 +60,38 @@ def keys(
     descent: Descent | None = None,
     steps: frozenset[int] | None = None,
 ) -> dict[str, Any]:
-    """Every wire's value (`q`), each local derivative (`dq/dx`) and each gradient of the output
-    (`df/dx`); for a graph that learns, each trained leaf after the worked step (`w0@1`) and
-    the change it made (`Δw0@1`), then each recorded step's trained leaves and named nodes
-    (`w0@3`, `L@3`; not the fixed leaves, nor the unnamed wires g1, g2, … of one gate each).
-    With a training set a step is an epoch: `L@3` is the output's mean over the examples after
-    three epochs, and the named nodes other than the output are not recorded."""
+    """Every wire's value (`q`), each local derivative (`dq/dx`), each gradient of the output
+    (`df/dx`) and, where a wire feeds several gates, each one's share of it (`df/dg*dg/dx`);
+    for a graph that learns, each trained leaf after the worked step (`w0@1`) and the change it
+    made (`Δw0@1`), then each recorded step's trained leaves and named nodes (`w0@3`, `L@3`;
+    not the fixed leaves, nor the unnamed wires g1, g2, … of one gate each). With a training
+    set a step is an epoch: `L@3` is the output's mean over the examples after three epochs
+    (`L@0` before training), and the named nodes other than the output are not recorded; in
+    batch mode each example's gradient at the start (`dL/dw@1#2`) and their mean
+    (`dL_batch/dw`)."""
     out: dict[str, Any] = dict(run.values)
     out.update((f"d{f.gate}/d{f.wire}", f.local) for f in run.flows)
     out.update((f"d{c.output}/d{w}", run.gradients[w]) for w in c.wires)
+    out.update(  # a wire that feeds several gates: each one's share of its gradient
+        (share_key(c.output, f.gate, f.wire), f.downstream)
+        for w in c.wires
+        if len(c.consumers(w)) > 1
+        for f in run.shares(w)
+    )
     if descent is None:
         return out
     if not descent.epochs:  # with a training set, @1 is after the first epoch, not this step
         out.update((f"{u.key}@1", u.new) for u in descent.updates)
         out.update((f"{CHANGE}{u.key}@1", u.change) for u in descent.updates)
+    if descent.batch:  # each example's gradient as epoch 1 meets it, and the batch's mean
+        out.update(
+            (example_key(f"d{c.output}/d{u.key}", 1, r), g[i])
+            for r, g in enumerate(descent.batch, 1)
+            for i, u in enumerate(descent.updates)
+        )
+        out.update((f"d{c.output}{BATCH}/d{u.key}", u.gradient) for u in descent.updates)
+    if descent.epochs and c.output in descent.steps[0].values:  # the set's mean at the start
+        out[f"{c.output}@0"] = descent.steps[0].values[c.output]
     shown = [u.key for u in descent.updates] + [g.out for g in c.gates if g.named]
     for step in descent.steps[1:]:  # `steps`: those the table shows (None: every recorded one)
         if steps is None or step.k in steps:
@@ -90,6 +108,11 @@ def _derivatives(
     tangents = push(c, locals_, env, ar, s.tangent) if s.tangent else None
     columns = tuple(push(c, locals_, env, ar, n) for n, _ in c.leaves) if s.jacobian else ()
     return tangents, hessian(c, s.hessian, s.path) if s.hessian else None, columns
+
+
+def share_key(output: str, gate: str, wire: str) -> str:
+    """What gate sends back to a wire that feeds several: ∂f/∂g·∂g/∂x as `df/dg*dg/dx`."""
+    return f"d{output}/d{gate}*d{gate}/d{wire}"
 
 
 def jacobian_key(wire: str, leaf: str) -> str:

@@ -146,6 +146,7 @@ class Continued:
         )
         for step in more.steps[1:]:
             self._values.update(quantities.at_step(done.net, step))
+        self._values.update(quantities.trained_outputs(done.net, more))
         self._reached = k
 
 

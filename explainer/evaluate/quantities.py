@@ -23,7 +23,8 @@ from explainer.read.settings import Schedule
 
 DELTA_SIGN = {"minus": -1, "plus": 1}  # δ_j = sign · ∂L/∂net_j
 CHANGE = "Δ"  # Δw5@1 = w5@1 − w5, the change the worked step makes (U+0394)
-# out_o1@2#3: training-set row 3 as epoch 2 meets it, before its own update (claims only)
+# out_o1@2#3: training-set row 3 as epoch 2 meets it, before its own update (claims only);
+# out_o1#3@2: row 3's output after epoch 2, at the parameters the epoch ended with
 EXAMPLE = "#"
 
 Values = tuple[tuple[str, float | str], ...]
@@ -62,6 +63,7 @@ def values(
     out: dict[str, float | str] = {k: as_json(v) for k, v in ev.nodes}
     out.update((p.key, as_json(v)) for p, v in ev.partials)
     out.update((p.key, as_json(v)) for p, v in ev.input_gradients)
+    worked = worked_step(run)
     if not run.several:  # with a training set, @1 is after the first epoch, not this step
         out.update((f"{u.key}@1", as_json(u.new)) for u in ev.updates)
         out.update((f"{CHANGE}{u.key}@1", as_json(u.change)) for u in ev.updates)
@@ -71,6 +73,15 @@ def values(
             for name, x in u.shown
             if name in STATE_KEY
         )
+    elif worked != "1":  # after a first batch: what epoch 1's next update starts from, w5@1#3
+        out.update((f"{u.key}@{worked}", as_json(u.new)) for u in ev.updates)
+        out.update(
+            (state_key(name, u.key, worked), as_json(x))
+            for u in ev.updates
+            for name, x in u.shown
+            if name in CARRIED
+        )
+    out.update(batch_gradients(net, ev, run))
     out.update((f"delta_{name}", as_json(d)) for name, d in deltas(net, ev, delta_sign).items())
     if error_split:  # computed here, or already by the caller (the page shows it too)
         computed = (
@@ -79,22 +90,82 @@ def values(
             else evaluate.error_split(net, ev, run.path)
         )
         out.update(split(*computed))
+    if run.several and training.steps and training.steps[0].k == 0:  # the set's, at the start
+        out[f"{net.loss}@0"] = as_json(training.steps[0].loss)
     for step in training.steps[1:]:
         out.update(at_step(net, step))
         found = predicted(run, step.examples)
         if found is not None:  # a classifier's training set, after k epochs
             out.update((f"class_{r}@{step.k}", float(c)) for r, c in enumerate(found.predicted, 1))
             out[f"accuracy@{step.k}"] = found.accuracy
+    out.update(trained_outputs(net, training))
     return tuple(out.items())
 
 
-# An optimizer's quantities of the worked step, by the name rules/optimizers.py gives them.
-STATE_KEY = {"v": "v", "m": "m", "s": "s", "m_hat": "mhat", "s_hat": "shat"}
+def trained_outputs(net: Network, training: Training) -> dict[str, float | str]:
+    """Every training-set row's outputs after the last epoch, `out_o1#2@k` (row 2)."""
+    if len(training.predictions) < 2 or not training.steps:
+        return {}
+    return rows_out(net, training.steps[-1].k, training.predictions)
 
 
-def state_key(name: str, key: str, k: int = 1) -> str:
-    """An optimizer quantity's JSON key after k steps: m of w5 after the worked step → m_w5@1."""
+def rows_out(net: Network, k: int, rows: Sequence[Sequence[float]]) -> dict[str, float | str]:
+    """`out_o1#r@k`: row r's output after k epochs, at the parameters epoch k ended with."""
+    return {
+        f"{n.out}{EXAMPLE}{r}@{k}": as_json(o)
+        for r, row in enumerate(rows, 1)
+        for n, o in zip(net.outputs, row, strict=True)
+    }
+
+
+BATCH = "_batch"  # dE_total_batch/dw5: the gradient of the worked batch's loss
+
+
+def batch_gradients(net: Network, ev: Evaluation, run: Schedule) -> dict[str, float | str]:
+    """A step of several examples: each one's gradient as epoch 1 meets it, `dE_total/dw5@1#3`
+    (row 3 of the training set), and the batch's, their mean or sum, `dE_total_batch/dw5`."""
+    if not ev.batch:
+        return {}
+    rows = run.batching.first(len(run.examples))
+    out = {
+        example_key(Partial(net.loss, u.key).key, 1, r + 1): as_json(g[i])
+        for r, g in zip(rows, ev.batch, strict=True)
+        for i, u in enumerate(ev.updates)
+    }
+    out.update((Partial(f"{net.loss}{BATCH}", u.key).key, as_json(u.gradient)) for u in ev.updates)
+    return out
+
+
+# An optimizer's quantities of the worked step, by the name rules/optimizers.py gives them:
+# its state, Adam's bias-corrected moments, AdamW's decayed parameter w − η·λ·w and a
+# coupled penalty's gradient g + λ·w + λ₁·sign(w) (m_w5@1, mhat_w5@1, decayed_w5@1,
+# penalized_w5@1). Only the state is carried from one update to the next (m_w5@2#3).
+STATE_KEY = {
+    "v": "v",
+    "m": "m",
+    "s": "s",
+    "m_hat": "mhat",
+    "s_hat": "shat",
+    "decayed": "decayed",
+    "taken": "penalized",
+}
+CARRIED = frozenset({"v", "m", "s"})
+
+
+def state_key(name: str, key: str, k: int | str = 1) -> str:
+    """An optimizer quantity's JSON key after k steps: m of w5 after the worked step → m_w5@1;
+    `k` "1#3" as training-set row 3's update meets it in epoch 1."""
     return f"{STATE_KEY[name]}_{key}@{k}"
+
+
+def worked_step(run: Schedule) -> str:
+    """What follows `@` in the key of a result of the worked step: "1" with one example, or
+    when the first update ends epoch 1; else "1#r", the parameters and state that epoch 1's
+    second update, of row r (from 1), starts from."""
+    if not run.several:
+        return "1"
+    r = run.batching.second(len(run.examples))
+    return "1" if r is None else f"1{EXAMPLE}{r + 1}"
 
 
 def predicted(run: Schedule, outputs: Sequence[Sequence[float]]) -> Classes | None:
@@ -133,6 +204,7 @@ def at_step(net: Network, step: Step) -> dict[str, float | str]:
         for p, v in zip(net.params, step.params, strict=True)
         if p.trained
     )
+    out.update(rows_out(net, k, step.examples))  # recorded with a training set
     out.update(  # an optimizer's state after k steps (epochs): m_w5@3
         (state_key(name, p.key, k), as_json(v))
         for name, values in step.state
@@ -151,7 +223,8 @@ def per_example(
     net: Network, seen: Mapping[tuple[int, int], Seen], delta_sign: str
 ) -> dict[str, float | str]:
     """Each seen example's weighted sums, outputs, error signals δ = sign·∂L/∂net, loss terms
-    and loss, under `<key>@e#r` (r counted from 1, as a claim names a row)."""
+    and loss, and the trained parameters and optimizer state its update starts from, under
+    `<key>@e#r` (r counted from 1, as a claim names a row)."""
     out: dict[str, float | str] = {}
     sign = DELTA_SIGN[delta_sign]
     for (e, r), x in seen.items():
@@ -165,4 +238,16 @@ def per_example(
             (key(n.term), as_json(v)) for n, v in zip(net.outputs, x.terms, strict=True) if n.term
         )
         out[key(net.loss)] = as_json(x.loss)
+        trained = [(i, p.key) for i, p in enumerate(net.params) if p.trained]
+        out.update((key(k), as_json(x.params[i])) for i, k in trained if x.params)
+        out.update(
+            (key(Partial(net.loss, k).key), as_json(x.gradient[i]))
+            for i, k in trained
+            if x.gradient
+        )
+        out.update(  # m_w5@2#3: an optimizer's state as row 3's update meets it
+            (key(f"{STATE_KEY[name]}_{k}"), as_json(v[i]))
+            for name, v in x.state
+            for i, k in trained
+        )
     return out

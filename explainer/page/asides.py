@@ -112,7 +112,7 @@ def _shares(ctx: Context, shares: tuple[Share, ...]) -> list[Item]:
             rf"{ctx.num(x.value)}"
             for x in mine
         )
-        items.append(Display(rows))
+        items.append(Display(rows, ends=tuple(f"share_{x.weight}" for x in mine)))
     return items
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import sympy as sp
 
 from explainer.derive.derivation import Equation, LayerBlock, Local, Partial
+from explainer.evaluate.quantities import worked_step
 from explainer.evaluate.worked import Update
 from explainer.graph.network import sym
 from explainer.page import notation
@@ -582,9 +583,7 @@ def _update_displays(ctx: Context, updates: list[Update]) -> list[Item]:
     out: list[Item] = []
     for u in updates:
         rows = optimizer_rows(ctx, u, ctx.step_gradient(ctx.sym(u.key)))
-        # with a training set, @1 is the first epoch's: the worked step's state has no key
-        ends = tuple("" if ctx.view.run.schedule.several else e for _, e in rows)
-        out.append(Display(tuple(r for r, _ in rows), ends=ends))
+        out.append(Display(tuple(r for r, _ in rows), ends=tuple(e for _, e in rows)))
     return out
 
 
@@ -595,7 +594,8 @@ def _update_display(ctx: Context, updates: list[Update]) -> Display:
         update_row(ctx, u, op, ctx.step_gradient(ctx.sym(u.key)), ctx.factor_num(u.gradient))
         for u in updates
     )
-    return Display(rows, ends=tuple(updated_key(u.key) for u in updates))
+    step = worked_step(ctx.view.run.schedule)
+    return Display(rows, ends=tuple(updated_key(u.key, step) for u in updates))
 
 
 def _in_order(ctx: Context) -> list[Update]:

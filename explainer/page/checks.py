@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from explainer.check.findings import Finding, diagnosis
-from explainer.evaluate.quantities import CHANGE, EXAMPLE
+from explainer.evaluate.quantities import BATCH, CHANGE, EXAMPLE
 from explainer.foundation.precision import show
 from explainer.graph.network import sym
 from explainer.page import notation
@@ -50,7 +50,9 @@ def symbol(key: str, names: Names) -> str:
     """A claim's quantity, its step left out, in the page's symbols: w5@1 → w_{5},
     dE_total/dw5 → ∂E_total/∂w_5, Δw5@1 → Δw_5, delta_o1 → δ_o1, d2L/dw/db → ∂²L/∂w∂b,
     dot_q → q̇."""
-    name = key.partition("@")[0]
+    name = key.partition("@")[0].partition(EXAMPLE)[0]  # out_o1#3@2: row 3's, after 2 epochs
+    if "*" in name:  # d<f>/d<g>*d<g>/d<x>: one gate's share of a wire's gradient
+        return r" \cdot ".join(symbol(half, names) for half in name.split("*"))
     if name.count("/") == 2:  # d2<of>/d<a>/d<b>, a second derivative
         of, a, b = name.split("/")
         out = names.sym(of[2:])
@@ -63,9 +65,11 @@ def symbol(key: str, names: Names) -> str:
     if name.startswith(JACOBIAN) and "/" in name:  # J_<wire>/<leaf>, through the whole graph
         of, by = name.removeprefix(JACOBIAN).split("/")
         return rf"\frac{{\mathrm{{d}} {names.sym(of)}}}{{\mathrm{{d}} {names.sym(by)}}}"
-    if "/" in name:  # d<of>/d<by>
+    if "/" in name:  # d<of>/d<by>; dE_total_batch/dw5, the gradient of the worked batch's loss
         of, by = name.split("/")
-        return notation.partial(names.sym(of[1:]), names.sym(by[1:]), names.ordinary)
+        loss = of[1:].removesuffix(BATCH)
+        top = names.sym(loss) + ("^{(\\mathrm{batch})}" if loss != of[1:] else "")
+        return notation.partial(top, names.sym(by[1:]), names.ordinary)
     if name.startswith(TANGENT):
         return rf"\dot{{{names.sym(name.removeprefix(TANGENT))}}}"
     if name.startswith(CHANGE):
@@ -78,10 +82,15 @@ def symbol(key: str, names: Names) -> str:
 def when(key: str, names: Names, trained: bool) -> str:
     """When a printed quantity holds: after k training steps (key@k), or, on a page where some
     claim is about training, before it; "" on a page without training claims."""
-    _, at, k = key.partition("@")
+    name, at, k = key.partition("@")
     epoch, inside, row = k.partition(EXAMPLE)
     if inside:  # out_o1@2#3: row 3 as epoch 2 meets it
         return f"for example {int(row):,} in {names.unit} {int(epoch):,}, before its own update"
+    if EXAMPLE in name:  # out_o1#3@2: row 3's, after 2 epochs
+        mine = int(name.partition(EXAMPLE)[2])
+        return (
+            f"for example {mine:,} after {int(k):,} {plural(int(k), names.unit, names.unit + 's')}"
+        )
     if at:
         return f"after {int(k):,} {plural(int(k), names.unit, names.unit + 's')}"
     return "before training" if trained else ""

@@ -7,7 +7,7 @@ from typing import Any
 import sympy as sp
 
 from explainer.derive.derivation import Partial
-from explainer.evaluate.quantities import DELTA_SIGN
+from explainer.evaluate.quantities import DELTA_SIGN, worked_step
 from explainer.graph.network import Neuron, sym
 from explainer.page import notation
 from explainer.page.backward import backward_sections, layer_contexts, local_display
@@ -17,6 +17,7 @@ from explainer.page.model import Display, Item, Paragraph, Section, math, strong
 from explainer.page.words import (
     bracketed,
     chain_rows,
+    ending,
     layer_title,
     loss_noun,
     update_row,
@@ -127,7 +128,11 @@ def _delta(ctx: Context, n: Neuron, sign: int) -> list[Item]:
             ctx.num(_delta_value(ctx, n, sign)),
         ],
     )
-    return [*items, Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.")), Display(rows)]
+    return [
+        *items,
+        Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.")),
+        Display(rows, ends=ending(rows, f"delta_{n.name}")),
+    ]
 
 
 def _how(ctx: Context) -> str:
@@ -177,7 +182,10 @@ def _shortcut(ctx: Context, n: Neuron, sign: int) -> list[Item]:
         if on_paper
         else ""
     )
-    return [Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.{note}")), Display(rows)]
+    return [
+        Paragraph(text(strong(f"Neuron {n.name}"), f": {what}.{note}")),
+        Display(rows, ends=ending(rows, f"delta_{n.name}")),
+    ]
 
 
 def _delta_value(ctx: Context, n: Neuron, sign: int) -> Any:
@@ -193,7 +201,7 @@ def _delta_updates(ctx: Context, layer: int, sign: int) -> list[Item]:
     for u in ctx.ev.updates:
         if net.param(u.key).layer != layer:
             continue
-        ends.append(updated_key(u.key))
+        ends.append(updated_key(u.key, worked_step(ctx.view.run.schedule)))
         users = [j for j in net.neurons if u.key in j.weights or u.key == j.bias]
         terms_sym, terms_num = [], []
         for j in users:

@@ -97,7 +97,11 @@ def updates(r: GateResults, sym: Sym, num: Num) -> Section:
             )
         ),
         *_batch(r, sym, num),
-        Display(rows, ends=() if d.epochs else tuple(f"{u.key}@1" for u in d.updates)),
+        # with a training set, @1 is after epoch 1: this step's results only in batch mode
+        Display(
+            rows,
+            ends=() if d.epochs and not batch else tuple(f"{u.key}@1" for u in d.updates),
+        ),
     ]
     return Section("Updating the trained leaves", 2, tuple(items), "updates")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy as sp
 
-from explainer.check.gates import GateResults
+from explainer.check.gates import GateResults, share_key
 from explainer.derive.local import rule
 from explainer.draw import circuit_figure
 from explainer.draw.drawing import legible
@@ -265,7 +265,7 @@ def _gate_items(p: Page, g: Gate, flows: tuple[Flow, ...]) -> list[Item]:
         numbers = rf"{p.factor(f.upstream)} \cdot {p.factor(f.local)} = {p.num(f.downstream)}"
         if len(c.consumers(f.wire)) > 1:  # one share of its gradient; the sum comes later
             rows.append(f"{product} &= {numbers}")
-            ends.append("")
+            ends.append(share_key(out, g.out, f.wire))
         else:
             rows.append(f"{p.d(out, f.wire)} &= {product} = {numbers}")
             ends.append(f"d{out}/d{f.wire}")

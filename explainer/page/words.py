@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from explainer.evaluate.quantities import state_key
+from explainer.evaluate.quantities import CARRIED, state_key, worked_step
 from explainer.evaluate.worked import Update
 from explainer.graph.network import Network
 from explainer.page.context import Context
@@ -68,9 +68,10 @@ def chain_rows(lhs: str, forms: list[str], per_line: int = 0) -> tuple[str, ...]
     return tuple(rows)
 
 
-def updated_key(key: str) -> str:
-    """A parameter's JSON key after the worked step (step 1): w5 → w5@1."""
-    return f"{key}@1"
+def updated_key(key: str, step: str = "1") -> str:
+    """A parameter's key after the worked step: w5 → w5@1 (`step`, quantities.worked_step:
+    "1#3" where epoch 1 goes on with row 3, after a first batch of a training set)."""
+    return f"{key}@{step}"
 
 
 def ending(rows: tuple[str, ...], key: str) -> tuple[str, ...]:
@@ -216,7 +217,13 @@ def _orders(net: Network, li: int) -> set[str]:
 # state before the worked step is 0: it is the optimizer's first step (t = 1).
 
 
-def _decayed(ctx: Context, u: Update, g: str) -> tuple[list[tuple[str, str]], str, str]:
+def _key(name: str, key: str, step: str) -> str:
+    """An optimizer quantity's key after the worked step; after a first batch (`step` "1#r",
+    what epoch 1's next update starts from) only the state it carries has one."""
+    return state_key(name, key, step) if step == "1" or name in CARRIED else ""
+
+
+def _decayed(ctx: Context, u: Update, g: str, step: str) -> tuple[list[tuple[str, str]], str, str]:
     """The coupled penalties' row, if any (g + λ·w + λ₁·sign(w)), and the gradient symbol and
     number the rule then takes."""
     h, opt = ctx.scenario.optimizer_settings, OPTIMIZERS[ctx.scenario.optimizer]
@@ -230,7 +237,11 @@ def _decayed(ctx: Context, u: Update, g: str) -> tuple[list[tuple[str, str]], st
         for x in penalties
     )
     row = rf"{symbols} &= {ctx.factor_num(u.gradient)}{numbers} = {ctx.num(taken)}"
-    return [(row, "")], rf"\left({symbols}\right)", ctx.factor_num(taken)
+    return (
+        [(row, _key("taken", u.key, step))],
+        rf"\left({symbols}\right)",
+        ctx.factor_num(taken),
+    )
 
 
 def penalized(g: str, w: str, penalties: Iterable[Penalty]) -> str:
@@ -258,7 +269,8 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
     w, eta = ctx.sym(u.key), ctx.scenario.rate_symbol
     lr, n = ctx.num(ctx.scenario.learning_rate), ctx.num
     shown = dict(u.shown)
-    rows, g, gn = _decayed(ctx, u, g)
+    at = worked_step(ctx.view.run.schedule)
+    rows, g, gn = _decayed(ctx, u, g, at)
     old = ctx.factor_num(u.old)
     if name == "adamw" and h.weight_decay:
         decayed = shown["decayed"]  # the rule's own w − η·λ·w
@@ -266,7 +278,7 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
             (
                 rf"{w}' &= {w} - {eta} \cdot \lambda \cdot {w} = {old} - {lr} \cdot "
                 rf"{n(h.weight_decay)} \cdot {old} = {n(decayed)}",
-                "",
+                _key("decayed", u.key, at),
             )
         )
         w, old = f"{w}'", ctx.factor_num(decayed)
@@ -279,7 +291,7 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
             (
                 rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot {g} = {old} - {lr} \cdot {gn} = "
                 rf"{n(u.new)}",
-                f"{u.key}@1",
+                updated_key(u.key, at),
             )
         )
     elif name in ("momentum", "nesterov"):
@@ -288,7 +300,7 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
             (
                 rf"{state('v')}^{{+}} &= \mu \cdot {state('v')} + {g} = {mu} \cdot 0 + {gn} = "
                 rf"{n(shown['v'])}",
-                state_key("v", u.key),
+                _key("v", u.key, at),
             )
         )
         step = (
@@ -304,7 +316,7 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
             (
                 rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot {step[0]} = {old} - {lr} \cdot "
                 rf"{step[1]} = {n(u.new)}",
-                f"{u.key}@1",
+                updated_key(u.key, at),
             )
         )
     elif name == "rmsprop":
@@ -313,13 +325,13 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
             (
                 rf"{state('s')}^{{+}} &= \alpha \cdot {state('s')} + (1 - \alpha) \cdot {_squared(g)}"
                 rf" = {n(a)} \cdot 0 + {n(1 - a)} \cdot {gn}^{{2}} = {n(shown['s'])}",
-                state_key("s", u.key),
+                _key("s", u.key, at),
             ),
             (
                 rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot \frac{{{g}}}"
                 rf"{{\sqrt{{{state('s')}^{{+}}}} + \epsilon}} = {old} - {lr} \cdot "
                 rf"\frac{{{gn}}}{{\sqrt{{{n(shown['s'])}}} + {n(h.epsilon)}}} = {n(u.new)}",
-                f"{u.key}@1",
+                updated_key(u.key, at),
             ),
         ]
     else:  # adam, adamw
@@ -328,13 +340,13 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
             (
                 rf"{state('m')}^{{+}} &= \beta_{{1}} \cdot {state('m')} + (1 - \beta_{{1}}) "
                 rf"\cdot {g} = {n(b1)} \cdot 0 + {n(1 - b1)} \cdot {gn} = {n(shown['m'])}",
-                state_key("m", u.key),
+                _key("m", u.key, at),
             ),
             (
                 rf"{state('s')}^{{+}} &= \beta_{{2}} \cdot {state('s')} + (1 - \beta_{{2}}) "
                 rf"\cdot {_squared(g)} = {n(b2)} \cdot 0 + {n(1 - b2)} \cdot {gn}^{{2}} = "
                 rf"{n(shown['s'])}",
-                state_key("s", u.key),
+                _key("s", u.key, at),
             ),
         ]
         corrected = [
@@ -342,13 +354,13 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
                 rf"\hat{{m}}_{{{ctx.sym(u.key)}}} &= \frac{{{state('m')}^{{+}}}}"
                 rf"{{1 - \beta_{{1}}^{{t}}}} = \frac{{{n(shown['m'])}}}{{1 - {n(b1)}^{{1}}}} = "
                 rf"{n(shown['m_hat'])}",
-                state_key("m_hat", u.key),
+                _key("m_hat", u.key, at),
             ),
             (
                 rf"\hat{{s}}_{{{ctx.sym(u.key)}}} &= \frac{{{state('s')}^{{+}}}}"
                 rf"{{1 - \beta_{{2}}^{{t}}}} = \frac{{{n(shown['s'])}}}{{1 - {n(b2)}^{{1}}}} = "
                 rf"{n(shown['s_hat'])}",
-                state_key("s_hat", u.key),
+                _key("s_hat", u.key, at),
             ),
         ]
         # without the correction the step takes m⁺ and s⁺ themselves
@@ -364,7 +376,7 @@ def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
                 rf"{{\sqrt{{{s}}} + \epsilon}} = {old} - {lr} \cdot "
                 rf"\frac{{{ctx.factor_num(shown['m_hat'])}}}{{\sqrt{{{n(shown['s_hat'])}}} + "
                 rf"{n(h.epsilon)}}} = {n(u.new)}",
-                f"{u.key}@1",
+                updated_key(u.key, at),
             )
         )
     return rows

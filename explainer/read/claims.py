@@ -38,10 +38,13 @@ PRINTED = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _KEY = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+){0,2}"
 # a value, a change, a first derivative d<of>/d<by> or a second d2<of>/d<a>/d<b>, at a step;
 # or, with a training set, #r: row r as that epoch meets it (out_o1@2#3, before its update)
-# or a Jacobian entry J_<wire>/<leaf>
+# or a Jacobian entry J_<wire>/<leaf>, or one gate's share d<f>/d<g>*d<g>/d<x> of the gradient
+# of a wire that feeds several
+# or a training-set row's output after k epochs, out_o1#3@2
 CLAIM_KEY = re.compile(
-    rf"(?:d{_KEY}/d{_KEY}|d2{_KEY}/d{_KEY}/d{_KEY}|J_{_KEY}/{_KEY}|Δ?{_KEY})"
-    r"(?:@([0-9]+)(?:#([0-9]+))?)?"
+    rf"(?:d{_KEY}/d{_KEY}(?:\*d{_KEY}/d{_KEY})?|d2{_KEY}/d{_KEY}/d{_KEY}|J_{_KEY}/{_KEY}|Δ?{_KEY}"
+    r"|" + _KEY + r"#(?P<row>[0-9]+)(?=@[0-9]+$))"
+    r"(?:@(?P<step>[0-9]+)(?:#(?P<inside>[0-9]+))?)?"
 )
 
 
@@ -50,24 +53,7 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
     claims: list[Claim] = []
     for key, raw in r.table.items():
         where = r.key(key)
-        m = CLAIM_KEY.fullmatch(key)
-        if not m:
-            raise ScenarioError(
-                r.file,
-                where,
-                "a quantity's key such as w5, w5@1, Δw5@1, dE_total/dw5, d2L/dw/db or out_o1@2#3",
-                repr(key),
-            )
-        if m.group(1):
-            limits.step(r.file, where, m.group(1), "a claimed step")
-        if m.group(2) and (int(m.group(1)) < 1 or int(m.group(2)) < 1):
-            raise ScenarioError(
-                r.file,
-                where,
-                "an epoch and a training-set row, each counted from 1 (out_o1@1#1: the first "
-                "row as the first epoch meets it)",
-                repr(key),
-            )
+        _check_key(r, where, key, limits)
         note: str = ""
         source: str = ""
         work: Node | None = None
@@ -93,6 +79,35 @@ def read_claims(top: Reader, limits: Limits) -> tuple[Claim, ...]:
             printed = _printed(r, at, value, limits)
             claims.append(Claim(key, printed, note, work, operands, source))
     return tuple(claims)
+
+
+def _check_key(r: Reader, where: str, key: str, limits: Limits) -> None:
+    """A claim's key: one quantities.py makes, its step within the limits, its rows from 1."""
+    m = CLAIM_KEY.fullmatch(key)
+    if not m:
+        raise ScenarioError(
+            r.file,
+            where,
+            "a quantity's key such as w5, w5@1, Δw5@1, dE_total/dw5, d2L/dw/db or out_o1@2#3",
+            repr(key),
+        )
+    if m["step"]:
+        limits.step(r.file, where, m["step"], "a claimed step")
+    if m["inside"] and (int(m["step"]) < 1 or int(m["inside"]) < 1):
+        raise ScenarioError(
+            r.file,
+            where,
+            "an epoch and a training-set row, each counted from 1 (out_o1@1#1: the first "
+            "row as the first epoch meets it)",
+            repr(key),
+        )
+    if m["row"] and int(m["row"]) < 1:
+        raise ScenarioError(
+            r.file,
+            where,
+            "a training-set row counted from 1 (out_o1#1@5: the first row's output after 5 epochs)",
+            repr(key),
+        )
 
 
 Operands = tuple[tuple[str, str, str], ...]

@@ -86,6 +86,12 @@ class Batching:
         """The examples of the first update, the batch a page works in full."""
         return self.batches(next(self.epochs(n)))[0]
 
+    def second(self, n: int) -> int | None:
+        """The row (from 0) the second update of epoch 1 meets first: its parameters are the
+        first update's results. None: the first update ends the epoch."""
+        batches = self.batches(next(self.epochs(n)))
+        return batches[1][0] if len(batches) > 1 else None
+
     @property
     def summed(self) -> bool:
         return self.reduction == "sum"
