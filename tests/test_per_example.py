@@ -103,6 +103,14 @@ def _loop(
     return seen
 
 
+def _all_reproduced(doc: dict[str, Any], name: str) -> None:
+    """Every claim of the document is found and reproduced."""
+    found = explainer.from_dict(doc, name=name).verify()
+    assert len(found) == len(doc["claims"]) and all(f.reproduced for f in found), [
+        (f.claim.key, f.shown, f.claim.printed) for f in found
+    ]
+
+
 def test_an_example_inside_an_epoch_is_the_plain_loops() -> None:
     want = _loop(3)
     claims = {
@@ -111,10 +119,7 @@ def test_an_example_inside_an_epoch_is_the_plain_loops() -> None:
         "delta_h1@1#4": f"{want[(1, 4)]['delta_h1']:.8f}",
         "E_total@3#1": f"{want[(3, 1)]['E']:.6f}",
     }
-    found = explainer.from_dict(_doc(claims), name="seen").verify()
-    assert len(found) == 4 and all(f.reproduced for f in found), [
-        (f.claim.key, f.shown, f.claim.printed) for f in found
-    ]
+    _all_reproduced(_doc(claims), "seen")
 
 
 def test_the_parameters_and_gradients_a_row_meets_are_the_plain_loops() -> None:
@@ -129,10 +134,7 @@ def test_the_parameters_and_gradients_a_row_meets_are_the_plain_loops() -> None:
         "out_o#3@2": f"{want[(-2, 3)]['o']:.8f}",
         "out_o#4@1": f"{want[(-1, 4)]['o']:.8f}",
     }
-    found = explainer.from_dict(_doc(claims, steps=2), name="seen").verify()
-    assert len(found) == len(claims) and all(f.reproduced for f in found), [
-        (f.claim.key, f.shown, f.claim.printed) for f in found
-    ]
+    _all_reproduced(_doc(claims, steps=2), "seen")
 
 
 def test_an_optimizers_state_a_row_meets_is_the_plain_loops() -> None:
@@ -145,10 +147,7 @@ def test_an_optimizers_state_a_row_meets_is_the_plain_loops() -> None:
         "w5@2#1": f"{want[(2, 1)]['w5']:.8f}",
         "out_o@2#4": f"{want[(2, 4)]['o']:.8f}",
     }
-    found = explainer.from_dict(_doc(claims, optimizer="adam"), name="adam").verify()
-    assert len(found) == len(claims) and all(f.reproduced for f in found), [
-        (f.claim.key, f.shown, f.claim.printed) for f in found
-    ]
+    _all_reproduced(_doc(claims, optimizer="adam"), "adam")
 
 
 def test_the_worked_steps_results_after_a_first_example_are_the_next_rows_start() -> None:
