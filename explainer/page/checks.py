@@ -91,8 +91,10 @@ def when(key: str, names: Names, trained: bool) -> str:
         return (
             f"for example {mine:,} after {int(k):,} {plural(int(k), names.unit, names.unit + 's')}"
         )
-    if at:
+    if at and int(k):
         return f"after {int(k):,} {plural(int(k), names.unit, names.unit + 's')}"
+    if at:  # E_total@0: the training set's loss before the first epoch
+        return "before training"
     return "before training" if trained else ""
 
 
