@@ -25,6 +25,7 @@ from explainer.page.model import (
     strong,
     text,
 )
+from explainer.page.update_rule import intro, optimizer_rows, writer
 from explainer.page.words import (
     WRAP_TERMS,
     chain_rows,
@@ -33,7 +34,6 @@ from explainer.page.words import (
     listing,
     loss_noun,
     neuron_of,
-    optimizer_rows,
     plural,
     terms,
     update_order,
@@ -42,7 +42,6 @@ from explainer.page.words import (
     weight_sub,
 )
 from explainer.rules.activations import LOSSES, residual
-from explainer.rules.optimizers import OPTIMIZERS, PENALTIES
 
 CHAIN = (
     " directly, so {it} split by the chain rule into local derivatives, starting at the output "
@@ -523,53 +522,9 @@ _OP = {True: "+", False: "-"}  # ascent climbs ∂P/∂w, descent goes against �
 
 def _optimizer_intro(ctx: Context) -> Paragraph:
     """What the optimizer does, with its settings and the state it starts from."""
-    s = ctx.scenario
-    opt, h = OPTIMIZERS[s.optimizer], s.optimizer_settings
-    names = {
-        "momentum": r"\mu",
-        "beta1": r"\beta_{1}",
-        "beta2": r"\beta_{2}",
-        "epsilon": r"\epsilon",
-        "alpha": r"\alpha",
-    }
-    settings = [math(f"{names[k]} = {ctx.num(getattr(h, k))}") for k in opt.settings if k in names]
-    corrected = (
-        {
-            True: " Each running mean is corrected for starting at 0 (bias correction).",
-            False: " Its running means are not corrected for starting at 0 (no bias correction).",
-        }[h.bias_correction]
-        if "bias_correction" in opt.settings
-        else ""
-    )
-    settings += [
-        math(rf"{x.symbol} = {ctx.num(getattr(h, x.setting))}")
-        for x in PENALTIES
-        if getattr(h, x.setting)
-    ]
-    decay = "".join(" " + x.coupled for x in opt.coupled(h))
-    if h.weight_decay and opt.decoupled:
-        decay = (
-            " Weight decay is decoupled (AdamW): each parameter first shrinks by η·λ·w, then the "
-            "rule runs on the loss's gradient." + decay
-        )
     return Paragraph(
         text(
-            f"The parameters are updated by {opt.describe}, with ",
-            math(f"{s.rate_symbol} = {ctx.num(s.learning_rate)}"),
-            *((", ", *listing(settings)) if settings else ()),
-            ". Its state " if opt.state else ".",
-            *(
-                (
-                    *listing(math(x) for x in opt.state),
-                    " starts at 0 for every parameter, so the worked step is its first, ",
-                    math("t = 1"),
-                    ".",
-                )
-                if opt.state
-                else ()
-            ),
-            decay,
-            corrected,
+            *intro(writer(ctx), "parameters", "parameter"),
             " " + update_order(ctx.net, ctx.plan.update).capitalize() + ".",
         )
     )
@@ -582,7 +537,7 @@ def _update_displays(ctx: Context, updates: list[Update]) -> list[Item]:
         return [_update_display(ctx, updates)]
     out: list[Item] = []
     for u in updates:
-        rows = optimizer_rows(ctx, u, ctx.step_gradient(ctx.sym(u.key)))
+        rows = optimizer_rows(writer(ctx), u, ctx.step_gradient(ctx.sym(u.key)))
         out.append(Display(tuple(r for r, _ in rows), ends=tuple(e for _, e in rows)))
     return out
 

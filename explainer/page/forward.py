@@ -17,6 +17,7 @@ from explainer.page.model import (
     strong,
     text,
 )
+from explainer.page.update_rule import moved_by, writer
 from explainer.page.words import (
     chain_rows,
     ending,
@@ -26,7 +27,6 @@ from explainer.page.words import (
     layer_title,
     listing,
     loss_noun,
-    moved_by,
     plural,
     update_order,
 )
@@ -110,7 +110,7 @@ def _how_moved(ctx: Context) -> str:
     """Gradient descent (or ascent), or the optimizer that moves the parameters."""
     if ctx.view.run.schedule.plain:
         return f"gradient {ctx.plan.direction}"
-    return moved_by(ctx)
+    return moved_by(writer(ctx))
 
 
 def _loss(ctx: Context) -> Prose:

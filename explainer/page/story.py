@@ -19,12 +19,11 @@ from explainer.page import matrix, notation
 from explainer.page.backward import layer_contexts
 from explainer.page.context import Context
 from explainer.page.model import Display, Item, Paragraph, Prose, Section, Seg, Table, math, text
+from explainer.page.update_rule import moved_by, optimizer_rule, writer
 from explainer.page.words import (
     chain_rows,
     epoch_loss,
     first_batch,
-    moved_by,
-    optimizer_rule,
     plural,
     training_unit,
 )
@@ -66,7 +65,7 @@ def _updates(ctx: Context) -> Prose:
     kind = "mini-batch" if s.mode == "minibatch" else "batch"
     batch = f"{kind} gradient {way}{mean}" if ctx.ev.batch else f"gradient {way} "
     if not ctx.view.run.schedule.plain:  # an optimizer's step, not plain descent's
-        batch = f"one step of {moved_by(ctx)}" + (mean if ctx.ev.batch else " ")
+        batch = f"one step of {moved_by(writer(ctx))}" + (mean if ctx.ev.batch else " ")
         return text(f"{batch}with ", math(f"{rate} = {ctx.num(ctx.scenario.learning_rate)}"))
     return text(
         f"one step of {batch}with ", math(f"{rate} = {ctx.num(ctx.scenario.learning_rate)}")
@@ -313,7 +312,7 @@ def rules(ctx: Context) -> tuple[str, ...]:
     if ctx.view.run.schedule.plain:
         rows.append(rf"w^{{+}} &= w {op} {ctx.scenario.rate_symbol} \cdot {ctx.step_gradient('w')}")
     else:  # an optimizer's rule, its state named as the updates section names it
-        rows += optimizer_rule(ctx)
+        rows += optimizer_rule(writer(ctx), ctx.step_gradient("w"))
     if ctx.ev.batch:  # the mean a batch step takes
         rows.append(ctx.batch_mean().replace(" = ", " &= ", 1))
     return tuple(rows)

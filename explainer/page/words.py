@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from explainer.evaluate.quantities import CARRIED, state_key, worked_step
 from explainer.evaluate.worked import Update
 from explainer.graph.network import Network
 from explainer.page.context import Context
@@ -14,7 +13,6 @@ from explainer.page.model import Seg, math
 from explainer.read.scenario import Scenario
 from explainer.rules.activations import LOSSES
 from explainer.rules.batching import SHUFFLES
-from explainer.rules.optimizers import OPTIMIZERS, PENALTIES, Penalty
 
 
 def listing(items: Iterable[Seg | str], last: str = "and") -> list[Seg | str]:
@@ -146,16 +144,6 @@ def update_row(ctx: Context, u: Update, op: str, change: str, change_numbers: st
     )
 
 
-def moved_by(ctx: Context) -> str:
-    """The optimizer with its penalties, in prose: "Adam", "gradient descent with an L1
-    penalty 0.05" (with a penalty, descent is no longer plain)."""
-    s = ctx.scenario
-    h = s.optimizer_settings
-    name = "gradient descent" if s.optimizer == "sgd" else OPTIMIZERS[s.optimizer].name_in_prose
-    penalties = [f"{x.words} {getattr(h, x.setting):g}" for x in PENALTIES if getattr(h, x.setting)]
-    return name + (" with " + " and ".join(penalties) if penalties else "")
-
-
 def bracketed(terms: list[str]) -> str:
     """A sum in parentheses, or its one term alone."""
     return terms[0] if len(terms) == 1 else rf"\left({' + '.join(terms)}\right)"
@@ -210,225 +198,6 @@ def _orders(net: Network, li: int) -> set[str]:
                 o for o, sub in (("source", f"{i}{j}"), ("target", f"{j}{i}")) if digits != sub
             }
     return orders
-
-
-# An optimizer's update of one parameter, written out (rules/optimizers.py computes it): rows
-# of the rule in symbols, then with numbers, each with the JSON key its value ends with. The
-# state before the worked step is 0: it is the optimizer's first step (t = 1).
-
-
-def _key(name: str, key: str, step: str) -> str:
-    """An optimizer quantity's key after the worked step; after a first batch (`step` "1#r",
-    what epoch 1's next update starts from) only the state it carries has one."""
-    return state_key(name, key, step) if step == "1" or name in CARRIED else ""
-
-
-def _decayed(ctx: Context, u: Update, g: str, step: str) -> tuple[list[tuple[str, str]], str, str]:
-    """The coupled penalties' row, if any (g + λ·w + λ₁·sign(w)), and the gradient symbol and
-    number the rule then takes."""
-    h, opt = ctx.scenario.optimizer_settings, OPTIMIZERS[ctx.scenario.optimizer]
-    w, penalties = ctx.sym(u.key), opt.coupled(h)
-    if not penalties:
-        return [], g, ctx.factor_num(u.gradient)
-    taken = dict(u.shown)["taken"]  # the rule's own g + Σ λ·d(term)/dw
-    symbols = penalized(g, w, penalties)
-    numbers = "".join(
-        rf" + {ctx.num(getattr(h, x.setting))} \cdot " + x.term.format(w=ctx.factor_num(u.old))
-        for x in penalties
-    )
-    row = rf"{symbols} &= {ctx.factor_num(u.gradient)}{numbers} = {ctx.num(taken)}"
-    return (
-        [(row, _key("taken", u.key, step))],
-        rf"\left({symbols}\right)",
-        ctx.factor_num(taken),
-    )
-
-
-def penalized(g: str, w: str, penalties: Iterable[Penalty]) -> str:
-    """g + λ·w + λ₁·sign(w): a gradient with the coupled penalties' gradients joined."""
-    return g + "".join(rf" + {x.symbol} \cdot {x.term.format(w=w)}" for x in penalties)
-
-
-def optimizer_rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
-    """The rows of one parameter's update by the scenario's optimizer, with the keys they end
-    with (`g`: the gradient's symbol): each rule in symbols on one row, with its numbers on the
-    next (a row of both would not fit the page)."""
-    return [half for row in _rows(ctx, u, g) for half in _two(row)]
-
-
-def _two(row: tuple[str, str]) -> list[tuple[str, str]]:
-    """`lhs &= symbols = numbers = value` as `lhs &= symbols` and `&= numbers = value`."""
-    text, key = row
-    lhs, _, rest = text.partition(" &= ")
-    symbols, _, numbers = rest.partition(" = ")
-    return [(f"{lhs} &= {symbols}", ""), (f"&= {numbers}", key)]
-
-
-def _rows(ctx: Context, u: Update, g: str) -> list[tuple[str, str]]:
-    h, name = ctx.scenario.optimizer_settings, ctx.scenario.optimizer
-    w, eta = ctx.sym(u.key), ctx.scenario.rate_symbol
-    lr, n = ctx.num(ctx.scenario.learning_rate), ctx.num
-    shown = dict(u.shown)
-    at = worked_step(ctx.view.run.schedule)
-    rows, g, gn = _decayed(ctx, u, g, at)
-    old = ctx.factor_num(u.old)
-    if name == "adamw" and h.weight_decay:
-        decayed = shown["decayed"]  # the rule's own w − η·λ·w
-        rows.append(
-            (
-                rf"{w}' &= {w} - {eta} \cdot \lambda \cdot {w} = {old} - {lr} \cdot "
-                rf"{n(h.weight_decay)} \cdot {old} = {n(decayed)}",
-                _key("decayed", u.key, at),
-            )
-        )
-        w, old = f"{w}'", ctx.factor_num(decayed)
-
-    def state(x: str) -> str:
-        return f"{x}_{{{ctx.sym(u.key)}}}"
-
-    if name == "sgd":  # with weight decay: the decayed gradient, then plain descent
-        rows.append(
-            (
-                rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot {g} = {old} - {lr} \cdot {gn} = "
-                rf"{n(u.new)}",
-                updated_key(u.key, at),
-            )
-        )
-    elif name in ("momentum", "nesterov"):
-        mu = n(h.momentum)
-        rows.append(
-            (
-                rf"{state('v')}^{{+}} &= \mu \cdot {state('v')} + {g} = {mu} \cdot 0 + {gn} = "
-                rf"{n(shown['v'])}",
-                _key("v", u.key, at),
-            )
-        )
-        step = (
-            rf"{state('v')}^{{+}}",
-            ctx.factor_num(shown["v"]),
-        )
-        if name == "nesterov":
-            step = (
-                rf"\left({g} + \mu \cdot {state('v')}^{{+}}\right)",
-                rf"\left({gn} + {mu} \cdot {ctx.factor_num(shown['v'])}\right)",
-            )
-        rows.append(
-            (
-                rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot {step[0]} = {old} - {lr} \cdot "
-                rf"{step[1]} = {n(u.new)}",
-                updated_key(u.key, at),
-            )
-        )
-    elif name == "rmsprop":
-        a = h.alpha
-        rows += [
-            (
-                rf"{state('s')}^{{+}} &= \alpha \cdot {state('s')} + (1 - \alpha) \cdot {_squared(g)}"
-                rf" = {n(a)} \cdot 0 + {n(1 - a)} \cdot {gn}^{{2}} = {n(shown['s'])}",
-                _key("s", u.key, at),
-            ),
-            (
-                rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot \frac{{{g}}}"
-                rf"{{\sqrt{{{state('s')}^{{+}}}} + \epsilon}} = {old} - {lr} \cdot "
-                rf"\frac{{{gn}}}{{\sqrt{{{n(shown['s'])}}} + {n(h.epsilon)}}} = {n(u.new)}",
-                updated_key(u.key, at),
-            ),
-        ]
-    else:  # adam, adamw
-        b1, b2 = h.beta1, h.beta2
-        rows += [
-            (
-                rf"{state('m')}^{{+}} &= \beta_{{1}} \cdot {state('m')} + (1 - \beta_{{1}}) "
-                rf"\cdot {g} = {n(b1)} \cdot 0 + {n(1 - b1)} \cdot {gn} = {n(shown['m'])}",
-                _key("m", u.key, at),
-            ),
-            (
-                rf"{state('s')}^{{+}} &= \beta_{{2}} \cdot {state('s')} + (1 - \beta_{{2}}) "
-                rf"\cdot {_squared(g)} = {n(b2)} \cdot 0 + {n(1 - b2)} \cdot {gn}^{{2}} = "
-                rf"{n(shown['s'])}",
-                _key("s", u.key, at),
-            ),
-        ]
-        corrected = [
-            (
-                rf"\hat{{m}}_{{{ctx.sym(u.key)}}} &= \frac{{{state('m')}^{{+}}}}"
-                rf"{{1 - \beta_{{1}}^{{t}}}} = \frac{{{n(shown['m'])}}}{{1 - {n(b1)}^{{1}}}} = "
-                rf"{n(shown['m_hat'])}",
-                _key("m_hat", u.key, at),
-            ),
-            (
-                rf"\hat{{s}}_{{{ctx.sym(u.key)}}} &= \frac{{{state('s')}^{{+}}}}"
-                rf"{{1 - \beta_{{2}}^{{t}}}} = \frac{{{n(shown['s'])}}}{{1 - {n(b2)}^{{1}}}} = "
-                rf"{n(shown['s_hat'])}",
-                _key("s_hat", u.key, at),
-            ),
-        ]
-        # without the correction the step takes m⁺ and s⁺ themselves
-        m, s = (
-            (rf"\hat{{m}}_{{{ctx.sym(u.key)}}}", rf"\hat{{s}}_{{{ctx.sym(u.key)}}}")
-            if h.bias_correction
-            else (f"{state('m')}^{{+}}", f"{state('s')}^{{+}}")
-        )
-        rows += corrected if h.bias_correction else []
-        rows.append(
-            (
-                rf"{ctx.sym(u.key)}^{{+}} &= {w} - {eta} \cdot \frac{{{m}}}"
-                rf"{{\sqrt{{{s}}} + \epsilon}} = {old} - {lr} \cdot "
-                rf"\frac{{{ctx.factor_num(shown['m_hat'])}}}{{\sqrt{{{n(shown['s_hat'])}}} + "
-                rf"{n(h.epsilon)}}} = {n(u.new)}",
-                updated_key(u.key, at),
-            )
-        )
-    return rows
-
-
-def _squared(g: str) -> str:
-    """g², bracketed where g is a fraction or a sum (∂E/∂w squared, not its denominator)."""
-    return f"{g}^{{2}}" if g.startswith(r"\left(") else rf"\left({g}\right)^{{2}}"
-
-
-# Each optimizer's rule in general, for the summary: {g} the gradient the step takes (with
-# coupled weight decay, g + λ·w), {eta} the rate's symbol, {w} the parameter (AdamW: w' after
-# its decay).
-RULES: dict[str, tuple[str, ...]] = {
-    "sgd": (r"w^{{+}} &= {w} - {eta} \cdot {g}",),
-    "momentum": (r"v^{{+}} &= \mu \cdot v + {g}", r"w^{{+}} &= {w} - {eta} \cdot v^{{+}}"),
-    "nesterov": (
-        r"v^{{+}} &= \mu \cdot v + {g}",
-        r"w^{{+}} &= {w} - {eta} \cdot \left({g} + \mu \cdot v^{{+}}\right)",
-    ),
-    "rmsprop": (
-        r"s^{{+}} &= \alpha \cdot s + (1 - \alpha) \cdot {g2}",
-        r"w^{{+}} &= {w} - {eta} \cdot \frac{{{g}}}{{\sqrt{{s^{{+}}}} + \epsilon}}",
-    ),
-    "adam": (
-        r"m^{{+}} &= \beta_{{1}} \cdot m + (1 - \beta_{{1}}) \cdot {g}",
-        r"s^{{+}} &= \beta_{{2}} \cdot s + (1 - \beta_{{2}}) \cdot {g2}",
-        r"\hat{{m}} &= \frac{{m^{{+}}}}{{1 - \beta_{{1}}^{{t}}}} \quad "
-        r"\hat{{s}} = \frac{{s^{{+}}}}{{1 - \beta_{{2}}^{{t}}}}",
-        r"w^{{+}} &= {w} - {eta} \cdot \frac{{\hat{{m}}}}{{\sqrt{{\hat{{s}}}} + \epsilon}}",
-    ),
-}
-
-
-def optimizer_rule(ctx: Context) -> tuple[str, ...]:
-    """The scenario's update rule in general, weight decay included, one row per equation."""
-    name, h = ctx.scenario.optimizer, ctx.scenario.optimizer_settings
-    g, w, eta = ctx.step_gradient("w"), "w", ctx.scenario.rate_symbol
-    rows: tuple[str, ...] = ()
-    if h.weight_decay and name == "adamw":
-        rows, w = (rf"w' &= w - {eta} \cdot \lambda \cdot w",), "w'"
-    coupled = OPTIMIZERS[name].coupled(h)
-    if coupled:
-        g = rf"\left({penalized(g, 'w', coupled)}\right)"
-    g2 = _squared(g)
-    table = RULES["adam" if name == "adamw" else name]
-    if name in ("adam", "adamw") and not h.bias_correction:  # m⁺ and s⁺ themselves
-        table = (
-            *table[:2],
-            r"w^{{+}} &= {w} - {eta} \cdot \frac{{m^{{+}}}}{{\sqrt{{s^{{+}}}} + \epsilon}}",
-        )
-    return rows + tuple(r.format(g=g, g2=g2, w=w, eta=eta) for r in table)
 
 
 # How an epoch updates, by mode (a training set's; batching.Batching cuts it)
