@@ -18,7 +18,7 @@ from typing import Any
 from explainer.foundation.errors import ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
 from explainer.foundation.resources import resource_dir
-from explainer.read import graph_scenario, handout_spec, init_spec, toml_shape
+from explainer.read import graph_scenario, handout_spec, init_spec, optimizer_spec, toml_shape
 from explainer.read.arithmetic_spec import EXPECTED, parse_arithmetic
 from explainer.read.claims import Claim, read_claims
 from explainer.read.expressions import Node, Op, Ref
@@ -36,7 +36,7 @@ from explainer.rules.activations import (
 )
 from explainer.rules.batching import IN_ORDER, SHUFFLES, Batching
 from explainer.rules.operations import FUNCTIONS
-from explainer.rules.optimizers import DEFAULT_SETTINGS, OPTIMIZERS, PENALTIES, Settings
+from explainer.rules.optimizers import DEFAULT_SETTINGS, Settings
 
 BIAS_MODES = ("none", "shared", "per-neuron")
 UPDATE_ORDERS = ("simultaneous", "sequential")
@@ -293,8 +293,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
             "update",
             "until_loss",
             "mode",
-            "optimizer",
-            *SETTINGS,
+            *optimizer_spec.KEYS,
             *BATCHING,
         ),
         required=True,
@@ -378,7 +377,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         forecast=forecast,
         handout=handout_spec.read(top),
         init=init,
-        **_optimizer(file, training, loss.table.get("function", "half_sse")),
+        **_optimizer(training, loss.table.get("function", "half_sse")),
         mode=mode,
         batching=batching,
         update=training.get("update", training.choice(UPDATE_ORDERS), "simultaneous"),
@@ -571,21 +570,6 @@ def parameters(layers: tuple[Layer, ...]) -> int:
     return weights + sum(len(layer.bias_names) for layer in layers)
 
 
-SETTINGS = tuple(f.name for f in dataclasses.fields(Settings))
-PENALIZING = frozenset(x.setting for x in PENALTIES)  # settings every optimizer takes
-_FRACTION = (lambda x: 0 <= x < 1, "a number from 0 up to (not including) 1")  # a decay
-# Each numeric setting's range, as (holds, what it expects in words); the others are booleans.
-RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
-    "momentum": _FRACTION,
-    "beta1": _FRACTION,
-    "beta2": _FRACTION,
-    "alpha": _FRACTION,
-    "epsilon": (lambda x: x > 0, "a number above 0"),
-    "weight_decay": (lambda x: x >= 0, "a number of 0 or more"),
-    "l1": (lambda x: x >= 0, "a number of 0 or more"),
-}
-
-
 def _arithmetic(r: Reader) -> Callable[[str, object], str]:
     """[display] arithmetic: a spec --arithmetic takes (checked by its parser)."""
 
@@ -639,42 +623,11 @@ def _batching(file: str, training: Reader, n: int) -> tuple[str, Batching]:
     return mode, Batching(size, shuffle, seed, reduction)
 
 
-def _optimizer(file: str, training: Reader, loss: object) -> dict[str, Any]:
-    """`optimizer` and its settings from [training]: a setting the optimizer does not read is
-    refused (a penalty, weight_decay or l1, goes with every one), as is an optimizer or a
-    penalty on an objective climbed."""
-    name = training.get("optimizer", training.choice(tuple(OPTIMIZERS)), "sgd")
-    opt = OPTIMIZERS[name]
-    values: dict[str, Any] = {}  # float, or bool (bias_correction)
-    for key in SETTINGS:
-        if key not in training.table:
-            continue
-        if key not in PENALIZING and key not in opt.settings:
-            users = [o.name for o in OPTIMIZERS.values() if key in o.settings]
-            raise ScenarioError(
-                file,
-                training.key(key),
-                f"only with optimizer {' or '.join(users)}",
-                f"optimizer {name}",
-            )
-        if key not in RANGES:
-            values[key] = training.get(key, training.boolean)
-            continue
-        x = training.get(key, training.number)
-        holds, expected = RANGES[key]
-        if not holds(x):
-            raise ScenarioError(file, training.key(key), expected, repr(x))
-        values[key] = x
-    penalties = [k for k in PENALIZING if values.get(k)]
-    plain = name == "sgd" and not penalties
-    if not plain and isinstance(loss, str) and LOSSES.get(loss, LOSSES["half_sse"]).ascent:
-        raise ScenarioError(
-            file,
-            training.key("optimizer" if name != "sgd" else sorted(penalties)[0]),
-            "plain gradient ascent (sgd, no weight_decay or l1) on an objective climbed",
-            name if name != "sgd" else "sgd with a penalty",
-        )
-    return {"optimizer": name, "optimizer_settings": Settings(**values)}
+def _optimizer(training: Reader, loss: object) -> dict[str, Any]:
+    """`optimizer` and its settings (optimizer_spec.read), none on an objective climbed."""
+    ascent = isinstance(loss, str) and LOSSES.get(loss, LOSSES["half_sse"]).ascent
+    name, settings = optimizer_spec.read(training, ascent)
+    return {"optimizer": name, "optimizer_settings": settings}
 
 
 def _readers(file: str, raw: tuple[Any, ...]) -> list[Reader]:

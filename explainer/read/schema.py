@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from explainer.read import graph_scenario, handout_spec, init_spec, scenario
+from explainer.read import graph_scenario, handout_spec, init_spec, optimizer_spec, scenario
 from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from explainer.rules.batching import SHUFFLES
 from explainer.rules.operations import FUNCTIONS
@@ -141,7 +141,10 @@ def _network_form() -> Schema:
                 "until_loss": POSITIVE,
                 "mode": _one_of(scenario.MODES),
                 "optimizer": _one_of(list(OPTIMIZERS)),
-                **{k: NUMBER if k in scenario.RANGES else FLAG for k in scenario.SETTINGS},
+                **{
+                    k: NUMBER if k in optimizer_spec.RANGES else FLAG
+                    for k in optimizer_spec.SETTINGS
+                },
                 "batch_size": {"type": "integer", "minimum": 1},
                 "shuffle": _one_of(list(SHUFFLES)),
                 "shuffle_seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
