@@ -89,7 +89,16 @@ def test_training_on_a_data_set_is_independent_gradient_descent(mode: str) -> No
         assert v[f"w@{k}"] == pytest.approx(w, abs=1e-12)
         assert v[f"b@{k}"] == pytest.approx(b, abs=1e-12)
         assert v[f"L@{k}"] == pytest.approx(loss, abs=1e-12)
-    assert "w@1" in v and "Δw@1" not in v  # with a training set, @1 is after the first epoch
+    # with a training set, @1 is after the first epoch: a batch's worked update is epoch 1's;
+    # a stochastic one is example 1's alone, keyed as what example 2's update starts from
+    if mode == "batch":
+        assert v["Δw@1"] == pytest.approx(v["w@1"] - START["w"], abs=1e-15)
+    else:
+        x, t = ROWS[0]
+        r = START["w"] * x + START["b"] - t
+        assert v["w@1#2"] == pytest.approx(START["w"] - 0.05 * 2 * r * x, abs=1e-15)
+        assert v["Δb@1#2"] == pytest.approx(-0.05 * 2 * r, abs=1e-15)
+        assert "Δw@1" not in v
     assert "y@3" not in v  # a node but the output is per example: not recorded
 
 

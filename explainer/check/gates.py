@@ -10,6 +10,7 @@ expression and central finite differences.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +26,22 @@ from explainer.evaluate.backprop import Backprop
 from explainer.evaluate.curve import curve_steps
 from explainer.evaluate.graph_training import Descent
 from explainer.evaluate.hessian import Hessian, hessian
-from explainer.evaluate.quantities import BATCH, CHANGE, as_json, example_key
+from explainer.evaluate.quantities import (
+    BATCH,
+    CARRIED,
+    CHANGE,
+    EXAMPLE,
+    as_json,
+    example_key,
+    state_key,
+)
 from explainer.evaluate.tangents import Tangents, push
 from explainer.foundation.errors import NumericError
 from explainer.graph import circuit
 from explainer.graph.circuit import Circuit
 from explainer.read.cost import STEPWISE_LIMIT, table_steps
 from explainer.read.expressions import Node, Num, Op
-from explainer.read.graph_scenario import JACOBIAN, TANGENT, GraphScenario
+from explainer.read.graph_scenario import JACOBIAN, TANGENT, GraphScenario, GraphTraining
 from explainer.read.settings import ArithmeticSpec, GraphPlan
 
 
@@ -80,9 +89,17 @@ def keys(
     )
     if descent is None:
         return out
-    if not descent.epochs:  # with a training set, @1 is after the first epoch, not this step
-        out.update((f"{u.key}@1", u.new) for u in descent.updates)
-        out.update((f"{CHANGE}{u.key}@1", u.change) for u in descent.updates)
+    # the worked step's results: @1, or where a training set's epoch goes on after it, as the
+    # next update meets them (@1#2); with a batch, @1 is after the first epoch, this step
+    at = worked_step(descent)
+    out.update((f"{u.key}@{at}", u.new) for u in descent.updates)
+    out.update((f"{CHANGE}{u.key}@{at}", u.change) for u in descent.updates)
+    out.update(  # an optimizer's state and intermediate values (after a first update: its state)
+        (state_key(name, u.key, at), v)
+        for u in descent.updates
+        for name, v in u.shown
+        if at == "1" or name in CARRIED
+    )
     if descent.batch:  # each example's gradient as epoch 1 meets it, and the batch's mean
         out.update(
             (example_key(f"d{c.output}/d{u.key}", 1, r), g[i])
@@ -96,7 +113,19 @@ def keys(
     for step in descent.steps[1:]:  # `steps`: those the table shows (None: every recorded one)
         if steps is None or step.k in steps:
             out.update((f"{w}@{step.k}", step.values[w]) for w in shown if w in step.values)
+            out.update(
+                (state_key(name, leaf, step.k), v)
+                for leaf, state in step.state.items()
+                for name, v in state.items()
+            )
     return out
+
+
+def worked_step(d: Descent) -> str:
+    """What follows `@` in the keys of the worked step's results (quantities.worked_step for a
+    graph): "1", or in a stochastic epoch of several examples "1#2", the leaves and state that
+    example 2's update starts from."""
+    return f"1{EXAMPLE}2" if d.epochs and not d.batch and d.examples > 1 else "1"
 
 
 def _derivatives(
@@ -303,24 +332,38 @@ def _variants(plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...]) -> list[v
             return None
         return _trained(plan, (c, locals_), arithmetic.arithmetic(spec), k)
 
+    def trained_with(t: GraphTraining) -> Callable[[int], dict[str, Any] | None]:
+        other = dataclasses.replace(plan, scenario=dataclasses.replace(s, training=t))
+        return lambda k: _trained(other, (c, locals_), float64, max(k, 1))
+
+    t = s.training
+    if t is not None and not t.plain:  # an optimizer: float64 and simultaneous only
+        return [
+            *verify.optimizer_alternatives(
+                t.optimizer, t.settings, lambda h: trained_with(dataclasses.replace(t, settings=h))
+            ),
+            *_halved(plan, s),
+        ]
     out = [*verify.on_paper(on_paper), verify.in_float32(on_paper)]
-    if s.training:  # the other update order, trained to the claim's step
-        other = "sequential" if s.training.update == "simultaneous" else "simultaneous"
-        t = dataclasses.replace(s.training, update=other)
-        flipped = dataclasses.replace(plan, scenario=dataclasses.replace(s, training=t))
+    if t is not None:  # the other update order, trained to the claim's step
+        other = "sequential" if t.update == "simultaneous" else "simultaneous"
         out.append(
-            verify.Variant(
-                f"{other} updates", lambda k: _trained(flipped, (c, locals_), float64, max(k, 1))
-            )
+            verify.Variant(f"{other} updates", trained_with(dataclasses.replace(t, update=other)))
         )
+    return out + _halved(plan, s)
+
+
+def _halved(plan: GraphPlan, s: GraphScenario) -> list[verify.Variant]:
+    """The ½ of a squared-error output, written or left out (halved)."""
+    float64 = arithmetic.mode(ArithmeticSpec())
     half = halved(s)
-    if half is not None:  # the ½ of a squared error, written or left out
-        what, other_s = half
-        other_c = circuit.split(other_s)
-        built = (other_c, local.derive(other_c, s.path))
-        other_plan = dataclasses.replace(plan, scenario=other_s)
-        out.append(verify.Variant(what, lambda k: _trained(other_plan, built, float64, k)))
-    return out
+    if half is None:
+        return []
+    what, other_s = half
+    other_c = circuit.split(other_s)
+    built = (other_c, local.derive(other_c, s.path))
+    other_plan = dataclasses.replace(plan, scenario=other_s)
+    return [verify.Variant(what, lambda k: _trained(other_plan, built, float64, k))]
 
 
 def _carried(

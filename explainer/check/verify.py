@@ -37,7 +37,7 @@ from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario
 from explainer.rules.activations import LOSSES
 from explainer.rules.batching import Batching
-from explainer.rules.optimizers import OPTIMIZERS, PENALTIES
+from explainer.rules.optimizers import OPTIMIZERS, PENALTIES, Settings
 
 Values = dict[str, Any]
 
@@ -559,15 +559,11 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
                 trained(dataclasses.replace(s, layers=layers)),
             )
         )
-    if "bias_correction" in OPTIMIZERS[s.optimizer].settings:  # Adam's correction, or none
-        h = s.optimizer_settings
-        what = (
-            "Adam without its bias correction"
-            if h.bias_correction
-            else "Adam with its bias correction"
-        )
-        flipped = dataclasses.replace(h, bias_correction=not h.bias_correction)
-        out.append(Variant(what, trained(dataclasses.replace(s, optimizer_settings=flipped))))
+    out += optimizer_alternatives(
+        s.optimizer,
+        s.optimizer_settings,
+        lambda h: trained(dataclasses.replace(s, optimizer_settings=h)),
+    )
     if s.data and s.mode != "stochastic":  # an update of several examples: mean or sum
         b = s.batching
         flipped_b = dataclasses.replace(b, reduction="mean" if b.summed else "sum")
@@ -585,7 +581,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
                 trained(_in_order(s, in_order)),
             )
         )
-    out += _logged(s) + _after(s) + _unpenalized(s, trained) + _hand_set(s, trained)
+    out += _logged(s) + _after(s) + _hand_set(s, trained)
     out += _diagonal(s, trained)
     if s.loss in TWINS:
         loss, what = TWINS[s.loss]
@@ -636,18 +632,28 @@ def claimed_examples(s: Scenario) -> frozenset[tuple[int, int]]:
     return frozenset((epoch, row - 1) for _, epoch, row in _inside_epochs(s))
 
 
-def _unpenalized(s: Scenario, trained: Callable[[Scenario], Any]) -> list[Variant]:
-    """Each penalty the scenario sets, left out: a source that stepped on the loss's gradient
-    alone."""
-    h = s.optimizer_settings
-    return [
-        Variant(
-            f"without {x.words} ({x.setting} = 0)",
-            trained(dataclasses.replace(s, optimizer_settings=h.without(x.setting))),
+def optimizer_alternatives(
+    name: str, h: Settings, trained: Callable[[Settings], Callable[[int], Values | None]]
+) -> list[Variant]:
+    """The optimizer's conventions the other way (a network's and a graph's): Adam's bias
+    correction left out or put in, and each penalty the scenario sets left out (a source that
+    stepped on the loss's gradient alone). `trained`: the run with other settings."""
+    out = []
+    if "bias_correction" in OPTIMIZERS[name].settings:
+        what = (
+            "Adam without its bias correction"
+            if h.bias_correction
+            else "Adam with its bias correction"
         )
+        out.append(
+            Variant(what, trained(dataclasses.replace(h, bias_correction=not h.bias_correction)))
+        )
+    out += [
+        Variant(f"without {x.words} ({x.setting} = 0)", trained(h.without(x.setting)))
         for x in PENALTIES
         if getattr(h, x.setting)
     ]
+    return out
 
 
 def _hand_set(s: Scenario, trained: Callable[[Scenario], Any]) -> list[Variant]:

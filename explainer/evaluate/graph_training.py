@@ -5,13 +5,19 @@ at once (simultaneous), p ← p − η·∂f/∂p, where f is the graph's output
 run as the compiled loop generated from the gates (graph_step.py); in any other arithmetic
 (exact, on paper), and wherever the compiled loop meets a fault, by repeating the page's own
 backward pass, which also names the quantity at fault.
+
+An optimizer other than plain descent (momentum, Adam, …, or a penalty) moves each leaf by its
+row of rules/optimizers.py instead, with its state (v; m and s) carried per leaf from step to
+step, zero before the first; its step count t counts updates from 1 (with a training set, every
+example's update in a stochastic epoch). It runs in float64, by the stepwise pass (the compiled
+loop prints plain descent only); a training set's examples still take their compiled pass.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,19 +26,24 @@ from explainer.evaluate import backprop, graph_step
 from explainer.evaluate.arithmetic import ARITHMETIC, Arithmetic
 from explainer.evaluate.backprop import Backprop, Number
 from explainer.evaluate.curve import Watched, thin
-from explainer.evaluate.update import updated
+from explainer.evaluate.update import ops, updated
 from explainer.evaluate.worked import Update, mean
 from explainer.foundation.errors import NumericError
 from explainer.graph.circuit import Circuit
 from explainer.read.graph_scenario import GraphData, GraphTraining
+from explainer.rules.optimizers import OPTIMIZERS
+
+State = Mapping[str, Mapping[str, Number]]  # each trained leaf's optimizer state (v; m, s)
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """Every wire's value after k steps (k = 0: the starting values)."""
+    """Every wire's value after k steps (k = 0: the starting values), and the optimizer's state
+    of each trained leaf after them (none for plain descent)."""
 
     k: int
     values: Mapping[str, Number]
+    state: State = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class Descent:
     # example's first; the first update takes their mean. Empty otherwise.
     batch: tuple[tuple[Number, ...], ...] = ()
     epochs: bool = False  # a step is an epoch over a training set
+    examples: int = 0  # the training set's, 0 without one
 
     @property
     def taken(self) -> int:
@@ -56,12 +68,32 @@ class Descent:
         return next(s for s in self.steps if s.k == k)
 
 
-def updates(
-    run: Backprop, train: tuple[str, ...], rate: float, ar: Arithmetic
-) -> tuple[Update, ...]:
-    """Each trained leaf after one step of descent from the pass `run`:
-    new = p − η·∂f/∂p, each product carried as the arithmetic carries it (rounded on paper)."""
-    return moved(run.values, run.gradients, train, rate, ar)
+def updates(run: Backprop, t: GraphTraining, ar: Arithmetic) -> tuple[Update, ...]:
+    """Each trained leaf after the first step from the pass `run`: new = p − η·∂f/∂p, each
+    product carried as the arithmetic carries it (rounded on paper), or the optimizer's."""
+    return stepped(t, ar, run.values, run.gradients, 1, {})[0]
+
+
+def stepped(
+    t: GraphTraining,
+    ar: Arithmetic,
+    values: Mapping[str, Number],
+    gradients: Mapping[str, Number],
+    k: int,
+    state: State,
+) -> tuple[tuple[Update, ...], State]:
+    """Update k (from 1) of the trained leaves from their gradients, and the state after it:
+    plain descent, or the optimizer's rule from each leaf's state (zeros before the first)."""
+    if t.plain:
+        return moved(values, gradients, t.train, t.learning_rate, ar), state
+    opt, o, eta = OPTIMIZERS[t.optimizer], ops(ar), ar.number(t.learning_rate)
+    zero = dict.fromkeys(opt.state, ar.number(0.0))
+    out, after = [], {}
+    for leaf in t.train:
+        old, g = values[leaf], gradients[leaf]
+        new, after[leaf], shown = opt.step(o, t.settings, eta, k, old, g, state.get(leaf, zero))
+        out.append(Update(leaf, old, g, new, ar.settle(new - old), tuple(shown.items())))
+    return tuple(out), after
 
 
 def moved(
@@ -115,6 +147,7 @@ def stepwise(
     rows: list[Recorded] = []
     curve: list[tuple[int, float]] = []
     first: tuple[Update, ...] = ()
+    state: State = {}
     moved = moves(t, ar)
     watched = Watched() if t.until_loss is not None else None
     for k in range(steps + 1):
@@ -134,10 +167,10 @@ def stepwise(
         elif k in sample:
             curve.append((k, float(output)))
         if k == 0 or k in record or done:
-            rows.append(Recorded(k, dict(run.values)))
+            rows.append(Recorded(k, dict(run.values), state))
         if done:
             break
-        step = updates(run, t.train, t.learning_rate, ar)
+        step, state = stepped(t, ar, run.values, run.gradients, k + 1, state)
         first = first or step
         at = {**(at or {}), **{u.key: u.new for u in step}}
     return Descent(first, tuple(rows), thin(watched.points) if watched else tuple(curve))
@@ -164,7 +197,7 @@ def train(
     until = t.until_loss is not None
     loop = (
         graph_step.loop_for(c, locals_, t.train, sequential, until)
-        if ar.name == "float64"
+        if ar.name == "float64" and t.plain
         else None
     )
     if loop is None:
@@ -187,7 +220,7 @@ def train(
     first = first or backprop.run(c, locals_, ar, path=path, moved=moves(t, ar))
     wires = c.wires
     return Descent(
-        updates(first, t.train, t.learning_rate, ar) if rows[-1][0] else (),  # 0: stopped at once
+        updates(first, t, ar) if rows[-1][0] else (),  # 0: stopped at once
         tuple(
             Recorded(k, dict(zip(wires, map(np.float64, values), strict=True)))
             for k, values in rows
@@ -274,10 +307,11 @@ def epochs(
         each = [page.gradients, *(stepwise.gradient({**start, **x}) for x in examples[1:])]
         batch = tuple(tuple(g[w] for w in t.train) for g in each)
         taken = {w: mean(ar, [g[w] for g in each]) for w in t.train}
-        first_step = moved(start, taken, t.train, t.learning_rate, ar)
+        first_step = stepped(t, ar, start, taken, 1, {})[0]
     else:
-        first_step = updates(page, t.train, t.learning_rate, ar)
-    return Descent(first_step if rows[-1].k else (), tuple(rows), tuple(curve), batch, True)
+        first_step = updates(page, t, ar)
+    first_step = first_step if rows[-1].k else ()
+    return Descent(first_step, tuple(rows), tuple(curve), batch, True, len(examples))
 
 
 def _given(
@@ -333,7 +367,8 @@ def _epochs(
     output: str,
 ) -> tuple[list[Recorded], list[tuple[int, float]]]:
     leaves = dict(start)
-    eta = ar.number(t.learning_rate)
+    state: State = {}
+    n = 0  # updates so far: the optimizer's step count
     rows: list[Recorded] = []
     curve: list[tuple[int, float]] = []
     watched = Watched() if t.until_loss is not None else None
@@ -348,20 +383,34 @@ def _epochs(
             elif k in sample:
                 curve.append((k, float(loss)))
             if k == 0 or k in record or done:
-                rows.append(Recorded(k, {**{w: leaves[w] for w in t.train}, output: loss}))
+                rows.append(Recorded(k, {**{w: leaves[w] for w in t.train}, output: loss}, state))
             if done:
                 break
-            if t.mode == "batch":
-                each = [one.gradient({**leaves, **x}) for x in examples]
-                avg = {w: mean(ar, [e[w] for e in each]) for w in t.train}
-                leaves.update((w, updated(ar, eta, leaves[w], avg[w])) for w in t.train)
-                continue
-            for x in examples:
-                g = one.gradient({**leaves, **x})
-                leaves.update((w, updated(ar, eta, leaves[w], g[w])) for w in t.train)
+            for g in _taken(t, one, leaves, examples, ar):
+                n += 1
+                step, state = stepped(t, ar, leaves, g, n, state)
+                leaves.update((u.key, u.new) for u in step)
         except NumericError as e:
             raise _After(k, e) from None
     return rows, list(thin(watched.points)) if watched is not None else curve
+
+
+def _taken(
+    t: GraphTraining,
+    one: _Example,
+    leaves: Leaves,
+    examples: list[dict[str, Number]],
+    ar: Arithmetic,
+) -> Iterator[Mapping[str, Number]]:
+    """The gradients an epoch's updates take, one per update: batch, the mean over the
+    examples, (1/N)·Σₙ ∂fₙ/∂p; stochastic, each example's in turn, at the leaves as the
+    previous update left them (`leaves` is read as each one is asked for)."""
+    if t.mode == "batch":
+        each = [one.gradient({**leaves, **x}) for x in examples]
+        yield {w: mean(ar, [e[w] for e in each]) for w in t.train}
+        return
+    for x in examples:
+        yield one.gradient({**leaves, **x})
 
 
 def _finite(x: Number) -> bool:

@@ -146,11 +146,17 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
     ext = "tex" if options.fmt == "pdf" else options.fmt
     key = options.arithmetic or s.handout.arithmetic
     for_a_calculator(key)
-    if isinstance(s, Scenario) and (s.optimizer != "sgd" or s.optimizer_settings.penalized):
+    optimized = (
+        s.optimizer != "sgd" or s.optimizer_settings.penalized
+        if isinstance(s, Scenario)
+        else s.training is not None and not s.training.plain
+    )
+    if optimized:
         raise UsageError(  # a key's tolerance is measured on paper, where no optimizer runs
-            f"{s.path}: a handout for a network trained by an optimizer or with a penalty "
-            "(weight decay, L1) is not made yet (its key is worked on paper, and an optimizer "
-            "computes in float64); the page (explainer render) works its step"
+            f"{s.path}: a handout for a {'network' if isinstance(s, Scenario) else 'graph'} "
+            "trained by an optimizer or with a penalty (weight decay, L1) is not made yet (its "
+            "key is worked on paper, and an optimizer computes in float64); the page "
+            "(explainer render) works its step"
         )
     if isinstance(s, Scenario) and LOSSES[s.loss].over_layer:
         raise UsageError(  # its loss, a term of every class, is wider than a sheet's table

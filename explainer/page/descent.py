@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from explainer.check.gates import GateResults, shown
+from explainer.check.gates import GateResults, shown, worked_step
 from explainer.draw import figures
 from explainer.page.context import as_factor
 from explainer.page.model import Display, Figure, Item, Paragraph, Section, Table, math, text
@@ -21,7 +21,9 @@ from explainer.page.training import (
     numbers,
     step_columns,
 )
+from explainer.page.update_rule import Writer, intro, optimizer_rows
 from explainer.page.words import listing, plural, span
+from explainer.rules.optimizers import OPTIMIZERS
 
 Sym = Callable[[str], str]
 Num = Callable[[Any], str]
@@ -68,6 +70,8 @@ def updates(r: GateResults, sym: Sym, num: Num) -> Section:
     t, d = r.plan.scenario.training, r.view.training
     if t is None or d is None or not d.updates:
         return Section("", 2, ())
+    if not t.plain:
+        return _optimized(r, sym, num)
     out = r.view.circuit.output
     leaves = [sym(u.key) for u in d.updates]
     rate = num(t.learning_rate)
@@ -97,13 +101,43 @@ def updates(r: GateResults, sym: Sym, num: Num) -> Section:
             )
         ),
         *_batch(r, sym, num),
-        # with a training set, @1 is after epoch 1: this step's results only in batch mode
-        Display(
-            rows,
-            ends=() if d.epochs and not batch else tuple(f"{u.key}@1" for u in d.updates),
-        ),
+        Display(rows, ends=tuple(f"{u.key}@{worked_step(d)}" for u in d.updates)),
     ]
     return Section("Updating the trained leaves", 2, tuple(items), "updates")
+
+
+def _optimized(r: GateResults, sym: Sym, num: Num) -> Section:
+    """An optimizer's first step (t = 1) of every trained leaf, its rule written out with its
+    state from 0: a display per leaf, state rows first (rules/optimizers.py computed them)."""
+    t, d = r.plan.scenario.training, r.view.training
+    assert t is not None and d is not None
+    w = writer(r, sym, num)
+    out = sym(r.view.circuit.output)
+    batch = bool(d.batch)
+    given = len(d.updates) < len(r.view.circuit.leaves)
+    items: list[Item] = [
+        Paragraph(
+            text(
+                *intro(w, "trained leaves", "trained leaf"),
+                " Each takes its gradient ",
+                math(_gradient(out, "p", batch)),
+                *_from(r, out),
+                "; the other leaves are given and stay as they are." if given else ".",
+            )
+        ),
+        *_batch(r, sym, num),
+    ]
+    for u in d.updates:
+        rows = optimizer_rows(w, u, _gradient(out, sym(u.key), batch))
+        items.append(Display(tuple(x for x, _ in rows), ends=tuple(e for _, e in rows)))
+    return Section("Updating the trained leaves", 2, tuple(items), "updates")
+
+
+def writer(r: GateResults, sym: Sym, num: Num) -> Writer:
+    """A graph page's writer of an optimizer's rows: its training's rule, its names and numbers."""
+    t, d = r.plan.scenario.training, r.view.training
+    assert t is not None and d is not None
+    return Writer(t.optimizer, t.settings, RATE, t.learning_rate, worked_step(d), sym, num)
 
 
 def _gradient(out: str, leaf: str, batch: bool) -> str:
@@ -207,19 +241,23 @@ def training(r: GateResults, sym: Sym, num: Num) -> Section:
 
 
 def _repeating(r: GateResults, out: str) -> tuple[str | Any, ...]:
-    data = r.plan.scenario.data
+    data, t = r.plan.scenario.data, r.plan.scenario.training
+    carried = ""
+    if t is not None and OPTIMIZERS[t.optimizer].state:
+        state = " and ".join(OPTIMIZERS[t.optimizer].state)
+        carried = f" The optimizer's state ({state}) is carried from each update to the next."
     if data is None:
         return (
             "Repeating forward pass, backward pass and update from the values above (step "
             "0). The row for step k shows the trained leaves after k updates and the "
-            "forward pass they give.",
+            f"forward pass they give.{carried}",
         )
     n = len(data.rows)
     return (
         "Repeating the epoch from the values above (epoch 0). The row for epoch k shows the "
         "trained leaves after k epochs and, in the column ",
         math(out),
-        f", its mean over the {n:,} {plural(n, 'example', 'examples')} at those leaves.",
+        f", its mean over the {n:,} {plural(n, 'example', 'examples')} at those leaves.{carried}",
     )
 
 

@@ -18,12 +18,13 @@ from typing import Any, Literal, TypedDict, cast
 
 from explainer.foundation.errors import ScenarioError
 from explainer.foundation.limits import DEFAULT, Limits
-from explainer.read import files, handout_spec
+from explainer.read import files, handout_spec, optimizer_spec
 from explainer.read.claims import Claim, read_claims
 from explainer.read.expressions import Node, Op, operations, parse_at, refs
 from explainer.read.handout_spec import NO_HANDOUT, HandoutSpec
 from explainer.read.reader import NAME, Reader, kind
 from explainer.rules.operations import FUNCTIONS
+from explainer.rules.optimizers import DEFAULT_SETTINGS, Settings
 
 Grouping = Literal["operations", "nodes"]
 GROUPINGS = ("operations", "nodes")
@@ -65,6 +66,15 @@ class GraphTraining:
     # with a [data] set, a step is an epoch: stochastic, one update per example in order;
     # batch, one update from the mean of the examples' gradients
     mode: str = "stochastic"
+    # the update rule (rules/optimizers.OPTIMIZERS) and its settings, penalties included;
+    # anything but plain descent moves the leaves simultaneously, in float64
+    optimizer: str = "sgd"
+    settings: Settings = DEFAULT_SETTINGS
+
+    @property
+    def plain(self) -> bool:
+        """Plain gradient descent, p ← p − η·∂f/∂p: no optimizer state, no penalty."""
+        return optimizer_spec.plain(self.optimizer, self.settings)
 
 
 @dataclass(frozen=True)
@@ -194,7 +204,10 @@ def _training(
 ) -> GraphTraining | None:
     if "training" not in top.table:
         return None
-    t = top.sub("training", ("train", "learning_rate", "steps", "until_loss", "update", "mode"))
+    t = top.sub(
+        "training",
+        ("train", "learning_rate", "steps", "until_loss", "update", "mode", *optimizer_spec.KEYS),
+    )
     names = [n for n, _ in leaves]
     where = t.key("train")
     raw = t.table.get("train")
@@ -212,6 +225,12 @@ def _training(
     if update == "sequential" and mode == "batch":
         expected = '"simultaneous" with mode = "batch" (one update per epoch, from the mean)'
         raise t.fail(t.key("update"), expected, update)
+    optimizer, settings = optimizer_spec.read(t)
+    if update == "sequential" and not optimizer_spec.plain(optimizer, settings):
+        expected = (
+            '"simultaneous" with an optimizer or a penalty (its state moves every leaf at once)'
+        )
+        raise t.fail(t.key("update"), expected, update)
     return GraphTraining(
         train=tuple(n for n in names if n in raw),
         learning_rate=t.get("learning_rate", t.positive),
@@ -219,6 +238,8 @@ def _training(
         until_loss=t.get("until_loss", t.positive, None),
         update=update,
         mode=mode,
+        optimizer=optimizer,
+        settings=settings,
     )
 
 

@@ -31,6 +31,13 @@ def _one_of(choices: tuple[str, ...] | list[str]) -> Schema:
     return {"enum": list(choices)}
 
 
+# [training]'s optimizer and its settings, a network's and a graph's (read/optimizer_spec.py)
+OPTIMIZER: Schema = {
+    "optimizer": _one_of(list(OPTIMIZERS)),
+    **{k: NUMBER if k in optimizer_spec.RANGES else FLAG for k in optimizer_spec.SETTINGS},
+}
+
+
 def _list(items: Schema, min_items: int = 0) -> Schema:
     return {"type": "array", "items": items, "minItems": min_items}
 
@@ -140,11 +147,7 @@ def _network_form() -> Schema:
                 "update": _one_of(scenario.UPDATE_ORDERS),
                 "until_loss": POSITIVE,
                 "mode": _one_of(scenario.MODES),
-                "optimizer": _one_of(list(OPTIMIZERS)),
-                **{
-                    k: NUMBER if k in optimizer_spec.RANGES else FLAG
-                    for k in optimizer_spec.SETTINGS
-                },
+                **OPTIMIZER,
                 "batch_size": {"type": "integer", "minimum": 1},
                 "shuffle": _one_of(list(SHUFFLES)),
                 "shuffle_seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
@@ -215,6 +218,7 @@ def _graph_form() -> Schema:
                 "until_loss": POSITIVE,
                 "update": _one_of(graph_scenario.UPDATE_ORDERS),
                 "mode": _one_of(graph_scenario.MODES),
+                **OPTIMIZER,
             }
         ),
         "data": _table({"leaves": _list(TEXT, 1), "rows": DATA_ROWS, "csv": TEXT}),
