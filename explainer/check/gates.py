@@ -103,7 +103,7 @@ def keys(
     if descent.batch:  # each example's gradient as epoch 1 meets it, and the batch's mean
         out.update(
             (example_key(f"d{c.output}/d{u.key}", 1, r), g[i])
-            for r, g in enumerate(descent.batch, 1)
+            for r, g in zip(descent.batch_rows, descent.batch, strict=True)
             for i, u in enumerate(descent.updates)
         )
         out.update((f"d{c.output}{BATCH}/d{u.key}", u.gradient) for u in descent.updates)
@@ -123,9 +123,9 @@ def keys(
 
 def worked_step(d: Descent) -> str:
     """What follows `@` in the keys of the worked step's results (quantities.worked_step for a
-    graph): "1", or in a stochastic epoch of several examples "1#2", the leaves and state that
-    example 2's update starts from."""
-    return f"1{EXAMPLE}2" if d.epochs and not d.batch and d.examples > 1 else "1"
+    graph): "1", or where epoch 1 goes on after the first update "1#r", the leaves and state
+    that the update of row r (from 1) starts from."""
+    return f"1{EXAMPLE}{d.next_row}" if d.next_row else "1"
 
 
 def _derivatives(
@@ -337,11 +337,19 @@ def _variants(plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...]) -> list[v
         return lambda k: _trained(other, (c, locals_), float64, max(k, 1))
 
     t = s.training
+    cut = (
+        verify.batching_alternatives(
+            t.mode, t.batching, lambda b: trained_with(dataclasses.replace(t, batching=b))
+        )
+        if t is not None and s.data is not None
+        else []
+    )
     if t is not None and not t.plain:  # an optimizer: float64 and simultaneous only
         return [
             *verify.optimizer_alternatives(
                 t.optimizer, t.settings, lambda h: trained_with(dataclasses.replace(t, settings=h))
             ),
+            *cut,
             *_halved(plan, s),
         ]
     out = [*verify.on_paper(on_paper), verify.in_float32(on_paper)]
@@ -350,7 +358,7 @@ def _variants(plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...]) -> list[v
         out.append(
             verify.Variant(f"{other} updates", trained_with(dataclasses.replace(t, update=other)))
         )
-    return out + _halved(plan, s)
+    return out + cut + _halved(plan, s)
 
 
 def _halved(plan: GraphPlan, s: GraphScenario) -> list[verify.Variant]:

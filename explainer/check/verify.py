@@ -564,22 +564,15 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
         s.optimizer_settings,
         lambda h: trained(dataclasses.replace(s, optimizer_settings=h)),
     )
-    if s.data and s.mode != "stochastic":  # an update of several examples: mean or sum
-        b = s.batching
-        flipped_b = dataclasses.replace(b, reduction="mean" if b.summed else "sum")
-        what = (
-            "each update from the mean of its examples' gradients, not their sum"
-            if b.summed
-            else "each update from the sum of its examples' gradients, not their mean"
-        )
-        out.append(Variant(what, trained(dataclasses.replace(s, batching=flipped_b))))
-    if s.batching.shuffle:
-        in_order = dataclasses.replace(s.batching, shuffle="", seed=0)
-        out.append(
-            Variant(
-                "the examples taken in order, not shuffled",
-                trained(_in_order(s, in_order)),
-            )
+    if s.data:
+        out += batching_alternatives(
+            s.mode,
+            s.batching,
+            lambda b: trained(
+                _in_order(s, b)
+                if s.batching.shuffle and not b.shuffle
+                else dataclasses.replace(s, batching=b)
+            ),
         )
     out += _logged(s) + _after(s) + _hand_set(s, trained)
     out += _diagonal(s, trained)
@@ -630,6 +623,28 @@ def _check_examples(s: Scenario) -> None:
 def claimed_examples(s: Scenario) -> frozenset[tuple[int, int]]:
     """(epoch, training-set row from 0) of each claim on an example inside an epoch (out_o1@2#3)."""
     return frozenset((epoch, row - 1) for _, epoch, row in _inside_epochs(s))
+
+
+def batching_alternatives(
+    mode: str, b: Batching, trained: Callable[[Batching], Callable[[int], Values | None]]
+) -> list[Variant]:
+    """A training set's epochs cut the other way (a network's and a graph's): an update of
+    several examples from their sum instead of their mean (or the mean instead of the sum),
+    and shuffled examples taken in order. `trained`: the run with other batching."""
+    out = []
+    if mode != "stochastic":
+        what = (
+            "each update from the mean of its examples' gradients, not their sum"
+            if b.summed
+            else "each update from the sum of its examples' gradients, not their mean"
+        )
+        out.append(
+            Variant(what, trained(dataclasses.replace(b, reduction="mean" if b.summed else "sum")))
+        )
+    if b.shuffle:
+        in_order = dataclasses.replace(b, shuffle="", seed=0)
+        out.append(Variant("the examples taken in order, not shuffled", trained(in_order)))
+    return out
 
 
 def optimizer_alternatives(

@@ -53,11 +53,15 @@ class Descent:
     # epoch, and a row holds the trained leaves and the output's mean over the examples.
     steps: tuple[Recorded, ...]
     curve: tuple[tuple[int, float], ...]  # (k, output) at the loss curve's sample steps
-    # batch mode: each example's gradient of each trained leaf at step 0, the worked
-    # example's first; the first update takes their mean. Empty otherwise.
+    # a batch of several examples (batch or mini-batch mode): each example's gradient of each
+    # trained leaf at step 0, the worked example's first; the first update takes their mean
+    # (or sum). Empty otherwise.
     batch: tuple[tuple[Number, ...], ...] = ()
     epochs: bool = False  # a step is an epoch over a training set
-    examples: int = 0  # the training set's, 0 without one
+    batch_rows: tuple[int, ...] = ()  # the first batch's rows (from 1), as `batch` has them
+    # the row (from 1) epoch 1's second update meets first, whose leaves are the worked step's
+    # results; 0 where the first update ends the epoch (or there is no training set)
+    next_row: int = 0
 
     @property
     def taken(self) -> int:
@@ -299,19 +303,44 @@ def epochs(
                 f"{e.error}, after {e.k:,} training {'epoch' if e.k == 1 else 'epochs'} (a "
                 "smaller learning rate or fewer epochs avoid it)"
             ) from None
-    # the first update, worked on the page: from the page's own pass (example 1), or in batch
-    # mode from every example's, through the stepwise pass in the page's arithmetic
+    # the first update, worked on the page: from the page's own pass (the first batch's first
+    # example), or from each example's of a batch of several, through the stepwise pass in the
+    # page's arithmetic
     page = first or backprop.run(c, locals_, ar, path=path, moved=moves(t, ar))
     batch: tuple[tuple[Number, ...], ...] = ()
-    if t.mode == "batch":
-        each = [page.gradients, *(stepwise.gradient({**start, **x}) for x in examples[1:])]
+    rows_1 = t.batching.first(len(examples))
+    worked = examples[rows_1[0]]
+    if any(start[n] != v for n, v in worked.items()):  # an alternative's order: not the page's
+        page = backprop.run(c, locals_, ar, path=path, at=worked, moved=moves(t, ar))
+    if len(rows_1) > 1:
+        others = (stepwise.gradient({**start, **examples[i]}) for i in rows_1[1:])
+        each = [page.gradients, *others]
         batch = tuple(tuple(g[w] for w in t.train) for g in each)
-        taken = {w: mean(ar, [g[w] for g in each]) for w in t.train}
+        taken = {w: reduced(ar, [g[w] for g in each], t.batching.summed) for w in t.train}
         first_step = stepped(t, ar, start, taken, 1, {})[0]
     else:
         first_step = updates(page, t, ar)
-    first_step = first_step if rows[-1].k else ()
-    return Descent(first_step, tuple(rows), tuple(curve), batch, True, len(examples))
+    second = t.batching.second(len(examples))
+    return Descent(
+        first_step if rows[-1].k else (),
+        tuple(rows),
+        tuple(curve),
+        batch,
+        True,
+        tuple(i + 1 for i in rows_1) if batch else (),
+        0 if second is None else second + 1,
+    )
+
+
+def reduced(ar: Arithmetic, xs: list[Number], summed: bool) -> Number:
+    """Several examples' gradients (or losses) combined as the training says: their sum, or
+    their mean (one example's as it is)."""
+    if not summed:
+        return mean(ar, xs)
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return ar.settle(total)
 
 
 def _given(
@@ -369,12 +398,13 @@ def _epochs(
     leaves = dict(start)
     state: State = {}
     n = 0  # updates so far: the optimizer's step count
+    orders = t.batching.epochs(len(examples))  # each epoch's order, from epoch 1 on
     rows: list[Recorded] = []
     curve: list[tuple[int, float]] = []
     watched = Watched() if t.until_loss is not None else None
     for k in range(steps + 1):
         try:
-            loss = mean(ar, [one.output({**leaves, **x}) for x in examples])
+            loss = reduced(ar, [one.output({**leaves, **x}) for x in examples], t.batching.summed)
             if not _finite(loss):  # a sum of finite outputs can overflow
                 raise NumericError(f"the mean of {output} over the training set is not finite")
             done = k == steps or _stop(t.until_loss, loss)
@@ -386,7 +416,7 @@ def _epochs(
                 rows.append(Recorded(k, {**{w: leaves[w] for w in t.train}, output: loss}, state))
             if done:
                 break
-            for g in _taken(t, one, leaves, examples, ar):
+            for g in _taken(t, one, leaves, examples, ar, next(orders)):
                 n += 1
                 step, state = stepped(t, ar, leaves, g, n, state)
                 leaves.update((u.key, u.new) for u in step)
@@ -401,16 +431,17 @@ def _taken(
     leaves: Leaves,
     examples: list[dict[str, Number]],
     ar: Arithmetic,
+    order: tuple[int, ...],
 ) -> Iterator[Mapping[str, Number]]:
-    """The gradients an epoch's updates take, one per update: batch, the mean over the
-    examples, (1/N)·Σₙ ∂fₙ/∂p; stochastic, each example's in turn, at the leaves as the
-    previous update left them (`leaves` is read as each one is asked for)."""
-    if t.mode == "batch":
-        each = [one.gradient({**leaves, **x}) for x in examples]
-        yield {w: mean(ar, [e[w] for e in each]) for w in t.train}
-        return
-    for x in examples:
-        yield one.gradient({**leaves, **x})
+    """The gradients an epoch's updates take, one per batch of the epoch's `order`: the mean
+    (or sum) of its examples', (1/k)·Σₙ ∂fₙ/∂p, at the leaves as the previous update left them
+    (`leaves` is read as each batch is asked for); a batch of one, its example's own."""
+    for rows in t.batching.batches(order):
+        each = [one.gradient({**leaves, **examples[i]}) for i in rows]
+        if len(each) == 1:
+            yield each[0]
+            continue
+        yield {w: reduced(ar, [e[w] for e in each], t.batching.summed) for w in t.train}
 
 
 def _finite(x: Number) -> bool:

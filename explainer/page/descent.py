@@ -22,7 +22,7 @@ from explainer.page.training import (
     step_columns,
 )
 from explainer.page.update_rule import Writer, intro, optimizer_rows
-from explainer.page.words import listing, plural, span
+from explainer.page.words import epoch_in_words, first_epoch_of, listing, plural, span
 from explainer.rules.optimizers import OPTIMIZERS
 
 Sym = Callable[[str], str]
@@ -39,19 +39,15 @@ def data_set(r: GateResults, sym: Sym, num: Num) -> list[Item]:
     n = len(data.rows)
     shown = data.rows[:DATA_ROWS]
     more = f" (the first {len(shown)} of the {n:,})" if n > len(shown) else ""
-    how = (
-        "an epoch updates the trained leaves once, from the mean of the examples' gradients (batch)"
-        if t.mode == "batch"
-        else "an epoch takes the examples in order, updating the trained leaves after each "
-        "(stochastic)"
-    )
+    how = epoch_in_words(t.mode, t.batching, n)
+    worked = t.batching.first(n)[0] + 1
     return [
         Paragraph(
             text(
                 f"A training set of {n:,} {plural(n, 'example', 'examples')} gives ",
                 *listing([math(sym(x)) for x in data.leaves]),
-                f" their values{more}; example 1 is the one this page works in full (the "
-                f"values above), and {how}:",
+                f" their values{more}; example {worked} is the one this page works in full (the "
+                f"values above), and training takes {how}:",
             )
         ),
         Table(
@@ -61,6 +57,11 @@ def data_set(r: GateResults, sym: Sym, num: Num) -> list[Item]:
                 for i, row in enumerate(shown, start=1)
             ),
             (False, *(True for _ in data.leaves)),
+        ),
+        *(
+            [Paragraph(text(order.strip()))]
+            if (order := first_epoch_of(t.mode, t.batching, n))
+            else []
         ),
     ]
 
@@ -149,20 +150,34 @@ def _from(r: GateResults, out: str) -> tuple[str | Any, ...]:
     s = r.plan.scenario
     if s.data is None:
         return (", all from the gradients of the one backward pass above (a simultaneous update)",)
-    if s.training is not None and s.training.mode == "batch":
+    d = r.view.training
+    assert s.training is not None and d is not None
+    summed = s.training.batching.summed
+    how, scale = ("sum", "") if summed else ("mean", r"\frac{1}{N} ")
+    if d.batch:
+        whole = len(d.batch) == len(s.data.rows)
         return (
-            ", one update for the whole epoch, from the mean of the examples' gradients, ",
+            ", one update for the whole epoch" if whole else ", one update for the first batch",
+            f", from the {how} of {'the' if whole else 'its'} examples' gradients, ",
             math(
-                rf"{_gradient(out, 'p', True)} = \frac{{1}}{{N}} \sum_{{n=1}}^{{N}} "
+                rf"{_gradient(out, 'p', True)} = {scale}\sum_{{n=1}}^{{N}} "
                 rf"\frac{{\partial {out}_{{n}}}}{{\partial p}}"
             ),
-            " over the ",
-            math(f"N = {len(s.data.rows):,}"),
+            " over the " if whole else " over its ",
+            math(f"N = {len(d.batch):,}"),
             " examples",
+            *(
+                ("; the epoch goes on with the next batch at the moved values",)
+                if d.next_row
+                else ()
+            ),
         )
+    first = s.training.batching.first(len(s.data.rows))[0] + 1
+    if not d.next_row:
+        return (f", from example {first}'s gradients above",)
     return (
-        ", from example 1's gradients above; the epoch goes on with example 2 at the moved "
-        "values, and so on through the set",
+        f", from example {first}'s gradients above; the epoch goes on with example "
+        f"{d.next_row} at the moved values, and so on through the set",
     )
 
 
@@ -171,12 +186,21 @@ def _batch(r: GateResults, sym: Sym, num: Num) -> list[Item]:
     d = r.view.training
     if d is None or not d.batch:
         return []
-    columns = [(f"example {n}", [num(g) for g in row]) for n, row in enumerate(d.batch, start=1)]
-    columns.append(("mean", [num(u.gradient) for u in d.updates]))
+    t = r.plan.scenario.training
+    assert t is not None
+    how = "sum" if t.batching.summed else "mean"
+    columns = [
+        (f"example {n}", [num(g) for g in row])
+        for n, row in zip(d.batch_rows, d.batch, strict=True)
+    ]
+    columns.append((how, [num(u.gradient) for u in d.updates]))
     widths = (column_width(head, cells) for head, cells in columns)
     return [
         Paragraph(
-            text("Every example's gradients, computed as example 1's above, and their mean:")
+            text(
+                f"Each example's gradients, computed as example {d.batch_rows[0]}'s above, and "
+                f"their {how}:"
+            )
         ),
         *(
             Table(

@@ -12,7 +12,7 @@ from explainer.page.context import Context
 from explainer.page.model import Seg, math
 from explainer.read.scenario import Scenario
 from explainer.rules.activations import LOSSES
-from explainer.rules.batching import SHUFFLES
+from explainer.rules.batching import SHUFFLES, Batching
 
 
 def listing(items: Iterable[Seg | str], last: str = "and") -> list[Seg | str]:
@@ -211,9 +211,13 @@ EPOCH = {
 
 
 def epoch_words(s: Scenario) -> str:
-    """An epoch of the scenario's training set in words: its updates, what each takes, and
-    the order of the examples (as given, or shuffled each epoch from a stated seed)."""
-    b, n = s.epoch, len(s.data)
+    """An epoch of the scenario's training set in words (epoch_in_words)."""
+    return epoch_in_words(s.mode, s.epoch, len(s.data))
+
+
+def epoch_in_words(mode: str, b: Batching, n: int) -> str:
+    """An epoch of n examples cut by `b` in words: its updates, what each takes, and the order
+    of the examples (as given, or shuffled each epoch from a stated seed)."""
     k = b.size or n
     m = -(-n // k)
     last = f" (the last of {n - (m - 1) * k})" if n % k else ""
@@ -223,19 +227,23 @@ def epoch_words(s: Scenario) -> str:
         if b.shuffle
         else ", in order"
     )
-    return EPOCH[s.mode].format(how="sum" if b.summed else "mean", k=k, m=m, last=last, order=order)
+    return EPOCH[mode].format(how="sum" if b.summed else "mean", k=k, m=m, last=last, order=order)
 
 
 FIRST_EPOCH_BATCHES = 6  # an epoch's batches listed up to this many
 
 
 def first_epoch(s: Scenario) -> str:
+    """The first epoch's batches of the scenario's training set (first_epoch_of)."""
+    return first_epoch_of(s.mode, s.epoch, len(s.data))
+
+
+def first_epoch_of(mode: str, b: Batching, n: int) -> str:
     """The first epoch's batches by example number (from 1), for a mini-batch or shuffled
     epoch: " Epoch 1 takes examples 3 and 1, then 4 and 2." ("" in order, one at a time)."""
-    b = s.epoch
-    if s.mode == "batch" or (s.mode == "stochastic" and not b.shuffle):
+    if mode == "batch" or (mode == "stochastic" and not b.shuffle):
         return ""
-    batches = b.batches(next(b.epochs(len(s.data))))
+    batches = b.batches(next(b.epochs(n)))
     named = [" and ".join(", ".join(str(r + 1) for r in x).rsplit(", ", 1)) for x in batches]
     shown = named[:FIRST_EPOCH_BATCHES]
     more = f", and {len(named) - len(shown)} more" if len(named) > len(shown) else ""

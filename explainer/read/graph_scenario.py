@@ -13,23 +13,25 @@ nothing in the file is evaluated.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, cast
 
 from explainer.foundation.errors import ScenarioError
 from explainer.foundation.limits import DEFAULT, Limits
-from explainer.read import files, handout_spec, optimizer_spec
+from explainer.read import batching_spec, files, handout_spec, optimizer_spec
 from explainer.read.claims import Claim, read_claims
 from explainer.read.expressions import Node, Op, operations, parse_at, refs
 from explainer.read.handout_spec import NO_HANDOUT, HandoutSpec
 from explainer.read.reader import NAME, Reader, kind
+from explainer.rules.batching import IN_ORDER, Batching
 from explainer.rules.operations import FUNCTIONS
 from explainer.rules.optimizers import DEFAULT_SETTINGS, Settings
 
 Grouping = Literal["operations", "nodes"]
 GROUPINGS = ("operations", "nodes")
 UPDATE_ORDERS = ("simultaneous", "sequential")
-MODES = ("stochastic", "batch")
+MODES = batching_spec.MODES
 TOP_KEYS = (
     "title",
     "source",
@@ -64,8 +66,10 @@ class GraphTraining:
     # backward pass goes on through the moved value (a network's layer-by-layer update)
     update: str = "simultaneous"
     # with a [data] set, a step is an epoch: stochastic, one update per example in order;
-    # batch, one update from the mean of the examples' gradients
+    # batch, one update from the mean of the examples' gradients; minibatch, one per batch of
+    # `batching.size`; `batching` also says the order (shuffled or not) and mean or sum
     mode: str = "stochastic"
+    batching: Batching = IN_ORDER
     # the update rule (rules/optimizers.OPTIMIZERS) and its settings, penalties included;
     # anything but plain descent moves the leaves simultaneously, in float64
     optimizer: str = "sgd"
@@ -136,6 +140,7 @@ def build(file: str, stem: str, raw: dict[str, Any], limits: Limits = DEFAULT) -
             )
     training = _training(top, leaves, limits)
     data = _data(top, leaves, training, limits)
+    training = _batched(top, leaves, training, data)
     tangent, hessian = _derivatives(top, leaves, names)
     jacobian = _jacobian(top, nodes)
     return GraphScenario(
@@ -206,7 +211,16 @@ def _training(
         return None
     t = top.sub(
         "training",
-        ("train", "learning_rate", "steps", "until_loss", "update", "mode", *optimizer_spec.KEYS),
+        (
+            "train",
+            "learning_rate",
+            "steps",
+            "until_loss",
+            "update",
+            "mode",
+            *batching_spec.KEYS,
+            *optimizer_spec.KEYS,
+        ),
     )
     names = [n for n, _ in leaves]
     where = t.key("train")
@@ -221,10 +235,6 @@ def _training(
     if len(set(raw)) < len(raw):
         raise ScenarioError(t.file, where, "each leaf once", "a leaf named twice")
     update = t.get("update", t.choice(UPDATE_ORDERS), "simultaneous")
-    mode = t.get("mode", t.choice(MODES), "stochastic")
-    if update == "sequential" and mode == "batch":
-        expected = '"simultaneous" with mode = "batch" (one update per epoch, from the mean)'
-        raise t.fail(t.key("update"), expected, update)
     optimizer, settings = optimizer_spec.read(t)
     if update == "sequential" and not optimizer_spec.plain(optimizer, settings):
         expected = (
@@ -237,7 +247,6 @@ def _training(
         steps=t.get("steps", t.count(1, limits.steps), 1),
         until_loss=t.get("until_loss", t.positive, None),
         update=update,
-        mode=mode,
         optimizer=optimizer,
         settings=settings,
     )
@@ -254,8 +263,9 @@ def _data(
     r = top.sub("data", ("leaves", "rows", "csv"))
     t = top.sub("training", tuple(top.table.get("training", {})))
     if not r.table:
-        if "mode" in t.table:
-            raise t.fail(t.key("mode"), "a mode only beside a [data] set", t.table["mode"])
+        for key in ("mode", *batching_spec.KEYS):
+            if key in t.table:
+                raise t.fail(t.key(key), f"a {key} only beside a [data] set", t.table[key])
         return None
     if training is None:
         raise ScenarioError(r.file, "data", "a [training] table beside [data]", "none")
@@ -269,17 +279,37 @@ def _data(
     else:
         bound = _bound(r, r.key("leaves"), r.table.get("leaves"), names, training)
         rows = _rows(r, len(bound), limits)
-    data = GraphData(bound, rows)
+    return GraphData(bound, rows)
+
+
+def _batched(
+    top: Reader,
+    leaves: tuple[tuple[str, float], ...],
+    training: GraphTraining | None,
+    data: GraphData | None,
+) -> GraphTraining | None:
+    """The training with its epochs' mode and batches (batching_spec), and the leaves checked
+    against the example the page works in full: the first row of the first batch."""
+    if training is None or data is None:
+        return training
+    t = top.sub("training", tuple(top.table["training"]))
+    mode, batching = batching_spec.read(t, len(data.rows))
+    if training.update == "sequential" and mode != "stochastic":
+        expected = f'"simultaneous" with mode = "{mode}" (one update from several examples)'
+        raise t.fail(t.key("update"), expected, training.update)
+    row = batching.first(len(data.rows))[0]
+    which = "the data set's first row" if row == 0 else f"row {row + 1} of the data set"
     written = dict(leaves)
-    for leaf, v in data.example(0).items():
+    for leaf, v in data.example(row).items():
         if written[leaf] != v:
             raise ScenarioError(
-                r.file,
+                top.file,
                 f"graph.leaves.{leaf}",
-                f"the data set's first row, {v!r} (the example the page works in full)",
+                f"{which}, {v!r} (the example the page works in full: the first of the first "
+                "batch)",
                 repr(written[leaf]),
             )
-    return data
+    return dataclasses.replace(training, mode=mode, batching=batching)
 
 
 def _rows(r: Reader, width: int, limits: Limits) -> tuple[tuple[float, ...], ...]:

@@ -18,7 +18,14 @@ from typing import Any
 from explainer.foundation.errors import ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
 from explainer.foundation.resources import resource_dir
-from explainer.read import graph_scenario, handout_spec, init_spec, optimizer_spec, toml_shape
+from explainer.read import (
+    batching_spec,
+    graph_scenario,
+    handout_spec,
+    init_spec,
+    optimizer_spec,
+    toml_shape,
+)
 from explainer.read.arithmetic_spec import EXPECTED, parse_arithmetic
 from explainer.read.claims import Claim, read_claims
 from explainer.read.expressions import Node, Op, Ref
@@ -34,15 +41,13 @@ from explainer.rules.activations import (
     Activation,
     activation,
 )
-from explainer.rules.batching import IN_ORDER, SHUFFLES, Batching
+from explainer.rules.batching import IN_ORDER, Batching
 from explainer.rules.operations import FUNCTIONS
 from explainer.rules.optimizers import DEFAULT_SETTINGS, Settings
 
 BIAS_MODES = ("none", "shared", "per-neuron")
 UPDATE_ORDERS = ("simultaneous", "sequential")
-MODES = ("stochastic", "batch", "minibatch")
-REDUCTIONS = ("mean", "sum")
-BATCHING = ("batch_size", "shuffle", "shuffle_seed", "reduction")
+MODES, REDUCTIONS, BATCHING = batching_spec.MODES, batching_spec.REDUCTIONS, batching_spec.KEYS
 PROFILES = ("chain", "delta", "single-weight", "matrix")
 # δ's sign where a profile has its own: the matrix profile's δ is ∂E/∂z, as Nielsen writes it
 DEFAULT_DELTA_SIGN = {"matrix": "plus"}
@@ -298,7 +303,7 @@ def _network(file: str, stem: str, raw: dict[str, Any], limits: Limits) -> AnySc
         ),
         required=True,
     )
-    mode, batching = _batching(file, training, len(data))
+    mode, batching = batching_spec.read(training, len(data))
     # the example worked in full: the first of the first update's batch (the first row, unless
     # the epochs are shuffled)
     worked = data[batching.first(len(data))[0]] if data else None
@@ -581,46 +586,6 @@ def _arithmetic(r: Reader) -> Callable[[str, object], str]:
         return str(v)
 
     return check
-
-
-def _batching(file: str, training: Reader, n: int) -> tuple[str, Batching]:
-    """`mode` and how its epochs are cut: batch_size (a mini-batch's, mode = "minibatch", which
-    a batch_size alone implies), shuffle and shuffle_seed (a new order each epoch), reduction
-    (an update's gradient the mean or the sum of its examples'). Each needs a training set;
-    a batch of every example takes no shuffle (its mean is the same in any order)."""
-    given = [k for k in BATCHING if k in training.table]
-    implied = "minibatch" if "batch_size" in training.table else "stochastic"
-    mode = training.get("mode", training.choice(MODES), implied)
-    if given and not n:
-        raise ScenarioError(file, training.key(given[0]), "a training set ([data])", "one example")
-    size = {"stochastic": 1, "batch": 0}.get(mode)
-    if size is not None and "batch_size" in training.table:
-        raise ScenarioError(
-            file, training.key("batch_size"), 'mode = "minibatch" (or no mode)', f"mode {mode}"
-        )
-    if size is None:
-        if "batch_size" not in training.table:
-            raise ScenarioError(
-                file, training.key("batch_size"), "a batch size for mode minibatch", "none"
-            )
-        size = training.get("batch_size", training.count(1, n))
-    shuffle = training.get("shuffle", training.choice(tuple(SHUFFLES)), "")
-    if shuffle and mode == "batch":
-        raise ScenarioError(
-            file,
-            training.key("shuffle"),
-            "no shuffle with mode batch (one update from every example: any order gives it)",
-            shuffle,
-        )
-    if shuffle and "shuffle_seed" not in training.table:
-        raise ScenarioError(
-            file, training.key("shuffle_seed"), f"the seed {shuffle} is seeded with", "none"
-        )
-    if "shuffle_seed" in training.table and not shuffle:
-        raise ScenarioError(file, training.key("shuffle"), "the generator the seed seeds", "none")
-    seed = training.get("shuffle_seed", training.count(0, 2**32 - 1), 0)
-    reduction = training.get("reduction", training.choice(REDUCTIONS), "mean")
-    return mode, Batching(size, shuffle, seed, reduction)
 
 
 def _optimizer(training: Reader, loss: object) -> dict[str, Any]:

@@ -12,7 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from explainer.read import graph_scenario, handout_spec, init_spec, optimizer_spec, scenario
+from explainer.read import (
+    batching_spec,
+    graph_scenario,
+    handout_spec,
+    init_spec,
+    optimizer_spec,
+    scenario,
+)
 from explainer.rules.activations import ACTIVATIONS, LOSSES, RESIDUALS
 from explainer.rules.batching import SHUFFLES
 from explainer.rules.operations import FUNCTIONS
@@ -35,6 +42,15 @@ def _one_of(choices: tuple[str, ...] | list[str]) -> Schema:
 OPTIMIZER: Schema = {
     "optimizer": _one_of(list(OPTIMIZERS)),
     **{k: NUMBER if k in optimizer_spec.RANGES else FLAG for k in optimizer_spec.SETTINGS},
+}
+
+
+# how a training set's epochs are cut, a network's and a graph's (read/batching_spec.py)
+BATCHING: Schema = {
+    "batch_size": {"type": "integer", "minimum": 1},
+    "shuffle": _one_of(list(SHUFFLES)),
+    "shuffle_seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
+    "reduction": _one_of(batching_spec.REDUCTIONS),
 }
 
 
@@ -148,10 +164,7 @@ def _network_form() -> Schema:
                 "until_loss": POSITIVE,
                 "mode": _one_of(scenario.MODES),
                 **OPTIMIZER,
-                "batch_size": {"type": "integer", "minimum": 1},
-                "shuffle": _one_of(list(SHUFFLES)),
-                "shuffle_seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
-                "reduction": _one_of(scenario.REDUCTIONS),
+                **BATCHING,
             }
         ),
         "display": _table(
@@ -218,6 +231,7 @@ def _graph_form() -> Schema:
                 "until_loss": POSITIVE,
                 "update": _one_of(graph_scenario.UPDATE_ORDERS),
                 "mode": _one_of(graph_scenario.MODES),
+                **BATCHING,
                 **OPTIMIZER,
             }
         ),
