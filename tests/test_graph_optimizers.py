@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from explainer.check.verify import COUPLED
 from explainer.cli import main
 from explainer.foundation.errors import ScenarioError
 from explainer.page.model import Display
@@ -334,3 +335,11 @@ def test_the_shipped_adam_neuron_is_torch_optim_adam() -> None:
             got = [v[f"{x}@{k}"] for x in ("w0", "w1", "w2")]
             assert got == pytest.approx(w.tolist(), rel=1e-12)
     assert f"w0@{s.training.steps}" in v
+
+
+def test_a_graphs_step_with_the_weight_decay_coupled_where_adamw_decouples_it() -> None:
+    training = {"train": ["w0", "w1", "w2"], "learning_rate": 0.1, "steps": 3, "weight_decay": 0.3}
+    source = values(scenario({**training, "optimizer": "adam"}))
+    checked = _claimed("adamw", {"weight_decay": 0.3}, {"w1@3": f"{source['w1@3']:.6f}"})
+    assert not checked["w1@3"].reproduced
+    assert checked["w1@3"].explained_by == (COUPLED,)

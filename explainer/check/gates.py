@@ -347,7 +347,9 @@ def _variants(plan: GraphPlan, c: Circuit, locals_: tuple[Local, ...]) -> list[v
     if t is not None and not t.plain:  # an optimizer: float64 and simultaneous only
         return [
             *verify.optimizer_alternatives(
-                t.optimizer, t.settings, lambda h: trained_with(dataclasses.replace(t, settings=h))
+                t.optimizer,
+                t.settings,
+                lambda name, h: trained_with(dataclasses.replace(t, optimizer=name, settings=h)),
             ),
             *cut,
             *_halved(plan, s),

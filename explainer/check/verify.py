@@ -562,7 +562,7 @@ def _variants(s: Scenario, near: frozenset[int], derived: Derived) -> list[Varia
     out += optimizer_alternatives(
         s.optimizer,
         s.optimizer_settings,
-        lambda h: trained(dataclasses.replace(s, optimizer_settings=h)),
+        lambda name, h: trained(dataclasses.replace(s, optimizer=name, optimizer_settings=h)),
     )
     if s.data:
         out += batching_alternatives(
@@ -647,24 +647,35 @@ def batching_alternatives(
     return out
 
 
+# weight decay the other way: the optimizer's twin (the same rule, decay decoupled or not)
+DECOUPLED = "the weight decay decoupled (AdamW), not coupled (L2 in the loss)"
+COUPLED = "the weight decay coupled (L2 in the loss, Adam), not decoupled (AdamW)"
+
+
 def optimizer_alternatives(
-    name: str, h: Settings, trained: Callable[[Settings], Callable[[int], Values | None]]
+    name: str, h: Settings, trained: Callable[[str, Settings], Callable[[int], Values | None]]
 ) -> list[Variant]:
     """The optimizer's conventions the other way (a network's and a graph's): Adam's bias
-    correction left out or put in, and each penalty the scenario sets left out (a source that
-    stepped on the loss's gradient alone). `trained`: the run with other settings."""
-    out = []
-    if "bias_correction" in OPTIMIZERS[name].settings:
+    correction left out or put in, weight decay decoupled where it is coupled (or coupled where
+    it is decoupled), and each penalty the scenario sets left out (a source that stepped on the
+    loss's gradient alone). `trained`: the run with another optimizer or other settings."""
+    opt, out = OPTIMIZERS[name], []
+    if "bias_correction" in opt.settings:
         what = (
             "Adam without its bias correction"
             if h.bias_correction
             else "Adam with its bias correction"
         )
-        out.append(
-            Variant(what, trained(dataclasses.replace(h, bias_correction=not h.bias_correction)))
-        )
+        flipped = dataclasses.replace(h, bias_correction=not h.bias_correction)
+        out.append(Variant(what, trained(name, flipped)))
+    twin = next(
+        (o for o in OPTIMIZERS.values() if o.rule is opt.rule and o.decoupled != opt.decoupled),
+        None,
+    )
+    if h.weight_decay and twin is not None:
+        out.append(Variant(DECOUPLED if twin.decoupled else COUPLED, trained(twin.name, h)))
     out += [
-        Variant(f"without {x.words} ({x.setting} = 0)", trained(h.without(x.setting)))
+        Variant(f"without {x.words} ({x.setting} = 0)", trained(name, h.without(x.setting)))
         for x in PENALTIES
         if getattr(h, x.setting)
     ]
