@@ -32,7 +32,7 @@ from explainer.foundation.errors import (
 from explainer.handouts import batch as handouts
 from explainer.page.model import Explanation
 from explainer.pipeline import Options, compile_pdf, explain, explain_values
-from explainer.read import cost, schema
+from explainer.read import article, cost, schema
 from explainer.read import scenario as scenarios
 from explainer.read.scenario import AnyScenario, Scenario
 from explainer.read.starting import KINDS, starting_file
@@ -342,6 +342,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if all(f.reproduced for found in results.values() for f in found) else 1
 
 
+def cmd_claims(args: argparse.Namespace) -> int:
+    (s,) = load_all([args.scenario], args)
+    text = pipeline.article_claims(s, article.read(Path(args.article), args.limits))
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    write_files({Path(args.output): text})
+    say(f"explainer: wrote {args.output} (check it, then explainer verify)")
+    return 0
+
+
+def _claims_command(sub: Subparsers) -> None:
+    c = sub.add_parser(
+        "claims",
+        help="read an article's printed numbers as a [claims] table for a scenario",
+    )
+    c.add_argument("article", help="the article: Markdown, plain text, HTML or PDF")
+    c.add_argument("scenario", help="a scenario .toml file or a shipped name")
+    c.add_argument("-o", "--output", metavar="FILE", help="write FILE; default stdout")
+    _common_options(c)
+    c.set_defaults(run=cmd_claims)
+
+
 def cmd_handout(args: argparse.Namespace) -> int:
     """Student sheets, answer keys, the combined booklets and a summary for one scenario; all
     made before anything is written."""
@@ -537,6 +560,7 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
     _render_command,
     _build_command,
     _verify_command,
+    _claims_command,
     _handout_command,
     _list_command,
     _new_command,

@@ -10,10 +10,11 @@ is read into: a layered network or gate by gate), its page (page.build).
 from __future__ import annotations
 
 from explainer import page
-from explainer.check import results
+from explainer.check import placing, results
 from explainer.check.findings import Finding
 from explainer.check.results import AnyResults
 from explainer.page.model import Explanation
+from explainer.read.article import Article
 from explainer.read.scenario import AnyScenario
 from explainer.read.settings import Options, plan
 from explainer.render import formats as render
@@ -55,6 +56,14 @@ def findings(scenario: AnyScenario) -> tuple[Finding, ...]:
     """Every printed number of the scenario's source, checked and diagnosed (in float64, with
     no page built)."""
     return results.findings(plan(scenario))
+
+
+def article_claims(scenario: AnyScenario, article: Article) -> str:
+    """The [claims] table of the numbers an article prints, each placed at the scenario's
+    quantity it prints (check/placing.py), as TOML."""
+    values = dict(explain_values(scenario, Options()).values)
+    placed = placing.place(article, values, placing.extra_names(scenario))
+    return placing.claims_toml(article, scenario.name, placed)
 
 
 def compile_pdf(explanation: Explanation, paper: str = "a4", tex_seconds: int = 120) -> bytes:
