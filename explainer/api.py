@@ -27,6 +27,7 @@ from explainer.foundation.errors import UsageError
 from explainer.foundation.limits import DEFAULT, Limits
 from explainer.handouts import batch as handouts
 from explainer.page.model import Explanation
+from explainer.read import article
 from explainer.read import scenario as scenarios
 from explainer.read.scenario import AnyScenario
 from explainer.read.settings import AnyPlan, Options, Paper, check_paper
@@ -133,6 +134,13 @@ class Walkthrough:
         """The numbers the source prints (the scenario's claims), each checked: reproduced, or
         the alternatives (rounding, update order, steps, conventions) that would give it."""
         return self._results.findings  # checked once, with the page (always in float64)
+
+    def claims_from(self, article_file: str | Path) -> str:
+        """The [claims] table (TOML) of the numbers an article prints, each placed at this
+        scenario's quantity (as `explainer claims ARTICLE SCENARIO` writes it): Markdown, plain
+        text, HTML, or a PDF through poppler's pdftotext."""
+        text = article.read(Path(article_file), self.scenario.limits)
+        return pipeline.article_claims(self.scenario, text)
 
     def __repr__(self) -> str:
         return f"<Walkthrough {self.name}: {self.title}>"

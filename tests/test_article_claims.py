@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import explainer
 from explainer.cli import main
 from explainer.foundation.limits import DEFAULT
 from explainer.pipeline import article_claims
@@ -178,3 +179,12 @@ def test_an_article_that_cannot_be_read_is_a_clear_error(
     assert main(["claims", str(path), "single-weight"]) == 2
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
+
+
+def test_the_python_api_reads_an_article_as_the_command_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+
+    seed = SEEDS / "002_0ea06249904e85be.txt"
+    assert main(["claims", str(seed), "mazur-2-2-2"]) == 0
+    assert explainer.load("mazur-2-2-2").claims_from(seed) == capsys.readouterr().out
