@@ -385,6 +385,29 @@ def test_a_leaf_too_large_to_carry_on_paper_is_located(
     assert "graph.leaves.w" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("data", ["", '[data]\nleaves = ["x", "t"]\nrows = [[2, 3], [1, 1]]\n'])
+@pytest.mark.parametrize("command", [["render", "--format", "json"], ["handout", "-f", "tex"]])
+def test_a_learning_rate_too_large_to_carry_on_paper_is_located(
+    write_scenario: Any,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    data: str,
+    command: list[str],
+) -> None:
+    """Found by the fuzz run (seed 41): a handout of a graph with η = 1.2e214, whose key is
+    worked on paper, was an internal error."""
+    path = write_scenario(
+        'title = "t"\n[graph]\nleaves = { w = 0.5, x = 2, t = 3 }\nnodes = { L = "(w*x - t)**2" }\n'
+        '[training]\ntrain = ["w"]\nlearning_rate = 1.2e214\nsteps = 3\n' + data
+    )
+    out = tmp_path / "out"
+    argv = [command[0], str(path), *command[1:], "--arithmetic", "paper:4", "-o", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: training.learning_rate" in err and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_fewer_steps_on_the_command_line_keep_the_claims_of_later_steps() -> None:
     s = load(SCENARIOS / "mazur-2-2-2-graph.toml")
     assert isinstance(s, GraphScenario)

@@ -27,7 +27,7 @@ from explainer.evaluate.arithmetic import ARITHMETIC, Arithmetic
 from explainer.evaluate.backprop import Backprop, Number
 from explainer.evaluate.curve import Watched, thin
 from explainer.evaluate.update import ops, updated
-from explainer.evaluate.worked import Update, mean
+from explainer.evaluate.worked import Update, mean, reason
 from explainer.foundation.errors import NumericError
 from explainer.graph.circuit import Circuit
 from explainer.read.graph_scenario import GraphData, GraphTraining
@@ -72,10 +72,10 @@ class Descent:
         return next(s for s in self.steps if s.k == k)
 
 
-def updates(run: Backprop, t: GraphTraining, ar: Arithmetic) -> tuple[Update, ...]:
+def updates(run: Backprop, t: GraphTraining, ar: Arithmetic, path: str = "") -> tuple[Update, ...]:
     """Each trained leaf after the first step from the pass `run`: new = p − η·∂f/∂p, each
     product carried as the arithmetic carries it (rounded on paper), or the optimizer's."""
-    return stepped(t, ar, run.values, run.gradients, 1, {})[0]
+    return stepped(t, ar, run.values, run.gradients, 1, {}, path)[0]
 
 
 def stepped(
@@ -85,9 +85,29 @@ def stepped(
     gradients: Mapping[str, Number],
     k: int,
     state: State,
+    path: str = "",
 ) -> tuple[tuple[Update, ...], State]:
     """Update k (from 1) of the trained leaves from their gradients, and the state after it:
-    plain descent, or the optimizer's rule from each leaf's state (zeros before the first)."""
+    plain descent, or the optimizer's rule from each leaf's state (zeros before the first). A
+    fault (a learning rate too large to carry on paper, an overflow) names the update."""
+    try:
+        return _stepped(t, ar, values, gradients, k, state)
+    except ArithmeticError as e:
+        where = f"{path}: " if path else ""
+        raise NumericError(
+            f"{where}training.learning_rate: the update of {', '.join(t.train)} by "
+            f"η = {t.learning_rate:g}: {reason(e)}"
+        ) from None
+
+
+def _stepped(
+    t: GraphTraining,
+    ar: Arithmetic,
+    values: Mapping[str, Number],
+    gradients: Mapping[str, Number],
+    k: int,
+    state: State,
+) -> tuple[tuple[Update, ...], State]:
     if t.plain:
         return moved(values, gradients, t.train, t.learning_rate, ar), state
     opt, o, eta = OPTIMIZERS[t.optimizer], ops(ar), ar.number(t.learning_rate)
@@ -174,7 +194,7 @@ def stepwise(
             rows.append(Recorded(k, dict(run.values), state))
         if done:
             break
-        step, state = stepped(t, ar, run.values, run.gradients, k + 1, state)
+        step, state = stepped(t, ar, run.values, run.gradients, k + 1, state, path)
         first = first or step
         at = {**(at or {}), **{u.key: u.new for u in step}}
     return Descent(first, tuple(rows), thin(watched.points) if watched else tuple(curve))
@@ -224,7 +244,7 @@ def train(
     first = first or backprop.run(c, locals_, ar, path=path, moved=moves(t, ar))
     wires = c.wires
     return Descent(
-        updates(first, t, ar) if rows[-1][0] else (),  # 0: stopped at once
+        updates(first, t, ar, path) if rows[-1][0] else (),  # 0: stopped at once
         tuple(
             Recorded(k, dict(zip(wires, map(np.float64, values), strict=True)))
             for k, values in rows
@@ -295,7 +315,9 @@ def epochs(
     rows, curve = made if made is not None else (None, None)
     if rows is None or curve is None:
         try:
-            rows, curve = _epochs(t, start, examples, ar, steps, record, sample, stepwise, c.output)
+            rows, curve = _epochs(
+                t, start, examples, ar, steps, record, sample, stepwise, c.output, path
+            )
         except _After as e:
             if not e.k:
                 raise e.error from None
@@ -317,9 +339,9 @@ def epochs(
         each = [page.gradients, *others]
         batch = tuple(tuple(g[w] for w in t.train) for g in each)
         taken = {w: reduced(ar, [g[w] for g in each], t.batching.summed) for w in t.train}
-        first_step = stepped(t, ar, start, taken, 1, {})[0]
+        first_step = stepped(t, ar, start, taken, 1, {}, path)[0]
     else:
-        first_step = updates(page, t, ar)
+        first_step = updates(page, t, ar, path)
     second = t.batching.second(len(examples))
     return Descent(
         first_step if rows[-1].k else (),
@@ -394,6 +416,7 @@ def _epochs(
     sample: frozenset[int],
     one: _Example,
     output: str,
+    path: str = "",
 ) -> tuple[list[Recorded], list[tuple[int, float]]]:
     leaves = dict(start)
     state: State = {}
@@ -418,7 +441,7 @@ def _epochs(
                 break
             for g in _taken(t, one, leaves, examples, ar, next(orders)):
                 n += 1
-                step, state = stepped(t, ar, leaves, g, n, state)
+                step, state = stepped(t, ar, leaves, g, n, state, path)
                 leaves.update((u.key, u.new) for u in step)
         except NumericError as e:
             raise _After(k, e) from None
