@@ -20,7 +20,7 @@ from tests.conftest import SCENARIOS
 NEURON = SCENARIOS / "circuit-sigmoid-neuron.toml"
 LEARNS = SCENARIOS / "circuit-neuron-training.toml"
 GIVEN = re.compile(r"\$([a-z])_\{(\d)\} = (-?[\d.]+)\$")
-ROW = re.compile(r"^\| \$(.+?)\$ \| .*? \| \$\\boxed\{(-?[\d.]+)\}\$ ✔ \|$", re.M)
+ROW = re.compile(r"^\| \$(.+?)\$ \| .*? \| \(\d+\) \$\\boxed\{(-?[\d.]+)\}\$ ✔ \|$", re.M)
 TOLERANCE = re.compile(r"within ±(\d+) there")
 
 

@@ -137,6 +137,7 @@ def test_the_same_seed_gives_the_same_files_and_another_seed_other_variants() ->
     assert sorted(first) == sorted(
         [
             *(f"{k}-v0{i}.tex" for k in ("sheet", "key") for i in (1, 2, 3)),
+            "answers.csv",
             "sheets.tex",
             "keys.tex",
             "summary.tex",
@@ -236,6 +237,7 @@ def test_pdfs_are_the_same_bytes_twice_and_the_summary_is_one_page(tmp_path: Pat
     assert runs[0] == runs[1]
     assert sorted(runs[0]) == sorted(
         [
+            "answers.csv",
             "key-v01.pdf",
             "key-v02.pdf",
             "keys.pdf",
@@ -245,7 +247,11 @@ def test_pdfs_are_the_same_bytes_twice_and_the_summary_is_one_page(tmp_path: Pat
             "summary.pdf",
         ]
     )
-    pages = {k: len(pypdf.PdfReader(io.BytesIO(v)).pages) for k, v in runs[0].items()}
+    pages = {
+        k: len(pypdf.PdfReader(io.BytesIO(v)).pages)
+        for k, v in runs[0].items()
+        if k.endswith(".pdf")
+    }
     assert pages["summary.pdf"] == 1
     assert pages["keys.pdf"] == pages["key-v01.pdf"] + pages["key-v02.pdf"]
     assert pages["sheets.pdf"] == pages["sheet-v01.pdf"] + pages["sheet-v02.pdf"]

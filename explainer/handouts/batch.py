@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -188,8 +189,28 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
             every, ext, True, [w.solution for w in made], paper=options.paper
         )
         figures = (f for w in (*made, summary) for f in w.figures)
-        return {**docs, **dict(figures)}
-    return _pdfs(docs, drawn, options)
+        return {**docs, **dict(figures), ANSWERS: answers(drawn, made)}
+    return {**_pdfs(docs, drawn, options), ANSWERS: answers(drawn, made)}
+
+
+ANSWERS = "answers.csv"
+ANSWER_COLUMNS = ("variant", "student", "blank", "key", "answer", "tolerance", "points")
+
+
+def answers(drawn: Sequence[variants.Variant], made: Sequence[Worked]) -> str:
+    """Every variant's blanks, one row each: its number on the sheet, the quantity's key, the
+    key's answer as the sheet prints it, the tolerance a grader (or a course platform) accepts
+    (the blank's own drift when worked the other way, in the sheet's decimals) and its points."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ANSWER_COLUMNS)
+    for v, w in zip(drawn, made, strict=True):
+        drift = dict(w.sheet.drift)
+        for q in w.sheet.blanks:
+            units = Decimal(drift.get(q.key, 1)).scaleb(-w.sheet.decimals)
+            points = f"{q.points:g}" if q.points else ""
+            writer.writerow((v.label, v.student, q.number, q.key, q.answer, f"{units:f}", points))
+    return out.getvalue()
 
 
 def _pdfs(

@@ -73,6 +73,11 @@ def sheet(
         tolerance=handout.tolerance(
             kind, keyed.values, measure.values, [q for q in marked if q.blank], decimals
         ),
+        drift=tuple(
+            handout.drifts(
+                keyed.values, measure.values, [q for q in marked if q.blank], decimals
+            ).items()
+        ),
         drawn="circuit",
         summary_note="The scenario's own worked example,"
         + (" one step of training," if s.training else "")

@@ -50,6 +50,7 @@ class Question:
     answer: str  # LaTeX: the number at the sheet's decimals
     blank: bool
     points: float
+    number: int = 0  # a blank's number on the sheet (from 1, in reading order); 0 a given
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class Sheet:
     decimals: int
     instructions: str  # for students: how to round, as the key's arithmetic does
     tolerance: str  # for graders: how far a careful answer may be from the key's
+    # each blank's own: how far it drifts, in units of the last decimal (at least 1), by key
+    drift: tuple[tuple[str, int], ...] = ()
     drawn: str = "network"  # what the figure draws, in the words of its alternative text
     # what the summary's numbers are, said on it: no variant's, so no student takes them for theirs
     summary_note: str = (
@@ -145,6 +148,11 @@ def sheet(
             decimals=decimals, values=NETWORK_VALUES
         ),
         tolerance=_tolerance(ctx, exact, [q for q in marked if q.blank], decimals),
+        drift=tuple(
+            drifts(
+                ctx.results.values, exact.values, [q for q in marked if q.blank], decimals
+            ).items()
+        ),
     )
 
 
@@ -180,7 +188,23 @@ def marked_parts(
         if (k != "local" or any(q.kind == "local" and q.blank for q in marked))
         and any(q.kind == k for q in marked)
     )
-    return marked, parts
+    return marked, numbered(parts)
+
+
+def numbered(parts: tuple[Part, ...]) -> tuple[Part, ...]:
+    """The blanks numbered 1, 2, … in the order the sheet prints them (a grader's column and a
+    platform's answer each take its number)."""
+    n = 0
+    out = []
+    for part in parts:
+        questions = []
+        for q in part.questions:
+            if q.blank:
+                n += 1
+                q = dataclasses.replace(q, number=n)
+            questions.append(q)
+        out.append(dataclasses.replace(part, questions=tuple(questions)))
+    return tuple(out)
 
 
 def _known_points(points: dict[str, float], keys: set[str], path: str) -> None:
@@ -334,23 +358,34 @@ def tolerance(
     digit kept; a key that keeps every digit from every value rounded to `decimals`), in units
     of the last decimal: a careful student who works the other way differs by at most that
     much, so a grader accepts that. `kind`: the key's arithmetic."""
+    units = max(drifts(key_values, measured, blanks, decimals).values(), default=1)
+    return TOLERANCE[kind].format(decimals=decimals, units=units)
+
+
+NOISE = Decimal("1e-9")  # a drift's units are read to this, then rounded up
+
+
+def drifts(
+    key_values: tuple[tuple[str, float | str], ...],
+    measured: tuple[tuple[str, float | str], ...],
+    blanks: list[Question],
+    decimals: int,
+) -> dict[str, int]:
+    """Each blank's distance from the same answer worked the other way (tolerance's measure),
+    in units of the last decimal, rounded up, at least 1."""
     values = dict(measured)
     key = dict(key_values)  # exact arithmetic keeps fractions as JSON does: "6/5"
-    worst = max(
-        (
-            abs(float(Fraction(key[q.key])) - float(Fraction(values[q.key])))
-            for q in blanks
-            if q.key in values
-        ),
-        default=0.0,
-    )
     unit = Decimal(1).scaleb(-decimals)
-    units = (
-        max(1, int((Decimal(repr(worst)) / unit).to_integral_value(ROUND_CEILING)))
-        if math.isfinite(worst)
-        else 1
-    )
-    return TOLERANCE[kind].format(decimals=decimals, units=units)
+    out = {}
+    for q in blanks:
+        if q.key not in values:
+            out[q.key] = 1
+            continue
+        far = abs(float(Fraction(key[q.key])) - float(Fraction(values[q.key])))
+        # in units, past float noise (0.25 − 0.2493 is 7.000000000000062 units, not 8)
+        units = (Decimal(repr(far)) / unit).quantize(NOISE) if math.isfinite(far) else Decimal(1)
+        out[q.key] = max(1, int(units.to_integral_value(ROUND_CEILING)))
+    return out
 
 
 # The graders' note, by the key's arithmetic: how the key was worked, and the other way.
