@@ -381,6 +381,7 @@ def cmd_handout(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty(),
         limits=args.limits,
         note=lambda words: print(f"explainer: note: {one_line(words)}", file=sys.stderr),
+        export=tuple(dict.fromkeys(args.export)),
     )
     out = Path(args.output or f"handouts/{s.name}")
     unset: tuple[str, ...] = ()
@@ -506,6 +507,14 @@ def _handout_command(sub: Subparsers) -> None:
         "scenario's [handout] arithmetic, else paper:4)",
     )
     h.add_argument("--paper", choices=["a4", "letter"], default="a4")
+    h.add_argument(
+        "--export",
+        action="append",
+        choices=list(handouts.EXPORTS),
+        default=[],
+        help="a course platform's import file too (moodle: moodle.xml, one Cloze question per "
+        "variant); may be given more than once",
+    )
     h.add_argument("-o", "--output", metavar="DIR", help="default handouts/<name>")
     _common_options(h)
     h.set_defaults(run=cmd_handout)

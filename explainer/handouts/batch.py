@@ -29,8 +29,8 @@ from explainer.check.results import results
 from explainer.draw import drawing
 from explainer.foundation.errors import ExplainerError, MissingCharacter, ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
+from explainer.handouts import moodle, variants
 from explainer.handouts import sheet as handout
-from explainer.handouts import variants
 from explainer.handouts.typeset import figure_file, render_sheets
 from explainer.page import build as page
 from explainer.read.arithmetic_spec import for_a_calculator
@@ -70,6 +70,13 @@ class HandoutOptions:
     progress: bool = False  # a progress bar on stderr
     limits: Limits = DEFAULT  # the roster's, and TeX's time
     note: Callable[[str], None] | None = None  # told, before a batch of minutes starts
+    export: tuple[str, ...] = ()  # course platforms' files too: rows of EXPORTS
+
+
+# A course platform's import file of the variants' sheets: its file name, and its writer
+EXPORTS: dict[str, tuple[str, Callable[[str, Sequence[handout.Sheet]], str]]] = {
+    "moodle": ("moodle.xml", moodle.quiz),
+}
 
 
 # Seconds per variant on two cores (benchmarks/handouts.md: 30 variants of Mazur's network in
@@ -189,8 +196,21 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
             every, ext, True, [w.solution for w in made], paper=options.paper
         )
         figures = (f for w in (*made, summary) for f in w.figures)
-        return {**docs, **dict(figures), ANSWERS: answers(drawn, made)}
-    return {**_pdfs(docs, drawn, options), ANSWERS: answers(drawn, made)}
+        return {**docs, **dict(figures), **_exports(s.name, drawn, made, options.export)}
+    return {**_pdfs(docs, drawn, options), **_exports(s.name, drawn, made, options.export)}
+
+
+def _exports(
+    name: str, drawn: Sequence[variants.Variant], made: Sequence[Worked], export: Iterable[str]
+) -> dict[str, str]:
+    """answers.csv, and each course platform's file asked for."""
+    out = {ANSWERS: answers(drawn, made)}
+    for platform in export:
+        if platform not in EXPORTS:
+            raise UsageError(f"--export {platform}: expected one of {', '.join(EXPORTS)}")
+        file, write = EXPORTS[platform]
+        out[file] = write(name, [w.sheet for w in made])
+    return out
 
 
 ANSWERS = "answers.csv"
