@@ -31,7 +31,7 @@ from explainer.foundation.errors import ExplainerError, MissingCharacter, Scenar
 from explainer.foundation.limits import DEFAULT, Limits
 from explainer.handouts import moodle, variants
 from explainer.handouts import sheet as handout
-from explainer.handouts.typeset import figure_file, render_sheets
+from explainer.handouts.typeset import box, figure_file, render_sheets
 from explainer.page import build as page
 from explainer.read.arithmetic_spec import for_a_calculator
 from explainer.read.files import read_regular
@@ -180,7 +180,7 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
             "render) works its step"
         )
     drawn, summary_of = _view(s).drawn(s, options.seed, options.variants, roster, key)
-    made = worked(s, drawn, blank, where, ext, options)
+    made = same_boxes(worked(s, drawn, blank, where, ext, options))
     (summary,) = worked(summary_of, [None], (), where, ext, options)
     docs: dict[str, str] = {}
     for v, w in zip(drawn, made, strict=True):
@@ -342,6 +342,15 @@ def worked(
         return Worked(sheet, solution, (*figures, *attachments(explanation, text)))
 
     return _each(drawn, one, options.progress and len(drawn) > 1, "variants")
+
+
+def same_boxes(made: list[Worked]) -> list[Worked]:
+    """Every variant's boxes as wide as the widest sheet's: each box of each variant then
+    stands at the same place on the same page."""
+    width = max((box(w.sheet) for w in made), default=0.0)
+    return [
+        dataclasses.replace(w, sheet=dataclasses.replace(w.sheet, box_width=width)) for w in made
+    ]
 
 
 def sheets(

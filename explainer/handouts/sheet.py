@@ -79,6 +79,8 @@ class Sheet:
     tolerance: str  # for graders: how far a careful answer may be from the key's
     # each blank's own: how far it drifts, in units of the last decimal (at least 1), by key
     drift: tuple[tuple[str, int], ...] = ()
+    # every blank's box width in ems, the batch's (typeset.box): 0, the sheet's own
+    box_width: float = 0.0
     drawn: str = "network"  # what the figure draws, in the words of its alternative text
     # what the summary's numbers are, said on it: no variant's, so no student takes them for theirs
     summary_note: str = (

@@ -90,9 +90,12 @@ def strut(q: Question) -> str:
 
 
 def box(sheet: Sheet) -> float:
-    """Every blank's width in ems: room for the sheet's longest number, or a sign, a digit and
-    the decimals, and a little more. One width for all, so no box gives away its answer's sign
-    or size."""
+    """Every blank's width in ems: the batch's (the widest of its sheets', so every variant's
+    boxes stand at the same place, as a paper-grading tool's template cuts them), else room for
+    the sheet's longest number, or a sign, a digit and the decimals, and a little more. One
+    width for all, so no box gives away its answer's sign or size."""
+    if sheet.box_width:
+        return sheet.box_width
     longest = max((len(q.answer) for p in sheet.parts for q in p.questions), default=0)
     return round(0.6 * max(longest, sheet.decimals + 3) + 2.0, 1)
 
