@@ -382,6 +382,7 @@ def cmd_handout(args: argparse.Namespace) -> int:
         limits=args.limits,
         note=lambda words: print(f"explainer: note: {one_line(words)}", file=sys.stderr),
         export=tuple(dict.fromkeys(args.export)),
+        key=args.key,
     )
     out = Path(args.output or f"handouts/{s.name}")
     unset: tuple[str, ...] = ()
@@ -514,6 +515,13 @@ def _handout_command(sub: Subparsers) -> None:
         default=[],
         help="a course platform's import file too (moodle: moodle.xml, one Cloze question per "
         "variant); may be given more than once",
+    )
+    h.add_argument(
+        "--key",
+        choices=list(handouts.KEYS),
+        default="full",
+        help="what each key holds: the answer tables, the rules used and the whole worked "
+        "solution (full, the default), or the same without the worked solution (answers)",
     )
     h.add_argument("-o", "--output", metavar="DIR", help="default handouts/<name>")
     _common_options(h)

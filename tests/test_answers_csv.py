@@ -67,3 +67,18 @@ def test_a_blanks_drift_is_its_distance_in_last_decimals_rounded_up() -> None:
     other = (("a", 0.12372), ("b", 0.5), ("c", 1.2), ("d", 0.2493))
     # 0.00022 is 2.2 units of 0.0001: 3; equal values: 1 (a last decimal's rounding); 0.0007: 7
     assert drifts(key, other, blanks, 4) == {"a": 3, "b": 1, "c": 1, "d": 7}
+
+
+def test_a_key_of_the_answers_alone_has_no_worked_solution() -> None:
+    s = scenario.load(SCENARIOS / "mazur-2-2-2.toml")
+    full = handouts.files(s, HandoutOptions(variants=2, seed=4, fmt="md"))
+    short = handouts.files(s, HandoutOptions(variants=2, seed=4, fmt="md", key="answers"))
+    for name in ("key-v01.md", "keys.md"):
+        long_key, short_key = full[name], short[name]
+        assert isinstance(long_key, str) and isinstance(short_key, str)
+        assert "# The worked solution" in long_key and "# The worked solution" not in short_key
+    long_key, short_key = full["key-v01.md"], short["key-v01.md"]
+    assert isinstance(long_key, str) and isinstance(short_key, str)
+    assert KEY_ROW.findall(short_key) == KEY_ROW.findall(long_key.partition("# The worked")[0])
+    assert short["answers.csv"] == full["answers.csv"]
+    assert short["sheet-v01.md"] == full["sheet-v01.md"]

@@ -71,7 +71,12 @@ class HandoutOptions:
     limits: Limits = DEFAULT  # the roster's, and TeX's time
     note: Callable[[str], None] | None = None  # told, before a batch of minutes starts
     export: tuple[str, ...] = ()  # course platforms' files too: rows of EXPORTS
+    key: str = "full"  # a key's content: a row of KEYS
 
+
+# What a key holds: its answer tables, the rules used and the whole worked solution, or the
+# same without the worked solution
+KEYS = ("full", "answers")
 
 # A course platform's import file of the variants' sheets: its file name, and its writer
 EXPORTS: dict[str, tuple[str, Callable[[str, Sequence[handout.Sheet]], str]]] = {
@@ -180,20 +185,22 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
             "render) works its step"
         )
     drawn, summary_of = _view(s).drawn(s, options.seed, options.variants, roster, key)
-    made = same_boxes(worked(s, drawn, blank, where, ext, options))
+    if options.key not in KEYS:
+        raise UsageError(f"--key {options.key}: expected one of {', '.join(KEYS)}")
+    made = same_boxes(worked(s, drawn, blank, where, ext, options, options.key == "full"))
     (summary,) = worked(summary_of, [None], (), where, ext, options)
     docs: dict[str, str] = {}
     for v, w in zip(drawn, made, strict=True):
         docs[f"sheet-{v.label}.{ext}"] = render_sheets([w.sheet], ext, False, paper=options.paper)
         docs[f"key-{v.label}.{ext}"] = render_sheets(
-            [w.sheet], ext, True, [w.solution], paper=options.paper
+            [w.sheet], ext, True, _derivations([w]), paper=options.paper
         )
     docs[f"summary.{ext}"] = render_sheets([summary.sheet], ext, True, paper=options.paper)
     if options.fmt != "pdf":  # the booklets as sources; as PDFs they are joined below
         every = [w.sheet for w in made]
         docs[f"sheets.{ext}"] = render_sheets(every, ext, False, paper=options.paper)
         docs[f"keys.{ext}"] = render_sheets(
-            every, ext, True, [w.solution for w in made], paper=options.paper
+            every, ext, True, _derivations(made), paper=options.paper
         )
         figures = (f for w in (*made, summary) for f in w.figures)
         return {**docs, **dict(figures), **_exports(s.name, drawn, made, options.export)}
@@ -307,9 +314,11 @@ def worked(
     where: str,
     text: str,
     options: HandoutOptions,
+    solutions: bool = True,
 ) -> list[Worked]:
-    """Each variant's sheet and its worked solution (in `text`, "" none); None: the summary,
-    the givens of `s` with nothing blank."""
+    """Each variant's sheet and its worked solution (in `text`, "" none; none either without
+    `solutions`, a key of the answer tables alone); None: the summary, the givens of `s` with
+    nothing blank."""
     chosen = options.arithmetic or s.handout.arithmetic
     arithmetic = parse_arithmetic(chosen)
     decimals = arithmetic.decimals if arithmetic.kind == "paper" else 4
@@ -327,7 +336,7 @@ def worked(
         figures: tuple[tuple[str, str], ...] = ()
         if text == "md":
             figures = ((figure_file(sheet), drawing.svg(sheet.figure, figure_file(sheet)[:-4])),)
-        if not text or v is None:
+        if not text or v is None or not solutions:
             return Worked(sheet, "", figures)
         # the variant's own page name: its figures' files and SVG ids are its own
         explanation = dataclasses.replace(page(keyed), name=f"{s.name}-{v.label}")
@@ -342,6 +351,11 @@ def worked(
         return Worked(sheet, solution, (*figures, *attachments(explanation, text)))
 
     return _each(drawn, one, options.progress and len(drawn) > 1, "variants")
+
+
+def _derivations(made: Sequence[Worked]) -> list[str]:
+    """The keys' worked solutions, one per sheet; none for a key of the answer tables alone."""
+    return [w.solution for w in made] if any(w.solution for w in made) else []
 
 
 def same_boxes(made: list[Worked]) -> list[Worked]:
