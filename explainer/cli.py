@@ -30,6 +30,7 @@ from explainer.foundation.errors import (
     UsageError,
 )
 from explainer.handouts import batch as handouts
+from explainer.handouts import grading
 from explainer.page.model import Explanation
 from explainer.pipeline import Options, compile_pdf, explain, explain_values
 from explainer.read import article, cost, schema
@@ -528,6 +529,35 @@ def _handout_command(sub: Subparsers) -> None:
     h.set_defaults(run=cmd_handout)
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    """A class's answers marked against a handout's answers.csv; every report made before any
+    is written."""
+    folder = Path(args.handout)
+    key = grading.read_key(folder / handouts.ANSWERS, args.limits)
+    marks = grading.mark(Path(args.answers), key, args.limits, args.decimal_comma)
+    out = Path(args.output or folder / "grades")
+    reports = grading.reports(marks)
+    write_files({out / name: text for name, text in reports.items()})
+    students = len({m.student for m in marks})
+    right = sum(m.right for m in marks)
+    say(f"explainer: {students} students, {right} of {len(marks)} answers right; {out}")
+    return 0
+
+
+def _grade_command(sub: Subparsers) -> None:
+    g = sub.add_parser("grade", help="mark a class's answers against a handout's answers.csv")
+    g.add_argument("handout", help="the folder explainer handout wrote (its answers.csv)")
+    g.add_argument(
+        "answers", help="the class's CSV: student,variant, then a column per blank number"
+    )
+    g.add_argument(
+        "--decimal-comma", action="store_true", help="read 0,0822 as 0.0822 (a comma locale)"
+    )
+    g.add_argument("-o", "--output", metavar="DIR", help="default HANDOUT/grades")
+    _common_options(g)
+    g.set_defaults(run=cmd_grade)
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     text = starting_file(args.kind)
     if args.output is None:
@@ -579,6 +609,7 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
     _verify_command,
     _claims_command,
     _handout_command,
+    _grade_command,
     _list_command,
     _new_command,
     _schema_command,

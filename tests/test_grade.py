@@ -1,0 +1,142 @@
+"""`explainer grade HANDOUT ANSWERS.csv`: a class's answers, as a teacher's spreadsheet saves
+them, marked against the handout's answers.csv. Thirty students on thirty variants: right
+answers, answers off by the tolerance (right) or by more (wrong), dropped signs, empty cells and
+decimal commas; the marks and totals are recounted here from answers.csv. Then the located
+errors of a bad file, with nothing written."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from explainer.cli import main
+
+
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("handout")
+    argv = ["handout", "mazur-2-2-2", "--variants", "30", "--seed", "7", "-f", "md"]
+    assert main([*argv, "-o", str(out)]) == 0
+    return out
+
+
+def _key(handout: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO((handout / "answers.csv").read_text(encoding="utf-8"))))
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+# what student n writes for a blank: (how, answer from the key's answer and tolerance)
+def _written(n: int, blank: int, answer: Decimal, tolerance: Decimal) -> tuple[str, str]:
+    if n % 5 == 1 and blank == 3:
+        return "wrong", str(-answer) if answer else "1"  # the sign dropped
+    if n % 5 == 2 and blank == 7:
+        return "right", str(answer + tolerance)  # off by the tolerance: accepted
+    if n % 5 == 3 and blank == 12:
+        return "wrong", str(answer + 3 * tolerance)  # three units off
+    if n % 5 == 4 and blank == 1:
+        return "empty", ""
+    return "right", str(answer)
+
+
+def test_thirty_students_get_the_marks_counted_from_the_key(
+    handout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = _key(handout)
+    blanks = max(int(r["blank"]) for r in key)
+    rows, expected, verdicts = [], {}, {}
+    for n in range(1, 31):
+        variant = f"v{n:02d}"
+        mine = [r for r in key if r["variant"] == variant]
+        cells, got = [], Decimal(0)
+        for r in mine:
+            how, text = _written(n, int(r["blank"]), Decimal(r["answer"]), Decimal(r["tolerance"]))
+            cells.append(text)
+            got += Decimal(r["points"]) if how == "right" else 0
+            verdicts[f"s{n}", int(r["blank"])] = {"right": "right", "wrong": "wrong"}.get(
+                how, "no answer"
+            )
+        rows.append([f"s{n}", variant, *cells])
+        expected[f"s{n}"] = (got, sum(Decimal(r["points"]) for r in mine))
+    answers = _write(
+        tmp_path / "class.csv", ["student", "variant", *map(str, range(1, blanks + 1))], rows
+    )
+    out = tmp_path / "marks"
+    assert main(["grade", str(handout), str(answers), "-o", str(out)]) == 0
+    assert "30 students" in capsys.readouterr().out
+    totals = list(csv.DictReader(io.StringIO((out / "totals.csv").read_text(encoding="utf-8"))))
+    assert {t["student"]: (Decimal(t["points"]), Decimal(t["of"])) for t in totals} == expected
+    grades = csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8")))
+    assert {(g["student"], int(g["blank"])): g["verdict"] for g in grades} == verdicts
+    per_blank = list(csv.DictReader(io.StringIO((out / "blanks.csv").read_text(encoding="utf-8"))))
+    wrong_3 = next(b for b in per_blank if b["blank"] == "3")
+    assert wrong_3["wrong"] == str(sum(1 for n in range(1, 31) if n % 5 == 1))
+    again = tmp_path / "again"
+    assert main(["grade", str(handout), str(answers), "-o", str(again)]) == 0
+    assert all(
+        (out / f).read_bytes() == (again / f).read_bytes() for f in ("grades.csv", "totals.csv")
+    )
+
+
+def test_a_decimal_comma_is_read_when_asked_for(handout: Path, tmp_path: Path) -> None:
+    key = [r for r in _key(handout) if r["variant"] == "v01"]
+    header = ["student", "variant", *(r["blank"] for r in key)]
+    answers = _write(
+        tmp_path / "comma.csv",
+        header,
+        [["ada", "v01", *(r["answer"].replace(".", ",") for r in key)]],
+    )
+    out = tmp_path / "marks"
+    assert main(["grade", str(handout), str(answers), "-o", str(out)]) == 2
+    assert not out.exists()
+    assert main(["grade", str(handout), str(answers), "-o", str(out), "--decimal-comma"]) == 0
+    totals = (out / "totals.csv").read_text(encoding="utf-8").splitlines()
+    points = sum(Decimal(r["points"]) for r in key)
+    assert totals[1] == f"ada,v01,{points},{points}"
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "where", "says"),
+    [
+        (["student", "variant", "1"], ["ada", "v31", "0.5"], "row 2, variant", "v01…v30"),
+        (["student", "variant", "1"], ["ada", "v01", "0.5"], "row 1", "a column '2'"),
+        (["student", "variant", "1"], ["ada", "v01", "about 0.5"], "row 2, column 1", "a number"),
+        (["student", "variant", "1"], ["ada", "v01", "0,5"], "row 2, column 1", "--decimal-comma"),
+        (["name", "variant", "1"], ["ada", "v01", "0.5"], "row 1", "a column 'student'"),
+    ],
+)
+def test_a_bad_answers_file_is_located_and_nothing_is_written(
+    handout: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    header: list[str],
+    row: list[str],
+    where: str,
+    says: str,
+) -> None:
+    answers = _write(tmp_path / "bad.csv", header, [row])
+    out = tmp_path / "marks"
+    assert main(["grade", str(handout), str(answers), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{answers}: {where}: expected" in err and says in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_student_named_twice_is_located(
+    handout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blanks = sorted({r["blank"] for r in _key(handout)}, key=int)
+    rows = [["ada", "v01"], ["ada", "v02"]]
+    answers = _write(tmp_path / "twice.csv", ["student", "variant", *blanks], rows)
+    assert main(["grade", str(handout), str(answers), "-o", str(tmp_path / "m")]) == 2
+    assert "row 3, student" in capsys.readouterr().err
