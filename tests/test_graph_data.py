@@ -27,7 +27,7 @@ from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import from_mapping, load
 from explainer.read.settings import Options
 
-ROW = re.compile(r"^\| \$(.+?)\$ \| .*? \| \$\\boxed\{(-?[\d.]+)\}\$ ✔ \|$", re.M)
+ROW = re.compile(r"^\| \$(.+?)\$ \| .*? \| \(\d+\) \$\\boxed\{(-?[\d.]+)\}\$ ✔ \|$", re.M)
 ROWS = [[1.0, 2.0], [2.0, 3.0], [3.0, 4.5], [-1.0, 0.25]]
 START = {"w": 0.5, "b": 0.0}
 

@@ -96,6 +96,13 @@ class Sheet:
     def blanks(self) -> tuple[Question, ...]:
         return tuple(q for p in self.parts for q in p.questions if q.blank)
 
+    @property
+    def accepted(self) -> Decimal:
+        """The tolerance a grader accepts on every blank, as the key's note states it: the
+        largest of the blanks' drifts (a student who rounds at other steps drifts about as
+        far on any of them), in the sheet's last decimal."""
+        return Decimal(max(dict(self.drift).values(), default=1)).scaleb(-self.decimals)
+
 
 def sheet(
     ctx: Context,
@@ -385,8 +392,13 @@ def drifts(
             continue
         far = abs(float(Fraction(key[q.key])) - float(Fraction(values[q.key])))
         # in units, past float noise (0.25 − 0.2493 is 7.000000000000062 units, not 8)
-        units = (Decimal(repr(far)) / unit).quantize(NOISE) if math.isfinite(far) else Decimal(1)
-        out[q.key] = max(1, int(units.to_integral_value(ROUND_CEILING)))
+        if not math.isfinite(far):
+            out[q.key] = 1
+            continue
+        with localcontext() as room:  # every digit of a drift of any size
+            room.prec = max(28, Decimal(repr(far)).adjusted() + decimals + 12)
+            units = (Decimal(repr(far)) / unit).quantize(NOISE)
+            out[q.key] = max(1, int(units.to_integral_value(ROUND_CEILING)))
     return out
 
 
