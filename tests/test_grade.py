@@ -140,3 +140,59 @@ def test_a_student_named_twice_is_located(
     answers = _write(tmp_path / "twice.csv", ["student", "variant", *blanks], rows)
     assert main(["grade", str(handout), str(answers), "-o", str(tmp_path / "m")]) == 2
     assert "row 3, student" in capsys.readouterr().err
+
+
+def _full_header(handout: Path) -> list[str]:
+    return ["student", "variant", *sorted({r["blank"] for r in _key(handout)}, key=int)]
+
+
+@pytest.mark.parametrize(
+    ("cell", "where", "says"),
+    [
+        ("1e9999999", "row 2, column 1", "exponent"),
+        ("0." + "1" * 80, "row 2, column 1", "printed_digits"),
+    ],
+)
+def test_a_number_past_the_limits_is_located(
+    handout: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    cell: str,
+    where: str,
+    says: str,
+) -> None:
+    answers = _write(tmp_path / "big.csv", _full_header(handout), [["ada", "v01", cell]])
+    assert main(["grade", str(handout), str(answers), "-o", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert where in err and says in err and "Traceback" not in err
+
+
+def test_a_semicolon_file_with_decimal_commas_and_a_bom_is_read(
+    handout: Path, tmp_path: Path
+) -> None:
+    """What a spreadsheet in a decimal-comma locale saves: ';' between cells, a BOM first."""
+    key = [r for r in _key(handout) if r["variant"] == "v02"]
+    header = ";".join(["student", "variant", *(r["blank"] for r in key)])
+    row = ";".join(["bo", "v02", *(r["answer"].replace(".", ",") for r in key)])
+    answers = tmp_path / "semicolons.csv"
+    answers.write_bytes(("\ufeff" + header + "\r\n" + row + "\r\n").encode("utf-8"))
+    out = tmp_path / "m"
+    assert main(["grade", str(handout), str(answers), "-o", str(out), "--decimal-comma"]) == 0
+    points = sum(Decimal(r["points"]) for r in key)
+    assert (out / "totals.csv").read_text(encoding="utf-8").splitlines()[
+        1
+    ] == f"bo,v02,{points},{points}"
+
+
+def test_a_key_without_blanks_and_a_column_twice_are_located(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], handout: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "answers.csv").write_text((handout / "answers.csv").read_text().splitlines()[0] + "\n")
+    answers = _write(tmp_path / "a.csv", ["student", "variant", "1"], [["ada", "v01", "0.5"]])
+    assert main(["grade", str(empty), str(answers)]) == 2
+    assert "answers.csv: row 2: expected a blank of a variant" in capsys.readouterr().err
+    twice = _write(tmp_path / "t.csv", ["student", "variant", "1", "1"], [["ada", "v01", "1", "2"]])
+    assert main(["grade", str(handout), str(twice), "-o", str(tmp_path / "m")]) == 2
+    assert "row 1: expected each column once, found '1' twice" in capsys.readouterr().err

@@ -19,11 +19,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from explainer.foundation.errors import ScenarioError
-from explainer.foundation.limits import Limits
+from explainer.foundation.limits import DEFAULT, Limits
 from explainer.read.files import read_regular
 
 KEY_COLUMNS = ("variant", "student", "blank", "key", "answer", "tolerance", "points")
-NUMBER = re.compile(r"[-+−]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?")
+NUMBER = re.compile(r"[-+−]?(\d++([.,]\d*+)?|[.,]\d++)([eE][-+]?\d++)?")
+BLANK = re.compile(r"\d{1,6}")  # a blank's number on a sheet
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,26 @@ class Mark:
 
 
 def _rows(file: str, data: bytes) -> list[list[str]]:
+    """The CSV's rows; a file whose header has semicolons and no commas is read as a
+    spreadsheet in a decimal-comma locale saves it, separated by semicolons."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ScenarioError(file, f"byte {e.start:,}", "UTF-8 text", "other bytes") from None
-    return list(csv.reader(io.StringIO(text)))
+    first = text.partition("\n")[0]
+    delimiter = ";" if ";" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows: list[list[str]] = []
+    try:
+        rows.extend(reader)
+    except csv.Error as e:
+        raise ScenarioError(file, f"row {reader.line_num}", "a CSV row", str(e)) from None
+    return rows
 
 
-def _number(file: str, where: str, cell: str, comma: bool) -> Decimal:
+def _number(file: str, where: str, cell: str, comma: bool, limits: Limits = DEFAULT) -> Decimal:
     """A number cell: digits with a decimal point (or, with `comma`, a decimal comma), a sign,
-    an exponent; nothing else."""
+    an exponent within the limits; nothing else."""
     text = cell.strip().replace("−", "-")
     if "," in text and not comma:
         raise ScenarioError(
@@ -66,6 +77,7 @@ def _number(file: str, where: str, cell: str, comma: bool) -> Decimal:
         )
     if not NUMBER.fullmatch(text) or (comma and "." in text and "," in text):
         raise ScenarioError(file, where, "a number", repr(cell[:40]))
+    limits.printed(file, where, text, "a number")
     try:
         return Decimal(text.replace(",", "."))
     except InvalidOperation:
@@ -85,14 +97,20 @@ def read_key(path: Path, limits: Limits) -> dict[str, tuple[Blank, ...]]:
         if len(row) != len(KEY_COLUMNS):
             raise ScenarioError(file, f"row {i}", f"{len(KEY_COLUMNS)} cells", f"{len(row)}")
         cells = dict(zip(KEY_COLUMNS, row, strict=True))
+        if not BLANK.fullmatch(cells["blank"]):
+            raise ScenarioError(
+                file, f"row {i}, blank", "a blank's number", repr(cells["blank"][:40])
+            )
         blank = Blank(
-            int(_number(file, f"row {i}, blank", cells["blank"], False)),
+            int(cells["blank"]),
             cells["key"],
             _number(file, f"row {i}, answer", cells["answer"], False),
             _number(file, f"row {i}, tolerance", cells["tolerance"], False),
             _number(file, f"row {i}, points", cells["points"] or "0", False),
         )
         out.setdefault(cells["variant"], []).append(blank)
+    if not out:
+        raise ScenarioError(file, "row 2", "a blank of a variant", "the header alone")
     return {v: tuple(b) for v, b in out.items()}
 
 
@@ -109,13 +127,13 @@ def mark(
     for i, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
-        if len(row) > len(header):
+        if any(c.strip() for c in row[len(header) :]):
             raise ScenarioError(file, f"row {i}", f"at most {len(header)} cells", f"{len(row)}")
         cells = dict(zip(header, row, strict=False))
         student = _student(file, i, cells, seen)
         variant = _variant(file, i, cells, key)
         for blank in key[variant]:
-            marks.append(_one(file, i, header, cells, student, variant, blank, comma))
+            marks.append(_one(file, i, header, cells, student, variant, blank, comma, limits))
     return marks
 
 
@@ -123,6 +141,9 @@ def _header(file: str, rows: list[list[str]]) -> list[str]:
     if not rows:
         raise ScenarioError(file, "row 1", "a header: student,variant,1,2,…", "an empty file")
     header = [h.strip() for h in rows[0]]
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        raise ScenarioError(file, "row 1", "each column once", f"{twice[0]!r} twice")
     for column in ("student", "variant"):
         if column not in header:
             raise ScenarioError(file, "row 1", f"a column {column!r}", ", ".join(header) or "none")
@@ -159,6 +180,7 @@ def _one(
     variant: str,
     blank: Blank,
     comma: bool,
+    limits: Limits,
 ) -> Mark:
     """One answer marked: right within the blank's tolerance of the key's answer."""
     column = str(blank.number)
@@ -169,8 +191,8 @@ def _one(
     given = cells.get(column, "").strip()
     if not given:
         return Mark(student, variant, blank, "", False, Decimal(0))
-    x = _number(file, f"row {i}, column {column}", given, comma)
-    right = abs(x - blank.answer) <= blank.tolerance
+    x = _number(file, f"row {i}, column {column}", given, comma, limits)
+    right = blank.answer - blank.tolerance <= x <= blank.answer + blank.tolerance  # exact
     return Mark(student, variant, blank, given, right, blank.points if right else Decimal(0))
 
 
