@@ -25,6 +25,8 @@ from explainer.read.scenario import load
 from tests.conftest import SCENARIOS
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+if not SEEDS.is_dir() and not os.environ.get("CI"):  # CI has ../shared beside the clone
+    pytest.skip(f"the seed articles are not at {SEEDS}", allow_module_level=True)
 PAIRS = [  # each seed article and the shipped scenarios that work its example
     ("000_be57b3f8325c95b6.txt", "serengil-step"),
     ("000_be57b3f8325c95b6.txt", "serengil-sine"),

@@ -27,12 +27,15 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from explainer.check.printed import at_places, rounds_to
+from explainer.foundation.errors import ScenarioError
+from explainer.foundation.limits import DEFAULT, Limits
 from explainer.read.article import Article
 from explainer.read.scenario import AnyScenario, Scenario
 
 # a printed number: a decimal point or an exponent, a minus sign (ASCII or U+2212) kept
 NUMBER = re.compile(
-    r"(?<![\w.])(?P<sign>[-−]?)(?P<body>\d+\.\d+|\.\d+|\d+(?:\.\d+)?[eE][-+−]?\d+)(?![\w.]*\d)"
+    r"(?<![\w.])(?P<sign>[-−]?)(?P<body>\d++\.\d++|\.\d++|\d++(?:\.\d++)?[eE][-+−]?\d++)"
+    r"(?![\w.]*+\d)"
 )
 NAME = re.compile(r"[A-Za-zΔδ∂][A-Za-z0-9_{}₀-₉/∂]*")
 # a name and the number it names: "w5 = ", "(o1) is ", "w5: ", "w5 ≈ "
@@ -103,13 +106,18 @@ def extra_names(s: AnyScenario) -> dict[str, tuple[str, ...]]:
     return {name: (f"x{i}",) for i, name in enumerate(s.inputs, start=1)}
 
 
-def numbers(article: Article) -> list[Printed]:
-    """Every number the article prints, in reading order."""
+def numbers(article: Article, limits: Limits = DEFAULT) -> list[Printed]:
+    """Every number the article prints, in reading order, within the limits on a printed
+    number (`printed_digits`, `exponent`: a longer one is no quantity's)."""
     out = []
     for i, line in enumerate(article.lines):
         n = article.line(i)
         for m in NUMBER.finditer(line):
             text = ("-" if m["sign"] else "") + m["body"].replace("−", "-")
+            try:
+                limits.printed(article.name, "", text, "a number")
+            except ScenarioError:
+                continue
             start, end = max(0, m.start() - WINDOW), min(len(line), m.end() + WINDOW)
             context = " ".join(line[start:end].split())
             out.append(Printed(text, n, context, line[start : m.start()]))

@@ -56,7 +56,7 @@ BLOCKS = frozenset(
 )
 SKIPPED = frozenset({"script", "style", "head", "noscript", "svg"})
 # an image or link in Markdown, [text](address): the text kept, the address dropped
-LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+LINK = re.compile(r"!?\[([^\[\]\n]*+)\]\([^()\n]*+\)")  # no bracket inside: linear time
 ADDRESS = re.compile(r"(?:https?|ftp)://\S+|www\.\S+")
 
 
@@ -162,9 +162,13 @@ def read(path: Path, limits: Limits) -> Article:
         if suffix in (".html", ".htm"):
             lines, at = _html(text)
             return Article(path.name, tuple(map(_plain, lines)), tuple(at))
-    return Article(path.name, tuple(map(_plain, text.splitlines())))
+    return Article(path.name, tuple(map(_plain, text.split("\n"))))
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 
 
 def _plain(line: str) -> str:
-    """A line without its links' and images' addresses."""
-    return ADDRESS.sub(" ", LINK.sub(r"\1", line))
+    """A line without its links' and images' addresses, its control characters (pdftotext's
+    form feed at a page break, a carriage return) each a space."""
+    return ADDRESS.sub(" ", LINK.sub(r"\1", CONTROL.sub(" ", line)))
