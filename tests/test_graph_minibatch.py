@@ -140,7 +140,7 @@ def test_a_number_no_alternative_explains_has_no_cause() -> None:
 @pytest.mark.parametrize(
     ("training", "key", "expected"),
     [
-        ({"batch_size": 9}, "training.batch_size", ""),
+        ({"batch_size": 9}, "training.batch_size", "from 1 to 5"),
         ({"batch_size": 2, "update": "sequential"}, "training.update", "simultaneous"),
         ({"shuffle": "numpy-rng"}, "training.shuffle_seed", "seeded"),
         ({"mode": "batch", "batch_size": 2}, "training.batch_size", "minibatch"),
@@ -180,3 +180,20 @@ def test_a_batch_setting_without_a_data_set_is_located() -> None:
     with pytest.raises(ScenarioError) as e:
         from_mapping(raw, "g")
     assert e.value.key == "training.batch_size" and "[data]" in str(e.value)
+
+
+def test_momentum_over_shuffled_mini_batches_counts_a_step_per_batch() -> None:
+    """The optimizer's state and step count go on across batches and epochs: momentum's
+    velocity written out here over numpy's shuffled batches."""
+    training = {**SHUFFLED, "optimizer": "momentum", "momentum": 0.5}
+    v = dict(explain_values(scenario(**training), Options()).values)
+    data, w, b, vw, vb = np.array(ROWS), 0.5, 0.0, 0.0, 0.0
+    for order in orders(training):
+        for i in range(0, len(order), 2):
+            batch = data[order[i : i + 2]]
+            r = w * batch[:, 0] + b - batch[:, 1]
+            vw = 0.5 * vw + float(np.mean(2 * r * batch[:, 0]))
+            vb = 0.5 * vb + float(np.mean(2 * r))
+            w, b = w - RATE * vw, b - RATE * vb
+    assert [v[f"w@{EPOCHS}"], v[f"b@{EPOCHS}"]] == pytest.approx([w, b], abs=1e-12)
+    assert [v[f"v_w@{EPOCHS}"], v[f"v_b@{EPOCHS}"]] == pytest.approx([vw, vb], abs=1e-12)

@@ -114,3 +114,19 @@ def test_the_command_writes_moodle_xml(tmp_path: Path, capsys: pytest.CaptureFix
     with pytest.raises(SystemExit) as e:
         main([*argv, "--export", "blackboard"])
     assert e.value.code == 2 and "moodle" in capsys.readouterr().err
+
+
+def test_blanks_with_points_beside_blanks_without_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (SCENARIOS / "mazur-2-2-2.toml").read_text(encoding="utf-8")
+    points = "points = { forward = 1, local = 1, gradients = 2, updates = 1 }"
+    assert points in text
+    zero = text.replace(points, "points = { forward = 1 }", 1)  # the gradients' blanks: none
+    path = tmp_path / "zero.toml"
+    path.write_text(zero, encoding="utf-8")
+    out = tmp_path / "h"
+    argv = ["handout", str(path), "--variants", "2", "-f", "md", "--export", "moodle"]
+    assert main([*argv, "-o", str(out)]) == 2
+    assert "give every blank its points" in capsys.readouterr().err
+    assert not out.exists()

@@ -429,7 +429,8 @@ def _epochs(
         try:
             loss = reduced(ar, [one.output({**leaves, **x}) for x in examples], t.batching.summed)
             if not _finite(loss):  # a sum of finite outputs can overflow
-                raise NumericError(f"the mean of {output} over the training set is not finite")
+                how = "sum" if t.batching.summed else "mean"
+                raise NumericError(f"the {how} of {output} over the training set is not finite")
             done = k == steps or _stop(t.until_loss, loss)
             if watched is not None:
                 watched.see(k, float(loss), done)

@@ -227,16 +227,15 @@ ANSWER_COLUMNS = ("variant", "student", "blank", "key", "answer", "tolerance", "
 def answers(drawn: Sequence[variants.Variant], made: Sequence[Worked]) -> str:
     """Every variant's blanks, one row each: its number on the sheet, the quantity's key, the
     key's answer as the sheet prints it, the tolerance a grader (or a course platform) accepts
-    (the blank's own drift when worked the other way, in the sheet's decimals) and its points."""
+    (the key's note's: the sheet's largest drift when worked the other way) and its points."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(ANSWER_COLUMNS)
     for v, w in zip(drawn, made, strict=True):
-        drift = dict(w.sheet.drift)
         for q in w.sheet.blanks:
-            units = Decimal(drift.get(q.key, 1)).scaleb(-w.sheet.decimals)
-            points = f"{q.points:g}" if q.points else ""
-            writer.writerow((v.label, v.student, q.number, q.key, q.answer, f"{units:f}", points))
+            points = f"{Decimal(repr(q.points)).normalize():f}" if q.points else ""
+            row = (v.label, v.student, q.number, q.key, q.answer, f"{w.sheet.accepted:f}", points)
+            writer.writerow(row)
     return out.getvalue()
 
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
+from explainer.foundation.errors import UsageError
 from explainer.handouts.sheet import Question, Sheet
 
 CATEGORY = "$course$/top/explainer/{name}"
@@ -26,10 +27,16 @@ PENALTY = "0.3333333"  # Moodle's default for a wrong try in an adaptive quiz
 
 def weights(sheets: Sequence[Sheet]) -> dict[float, int]:
     """Each blank's points as a Cloze weight (a whole number): scaled by the least common
-    denominator of every blank's points; a blank of no points weighs 1 (all weigh alike)."""
+    denominator of every blank's points; without points, every blank weighs 1. Some blanks
+    with points and some without cannot be weighed in proportion: refused."""
     points = {q.points for sheet in sheets for q in sheet.blanks}
-    if not points or min(points) <= 0:
+    if points == {0.0} or not points:
         return dict.fromkeys(points, 1)
+    if min(points) <= 0:
+        raise UsageError(
+            "--export moodle: some blanks have points and some have none ([handout.points]); "
+            "a Cloze field weighs at least 1, so give every blank its points"
+        )
     scale = math.lcm(*(Fraction(p).limit_denominator(1000).denominator for p in points))
     return {p: int(Fraction(p).limit_denominator(1000) * scale) for p in points}
 
@@ -45,8 +52,6 @@ def _math(latex: str) -> str:
 
 def question_text(sheet: Sheet, weight: dict[float, int]) -> str:
     """The sheet as the question's HTML: instructions, givens, and each part's table."""
-    drift = dict(sheet.drift)
-    unit = Decimal(1).scaleb(-sheet.decimals)
     givens = ", ".join(_math(f"{symbol} = {value}") for symbol, value in sheet.givens)
     out = [
         f"<p>{html.escape(sheet.instructions)}</p>",
@@ -56,7 +61,7 @@ def question_text(sheet: Sheet, weight: dict[float, int]) -> str:
         rows = []
         for q in part.questions:
             if q.blank:
-                cell = f"({q.number}) " + field(q, drift.get(q.key, 1) * unit, weight[q.points])
+                cell = f"({q.number}) " + field(q, sheet.accepted, weight[q.points])
             else:
                 cell = _math(q.answer)
             formula = _math(q.formula) if q.formula else ""

@@ -277,11 +277,12 @@ def _repeating(r: GateResults, out: str) -> tuple[str | Any, ...]:
             f"forward pass they give.{carried}",
         )
     n = len(data.rows)
+    how = "sum" if t is not None and t.batching.summed else "mean"
     return (
         "Repeating the epoch from the values above (epoch 0). The row for epoch k shows the "
         "trained leaves after k epochs and, in the column ",
         math(out),
-        f", its mean over the {n:,} {plural(n, 'example', 'examples')} at those leaves.{carried}",
+        f", its {how} over the {n:,} {plural(n, 'example', 'examples')} at those leaves.{carried}",
     )
 
 
@@ -309,7 +310,11 @@ def _curve(r: GateResults, sym: Sym, num: Num) -> Figure | None:
     d = r.view.training
     assert d is not None
     out = sym(r.view.circuit.output)
-    step, what = ("epoch", "mean output") if d.epochs else ("step", "output")
+    t = r.plan.scenario.training
+    summed = t is not None and t.batching.summed
+    step, what = (
+        ("epoch", "summed output" if summed else "mean output") if d.epochs else ("step", "output")
+    )
     drawing = figures.loss_curve(d.curve, out, step, num, what)
     if drawing is None:
         return None

@@ -488,6 +488,17 @@ def graph_training(draw: st.DrawFn, leaves: list[str], hostile: bool) -> dict[st
         table["until_loss"] = draw(st.sampled_from([1e-3, 0.5]))
     if draw(st.booleans()):
         table["update"] = draw(st.sampled_from(["simultaneous", "sequential"]))
+    if draw(st.booleans()):  # an optimizer, its settings, a penalty
+        table["optimizer"] = draw(
+            st.sampled_from(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"])
+        )
+        table.update(
+            draw(
+                st.sampled_from(
+                    [{}, {"weight_decay": 0.01}, {"l1": 0.05}, {"bias_correction": False}]
+                )
+            )
+        )
     if hostile:
         table.update(
             draw(
@@ -499,6 +510,11 @@ def graph_training(draw: st.DrawFn, leaves: list[str], hostile: bool) -> dict[st
                         {"steps": 10**9},
                         {"update": "sideways"},
                         {"train": "x0"},
+                        {"optimizer": "lion"},
+                        {"optimizer": "adam", "beta1": 1.0},
+                        {"optimizer": "adam", "momentum": 0.9},
+                        {"batch_size": 2},
+                        {"shuffle": "numpy-rng"},
                     ]
                 )
             )
