@@ -43,6 +43,8 @@ SHARES = {
     "claims": 1.5,
     "handouts": 1,
     "api": 1.5,
+    "articles": 1,
+    "grading": 1,
 }
 EXPECTED = {"exit 0", "exit 1", "exit 2", "returned", "ExplainerError", "hang"}  # the rest: bugs
 # kind, seconds, clean, files outside, first line said, and for a defect the example itself

@@ -788,3 +788,99 @@ def api_calls(draw: st.DrawFn) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
     if name == "save":
         source = draw(st.sampled_from(["out", "out/page.pdf", "", None, 3, "out/sub/dir"]))
     return name, (source,), kwargs
+
+
+# -- Articles and a class's answers -------------------------------------------------------------
+
+ARTICLE_PIECES = st.sampled_from(
+    [
+        "w5 = ",
+        "T2=",
+        "∂E/∂w5 = ",
+        "(o1) is ",
+        "E_total: ",
+        "x1=0.05,x2=0.10",
+        "0.3595",
+        "-0.0822",
+        "1e-5",
+        "1e99999",
+        "0." + "1" * 60,
+        "[" * 50,
+        "![f](https://x.org/0.5.png)",
+        "[a](b",
+        "<p>w<sub>5</sub> = <b>0.3589</b></p>",
+        "<script>0.298371109</script>",
+        "\f",
+        "\x00",
+        "\u2028",
+        "\n",
+        " ",
+        "李",
+        "{1:NUMERICAL:=0.5:0.1}",
+    ]
+)
+
+
+@st.composite
+def articles(draw: st.DrawFn) -> tuple[str, bytes, str]:
+    """An article for `explainer claims`: pieces of the ways articles print numbers and names,
+    and of hostile text (long runs, control characters, broken links and tags, bad bytes), as
+    Markdown, text or HTML; and a shipped scenario to place them on."""
+    text = "".join(draw(st.lists(ARTICLE_PIECES, max_size=40)))
+    data = text.encode("utf-8")
+    if draw(st.integers(0, 9)) == 0:
+        data += b"\xff\xfe"
+    suffix = draw(st.sampled_from([".md", ".txt", ".html"]))
+    return suffix, data, draw(st.sampled_from(["single-weight", "circuit-add-multiply"]))
+
+
+GRADE_KEY = (
+    b"variant,student,blank,key,answer,tolerance,points\n"
+    b"v01,,1,q,3.0000,0.0001,1\nv01,,2,f,-12.0000,0.0001,2\n"
+    b"v02,,1,q,4.0000,0.0001,1\nv02,,2,f,-8.0000,0.0001,2\n"
+)
+CELLS = st.sampled_from(
+    [
+        "3.0000",
+        "-12",
+        "4,0",
+        "",
+        " ",
+        "x",
+        "1e9999999",
+        "0." + "1" * 80,
+        "−8",
+        "=1+1",
+        "\x00",
+        "v03",
+    ]
+)
+
+
+@st.composite
+def class_answers(draw: st.DrawFn) -> tuple[bytes, list[str]]:
+    """A class's answers CSV for `explainer grade` against a small fixed key: headers missing,
+    doubled or reordered, rows short or long, cells of every kind, semicolons, a BOM."""
+    header = draw(
+        st.sampled_from(
+            [
+                ["student", "variant", "1", "2"],
+                ["variant", "student", "2", "1"],
+                ["student", "variant", "1"],
+                ["student", "variant", "1", "1"],
+                ["name", "variant", "1", "2"],
+            ]
+        )
+    )
+    rows = [
+        [
+            draw(st.sampled_from(["ada", "bo", "ada", ""])),
+            draw(st.sampled_from(["v01", "v02", "v9"])),
+            *draw(st.lists(CELLS, max_size=4)),
+        ]
+        for _ in range(draw(st.integers(0, 4)))
+    ]
+    sep = draw(st.sampled_from([",", ";"]))
+    text = "\r\n".join(sep.join(r) for r in [header, *rows])
+    data = (("\ufeff" if draw(st.booleans()) else "") + text).encode("utf-8")
+    return data, draw(st.sampled_from([[], ["--decimal-comma"]]))

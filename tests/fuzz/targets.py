@@ -195,6 +195,19 @@ def handout(example: tuple[str, str | bytes, list[str], bytes | None]) -> Outcom
     return run_cli(argv, files)
 
 
+def article(example: tuple[str, bytes, str]) -> Outcome:
+    suffix, data, scenario = example
+    return run_cli(
+        ["claims", f"post{suffix}", scenario, "-o", "out/claims.toml"], {f"post{suffix}": data}
+    )
+
+
+def grading(example: tuple[bytes, list[str]]) -> Outcome:
+    data, options = example
+    files = {"answers.csv": S.GRADE_KEY, "class.csv": data}
+    return run_cli(["grade", ".", "class.csv", "-o", "out", *options], files)
+
+
 METHODS = {"markdown", "latex", "html", "json", "save", "verify", "figures", "values"}
 TAKES_NOTHING = {"html", "json", "verify", "figures", "values"}
 
@@ -239,4 +252,6 @@ TARGETS: dict[str, Target] = {
     "claims": Target(st.tuples(S.claimed(), st.sampled_from(["verify", "render"])), claims),
     "handouts": Target(S.handout_runs(), handout),
     "api": Target(S.api_calls(), api),
+    "articles": Target(S.articles(), article),
+    "grading": Target(S.class_answers(), grading),
 }

@@ -73,3 +73,14 @@ def test_handouts_and_rosters(example: Any) -> None:
 @given(TARGETS["api"].strategy)
 def test_python_api_calls(example: Any) -> None:
     holds(targets.api(example))
+
+
+@FEWER
+@given(TARGETS["articles"].strategy)
+def test_articles_read_for_claims(example: Any) -> None:
+    holds(targets.article(example))
+
+
+@given(TARGETS["grading"].strategy)
+def test_a_classs_answers_graded(example: Any) -> None:
+    holds(targets.grading(example))
