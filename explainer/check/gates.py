@@ -30,7 +30,7 @@ from explainer.evaluate.quantities import (
     BATCH,
     CARRIED,
     CHANGE,
-    EXAMPLE,
+    after_first,
     as_json,
     example_key,
     state_key,
@@ -125,7 +125,7 @@ def worked_step(d: Descent) -> str:
     """What follows `@` in the keys of the worked step's results (quantities.worked_step for a
     graph): "1", or where epoch 1 goes on after the first update "1#r", the leaves and state
     that the update of row r (from 1) starts from."""
-    return f"1{EXAMPLE}{d.next_row}" if d.next_row else "1"
+    return after_first(d.next_row - 1 if d.next_row else None)
 
 
 def _derivatives(

@@ -27,7 +27,7 @@ from explainer.evaluate.arithmetic import ARITHMETIC, Arithmetic
 from explainer.evaluate.backprop import Backprop, Number
 from explainer.evaluate.curve import Watched, thin
 from explainer.evaluate.update import ops, updated
-from explainer.evaluate.worked import Update, mean, reason
+from explainer.evaluate.worked import Update, reason, reduced
 from explainer.foundation.errors import NumericError
 from explainer.graph.circuit import Circuit
 from explainer.read.graph_scenario import GraphData, GraphTraining
@@ -354,17 +354,6 @@ def epochs(
     )
 
 
-def reduced(ar: Arithmetic, xs: list[Number], summed: bool) -> Number:
-    """Several examples' gradients (or losses) combined as the training says: their sum, or
-    their mean (one example's as it is)."""
-    if not summed:
-        return mean(ar, xs)
-    total = xs[0]
-    for x in xs[1:]:
-        total = total + x
-    return ar.settle(total)
-
-
 def _given(
     c: Circuit, data: GraphData, ar: Arithmetic
 ) -> tuple[dict[str, Number], list[dict[str, Number]]]:
@@ -462,9 +451,6 @@ def _taken(
     (`leaves` is read as each batch is asked for); a batch of one, its example's own."""
     for rows in t.batching.batches(order):
         each = [one.gradient({**leaves, **examples[i]}) for i in rows]
-        if len(each) == 1:
-            yield each[0]
-            continue
         yield {w: reduced(ar, [e[w] for e in each], t.batching.summed) for w in t.train}
 
 

@@ -164,8 +164,13 @@ def worked_step(run: Schedule) -> str:
     second update, of row r (from 1), starts from."""
     if not run.several:
         return "1"
-    r = run.batching.second(len(run.examples))
-    return "1" if r is None else f"1{EXAMPLE}{r + 1}"
+    return after_first(run.batching.second(len(run.examples)))
+
+
+def after_first(row: int | None) -> str:
+    """The key suffix of what the worked step leaves: "1", or "1#r" where epoch 1's next update,
+    of row `row` (from 0; None: none, the first update ends the epoch), starts from it."""
+    return "1" if row is None else f"1{EXAMPLE}{row + 1}"
 
 
 def predicted(run: Schedule, outputs: Sequence[Sequence[float]]) -> Classes | None:

@@ -366,7 +366,7 @@ def _new_values(
             if net.param(key).layer == block.layer:
                 with _guard(key):
                     each = [x.get(gradient[key]) for x in passes]
-                    taken[key] = _total(each) if run.batching.summed else mean(ar, each)
+                    taken[key] = reduced(ar, each, run.batching.summed)
                     if run.plain:
                         done[key] = updated(ar, rate, params[key], taken[key])
                     else:  # the worked step is the optimizer's first: its state starts at 0
@@ -383,6 +383,12 @@ def _new_values(
 def mean(ar: Arithmetic, xs: list[Number]) -> Number:
     """One example's gradient as it is; several examples' mean, in the page's arithmetic."""
     return xs[0] if len(xs) == 1 else ar.settle(_total(xs) / ar.number(len(xs)))
+
+
+def reduced(ar: Arithmetic, xs: list[Number], summed: bool) -> Number:
+    """Several examples' gradients (or losses) combined as the training says, a network's or a
+    graph's: their sum, or their mean (one example's as it is)."""
+    return _total(xs) if summed else mean(ar, xs)
 
 
 def train_stepwise(
