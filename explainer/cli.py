@@ -15,12 +15,14 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import FrameType
 from typing import TypeAlias
 
 from explainer import pipeline
 from explainer.check import findings
+from explainer.draw import drawing
 from explainer.foundation import limits
 from explainer.foundation.errors import (
     ArithmeticModeError,
@@ -30,7 +32,7 @@ from explainer.foundation.errors import (
     UsageError,
 )
 from explainer.handouts import batch as handouts
-from explainer.handouts import grading
+from explainer.handouts import feedback, grading, manifest
 from explainer.page.model import Explanation
 from explainer.pipeline import Options, compile_pdf, explain, explain_values
 from explainer.read import article, cost, schema
@@ -530,18 +532,42 @@ def _handout_command(sub: Subparsers) -> None:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    """A class's answers marked against a handout's answers.csv; every report made before any
-    is written."""
+    """A class's answers marked against a handout's answers.csv (and, where the handout's
+    manifest lets its variants be drawn again, with follow-through and each mistake's cause);
+    every report made before any is written."""
     folder = Path(args.handout)
     key = grading.read_key(folder / handouts.ANSWERS, args.limits)
-    marks = grading.mark(Path(args.answers), key, args.limits, args.decimal_comma)
+    follow = _follow_through(args.follow_through)
+    scenario = Path(args.scenario) if args.scenario else None
+    again = grading.regenerated(folder, key, scenario, args.limits)
+    judge = again.judge if again else None
+    marks = grading.mark(Path(args.answers), key, args.limits, args.decimal_comma, judge, follow)
     out = Path(args.output or folder / "grades")
-    reports = grading.reports(marks)
-    write_files({out / name: text for name, text in reports.items()})
+    files: dict[str, str | bytes] = dict(grading.reports(marks))
+    files["class.svg"] = drawing.svg(feedback.figure(marks), "class")
+    if again:
+        files.update(feedback.documents(marks, again.sheet, args.format, args.limits))
+    write_files({out / name: text for name, text in files.items()})
     students = len({m.student for m in marks})
     right = sum(m.right for m in marks)
-    say(f"explainer: {students} students, {right} of {len(marks)} answers right; {out}")
+    follows = sum(m.verdict.kind == "follow-through" for m in marks)
+    more = f", {follows} right given the student's earlier answers" if follows else ""
+    if not again:
+        more += f" (no {manifest.MANIFEST}: no follow-through, causes or feedback pages)"
+    say(f"explainer: {students} students, {right} of {len(marks)} answers right{more}; {out}")
     return 0
+
+
+def _follow_through(text: str) -> Decimal:
+    """--follow-through: the share of its points an answer right given the student's own
+    earlier answers earns, 0 to 1."""
+    try:
+        x = Decimal(text)
+    except InvalidOperation:
+        x = Decimal(-1)
+    if not (x.is_finite() and 0 <= x <= 1):
+        raise UsageError(f"--follow-through {text}: expected a number from 0 to 1")
+    return x
 
 
 def _grade_command(sub: Subparsers) -> None:
@@ -552,6 +578,24 @@ def _grade_command(sub: Subparsers) -> None:
     )
     g.add_argument(
         "--decimal-comma", action="store_true", help="read 0,0822 as 0.0822 (a comma locale)"
+    )
+    g.add_argument(
+        "--follow-through",
+        default="1",
+        metavar="SHARE",
+        help="the share of its points an answer right given the student's own earlier answers "
+        "earns (0 to 1; default 1, full)",
+    )
+    g.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="the scenario the handout was made from, where handout.json's path is not it",
+    )
+    g.add_argument(
+        "--format",
+        choices=("md", "html", "pdf"),
+        default="md",
+        help="the students' feedback pages (default md)",
     )
     g.add_argument("-o", "--output", metavar="DIR", help="default HANDOUT/grades")
     _common_options(g)

@@ -285,6 +285,19 @@ def check_claims(
     9 decimals, rounded or truncated), truncated, its sign dropped, one step fewer or more, the
     other update order, the ½ of a squared error, with the source's other printed values carried
     forward, as a misprint."""
+    return verify.checked(
+        plan.scenario.path, plan.scenario.claims, side(plan, c, locals_, page, descent)
+    )
+
+
+def side(
+    plan: GraphPlan,
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    page: Backprop,
+    descent: Descent | None = None,
+) -> verify.Side:
+    """What a graph's claims are checked against, as `check_claims` uses it."""
     s = plan.scenario
     float64 = arithmetic.mode(ArithmeticSpec())
     # a claim is of the source's step whatever --steps asks the page for: trained to one past
@@ -299,18 +312,23 @@ def check_claims(
         **_derivative_keys(c, *_derivatives(s, c, locals_, page, float64), s.jacobian),
     }
     leaves = {n: ("input", i) for i, (n, _) in enumerate(c.leaves)}
-    return verify.checked(
-        s.path,
-        s.claims,
-        verify.Side(
-            base=base,
-            variants=lambda: _variants(plan, c, locals_),
-            given=leaves,
-            carry=verify.carried_forward(
-                s.claims, leaves, lambda kept: _carried(s, c, locals_, kept)
-            ),
-        ),
+    return verify.Side(
+        base=base,
+        variants=lambda: _variants(plan, c, locals_),
+        given=leaves,
+        carry=verify.carried_forward(s.claims, leaves, lambda kept: _carried(s, c, locals_, kept)),
+        recompute=lambda kept: _carried(s, c, locals_, kept),
+        loss=s.output,
     )
+
+
+def plan_side(plan: GraphPlan) -> verify.Side:
+    """A graph's `side`, its circuit and worked step built here (a grader's, per variant)."""
+    s = plan.scenario
+    c = circuit.split(s)
+    locals_ = local.derive(c, s.path)
+    page = _pass(s, c, locals_, arithmetic.mode(ArithmeticSpec()))
+    return side(plan, c, locals_, page)
 
 
 Built = tuple[Circuit, tuple[Local, ...]]

@@ -72,6 +72,12 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
     """Every claim of `s` checked, and each that does not reproduce diagnosed. `shared`: the
     page's own float64 run of `s` (recording the steps `near(s)`), reused as the base instead of
     training the same convention twice."""
+    return checked(s.path, s.claims, side(s, shared))
+
+
+def side(s: Scenario, shared: Run | None = None) -> Side:
+    """What verification checks a network's claims against (its keys are the claims' own:
+    `near(s)` decides the steps trained): as `verify`."""
     _check_examples(s)
     around = near(s)
     steps = max([s.steps, *around])
@@ -91,18 +97,22 @@ def verify(s: Scenario, shared: Run | None = None) -> tuple[Finding, ...]:
     )
     base.update(examples(s))
     given_keys = base_inputs(s, derived[0])
-    return checked(
-        s.path,
-        s.claims,
-        Side(
-            base=base,
-            variants=lambda: _variants(base_s, around, derived),
-            given=given_keys,
-            fixed=frozenset(p.key for p in derived[0].params),  # printed starting values
-            carry=_carrier(s, shared, given_keys),
-            direction=settings.direction(s.loss),
-            remark=lambda c: _contradicts(s, c, base, derived),
+    ran = shared
+    return Side(
+        base=base,
+        variants=lambda: _variants(base_s, around, derived),
+        given=given_keys,
+        fixed=frozenset(p.key for p in derived[0].params),  # printed starting values
+        carry=_carrier(s, ran, given_keys),
+        direction=settings.direction(s.loss),
+        remark=lambda c: _contradicts(s, c, base, derived),
+        recompute=lambda carried: _worked_step(s, ran, carried),
+        sums=tuple(
+            (eq.partial.key, tuple(tuple(f.key for f in term) for term in eq.terms))
+            for eq in derived[1].equations
+            if len(eq.terms) > 1
         ),
+        loss=derived[0].loss,
     )
 
 
@@ -121,6 +131,13 @@ class Side:
     fixed: frozenset[str] = frozenset()
     direction: str = "descent"
     remark: Callable[[Claim], tuple[Claim, ...] | None] | None = None
+    # the worked step's keys recomputed with these values (by key) in place of the computed
+    # ones and carried on from there (None: the carried values overflow, or none is carried)
+    recompute: Callable[[dict[str, float]], Values | None] = lambda carried: None
+    # each sum over paths of the worked step (∂E/∂out_h1 = ∂E_o1/∂out_h1 + ∂E_o2/∂out_h1): its
+    # key, and each term's factors' keys
+    sums: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
+    loss: str = ""  # the loss's key (E_total, a graph's output): its gradients are d<loss>/d…
 
 
 def _remark(side: Side, claim: Claim) -> Callable[[], tuple[Claim, ...] | None]:
@@ -197,7 +214,7 @@ def judge(
     searched = bool(candidates) or bool(carried)
     good = (*carried, *(what for what, x in candidates if rounds_to(x, claim.printed)))
     if not good and searched:
-        good = _misprints(claim.printed, [("the exact value", computed), *candidates])
+        good = misprints(claim.printed, [("the exact value", computed), *candidates])
     nearest = (
         ()
         if good
@@ -415,7 +432,7 @@ def _signs(name: str, computed: Any, direction: str) -> list[tuple[str, Any]]:
 MISPRINT_DIGITS = 4  # a misprint is claimed only of a number of at least this many digits
 
 
-def _misprints(printed: str, candidates: list[tuple[str, Any]]) -> tuple[str, ...]:
+def misprints(printed: str, candidates: list[tuple[str, Any]]) -> tuple[str, ...]:
     """Printed numbers one keystroke away from a candidate written to a few decimals around the
     printed ones: a digit dropped, doubled, or two neighbours swapped (0.3595 for 0.35895).
     Each number is named once, with the first (simplest) candidate that writes it, however

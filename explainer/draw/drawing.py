@@ -104,6 +104,11 @@ STYLES = {
     "gate": Style(INK, 0.8, "#ffffff"),
     "label-value": Style("none", 0, BLUE, halo=True),
     "label-gradient": Style("none", 0, ACCENT, halo=True),
+    # a class's figure: how many students made a mistake, lighter to darker
+    **{
+        f"count-{i}": Style("#8c8c8c", 0.4, shade)
+        for i, shade in enumerate(("#fde0c5", "#f9b47e", "#f08a3e", "#d95f02"))
+    },
 }
 
 # ---------------------------------------------------------------- text boxes

@@ -29,7 +29,7 @@ from explainer.check.results import results
 from explainer.draw import drawing
 from explainer.foundation.errors import ExplainerError, MissingCharacter, ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
-from explainer.handouts import moodle, variants
+from explainer.handouts import manifest, moodle, variants
 from explainer.handouts import sheet as handout
 from explainer.handouts.typeset import box, figure_file, render_sheets
 from explainer.page import build as page
@@ -196,6 +196,9 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
             [w.sheet], ext, True, _derivations([w]), paper=options.paper
         )
     docs[f"summary.{ext}"] = render_sheets([summary.sheet], ext, True, paper=options.paper)
+    exports = _exports(s.name, drawn, made, options.export)
+    m = manifest.of(Path(s.path), options.seed, options.variants, roster, blank, where, key)
+    recorded = {manifest.MANIFEST: manifest.write(m)} if m else {}
     if options.fmt != "pdf":  # the booklets as sources; as PDFs they are joined below
         every = [w.sheet for w in made]
         docs[f"sheets.{ext}"] = render_sheets(every, ext, False, paper=options.paper)
@@ -203,8 +206,8 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
             every, ext, True, _derivations(made), paper=options.paper
         )
         figures = (f for w in (*made, summary) for f in w.figures)
-        return {**docs, **dict(figures), **_exports(s.name, drawn, made, options.export)}
-    return {**_pdfs(docs, drawn, options), **_exports(s.name, drawn, made, options.export)}
+        return {**docs, **dict(figures), **exports, **recorded}
+    return {**_pdfs(docs, drawn, options), **exports, **recorded}
 
 
 def _exports(

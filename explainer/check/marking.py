@@ -1,0 +1,283 @@
+"""Stage 5, check (a student's answers): each answer of one sheet judged as a teacher marks it.
+
+An answer is right within the sheet's tolerance of the key's. A wrong one may still be right
+given the student's own earlier answers (follow-through, "error carried forward"): the worked
+step is recomputed with every other answer the student wrote in place of the computed value,
+and carried on from there, as verification carries a source's printed numbers (verify.Side).
+Otherwise its cause is looked for among the alternatives verification tries on a published
+number (rounding on paper, truncation, the ½, the update order, a dropped sign, one step fewer)
+and the mistakes students make on a sheet (the factor 2 of a square's derivative, the paths
+multiplied instead of summed, the learning rate used twice, the step's sign turned): the first
+that gives the student's number within the tolerance names it. A cause is never taken from a
+table of known answers: each is the worked step recomputed that way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from explainer.check import gates, verify
+from explainer.check.printed import places
+from explainer.evaluate.quantities import CHANGE
+from explainer.foundation.errors import NumericError
+from explainer.foundation.precision import to_decimal
+from explainer.read.claims import Claim
+from explainer.read.graph_scenario import GraphScenario
+from explainer.read.scenario import Scenario
+from explainer.read.settings import Options, plan
+from explainer.rules.activations import LOSSES
+
+RIGHT, FOLLOWS, WRONG, EMPTY = "right", "follow-through", "wrong", "no answer"
+NO_CAUSE = "no cause found"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # RIGHT | FOLLOWS | WRONG | EMPTY
+    cause: str = ""  # a wrong answer's cause in a sentence; "" none found
+    name: str = ""  # the cause's short name (a row of the class's figure); NO_CAUSE none
+    follows: tuple[str, ...] = ()  # follow-through: the keys of the wrong answers it follows
+    expected: Decimal | None = None  # follow-through or a cause: the value it reproduces
+
+
+@dataclass(frozen=True)
+class Ground:
+    """What one variant's answers are judged against: verification's side of its worked step
+    (every key's float64 value, the alternatives, the recomputation with carried values), the
+    loss's key, the learning rate, and whether the loss is a squared error."""
+
+    side: verify.Side
+    rate: float
+    squared: bool
+    # the alternatives, built on first use, and their values by step, computed once
+    alternatives: Callable[[], list[verify.Variant]]
+    get: Callable[[verify.Variant, int], Any]
+
+    @property
+    def loss(self) -> str:
+        return self.side.loss
+
+
+# The squared-error losses: a ½ to forget, and the factor 2 of the square's derivative
+SQUARED = frozenset({"half_sse", "sse", "mse", "half_mse"}) & frozenset(LOSSES)
+
+
+def ground(s: Scenario | GraphScenario, keys: Sequence[str]) -> Ground:
+    """A variant's ground, for answers on these keys (a claim on each: the steps trained)."""
+    claims = tuple(Claim(k, "0", "") for k in keys)
+    if isinstance(s, GraphScenario):
+        g = dataclasses.replace(s, claims=claims)
+        p = plan(g, Options(arithmetic="float64"))
+        rate = g.training.learning_rate if g.training else 0.0
+        squared = gates.halved(g) is not None
+        side = gates.plan_side(p)  # type: ignore[arg-type]
+    else:
+        n = dataclasses.replace(s, claims=claims)
+        side, rate, squared = verify.side(n), n.learning_rate, n.loss in SQUARED
+    return Ground(side, rate, squared, functools.cache(side.variants), verify.cached())
+
+
+# verification's words for an alternative, as a student's mistake: (pattern, short name, words)
+STUDENT_WORDS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(p), n, w)
+    for p, n, w in (
+        (
+            r"^sequential updates$",
+            "updated weight too early",
+            "an updated weight used too early (a later layer's new weights in an earlier "
+            "layer's gradients)",
+        ),
+        (
+            r"^simultaneous updates$",
+            "old weight kept",
+            "the old weights used where the sheet updates one layer at a time",
+        ),
+        (r"without the ½", "½ forgotten", "the ½ of the squared error forgotten"),
+        (r"with a ½", "½ added", "a ½ put in front of a squared error that has none"),
+        (
+            r"^every intermediate rounded half up to (\d+) decimals$",
+            "rounded too early",
+            r"rounded too early: every intermediate value rounded to \1 decimals",
+        ),
+        (
+            r"^every intermediate truncated to (\d+) decimals$",
+            "truncated",
+            r"every intermediate value truncated (cut off) to \1 decimals, not rounded",
+        ),
+        (r"truncated to \d+ decimals, not rounded", "truncated", "truncated, not rounded"),
+        (r"sign dropped", "sign dropped", "a minus sign dropped"),
+        (r"other sign convention for δ", "sign dropped", "δ taken with the other sign"),
+        (r"^one step fewer", "not updated", "the starting value, not updated"),
+        (r"^one step more", "updated twice", "the update made twice"),
+        (r"^printed as the amount subtracted", "sign dropped", "the change's sign turned"),
+    )
+)
+
+
+def in_words(what: str) -> tuple[str, str]:
+    """An alternative's (short name, sentence) as a student's mistake."""
+    for pattern, name, words in STUDENT_WORDS:
+        if pattern.search(what):
+            return name, pattern.sub(words, what) if "\\" in words else words
+    return what, what
+
+
+def _mistakes(g: Ground, key: str, answered: Mapping[str, float]) -> list[tuple[str, str, Any]]:
+    """The mistakes only a student makes, each as (short name, sentence, the value it gives)."""
+    base = g.side.base
+    name, _, step = key.partition("@")
+    out: list[tuple[str, str, Any]] = []
+    change = f"{CHANGE}{name}@{step}"
+    if step == "1" and change in base and name in base:  # an updated parameter: old + Δ
+        old, delta = float(base[name]), float(base[change])
+        out += [
+            ("η twice", "the learning rate used twice (η·η·∂E/∂w)", old + g.rate * delta),
+            ("step uphill", "the step's sign turned (w + η·∂E/∂w)", old - delta),
+        ]
+        if g.squared:
+            out.append(("factor 2 forgotten", FACTOR_2, old + delta / 2))
+    elif g.squared and key.startswith(f"d{g.loss}/d"):
+        out.append(("factor 2 forgotten", FACTOR_2, float(base[key]) / 2))
+    out += _paths_multiplied(g, key, answered)
+    if key in base and float(base[key]) > 0:
+        out.append(("sign added", "a minus sign too many", -float(base[key])))
+    return out
+
+
+FACTOR_2 = "the factor 2 of the square's derivative forgotten (d/dx x² = 2x)"
+PATHS = "the paths multiplied instead of summed"
+
+
+def _paths_multiplied(
+    g: Ground, key: str, answered: Mapping[str, float]
+) -> list[tuple[str, str, Any]]:
+    """A sum over paths taken as their product, and carried on from there."""
+    base, out = g.side.base, []
+    for total, terms in g.side.sums:
+        try:
+            product = math.prod(math.prod(float(base[f]) for f in t) for t in terms)
+        except KeyError:
+            continue
+        if key == total:
+            out.append(("paths multiplied", PATHS, product))
+            continue
+        values = g.side.recompute({**answered, total: product})
+        if values is not None and key in values and values[key] != base.get(key):
+            out.append(("paths multiplied", f"{PATHS} ({_symbolic(total)})", values[key]))
+    return out
+
+
+def _symbolic(key: str) -> str:
+    return f"∂{key.replace('/d', '/∂')}" if key.startswith("d") else key
+
+
+def judge(
+    g: Ground,
+    key: Mapping[str, Decimal],
+    answers: Mapping[str, Decimal],
+    tolerance: Decimal,
+) -> dict[str, Verdict]:
+    """Every blank's verdict (by key, as `key` lists them: the key's answers): right within
+    `tolerance` of the key's; right given the student's other answers; wrong, with a cause
+    when one reproduces it; or no answer."""
+    given = {k: float(x) for k, x in answers.items()}
+    done: dict[frozenset[tuple[str, float]], Any] = {}
+
+    def recompute(carried: dict[str, float]) -> Any:
+        trial = frozenset(carried.items())
+        if trial not in done:
+            try:
+                done[trial] = g.side.recompute(carried)
+            except NumericError:
+                done[trial] = None
+        return done[trial]
+
+    def near(x: Decimal, v: Any) -> bool:
+        d = to_decimal(v)
+        return d.is_finite() and abs(x - d) <= tolerance
+
+    right = {k for k, x in answers.items() if k in key and abs(x - key[k]) <= tolerance}
+    wrong = [k for k in key if k in answers and k not in right]
+    out = {k: Verdict(RIGHT if k in right else EMPTY) for k in key if k not in wrong}
+    for k in wrong:
+        x = answers[k]
+        others = {o: v for o, v in given.items() if o != k}
+        through = _followed(g, k, others, recompute)
+        if through is not None and near(x, through) and not near(key[k], through):
+            moved = [
+                w for w in wrong if w != k and _moves(g, k, {w: given[w]}, recompute, tolerance)
+            ]
+            # the mistakes it follows from: the wrong answers before it that move it and are
+            # not themselves followed through (out_h1, not net_o1 computed from it)
+            roots = [w for w in moved if w in out and out[w].kind == WRONG]
+            out[k] = Verdict(
+                FOLLOWS,
+                follows=tuple(roots or moved or [w for w in wrong if w != k]),
+                expected=to_decimal(through),
+            )
+            continue
+        out[k] = _cause(g, k, x, others, near)
+    return {k: out[k] for k in key}
+
+
+def _followed(
+    g: Ground, key: str, others: dict[str, float], recompute: Callable[[dict[str, float]], Any]
+) -> Any:
+    """The blank's value computed on from the student's other answers: the worked step
+    recomputed with them, or for an updated parameter the update of the student's own
+    gradient (old + Δ·g'/g: a plain step is linear in its gradient)."""
+    values = recompute(others) if others else None
+    if values is not None and key in values and values[key] != g.side.base.get(key):
+        return values[key]
+    name, _, step = key.partition("@")
+    gradient = f"d{g.loss}/d{name}"
+    base = g.side.base
+    change = f"{CHANGE}{name}@{step}"
+    if step == "1" and gradient in others and change in base and float(base[gradient]):
+        return float(base[name]) + float(base[change]) * others[gradient] / float(base[gradient])
+    return None
+
+
+def _moves(
+    g: Ground,
+    key: str,
+    carried: dict[str, float],
+    recompute: Callable[[dict[str, float]], Any],
+    tolerance: Decimal,
+) -> bool:
+    """Whether carrying these answers alone moves the blank's value past the tolerance."""
+    v = _followed(g, key, carried, recompute)
+    return v is not None and abs(to_decimal(v) - to_decimal(g.side.base[key])) > tolerance
+
+
+def _cause(
+    g: Ground,
+    key: str,
+    x: Decimal,
+    others: dict[str, float],
+    near: Callable[[Decimal, Any], bool],
+) -> Verdict:
+    """A wrong answer's cause: the first mistake or alternative that gives it."""
+    base = g.side.base
+    for name, words, v in _mistakes(g, key, others):
+        if near(x, v):
+            return Verdict(WRONG, words, name, expected=to_decimal(v))
+    printed = f"{x:f}"
+    claim = Claim(key, printed, "")
+    found = verify.candidates(claim, base[key], base, g.alternatives(), g.get, g.side.direction)
+    for what, v in found:
+        if near(x, v):
+            name, words = in_words(what)
+            return Verdict(WRONG, words, name, expected=to_decimal(v))
+    if places(printed) >= 2:
+        slips = verify.misprints(printed, [("the exact value", base[key])])
+        if slips:
+            return Verdict(WRONG, f"a slip of the pen: {slips[0]}", "slip")
+    return Verdict(WRONG, "", NO_CAUSE)
