@@ -112,11 +112,11 @@ STUDENT_WORDS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
             r"every intermediate value truncated (cut off) to \1 decimals, not rounded",
         ),
         (r"truncated to \d+ decimals, not rounded", "truncated", "truncated, not rounded"),
-        (r"sign dropped", "sign dropped", "a minus sign dropped"),
+        (r"sign dropped", "minus sign", "a minus sign dropped"),
         (r"other sign convention for δ", "sign dropped", "δ taken with the other sign"),
         (r"^one step fewer", "not updated", "the starting value, not updated"),
         (r"^one step more", "updated twice", "the update made twice"),
-        (r"^printed as the amount subtracted", "sign dropped", "the change's sign turned"),
+        (r"^printed as the amount subtracted", "minus sign", "the change's sign turned"),
     )
 )
 
@@ -147,7 +147,7 @@ def _mistakes(g: Ground, key: str, answered: Mapping[str, float]) -> list[tuple[
         out.append(("factor 2 forgotten", FACTOR_2, float(base[key]) / 2))
     out += _paths_multiplied(g, key, answered)
     if key in base and float(base[key]) > 0:
-        out.append(("sign added", "a minus sign too many", -float(base[key])))
+        out.append(("minus sign", "a minus sign too many", -float(base[key])))
     return out
 
 
@@ -206,6 +206,7 @@ def judge(
     right = {k for k, x in answers.items() if k in key and abs(x - key[k]) <= tolerance}
     wrong = [k for k in key if k in answers and k not in right]
     out = {k: Verdict(RIGHT if k in right else EMPTY) for k in key if k not in wrong}
+    fitting: dict[str, list[Verdict]] = {}
     for k in wrong:
         x = answers[k]
         others = {o: v for o, v in given.items() if o != k}
@@ -223,7 +224,9 @@ def judge(
                 expected=to_decimal(through),
             )
             continue
-        out[k] = _cause(g, k, x, others, near)
+        fitting[k] = _cause(g, k, x, others, near)
+        out[k] = fitting[k][0]  # for the follow-through of the answers after it
+    out |= _chosen(fitting)
     return {k: out[k] for k in key}
 
 
@@ -257,27 +260,55 @@ def _moves(
     return v is not None and abs(to_decimal(v) - to_decimal(g.side.base[key])) > tolerance
 
 
+ON_PAPER = re.compile(r"^every intermediate (?:rounded half up|truncated) to (\d+) decimals$")
+
+
+def _could_write(what: str, printed: str) -> bool:
+    """Whether a student working as `what` says could have written `printed`: one who rounds
+    every intermediate to 2 decimals writes 0.67, not 0.6665."""
+    m = ON_PAPER.match(what)
+    return m is None or places(printed) <= int(m.group(1))
+
+
 def _cause(
     g: Ground,
     key: str,
     x: Decimal,
     others: dict[str, float],
     near: Callable[[Decimal, Any], bool],
-) -> Verdict:
-    """A wrong answer's cause: the first mistake or alternative that gives it."""
+) -> list[Verdict]:
+    """A wrong answer's causes: the mistakes and alternatives that give it within the
+    tolerance, nearest the student's number first (a coincidence of rounding lands near, the
+    mistake made lands on it; the students' own mistakes first where two are as near)."""
     base = g.side.base
-    for name, words, v in _mistakes(g, key, others):
-        if near(x, v):
-            return Verdict(WRONG, words, name, expected=to_decimal(v))
     printed = f"{x:f}"
     claim = Claim(key, printed, "")
     found = verify.candidates(claim, base[key], base, g.alternatives(), g.get, g.side.direction)
-    for what, v in found:
-        if near(x, v):
-            name, words = in_words(what)
-            return Verdict(WRONG, words, name, expected=to_decimal(v))
+    tried = [
+        *_mistakes(g, key, others),
+        *((*in_words(what), v) for what, v in found if _could_write(what, printed)),
+    ]
+    fits = sorted((abs(x - to_decimal(v)), i) for i, (_, _, v) in enumerate(tried) if near(x, v))
+    if fits:
+        return [
+            Verdict(WRONG, words, name, expected=to_decimal(v))
+            for name, words, v in (tried[i] for _, i in fits)
+        ]
     if places(printed) >= 2:
         slips = verify.misprints(printed, [("the exact value", base[key])])
         if slips:
-            return Verdict(WRONG, f"a slip of the pen: {slips[0]}", "slip")
-    return Verdict(WRONG, "", NO_CAUSE)
+            return [Verdict(WRONG, f"a slip of the pen: {slips[0]}", "slip")]
+    return [Verdict(WRONG, "", NO_CAUSE)]
+
+
+def _chosen(fitting: dict[str, list[Verdict]]) -> dict[str, Verdict]:
+    """Each wrong answer's cause: of those that give it, the one that gives most of the
+    student's wrong answers (a student who rounds everywhere did not truncate once), the
+    nearest where they give as many, as verification ranks a source's causes."""
+    count: dict[str, int] = {}
+    for fits in fitting.values():
+        for name in {v.name for v in fits}:
+            count[name] = count.get(name, 0) + 1
+    return {
+        k: min(fits, key=lambda v: (-count[v.name], fits.index(v))) for k, fits in fitting.items()
+    }
