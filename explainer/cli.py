@@ -517,7 +517,8 @@ def _handout_command(sub: Subparsers) -> None:
         choices=list(handouts.EXPORTS),
         default=[],
         help="a course platform's import file too (moodle: moodle.xml, one Cloze question per "
-        "variant); may be given more than once",
+        "variant; qti: qti.zip, a QTI 2.1 content package, one item per variant); may be given "
+        "more than once",
     )
     h.add_argument(
         "--key",

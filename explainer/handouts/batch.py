@@ -29,7 +29,7 @@ from explainer.check.results import results
 from explainer.draw import drawing
 from explainer.foundation.errors import ExplainerError, MissingCharacter, ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
-from explainer.handouts import manifest, moodle, variants
+from explainer.handouts import manifest, moodle, qti, variants
 from explainer.handouts import sheet as handout
 from explainer.handouts.typeset import box, figure_file, render_sheets
 from explainer.page import build as page
@@ -79,8 +79,9 @@ class HandoutOptions:
 KEYS = ("full", "answers")
 
 # A course platform's import file of the variants' sheets: its file name, and its writer
-EXPORTS: dict[str, tuple[str, Callable[[str, Sequence[handout.Sheet]], str]]] = {
+EXPORTS: dict[str, tuple[str, Callable[[str, Sequence[handout.Sheet]], str | bytes]]] = {
     "moodle": ("moodle.xml", moodle.quiz),
+    "qti": ("qti.zip", qti.package),
 }
 
 
@@ -212,9 +213,9 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
 
 def _exports(
     name: str, drawn: Sequence[variants.Variant], made: Sequence[Worked], export: Iterable[str]
-) -> dict[str, str]:
+) -> dict[str, str | bytes]:
     """answers.csv, and each course platform's file asked for."""
-    out = {ANSWERS: answers(drawn, made)}
+    out: dict[str, str | bytes] = {ANSWERS: answers(drawn, made)}
     for platform in export:
         if platform not in EXPORTS:
             raise UsageError(f"--export {platform}: expected one of {', '.join(EXPORTS)}")
