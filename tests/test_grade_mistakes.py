@@ -41,7 +41,8 @@ def on_paper(givens: dict[str, float], mistake: str, decimals: int = 4) -> dict[
     def r(x: float) -> float:
         return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP))
 
-    g, a = givens, {}
+    g: dict[str, float] = givens
+    a: dict[str, float] = {}
     for n in (*HIDDEN, *OUT):
         sources = ("i1", "i2") if n in HIDDEN else ("out_h1", "out_h2")
         net = r(
