@@ -138,6 +138,7 @@ def test_the_same_seed_gives_the_same_files_and_another_seed_other_variants() ->
         [
             *(f"{k}-v0{i}.tex" for k in ("sheet", "key") for i in (1, 2, 3)),
             "answers.csv",
+            "handout.json",
             "sheets.tex",
             "keys.tex",
             "summary.tex",
@@ -238,6 +239,7 @@ def test_pdfs_are_the_same_bytes_twice_and_the_summary_is_one_page(tmp_path: Pat
     assert sorted(runs[0]) == sorted(
         [
             "answers.csv",
+            "handout.json",
             "key-v01.pdf",
             "key-v02.pdf",
             "keys.pdf",
