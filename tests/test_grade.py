@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -196,3 +199,53 @@ def test_a_key_without_blanks_and_a_column_twice_are_located(
     twice = _write(tmp_path / "t.csv", ["student", "variant", "1", "1"], [["ada", "v01", "1", "2"]])
     assert main(["grade", str(handout), str(twice), "-o", str(tmp_path / "m")]) == 2
     assert "row 1: expected each column once, found '1' twice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (lambda m: {**m, "seed": "seven"}, "handout.json: seed: expected an integer"),
+        (lambda m: {**m, "sha256": "0" * 64}, "is not the file the handout was made from"),
+        (lambda m: {**m, "scenario": "gone.toml"}, "--scenario FILE"),
+    ],
+)
+def test_a_manifest_that_does_not_match_its_scenario_is_refused(
+    handout: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit: Callable[[dict[str, object]], dict[str, object]],
+    says: str,
+) -> None:
+    copy = tmp_path / "handout"
+    shutil.copytree(handout, copy)
+    manifest = copy / "handout.json"
+    manifest.write_text(json.dumps(edit(json.loads(manifest.read_text(encoding="utf-8")))))
+    key = _key(copy)
+    answers = _write(
+        tmp_path / "class.csv",
+        ["student", "variant", *(r["blank"] for r in key if r["variant"] == "v01")],
+        [["ada", "v01", *(r["answer"] for r in key if r["variant"] == "v01")]],
+    )
+    out = tmp_path / "marks"
+    assert main(["grade", str(copy), str(answers), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_an_edited_key_is_found_when_the_variant_is_drawn_again(
+    handout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "handout"
+    shutil.copytree(handout, copy)
+    key = _key(copy)
+    first = next(r for r in key if r["variant"] == "v01")
+    first["answer"] = str(Decimal(first["answer"]) + 1)
+    _write(copy / "answers.csv", list(key[0]), [list(r.values()) for r in key])
+    answers = _write(
+        tmp_path / "class.csv",
+        ["student", "variant", *(r["blank"] for r in key if r["variant"] == "v01")],
+        [["ada", "v01", *(r["answer"] for r in key if r["variant"] == "v01")]],
+    )
+    assert main(["grade", str(copy), str(answers), "-o", str(tmp_path / "marks")]) == 2
+    assert "the key drawn again" in capsys.readouterr().err
