@@ -249,3 +249,36 @@ def test_an_edited_key_is_found_when_the_variant_is_drawn_again(
     )
     assert main(["grade", str(copy), str(answers), "-o", str(tmp_path / "marks")]) == 2
     assert "the key drawn again" in capsys.readouterr().err
+
+
+def test_a_graph_handout_is_graded_with_its_causes(tmp_path: Path) -> None:
+    """A circuit's sheet (the graph engine): right answers, a gradient's sign turned (named),
+    and a wire off by a number no mistake gives (no cause)."""
+    out = tmp_path / "handout"
+    argv = ["handout", "circuit-sigmoid-neuron", "--variants", "3", "--seed", "1", "-f", "md"]
+    assert main([*argv, "--key", "answers", "-o", str(out)]) == 0
+    key = _key(out)
+    blanks = [r for r in key if r["variant"] == "v01"]
+    gradient = next(r for r in blanks if r["key"].startswith("df/dw") and Decimal(r["answer"]))
+    wire = blanks[0]
+
+    def answers(changed: dict[str, str]) -> list[str]:
+        return [changed.get(r["key"], r["answer"]) for r in blanks]
+
+    turned = str(-Decimal(gradient["answer"]))
+    off = str(Decimal(wire["answer"]) + Decimal("0.3183"))
+    rows = [
+        ["right", "v01", *answers({})],
+        ["turned", "v01", *answers({gradient["key"]: turned})],
+        ["off", "v01", *answers({wire["key"]: off})],
+    ]
+    answers_csv = _write(
+        tmp_path / "class.csv", ["student", "variant", *(r["blank"] for r in blanks)], rows
+    )
+    assert main(["grade", str(out), str(answers_csv), "-o", str(tmp_path / "marks")]) == 0
+    with (tmp_path / "marks" / "grades.csv").open(encoding="utf-8") as f:
+        graded = {(r["student"], r["key"]): r for r in csv.DictReader(f)}
+    assert all(graded["right", r["key"]]["verdict"] == "right" for r in blanks)
+    assert graded["turned", gradient["key"]]["cause"].startswith("a minus sign")
+    assert graded["off", wire["key"]]["verdict"] == "wrong"
+    assert graded["off", wire["key"]]["cause"] == "no cause found"
