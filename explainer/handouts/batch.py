@@ -29,7 +29,7 @@ from explainer.check.results import results
 from explainer.draw import drawing
 from explainer.foundation.errors import ExplainerError, MissingCharacter, ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
-from explainer.handouts import manifest, moodle, qti, variants
+from explainer.handouts import canvas, manifest, moodle, prairielearn, qti, variants
 from explainer.handouts import sheet as handout
 from explainer.handouts.typeset import box, figure_file, render_sheets
 from explainer.page import build as page
@@ -82,6 +82,8 @@ KEYS = ("full", "answers")
 EXPORTS: dict[str, tuple[str, Callable[[str, Sequence[handout.Sheet]], str | bytes]]] = {
     "moodle": ("moodle.xml", moodle.quiz),
     "qti": ("qti.zip", qti.package),
+    "canvas": ("canvas.zip", canvas.package),
+    "prairielearn": ("prairielearn.zip", prairielearn.package),
 }
 
 
