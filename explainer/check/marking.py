@@ -175,7 +175,8 @@ def _paths_multiplied(
 
 
 def _symbolic(key: str) -> str:
-    return f"∂{key.replace('/d', '/∂')}" if key.startswith("d") else key
+    """dE_total/dout_h1 → ∂E_total/∂out_h1."""
+    return f"∂{key[1:].replace('/d', '/∂', 1)}" if key.startswith("d") else key
 
 
 def judge(
