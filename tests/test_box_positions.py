@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from explainer.cli import main
@@ -67,6 +68,26 @@ def test_thirty_variants_place_every_box_alike(tmp_path: Path, blank: str) -> No
     assert labels == [f"({n})" for n in range(1, len(labels) + 1)] and len(labels) >= 16
     for n in range(2, 31):
         assert _places(out / f"sheet-v{n:02d}.pdf") == first, f"v{n:02d}"
+    # each sheet says its variant in a QR code on every page, read back by a decoder
+    for n, page in ((1, 1), (1, 2), (17, 1), (30, 2)):
+        assert _codes(out / f"sheet-v{n:02d}.pdf", page, tmp_path) == [f"explainer:v{n:02d}"]
+
+
+def _codes(pdf: Path, page: int, folder: Path) -> list[str]:
+    """The QR codes zxing-cpp reads on one page, rendered at 150 dpi in grey by pdftoppm."""
+    zxingcpp = pytest.importorskip("zxingcpp")
+    stem = folder / f"{pdf.stem}-{page}"
+    pages = ["-f", str(page), "-l", str(page)]
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-gray", *pages, "-singlefile", str(pdf), str(stem)], check=True
+    )
+    data = stem.with_suffix(".pgm").read_bytes()
+    magic, width, height, depth, pixels = data.split(maxsplit=4)
+    assert magic == b"P5" and depth == b"255"
+    image = np.frombuffer(pixels, np.uint8).reshape(int(height), int(width))
+    return [
+        c.text for c in zxingcpp.read_barcodes(image) if c.format == zxingcpp.BarcodeFormat.QRCode
+    ]
 
 
 def test_every_variants_boxes_are_as_wide_as_the_widest_sheets() -> None:

@@ -42,6 +42,8 @@ def render_sheets(
         points=points,
         side_by_side=side_by_side,
         paired=paired,
+        qr_tikz=qr_tikz,
+        qr_svg=qr_svg,
     )
     summary = all(not s.variant for s in sheets)
     return env.get_template(TEMPLATES[fmt]).render(
@@ -50,6 +52,69 @@ def render_sheets(
         what=WHAT[key, summary],
         derivations=derivations,
         paper=PAPERS[paper],
+    )
+
+
+# A student sheet's variant as a QR code, for paper-grading tools that sort scanned pages: the
+# text `explainer:<variant>`, error correction M, drawn QR_MM wide in the page's right margin
+QR_MM = 11.0
+
+
+def qr_text(sheet: Sheet) -> str:
+    return f"explainer:{sheet.variant}"
+
+
+def _modules(sheet: Sheet) -> tuple[bytearray, ...]:
+    import segno  # the sheets' QR codes only
+
+    return tuple(segno.make(qr_text(sheet), error="m", micro=False).matrix)
+
+
+def qr_tikz(sheet: Sheet) -> str:
+    """The QR code as TikZ: each row's runs of dark modules one rectangle each (y down)."""
+    rows = _modules(sheet)
+    size = QR_MM / len(rows)
+    fills = []
+    for y, row in enumerate(rows):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                end = x
+                while end < len(row) and row[end]:
+                    end += 1
+                fills.append(f"({x},{-y}) rectangle ({end},{-y - 1})")
+                x = end
+            else:
+                x += 1
+    return (
+        rf"\begin{{tikzpicture}}[x={size:.4f}mm,y={size:.4f}mm]\fill "
+        + " ".join(fills)
+        + r";\end{tikzpicture}"
+    )
+
+
+def qr_svg(sheet: Sheet) -> str:
+    """The QR code as inline SVG, titled for screen readers."""
+    rows = _modules(sheet)
+    runs = []
+    for y, row in enumerate(rows):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                end = x
+                while end < len(row) and row[end]:
+                    end += 1
+                runs.append(f"M{x} {y}h{end - x}v1h{x - end}z")
+                x = end
+            else:
+                x += 1
+    n = len(rows) + 8  # with the quiet zone of 4 modules each side
+    label = f"QR code of variant {sheet.variant}"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-4 -4 {n} {n}" width="{2 * n}mm" '
+        f'height="{2 * n}mm" role="img" aria-label="{label}"><title>{label}</title>'
+        f'<rect x="-4" y="-4" width="{n}" height="{n}" fill="#fff"/>'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
     )
 
 
