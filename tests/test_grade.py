@@ -282,3 +282,26 @@ def test_a_graph_handout_is_graded_with_its_causes(tmp_path: Path) -> None:
     assert graded["turned", gradient["key"]]["cause"].startswith("a minus sign")
     assert graded["off", wire["key"]]["verdict"] == "wrong"
     assert graded["off", wire["key"]]["cause"] == "no cause found"
+
+
+def test_without_its_manifest_a_handout_is_marked_right_or_wrong_only(
+    handout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "handout"
+    shutil.copytree(handout, copy)
+    (copy / "handout.json").unlink()
+    key = [r for r in _key(copy) if r["variant"] == "v01"]
+    answers = _write(
+        tmp_path / "class.csv",
+        ["student", "variant", *(r["blank"] for r in key)],
+        [["ada", "v01", str(Decimal(key[0]["answer"]) + 1), *(r["answer"] for r in key[1:])]],
+    )
+    out = tmp_path / "marks"
+    assert main(["grade", str(copy), str(answers), "-o", str(out)]) == 0
+    assert "no handout.json" in capsys.readouterr().out
+    with (out / "grades.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert (rows[0]["verdict"], rows[0]["cause"]) == ("wrong", "")
+    assert all(r["verdict"] == "right" for r in rows[1:])
+    assert not list(out.glob("feedback-*"))
+    assert (out / "mistakes.csv").read_text(encoding="utf-8") == "blank,mistake,students\n"

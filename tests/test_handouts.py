@@ -100,7 +100,9 @@ def test_the_variant_is_on_every_page_and_the_answers_only_on_the_key(
     _, sheets = batch
     sheet = sheets[6]
     student, key = render_sheets([sheet], "tex", False), render_sheets([sheet], "tex", True)
-    assert r"\fancyhead[R]{\small Variant v07, seed 7}" in student
+    # the student's header carries the variant's QR code too (a TikZ picture in the margin)
+    assert r"\fancyhead[R]{\small Variant v07, seed 7\makebox[0pt][l]" in student
+    assert r"\fancyhead[R]{\small Variant v07, seed 7}" in key
     assert student.count(r"\blank{") == len(sheet.blanks) and r"\answer{" not in student
     assert key.count(r"\answer{") == len(sheet.blanks) and r"\blank{" not in key
     assert sheet.points == 11 * 1 + 8 * 2 + 8 * 1

@@ -242,9 +242,9 @@ def said(m: Mark, numbers: dict[str, int]) -> str:
     if v.kind == FOLLOWS:
         blanks = " and ".join(f"({numbers[k]})" for k in v.follows if k in numbers)
         return f"right given your answer{'s' if len(v.follows) > 1 else ''} to {blanks}"
-    if v.kind == WRONG:
-        return f"wrong: {v.cause}" if v.cause else "wrong, no cause found"
-    return v.kind
+    if v.kind == WRONG and v.cause:
+        return f"wrong: {v.cause}"
+    return "wrong, no cause found" if v.name == marking.NO_CAUSE else v.kind
 
 
 def reports(marks: Sequence[Mark]) -> dict[str, str]:
@@ -278,7 +278,7 @@ def reports(marks: Sequence[Mark]) -> dict[str, str]:
                 m.given,
                 m.blank.answer,
                 m.verdict.kind,
-                m.verdict.cause or (marking.NO_CAUSE if m.verdict.kind == WRONG else ""),
+                m.verdict.cause or (marking.NO_CAUSE if m.verdict.name == marking.NO_CAUSE else ""),
                 follows,
                 points_text(m.points),
             )
@@ -308,11 +308,12 @@ def reports(marks: Sequence[Mark]) -> dict[str, str]:
 
 def mistakes(marks: Sequence[Mark]) -> list[tuple[tuple[int, str], int]]:
     """How many students made each mistake, by blank and the mistake's short name; a wrong
-    answer with no cause found counts as one too."""
+    answer with no cause found counts as one too (none where no cause was looked for: a
+    handout without its manifest)."""
     count: dict[tuple[int, str], int] = {}
     for m in marks:
-        if m.verdict.kind == WRONG:
-            k = (m.blank.number, m.verdict.name or marking.NO_CAUSE)
+        if m.verdict.kind == WRONG and m.verdict.name:
+            k = (m.blank.number, m.verdict.name)
             count[k] = count.get(k, 0) + 1
     return sorted(count.items())
 
