@@ -140,9 +140,7 @@ def _mistakes(g: Ground, key: str, answered: Mapping[str, float]) -> list[tuple[
         out += [
             ("η twice", "the learning rate used twice (η·η·∂E/∂w)", old + g.rate * delta),
             ("step uphill", "the step's sign turned (w + η·∂E/∂w)", old - delta),
-        ]
-        if g.squared:
-            out.append(("factor 2 forgotten", FACTOR_2, old + delta / 2))
+        ]  # a gradient's own mistake (the factor 2) reaches the update by follow-through
     elif g.squared and key.startswith(f"d{g.loss}/d"):
         out.append(("factor 2 forgotten", FACTOR_2, float(base[key]) / 2))
     out += _paths_multiplied(g, key, answered)
