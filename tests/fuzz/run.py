@@ -45,6 +45,7 @@ SHARES = {
     "api": 1.5,
     "articles": 1,
     "grading": 1,
+    "manifests": 1,
 }
 EXPECTED = {"exit 0", "exit 1", "exit 2", "returned", "ExplainerError", "hang"}  # the rest: bugs
 # kind, seconds, clean, files outside, first line said, and for a defect the example itself

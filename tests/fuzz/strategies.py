@@ -884,3 +884,50 @@ def class_answers(draw: st.DrawFn) -> tuple[bytes, list[str]]:
     text = "\r\n".join(sep.join(r) for r in [header, *rows])
     data = (("\ufeff" if draw(st.booleans()) else "") + text).encode("utf-8")
     return data, draw(st.sampled_from([[], ["--decimal-comma"]]))
+
+
+# a handout's manifest (handout.json) as a stranger may leave it: keys missing, of another
+# type, paths that lead elsewhere, a scenario file whose hash matches but whose text is not
+# one, or not JSON at all
+SCENARIO_TEXTS = [
+    b"",
+    b"[network]\n",
+    b"not toml ]]",
+    (SCENARIOS / "single-weight.toml").read_bytes(),
+]
+JSON_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.sampled_from(["../../etc/passwd", "/dev/zero", "s.toml", "paper:99", "forward", "0" * 64]),
+    st.lists(st.one_of(st.integers(-3, 3), st.text(max_size=5)), max_size=4),
+    st.lists(st.lists(st.one_of(st.text(max_size=4), st.integers(0, 3)), max_size=4), max_size=3),
+)
+
+
+@st.composite
+def manifests(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """(handout.json, s.toml) for `explainer grade` of a small fixed key."""
+    import hashlib
+
+    scenario = draw(st.sampled_from(SCENARIO_TEXTS))
+    m: dict[str, Any] = {
+        "format": 1,
+        "scenario": "s.toml",
+        "sha256": hashlib.sha256(scenario).hexdigest(),
+        "seed": 0,
+        "variants": 2,
+        "students": [],
+        "blank": ["forward"],
+        "where": "handout.blank",
+        "arithmetic": "paper:4",
+    }
+    for key in draw(st.lists(st.sampled_from(sorted(m)), max_size=3)):
+        if draw(st.booleans()):
+            m.pop(key, None)
+        else:
+            m[key] = draw(JSON_VALUES)
+    text = json.dumps(m).encode("utf-8")
+    return draw(st.sampled_from([text, text[: len(text) // 2], b"\xff\xfe", b"[]"])), scenario

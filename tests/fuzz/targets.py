@@ -208,6 +208,17 @@ def grading(example: tuple[bytes, list[str]]) -> Outcome:
     return run_cli(["grade", ".", "class.csv", "-o", "out", *options], files)
 
 
+def manifest(example: tuple[bytes, bytes]) -> Outcome:
+    data, scenario = example
+    files = {
+        "answers.csv": S.GRADE_KEY,
+        "class.csv": b"student,variant,1,2\nada,v01,3.0000,-12\n",
+        "handout.json": data,
+        "s.toml": scenario,
+    }
+    return run_cli(["grade", ".", "class.csv", "-o", "out"], files)
+
+
 METHODS = {"markdown", "latex", "html", "json", "save", "verify", "figures", "values"}
 TAKES_NOTHING = {"html", "json", "verify", "figures", "values"}
 
@@ -254,4 +265,5 @@ TARGETS: dict[str, Target] = {
     "api": Target(S.api_calls(), api),
     "articles": Target(S.articles(), article),
     "grading": Target(S.class_answers(), grading),
+    "manifests": Target(S.manifests(), manifest),
 }

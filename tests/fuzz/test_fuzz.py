@@ -84,3 +84,9 @@ def test_articles_read_for_claims(example: Any) -> None:
 @given(TARGETS["grading"].strategy)
 def test_a_classs_answers_graded(example: Any) -> None:
     holds(targets.grading(example))
+
+
+@FEWER
+@given(TARGETS["manifests"].strategy)
+def test_a_handouts_manifest_as_a_stranger_leaves_it(example: Any) -> None:
+    holds(targets.manifest(example))
