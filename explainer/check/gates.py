@@ -317,7 +317,7 @@ def side(
         variants=lambda: _variants(plan, c, locals_),
         given=leaves,
         carry=verify.carried_forward(s.claims, leaves, lambda kept: _carried(s, c, locals_, kept)),
-        recompute=lambda kept: _carried(s, c, locals_, kept),
+        recompute=lambda kept, spec="float64": _carried(s, c, locals_, kept, spec),
         loss=s.output,
     )
 
@@ -395,13 +395,17 @@ def _halved(plan: GraphPlan, s: GraphScenario) -> list[verify.Variant]:
 
 
 def _carried(
-    s: GraphScenario, c: Circuit, locals_: tuple[Local, ...], kept: dict[str, float]
+    s: GraphScenario,
+    c: Circuit,
+    locals_: tuple[Local, ...],
+    kept: dict[str, float],
+    spec: str = "float64",
 ) -> dict[str, Any] | None:
     wires = {k: v for k, v in kept.items() if k in set(c.wires)}
     if not wires:
         return None
     try:
-        return keys(c, _pass(s, c, locals_, arithmetic.mode(ArithmeticSpec()), wires))
+        return keys(c, _pass(s, c, locals_, arithmetic.arithmetic(spec), wires))
     except NumericError:
         return None
 

@@ -7,8 +7,9 @@ and carried on from there, as verification carries a source's printed numbers (v
 Otherwise its cause is looked for among the alternatives verification tries on a published
 number (rounding on paper, truncation, the ½, the update order, a dropped sign, one step fewer)
 and the mistakes students make on a sheet (the factor 2 of a square's derivative, the paths
-multiplied instead of summed, the learning rate used twice, the step's sign turned): the first
-that gives the student's number within the tolerance names it. A cause is never taken from a
+multiplied instead of summed, the learning rate used twice, the step's sign turned): of those
+that give the student's number within the tolerance, the one that gives most of the student's
+wrong answers names it, then the nearest. A cause is never taken from a
 table of known answers: each is the worked step recomputed that way.
 """
 
@@ -44,7 +45,6 @@ class Verdict:
     cause: str = ""  # a wrong answer's cause in a sentence; "" none found
     name: str = ""  # the cause's short name (a row of the class's figure); NO_CAUSE none
     follows: tuple[str, ...] = ()  # follow-through: the keys of the wrong answers it follows
-    expected: Decimal | None = None  # follow-through or a cause: the value it reproduces
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class Ground:
     # the alternatives, built on first use, and their values by step, computed once
     alternatives: Callable[[], list[verify.Variant]]
     get: Callable[[verify.Variant, int], Any]
+    arithmetic: str = "float64"  # the sheet's: a student's numbers are recomputed in it
 
     @property
     def loss(self) -> str:
@@ -69,8 +70,9 @@ class Ground:
 SQUARED = frozenset({"half_sse", "sse", "mse", "half_mse"}) & frozenset(LOSSES)
 
 
-def ground(s: Scenario | GraphScenario, keys: Sequence[str]) -> Ground:
-    """A variant's ground, for answers on these keys (a claim on each: the steps trained)."""
+def ground(s: Scenario | GraphScenario, keys: Sequence[str], arithmetic: str = "float64") -> Ground:
+    """A variant's ground, for answers on these keys (a claim on each: the steps trained),
+    on a sheet worked in `arithmetic`."""
     claims = tuple(Claim(k, "0", "") for k in keys)
     if isinstance(s, GraphScenario):
         g = dataclasses.replace(s, claims=claims)
@@ -81,7 +83,8 @@ def ground(s: Scenario | GraphScenario, keys: Sequence[str]) -> Ground:
     else:
         n = dataclasses.replace(s, claims=claims)
         side, rate, squared = verify.side(n), n.learning_rate, n.loss in SQUARED
-    return Ground(side, rate, squared, functools.cache(side.variants), verify.cached())
+    cached = functools.cache(side.variants)
+    return Ground(side, rate, squared, cached, verify.cached(), arithmetic)
 
 
 # verification's words for an alternative, as a student's mistake: (pattern, short name, words)
@@ -193,15 +196,20 @@ def judge(
         trial = frozenset(carried.items())
         if trial not in done:
             try:
-                done[trial] = g.side.recompute(carried)
+                done[trial] = g.side.recompute(carried, g.arithmetic)
             except NumericError:
                 done[trial] = None
         return done[trial]
 
-    def near(x: Decimal, v: Any) -> bool:
+    def near(x: Decimal, v: Any, k: str) -> bool:
+        """Within the tolerance of an alternative's value (float64), widened by how far the
+        key's own rounding on paper is from float64 on this blank: a student who works the
+        sheet's rounding drifts from it as the key does."""
         d = to_decimal(v)
-        return d.is_finite() and abs(x - d) <= tolerance
+        drift = abs(key[k] - to_decimal(g.side.base[k])) if k in g.side.base else Decimal(0)
+        return d.is_finite() and abs(x - d) <= tolerance + drift
 
+    order = list(key)
     right = {k for k, x in answers.items() if k in key and abs(x - key[k]) <= tolerance}
     wrong = [k for k in key if k in answers and k not in right]
     out = {k: Verdict(RIGHT if k in right else EMPTY) for k in key if k not in wrong}
@@ -210,23 +218,34 @@ def judge(
         x = answers[k]
         others = {o: v for o, v in given.items() if o != k}
         through = _followed(g, k, others, recompute)
-        if through is not None and near(x, through) and not near(key[k], through):
-            moved = [
-                w for w in wrong if w != k and _moves(g, k, {w: given[w]}, recompute, tolerance)
+        # recomputed in the sheet's own arithmetic: within the tolerance, and moved by them
+        if (
+            through is not None
+            and abs(x - to_decimal(through)) <= tolerance
+            and to_decimal(through) != key[k]
+        ):
+            # the mistakes it follows from: the wrong answers before it that are mistakes of
+            # their own (out_h1, not net_o1 computed from it) and that reach it, carried alone
+            # or left out of the others
+            earlier = [w for w in wrong if order.index(w) < order.index(k)]
+            mistakes = [w for w in earlier if out[w].kind == WRONG]
+            reach = [
+                w
+                for w in mistakes
+                if _moves(g, k, {w: given[w]}, None, recompute, tolerance)
+                or _moves(g, k, _without(others, w), through, recompute, tolerance)
             ]
-            # the mistakes it follows from: the wrong answers before it that move it and are
-            # not themselves followed through (out_h1, not net_o1 computed from it)
-            roots = [w for w in moved if w in out and out[w].kind == WRONG]
-            out[k] = Verdict(
-                FOLLOWS,
-                follows=tuple(roots or moved or [w for w in wrong if w != k]),
-                expected=to_decimal(through),
-            )
+            roots = reach or mistakes or earlier
+            out[k] = Verdict(FOLLOWS, follows=tuple(roots))
             continue
-        fitting[k] = _cause(g, k, x, others, near)
+        fitting[k] = _cause(g, k, x, others, functools.partial(_near_at, near, k))
         out[k] = fitting[k][0]  # for the follow-through of the answers after it
     out |= _chosen(fitting)
     return {k: out[k] for k in key}
+
+
+def _near_at(near: Callable[[Decimal, Any, str], bool], k: str, x: Decimal, v: Any) -> bool:
+    return near(x, v, k)
 
 
 def _followed(
@@ -251,12 +270,21 @@ def _moves(
     g: Ground,
     key: str,
     carried: dict[str, float],
+    than: Any,
     recompute: Callable[[dict[str, float]], Any],
     tolerance: Decimal,
 ) -> bool:
-    """Whether carrying these answers alone moves the blank's value past the tolerance."""
+    """Whether the blank's value from these answers is another than `than` (None: the
+    worked step's own), past the tolerance."""
     v = _followed(g, key, carried, recompute)
-    return v is not None and abs(to_decimal(v) - to_decimal(g.side.base[key])) > tolerance
+    if v is None:
+        return False
+    other = g.side.base[key] if than is None else than
+    return abs(to_decimal(v) - to_decimal(other)) > tolerance
+
+
+def _without(answers: dict[str, float], key: str) -> dict[str, float]:
+    return {k: v for k, v in answers.items() if k != key}
 
 
 ON_PAPER = re.compile(r"^every intermediate (?:rounded half up|truncated) to (\d+) decimals$")
@@ -289,10 +317,7 @@ def _cause(
     ]
     fits = sorted((abs(x - to_decimal(v)), i) for i, (_, _, v) in enumerate(tried) if near(x, v))
     if fits:
-        return [
-            Verdict(WRONG, words, name, expected=to_decimal(v))
-            for name, words, v in (tried[i] for _, i in fits)
-        ]
+        return [Verdict(WRONG, words, name) for name, words, v in (tried[i] for _, i in fits)]
     if places(printed) >= 2:
         slips = verify.misprints(printed, [("the exact value", base[key])])
         if slips:

@@ -97,7 +97,7 @@ def side(s: Scenario, shared: Run | None = None) -> Side:
     )
     base.update(examples(s))
     given_keys = base_inputs(s, derived[0])
-    ran = shared
+    ran = shared  # the run, for the closures below (mypy keeps `shared` Optional in them)
     return Side(
         base=base,
         variants=lambda: _variants(base_s, around, derived),
@@ -106,7 +106,7 @@ def side(s: Scenario, shared: Run | None = None) -> Side:
         carry=_carrier(s, ran, given_keys),
         direction=settings.direction(s.loss),
         remark=lambda c: _contradicts(s, c, base, derived),
-        recompute=lambda carried: _worked_step(s, ran, carried),
+        recompute=lambda carried, spec="float64": _worked_step(s, ran, carried, spec),
         sums=tuple(
             (eq.partial.key, tuple(tuple(f.key for f in term) for term in eq.terms))
             for eq in derived[1].equations
@@ -132,8 +132,9 @@ class Side:
     direction: str = "descent"
     remark: Callable[[Claim], tuple[Claim, ...] | None] | None = None
     # the worked step's keys recomputed with these values (by key) in place of the computed
-    # ones and carried on from there (None: the carried values overflow, or none is carried)
-    recompute: Callable[[dict[str, float]], Values | None] = lambda carried: None
+    # ones and carried on from there, in an arithmetic (float64 unless named: "paper:4", a
+    # sheet's); None: the carried values overflow, or none is carried
+    recompute: Callable[..., Values | None] = lambda carried, spec="float64": None
     # each sum over paths of the worked step (∂E/∂out_h1 = ∂E_o1/∂out_h1 + ∂E_o2/∂out_h1): its
     # key, and each term's factors' keys
     sums: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
@@ -307,12 +308,14 @@ def _in_worked_step(key: str, s: Scenario) -> bool:
     return k is None or (k == 1 and not s.data)
 
 
-def _worked_step(s: Scenario, shared: Run, carried: dict[str, float]) -> Values | None:
+def _worked_step(
+    s: Scenario, shared: Run, carried: dict[str, float], spec: str = "float64"
+) -> Values | None:
     empty = Training(steps=(), predictions=())
     hand_set = dict(s.fixed) if s.fixed_on_page else {}  # the page's own, under any carried
     try:
         ev = evaluate.evaluate(
-            shared.net, shared.chain, shared.schedule, "float64", carried=hand_set | carried
+            shared.net, shared.chain, shared.schedule, spec, carried=hand_set | carried
         )
         found = quantities.values(
             shared.net, ev, empty, shared.schedule, s.delta_sign, s.error_split

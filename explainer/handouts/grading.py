@@ -362,7 +362,8 @@ class Regenerated:
         self.sheet(variant)  # the key drawn again is answers.csv's
         if variant not in self._grounds:
             scenario = self._drawn[variant].scenario
-            self._grounds[variant] = marking.ground(scenario, [b.key for b in blanks])
+            keys = [b.key for b in blanks]
+            self._grounds[variant] = marking.ground(scenario, keys, self._m.arithmetic)
         return marking.judge(
             self._grounds[variant],
             {b.key: b.answer for b in blanks},
