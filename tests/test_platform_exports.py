@@ -104,7 +104,7 @@ def test_prairielearn_questions_mark_as_the_key(exported: Path) -> None:
     files, key = _zip(exported / "prairielearn.zip"), _key(exported)
     uuids = set()
     for variant, blanks in key.items():
-        folder = f"{PL}mazur-2-2-2-{variant}/"
+        folder = f"{PL}mazur-2-2-2-s0-{variant}/"
         info = json.loads(files[f"{folder}info.json"])
         assert info["type"] == "v3" and info["title"] and info["topic"]
         uuids.add(str(uuid.UUID(info["uuid"])))
@@ -138,3 +138,48 @@ def test_the_packages_are_the_same_bytes_every_time(exported: Path, tmp_path: Pa
     assert main([*BASE, "--export", "canvas", "--export", "prairielearn", "-o", str(again)]) == 0
     for name in ("canvas.zip", "prairielearn.zip"):
         assert (again / name).read_bytes() == (exported / name).read_bytes()
+
+
+def test_another_seed_is_another_question_on_every_platform(tmp_path: Path) -> None:
+    """Two exams from one scenario (seeds 1 and 2): no identifier, folder or UUID shared, so
+    importing the second does not overwrite the first."""
+    ids: list[tuple[set[str | None], ...]] = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        exports = ["--export", "prairielearn", "--export", "canvas", "--export", "qti"]
+        assert main([*BASE, "--seed", seed, *exports, "-o", str(out)]) == 0
+        pl = _zip(out / "prairielearn.zip")
+        uuids: set[str | None] = {
+            json.loads(b)["uuid"] for n, b in pl.items() if n.endswith("info.json")
+        }
+        canvas: set[str | None] = {n.split("/")[0] for n in _zip(out / "canvas.zip") if "/" in n}
+        qti = {
+            ET.fromstring(b).get("identifier")
+            for n, b in _zip(out / "qti.zip").items()
+            if n.startswith("items/")
+        }
+        folders: set[str | None] = {n.split("/")[2] for n in pl}
+        ids.append((uuids, canvas, qti, folders))
+    for first, second in zip(ids[0], ids[1], strict=True):
+        assert len(first) == 3 and not first & second
+
+
+def test_a_sheet_with_some_blanks_worth_nothing_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every platform scores a blank for something: points for some blanks and not for
+    others cannot be exported in proportion (as Moodle's export already refuses)."""
+    text = SCENARIO.read_text(encoding="utf-8").replace(
+        "points = { forward = 1, local = 1, gradients = 2, updates = 1 }",
+        "points = { gradients = 2.5 }",
+    )
+    assert "gradients = 2.5" in text
+    scenario = tmp_path / "mixed.toml"
+    scenario.write_text(text, encoding="utf-8")
+    args = ["handout", str(scenario), "--variants", "2", "--format", "md", "--key", "answers"]
+    for platform in ("qti", "canvas", "prairielearn"):
+        out = tmp_path / platform
+        assert main([*args, "--export", platform, "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"--export {platform}: some blanks have points and some have none" in err
+        assert not out.exists()

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from explainer.foundation.errors import UsageError
-from explainer.handouts import qti
+from explainer.handouts import moodle, qti
 from explainer.handouts.sheet import Question, Sheet
 
 QTI12 = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -76,7 +76,7 @@ def assessment(name: str, sheet: Sheet) -> str:
             "xsi:schemaLocation": LOCATION,
         },
     )
-    ident = f"{name}-{sheet.variant}"
+    ident = moodle.identifier(name, sheet)
     quiz = ET.SubElement(
         root, "assessment", {"ident": ident, "title": f"{sheet.title}: {sheet.variant}"}
     )
@@ -123,7 +123,7 @@ def manifest(name: str, sheets: Sequence[Sheet]) -> str:
     ET.SubElement(root, f"{{{qti.CP}}}organizations")
     resources = ET.SubElement(root, f"{{{qti.CP}}}resources")
     for sheet in sheets:
-        ident = f"{name}-{sheet.variant}"
+        ident = moodle.identifier(name, sheet)
         href = f"{ident}/{ident}.xml"
         r = ET.SubElement(
             resources,
@@ -138,8 +138,9 @@ def manifest(name: str, sheets: Sequence[Sheet]) -> str:
 def package(name: str, sheets: Sequence[Sheet]) -> bytes:
     """canvas.zip: the manifest, then a quiz per variant."""
     _refuse_small(sheets)
+    qti.checked_points(sheets, "canvas")
     files = {"imsmanifest.xml": manifest(name, sheets)}
     for s in sheets:
-        ident = f"{name}-{s.variant}"
+        ident = moodle.identifier(name, s)
         files[f"{ident}/{ident}.xml"] = assessment(name, s)
     return qti.zipped(files)

@@ -25,7 +25,7 @@ CATEGORY = "$course$/top/explainer/{name}"
 PENALTY = "0.3333333"  # Moodle's default for a wrong try in an adaptive quiz
 
 
-def weights(sheets: Sequence[Sheet]) -> dict[float, int]:
+def weights(sheets: Sequence[Sheet], platform: str = "moodle") -> dict[float, int]:
     """Each blank's points as a Cloze weight (a whole number): scaled by the least common
     denominator of every blank's points; without points, every blank weighs 1. Some blanks
     with points and some without cannot be weighed in proportion: refused."""
@@ -34,11 +34,19 @@ def weights(sheets: Sequence[Sheet]) -> dict[float, int]:
         return dict.fromkeys(points, 1)
     if min(points) <= 0:
         raise UsageError(
-            "--export moodle: some blanks have points and some have none ([handout.points]); "
-            "a Cloze field weighs at least 1, so give every blank its points"
+            f"--export {platform}: some blanks have points and some have none "
+            "([handout.points]); a course platform's blank weighs more than nothing, so give "
+            "every blank its points"
         )
     scale = math.lcm(*(Fraction(p).limit_denominator(1000).denominator for p in points))
     return {p: int(Fraction(p).limit_denominator(1000) * scale) for p in points}
+
+
+def identifier(name: str, sheet: Sheet) -> str:
+    """A variant's identifier on a course platform: the scenario, the seed and the variant,
+    so a second handout of the same scenario (another seed) does not overwrite the first."""
+    seed = f"-s{sheet.seed}" if sheet.seed is not None else ""
+    return f"{name}{seed}-{sheet.variant}"
 
 
 def field(q: Question, tolerance: Decimal, weight: int) -> str:
@@ -81,7 +89,7 @@ def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
 
 def quiz(name: str, sheets: Sequence[Sheet]) -> str:
     """The Moodle XML of the variants' sheets: a category named after the scenario, then one
-    Cloze question per variant (idnumber `<scenario>-<variant>`)."""
+    Cloze question per variant (idnumber `<scenario>-s<seed>-<variant>`)."""
     root = ET.Element("quiz")
     category = ET.SubElement(root, "question", {"type": "category"})
     _text(category, "category", CATEGORY.format(name=name))
@@ -94,6 +102,8 @@ def quiz(name: str, sheets: Sequence[Sheet]) -> str:
         _text(q, "generalfeedback", html.escape(sheet.tolerance), format="html")
         ET.SubElement(q, "penalty").text = PENALTY
         ET.SubElement(q, "hidden").text = "0"
-        ET.SubElement(q, "idnumber").text = f"{name}-{sheet.variant}"
+        ET.SubElement(
+            q, "idnumber"
+        ).text = f"{name}{f'-s{sheet.seed}' if sheet.seed is not None else ''}-{sheet.variant}"
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"

@@ -5,7 +5,7 @@ questions, prairielearn.zip: `questions/explainer/<scenario>-<variant>/` with `i
 The question panel is the variant's givens; each blank is a `<pl-number-input>` after its line
 of the key (math between $ $, as PrairieLearn's MathJax renders it), compared "relabs" with
 rtol 0 and atol the tolerance of answers.csv (right when |answer − key| ≤ atol), weighted by
-its points; `server.py` sets `data["correct_answers"]` to the key's answers. A question's UUID
+its points (as whole weights in proportion, as Moodle's); `server.py` sets `data["correct_answers"]` to the key's answers. A question's UUID
 is derived from the scenario's and the variant's names (uuid5): made again, the same question.
 """
 
@@ -16,7 +16,7 @@ import json
 import uuid
 from collections.abc import Sequence
 
-from explainer.handouts import qti
+from explainer.handouts import moodle, qti
 from explainer.handouts.sheet import Question, Sheet
 
 FOLDER = "questions/explainer"
@@ -29,7 +29,7 @@ def answer_name(q: Question) -> str:
 
 def info(name: str, sheet: Sheet) -> str:
     data = {
-        "uuid": str(uuid.uuid5(NAMESPACE, f"{name}/{sheet.variant}")),
+        "uuid": str(uuid.uuid5(NAMESPACE, moodle.identifier(name, sheet))),
         "title": f"{sheet.title}: variant {sheet.variant}",
         "topic": "Backpropagation",
         "tags": ["explainer", name],
@@ -42,7 +42,7 @@ def _math(latex: str) -> str:
     return f"${html.escape(latex, quote=False)}$"
 
 
-def question_html(sheet: Sheet) -> str:
+def question_html(sheet: Sheet, weight: dict[float, int]) -> str:
     givens = ", ".join(_math(f"{symbol} = {value}") for symbol, value in sheet.givens)
     out = [
         "<pl-question-panel>",
@@ -61,7 +61,7 @@ def question_html(sheet: Sheet) -> str:
             out.append(f"<p>({q.number}) {line}</p>")
             out.append(
                 f'<pl-number-input answers-name="{answer_name(q)}" comparison="relabs" '
-                f'rtol="0" atol="{tolerance}" weight="{qti.points(q):f}" '
+                f'rtol="0" atol="{tolerance}" weight="{weight[q.points]}" '
                 f'label="({q.number})"></pl-number-input>'
             )
     return "\n".join(out) + "\n"
@@ -81,9 +81,10 @@ def server_py(sheet: Sheet) -> str:
 def package(name: str, sheets: Sequence[Sheet]) -> bytes:
     """prairielearn.zip: a question folder per variant."""
     files: dict[str, str] = {}
+    weight = moodle.weights(sheets, "prairielearn")  # PrairieLearn's weights are integers
     for s in sheets:
-        folder = f"{FOLDER}/{name}-{s.variant}"
+        folder = f"{FOLDER}/{moodle.identifier(name, s)}"
         files[f"{folder}/info.json"] = info(name, s)
-        files[f"{folder}/question.html"] = question_html(s)
+        files[f"{folder}/question.html"] = question_html(s, weight)
         files[f"{folder}/server.py"] = server_py(s)
     return qti.zipped(files)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from types import ModuleType
 
+from explainer.handouts import moodle
 from explainer.handouts.sheet import Question, Sheet
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
@@ -33,8 +34,15 @@ def response(q: Question) -> str:
 
 
 def points(q: Question) -> Decimal:
-    """A blank's points (1 where the sheet gives none: every blank then weighs the same)."""
+    """A blank's points as the sheet gives them; 1 each where no blank has any (every blank
+    then weighs the same). A sheet with some blanks worth points and some not is refused
+    before (`checked_points`)."""
     return Decimal(repr(q.points)).normalize() if q.points else Decimal(1)
+
+
+def checked_points(sheets: Sequence[Sheet], platform: str) -> None:
+    """Every blank worth points, or none: a blank a platform scores counts for something."""
+    moodle.weights(sheets, platform)
 
 
 def _mathml() -> ModuleType:
@@ -56,7 +64,7 @@ def item(name: str, sheet: Sheet) -> str:
         f"{{{QTI}}}assessmentItem",
         {
             f"{{{XSI}}}schemaLocation": LOCATION,
-            "identifier": f"{name}-{sheet.variant}",
+            "identifier": moodle.identifier(name, sheet),
             "title": f"{sheet.title}: variant {sheet.variant}",
             "adaptive": "false",
             "timeDependent": "false",
@@ -101,6 +109,7 @@ def _body(body: ET.Element, sheet: Sheet) -> None:
     for i, (symbol, value) in enumerate(sheet.givens):
         _math(given, f"{symbol} = {value}")
         given[-1].tail = ", " if i < len(sheet.givens) - 1 else "."
+    longest = max((len(b.answer) for b in sheet.blanks), default=0)  # one width for all
     for part in sheet.parts:
         _el(body, "h4").text = part.title
         table = _el(body, "table")
@@ -118,7 +127,7 @@ def _body(body: ET.Element, sheet: Sheet) -> None:
             if q.blank:
                 cell.text = f"({q.number}) "
                 entry = _el(cell, "textEntryInteraction", responseIdentifier=response(q))
-                entry.set("expectedLength", str(len(q.answer) + 2))
+                entry.set("expectedLength", str(longest + 2))
             else:
                 _math(cell, q.answer)
 
@@ -134,7 +143,11 @@ def manifest(name: str, sheets: Sequence[Sheet]) -> str:
         r = ET.SubElement(
             resources,
             f"{{{CP}}}resource",
-            {"identifier": f"{name}-{sheet.variant}", "type": "imsqti_item_xmlv2p1", "href": href},
+            {
+                "identifier": moodle.identifier(name, sheet),
+                "type": "imsqti_item_xmlv2p1",
+                "href": href,
+            },
         )
         ET.SubElement(r, f"{{{CP}}}file", {"href": href})
     ET.indent(root)
@@ -143,6 +156,7 @@ def manifest(name: str, sheets: Sequence[Sheet]) -> str:
 
 def package(name: str, sheets: Sequence[Sheet]) -> bytes:
     """qti.zip: the manifest, then the items in the variants' order."""
+    checked_points(sheets, "qti")
     files = {"imsmanifest.xml": manifest(name, sheets)}
     files |= {f"items/{s.variant}.xml": item(name, s) for s in sheets}
     return zipped(files)
