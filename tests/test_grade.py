@@ -207,6 +207,9 @@ def test_a_key_without_blanks_and_a_column_twice_are_located(
         (lambda m: {**m, "seed": "seven"}, "handout.json: seed: expected an integer"),
         (lambda m: {**m, "sha256": "0" * 64}, "is not the file the handout was made from"),
         (lambda m: {**m, "scenario": "gone.toml"}, "--scenario FILE"),
+        (lambda m: {**m, "seed": -5}, "handout.json: seed: expected a seed of 0 or more"),
+        (lambda m: {**m, "variants": 100_000}, "handout.json: variants: expected 1 to 1,000"),
+        (lambda m: {**m, "arithmetic": "bogus"}, "handout.json: arithmetic: expected a key's"),
     ],
 )
 def test_a_manifest_that_does_not_match_its_scenario_is_refused(

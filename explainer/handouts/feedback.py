@@ -77,7 +77,13 @@ def file_names(ps: Sequence[Page]) -> list[str]:
     """Each page's file stem: feedback-<student> in letters, digits, - and _ (a name two
     students share in those letters gets its place in the file)."""
     stems = [f"feedback-{SAFE.sub('-', p.student).strip('-')[:40] or 'student'}" for p in ps]
-    return [s if stems.count(s) == 1 else f"{s}-{i + 1}" for i, s in enumerate(stems)]
+    names: list[str] = []
+    for i, s in enumerate(stems):
+        name = s if stems.count(s) == 1 else f"{s}-{i + 1}"
+        while name in names or (name != s and name in stems):  # never another page's name
+            name += "-"
+        names.append(name)
+    return names
 
 
 def render(page: Page, fmt: str, paper: str = "a4") -> str:
@@ -144,7 +150,7 @@ def figure(marks: Sequence[Mark]) -> Drawing:
         i, j = names.index(name), blanks.index(n)
         x0, y0 = LEFT + CELL_W * j, top - CELL_H * (i + 1)
         box = ((x0, y0), (x0 + CELL_W, y0), (x0 + CELL_W, y0 + CELL_H), (x0, y0 + CELL_H))
-        shade = min(SHADES - 1, (c - 1) * SHADES // most)
+        shade = (c * SHADES - 1) // most  # the most students: the darkest
         shapes.append(Path(box, f"count-{shade}", closed=True))
         shapes.append(
             Label((x0 + CELL_W / 2, y0 + CELL_H / 2), str(c), "center", "small", "label-plain")

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from explainer.check import marking
 from explainer.check.marking import EMPTY, FOLLOWS, RIGHT, WRONG, Verdict
-from explainer.foundation.errors import ScenarioError, UsageError
+from explainer.foundation.errors import ExplainerError, ScenarioError, UsageError
 from explainer.foundation.limits import DEFAULT, Limits
 from explainer.handouts import batch, manifest
 from explainer.handouts.sheet import Sheet
+from explainer.read.arithmetic_spec import for_a_calculator
 from explainer.read.files import read_regular
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario, load
@@ -389,12 +390,30 @@ def regenerated(
             f"{where}: {m.scenario!r} is not a file here; name the scenario the handout was "
             "made from with --scenario FILE"
         )
-    if manifest.digest(source) != m.sha256:
+    _usable(path, m)
+    data = read_regular(str(source), "scenario", source, limits, "file_bytes", True)
+    if manifest.sha256(data) != m.sha256:
         raise UsageError(
             f"{where}: {source} is not the file the handout was made from (its bytes differ); "
             "grade with the scenario as it was, or make the handout again"
         )
     return Regenerated(load(source, limits), m, key, folder / batch.ANSWERS, source)
+
+
+def _usable(path: Path, m: manifest.Manifest) -> None:
+    """A manifest's numbers within what `explainer handout` takes: a file edited by hand is
+    refused where its key stands, before any variant is drawn."""
+    file = str(path)
+    if m.seed < 0:
+        raise ScenarioError(file, "seed", "a seed of 0 or more", str(m.seed))
+    if not 1 <= m.variants <= batch.MAX_VARIANTS:
+        raise ScenarioError(file, "variants", f"1 to {batch.MAX_VARIANTS:,}", str(m.variants))
+    try:
+        for_a_calculator(m.arithmetic)
+    except ExplainerError:
+        raise ScenarioError(
+            file, "arithmetic", "a key's arithmetic (paper:K, float64 or exact)", repr(m.arithmetic)
+        ) from None
 
 
 def _same_key(file: Path, label: str, sheet: Sheet, key: tuple[Blank, ...], source: Path) -> None:

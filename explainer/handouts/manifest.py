@@ -38,8 +38,8 @@ class Manifest:
     arithmetic: str  # the key's
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def write(m: Manifest) -> str:
@@ -127,5 +127,12 @@ def of(
     if not scenario.is_file():
         return None
     return Manifest(
-        str(scenario), digest(scenario), seed, variants, tuple(students), blank, where, arithmetic
+        str(scenario),
+        sha256(scenario.read_bytes()),  # as the handout read it, within its limit
+        seed,
+        variants,
+        tuple(students),
+        blank,
+        where,
+        arithmetic,
     )
