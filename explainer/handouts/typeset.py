@@ -3,6 +3,7 @@ the board see them. The numbers are the Sheet's; a template lays them out."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -64,57 +65,49 @@ def qr_text(sheet: Sheet) -> str:
     return f"explainer:{sheet.variant}"
 
 
-def _modules(sheet: Sheet) -> tuple[bytearray, ...]:
+def _modules(sheet: Sheet) -> tuple[bytes, ...]:
+    return _matrix(qr_text(sheet))
+
+
+@functools.cache
+def _matrix(text: str) -> tuple[bytes, ...]:
     import segno  # the sheets' QR codes only
 
-    return tuple(segno.make(qr_text(sheet), error="m", micro=False).matrix)
+    return tuple(bytes(row) for row in segno.make(text, error="m", micro=False).matrix)
+
+
+def _runs(sheet: Sheet) -> list[tuple[int, int, int]]:
+    """The QR code's dark modules as runs along each row: (row, first column, past the last)."""
+    out = []
+    for y, row in enumerate(_modules(sheet)):
+        x = 0
+        while x < len(row):
+            end = x
+            while end < len(row) and row[end]:
+                end += 1
+            if end > x:
+                out.append((y, x, end))
+            x = end + 1
+    return out
 
 
 def qr_tikz(sheet: Sheet) -> str:
-    """The QR code as TikZ: each row's runs of dark modules one rectangle each (y down)."""
-    rows = _modules(sheet)
-    size = QR_MM / len(rows)
-    fills = []
-    for y, row in enumerate(rows):
-        x = 0
-        while x < len(row):
-            if row[x]:
-                end = x
-                while end < len(row) and row[end]:
-                    end += 1
-                fills.append(f"({x},{-y}) rectangle ({end},{-y - 1})")
-                x = end
-            else:
-                x += 1
-    return (
-        rf"\begin{{tikzpicture}}[x={size:.4f}mm,y={size:.4f}mm]\fill "
-        + " ".join(fills)
-        + r";\end{tikzpicture}"
-    )
+    """The QR code as TikZ, a rectangle per run (y down)."""
+    size = QR_MM / len(_modules(sheet))
+    fills = " ".join(f"({x},{-y}) rectangle ({end},{-y - 1})" for y, x, end in _runs(sheet))
+    return rf"\begin{{tikzpicture}}[x={size:.4f}mm,y={size:.4f}mm]\fill {fills};\end{{tikzpicture}}"
 
 
 def qr_svg(sheet: Sheet) -> str:
     """The QR code as inline SVG, titled for screen readers."""
-    rows = _modules(sheet)
-    runs = []
-    for y, row in enumerate(rows):
-        x = 0
-        while x < len(row):
-            if row[x]:
-                end = x
-                while end < len(row) and row[end]:
-                    end += 1
-                runs.append(f"M{x} {y}h{end - x}v1h{x - end}z")
-                x = end
-            else:
-                x += 1
-    n = len(rows) + 8  # with the quiet zone of 4 modules each side
+    path = "".join(f"M{x} {y}h{end - x}v1h{x - end}z" for y, x, end in _runs(sheet))
+    n = len(_modules(sheet)) + 8  # with the quiet zone of 4 modules each side
     label = f"QR code of variant {sheet.variant}"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-4 -4 {n} {n}" width="{2 * n}mm" '
         f'height="{2 * n}mm" role="img" aria-label="{label}"><title>{label}</title>'
         f'<rect x="-4" y="-4" width="{n}" height="{n}" fill="#fff"/>'
-        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
+        f'<path fill="#000" d="{path}"/></svg>'
     )
 
 
