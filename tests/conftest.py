@@ -137,3 +137,23 @@ def tex_processes(under: Path | None = None) -> list[int]:
         if name == "pdflatex" and (under is None or cwd.startswith(str(under))):
             found.append(int(entry.name))
     return found
+
+
+def answers_by_variant(folder: Path) -> dict[str, list[dict[str, str]]]:
+    """A handout's answers.csv (as `explainer handout` wrote it into `folder`), its rows by
+    variant."""
+    import csv
+
+    with (folder / "answers.csv").open(encoding="utf-8") as f:
+        out: dict[str, list[dict[str, str]]] = {}
+        for row in csv.DictReader(f):
+            out.setdefault(row["variant"], []).append(row)
+        return out
+
+
+def zip_entries(path: Path) -> dict[str, bytes]:
+    """Every entry of a zip file by name."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}

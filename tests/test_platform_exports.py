@@ -6,18 +6,17 @@ below 0.0001 stored as 0) refused with a message."""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import uuid
 import xml.etree.ElementTree as ET
-import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from explainer.cli import main
+from tests.conftest import answers_by_variant, zip_entries
 
 SCENARIO = Path(__file__).parent.parent / "scenarios" / "mazur-2-2-2.toml"
 CANVAS = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
@@ -30,19 +29,6 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("platforms") / "handout"
     assert main([*BASE, "--export", "canvas", "--export", "prairielearn", "-o", str(out)]) == 0
     return out
-
-
-def _zip(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        return {n: z.read(n) for n in z.namelist()}
-
-
-def _key(folder: Path) -> dict[str, list[dict[str, str]]]:
-    with (folder / "answers.csv").open(encoding="utf-8") as f:
-        out: dict[str, list[dict[str, str]]] = {}
-        for row in csv.DictReader(f):
-            out.setdefault(row["variant"], []).append(row)
-        return out
 
 
 def _wrong(answer: Decimal, tolerance: Decimal) -> list[Decimal]:
@@ -65,8 +51,8 @@ def canvas_right(item: ET.Element, given: Decimal) -> bool:
     return given == Decimal(exact.text or "") or low <= given <= high
 
 
-def test_canvas_has_a_quiz_per_variant_and_marks_as_the_key(exported: Path) -> None:
-    files, key = _zip(exported / "canvas.zip"), _key(exported)
+def test_canvas_has_a_quiz_per_variant_and_marks_as_theanswers_by_variant(exported: Path) -> None:
+    files, key = zip_entries(exported / "canvas.zip"), answers_by_variant(exported)
     manifest = ET.fromstring(files["imsmanifest.xml"])
     hrefs = [r.get("href", "") for r in manifest.iter(f"{CP}resource")]
     assert sorted(hrefs) == sorted(n for n in files if n != "imsmanifest.xml")
@@ -100,8 +86,8 @@ def test_canvas_refuses_numbers_it_would_store_as_zero(
 PL = "questions/explainer/"
 
 
-def test_prairielearn_questions_mark_as_the_key(exported: Path) -> None:
-    files, key = _zip(exported / "prairielearn.zip"), _key(exported)
+def test_prairielearn_questions_mark_as_theanswers_by_variant(exported: Path) -> None:
+    files, key = zip_entries(exported / "prairielearn.zip"), answers_by_variant(exported)
     uuids = set()
     for variant, blanks in key.items():
         folder = f"{PL}mazur-2-2-2-s0-{variant}/"
@@ -148,14 +134,16 @@ def test_another_seed_is_another_question_on_every_platform(tmp_path: Path) -> N
         out = tmp_path / seed
         exports = ["--export", "prairielearn", "--export", "canvas", "--export", "qti"]
         assert main([*BASE, "--seed", seed, *exports, "-o", str(out)]) == 0
-        pl = _zip(out / "prairielearn.zip")
+        pl = zip_entries(out / "prairielearn.zip")
         uuids: set[str | None] = {
             json.loads(b)["uuid"] for n, b in pl.items() if n.endswith("info.json")
         }
-        canvas: set[str | None] = {n.split("/")[0] for n in _zip(out / "canvas.zip") if "/" in n}
+        canvas: set[str | None] = {
+            n.split("/")[0] for n in zip_entries(out / "canvas.zip") if "/" in n
+        }
         qti = {
             ET.fromstring(b).get("identifier")
-            for n, b in _zip(out / "qti.zip").items()
+            for n, b in zip_entries(out / "qti.zip").items()
             if n.startswith("items/")
         }
         folders: set[str | None] = {n.split("/")[2] for n in pl}

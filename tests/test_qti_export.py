@@ -4,9 +4,7 @@ gives the key's answers full marks and typical wrong answers none."""
 
 from __future__ import annotations
 
-import csv
 import xml.etree.ElementTree as ET
-import zipfile
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from explainer.cli import main
+from tests.conftest import answers_by_variant, zip_entries
 
 xmlschema = pytest.importorskip("xmlschema")
 
@@ -47,16 +46,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _items(folder: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(folder / "qti.zip") as z:
-        return {n: z.read(n) for n in z.namelist()}
-
-
-def _key(folder: Path) -> dict[str, list[dict[str, str]]]:
-    with (folder / "answers.csv").open(encoding="utf-8") as f:
-        out: dict[str, list[dict[str, str]]] = {}
-        for row in csv.DictReader(f):
-            out.setdefault(row["variant"], []).append(row)
-        return out
+    return zip_entries(folder / "qti.zip")
 
 
 def _errors(schema: object, data: bytes, folder: Path) -> list[object]:
@@ -143,7 +133,7 @@ def score(item: bytes, answers: dict[str, str]) -> tuple[Decimal, Decimal]:
 
 
 def test_the_key_scores_full_marks_and_wrong_answers_none(exported: Path) -> None:
-    files, key = _items(exported), _key(exported)
+    files, key = _items(exported), answers_by_variant(exported)
     for variant, blanks in key.items():
         item = files[f"items/{variant}.xml"]
         right = {f"RESPONSE_{b['blank']}": b["answer"] for b in blanks}
