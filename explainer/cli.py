@@ -21,7 +21,7 @@ from types import FrameType
 from typing import TypeAlias
 
 from explainer import pipeline
-from explainer.check import findings
+from explainer.check import findings, marking
 from explainer.draw import drawing
 from explainer.foundation import limits
 from explainer.foundation.errors import (
@@ -551,7 +551,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     write_files({out / name: text for name, text in files.items()})
     students = len({m.student for m in marks})
     right = sum(m.right for m in marks)
-    follows = sum(m.verdict.kind == "follow-through" for m in marks)
+    follows = sum(m.verdict.kind == marking.FOLLOWS for m in marks)
     more = f", {follows} right given the student's earlier answers" if follows else ""
     if not again:
         more += f" (no {manifest.MANIFEST}: no follow-through, causes or feedback pages)"

@@ -187,7 +187,7 @@ def files(s: Scenario | GraphScenario, options: HandoutOptions) -> dict[str, str
             "its variants would change the numbers that value came from; the page (explainer "
             "render) works its step"
         )
-    drawn, summary_of = _view(s).drawn(s, options.seed, options.variants, roster, key)
+    drawn, summary_of = view(s).drawn(s, options.seed, options.variants, roster, key)
     if options.key not in KEYS:
         raise UsageError(f"--key {options.key}: expected one of {', '.join(KEYS)}")
     made = same_boxes(worked(s, drawn, blank, where, ext, options, options.key == "full"))
@@ -259,7 +259,7 @@ def _pdfs(
             return e
 
     names = list(docs)
-    made = _each(names, compiled, options.progress, "PDFs", threads=os.cpu_count() or 1)
+    made = each(names, compiled, options.progress, "PDFs", threads=os.cpu_count() or 1)
     pdfs = {n.removesuffix(".tex"): b for n, b in zip(names, made, strict=True)}
     if isinstance(pdfs["summary"], MissingCharacter):  # in the title: no sheet can be set
         raise pdfs["summary"]
@@ -306,7 +306,7 @@ class Worked:
     figures: tuple[tuple[str, str], ...]
 
 
-def _view(s: Scenario | GraphScenario) -> Any:
+def view(s: Scenario | GraphScenario) -> Any:
     """The handout module of the scenario's view (its plan's `view`: handouts/layered.py,
     handouts/gates.py): its variants drawn, and a variant's sheet."""
     return importlib.import_module(f"explainer.handouts.{plan(s).view}")
@@ -355,7 +355,7 @@ def worked(
         )
         return Worked(sheet, solution, (*figures, *attachments(explanation, text)))
 
-    return _each(drawn, one, options.progress and len(drawn) > 1, "variants")
+    return each(drawn, one, options.progress and len(drawn) > 1, "variants")
 
 
 def _derivations(made: Sequence[Worked]) -> list[str]:
@@ -391,7 +391,7 @@ def _joined(pdfs: Sequence[bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _each(
+def each(
     items: Sequence[T],
     f: Callable[[T], R],
     progress: bool,

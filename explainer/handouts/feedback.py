@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from types import ModuleType
 
 from explainer.check import marking
@@ -65,8 +66,8 @@ def pages(marks: Sequence[Mark], sheet_of: Callable[[str], Sheet]) -> list[Page]
                 student,
                 sheet,
                 rows,
-                grading.points_text(sum((m.points for m in theirs), start=grading.ZERO)),
-                grading.points_text(sum((m.blank.points for m in theirs), start=grading.ZERO)),
+                grading.points_text(sum((m.points for m in theirs), start=Decimal(0))),
+                grading.points_text(sum((m.blank.points for m in theirs), start=Decimal(0))),
                 tuple((c, tuple(ns)) for c, ns in causes.items()),
             )
         )
@@ -115,7 +116,7 @@ def documents(
     def compiled(i: int) -> bytes:
         return pdf.compile_pdf(sources[i], names[i], limits.tex_seconds)
 
-    made = batch._each(range(len(ps)), compiled, False, "PDFs", threads=os.cpu_count() or 1)
+    made = batch.each(range(len(ps)), compiled, False, "PDFs", threads=os.cpu_count() or 1)
     return {f"{n}.pdf": b for n, b in zip(names, made, strict=True)}
 
 
@@ -130,7 +131,7 @@ def figure(marks: Sequence[Mark]) -> Drawing:
     made that mistake on that blank (blank cells: none), shaded by it."""
     counted = grading.mistakes(marks)
     blanks = sorted({n for (n, _), _ in counted})
-    names = sorted({w for (_, w), _ in counted}, key=lambda w: (w == grading.NO_CAUSE_NAME, w))
+    names = sorted({w for (_, w), _ in counted}, key=lambda w: (w == marking.NO_CAUSE, w))
     most = max((c for _, c in counted), default=1)
     width = LEFT + CELL_W * max(len(blanks), 1) + 0.3
     height = TOP + CELL_H * max(len(names), 1) + 0.3

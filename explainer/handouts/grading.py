@@ -29,8 +29,6 @@ from explainer.read.files import read_regular
 from explainer.read.graph_scenario import GraphScenario
 from explainer.read.scenario import Scenario, load
 
-ZERO = Decimal(0)
-NO_CAUSE_NAME = marking.NO_CAUSE
 KEY_COLUMNS = ("variant", "student", "blank", "key", "answer", "tolerance", "points")
 NUMBER = re.compile(r"[-+−]?(\d++([.,]\d*+)?|[.,]\d++)([eE][-+]?\d++)?")
 BLANK = re.compile(r"\d{1,6}")  # a blank's number on a sheet
@@ -337,7 +335,7 @@ class Regenerated:
         answers_csv: Path,
         source: Path,
     ) -> None:
-        drawn, _ = batch._view(s).drawn(s, m.seed, m.variants, m.students, m.arithmetic)
+        drawn, _ = batch.view(s).drawn(s, m.seed, m.variants, m.students, m.arithmetic)
         self._s, self._m, self._key, self._file, self._source = s, m, key, answers_csv, source
         self._drawn = {v.label: v for v in drawn}
         unknown = sorted(set(key) - set(self._drawn))
